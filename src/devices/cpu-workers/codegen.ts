@@ -1,0 +1,187 @@
+/**
+ * The JS printer of the kernel IR. A kernel becomes the source of a function (b, start, end)
+ * over a range of output elements (or matmul work units), compiled once per thread.
+ */
+import type { DType } from '../../graph/dtype.js';
+import { ops, reduceIdentity, type OpDef, type ReduceOp } from '../../graph/ops.js';
+import { contiguousStrides, numel } from '../../graph/shape.js';
+import type { Index, Kernel, Scalar } from '../../kernel/ir.js';
+import { matmulSource, matmulWorkUnits } from './matmul.js';
+import { jsPrelude } from './prelude.js';
+
+export interface JsKernel {
+  readonly source: string;
+  /** The `total` of the range the function is called over. */
+  readonly units: number;
+}
+
+function printIndex(i: Index, scalar: (s: Scalar) => string): string {
+  switch (i.k) {
+    case 'var': return i.name;
+    case 'num': return String(i.n);
+    case 'add': return `(${printIndex(i.a, scalar)} + ${printIndex(i.b, scalar)})`;
+    case 'mul': return `(${printIndex(i.a, scalar)} * ${i.n})`;
+    case 'div': return `((${printIndex(i.a, scalar)} / ${i.n}) | 0)`;
+    case 'mod': return `(${printIndex(i.a, scalar)} % ${i.n})`;
+    case 'val': return `(${scalar(i.v)} | 0)`;
+  }
+}
+
+function castJs(x: string, to: DType): string {
+  switch (to) {
+    case 'float32': return `Math.fround(${x})`;
+    case 'float64': return x;
+    case 'int32': return `(${x} | 0)`;
+    case 'bool': return `(${x} !== 0 ? 1 : 0)`;
+  }
+}
+
+const num = (v: number): string => (Number.isNaN(v) ? 'NaN' : v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : Object.is(v, -0) ? '-0' : String(v));
+
+/**
+ * Prints scalars of one loop level. In statement mode every node becomes a `const`, so shared
+ * subexpressions (gelu reads its input twice) are computed once; in inline mode (matmul
+ * epilogues, which must be one expression) the tree is printed as is.
+ */
+class ScalarPrinter {
+  readonly lines: string[] = [];
+  private readonly names = new Map<Scalar, string>();
+  private counter = 0;
+
+  constructor(private readonly inline: boolean, private readonly buf: (input: number) => string, private readonly prefix = 't') {}
+
+  print(s: Scalar): string {
+    if (this.inline) return this.expr(s);
+    let name = this.names.get(s);
+    if (name) return name;
+    const e = this.expr(s);
+    if (s.k === 'const' || s.k === 'acc') return e;
+    name = `${this.prefix}${this.counter++}`;
+    this.lines.push(`const ${name} = ${e};`);
+    this.names.set(s, name);
+    return name;
+  }
+
+  private idx(i: Index): string {
+    return printIndex(i, (s) => this.print(s));
+  }
+
+  private expr(s: Scalar): string {
+    switch (s.k) {
+      case 'load': return `${this.buf(s.input)}[${this.idx(s.index)}]`;
+      case 'const': return num(s.value);
+      case 'acc': return 'acc';
+      case 'rand': return `philox(${s.seed}, ${s.word}, ${this.idx(s.index)})`;
+      case 'iota': return this.idx(s.index);
+      case 'masked': {
+        const cond = s.valid.map((v) => { const a = this.idx(v.a); return `${a} >= ${v.lo} && ${a} < ${v.hi}`; }).join(' && ');
+        return `((${cond}) ? ${this.print(s.arg)} : 0)`;
+      }
+      case 'cast': return castJs(this.print(s.arg), s.dtype);
+      case 'op': {
+        const def: OpDef = ops[s.op];
+        const args = s.args.map((a) => this.print(a));
+        const inDtype = s.args[s.args.length - 1]!.dtype;
+        switch (def.arity) {
+          case 1: return def.js(args[0]!, inDtype);
+          case 2: return def.js(args[0]!, args[1]!, inDtype);
+          case 3: return def.js(args[0]!, args[1]!, args[2]!, inDtype);
+        }
+      }
+    }
+  }
+}
+
+function combine(op: ReduceOp, v: string): string {
+  switch (op) {
+    case 'sum': return `acc += ${v};`;
+    case 'max': return `if (${v} > acc || ${v} !== ${v}) acc = ${v};`;
+    case 'min': return `if (${v} < acc || ${v} !== ${v}) acc = ${v};`;
+  }
+}
+
+const store = (dtype: DType, v: string): string => (dtype === 'bool' ? `(${v} ? 1 : 0)` : v);
+
+/** Statements that set o{i} for every non-unit loop dim from the flat index `i`. */
+function unravelOutput(loop: readonly number[], flat: string, innerLet: boolean): string[] {
+  const dims = loop.map((d, i) => [d, i] as const).filter(([d]) => d !== 1);
+  const lines = [`let t_ = ${flat};`];
+  for (let j = dims.length - 1; j >= 0; j--) {
+    const [d, i] = dims[j]!;
+    const decl = innerLet && j === dims.length - 1 ? 'let' : 'const';
+    if (j === 0) lines.push(`${decl} o${i} = t_;`);
+    else lines.push(`${decl} o${i} = t_ % ${d}; t_ = (t_ - o${i}) / ${d};`);
+  }
+  return lines;
+}
+
+function elementwise(k: Kernel): string {
+  const p = new ScalarPrinter(false, (i) => `b${i}`);
+  const v = p.print(k.value);
+  const body = [...p.lines, `out[i] = ${store(k.out.dtype, v)};`];
+  const dims = k.loop.map((d, i) => [d, i] as const).filter(([d]) => d !== 1);
+  if (dims.length === 0) return `for (let i = start; i < end; i++) {\n${body.join('\n')}\n}`;
+  const [lastD, lastI] = dims[dims.length - 1]!;
+  return [
+    'for (let i = start; i < end;) {',
+    ...unravelOutput(k.loop, 'i', true),
+    `const stop = Math.min(end, i + ${lastD} - o${lastI});`,
+    `for (; i < stop; i++, o${lastI}++) {`,
+    ...body,
+    '}',
+    '}',
+  ].join('\n');
+}
+
+function reduction(k: Kernel): string {
+  const red = k.reduce!;
+  const inner = new ScalarPrinter(false, (i) => `b${i}`);
+  const v = inner.print(red.value);
+  const outer = new ScalarPrinter(false, (i) => `b${i}`, 'e');
+  const result = outer.print(k.value);
+  const loops = red.dims.map((d, j) => [d, j] as const).filter(([d]) => d !== 1);
+  return [
+    'for (let i = start; i < end; i++) {',
+    ...unravelOutput(k.loop, 'i', false),
+    `let acc = ${num(reduceIdentity[red.op])};`,
+    ...loops.map(([d, j]) => `for (let r${j} = 0; r${j} < ${d}; r${j}++) {`),
+    ...inner.lines,
+    combine(red.op, v),
+    ...loops.map(() => '}'),
+    ...outer.lines,
+    `out[i] = ${store(k.out.dtype, result)};`,
+    '}',
+  ].join('\n');
+}
+
+function matmul(k: Kernel): JsKernel {
+  const mm = k.matmul!;
+  // The epilogue sees only the flat output index `o`; rebuild the coordinates from it.
+  const cs = contiguousStrides(k.loop);
+  const coords = new Map<string, string>(k.loop.map((d, i) => [`o${i}`, i === 0 ? `((o / ${cs[i]}) | 0)` : `(((o / ${cs[i]}) | 0) % ${d})`]));
+  const p = new ScalarPrinter(true, (i) => `b[${i}]`);
+  let expr = p.print(k.value);
+  expr = expr.replace(/\bo(\d+)\b/g, (m) => coords.get(m) ?? m);
+  const isIdentity = k.value.k === 'acc';
+  const spec = {
+    batch: mm.batch, M: mm.M, N: mm.N, K: mm.K,
+    a: { offset: mm.a.offset, sBatch: mm.a.sBatch, sRow: mm.a.sRow, sCol: mm.a.sCol },
+    b: { offset: mm.b.offset, sBatch: mm.b.sBatch, sRow: mm.b.sRow, sCol: mm.b.sCol },
+    dtype: k.out.dtype === 'float64' ? 'float64' as const : 'float32' as const,
+    ...(isIdentity ? {} : { epilogue: { prelude: jsPrelude, expr } }),
+  };
+  if (mm.a.input !== 1 || mm.b.input !== 2) {
+    // The matmul template reads A from b[1] and B from b[2]; remap slots so it can.
+    throw new Error(`internal: matmul operands in slots ${mm.a.input}, ${mm.b.input}`);
+  }
+  return { source: matmulSource(spec), units: matmulWorkUnits(spec) };
+}
+
+export function printJs(k: Kernel): JsKernel {
+  if (k.matmul) return matmul(k);
+  const n = numel(k.loop);
+  const body = k.reduce ? reduction(k) : elementwise(k);
+  const binds = ['const out = b[0];', ...k.inputs.map((_, i) => `const b${i + 1} = b[${i + 1}];`)];
+  const source = `(() => {\n${jsPrelude}\nreturn function ${k.name.replace(/\W/g, '_')}(b, start, end) {\n${binds.join('\n')}\n${body}\n};\n})()`;
+  return { source, units: n };
+}

@@ -1,0 +1,73 @@
+/**
+ * The lazy graph. A node records one primitive: what it computes from its sources, its shape and
+ * dtype. Nodes are immutable except for realisation: once the scheduler has computed a node, it
+ * holds a buffer and forgets its sources (unless autodiff still needs them), so a loop that keeps
+ * building on realised tensors never grows the graph.
+ */
+import type { DType } from './dtype.js';
+import type { ElementwiseOp, ReduceOp } from './ops.js';
+import type { ShapeTracker } from './view.js';
+
+/** A device buffer shared by every node realised to it; freed when the last holder lets go. */
+export interface BufferHandle {
+  readonly device: string;
+  readonly bytes: number;
+  /** Settles when the kernel that writes the buffer has finished (rejects if it failed). */
+  ready: Promise<void> | null;
+  retain(): void;
+  release(): void;
+}
+
+export type NodeArg =
+  | { kind: 'buffer' }
+  | { kind: 'const'; value: number }
+  /** Counter-based random words: element i is word `word` of Philox(seed, counter i). */
+  | { kind: 'rand'; seed: number; word: 0 | 1 }
+  /** Element i is i (over the flat, row-major index). */
+  | { kind: 'iota' }
+  | { kind: 'view'; tracker: ShapeTracker }
+  | { kind: 'elementwise'; op: ElementwiseOp }
+  | { kind: 'cast' }
+  /** Reduce over `axes`, keeping them as size-1 dims. */
+  | { kind: 'reduce'; op: ReduceOp; axes: readonly number[] }
+  /** [..., M, K] x [..., K, N] with identical batch dims (broadcast beforehand by views). */
+  | { kind: 'matmul' }
+  /** out[..i..] = src[..index[..i..] along axis..]; index is int32 of the output's shape. */
+  | { kind: 'gather'; axis: number };
+
+let nextId = 0;
+
+export class LazyNode {
+  readonly id = nextId++;
+  srcs: readonly LazyNode[];
+  realized: BufferHandle | null = null;
+  /** Autodiff marks nodes on a path from a leaf that wants gradients; they keep their sources. */
+  requiresGrad = false;
+  disposed = false;
+
+  constructor(
+    readonly arg: NodeArg,
+    srcs: readonly LazyNode[],
+    readonly shape: readonly number[],
+    readonly dtype: DType,
+  ) {
+    this.srcs = srcs;
+  }
+
+  /** Called once the node's buffer is written: its history is no longer needed to compute it. */
+  forgetSources(): void {
+    if (!this.requiresGrad) this.srcs = [];
+  }
+}
+
+export function argKey(a: NodeArg): string {
+  switch (a.kind) {
+    case 'buffer': case 'iota': case 'cast': case 'matmul': return a.kind;
+    case 'const': return `c${Object.is(a.value, -0) ? '-0' : a.value}`;
+    case 'rand': return `r${a.seed}.${a.word}`;
+    case 'view': return `v${a.tracker.map((v) => `${v.shape}|${v.strides}|${v.offset}|${v.mask ?? ''}`).join('/')}`;
+    case 'elementwise': return a.op;
+    case 'reduce': return `${a.op}${a.axes.join(',')}`;
+    case 'gather': return `g${a.axis}`;
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * The op table: every elementwise primitive is one row, with its arity, dtype rule and the scalar
+ * expression each code generator prints (JS for the CPU device, WGSL for WebGPU). Nothing else in
+ * the code base lists elementwise ops. Reductions, views, sources, matmul and gather are structural
+ * (they shape loops, not expressions) and live in node.ts.
+ */
+import type { DType } from './dtype.js';
+
+type Print1 = (a: string, dtype: DType) => string;
+type Print2 = (a: string, b: string, dtype: DType) => string;
+type Print3 = (a: string, b: string, c: string, dtype: DType) => string;
+
+/** How the result dtype follows from the (already promoted) input dtype. */
+export type DTypeRule = 'same' | 'bool' | 'float';
+
+export interface UnaryDef { arity: 1; js: Print1; wgsl: Print1; dtype: DTypeRule; floatOnly?: boolean; flops: number }
+export interface BinaryDef { arity: 2; js: Print2; wgsl: Print2; dtype: DTypeRule; flops: number }
+export interface TernaryDef { arity: 3; js: Print3; wgsl: Print3; dtype: DTypeRule; flops: number }
+export type OpDef = UnaryDef | BinaryDef | TernaryDef;
+
+const unary = (d: Omit<UnaryDef, 'arity' | 'dtype' | 'flops'> & { dtype?: DTypeRule; flops?: number }): UnaryDef =>
+  ({ arity: 1, dtype: 'same', flops: 1, ...d });
+const binary = (d: Omit<BinaryDef, 'arity' | 'dtype' | 'flops'> & { dtype?: DTypeRule; flops?: number }): BinaryDef =>
+  ({ arity: 2, dtype: 'same', flops: 1, ...d });
+const floatUnary = (js: string, wgsl: string, flops = 8): UnaryDef =>
+  unary({ js: (a) => `${js}(${a})`, wgsl: (a) => `${wgsl}(${a})`, floatOnly: true, flops });
+const compare = (sym: string): BinaryDef =>
+  binary({ js: (a, b) => `(${a} ${sym} ${b} ? 1 : 0)`, wgsl: (a, b) => `select(0, 1, ${a} ${sym} ${b})`, dtype: 'bool' });
+
+export const ops = {
+  neg: unary({ js: (a) => `(-${a})`, wgsl: (a) => `(-${a})` }),
+  abs: unary({ js: (a) => `Math.abs(${a})`, wgsl: (a) => `abs(${a})` }),
+  sign: unary({ js: (a) => `Math.sign(${a})`, wgsl: (a) => `sign(${a})` }),
+  recip: unary({ js: (a) => `(1 / ${a})`, wgsl: (a) => `(1.0 / ${a})`, floatOnly: true }),
+  exp: floatUnary('Math.exp', 'exp'),
+  log: floatUnary('Math.log', 'log'),
+  sqrt: floatUnary('Math.sqrt', 'sqrt', 2),
+  sin: floatUnary('Math.sin', 'sin'),
+  cos: floatUnary('Math.cos', 'cos'),
+  tanh: floatUnary('Math.tanh', 'tanh'),
+  // float32 kernels use a rational approximation (no transcendental call); float64 a series
+  // accurate to ~1e-15, because float64 exists for finite-difference gradient checks.
+  erf: unary({
+    js: (a, d) => (d === 'float64' ? `erf64(${a})` : `erf32(${a})`),
+    wgsl: (a) => `erf32(${a})`, floatOnly: true, flops: 16,
+  }),
+  floor: unary({ js: (a) => `Math.floor(${a})`, wgsl: (a) => `floor(${a})` }),
+  not: unary({ js: (a) => `(${a} ? 0 : 1)`, wgsl: (a) => `select(1, 0, ${a} != 0)`, dtype: 'bool' }),
+
+  add: binary({ js: (a, b) => `(${a} + ${b})`, wgsl: (a, b) => `(${a} + ${b})` }),
+  sub: binary({ js: (a, b) => `(${a} - ${b})`, wgsl: (a, b) => `(${a} - ${b})` }),
+  mul: binary({ js: (a, b, d) => (d === 'int32' ? `Math.imul(${a}, ${b})` : `(${a} * ${b})`), wgsl: (a, b) => `(${a} * ${b})` }),
+  div: binary({ js: (a, b) => `(${a} / ${b})`, wgsl: (a, b) => `(${a} / ${b})`, dtype: 'float' }),
+  pow: binary({ js: (a, b) => `Math.pow(${a}, ${b})`, wgsl: (a, b) => `pow(${a}, ${b})`, dtype: 'float', flops: 8 }),
+  maximum: binary({ js: (a, b) => `max_(${a}, ${b})`, wgsl: (a, b) => `max(${a}, ${b})` }),
+  minimum: binary({ js: (a, b) => `min_(${a}, ${b})`, wgsl: (a, b) => `min(${a}, ${b})` }),
+  eq: compare('==='),
+  ne: compare('!=='),
+  lt: compare('<'),
+  le: compare('<='),
+
+  where: {
+    arity: 3, dtype: 'same', flops: 1,
+    js: (c, a, b) => `(${c} ? ${a} : ${b})`,
+    wgsl: (c, a, b) => `select(${b}, ${a}, ${c} != 0)`,
+  } satisfies TernaryDef,
+} satisfies Record<string, OpDef>;
+
+export type ElementwiseOp = keyof typeof ops;
+export type UnaryOp = { [K in ElementwiseOp]: (typeof ops)[K] extends UnaryDef ? K : never }[ElementwiseOp];
+export type BinaryOp = { [K in ElementwiseOp]: (typeof ops)[K] extends BinaryDef ? K : never }[ElementwiseOp];
+
+export type ReduceOp = 'sum' | 'max' | 'min';
+export const reduceIdentity: Record<ReduceOp, number> = { sum: 0, max: -Infinity, min: Infinity };

@@ -1,0 +1,56 @@
+/**
+ * Born: lazy tensors, a fusing scheduler, and worker-pool / WebGPU devices for Node.js.
+ */
+import { Tensor } from './tensor/tensor.js';
+import { realize as realizeNodes, planFor } from './scheduler/realize.js';
+import { engine } from './scheduler/engine.js';
+
+export { Tensor } from './tensor/tensor.js';
+export { tensor, zeros, ones, full, arange, linspace, eye, rand, randn, randint, manualSeed } from './tensor/creation.js';
+export type { CreateOptions, RandomOptions, NestedArray } from './tensor/creation.js';
+export { where } from './tensor/elementwise.js';
+export { oneHot } from './tensor/linalg.js';
+export { ShapeError, DTypeError, DeviceError } from './graph/errors.js';
+export { KernelError } from './devices/cpu-workers/pool.js';
+export type { DType } from './graph/dtype.js';
+export type { KernelEvent, MemoryStats } from './scheduler/engine.js';
+export { engine };
+
+import { cat as catImpl, stack as stackImpl } from './tensor/join.js';
+
+/** Joins tensors along an existing dim (default 0). */
+export const cat = (tensors: readonly Tensor[], opts: { dim?: number } = {}): Tensor => catImpl(tensors, opts.dim);
+/** Joins tensors along a new dim (default 0). */
+export const stack = (tensors: readonly Tensor[], opts: { dim?: number } = {}): Tensor => stackImpl(tensors, opts.dim);
+
+/** Computes several tensors in one schedule. */
+export async function realize(...tensors: Tensor[]): Promise<void> {
+  await realizeNodes(tensors.map((t) => t.node));
+}
+
+export interface KernelPlan {
+  readonly name: string;
+  readonly ops: readonly string[];
+  readonly device: string;
+  readonly bytes: number;
+  readonly flops: number;
+}
+export interface Explanation {
+  readonly kernels: readonly KernelPlan[];
+  toString(): string;
+}
+
+/** The plan that realize() would run, without running it. */
+export function explain(...tensors: Tensor[]): Explanation {
+  const todo = tensors.filter((t) => !t.node.realized).map((t) => t.node);
+  const kernels = todo.length ? planFor(todo).steps.map((s) => ({
+    name: s.kernel.name, ops: s.kernel.ops, device: 'cpu', bytes: s.kernel.bytes, flops: s.kernel.flops,
+  })) : [];
+  return {
+    kernels,
+    toString: () => `${kernels.length} kernel${kernels.length === 1 ? '' : 's'}\n` +
+      kernels.map((k, i) => `  ${i}: ${k.name} [${k.ops.join(', ')}] on ${k.device}, ${k.bytes} bytes, ${k.flops} flops`).join('\n'),
+  };
+}
+
+export const defaultDevice = (): 'cpu' => 'cpu';

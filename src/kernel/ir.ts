@@ -1,0 +1,84 @@
+/**
+ * The kernel IR: what the scheduler emits and every device compiles. Device-neutral and
+ * hashable; the CPU device prints it to JS, the WebGPU device to WGSL.
+ *
+ * A kernel writes one contiguous output (slot 0) from input buffers (slots 1..n). It loops over
+ * the output's coordinates o0..o{p-1} (`loop`); a reduction kernel also loops over r0..r{q-1}
+ * combining `reduce.value` into an accumulator; a matmul kernel forms dot products of two strided
+ * operands. `value` is the output element, where `acc` names the accumulator (an epilogue).
+ */
+import type { DType } from '../graph/dtype.js';
+import type { ElementwiseOp, ReduceOp } from '../graph/ops.js';
+
+export type Index =
+  | { readonly k: 'var'; readonly name: string }
+  | { readonly k: 'num'; readonly n: number }
+  | { readonly k: 'add'; readonly a: Index; readonly b: Index }
+  | { readonly k: 'mul'; readonly a: Index; readonly n: number }
+  /** Floor division; only ever applied to indices that are non-negative wherever they are read. */
+  | { readonly k: 'div'; readonly a: Index; readonly n: number }
+  | { readonly k: 'mod'; readonly a: Index; readonly n: number }
+  /** A data-dependent coordinate (gather): an int32 value computed by the kernel. */
+  | { readonly k: 'val'; readonly v: Scalar };
+
+/** Every bound must hold: lo <= a < hi. */
+export type Valid = readonly { readonly a: Index; readonly lo: number; readonly hi: number }[];
+
+export type Scalar =
+  | { readonly k: 'load'; readonly input: number; readonly index: Index; readonly dtype: DType }
+  | { readonly k: 'const'; readonly value: number; readonly dtype: DType }
+  | { readonly k: 'acc'; readonly dtype: DType }
+  /** Uniform float in [0, 1) from word `word` of Philox-2x32-10 keyed by seed, at counter `index`. */
+  | { readonly k: 'rand'; readonly seed: number; readonly word: 0 | 1; readonly index: Index; readonly dtype: DType }
+  | { readonly k: 'iota'; readonly index: Index; readonly dtype: DType }
+  /** Zero where `valid` fails (padding); `arg` is not evaluated there. */
+  | { readonly k: 'masked'; readonly valid: Valid; readonly arg: Scalar; readonly dtype: DType }
+  | { readonly k: 'op'; readonly op: ElementwiseOp; readonly args: readonly Scalar[]; readonly dtype: DType }
+  | { readonly k: 'cast'; readonly arg: Scalar; readonly dtype: DType };
+
+export interface MatmulOperand { readonly input: number; readonly offset: number; readonly sBatch: number; readonly sRow: number; readonly sCol: number }
+
+export interface Kernel {
+  readonly name: string;
+  readonly out: { readonly dtype: DType; readonly shape: readonly number[] };
+  readonly inputs: readonly DType[];
+  readonly loop: readonly number[];
+  readonly reduce: { readonly op: ReduceOp; readonly dims: readonly number[]; readonly value: Scalar } | null;
+  readonly matmul: { readonly batch: number; readonly M: number; readonly N: number; readonly K: number; readonly a: MatmulOperand; readonly b: MatmulOperand } | null;
+  readonly value: Scalar;
+  /** For reports: the graph ops fused into this kernel, in order. */
+  readonly ops: readonly string[];
+  readonly flops: number;
+  readonly bytes: number;
+}
+
+/** Structural identity of a kernel: equal hashes compile to the same code. */
+export function kernelHash(k: Kernel): string {
+  return JSON.stringify([k.out, k.inputs, k.loop, k.reduce, k.matmul, k.value]);
+}
+
+// Smart constructors keep index arithmetic small: printers emit what is built here.
+export const ivar = (name: string): Index => ({ k: 'var', name });
+export const inum = (n: number): Index => ({ k: 'num', n });
+export function iadd(a: Index, b: Index): Index {
+  if (a.k === 'num' && a.n === 0) return b;
+  if (b.k === 'num' && b.n === 0) return a;
+  if (a.k === 'num' && b.k === 'num') return inum(a.n + b.n);
+  return { k: 'add', a, b };
+}
+export function imul(a: Index, n: number): Index {
+  if (n === 0) return inum(0);
+  if (n === 1) return a;
+  if (a.k === 'num') return inum(a.n * n);
+  return { k: 'mul', a, n };
+}
+export function idiv(a: Index, n: number): Index {
+  if (n === 1) return a;
+  if (a.k === 'num') return inum(Math.floor(a.n / n));
+  return { k: 'div', a, n };
+}
+export function imod(a: Index, n: number): Index {
+  if (n === 1) return inum(0);
+  if (a.k === 'num') return inum(((a.n % n) + n) % n);
+  return { k: 'mod', a, n };
+}

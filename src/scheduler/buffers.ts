@@ -1,0 +1,51 @@
+/**
+ * Reference-counted device buffers. A buffer lives while a realised node or a running schedule
+ * holds it; nodes let go through dispose(), `using`, or — as a safety net for tensors the user
+ * simply drops — a FinalizationRegistry, so loops need no tidy().
+ */
+import type { Device, DeviceBuffer } from '../devices/device.js';
+import type { BufferHandle, LazyNode } from '../graph/node.js';
+
+export const memoryStats = { liveBuffers: 0, liveBytes: 0 };
+
+export class Buffer implements BufferHandle {
+  ready: Promise<void> | null = null;
+  private refs = 1;
+
+  constructor(readonly dev: Device, readonly buf: DeviceBuffer) {
+    memoryStats.liveBuffers++;
+    memoryStats.liveBytes += buf.bytes;
+  }
+
+  get device(): string { return this.dev.name; }
+  get bytes(): number { return this.buf.bytes; }
+
+  retain(): void {
+    if (this.refs <= 0) throw new Error('internal: retain of a freed buffer');
+    this.refs++;
+  }
+
+  release(): void {
+    if (--this.refs !== 0) return;
+    memoryStats.liveBuffers--;
+    memoryStats.liveBytes -= this.buf.bytes;
+    this.dev.free(this.buf);
+  }
+}
+
+const finalizer = new FinalizationRegistry<BufferHandle>((h) => h.release());
+
+/** Give a node its buffer (retained for it) and free it when the node is collected or disposed. */
+export function attach(node: LazyNode, buf: BufferHandle): void {
+  buf.retain();
+  node.realized = buf;
+  finalizer.register(node, buf, node);
+}
+
+export function detach(node: LazyNode): void {
+  const buf = node.realized;
+  if (!buf) return;
+  finalizer.unregister(node);
+  node.realized = null;
+  buf.release();
+}

@@ -1,0 +1,231 @@
+/**
+ * Lowering: one fused group of graph nodes becomes one kernel. Views are pushed down to the
+ * leaves as composed trackers, so a chain of elementwise ops and views reads each input once
+ * with its own index arithmetic and writes one output; a fused reduction or matmul sits at
+ * the bottom of the group and the nodes above it become its epilogue.
+ */
+import { itemBytes } from '../graph/dtype.js';
+import type { LazyNode } from '../graph/node.js';
+import { ops } from '../graph/ops.js';
+import { contiguousStrides, numel } from '../graph/shape.js';
+import { compose, contiguousView, isContiguous, trackerKey, type ShapeTracker } from '../graph/view.js';
+import {
+  iadd, idiv, imod, imul, inum, ivar, type Index, type Kernel, type MatmulOperand, type Scalar, type Valid,
+} from '../kernel/ir.js';
+
+/** A node to compute as one kernel, with the reduction or matmul fused into it, if any. */
+export interface Group {
+  readonly root: LazyNode;
+  readonly contraction: LazyNode | null;
+}
+
+export interface Lowered {
+  readonly kernel: Kernel;
+  /** The nodes whose buffers fill input slots 1..n, in slot order. */
+  readonly inputs: readonly LazyNode[];
+}
+
+/** Flat index into a tracker's base, and the padding bounds, for coordinates of its shape. */
+export function lowerTracker(t: ShapeTracker, coords: readonly Index[]): { index: Index; valid: Valid } {
+  const valid: { a: Index; lo: number; hi: number }[] = [];
+  let c = coords;
+  for (let j = t.length - 1; ; j--) {
+    const v = t[j]!;
+    let idx = inum(v.offset);
+    v.shape.forEach((d, i) => {
+      if (d !== 1) idx = iadd(idx, imul(c[i]!, v.strides[i]!));
+      const m = v.mask?.[i];
+      if (m && (m[0] > 0 || m[1] < d)) valid.push({ a: c[i]!, lo: m[0], hi: m[1] });
+    });
+    if (j === 0) return { index: idx, valid };
+    c = unravel(idx, t[j - 1]!.shape);
+  }
+}
+
+export function unravel(flat: Index, shape: readonly number[]): Index[] {
+  const cs = contiguousStrides(shape);
+  return shape.map((d, i) => {
+    if (d === 1) return inum(0);
+    const q = idiv(flat, cs[i]!);
+    return i === firstNonUnit(shape) ? q : imod(q, d);
+  });
+}
+const firstNonUnit = (shape: readonly number[]): number => shape.findIndex((d) => d !== 1);
+
+/**
+ * A matmul operand read straight from a buffer: a single strided view whose batch dims fold
+ * into one stride. Null when the operand must be materialised first.
+ */
+export function resolveOperand(node: LazyNode, isBuffer: (n: LazyNode) => boolean): { base: LazyNode; op: Omit<MatmulOperand, 'input'> } | null {
+  let t: ShapeTracker = [contiguousView(node.shape)];
+  let n = node;
+  while (!isBuffer(n) && n.arg.kind === 'view') {
+    t = compose(n.arg.tracker, t);
+    n = n.srcs[0]!;
+  }
+  if (!isBuffer(n) || t.length !== 1 || t[0]!.mask) return null;
+  const v = t[0]!;
+  const r = v.shape.length;
+  let sBatch = 0;
+  let prev: number | null = null;
+  for (let i = r - 3; i >= 0; i--) {
+    if (v.shape[i] === 1) continue;
+    const s = v.strides[i]!;
+    if (prev === null) sBatch = s;
+    else if (s !== prev) return null;
+    prev = s * v.shape[i]!;
+  }
+  return { base: n, op: { offset: v.offset, sBatch, sRow: v.strides[r - 2]!, sCol: v.strides[r - 1]! } };
+}
+
+class Builder {
+  readonly inputs: LazyNode[] = [];
+  readonly ops: string[] = [];
+  flops = 0;
+  private readonly slots = new Map<LazyNode, number>();
+  private readonly memo = new Map<string, Scalar>();
+  private readonly coordIds = new Map<readonly Index[], number>();
+
+  constructor(private readonly isBuffer: (n: LazyNode) => boolean, private readonly contraction: LazyNode | null) {}
+
+  /** A slot of its own even when the node is already bound (matmul reads A and B from fixed slots). */
+  freshSlot(n: LazyNode): number {
+    return this.inputs.push(n);
+  }
+
+  slot(n: LazyNode): number {
+    let s = this.slots.get(n);
+    if (s === undefined) {
+      s = this.inputs.push(n);
+      this.slots.set(n, s);
+    }
+    return s;
+  }
+
+  /** The value of `node` at the coordinates `coords` of a space that `t` maps onto node's flat index. */
+  expr(node: LazyNode, t: ShapeTracker, coords: readonly Index[], size: number): Scalar {
+    let cid = this.coordIds.get(coords);
+    if (cid === undefined) this.coordIds.set(coords, (cid = this.coordIds.size));
+    const key = `${node.id}@${cid}@${trackerKey(t)}`;
+    let s = this.memo.get(key);
+    if (!s) {
+      s = this.build(node, t, coords, size);
+      this.memo.set(key, s);
+    }
+    return s;
+  }
+
+  private leaf(t: ShapeTracker, coords: readonly Index[], make: (index: Index) => Scalar): Scalar {
+    const { index, valid } = lowerTracker(t, coords);
+    const s = make(index);
+    return valid.length ? { k: 'masked', valid, arg: s, dtype: s.dtype } : s;
+  }
+
+  private note(op: string, flops: number, size: number): void {
+    if (this.ops[this.ops.length - 1] !== op) this.ops.push(op);
+    this.flops += flops * size;
+  }
+
+  private build(node: LazyNode, t: ShapeTracker, coords: readonly Index[], size: number): Scalar {
+    const dtype = node.dtype;
+    if (node === this.contraction) return { k: 'acc', dtype };
+    if (this.isBuffer(node)) {
+      const input = this.slot(node);
+      return this.leaf(t, coords, (index) => ({ k: 'load', input, index, dtype }));
+    }
+    const a = node.arg;
+    switch (a.kind) {
+      case 'const': return this.leaf(t, coords, () => ({ k: 'const', value: a.value, dtype }));
+      case 'rand':
+        this.note('rand', 20, size);
+        return this.leaf(t, coords, (index) => ({ k: 'rand', seed: a.seed, word: a.word, index, dtype }));
+      case 'iota': return this.leaf(t, coords, (index) => ({ k: 'iota', index, dtype }));
+      case 'view': {
+        const inner = compose(a.tracker, t);
+        const s = this.expr(node.srcs[0]!, inner, coords, size);
+        const masked = a.tracker.some((v) => v.mask) && !this.isBuffer(node.srcs[0]!);
+        return masked ? { k: 'masked', valid: lowerTracker(inner, coords).valid, arg: s, dtype } : s;
+      }
+      case 'elementwise': {
+        this.note(a.op, ops[a.op].flops, size);
+        return { k: 'op', op: a.op, args: node.srcs.map((s) => this.expr(s, t, coords, size)), dtype };
+      }
+      case 'cast': return { k: 'cast', arg: this.expr(node.srcs[0]!, t, coords, size), dtype };
+      case 'gather': {
+        this.note('gather', 1, size);
+        const index = this.expr(node.srcs[1]!, t, coords, size);
+        const own = t.length === 1 && isContiguous(t[0]!) ? coords : unravel(lowerTracker(t, coords).index, node.shape);
+        const src = node.srcs[0]!;
+        const at = own.map((c, i) => (i === a.axis ? ({ k: 'val', v: index } as const) : c));
+        return this.expr(src, [contiguousView(src.shape)], at, size);
+      }
+      case 'buffer': case 'reduce': case 'matmul':
+        throw new Error(`internal: ${a.kind} node ${node.id} reached inside a fused group without a buffer`);
+    }
+  }
+}
+
+const oVars = (shape: readonly number[]): Index[] => shape.map((d, i) => (d === 1 ? inum(0) : ivar(`o${i}`)));
+
+/** Coordinates of the kept (non-reduced) dims for an output coordinate; shapes agree up to 1s, or we unravel. */
+function keptCoords(outShape: readonly number[], kept: readonly number[]): Index[] {
+  const o = oVars(outShape).filter((_, i) => outShape[i] !== 1);
+  const keptNonUnit = kept.filter((d) => d !== 1);
+  const outNonUnit = outShape.filter((d) => d !== 1);
+  if (keptNonUnit.length === outNonUnit.length && keptNonUnit.every((d, i) => d === outNonUnit[i])) {
+    let j = 0;
+    return kept.map((d) => (d === 1 ? inum(0) : o[j++]!));
+  }
+  const cs = contiguousStrides(outShape);
+  const flat = oVars(outShape).reduce((acc, c, i) => iadd(acc, imul(c, cs[i]!)), inum(0));
+  return unravel(flat, kept);
+}
+
+export function lower(group: Group, isBuffer: (n: LazyNode) => boolean): Lowered {
+  const { root, contraction: x } = group;
+  const b = new Builder(isBuffer, x);
+  const outSize = numel(root.shape);
+  let reduce: Kernel['reduce'] = null;
+  let matmul: Kernel['matmul'] = null;
+  let name = 'E';
+  if (x && x.arg.kind === 'reduce') {
+    const src = x.srcs[0]!;
+    const axes = x.arg.axes;
+    const kept = src.shape.filter((_, i) => !axes.includes(i));
+    const keptC = keptCoords(root.shape, kept);
+    let k = 0, r = 0;
+    const full = src.shape.map((d, i) => (axes.includes(i) ? (d === 1 ? (r++, inum(0)) : ivar(`r${r++}`)) : keptC[k++]!));
+    const value = b.expr(src, [contiguousView(src.shape)], full, numel(src.shape));
+    b.flops += numel(src.shape);
+    b.ops.push(x.arg.op);
+    reduce = { op: x.arg.op, dims: axes.map((i) => src.shape[i]!), value };
+    name = 'R';
+  } else if (x && x.arg.kind === 'matmul') {
+    const [A, B] = x.srcs as [LazyNode, LazyNode];
+    const ra = resolveOperand(A, isBuffer), rb = resolveOperand(B, isBuffer);
+    if (!ra || !rb) throw new Error('internal: matmul operand was not materialised');
+    const r = x.shape.length;
+    const M = x.shape[r - 2]!, N = x.shape[r - 1]!, K = A.shape[r - 1]!;
+    const batch = numel(x.shape.slice(0, -2));
+    matmul = { batch, M, N, K, a: { input: b.freshSlot(ra.base), ...ra.op }, b: { input: b.freshSlot(rb.base), ...rb.op } };
+    b.flops += 2 * batch * M * N * K;
+    b.ops.push('matmul');
+    name = 'MM';
+  }
+  const value = b.expr(root, [contiguousView(root.shape)], oVars(root.shape), outSize);
+  const bytes = b.inputs.reduce((s, n) => s + numel(n.shape) * itemBytes[n.dtype], outSize * itemBytes[root.dtype]);
+  const dims = reduce ? [...root.shape, ...reduce.dims] : matmul ? [matmul.batch, matmul.M, matmul.N, matmul.K] : root.shape;
+  const kernel: Kernel = {
+    name: `${name}_${dims.join('_') || '1'}`,
+    out: { dtype: root.dtype, shape: root.shape },
+    inputs: b.inputs.map((n) => n.dtype),
+    loop: root.shape,
+    reduce,
+    matmul,
+    value,
+    ops: b.ops,
+    flops: b.flops,
+    bytes,
+  };
+  return { kernel, inputs: b.inputs };
+}

@@ -1,0 +1,135 @@
+/**
+ * Scheduling: which nodes of the requested graph become buffers, and which kernels compute them.
+ *
+ * Fusion rules (DESIGN.md): chains of elementwise ops and views fuse into one kernel; elementwise
+ * producers fuse into the reduction or matmul that consumes them only as far as their inputs are
+ * buffers (a contraction reads its own prologue); a contraction whose single consumer path is
+ * elementwise on its output fuses that path as an epilogue. Everything the user asked for, every
+ * contraction that is not fused away and every matmul operand that is not a plain strided
+ * buffer is materialised, once.
+ */
+import { argKey, type LazyNode } from '../graph/node.js';
+import { numel } from '../graph/shape.js';
+import { isContiguous } from '../graph/view.js';
+import type { Kernel } from '../kernel/ir.js';
+import { lower, resolveOperand } from './lower.js';
+
+/** One kernel of a plan; it holds no nodes, so a cached plan keeps no graph alive. */
+export interface Step {
+  readonly kernel: Kernel;
+  /** Index (into the topological order) of the node this kernel writes. */
+  readonly output: number;
+  readonly inputIdx: readonly number[];
+}
+
+/** A schedule in terms of topological indices, so one plan serves every graph of the same structure. */
+export interface Plan {
+  readonly steps: readonly Step[];
+  /** [node, node whose buffer it shares] for views that are plain reshapes of a buffer. */
+  readonly aliases: readonly (readonly [number, number])[];
+  readonly outputs: readonly number[];
+}
+
+export interface Walk {
+  /** Unrealised nodes and realised leaves, every source before its consumers. */
+  readonly order: readonly LazyNode[];
+  /** Structural key: equal keys mean equal plans. */
+  readonly key: string;
+}
+
+/** Depth-first over unrealised nodes, stopping at realised ones; iterative, so deep chains are fine. */
+export function walk(outputs: readonly LazyNode[]): Walk {
+  const index = new Map<LazyNode, number>();
+  const order: LazyNode[] = [];
+  const parts: string[] = [];
+  const stack: [LazyNode, number][] = [];
+  for (const out of outputs) {
+    if (index.has(out)) continue;
+    stack.push([out, 0]);
+    while (stack.length) {
+      const top = stack[stack.length - 1]!;
+      const [n, i] = top;
+      const srcs = n.realized ? [] : n.srcs;
+      if (i < srcs.length) {
+        top[1]++;
+        const s = srcs[i]!;
+        if (!index.has(s)) stack.push([s, 0]);
+        continue;
+      }
+      stack.pop();
+      if (index.has(n)) continue;
+      index.set(n, order.length);
+      order.push(n);
+      parts.push(n.realized
+        ? `L${n.dtype}${n.shape.join(',')}`
+        : `${argKey(n.arg)}:${n.dtype}:${n.shape.join(',')}:${srcs.map((s) => index.get(s)).join(',')}`);
+    }
+  }
+  return { order, key: `${parts.join(';')}>${outputs.map((o) => index.get(o)).join(',')}` };
+}
+
+const isContraction = (n: LazyNode): boolean => n.arg.kind === 'reduce' || n.arg.kind === 'matmul';
+
+/** A view that only renames the shape of a contiguous buffer: it can share that buffer. */
+function isPlainReshape(n: LazyNode): boolean {
+  return n.arg.kind === 'view' && n.arg.tracker.length === 1 && isContiguous(n.arg.tracker[0]!);
+}
+
+export function plan(outputs: readonly LazyNode[], w: Walk): Plan {
+  const { order } = w;
+  const pos = new Map(order.map((n, i) => [n, i] as const));
+  const consumers = new Map<LazyNode, LazyNode[]>();
+  for (const n of order) {
+    if (n.realized) continue;
+    for (const s of n.srcs) {
+      const c = consumers.get(s);
+      if (c) c.push(n); else consumers.set(s, [n]);
+    }
+  }
+  const materialized = new Set<LazyNode>(outputs.filter((o) => !o.realized));
+  for (const n of order) if (!n.realized && isContraction(n)) materialized.add(n);
+
+  const isBuffer = (n: LazyNode): boolean => n.realized !== null || materialized.has(n);
+  for (const n of order) {
+    if (n.realized || n.arg.kind !== 'matmul') continue;
+    for (const s of n.srcs) if (!resolveOperand(s, isBuffer)) materialized.add(s);
+  }
+
+  // Epilogue fusion: walk up from a contraction through single-consumer elementwise ops and plain
+  // reshapes of the same size; the first materialised node on that path computes the contraction.
+  const fusedInto = new Map<LazyNode, LazyNode>();
+  const outputSet = new Set(outputs);
+  for (const x of order) {
+    if (x.realized || !isContraction(x) || outputSet.has(x)) continue;
+    let cur = x;
+    for (;;) {
+      const cs = consumers.get(cur) ?? [];
+      if (cs.length !== 1) break;
+      const c = cs[0]!;
+      const fits = numel(c.shape) === numel(x.shape) &&
+        (c.arg.kind === 'elementwise' || c.arg.kind === 'cast' || isPlainReshape(c));
+      if (!fits || (isContraction(c))) break;
+      cur = c;
+      if (materialized.has(c)) break;
+    }
+    if (cur === x || fusedInto.has(cur)) continue;
+    materialized.add(cur);
+    materialized.delete(x);
+    fusedInto.set(cur, x);
+  }
+
+  const steps: Step[] = [];
+  const aliases: [number, number][] = [];
+  for (const n of order) {
+    if (n.realized || !materialized.has(n)) continue;
+    const src = n.srcs[0];
+    if (!fusedInto.has(n) && isPlainReshape(n) && src && isBuffer(src)) {
+      aliases.push([pos.get(n)!, pos.get(src)!]);
+      continue;
+    }
+    const contraction = fusedInto.get(n) ?? (isContraction(n) ? n : null);
+    const lowered = lower({ root: n, contraction }, (m) => m !== n && isBuffer(m));
+    steps.push({ kernel: lowered.kernel, output: pos.get(n)!, inputIdx: lowered.inputs.map((m) => pos.get(m)!) });
+  }
+  return { steps, aliases, outputs: outputs.map((o) => pos.get(o)!) };
+}

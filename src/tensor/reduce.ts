@@ -1,0 +1,72 @@
+/** Reductions and the composites built from them (mean, var, softmax, …). */
+import { isFloat } from '../graph/dtype.js';
+import { DTypeError, fmt } from '../graph/errors.js';
+import type { ReduceOp } from '../graph/ops.js';
+import { normAxes, numel } from '../graph/shape.js';
+import { cast, full, node, requireFloat } from './make.js';
+import { reshape } from './movement.js';
+import { Tensor } from './tensor.js';
+import { where } from './elementwise.js';
+import { iotaAlong } from './creation.js';
+
+export interface ReduceOptions { dim?: number | readonly number[]; keepdim?: boolean }
+
+export function reduce(op: ReduceOp, x: Tensor, opts: ReduceOptions = {}, name: string = op): Tensor {
+  const axes = normAxes(name, opts.dim, x.shape);
+  let t = x;
+  if (op === 'sum' && (t.dtype === 'bool')) t = cast(t, 'int32');
+  if (op !== 'sum' && x.numel() === 0) throw new DTypeError(`${name}: cannot reduce an empty tensor of shape ${fmt(x.shape)} (no identity for ${op})`);
+  const kept = t.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+  const r = axes.length ? node({ kind: 'reduce', op, axes }, [t], kept, t.dtype) : t;
+  return opts.keepdim ? r : reshape(r, t.shape.filter((_, i) => !axes.includes(i)));
+}
+
+const countOf = (x: Tensor, dim: ReduceOptions['dim']): number =>
+  normAxes('mean', dim, x.shape).reduce((n, a) => n * x.shape[a]!, 1);
+
+export function mean(x: Tensor, opts: ReduceOptions = {}): Tensor {
+  requireFloat('mean', x);
+  return reduce('sum', x, opts, 'mean').mul(1 / countOf(x, opts.dim));
+}
+
+export function variance(x: Tensor, opts: ReduceOptions & { correction?: number } = {}): Tensor {
+  requireFloat('var', x);
+  const m = mean(x, { dim: opts.dim, keepdim: true });
+  const d = x.sub(m);
+  const n = countOf(x, opts.dim);
+  return reduce('sum', d.mul(d), { dim: opts.dim, keepdim: opts.keepdim }, 'var').div(Math.max(0, n - (opts.correction ?? 1)));
+}
+
+export function logsumexp(x: Tensor, opts: ReduceOptions = {}): Tensor {
+  const v = isFloat(x.dtype) ? x : cast(x, 'float32');
+  const m = reduce('max', v, { dim: opts.dim, keepdim: true }, 'logsumexp');
+  // An all -inf (or inf) slice would give inf - inf; shift by 0 there instead, as PyTorch does.
+  const shift = where(m.abs().eq(Infinity), 0, m);
+  const s = reduce('sum', v.sub(shift).exp(), { dim: opts.dim, keepdim: true }, 'logsumexp').log().add(shift);
+  return opts.keepdim ? s : reshape(s, v.shape.filter((_, i) => !normAxes('logsumexp', opts.dim, v.shape).includes(i)));
+}
+
+export function softmax(x: Tensor, dim: number): Tensor {
+  const v = isFloat(x.dtype) ? x : cast(x, 'float32');
+  const e = v.sub(reduce('max', v, { dim, keepdim: true }, 'softmax')).exp();
+  return e.div(reduce('sum', e, { dim, keepdim: true }, 'softmax'));
+}
+
+export function logSoftmax(x: Tensor, dim: number): Tensor {
+  const v = isFloat(x.dtype) ? x : cast(x, 'float32');
+  return v.sub(logsumexp(v, { dim, keepdim: true }));
+}
+
+/** Index of the first maximum (PyTorch's rule on ties), int32. */
+export function argExtreme(op: 'max' | 'min', x: Tensor, opts: { dim?: number; keepdim?: boolean } = {}): Tensor {
+  const name = op === 'max' ? 'argmax' : 'argmin';
+  const flat = opts.dim === undefined;
+  const v = flat ? reshape(x, [numel(x.shape)]) : x;
+  const dim = flat ? 0 : opts.dim!;
+  const m = reduce(op, v, { dim, keepdim: true }, name);
+  const idx = iotaAlong(v.shape, dim);
+  const big = full([], v.shape[normAxes(name, dim, v.shape)[0]!] ?? 1, 'int32');
+  const first = reduce('min', where(v.eq(m), idx, big), { dim, keepdim: true }, name);
+  if (flat) return opts.keepdim ? reshape(first, x.shape.map(() => 1)) : reshape(first, []);
+  return opts.keepdim ? first : reshape(first, v.shape.filter((_, i) => i !== normAxes(name, dim, v.shape)[0]));
+}

@@ -1,0 +1,147 @@
+/**
+ * The Tensor: a handle on a lazy graph node. Every op records a node and returns at once;
+ * data(), item(), tolist() and realize() are the only places computation happens.
+ */
+import type { DataFor, DType, TypedArray } from '../graph/dtype.js';
+import { DTYPES } from '../graph/dtype.js';
+import { DeviceError, ShapeError, fmt } from '../graph/errors.js';
+import type { LazyNode } from '../graph/node.js';
+import { normAxis, numel } from '../graph/shape.js';
+import { detach } from '../scheduler/buffers.js';
+import { engine } from '../scheduler/engine.js';
+import { realize } from '../scheduler/realize.js';
+import type { DeviceName } from '../devices/device.js';
+import * as E from './elementwise.js';
+import * as R from './reduce.js';
+import * as M from './movement.js';
+import * as L from './linalg.js';
+import * as J from './join.js';
+import { cast } from './make.js';
+
+export type Nested = number | Nested[];
+type Operand = Tensor | number | boolean;
+
+export class Tensor {
+  constructor(readonly node: LazyNode) {}
+
+  get shape(): readonly number[] { return this.node.shape; }
+  get dtype(): DType { return this.node.dtype; }
+  get device(): DeviceName { return 'cpu'; }
+  get ndim(): number { return this.node.shape.length; }
+  numel(): number { return numel(this.node.shape); }
+  size(): readonly number[];
+  size(dim: number): number;
+  size(dim?: number): readonly number[] | number {
+    return dim === undefined ? this.shape : this.shape[normAxis('size', dim, this.ndim, this.shape)]!;
+  }
+
+  // ---- computation ----
+  async data(): Promise<TypedArray> {
+    await realize([this.node]);
+    const buf = this.node.realized!;
+    if (buf.ready) await buf.ready;
+    const b = buf as unknown as { buf: import('../devices/device.js').DeviceBuffer };
+    return (await engine.device().read(b.buf, this.dtype, this.numel())) as TypedArray;
+  }
+  async item(): Promise<number> {
+    if (this.numel() !== 1) throw new ShapeError(`item: only one-element tensors convert to a number, got shape ${fmt(this.shape)}`);
+    return (await this.data())[0]!;
+  }
+  async tolist(): Promise<Nested> {
+    const d = await this.data();
+    const build = (dim: number, off: number): Nested => {
+      if (dim === this.ndim) return d[off]!;
+      const stride = numel(this.shape.slice(dim + 1));
+      return Array.from({ length: this.shape[dim]! }, (_, i) => build(dim + 1, off + i * stride));
+    };
+    return build(0, 0);
+  }
+
+  /** Releases the device buffer now instead of when the tensor is collected. */
+  dispose(): void {
+    detach(this.node);
+    this.node.disposed = true;
+  }
+  [Symbol.dispose](): void { this.dispose(); }
+
+  to(target: DType | DeviceName): Tensor {
+    if ((DTYPES as readonly string[]).includes(target)) return cast(this, target as DType);
+    if (target === 'cpu') return this;
+    if (target === 'webgpu') { engine.device('webgpu'); return this; }
+    throw new DeviceError(`to: unknown dtype or device '${String(target)}' (dtypes: ${DTYPES.join(', ')}; devices: cpu, webgpu)`);
+  }
+
+  // ---- elementwise ----
+  add(y: Operand): Tensor { return E.binary('add', this, y); }
+  sub(y: Operand): Tensor { return E.binary('sub', this, y); }
+  mul(y: Operand): Tensor { return E.binary('mul', this, y); }
+  div(y: Operand): Tensor { return E.binary('div', this, y); }
+  pow(y: Operand): Tensor { return E.pow(this, y); }
+  maximum(y: Operand): Tensor { return E.binary('maximum', this, y); }
+  minimum(y: Operand): Tensor { return E.binary('minimum', this, y); }
+  eq(y: Operand): Tensor { return E.binary('eq', this, y); }
+  ne(y: Operand): Tensor { return E.binary('ne', this, y); }
+  lt(y: Operand): Tensor { return E.binary('lt', this, y); }
+  le(y: Operand): Tensor { return E.binary('le', this, y); }
+  gt(y: Operand): Tensor { return E.binary('lt', y, this, 'gt'); }
+  ge(y: Operand): Tensor { return E.binary('le', y, this, 'ge'); }
+  neg(): Tensor { return E.unary('neg', this); }
+  abs(): Tensor { return E.unary('abs', this); }
+  sign(): Tensor { return E.unary('sign', this); }
+  exp(): Tensor { return E.unary('exp', this); }
+  log(): Tensor { return E.unary('log', this); }
+  sqrt(): Tensor { return E.unary('sqrt', this); }
+  rsqrt(): Tensor { return E.rsqrt(this); }
+  reciprocal(): Tensor { return E.unary('recip', this); }
+  sin(): Tensor { return E.unary('sin', this); }
+  cos(): Tensor { return E.unary('cos', this); }
+  tanh(): Tensor { return E.unary('tanh', this); }
+  erf(): Tensor { return E.unary('erf', this); }
+  floor(): Tensor { return E.unary('floor', this); }
+  logicalNot(): Tensor { return E.unary('not', this); }
+  sigmoid(): Tensor { return E.sigmoid(this); }
+  relu(): Tensor { return E.relu(this); }
+  gelu(opts: { approximate?: 'none' | 'tanh' } = {}): Tensor { return E.gelu(this, opts.approximate); }
+  silu(): Tensor { return E.silu(this); }
+  softplus(opts: { beta?: number; threshold?: number } = {}): Tensor { return E.softplus(this, opts.beta, opts.threshold); }
+  clamp(opts: { min?: number | Tensor; max?: number | Tensor }): Tensor { return E.clamp(this, opts.min, opts.max); }
+
+  // ---- reductions ----
+  sum(opts?: R.ReduceOptions): Tensor { return R.reduce('sum', this, opts); }
+  mean(opts?: R.ReduceOptions): Tensor { return R.mean(this, opts); }
+  max(opts?: R.ReduceOptions): Tensor { return R.reduce('max', this, opts); }
+  min(opts?: R.ReduceOptions): Tensor { return R.reduce('min', this, opts); }
+  argmax(opts?: { dim?: number; keepdim?: boolean }): Tensor { return R.argExtreme('max', this, opts); }
+  argmin(opts?: { dim?: number; keepdim?: boolean }): Tensor { return R.argExtreme('min', this, opts); }
+  var(opts?: R.ReduceOptions & { correction?: number }): Tensor { return R.variance(this, opts); }
+  std(opts?: R.ReduceOptions & { correction?: number }): Tensor { return R.variance(this, opts).sqrt(); }
+  logsumexp(opts?: R.ReduceOptions): Tensor { return R.logsumexp(this, opts); }
+  softmax(opts: { dim: number } = { dim: -1 }): Tensor { return R.softmax(this, opts.dim); }
+  logSoftmax(opts: { dim: number } = { dim: -1 }): Tensor { return R.logSoftmax(this, opts.dim); }
+
+  // ---- views ----
+  reshape(shape: readonly number[]): Tensor { return M.reshape(this, shape); }
+  view(shape: readonly number[]): Tensor { return M.reshape(this, shape); }
+  flatten(startDim?: number, endDim?: number): Tensor { return M.flatten(this, startDim, endDim); }
+  squeeze(dim?: number | readonly number[]): Tensor { return M.squeeze(this, dim); }
+  unsqueeze(dim: number): Tensor { return M.unsqueeze(this, dim); }
+  permute(order: readonly number[]): Tensor { return M.permute(this, order); }
+  transpose(d0: number, d1: number): Tensor { return M.transpose(this, d0, d1); }
+  get T(): Tensor { return M.permute(this, this.shape.map((_, i) => this.ndim - 1 - i)); }
+  expand(shape: readonly number[]): Tensor { return M.expand(this, shape); }
+  slice(dim: number, start?: number, end?: number, step?: number): Tensor { return M.slice(this, dim, start, end, step); }
+  narrow(dim: number, start: number, length: number): Tensor { return M.narrow(this, dim, start, length); }
+  pad(pads: readonly number[], opts: { value?: number } = {}): Tensor { return M.pad(this, pads, opts.value); }
+  flip(dims: readonly number[]): Tensor { return M.flip(this, dims); }
+  chunk(chunks: number, opts: { dim?: number } = {}): Tensor[] { return J.chunk(this, chunks, opts.dim); }
+  split(sizeOrSections: number | readonly number[], opts: { dim?: number } = {}): Tensor[] { return J.split(this, sizeOrSections, opts.dim); }
+
+  // ---- contraction and indexing ----
+  matmul(y: Tensor): Tensor { return L.matmul(this, y); }
+  gather(dim: number, index: Tensor): Tensor { return L.gather(this, dim, index); }
+  indexSelect(dim: number, index: Tensor): Tensor { return L.indexSelect(this, dim, index); }
+
+  toString(): string { return `Tensor(shape=${fmt(this.shape)}, dtype=${this.dtype}, device=${this.device})`; }
+}
+
+export type { DataFor };
