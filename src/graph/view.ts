@@ -36,6 +36,7 @@ function withLast(t: ShapeTracker, v: View): View[] {
 
 /** Strides for viewing (shape, strides) as newShape without copying, or null (NumPy's attempt_nocopy_reshape). */
 function reshapeStrides(shape: Shape, strides: readonly number[], newShape: Shape): number[] | null {
+  if (numel(shape) !== numel(newShape)) return null;
   const oldDims: number[] = [];
   const oldStrides: number[] = [];
   shape.forEach((d, i) => { if (d !== 1) { oldDims.push(d); oldStrides.push(strides[i]!); } });
@@ -132,7 +133,9 @@ export function pad(t: ShapeTracker, dim: number, before: number, after: number)
  */
 export function compose(inner: ShapeTracker, outer: ShapeTracker): ShapeTracker {
   if (isIdentity(inner)) return outer;
-  if (outer.length === 1 && isContiguous(outer[0]!)) return reshape(inner, outer[0]!.shape);
+  // A contiguous outer view is a reshape of inner only when it covers all of it (not a prefix).
+  const o = outer[0]!;
+  if (outer.length === 1 && isContiguous(o) && numel(o.shape) === numel(trackerShape(inner))) return reshape(inner, o.shape);
   return [...inner, ...outer];
 }
 

@@ -140,7 +140,9 @@ export function rand(shape: Shape, opts: RandomOptions = {}): Tensor {
 /** Box–Muller over the two words of one Philox draw per element. */
 export function randn(shape: Shape, opts: RandomOptions = {}): Tensor {
   const key = keyFor(opts.seed);
-  const u1 = uniform(shape, key, 0), u2 = uniform(shape, key, 1);
+  // In float64 and rounded once at the end, so a fused consumer sees the very value a
+  // materialised randn would hold.
+  const u1 = cast(uniform(shape, key, 0), 'float64'), u2 = cast(uniform(shape, key, 1), 'float64');
   const r = u1.neg().add(1).log().mul(-2).sqrt();
   return cast(r.mul(u2.mul(2 * Math.PI).cos()), opts.dtype ?? 'float32');
 }

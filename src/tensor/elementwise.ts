@@ -49,7 +49,10 @@ export function binary(op: BinaryOp, a: TensorLike, b: TensorLike, name: string 
 }
 
 export function where(cond: TensorLike, a: TensorLike, b: TensorLike): Tensor {
-  const c = cond instanceof Tensor ? cast(cond, 'bool') : full([], Number(cond), 'bool');
+  if (cond instanceof Tensor && cond.dtype !== 'bool') {
+    throw new DTypeError(`where: the condition must be a bool tensor, got ${cond.dtype} of shape ${fmt(cond.shape)} (compare first, e.g. x.gt(0))`);
+  }
+  const c = cond instanceof Tensor ? cond : full([], Number(cond), 'bool');
   const [x, y] = operands(a, b);
   const shape = broadcastShapes('where', c.shape, x.shape, y.shape);
   return node({ kind: 'elementwise', op: 'where' }, [broadcastTo(c, shape), broadcastTo(x, shape), broadcastTo(y, shape)], shape, x.dtype);

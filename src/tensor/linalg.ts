@@ -10,7 +10,9 @@ import { iota } from './creation.js';
 export function matmul(a: Tensor, b: Tensor): Tensor {
   if (a.ndim === 0 || b.ndim === 0) throw new ShapeError(`matmul: both operands need at least 1 dim, got ${fmt(a.shape)} and ${fmt(b.shape)}`);
   const dtype = promote(a.dtype, b.dtype);
-  if (!isFloat(dtype)) throw new DTypeError(`matmul: expected floating-point operands, got ${a.dtype} and ${b.dtype} (convert with .to('float32'))`);
+  if (dtype === 'bool') throw new DTypeError(`matmul: expected numeric operands, got ${a.dtype} and ${b.dtype}`);
+  // Integer products are exact in float64 up to 2^53, which covers every int32 dot product we meet.
+  if (!isFloat(dtype)) return cast(matmul(cast(a, 'float64'), cast(b, 'float64')), dtype);
   let x = cast(a, dtype), y = cast(b, dtype);
   const vecA = x.ndim === 1, vecB = y.ndim === 1;
   if (vecA) x = unsqueeze(x, 0);
@@ -20,7 +22,12 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
     throw new ShapeError(`matmul: ${fmt(a.shape)} @ ${fmt(b.shape)}: inner dims differ (${K} vs ${y.shape[y.ndim - 2]}); ` +
       `the last dim of the first operand must equal the second-to-last of the second`);
   }
-  const batch = broadcastShapes('matmul', x.shape.slice(0, -2), y.shape.slice(0, -2));
+  let batch: number[];
+  try {
+    batch = broadcastShapes('matmul', x.shape.slice(0, -2), y.shape.slice(0, -2));
+  } catch {
+    throw new ShapeError(`matmul: ${fmt(a.shape)} @ ${fmt(b.shape)}: batch dims ${fmt(x.shape.slice(0, -2))} and ${fmt(y.shape.slice(0, -2))} do not broadcast (sizes must match or one must be 1)`);
+  }
   const M = x.shape[x.ndim - 2]!, N = y.shape[y.ndim - 1]!;
   x = expand(x, [...batch, M, K]);
   y = expand(y, [...batch, K, N]);
@@ -42,7 +49,8 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
 
 export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   const d = normAxis('indexSelect', dim, x.ndim, x.shape);
-  if (index.ndim !== 1 || index.dtype !== 'int32') {
+  if (index.dtype !== 'int32') throw new DTypeError(`indexSelect: index must be int32, got ${index.dtype}`);
+  if (index.ndim !== 1) {
     throw new ShapeError(`indexSelect: index must be a 1-D int32 tensor, got ${index.dtype} of shape ${fmt(index.shape)}`);
   }
   const shape = x.shape.map((s, i) => (i === d ? index.shape[0]! : s));

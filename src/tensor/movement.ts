@@ -94,7 +94,7 @@ export function pad(x: Tensor, pads: readonly number[], value = 0): Tensor {
   const padded = view(t, (tr) => grow.reduce((acc, [d, b, a]) => V.pad(acc, d, b, a), tr));
   if (value === 0) return padded;
   const inside = view(full(t.shape, 1, 'bool'), (tr) => grow.reduce((acc, [d, b, a]) => V.pad(acc, d, b, a), tr));
-  return where(inside, padded, value);
+  return where(inside, padded, full([], value, t.dtype));
 }
 
 export function squeeze(x: Tensor, dim?: number | readonly number[]): Tensor {

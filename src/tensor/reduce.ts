@@ -37,11 +37,15 @@ export function variance(x: Tensor, opts: ReduceOptions & { correction?: number 
   return reduce('sum', d.mul(d), { dim: opts.dim, keepdim: opts.keepdim }, 'var').div(Math.max(0, n - (opts.correction ?? 1)));
 }
 
+/** The max along dim (kept), or 0 where it is infinite: all -inf slices would otherwise give inf - inf. */
+function stableShift(v: Tensor, dim: ReduceOptions['dim'], name: string): Tensor {
+  const m = reduce('max', v, { dim, keepdim: true }, name);
+  return where(m.abs().eq(Infinity), 0, m);
+}
+
 export function logsumexp(x: Tensor, opts: ReduceOptions = {}): Tensor {
   const v = isFloat(x.dtype) ? x : cast(x, 'float32');
-  const m = reduce('max', v, { dim: opts.dim, keepdim: true }, 'logsumexp');
-  // An all -inf (or inf) slice would give inf - inf; shift by 0 there instead, as PyTorch does.
-  const shift = where(m.abs().eq(Infinity), 0, m);
+  const shift = stableShift(v, opts.dim, 'logsumexp');
   const s = reduce('sum', v.sub(shift).exp(), { dim: opts.dim, keepdim: true }, 'logsumexp').log().add(shift);
   return opts.keepdim ? s : reshape(s, v.shape.filter((_, i) => !normAxes('logsumexp', opts.dim, v.shape).includes(i)));
 }
@@ -54,7 +58,9 @@ export function softmax(x: Tensor, dim: number): Tensor {
 
 export function logSoftmax(x: Tensor, dim: number): Tensor {
   const v = isFloat(x.dtype) ? x : cast(x, 'float32');
-  return v.sub(logsumexp(v, { dim, keepdim: true }));
+  // (x - m) - log Σ exp(x - m): never forms log Σ exp(x) itself, which rounds badly far from 0.
+  const shifted = v.sub(stableShift(v, dim, 'logSoftmax'));
+  return shifted.sub(reduce('sum', shifted.exp(), { dim, keepdim: true }, 'logSoftmax').log());
 }
 
 /** Index of the first maximum (PyTorch's rule on ties), int32. */

@@ -8,8 +8,8 @@ const min_ = (a, b) => (a < b || a !== a ? a : b);
 // Rational approximation on [-4, 4] (beyond, erf is 1 to float32 precision): no Math call, so the
 // fused gelu chain stays arithmetic-bound.
 function erf32(x) {
-  x = x < -4 ? -4 : x > 4 ? 4 : x;
   const x2 = x * x;
+  if (x2 >= 16) return x > 0 ? 1 : -1;
   let p = -2.72614225801306e-10;
   p = p * x2 + 2.77068142495902e-08; p = p * x2 - 2.10102402082508e-06; p = p * x2 - 5.69250639462346e-05;
   p = p * x2 - 7.34990630326855e-04; p = p * x2 - 2.95459980854025e-03; p = p * x2 - 1.60960333262415e-02;
