@@ -147,8 +147,9 @@ class Builder {
         return masked ? { k: 'masked', valid: lowerTracker(inner, coords).valid, arg: s, dtype } : s;
       }
       case 'elementwise': {
-        this.note(a.op, ops[a.op].flops, size);
-        return { k: 'op', op: a.op, args: node.srcs.map((s) => this.expr(s, t, coords, size)), dtype };
+        const args = node.srcs.map((s) => this.expr(s, t, coords, size));
+        this.note(a.op, ops[a.op].flops, size); // after the sources: ops are reported in data-flow order
+        return { k: 'op', op: a.op, args, dtype };
       }
       case 'cast': return { k: 'cast', arg: this.expr(node.srcs[0]!, t, coords, size), dtype };
       case 'gather': {

@@ -29,7 +29,7 @@ function compilePlan(p: Plan, size: number, device: Device): CompiledPlan {
   return { plan: p, kernels: p.steps.map((s) => device.compile(s.kernel)), lastRead };
 }
 
-function getPlan(outputs: readonly LazyNode[], device: Device): { cp: CompiledPlan; order: readonly LazyNode[] } {
+function getPlan(outputs: readonly LazyNode[], device: Device): { cp: CompiledPlan; order: readonly LazyNode[]; key: string } {
   const w = walk(outputs);
   let cp = plans.get(w.key);
   if (cp) {
@@ -39,7 +39,7 @@ function getPlan(outputs: readonly LazyNode[], device: Device): { cp: CompiledPl
     if (plans.size >= MAX_PLANS) plans.delete(plans.keys().next().value!);
   }
   plans.set(w.key, cp);
-  return { cp, order: w.order };
+  return { cp, order: w.order, key: w.key };
 }
 
 /** The plan without running it. */
@@ -61,7 +61,7 @@ export async function realize(nodes: readonly LazyNode[]): Promise<void> {
 
 function run(outputs: readonly LazyNode[]): void {
   const device = engine.device();
-  const { cp, order } = getPlan(outputs, device);
+  const { cp, order, key } = getPlan(outputs, device);
   const { steps, aliases } = cp.plan;
   const bufs = new Array<Buffer | undefined>(order.length);
   const pendingLeaves: Promise<void>[] = [];
@@ -83,7 +83,9 @@ function run(outputs: readonly LazyNode[]): void {
   for (const [a, b] of aliases) { bufs[b]!.retain(); bufs[a] = bufs[b]; }
 
   const done = execute(cp, order, bufs, device, pendingLeaves);
-  done.catch(() => {}); // observed through the outputs' ready promises
+  // Observed through the outputs' ready promises. A plan that failed is compiled afresh next time:
+  // the fault may have been in the plan's kernels, not in the data.
+  done.catch(() => { if (plans.get(key) === cp) plans.delete(key); });
   for (const i of cp.plan.outputs) {
     const node = order[i]!;
     if (node.realized) continue; // an output listed twice, or a leaf
