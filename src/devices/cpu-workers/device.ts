@@ -26,10 +26,12 @@ interface CpuKernel extends CompiledKernel {
 }
 
 /**
- * Below this many elementary operations a kernel runs inline: a pool round trip costs ~20-60 µs,
- * which is what ~100k simple JS operations take on the main thread (measured by bench/).
+ * Below this many elementary operations (op-table flops per element, summed) a kernel runs
+ * inline. Measured here (2 vCPUs): a pool round trip is ~90 µs when the other core is idle, and
+ * `out = exp(x) * 2 + 1` (11 per element) first gains from the pool at ~32k elements, ~250 µs of
+ * inline work.
  */
-export const INLINE_COST = 100_000;
+export const INLINE_COST = 350_000;
 /** Free buffers kept for reuse, by byte size, up to this much in total. */
 const POOL_BYTES = 512 * 1024 * 1024;
 

@@ -1,0 +1,112 @@
+// Shared by the pool (main thread) and its workers, so it must not import the
+// rest of src: a worker loads it from dist/ with plain Node.
+
+export type ArrayKind = 'float32' | 'float64' | 'int32' | 'bool'; // bool is stored as Uint8Array
+
+/** A buffer as a kernel sees it: `length` elements of `kind`, from byte 0 of `sab`. */
+export interface KernelBinding {
+  sab: SharedArrayBuffer;
+  kind: ArrayKind;
+  length: number;
+}
+
+export type TypedArray = Float32Array | Float64Array | Int32Array | Uint8Array;
+
+/** Runs one contiguous range [start, end) of the kernel's index space. */
+export type KernelFn = (b: TypedArray[], start: number, end: number) => void;
+
+/**
+ * `source` is a JS expression that evaluates to a KernelFn, e.g.
+ * "(b, start, end) => { for (let i = start; i < end; i++) b[0][i] = b[1][i] * 2; }".
+ * Strict mode, so a generated kernel cannot leak globals by a typo.
+ */
+export function compileKernel(source: string): KernelFn {
+  const fn: unknown = new Function(`"use strict"; return (${source});`)();
+  if (typeof fn !== 'function') {
+    throw new TypeError(`kernel source evaluates to ${typeof fn}, not a function`);
+  }
+  return fn as KernelFn;
+}
+
+export function viewOf(binding: KernelBinding): TypedArray {
+  const { sab, kind, length } = binding;
+  switch (kind) {
+    case 'float32': return new Float32Array(sab, 0, length);
+    case 'float64': return new Float64Array(sab, 0, length);
+    case 'int32': return new Int32Array(sab, 0, length);
+    case 'bool': return new Uint8Array(sab, 0, length);
+    default: throw new TypeError(`unknown array kind ${String(kind)}`);
+  }
+}
+
+export function viewsOf(bindings: readonly KernelBinding[]): TypedArray[] {
+  const views = new Array<TypedArray>(bindings.length);
+  for (let i = 0; i < bindings.length; i++) views[i] = viewOf(bindings[i]!);
+  return views;
+}
+
+/**
+ * Compiled kernels by key, least recently used evicted first: a long-running
+ * server that generates many shapes must not grow without bound. The source is
+ * kept beside the function so a key reused for different code recompiles
+ * instead of silently running the old kernel.
+ */
+export class KernelCache {
+  private readonly entries = new Map<string, { source: string; fn: KernelFn }>();
+
+  constructor(readonly capacity = 1024) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get(key: string, source: string): KernelFn {
+    const hit = this.entries.get(key);
+    if (hit !== undefined && hit.source === source) {
+      // Re-insert to mark as most recently used (Map keeps insertion order).
+      this.entries.delete(key);
+      this.entries.set(key, hit);
+      return hit.fn;
+    }
+    const fn = compileKernel(source);
+    this.entries.delete(key);
+    this.entries.set(key, { source, fn });
+    if (this.entries.size > this.capacity) {
+      const oldest = this.entries.keys().next().value;
+      if (oldest !== undefined) this.entries.delete(oldest);
+    }
+    return fn;
+  }
+}
+
+/** The message of anything thrown, Error or not. */
+export function describeThrown(e: unknown): string {
+  return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+}
+
+/**
+ * Compile (cached) and run one range. Errors say which phase failed, so a
+ * syntax error in generated code is not mistaken for a bad buffer.
+ */
+export function runCached(
+  cache: KernelCache, key: string, source: string,
+  bindings: readonly KernelBinding[], start: number, end: number,
+): void {
+  let fn: KernelFn;
+  try {
+    fn = cache.get(key, source);
+  } catch (e) {
+    throw new Error(`compile failed: ${describeThrown(e)}`);
+  }
+  let views: TypedArray[];
+  try {
+    views = viewsOf(bindings);
+  } catch (e) {
+    throw new Error(`bad binding: ${describeThrown(e)}`);
+  }
+  try {
+    fn(views, start, end);
+  } catch (e) {
+    throw new Error(`threw over [${start}, ${end}): ${describeThrown(e)}`);
+  }
+}

@@ -1,0 +1,144 @@
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import { KernelCache, runCached, type KernelBinding } from './compile.js';
+import type { KernelTask } from './worker.js';
+
+/** A kernel failed to compile or run, or its worker died. The message names the kernel key and the cause. */
+export class KernelError extends Error {
+  override name = 'KernelError';
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** Contiguous ranges over [0, total): at most `parts`, each at least `grain` long (unless total < grain), sizes within one of each other. */
+export function splitRanges(total: number, parts: number, grain = 1): Array<[number, number]> {
+  if (total <= 0) return [];
+  const n = Math.max(1, Math.min(parts, Math.floor(total / Math.max(1, grain))));
+  const base = Math.floor(total / n);
+  const extra = total % n;
+  const ranges: Array<[number, number]> = [];
+  let start = 0;
+  for (let i = 0; i < n; i++) {
+    const end = start + base + (i < extra ? 1 : 0);
+    ranges.push([start, end]);
+    start = end;
+  }
+  return ranges;
+}
+
+/**
+ * The worker must be plain JS for Node to load it. Under vitest this module
+ * runs from src/*.ts, so fall back to the compiled copy in dist/.
+ */
+function workerFile(): string {
+  const here = import.meta.url;
+  const url = here.endsWith('.ts')
+    ? new URL('../../../dist/devices/cpu-workers/worker.js', here)
+    : new URL('./worker.js', here);
+  const path = fileURLToPath(url);
+  // Fail here, in the caller's stack, rather than in every task later.
+  if (!existsSync(path)) {
+    throw new Error(`CPU worker entry ${path} is missing: build first (npm run build)`);
+  }
+  return path;
+}
+
+// Piscina's own wording when a thread ends under a task; matched to tell a dead worker from a kernel throw.
+const WORKER_EXIT = /^worker exited with code/;
+
+export class WorkerPool {
+  readonly threads: number;
+  private piscina: Piscina<KernelTask, void>;
+  private readonly inline = new KernelCache(1024);
+  private destroyed = false;
+
+  constructor(opts: { threads?: number } = {}) {
+    const threads = opts.threads ?? availableParallelism();
+    if (!Number.isInteger(threads) || threads < 1) {
+      throw new RangeError(`WorkerPool threads must be a positive integer, got ${threads}`);
+    }
+    this.threads = threads;
+    this.piscina = this.createPiscina();
+  }
+
+  private createPiscina(): Piscina<KernelTask, void> {
+    const piscina = new Piscina<KernelTask, void>({
+      filename: workerFile(),
+      // All threads up front and never reaped: spawning costs ~23 ms, far more than any task.
+      minThreads: this.threads,
+      maxThreads: this.threads,
+      idleTimeout: Infinity,
+      // Kernels are synchronous: a second task on the same thread would only wait behind the first.
+      concurrentTasksPerWorker: 1,
+      // Workers block in Atomics.wait between tasks: ~3x lower round trip than message events.
+      atomics: 'sync',
+      recordTiming: false,
+    });
+    // Piscina emits 'error' when a worker fails with no task to blame; unhandled, that would crash the process.
+    piscina.on('error', () => {});
+    // Piscina replaces a worker that dies after starting, but after a failure
+    // during a worker's start-up it stops spawning, and queued tasks then wait
+    // forever. Checked after the event because the replacement is spawned
+    // just after it.
+    piscina.on('workerDestroy', () => queueMicrotask(() => this.replaceIfEmpty(piscina)));
+    return piscina;
+  }
+
+  /** A pool with no threads left is swapped for a fresh one; destroying the old one rejects whatever it still had queued. */
+  private replaceIfEmpty(piscina: Piscina<KernelTask, void>): void {
+    if (this.destroyed || piscina !== this.piscina || piscina.threads.length > 0) return;
+    this.piscina = this.createPiscina();
+    void piscina.destroy();
+  }
+
+  run(
+    key: string, source: string, bindings: KernelBinding[], total: number,
+    opts: { grain?: number; signal?: AbortSignal } = {},
+  ): Promise<void> {
+    if (this.destroyed) return Promise.reject(new KernelError(`kernel "${key}": the worker pool is destroyed`));
+    if (!Number.isInteger(total) || total < 0) {
+      return Promise.reject(new KernelError(`kernel "${key}": total must be a non-negative integer, got ${total}`));
+    }
+    const ranges = splitRanges(total, this.threads, opts.grain ?? 1);
+    if (ranges.length === 0) return Promise.resolve();
+    this.replaceIfEmpty(this.piscina);
+    const piscina = this.piscina;
+    const runOpts = opts.signal ? { signal: opts.signal } : {};
+    const tasks = ranges.map(([start, end]) =>
+      piscina.run({ key, source, bindings, start, end }, runOpts));
+    // allSettled, not all: reject only once no range is still writing, so the
+    // caller may free or reuse the buffers as soon as the promise settles.
+    return Promise.allSettled(tasks).then((results) => {
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw this.toKernelError(key, failed.reason);
+    });
+  }
+
+  runInline(key: string, source: string, bindings: KernelBinding[], start: number, end: number): void {
+    try {
+      runCached(this.inline, key, source, bindings, start, end);
+    } catch (e) {
+      throw new KernelError(`kernel "${key}": ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    }
+  }
+
+  async destroy(): Promise<void> {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    await this.piscina.destroy();
+  }
+
+  private toKernelError(key: string, reason: unknown): KernelError {
+    const message = reason instanceof Error ? reason.message : String(reason);
+    if (reason instanceof Error && WORKER_EXIT.test(message)) {
+      return new KernelError(`kernel "${key}": worker thread died (${message})`, { cause: reason });
+    }
+    if (reason instanceof Error && reason.name === 'AbortError') {
+      return new KernelError(`kernel "${key}": aborted`, { cause: reason });
+    }
+    return new KernelError(`kernel "${key}": ${message}`, { cause: reason });
+  }
+}

@@ -1,0 +1,38 @@
+// Piscina worker entry. Loaded by plain Node from dist/, so it imports only compile.js.
+import { describeThrown, KernelCache, runCached, type KernelBinding } from './compile.js';
+
+export interface KernelTask {
+  key: string;
+  source: string;
+  bindings: KernelBinding[];
+  start: number;
+  end: number;
+}
+
+// An exception that escapes a kernel asynchronously (a stray microtask or
+// timer) would otherwise reach piscina as a worker 'error' event; with
+// atomics: 'sync' that path leaks a MessagePort in piscina 5.3.2, which keeps
+// the process alive after destroy(). Keep the thread alive and report the
+// exception as the failure of a task instead.
+let escaped: unknown = null;
+let hasEscaped = false;
+process.on('uncaughtException', (e) => {
+  if (!hasEscaped) escaped = e;
+  hasEscaped = true;
+});
+
+// One cache per thread: each worker compiles a kernel the first time it sees its key.
+const cache = new KernelCache(1024);
+
+export default async function runTask(task: KernelTask): Promise<void> {
+  runCached(cache, task.key, task.source, task.bindings, task.start, task.end);
+  // One turn of the microtask queue lets this kernel's own stray microtasks
+  // throw now, so they are blamed on it rather than on the next task.
+  await null;
+  if (hasEscaped) {
+    const e = escaped;
+    escaped = null;
+    hasEscaped = false;
+    throw new Error(`an exception escaped asynchronously (from this kernel or an earlier one on this thread): ${describeThrown(e)}`);
+  }
+}
