@@ -34,6 +34,7 @@ export const ops = {
   recip: unary({ js: (a) => `(1 / ${a})`, wgsl: (a) => `(1.0 / ${a})`, floatOnly: true }),
   exp: floatUnary('Math.exp', 'exp'),
   log: floatUnary('Math.log', 'log'),
+  log1p: unary({ js: (a) => `Math.log1p(${a})`, wgsl: (a) => `log(1.0 + ${a})`, floatOnly: true, flops: 8 }),
   sqrt: floatUnary('Math.sqrt', 'sqrt', 2),
   sin: floatUnary('Math.sin', 'sin'),
   cos: floatUnary('Math.cos', 'cos'),

@@ -87,7 +87,7 @@ export function gelu(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
 export function softplus(x: Tensor, beta = 1, threshold = 20): Tensor {
   const v = floatOf(x);
   const bx = v.mul(beta);
-  return where(bx.gt(threshold), v, bx.exp().add(1).log().div(beta));
+  return where(bx.gt(threshold), v, unary('log1p', bx.exp()).div(beta));
 }
 
 export function clamp(x: Tensor, min?: number | Tensor, max?: number | Tensor): Tensor {

@@ -17,8 +17,24 @@ export function reduce(op: ReduceOp, x: Tensor, opts: ReduceOptions = {}, name: 
   if (op === 'sum' && (t.dtype === 'bool')) t = cast(t, 'int32');
   if (op !== 'sum' && x.numel() === 0) throw new DTypeError(`${name}: cannot reduce an empty tensor of shape ${fmt(x.shape)} (no identity for ${op})`);
   const kept = t.shape.map((d, i) => (axes.includes(i) ? 1 : d));
-  const r = axes.length ? node({ kind: 'reduce', op, axes }, [t], kept, t.dtype) : t;
+  const parts = numel(kept) === 1 ? splitFor(numel(t.shape)) : 1;
+  let r: Tensor;
+  if (parts > 1) {
+    // A whole-tensor reduction has one output element, so one thread would do all the work:
+    // reduce `parts` slices first (in parallel), then the partial results.
+    const partial = node({ kind: 'reduce', op, axes: [1] }, [reshape(t, [parts, numel(t.shape) / parts])], [parts, 1], t.dtype);
+    r = reshape(node({ kind: 'reduce', op, axes: [0] }, [partial], [1, 1], t.dtype), kept);
+  } else {
+    r = axes.length ? node({ kind: 'reduce', op, axes }, [t], kept, t.dtype) : t;
+  }
   return opts.keepdim ? r : reshape(r, t.shape.filter((_, i) => !axes.includes(i)));
+}
+
+/** How many slices a large whole-tensor reduction is split into: a divisor of n, slices of >= 16k. */
+function splitFor(n: number): number {
+  if (n < 1 << 17) return 1;
+  for (let p = 64; p > 1; p--) if (n % p === 0 && n / p >= 1 << 14) return p;
+  return 1;
 }
 
 const countOf = (x: Tensor, dim: ReduceOptions['dim']): number =>
@@ -72,7 +88,9 @@ export function argExtreme(op: 'max' | 'min', x: Tensor, opts: { dim?: number; k
   const m = reduce(op, v, { dim, keepdim: true }, name);
   const idx = iotaAlong(v.shape, dim);
   const big = full([], v.shape[normAxes(name, dim, v.shape)[0]!] ?? 1, 'int32');
-  const first = reduce('min', where(v.eq(m), idx, big), { dim, keepdim: true }, name);
+  // NaN counts as the extreme, as in PyTorch: a slice holding NaN points at its first NaN.
+  const hit = where(m.ne(m), v.ne(v), v.eq(m));
+  const first = reduce('min', where(hit, idx, big), { dim, keepdim: true }, name);
   if (flat) return opts.keepdim ? reshape(first, x.shape.map(() => 1)) : reshape(first, []);
   return opts.keepdim ? first : reshape(first, v.shape.filter((_, i) => i !== normAxes(name, dim, v.shape)[0]));
 }

@@ -90,6 +90,7 @@ export class Tensor {
   sign(): Tensor { return E.unary('sign', this); }
   exp(): Tensor { return E.unary('exp', this); }
   log(): Tensor { return E.unary('log', this); }
+  log1p(): Tensor { return E.unary('log1p', this); }
   sqrt(): Tensor { return E.unary('sqrt', this); }
   rsqrt(): Tensor { return E.rsqrt(this); }
   reciprocal(): Tensor { return E.unary('recip', this); }

@@ -47,6 +47,7 @@ class ScalarPrinter {
   readonly lines: string[] = [];
   private readonly names = new Map<Scalar, string>();
   private counter = 0;
+  private readonly draws = new Map<string, string>();
 
   constructor(private readonly inline: boolean, private readonly buf: (input: number) => string, private readonly prefix = 't') {}
 
@@ -71,7 +72,18 @@ class ScalarPrinter {
       case 'load': return `${this.buf(s.input)}[${this.idx(s.index)}]`;
       case 'const': return num(s.value);
       case 'acc': return 'acc';
-      case 'rand': return `philox(${s.seed}, ${s.word}, ${this.idx(s.index)})`;
+      case 'rand': {
+        if (this.inline) return `philox(${s.seed}, ${s.word}, ${this.idx(s.index)})`;
+        // One Philox evaluation serves both words at the same counter.
+        const key = `${s.seed}|${this.idx(s.index)}`;
+        let pair = this.draws.get(key);
+        if (!pair) {
+          pair = `${this.prefix}p${this.draws.size}_`;
+          this.lines.push(`const ${pair}0 = philox2(${s.seed}, ${this.idx(s.index)}); const ${pair}1 = ph1;`);
+          this.draws.set(key, pair);
+        }
+        return `${pair}${s.word}`;
+      }
       case 'iota': return this.idx(s.index);
       case 'masked': {
         const cond = s.valid.map((v) => { const a = this.idx(v.a); return `${a} >= ${v.lo} && ${a} < ${v.hi}`; }).join(' && ');

@@ -55,4 +55,17 @@ function philox(key, word, ctr) {
   }
   return ((word === 0 ? c0 : c1) >>> 8) * 5.960464477539063e-8;
 }
+// Both words of one draw (randn's Box–Muller reads both): word 0 returned, word 1 left in ph1.
+let ph1 = 0;
+function philox2(key, ctr) {
+  let c0 = ctr >>> 0, c1 = Math.floor(ctr / 4294967296) >>> 0, k = key >>> 0;
+  for (let r = 0; r < 10; r++) {
+    const lo = Math.imul(0xd256d193, c0) >>> 0;
+    c0 = (mulhi32(0xd256d193, c0) ^ k ^ c1) >>> 0;
+    c1 = lo;
+    k = (k + 0x9e3779b9) >>> 0;
+  }
+  ph1 = (c1 >>> 8) * 5.960464477539063e-8;
+  return (c0 >>> 8) * 5.960464477539063e-8;
+}
 `;
