@@ -44,18 +44,8 @@ function mulhi32(a, b) {
   return (ahi * bhi + (hilo >>> 16) + Math.floor(((hilo & 0xffff) + lohi + (lolo >>> 16)) / 65536)) >>> 0;
 }
 // Philox-2x32-10 (Salmon et al. 2011): counter-based, so element i's number depends only on
-// (key, i) — the same on every device, worker count and range split.
-function philox(key, word, ctr) {
-  let c0 = ctr >>> 0, c1 = Math.floor(ctr / 4294967296) >>> 0, k = key >>> 0;
-  for (let r = 0; r < 10; r++) {
-    const lo = Math.imul(0xd256d193, c0) >>> 0;
-    c0 = (mulhi32(0xd256d193, c0) ^ k ^ c1) >>> 0;
-    c1 = lo;
-    k = (k + 0x9e3779b9) >>> 0;
-  }
-  return ((word === 0 ? c0 : c1) >>> 8) * 5.960464477539063e-8;
-}
-// Both words of one draw (randn's Box–Muller reads both): word 0 returned, word 1 left in ph1.
+// (key, i) — the same on every device, worker count and range split. Both words of a draw come
+// out of one evaluation (randn's Box–Muller reads both): word 0 is returned, word 1 left in ph1.
 let ph1 = 0;
 function philox2(key, ctr) {
   let c0 = ctr >>> 0, c1 = Math.floor(ctr / 4294967296) >>> 0, k = key >>> 0;
@@ -67,5 +57,9 @@ function philox2(key, ctr) {
   }
   ph1 = (c1 >>> 8) * 5.960464477539063e-8;
   return (c0 >>> 8) * 5.960464477539063e-8;
+}
+function philox(key, word, ctr) {
+  const w0 = philox2(key, ctr);
+  return word === 0 ? w0 : ph1;
 }
 `;
