@@ -15,6 +15,8 @@ export { KernelError } from './devices/cpu-workers/pool.js';
 export type { DType } from './graph/dtype.js';
 export type { KernelEvent, MemoryStats } from './scheduler/engine.js';
 export { engine };
+export { grad, noGrad } from './autodiff/grad.js';
+export type { GradOptions } from './autodiff/grad.js';
 
 import { cat as catImpl, stack as stackImpl } from './tensor/join.js';
 

@@ -6,7 +6,7 @@
  */
 import type { DType } from './dtype.js';
 import type { ElementwiseOp, ReduceOp } from './ops.js';
-import type { ShapeTracker } from './view.js';
+import type { Movement, ShapeTracker } from './view.js';
 
 /** A device buffer shared by every node realised to it; freed when the last holder lets go. */
 export interface BufferHandle {
@@ -25,7 +25,7 @@ export type NodeArg =
   | { kind: 'rand'; seed: number; word: 0 | 1 }
   /** Element i is i (over the flat, row-major index). */
   | { kind: 'iota' }
-  | { kind: 'view'; tracker: ShapeTracker }
+  | { kind: 'view'; tracker: ShapeTracker; movement: Movement }
   | { kind: 'elementwise'; op: ElementwiseOp }
   | { kind: 'cast' }
   /** Reduce over `axes`, keeping them as size-1 dims. */
@@ -41,8 +41,14 @@ export class LazyNode {
   readonly id = nextId++;
   srcs: readonly LazyNode[];
   realized: BufferHandle | null = null;
-  /** Autodiff marks nodes on a path from a leaf that wants gradients; they keep their sources. */
+  /** On a path from a leaf that wants gradients: such nodes keep their sources once realised. */
   requiresGrad = false;
+  /** A leaf whose gradient backward() accumulates (set by requiresGrad_()). */
+  gradLeaf = false;
+  /** detach(): gradients do not flow through this node. */
+  stopGradient = false;
+  /** The accumulated gradient of a gradLeaf node. */
+  grad: LazyNode | null = null;
   disposed = false;
 
   constructor(
@@ -71,3 +77,6 @@ export function argKey(a: NodeArg): string {
     case 'gather': return `g${a.axis}`;
   }
 }
+
+/** While > 0 (inside noGrad), new nodes record no gradient information. */
+export const gradMode = { disabled: 0 };

@@ -45,6 +45,9 @@ export const ops = {
     js: (a, d) => (d === 'float64' ? `erf64(${a})` : `erf32(${a})`),
     wgsl: (a) => `erf32(${a})`, floatOnly: true, flops: 16,
   }),
+  // A primitive rather than maximum(x, 0): its gradient reads only the output (what PyTorch keeps),
+  // and is 0 at 0 as in PyTorch.
+  relu: unary({ js: (a) => `(${a} > 0 || ${a} !== ${a} ? ${a} : 0)`, wgsl: (a) => `max(${a}, 0.0)` }),
   floor: unary({ js: (a) => `Math.floor(${a})`, wgsl: (a) => `floor(${a})` }),
   not: unary({ js: (a) => `(${a} ? 0 : 1)`, wgsl: (a) => `select(1, 0, ${a} != 0)`, dtype: 'bool' }),
 

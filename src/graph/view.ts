@@ -141,3 +141,27 @@ export function compose(inner: ShapeTracker, outer: ShapeTracker): ShapeTracker 
 
 export const trackerKey = (t: ShapeTracker): string =>
   t.map((v) => `${v.shape.join(',')}|${v.strides.join(',')}|${v.offset}|${v.mask ? v.mask.map((m) => m.join(':')).join(',') : ''}`).join('/');
+
+/**
+ * A movement op as the user wrote it. View nodes keep it beside their tracker because autodiff
+ * needs the op itself (the inverse of a permute, the dims an expand broadcast), not just the map.
+ */
+export type Movement =
+  | { readonly op: 'reshape'; readonly shape: readonly number[] }
+  | { readonly op: 'permute'; readonly order: readonly number[] }
+  /** Same rank; size-1 dims grow. */
+  | { readonly op: 'expand'; readonly shape: readonly number[] }
+  | { readonly op: 'slice'; readonly dim: number; readonly start: number; readonly end: number; readonly step: number }
+  | { readonly op: 'flip'; readonly dims: readonly number[] }
+  | { readonly op: 'pad'; readonly pads: readonly (readonly [dim: number, before: number, after: number])[] };
+
+export function applyMovement(t: ShapeTracker, m: Movement): ShapeTracker {
+  switch (m.op) {
+    case 'reshape': return reshape(t, m.shape);
+    case 'permute': return permute(t, m.order);
+    case 'expand': return expand(t, m.shape);
+    case 'slice': return slice(t, m.dim, m.start, m.end, m.step);
+    case 'flip': return m.dims.reduce((acc, d) => flip(acc, d), t);
+    case 'pad': return m.pads.reduce((acc, [d, b, a]) => pad(acc, d, b, a), t);
+  }
+}

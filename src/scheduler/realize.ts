@@ -77,8 +77,10 @@ function run(outputs: readonly LazyNode[]): void {
     return (bufs[i] = new Buffer(device, device.alloc(numel(n.shape) * itemBytes[n.dtype])));
   };
   // Outputs get buffers now, so they can be read or used as inputs while this schedule runs.
-  const outIdx = new Set(cp.plan.outputs);
-  for (const s of steps) if (outIdx.has(s.output)) alloc(s.output);
+  // So do intermediates on a gradient path: like PyTorch's saved tensors, the backward pass
+  // reads them instead of computing the forward pass again.
+  const keep = kept(cp, order);
+  for (const s of steps) if (keep.has(s.output)) alloc(s.output);
   for (const [, b] of aliases) if (!bufs[b]) alloc(b);
   for (const [a, b] of aliases) { bufs[b]!.retain(); bufs[a] = bufs[b]; }
 
@@ -86,7 +88,7 @@ function run(outputs: readonly LazyNode[]): void {
   // Observed through the outputs' ready promises. A plan that failed is compiled afresh next time:
   // the fault may have been in the plan's kernels, not in the data.
   done.catch(() => { if (plans.get(key) === cp) plans.delete(key); });
-  for (const i of cp.plan.outputs) {
+  for (const i of keep) {
     const node = order[i]!;
     if (node.realized) continue; // an output listed twice, or a leaf
     const buf = bufs[i]!;
@@ -103,10 +105,16 @@ function run(outputs: readonly LazyNode[]): void {
   }).catch(() => {});
 }
 
+function kept(cp: CompiledPlan, order: readonly LazyNode[]): Set<number> {
+  const keep = new Set(cp.plan.outputs);
+  for (const s of cp.plan.steps) if (order[s.output]!.requiresGrad) keep.add(s.output);
+  return keep;
+}
+
 async function execute(cp: CompiledPlan, order: readonly LazyNode[], bufs: (Buffer | undefined)[], device: Device, pendingLeaves: Promise<void>[]): Promise<void> {
   if (pendingLeaves.length) await Promise.all(pendingLeaves);
   const { steps } = cp.plan;
-  const outIdx = new Set(cp.plan.outputs);
+  const keep = kept(cp, order);
   const listen = engine.listenerCount('kernel') > 0;
   for (let si = 0; si < steps.length; si++) {
     const step = steps[si]!;
@@ -122,7 +130,7 @@ async function execute(cp: CompiledPlan, order: readonly LazyNode[], bufs: (Buff
     }
     // Temporaries go back to the device as soon as their last reader is done, for reuse below.
     for (const j of step.inputIdx) {
-      if (cp.lastRead[j] === si && !outIdx.has(j) && !order[j]!.realized) {
+      if (cp.lastRead[j] === si && !keep.has(j) && !order[j]!.realized) {
         bufs[j]?.release();
         bufs[j] = undefined;
       }

@@ -7,7 +7,6 @@ import { attach, Buffer } from '../scheduler/buffers.js';
 import { engine } from '../scheduler/engine.js';
 import { cast, full as fullOf, node, view } from './make.js';
 import { Tensor } from './tensor.js';
-import * as V from '../graph/view.js';
 
 export interface CreateOptions { dtype?: DType; device?: 'cpu' }
 export interface RandomOptions extends CreateOptions { seed?: number }
@@ -93,7 +92,7 @@ export function iotaAlong(shape: Shape, dim: number): Tensor {
   const d = normAxis('iota', dim, shape.length, shape);
   const line = iota(shape[d]!);
   const ones = shape.map((s, i) => (i === d ? s : 1));
-  return view(line, (t) => V.expand(V.reshape(t, ones), shape));
+  return view(view(line, { op: 'reshape', shape: ones }), { op: 'expand', shape });
 }
 
 export function arange(startOrEnd: number, end?: number, step = 1, opts: CreateOptions = {}): Tensor {

@@ -68,7 +68,7 @@ export function pow(x: Tensor, e: TensorLike): Tensor {
   return binary('pow', x, e);
 }
 
-export const relu = (x: Tensor): Tensor => binary('maximum', x, 0, 'relu');
+export const relu = (x: Tensor): Tensor => (x.dtype === 'bool' ? x : unary('relu', x));
 export const sigmoid = (x: Tensor): Tensor => unary('recip', binary('add', unary('exp', unary('neg', floatOf(x))), 1));
 export const silu = (x: Tensor): Tensor => binary('mul', floatOf(x), sigmoid(x));
 export const rsqrt = (x: Tensor): Tensor => unary('recip', unary('sqrt', x));

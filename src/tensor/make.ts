@@ -1,20 +1,21 @@
 /** Building blocks every tensor op uses: wrapping nodes, constants, broadcasting, dtype checks. */
 import { coerce, isFloat, type DType } from '../graph/dtype.js';
 import { DTypeError, ShapeError, fmt } from '../graph/errors.js';
-import { LazyNode, type NodeArg } from '../graph/node.js';
+import { gradMode, LazyNode, type NodeArg } from '../graph/node.js';
 import { sameShape, type Shape } from '../graph/shape.js';
-import { contiguousView, expand as expandView, reshape as reshapeView, type ShapeTracker } from '../graph/view.js';
+import { applyMovement, contiguousView, trackerShape, type Movement } from '../graph/view.js';
 import { Tensor } from './tensor.js';
 
 export function node(arg: NodeArg, srcs: readonly Tensor[], shape: Shape, dtype: DType): Tensor {
-  return new Tensor(new LazyNode(arg, srcs.map((s) => s.node), [...shape], dtype));
+  const n = new LazyNode(arg, srcs.map((s) => s.node), [...shape], dtype);
+  n.requiresGrad = gradMode.disabled === 0 && isFloat(dtype) && srcs.some((s) => s.node.requiresGrad);
+  return new Tensor(n);
 }
 
 /** A view node over `t`; its tracker maps the new shape onto t's row-major elements. */
-export function view(t: Tensor, f: (tr: ShapeTracker) => ShapeTracker): Tensor {
-  const tr = f([contiguousView(t.shape)]);
-  const shape = tr[tr.length - 1]!.shape;
-  return node({ kind: 'view', tracker: tr }, [t], shape, t.dtype);
+export function view(t: Tensor, m: Movement): Tensor {
+  const tr = applyMovement([contiguousView(t.shape)], m);
+  return node({ kind: 'view', tracker: tr, movement: m }, [t], trackerShape(tr), t.dtype);
 }
 
 /** A scalar filled to `shape` without storing it: a 0-d constant viewed with stride 0. */
@@ -26,7 +27,7 @@ export function full(shape: Shape, value: number, dtype: DType): Tensor {
 export function broadcastTo(t: Tensor, shape: Shape): Tensor {
   if (sameShape(t.shape, shape)) return t;
   const padded = [...new Array<number>(shape.length - t.ndim).fill(1), ...t.shape];
-  return view(t, (tr) => expandView(padded.length === t.ndim ? tr : reshapeView(tr, padded), shape));
+  return view(padded.length === t.ndim ? t : view(t, { op: 'reshape', shape: padded }), { op: 'expand', shape });
 }
 
 export function cast(t: Tensor, dtype: DType): Tensor {
@@ -41,4 +42,11 @@ export function requireFloat(op: string, t: Tensor): void {
 
 export function requireShape(cond: boolean, msg: () => string): void {
   if (!cond) throw new ShapeError(msg());
+}
+
+/** A node that reads `t` but records no history: detach(). */
+export function noGradView(t: Tensor): Tensor {
+  const n = new LazyNode({ kind: 'view', tracker: [contiguousView(t.shape)], movement: { op: 'reshape', shape: t.shape } }, [t.node], t.shape, t.dtype);
+  n.stopGradient = true;
+  return new Tensor(n);
 }

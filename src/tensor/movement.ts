@@ -1,7 +1,6 @@
 /** Movement ops: zero-copy views (reshape, permute, expand, slice, pad, flip) and their sugar. */
 import { ShapeError, fmt } from '../graph/errors.js';
 import { normAxis, numel } from '../graph/shape.js';
-import * as V from '../graph/view.js';
 import { full, view } from './make.js';
 import { Tensor } from './tensor.js';
 import { where } from './elementwise.js';
@@ -17,7 +16,7 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   }
   const out = shape.map((d) => (d === -1 ? n / known : d));
   if (out.length === x.ndim && out.every((d, i) => d === x.shape[i])) return x;
-  return view(x, (t) => V.reshape(t, out));
+  return view(x, { op: 'reshape', shape: out });
 }
 
 export function permute(x: Tensor, order: readonly number[]): Tensor {
@@ -26,7 +25,7 @@ export function permute(x: Tensor, order: readonly number[]): Tensor {
     throw new ShapeError(`permute: ${fmt(order)} is not a permutation of the ${x.ndim} dims of a tensor of shape ${fmt(x.shape)}`);
   }
   if (axes.every((a, i) => a === i)) return x;
-  return view(x, (t) => V.permute(t, axes));
+  return view(x, { op: 'permute', order: axes });
 }
 
 export function transpose(x: Tensor, d0: number, d1: number): Tensor {
@@ -48,7 +47,7 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
   }
   if (lead === 0 && out.every((d, i) => d === x.shape[i])) return x;
   const padded = [...new Array<number>(lead).fill(1), ...x.shape];
-  return view(x, (t) => V.expand(lead ? V.reshape(t, padded) : t, out));
+  return view(lead ? view(x, { op: 'reshape', shape: padded }) : x, { op: 'expand', shape: out });
 }
 
 /** Python slicing along one dim: negative indices count from the end, bounds clamp. */
@@ -59,7 +58,7 @@ export function slice(x: Tensor, dim: number, start = 0, end?: number, step = 1)
   const norm = (i: number): number => Math.min(n, Math.max(0, i < 0 ? i + n : i));
   const s = norm(start), e = Math.max(s, norm(end ?? n));
   if (s === 0 && e === n && step === 1) return x;
-  return view(x, (t) => V.slice(t, d, s, e, step));
+  return view(x, { op: 'slice', dim: d, start: s, end: e, step });
 }
 
 export function narrow(x: Tensor, dim: number, start: number, length: number): Tensor {
@@ -74,7 +73,7 @@ export function narrow(x: Tensor, dim: number, start: number, length: number): T
 
 export function flip(x: Tensor, dims: readonly number[]): Tensor {
   const axes = dims.map((d) => normAxis('flip', d, x.ndim, x.shape));
-  return view(x, (t) => axes.reduce((tr, a) => V.flip(tr, a), t));
+  return axes.length ? view(x, { op: 'flip', dims: axes }) : x;
 }
 
 /** torch.nn.functional.pad: pairs from the last dim backwards; negative amounts crop. */
@@ -91,9 +90,9 @@ export function pad(x: Tensor, pads: readonly number[], value = 0): Tensor {
     if (before > 0 || after > 0) grow.push([d, Math.max(0, before), Math.max(0, after)]);
   }
   if (!grow.length) return t;
-  const padded = view(t, (tr) => grow.reduce((acc, [d, b, a]) => V.pad(acc, d, b, a), tr));
+  const padded = view(t, { op: 'pad', pads: grow });
   if (value === 0) return padded;
-  const inside = view(full(t.shape, 1, 'bool'), (tr) => grow.reduce((acc, [d, b, a]) => V.pad(acc, d, b, a), tr));
+  const inside = view(full(t.shape, 1, 'bool'), { op: 'pad', pads: grow });
   return where(inside, padded, full([], value, t.dtype));
 }
 

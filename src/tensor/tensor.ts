@@ -5,6 +5,7 @@
 import type { DataFor, DType, TypedArray } from '../graph/dtype.js';
 import { DTYPES } from '../graph/dtype.js';
 import { DeviceError, ShapeError, fmt } from '../graph/errors.js';
+import { noGradView } from './make.js';
 import type { LazyNode } from '../graph/node.js';
 import { normAxis, numel } from '../graph/shape.js';
 import { detach } from '../scheduler/buffers.js';
@@ -17,6 +18,9 @@ import * as M from './movement.js';
 import * as L from './linalg.js';
 import * as J from './join.js';
 import { cast } from './make.js';
+import * as AD from '../autodiff/grad.js';
+import { isFloat } from '../graph/dtype.js';
+import { DTypeError } from '../graph/errors.js';
 
 export type Nested = number | Nested[];
 type Operand = Tensor | number | boolean;
@@ -141,6 +145,22 @@ export class Tensor {
   matmul(y: Tensor): Tensor { return L.matmul(this, y); }
   gather(dim: number, index: Tensor): Tensor { return L.gather(this, dim, index); }
   indexSelect(dim: number, index: Tensor): Tensor { return L.indexSelect(this, dim, index); }
+
+  // ---- autodiff ----
+  get requiresGrad(): boolean { return this.node.requiresGrad; }
+  /** Marks a leaf whose gradient backward() accumulates into .grad; its history is kept once realised. */
+  requiresGrad_(flag = true): this {
+    if (flag && !isFloat(this.dtype)) throw new DTypeError(`requiresGrad_: only floating-point tensors can require gradients, got ${this.dtype}`);
+    this.node.requiresGrad = flag;
+    this.node.gradLeaf = flag;
+    return this;
+  }
+  get grad(): Tensor | null { return this.node.grad ? new Tensor(this.node.grad) : null; }
+  set grad(g: Tensor | null) { this.node.grad = g ? g.node : null; }
+  zeroGrad(): void { this.node.grad = null; }
+  backward(opts?: { gradOutput?: Tensor }): void { AD.backward(this, opts); }
+  /** The same values, cut from the graph: no gradient flows through it. */
+  detach(): Tensor { return noGradView(this); }
 
   toString(): string { return `Tensor(shape=${fmt(this.shape)}, dtype=${this.dtype}, device=${this.device})`; }
 }

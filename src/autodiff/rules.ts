@@ -1,0 +1,132 @@
+/**
+ * One vector-Jacobian product per primitive, written with forward ops, so gradients are lazy
+ * nodes that fuse and schedule like everything else — and can be differentiated again.
+ * A rule returns one gradient per source (null where a source gets none).
+ */
+import { isFloat } from '../graph/dtype.js';
+import type { ElementwiseOp } from '../graph/ops.js';
+import type { Movement } from '../graph/view.js';
+import { where } from '../tensor/elementwise.js';
+import { Tensor } from '../tensor/tensor.js';
+import { iotaAlong } from '../tensor/creation.js';
+import { cast } from '../tensor/make.js';
+
+type Grads = (Tensor | null)[];
+type ElementwiseVjp = (g: Tensor, x: readonly Tensor[], out: Tensor) => Grads;
+
+const TWO_OVER_SQRT_PI = 1.1283791670955126;
+const none: ElementwiseVjp = (_g, x) => x.map(() => null);
+
+/** Where a equals b the gradient is split evenly, as PyTorch does for maximum and minimum. */
+function pick(g: Tensor, win: Tensor, tie: Tensor): Tensor {
+  return g.mul(win.to(g.dtype).add(tie.to(g.dtype).mul(0.5)));
+}
+
+export const elementwiseVjp: { [K in ElementwiseOp]: ElementwiseVjp } = {
+  neg: (g) => [g.neg()],
+  abs: (g, [x]) => [g.mul(x!.sign())],
+  sign: none,
+  recip: (g, _x, out) => [g.neg().mul(out).mul(out)],
+  exp: (g, _x, out) => [g.mul(out)],
+  log: (g, [x]) => [g.div(x!)],
+  log1p: (g, [x]) => [g.div(x!.add(1))],
+  sqrt: (g, _x, out) => [g.div(out.mul(2))],
+  sin: (g, [x]) => [g.mul(x!.cos())],
+  cos: (g, [x]) => [g.mul(x!.sin()).neg()],
+  tanh: (g, _x, out) => [g.mul(out.mul(out).neg().add(1))],
+  erf: (g, [x]) => [g.mul(x!.mul(x!).neg().exp().mul(TWO_OVER_SQRT_PI))],
+  relu: (g, _x, out) => [where(out.gt(0), g, 0)],
+  floor: none,
+  not: none,
+  add: (g) => [g, g],
+  sub: (g) => [g, g.neg()],
+  mul: (g, [a, b]) => [g.mul(b!), g.mul(a!)],
+  div: (g, [a, b]) => [g.div(b!), g.mul(a!).div(b!.mul(b!)).neg()],
+  pow: (g, [a, b], out) => [
+    g.mul(b!).mul(a!.pow(b!.sub(1))),
+    // d/db a^b = a^b ln a; where a is 0 the limit is 0 (PyTorch's convention).
+    g.mul(where(a!.eq(0), 0, out.mul(a!.log()))),
+  ],
+  maximum: (g, [a, b]) => [pick(g, a!.gt(b!), a!.eq(b!)), pick(g, b!.gt(a!), a!.eq(b!))],
+  minimum: (g, [a, b]) => [pick(g, a!.lt(b!), a!.eq(b!)), pick(g, b!.lt(a!), a!.eq(b!))],
+  eq: none,
+  ne: none,
+  lt: none,
+  le: none,
+  where: (g, [c]) => [null, where(c!, g, 0), where(c!, 0, g)],
+};
+
+/** The gradient of a movement op, taken back to its source's shape. */
+export function movementVjp(g: Tensor, m: Movement, src: Tensor): Tensor {
+  switch (m.op) {
+    case 'reshape': return g.reshape(src.shape);
+    case 'permute': {
+      const inverse = new Array<number>(m.order.length);
+      m.order.forEach((d, i) => { inverse[d] = i; });
+      return g.permute(inverse);
+    }
+    case 'expand': {
+      const grown = src.shape.flatMap((d, i) => (d === 1 && m.shape[i] !== 1 ? [i] : []));
+      return grown.length ? g.sum({ dim: grown, keepdim: true }) : g;
+    }
+    case 'slice': {
+      const n = src.shape[m.dim]!;
+      const taken = g.shape[m.dim]!;
+      let spread = g;
+      if (m.step > 1) {
+        // Interleave step-1 zeros after every taken element: [.., m, 1] -> pad -> [.., m*step].
+        const d = m.dim;
+        spread = g.unsqueeze(d + 1);
+        const pads = new Array<number>(2 * (spread.ndim - d - 1)).fill(0);
+        pads[pads.length - 1] = m.step - 1;
+        spread = spread.pad(pads).flatten(d, d + 1);
+        spread = spread.slice(d, 0, Math.min(taken * m.step, n - m.start));
+      }
+      const after = n - m.start - spread.shape[m.dim]!;
+      const pads = new Array<number>(2 * (g.ndim - m.dim)).fill(0);
+      pads[pads.length - 2] = m.start;
+      pads[pads.length - 1] = after;
+      return spread.pad(pads);
+    }
+    case 'flip': return g.flip(m.dims);
+    case 'pad': return m.pads.reduce((acc, [d, before]) => acc.narrow(d, before, src.shape[d]!), g);
+  }
+}
+
+/** Sum: the gradient spreads to every reduced element. Max/min: to the extremes, split evenly on ties. */
+export function reduceVjp(op: 'sum' | 'max' | 'min', g: Tensor, x: Tensor, out: Tensor): Tensor {
+  const spread = g.expand(x.shape);
+  if (op === 'sum') return spread;
+  const axes = x.shape.flatMap((d, i) => (d !== out.shape[i] ? [i] : []));
+  const hit = x.eq(out.expand(x.shape)).to(g.dtype);
+  return spread.mul(hit).div(hit.sum({ dim: axes, keepdim: true }).expand(x.shape));
+}
+
+export function matmulVjp(g: Tensor, a: Tensor, b: Tensor): [Tensor, Tensor] {
+  return [g.matmul(b.transpose(-1, -2)), a.transpose(-1, -2).matmul(g)];
+}
+
+/**
+ * Gather's gradient scatters back, adding where indices repeat: for each source position along
+ * `axis`, sum the gradients whose index points there. Written as a masked reduction, so it runs
+ * (and fuses) like any other kernel.
+ */
+export function gatherVjp(g: Tensor, x: Tensor, axis: number, index: Tensor): Tensor {
+  const n = x.shape[axis]!;
+  const withTargets = [...index.shape.slice(0, axis + 1), n, ...index.shape.slice(axis + 1)];
+  const hit = index.unsqueeze(axis + 1).expand(withTargets).eq(iotaAlong(withTargets, axis + 1));
+  const summed = where(hit, g.unsqueeze(axis + 1).expand(withTargets), 0).sum({ dim: axis });
+  // The index may cover less than x along the other dims: the rest gets zero.
+  const pads = pairsLastFirst(x.shape, summed.shape);
+  return pads.some((p) => p !== 0) ? summed.pad(pads) : summed;
+}
+
+function pairsLastFirst(full: readonly number[], have: readonly number[]): number[] {
+  const out: number[] = [];
+  for (let i = full.length - 1; i >= 0; i--) out.push(0, full[i]! - have[i]!);
+  return out;
+}
+
+export function castVjp(g: Tensor, src: Tensor): Tensor | null {
+  return isFloat(src.dtype) ? cast(g, src.dtype) : null;
+}
