@@ -43,7 +43,12 @@ export interface Kernel {
   readonly out: { readonly dtype: DType; readonly shape: readonly number[] };
   readonly inputs: readonly DType[];
   readonly loop: readonly number[];
-  readonly reduce: { readonly op: ReduceOp; readonly dims: readonly number[]; readonly value: Scalar } | null;
+  /**
+   * `inner`: the input's innermost dim is reduced, so one output's inputs are close together;
+   * otherwise neighbouring outputs read neighbouring inputs (a column sum) and printers should
+   * walk several outputs at once.
+   */
+  readonly reduce: { readonly op: ReduceOp; readonly dims: readonly number[]; readonly value: Scalar; readonly inner: boolean } | null;
   readonly matmul: { readonly batch: number; readonly M: number; readonly N: number; readonly K: number; readonly a: MatmulOperand; readonly b: MatmulOperand } | null;
   readonly value: Scalar;
   /** For reports: the graph ops fused into this kernel, in order. */

@@ -199,7 +199,8 @@ export function lower(group: Group, isBuffer: (n: LazyNode) => boolean): Lowered
     const value = b.expr(src, [contiguousView(src.shape)], full, numel(src.shape));
     b.flops += numel(src.shape);
     b.ops.push(x.arg.op);
-    reduce = { op: x.arg.op, dims: axes.map((i) => src.shape[i]!), value };
+    const lastNonUnit = src.shape.reduce((last, d, i) => (d !== 1 ? i : last), -1);
+    reduce = { op: x.arg.op, dims: axes.map((i) => src.shape[i]!), value, inner: lastNonUnit < 0 || axes.includes(lastNonUnit) };
     name = 'R';
   } else if (x && x.arg.kind === 'matmul') {
     const [A, B] = x.srcs as [LazyNode, LazyNode];

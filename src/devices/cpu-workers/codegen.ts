@@ -104,13 +104,6 @@ class ScalarPrinter {
   }
 }
 
-function combine(op: ReduceOp, v: string): string {
-  switch (op) {
-    case 'sum': return `acc += ${v};`;
-    case 'max': return `if (${v} > acc || ${v} !== ${v}) acc = ${v};`;
-    case 'min': return `if (${v} < acc || ${v} !== ${v}) acc = ${v};`;
-  }
-}
 
 const store = (dtype: DType, v: string): string => (dtype === 'bool' ? `(${v} ? 1 : 0)` : v);
 
@@ -145,6 +138,51 @@ function elementwise(k: Kernel): string {
   ].join('\n');
 }
 
+/** Outputs a column reduction advances together: their inputs are adjacent in memory. */
+const COLUMN_BLOCK = 256;
+
+function combineInto(op: ReduceOp, slot: string, v: string): string {
+  switch (op) {
+    case 'sum': return `${slot} += ${v};`;
+    case 'max': return `if (${v} > ${slot} || ${v} !== ${v}) ${slot} = ${v};`;
+    case 'min': return `if (${v} < ${slot} || ${v} !== ${v}) ${slot} = ${v};`;
+  }
+}
+
+/**
+ * A reduction over outer dims (x.sum({ dim: 0 })): loop over the reduced coordinates outside and a
+ * block of outputs inside, so memory is read in order. Each output still accumulates its terms
+ * in the same order as the row form, so results are identical.
+ */
+function columnReduction(k: Kernel): string {
+  const red = k.reduce!;
+  const inner = new ScalarPrinter(false, (i) => `b${i}`);
+  const v = inner.print(red.value);
+  const outer = new ScalarPrinter(false, (i) => `b${i}`, 'e');
+  const result = outer.print(k.value);
+  const loops = red.dims.map((d, j) => [d, j] as const).filter(([d]) => d !== 1);
+  return [
+    `const accs = new Float64Array(${COLUMN_BLOCK});`,
+    `for (let i0 = start; i0 < end; i0 += ${COLUMN_BLOCK}) {`,
+    `const i1 = Math.min(end, i0 + ${COLUMN_BLOCK});`,
+    `accs.fill(${num(reduceIdentity[red.op])});`,
+    ...loops.map(([d, j]) => `for (let r${j} = 0; r${j} < ${d}; r${j}++) {`),
+    'for (let i = i0; i < i1; i++) {',
+    ...unravelOutput(k.loop, 'i', false),
+    ...inner.lines,
+    combineInto(red.op, 'accs[i - i0]', v),
+    '}',
+    ...loops.map(() => '}'),
+    'for (let i = i0; i < i1; i++) {',
+    ...unravelOutput(k.loop, 'i', false),
+    'const acc = accs[i - i0];',
+    ...outer.lines,
+    `out[i] = ${store(k.out.dtype, result)};`,
+    '}',
+    '}',
+  ].join('\n');
+}
+
 function reduction(k: Kernel): string {
   const red = k.reduce!;
   const inner = new ScalarPrinter(false, (i) => `b${i}`);
@@ -158,7 +196,7 @@ function reduction(k: Kernel): string {
     `let acc = ${num(reduceIdentity[red.op])};`,
     ...loops.map(([d, j]) => `for (let r${j} = 0; r${j} < ${d}; r${j}++) {`),
     ...inner.lines,
-    combine(red.op, v),
+    combineInto(red.op, 'acc', v),
     ...loops.map(() => '}'),
     ...outer.lines,
     `out[i] = ${store(k.out.dtype, result)};`,
@@ -192,7 +230,7 @@ function matmul(k: Kernel): JsKernel {
 export function printJs(k: Kernel): JsKernel {
   if (k.matmul) return matmul(k);
   const n = numel(k.loop);
-  const body = k.reduce ? reduction(k) : elementwise(k);
+  const body = !k.reduce ? elementwise(k) : k.reduce.inner ? reduction(k) : columnReduction(k);
   const binds = ['const out = b[0];', ...k.inputs.map((_, i) => `const b${i + 1} = b[${i + 1}];`)];
   const source = `(() => {\n${jsPrelude}\nreturn function ${k.name.replace(/\W/g, '_')}(b, start, end) {\n${binds.join('\n')}\n${body}\n};\n})()`;
   return { source, units: n };
