@@ -17,7 +17,10 @@ export interface GradOptions {
   readonly allowUnused?: boolean;
 }
 
-/** Nodes from which `output` is reachable, sources first (iterative: graphs can be deep). */
+/**
+ * Nodes from which `output` is reachable, sources first (iterative: graphs can be deep). The
+ * sources of a stopGradient node (detach, noGrad) are not part of the differentiable graph.
+ */
 function topo(output: LazyNode): LazyNode[] {
   const order: LazyNode[] = [];
   const seen = new Set<LazyNode>();
@@ -25,7 +28,7 @@ function topo(output: LazyNode): LazyNode[] {
   seen.add(output);
   while (stack.length) {
     const top = stack[stack.length - 1]!;
-    const srcs = top[0].srcs;
+    const srcs = top[0].stopGradient ? [] : top[0].srcs;
     if (top[1] < srcs.length) {
       const s = srcs[top[1]++]!;
       if (!seen.has(s)) { seen.add(s); stack.push([s, 0]); }

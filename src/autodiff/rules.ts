@@ -43,7 +43,8 @@ export const elementwiseVjp: { [K in ElementwiseOp]: ElementwiseVjp } = {
   mul: (g, [a, b]) => [g.mul(b!), g.mul(a!)],
   div: (g, [a, b]) => [g.div(b!), g.mul(a!).div(b!.mul(b!)).neg()],
   pow: (g, [a, b], out) => [
-    g.mul(b!).mul(a!.pow(b!.sub(1))),
+    // b·a^(b-1) is 0·0^-1 = NaN at a = 0, b = 0; the derivative there is 0.
+    where(b!.eq(0), 0, g.mul(b!).mul(a!.pow(b!.sub(1)))),
     // d/db a^b = a^b ln a; where a is 0 the limit is 0 (PyTorch's convention).
     g.mul(where(a!.eq(0), 0, out.mul(a!.log()))),
   ],

@@ -92,8 +92,9 @@ export function softplus(x: Tensor, beta = 1, threshold = 20): Tensor {
 
 export function clamp(x: Tensor, min?: number | Tensor, max?: number | Tensor): Tensor {
   if (min === undefined && max === undefined) throw new DTypeError(`clamp: give at least one of min and max (tensor of shape ${fmt(x.shape)})`);
+  // Selects rather than maximum/minimum: the gradient passes in full at the bounds, as in PyTorch.
   let t = x;
-  if (min !== undefined) t = binary('maximum', t, min, 'clamp');
-  if (max !== undefined) t = binary('minimum', t, max, 'clamp');
+  if (min !== undefined) t = where(binary('lt', t, min, 'clamp'), min, t);
+  if (max !== undefined) t = where(binary('lt', max, t, 'clamp'), max, t);
   return t;
 }

@@ -5,10 +5,12 @@ import { gradMode, LazyNode, type NodeArg } from '../graph/node.js';
 import { sameShape, type Shape } from '../graph/shape.js';
 import { applyMovement, contiguousView, trackerShape, type Movement } from '../graph/view.js';
 import { Tensor } from './tensor.js';
+import { attach } from '../scheduler/buffers.js';
 
 export function node(arg: NodeArg, srcs: readonly Tensor[], shape: Shape, dtype: DType): Tensor {
   const n = new LazyNode(arg, srcs.map((s) => s.node), [...shape], dtype);
-  n.requiresGrad = gradMode.disabled === 0 && isFloat(dtype) && srcs.some((s) => s.node.requiresGrad);
+  if (gradMode.disabled > 0) n.stopGradient = true;
+  else n.requiresGrad = isFloat(dtype) && srcs.some((s) => s.node.requiresGrad);
   return new Tensor(n);
 }
 
@@ -42,6 +44,18 @@ export function requireFloat(op: string, t: Tensor): void {
 
 export function requireShape(cond: boolean, msg: () => string): void {
   if (!cond) throw new ShapeError(msg());
+}
+
+/**
+ * A fresh leaf for `t`'s values: a buffer node sharing t's storage once t is realised (or being
+ * realised), else a detached view. Leaf flags set on it never leak to `t`.
+ */
+export function shareStorage(t: Tensor): LazyNode {
+  const buf = t.node.realized;
+  if (!buf) return noGradView(t).node;
+  const n = new LazyNode({ kind: 'buffer' }, [], t.shape, t.dtype);
+  attach(n, buf);
+  return n;
 }
 
 /** A node that reads `t` but records no history: detach(). */

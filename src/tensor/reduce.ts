@@ -17,7 +17,8 @@ export function reduce(op: ReduceOp, x: Tensor, opts: ReduceOptions = {}, name: 
   if (op === 'sum' && (t.dtype === 'bool')) t = cast(t, 'int32');
   if (op !== 'sum' && x.numel() === 0) throw new DTypeError(`${name}: cannot reduce an empty tensor of shape ${fmt(x.shape)} (no identity for ${op})`);
   const kept = t.shape.map((d, i) => (axes.includes(i) ? 1 : d));
-  const parts = numel(kept) === 1 ? splitFor(numel(t.shape)) : 1;
+  // Only sums split: a two-stage max would share gradient ties per stage, not evenly.
+  const parts = op === 'sum' && numel(kept) === 1 ? splitFor(numel(t.shape)) : 1;
   let r: Tensor;
   if (parts > 1) {
     // A whole-tensor reduction has one output element, so one thread would do all the work:

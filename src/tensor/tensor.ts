@@ -5,7 +5,7 @@
 import type { DataFor, DType, TypedArray } from '../graph/dtype.js';
 import { DTYPES } from '../graph/dtype.js';
 import { DeviceError, ShapeError, fmt } from '../graph/errors.js';
-import { noGradView } from './make.js';
+import { noGradView, shareStorage } from './make.js';
 import type { LazyNode } from '../graph/node.js';
 import { normAxis, numel } from '../graph/shape.js';
 import { detach } from '../scheduler/buffers.js';
@@ -26,7 +26,11 @@ export type Nested = number | Nested[];
 type Operand = Tensor | number | boolean;
 
 export class Tensor {
-  constructor(readonly node: LazyNode) {}
+  constructor(node: LazyNode) {
+    this.node = node;
+  }
+  /** The graph node this tensor stands for; assign() moves a tensor (a parameter) to a new one. */
+  node: LazyNode;
 
   get shape(): readonly number[] { return this.node.shape; }
   get dtype(): DType { return this.node.dtype; }
@@ -161,6 +165,23 @@ export class Tensor {
   backward(opts?: { gradOutput?: Tensor }): void { AD.backward(this, opts); }
   /** The same values, cut from the graph: no gradient flows through it. */
   detach(): Tensor { return noGradView(this); }
+
+  /**
+   * Makes this tensor hold `value` from now on (PyTorch's `p.data = value`): optimizers update
+   * parameters this way. The value is cut from its history; requiresGrad and .grad stay.
+   */
+  assign(value: Tensor): this {
+    if (value.shape.length !== this.shape.length || value.shape.some((d, i) => d !== this.shape[i]) || value.dtype !== this.dtype) {
+      throw new ShapeError(`assign: a ${value.dtype} tensor of shape ${fmt(value.shape)} cannot replace a ${this.dtype} tensor of shape ${fmt(this.shape)}`);
+    }
+    const old = this.node;
+    const next = shareStorage(value);
+    next.requiresGrad = old.requiresGrad;
+    next.gradLeaf = old.gradLeaf;
+    next.grad = old.grad;
+    this.node = next;
+    return this;
+  }
 
   toString(): string { return `Tensor(shape=${fmt(this.shape)}, dtype=${this.dtype}, device=${this.device})`; }
 }

@@ -148,7 +148,7 @@ const SMALL_M = 8;
 /** K block when B is not packed (no reuse to keep in cache; fewer, longer copies). */
 const KC_SMALL = 2048;
 /** Problems with at most this many multiply-adds per batch item run the direct JS loop. */
-const DIRECT_MAX_MACS = 512;
+const DIRECT_MAX_MACS = 128;
 /** Rows shorter than this are copied by a JS loop rather than `set` (~80 ns per call). */
 const SET_MIN = 32;
 
