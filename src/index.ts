@@ -16,6 +16,8 @@ export type { DType } from './graph/dtype.js';
 export type { KernelEvent, MemoryStats } from './scheduler/engine.js';
 export { engine };
 export { grad, noGrad } from './autodiff/grad.js';
+export * as nn from './nn/index.js';
+export * as optim from './train/index.js';
 export type { GradOptions } from './autodiff/grad.js';
 
 import { cat as catImpl, stack as stackImpl } from './tensor/join.js';

@@ -49,8 +49,8 @@ export interface Columns {
 export interface ExampleDataset extends Dataset<Example> {
   /** Per-example shapes, without the batch dim. Absent: x is [x.length], y is [] or [y.length]. */
   readonly sampleShape?: { readonly x: readonly number[]; readonly y: readonly number[] };
-  /** Present on in-memory datasets; DataLoader then never calls get(). */
-  columns?(): Columns;
+  /** Present on in-memory datasets (undefined when not); DataLoader then never calls get(). */
+  columns?(): Columns | undefined;
 }
 
 const prod = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);

@@ -7,7 +7,7 @@
 import { itemBytes } from '../graph/dtype.js';
 import type { LazyNode } from '../graph/node.js';
 import { ops } from '../graph/ops.js';
-import { contiguousStrides, numel } from '../graph/shape.js';
+import { contiguousStrides, numel, sameShape } from '../graph/shape.js';
 import { compose, contiguousView, isContiguous, trackerKey, type ShapeTracker } from '../graph/view.js';
 import {
   iadd, idiv, imod, imul, inum, ivar, type Index, type Kernel, type MatmulOperand, type Scalar, type Valid,
@@ -155,7 +155,9 @@ class Builder {
       case 'gather': {
         this.note('gather', 1, size);
         const index = this.expr(node.srcs[1]!, t, coords, size);
-        const own = t.length === 1 && isContiguous(t[0]!) ? coords : unravel(lowerTracker(t, coords).index, node.shape);
+        // A tracker maps onto the node's flat index; its own shape may differ from the node's.
+        const direct = t.length === 1 && isContiguous(t[0]!) && sameShape(t[0]!.shape, node.shape);
+        const own = direct ? coords : unravel(lowerTracker(t, coords).index, node.shape);
         const src = node.srcs[0]!;
         const at = own.map((c, i) => (i === a.axis ? ({ k: 'val', v: index } as const) : c));
         return this.expr(src, [contiguousView(src.shape)], at, size);

@@ -1,0 +1,117 @@
+/**
+ * Convolution and pooling, composed from views, matmul and reductions: the patches of a
+ * convolution are strided slices of the padded input (zero-copy views) gathered into one
+ * im2col kernel and multiplied by the weight; pooling reshapes or stacks windows and reduces.
+ * Gradients come from the view, matmul and reduction rules: no special backward kernels.
+ */
+import { ShapeError, fmt } from '../graph/errors.js';
+import { stack } from '../tensor/join.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { defaultWeight, uniformParam } from './init.js';
+import { Module } from './module.js';
+
+export type Pair = number | readonly [number, number];
+const pair = (p: Pair): [number, number] => (typeof p === 'number' ? [p, p] : [p[0], p[1]]);
+
+export interface Conv2dOptions { stride?: Pair; padding?: Pair; dilation?: Pair; groups?: number }
+
+/** Shapes: x [N, C, H, W], weight [O, C/groups, kh, kw] → [N, O, Ho, Wo]. */
+export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null | undefined, opts: Conv2dOptions = {}): Tensor {
+  const [sh, sw] = pair(opts.stride ?? 1), [ph, pw] = pair(opts.padding ?? 0), [dh, dw] = pair(opts.dilation ?? 1);
+  const groups = opts.groups ?? 1;
+  if (x.ndim !== 4 || weight.ndim !== 4) throw new ShapeError(`conv2d: expected input [N, C, H, W] and weight [O, C/groups, kh, kw], got ${fmt(x.shape)} and ${fmt(weight.shape)}`);
+  const [N, C, H, W] = x.shape as [number, number, number, number];
+  const [O, Cg, kh, kw] = weight.shape as [number, number, number, number];
+  if (C % groups !== 0 || O % groups !== 0 || Cg !== C / groups) {
+    throw new ShapeError(`conv2d: input has ${C} channels and weight ${fmt(weight.shape)} with groups=${groups}: need C = ${Cg}·groups and O divisible by groups`);
+  }
+  const Ho = Math.floor((H + 2 * ph - dh * (kh - 1) - 1) / sh) + 1;
+  const Wo = Math.floor((W + 2 * pw - dw * (kw - 1) - 1) / sw) + 1;
+  if (Ho < 1 || Wo < 1) throw new ShapeError(`conv2d: input ${fmt(x.shape)} is smaller than the ${kh}x${kw} kernel (dilation ${dh}x${dw}, padding ${ph}x${pw})`);
+  const xp = ph || pw ? x.pad([pw, pw, ph, ph]) : x;
+  const taps: Tensor[] = [];
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      taps.push(xp.slice(2, i * dh, i * dh + sh * (Ho - 1) + 1, sh).slice(3, j * dw, j * dw + sw * (Wo - 1) + 1, sw));
+    }
+  }
+  // [N, C, kh·kw, Ho, Wo] → [N, groups, Cg·kh·kw, Ho·Wo]: the channel-major order of weight's rows.
+  const cols = (taps.length === 1 ? taps[0]!.unsqueeze(2) : stack(taps, 2)).reshape([N, groups, Cg * kh * kw, Ho * Wo]);
+  const w = weight.reshape([groups, O / groups, Cg * kh * kw]);
+  let y = w.matmul(cols).reshape([N, O, Ho, Wo]);
+  if (bias) y = y.add(bias.reshape([1, O, 1, 1]));
+  return y;
+}
+
+export class Conv2d extends Module {
+  readonly weight: Tensor;
+  readonly bias?: Tensor;
+  constructor(readonly inChannels: number, readonly outChannels: number, readonly kernelSize: Pair, readonly opts: Conv2dOptions & { bias?: boolean } = {}) {
+    super();
+    const [kh, kw] = pair(kernelSize);
+    const groups = opts.groups ?? 1;
+    const fanIn = (inChannels / groups) * kh * kw;
+    this.weight = defaultWeight([outChannels, inChannels / groups, kh, kw], fanIn);
+    if (opts.bias ?? true) this.bias = uniformParam([outChannels], 1 / Math.sqrt(fanIn));
+  }
+  forward(x: Tensor): Tensor {
+    return conv2d(x, this.weight, this.bias, this.opts);
+  }
+}
+
+/** Windows of a pooling layer, reduced by `reduce` over the window dims. */
+function pool2d(name: string, x: Tensor, kernel: Pair, stride: Pair | undefined, padding: Pair, reduce: (t: Tensor, dims: number[]) => Tensor, padValue: number): Tensor {
+  const [kh, kw] = pair(kernel), [sh, sw] = pair(stride ?? kernel), [ph, pw] = pair(padding);
+  if (x.ndim !== 4) throw new ShapeError(`${name}: expected input [N, C, H, W], got ${fmt(x.shape)}`);
+  const [N, C, H, W] = x.shape as [number, number, number, number];
+  const Ho = Math.floor((H + 2 * ph - kh) / sh) + 1, Wo = Math.floor((W + 2 * pw - kw) / sw) + 1;
+  if (Ho < 1 || Wo < 1) throw new ShapeError(`${name}: input ${fmt(x.shape)} is smaller than the ${kh}x${kw} window`);
+  const xp = ph || pw ? x.pad([pw, pw, ph, ph], { value: padValue }) : x;
+  if (kh === sh && kw === sw) {
+    // Non-overlapping windows are a reshape: [N, C, Ho, kh, Wo, kw].
+    const cropped = xp.slice(2, 0, Ho * kh).slice(3, 0, Wo * kw);
+    return reduce(cropped.reshape([N, C, Ho, kh, Wo, kw]), [3, 5]);
+  }
+  const taps: Tensor[] = [];
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) taps.push(xp.slice(2, i, i + sh * (Ho - 1) + 1, sh).slice(3, j, j + sw * (Wo - 1) + 1, sw));
+  }
+  return reduce(stack(taps, 2), [2]);
+}
+
+export const maxPool2d = (x: Tensor, kernel: Pair, opts: { stride?: Pair; padding?: Pair } = {}): Tensor =>
+  pool2d('maxPool2d', x, kernel, opts.stride, opts.padding ?? 0, (t, dim) => t.max({ dim }), -Infinity);
+/** Average over each window, padding counted as zeros (PyTorch's count_include_pad). */
+export const avgPool2d = (x: Tensor, kernel: Pair, opts: { stride?: Pair; padding?: Pair } = {}): Tensor =>
+  pool2d('avgPool2d', x, kernel, opts.stride, opts.padding ?? 0, (t, dim) => t.mean({ dim }), 0);
+
+/** Output size (oh, ow); bins as PyTorch: [floor(i·H/oh), ceil((i+1)·H/oh)). */
+export function adaptiveAvgPool2d(x: Tensor, size: Pair): Tensor {
+  const [oh, ow] = pair(size);
+  const [, , H, W] = x.shape as [number, number, number, number];
+  if (H % oh === 0 && W % ow === 0) return avgPool2d(x, [H / oh, W / ow]);
+  const rows: Tensor[] = [];
+  for (let i = 0; i < oh; i++) {
+    const r0 = Math.floor((i * H) / oh), r1 = Math.ceil(((i + 1) * H) / oh);
+    const cols: Tensor[] = [];
+    for (let j = 0; j < ow; j++) {
+      const c0 = Math.floor((j * W) / ow), c1 = Math.ceil(((j + 1) * W) / ow);
+      cols.push(x.slice(2, r0, r1).slice(3, c0, c1).mean({ dim: [2, 3] }));
+    }
+    rows.push(stack(cols, 2));
+  }
+  return stack(rows, 2);
+}
+
+export class MaxPool2d extends Module {
+  constructor(readonly kernelSize: Pair, readonly opts: { stride?: Pair; padding?: Pair } = {}) { super(); }
+  forward(x: Tensor): Tensor { return maxPool2d(x, this.kernelSize, this.opts); }
+}
+export class AvgPool2d extends Module {
+  constructor(readonly kernelSize: Pair, readonly opts: { stride?: Pair; padding?: Pair } = {}) { super(); }
+  forward(x: Tensor): Tensor { return avgPool2d(x, this.kernelSize, this.opts); }
+}
+export class AdaptiveAvgPool2d extends Module {
+  constructor(readonly outputSize: Pair) { super(); }
+  forward(x: Tensor): Tensor { return adaptiveAvgPool2d(x, this.outputSize); }
+}

@@ -1,0 +1,41 @@
+/**
+ * The nn namespace. Layers can be made with or without `new` (`nn.Linear(784, 256)` as in
+ * API.md, or `new nn.Linear(784, 256)`); Module is a plain class to extend.
+ */
+import * as conv from './conv.js';
+import * as layers from './layers.js';
+import * as norm from './norm.js';
+import * as losses from './losses.js';
+
+/** A class that can also be called like a function to construct an instance. */
+export type Callable<C extends new (...args: never[]) => unknown> = C & ((...args: ConstructorParameters<C>) => InstanceType<C>);
+
+function callable<C extends new (...args: never[]) => unknown>(cls: C): Callable<C> {
+  return new Proxy(cls, { apply: (target, _self, args) => new (target as unknown as new (...a: unknown[]) => unknown)(...args) }) as Callable<C>;
+}
+
+export { Module, parameter } from './module.js';
+export const Linear = callable(layers.Linear);
+export const Embedding = callable(layers.Embedding);
+export const Dropout = callable(layers.Dropout);
+export const Flatten = callable(layers.Flatten);
+export const Sequential = callable(layers.Sequential);
+export const Conv2d = callable(conv.Conv2d);
+export const MaxPool2d = callable(conv.MaxPool2d);
+export const AvgPool2d = callable(conv.AvgPool2d);
+export const AdaptiveAvgPool2d = callable(conv.AdaptiveAvgPool2d);
+export const BatchNorm1d = callable(norm.BatchNorm1d);
+export const BatchNorm2d = callable(norm.BatchNorm2d);
+export const LayerNorm = callable(norm.LayerNorm);
+export const RMSNorm = callable(norm.RMSNorm);
+export { ReLU, GELU, SiLU, Tanh, Sigmoid, Softplus, Activation } from './layers.js';
+
+export const functional = {
+  ...losses,
+  conv2d: conv.conv2d,
+  maxPool2d: conv.maxPool2d,
+  avgPool2d: conv.avgPool2d,
+  adaptiveAvgPool2d: conv.adaptiveAvgPool2d,
+};
+export type { Reduction, CrossEntropyOptions, NllOptions } from './losses.js';
+export type { Conv2dOptions, Pair } from './conv.js';

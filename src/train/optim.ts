@@ -1,0 +1,157 @@
+/**
+ * Optimizers with PyTorch's update rules. step() builds every parameter's update (and the
+ * optimizer state's) as lazy graph and realises them all in one schedule — each update is one
+ * fused elementwise kernel — then moves the parameters to the new values. Step-dependent scalars
+ * (learning rate, bias corrections) enter as 0-d tensors rather than constants, so the compiled
+ * plan of step 1 serves every later step.
+ */
+import { noGrad } from '../autodiff/grad.js';
+import { realize } from '../scheduler/realize.js';
+import { tensor, zeros } from '../tensor/creation.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+export type ParamState = Record<string, Tensor>;
+
+export abstract class Optimizer<O extends { lr: number }> {
+  readonly params: Tensor[];
+  readonly state = new Map<Tensor, ParamState>();
+  stepCount = 0;
+
+  constructor(params: Iterable<Tensor>, readonly options: O) {
+    this.params = [...params];
+    if (!this.params.length) throw new Error(`${this.constructor.name}: given no parameters`);
+    for (const p of this.params) {
+      if (!p.requiresGrad) throw new Error(`${this.constructor.name}: every parameter must have requiresGrad (got a tensor of shape [${p.shape.join(', ')}] without)`);
+    }
+  }
+
+  get lr(): number { return this.options.lr; }
+  set lr(v: number) { this.options.lr = v; }
+
+  zeroGrad(): void {
+    for (const p of this.params) p.zeroGrad();
+  }
+
+  /** The new value of p and of its state tensors, given its gradient. */
+  protected abstract update(p: Tensor, g: Tensor, state: ParamState, scalars: Record<string, Tensor>): Update;
+  protected abstract scalars(t: number): Record<string, number>;
+  protected abstract initState(p: Tensor): ParamState;
+
+  /** Starts the update schedule; the parameters hold the new (pending) values when it returns. */
+  step(): Promise<void> {
+    this.stepCount++;
+    const scalars = Object.fromEntries(Object.entries(this.scalars(this.stepCount)).map(([k, v]) => [k, tensor(new Float32Array([v]), { shape: [] })]));
+    const updates = noGrad(() => this.params.flatMap((p) => {
+      const g = p.grad;
+      if (!g) return [];
+      const state = this.state.get(p) ?? this.initState(p);
+      return [{ param: p, ...this.update(p, g, state, scalars) }];
+    }));
+    const done = realize(updates.flatMap((u) => [u.value.node, ...Object.values(u.state).map((t) => t.node)]));
+    done.catch(() => {}); // surfaces through the parameters' pending buffers
+    for (const u of updates) {
+      const prev = this.state.get(u.param);
+      if (prev) for (const [k, t] of Object.entries(u.state)) { if (prev[k]) prev[k]!.assign(t); else prev[k] = t.detach(); }
+      else this.state.set(u.param, Object.fromEntries(Object.entries(u.state).map(([k, t]) => [k, t.detach()])));
+      u.param.assign(u.value);
+    }
+    return done;
+  }
+
+  stateDict(): Record<string, Tensor> {
+    const out: Record<string, Tensor> = {};
+    this.params.forEach((p, i) => {
+      for (const [k, t] of Object.entries(this.state.get(p) ?? {})) out[`state.${i}.${k}`] = t;
+    });
+    out['step'] = tensor(new Int32Array([this.stepCount]), { shape: [] });
+    return out;
+  }
+
+  async loadStateDict(sd: Record<string, Tensor>): Promise<void> {
+    const step = sd['step'];
+    if (step) this.stepCount = await step.item();
+    this.params.forEach((p, i) => {
+      const prefix = `state.${i}.`;
+      const entries = Object.entries(sd).filter(([k]) => k.startsWith(prefix));
+      if (entries.length) this.state.set(p, Object.fromEntries(entries.map(([k, t]) => [k.slice(prefix.length), t.detach()])));
+    });
+  }
+}
+
+/** A parameter's new value and its new state tensors. */
+export interface Update { readonly value: Tensor; readonly state: ParamState }
+
+export interface SGDOptions { lr: number; momentum?: number; dampening?: number; weightDecay?: number; nesterov?: boolean }
+
+export class SGD extends Optimizer<SGDOptions> {
+  protected scalars(): Record<string, number> { return { lr: this.options.lr }; }
+  protected initState(): ParamState { return {}; }
+  protected update(p: Tensor, grad: Tensor, state: ParamState, s: Record<string, Tensor>): Update {
+    const { momentum = 0, dampening = 0, weightDecay = 0, nesterov = false } = this.options;
+    let g = weightDecay ? grad.add(p.mul(weightDecay)) : grad;
+    const next: ParamState = {};
+    if (momentum) {
+      const prev = state['momentum_buffer'];
+      const buf = prev ? prev.mul(momentum).add(g.mul(1 - dampening)) : g;
+      next['momentum_buffer'] = buf;
+      g = nesterov ? g.add(buf.mul(momentum)) : buf;
+    }
+    return result(p.sub(g.mul(s['lr']!)), next);
+  }
+}
+
+export interface AdamOptions { lr: number; betas?: readonly [number, number]; eps?: number; weightDecay?: number }
+
+/** Adam; AdamW differs only in decoupled weight decay. */
+export class Adam extends Optimizer<AdamOptions> {
+  protected decoupled = false;
+  protected scalars(t: number): Record<string, number> {
+    const [b1, b2] = this.options.betas ?? [0.9, 0.999];
+    const { lr, weightDecay = 0 } = this.options;
+    return { stepSize: lr / (1 - b1 ** t), rootCorrection: 1 / Math.sqrt(1 - b2 ** t), decay: 1 - lr * weightDecay };
+  }
+  protected initState(p: Tensor): ParamState {
+    return { exp_avg: zeros(p.shape, { dtype: p.dtype }), exp_avg_sq: zeros(p.shape, { dtype: p.dtype }) };
+  }
+  protected update(p: Tensor, grad: Tensor, state: ParamState, s: Record<string, Tensor>): Update {
+    const [b1, b2] = this.options.betas ?? [0.9, 0.999];
+    const { eps = 1e-8, weightDecay = 0 } = this.options;
+    const g = !this.decoupled && weightDecay ? grad.add(p.mul(weightDecay)) : grad;
+    const m = state['exp_avg']!.mul(b1).add(g.mul(1 - b1));
+    const v = state['exp_avg_sq']!.mul(b2).add(g.mul(g).mul(1 - b2));
+    const base = this.decoupled && weightDecay ? p.mul(s['decay']!) : p;
+    const value = base.sub(m.mul(s['stepSize']!).div(v.sqrt().mul(s['rootCorrection']!).add(eps)));
+    return result(value, { exp_avg: m, exp_avg_sq: v });
+  }
+}
+
+export class AdamW extends Adam {
+  protected override decoupled = true;
+  constructor(params: Iterable<Tensor>, options: AdamOptions) {
+    super(params, { weightDecay: 0.01, ...options });
+  }
+}
+
+export interface RMSpropOptions { lr: number; alpha?: number; eps?: number; weightDecay?: number; momentum?: number }
+
+export class RMSprop extends Optimizer<RMSpropOptions> {
+  protected scalars(): Record<string, number> { return { lr: this.options.lr }; }
+  protected initState(p: Tensor): ParamState {
+    const st: ParamState = { square_avg: zeros(p.shape, { dtype: p.dtype }) };
+    if (this.options.momentum) st['momentum_buffer'] = zeros(p.shape, { dtype: p.dtype });
+    return st;
+  }
+  protected update(p: Tensor, grad: Tensor, state: ParamState, s: Record<string, Tensor>): Update {
+    const { alpha = 0.99, eps = 1e-8, weightDecay = 0, momentum = 0 } = this.options;
+    const g = weightDecay ? grad.add(p.mul(weightDecay)) : grad;
+    const sq = state['square_avg']!.mul(alpha).add(g.mul(g).mul(1 - alpha));
+    const step = g.div(sq.sqrt().add(eps));
+    if (momentum) {
+      const buf = state['momentum_buffer']!.mul(momentum).add(step);
+      return result(p.sub(buf.mul(s['lr']!)), { square_avg: sq, momentum_buffer: buf });
+    }
+    return result(p.sub(step.mul(s['lr']!)), { square_avg: sq });
+  }
+}
+
+const result = (value: Tensor, state: ParamState): Update => ({ value, state });
