@@ -1,0 +1,59 @@
+// The slice of Born's public API (shared/API.md) that the benchmarks use.
+//
+// Born is imported dynamically, through a specifier TypeScript does not
+// resolve, so that bench/ compiles and the peers run even while src/index.ts
+// is missing or incomplete: Born's cells then read "n/a: <error>".
+// By default this loads the copy of src/ compiled next to bench/ into
+// dist-bench/ (tsconfig.bench.json); BORN_BENCH_MODULE=<path or URL> loads
+// another build, e.g. BORN_BENCH_MODULE=dist/index.js for the package build.
+
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+export type Shape = readonly number[];
+
+export interface BornTensor {
+  readonly shape: Shape;
+  add(other: BornTensor | number): BornTensor;
+  mul(other: BornTensor | number): BornTensor;
+  gelu(): BornTensor;
+  sum(opts?: { dim?: number | number[]; keepdim?: boolean }): BornTensor;
+  matmul(other: BornTensor): BornTensor;
+  data(): Promise<ArrayLike<number>>;
+  dispose?(): void;
+}
+
+export interface Born {
+  tensor(data: number[] | Float32Array, opts?: { shape?: Shape }): BornTensor;
+  randn(shape: Shape, opts?: { seed?: number }): BornTensor;
+  realize(...ts: BornTensor[]): Promise<unknown>;
+  defaultDevice?(): unknown;
+}
+
+export async function loadBorn(): Promise<Born> {
+  const env = process.env['BORN_BENCH_MODULE'];
+  const spec = env
+    ? /^[a-z]+:/.test(env)
+      ? env
+      : pathToFileURL(path.resolve(env)).href
+    : new URL('../src/index.js', import.meta.url).href;
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(spec)) as Record<string, unknown>;
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' && String((e as Error).message).includes(spec.replace(/^file:\/\//, ''))) {
+      throw new Error(`Born not built: ${spec.replace(/^file:\/\//, '')} does not exist (src/index.ts missing?)`);
+    }
+    throw e;
+  }
+  for (const name of ['tensor', 'randn', 'realize'] as const) {
+    if (typeof mod[name] !== 'function') throw new Error(`Born's index does not export ${name}()`);
+  }
+  return mod as unknown as Born;
+}
+
+/** Frees a tensor when the API has dispose(); Born also frees by GC, so this is a courtesy. */
+export function free(...ts: (BornTensor | undefined)[]): void {
+  for (const t of ts) t?.dispose?.();
+}

@@ -1,0 +1,293 @@
+// Shared by every benchmark process: the result protocol, timing loops, statistics.
+//
+// Protocol: a peer process is started as
+//   <peer> --workload <name> [--quick] [--warmup W --reps R --budget-ms B --min-reps M]
+// and prints exactly one line `BENCH_RESULT <json>` (a PeerResult) on stdout;
+// everything else it prints is ignored by the orchestrator (bench/run.ts).
+// The Python peers (bench/peers/*.py) speak the same protocol.
+
+import { performance } from 'node:perf_hooks';
+
+export const WORKLOADS = ['chain', 'reduce', 'matmul', 'overhead'] as const;
+export type Workload = (typeof WORKLOADS)[number];
+
+/** Every case of every workload, in table order, with its row label. */
+export const CASES: Record<Workload, readonly { id: string; unit: 'ms' | 'us'; label: string }[]> = {
+  chain: [{ id: 'chain', unit: 'ms', label: 'chain gelu(x·1.5+0.5)·x, sum dim 1, [4096,4096]' }],
+  reduce: [
+    { id: 'sum_all', unit: 'ms', label: 'sum [4096,4096] → scalar' },
+    { id: 'sum_dim0', unit: 'ms', label: 'sum [4096,4096] dim 0' },
+    { id: 'sum_dim1', unit: 'ms', label: 'sum [4096,4096] dim 1' },
+  ],
+  matmul: [
+    { id: 'matmul_256', unit: 'ms', label: 'matmul fp32 256' },
+    { id: 'matmul_512', unit: 'ms', label: 'matmul fp32 512' },
+    { id: 'matmul_1024', unit: 'ms', label: 'matmul fp32 1024' },
+  ],
+  overhead: [
+    { id: 'overhead_add', unit: 'us', label: 'await data() on a.add(1), a realised (1 elem)' },
+    { id: 'overhead_tensor_add', unit: 'us', label: 'await data() on tensor([1]).add(1)' },
+  ],
+};
+
+/** The result of a peer that could not run a workload at all: every case carries the error. */
+export function failAll(workload: Workload, e: unknown): CaseResult[] {
+  const error = errorText(e);
+  return CASES[workload].map((c) => ({ id: c.id, unit: c.unit, error }));
+}
+
+/** One measured case, e.g. `matmul_512`. Times are per call. */
+export interface CaseResult {
+  id: string;
+  /** 'ms' or 'us': the unit of median/min. */
+  unit: 'ms' | 'us';
+  median?: number;
+  min?: number;
+  /** Number of timed repetitions. */
+  n?: number;
+  /** Floating-point operations per call, for a GFLOP/s column. */
+  flops?: number;
+  /** How this peer computed the case, when it differs from the others (a footnote). */
+  note?: string;
+  /** Correctness check of the result (Born only): 'ok …' or a failure text. */
+  check?: string;
+  /** The case could not be run. */
+  error?: string;
+}
+
+export interface PeerResult {
+  peer: string;
+  workload: string;
+  /** Library version(s) and thread setup, for the machine section. */
+  version?: string;
+  /** CPU seconds (user + system, all threads) this process used, for the noise estimate. */
+  cpuS?: number;
+  cases: CaseResult[];
+}
+
+export interface Plan {
+  warmup: number;
+  reps: number;
+  /** Repetitions stop early once this much time went into timed runs (at least minReps). */
+  budgetMs: number;
+  minReps: number;
+}
+
+/** Repetition plans per workload; `--quick` takes the second one. */
+export const PLANS: Record<Workload, { full: Plan; quick: Plan }> = {
+  chain: {
+    full: { warmup: 2, reps: 10, budgetMs: 20_000, minReps: 3 },
+    quick: { warmup: 1, reps: 3, budgetMs: 6_000, minReps: 2 },
+  },
+  reduce: {
+    full: { warmup: 3, reps: 20, budgetMs: 10_000, minReps: 5 },
+    quick: { warmup: 1, reps: 5, budgetMs: 3_000, minReps: 3 },
+  },
+  matmul: {
+    full: { warmup: 3, reps: 20, budgetMs: 15_000, minReps: 3 },
+    quick: { warmup: 1, reps: 5, budgetMs: 4_000, minReps: 2 },
+  },
+  // reps = number of timed calls, each timed on its own (per-call overhead)
+  overhead: {
+    full: { warmup: 1_000, reps: 10_000, budgetMs: 60_000, minReps: 1_000 },
+    quick: { warmup: 200, reps: 2_000, budgetMs: 20_000, minReps: 200 },
+  },
+};
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+export function summarize(id: string, unit: 'ms' | 'us', samples: readonly number[], extra: Partial<CaseResult> = {}): CaseResult {
+  return { id, unit, median: median(samples), min: Math.min(...samples), n: samples.length, ...extra };
+}
+
+const maybeGc = (globalThis as { gc?: () => void }).gc;
+
+/**
+ * Warm up, then time `fn` repeatedly (each call on its own, in ms).
+ * Between repetitions (outside the timed region) the GC runs when node was
+ * started with --expose-gc, so one run's garbage is not billed to the next.
+ */
+export async function timeMs(fn: () => unknown, plan: Plan): Promise<number[]> {
+  for (let i = 0; i < plan.warmup; i++) await fn();
+  const samples: number[] = [];
+  let spent = 0;
+  while (samples.length < plan.reps && (samples.length < plan.minReps || spent < plan.budgetMs)) {
+    maybeGc?.();
+    const t0 = performance.now();
+    await fn();
+    const dt = performance.now() - t0;
+    samples.push(dt);
+    spent += dt;
+  }
+  return samples;
+}
+
+/** Per-call latency in microseconds, each call timed on its own (no GC between calls). */
+export async function timeUs(fn: () => unknown, plan: Plan, after?: () => void): Promise<number[]> {
+  for (let i = 0; i < plan.warmup; i++) {
+    await fn();
+    after?.();
+  }
+  const samples: number[] = [];
+  let spent = 0;
+  while (samples.length < plan.reps && (samples.length < plan.minReps || spent < plan.budgetMs * 1000)) {
+    const t0 = process.hrtime.bigint();
+    await fn();
+    const dt = Number(process.hrtime.bigint() - t0) / 1000;
+    after?.();
+    samples.push(dt);
+    spent += dt;
+  }
+  return samples;
+}
+
+/** Run one case; any exception becomes an `error` entry instead of killing the process. */
+export async function runCase(id: string, unit: 'ms' | 'us', body: () => Promise<CaseResult>): Promise<CaseResult> {
+  try {
+    return await body();
+  } catch (e) {
+    return { id, unit, error: errorText(e) };
+  }
+}
+
+export function errorText(e: unknown): string {
+  const msg = e instanceof Error ? `${e.name === 'Error' ? '' : e.name + ': '}${e.message}` : String(e);
+  return msg.split('\n')[0]!.slice(0, 300);
+}
+
+export function emit(result: PeerResult): void {
+  const u = process.cpuUsage();
+  result.cpuS ??= (u.user + u.system) / 1e6;
+  process.stdout.write(`BENCH_RESULT ${JSON.stringify(result)}\n`);
+}
+
+export interface PeerArgs {
+  workload: Workload;
+  quick: boolean;
+  plan: Plan;
+  rest: Map<string, string>;
+}
+
+/** Parses `--workload NAME [--quick] [--key value]…` for a peer process. */
+export function parsePeerArgs(argv: readonly string[] = process.argv.slice(2)): PeerArgs {
+  const rest = new Map<string, string>();
+  let quick = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--quick') quick = true;
+    else if (a.startsWith('--')) {
+      const [k, v] = a.includes('=') ? [a.slice(2, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a.slice(2), argv[++i] ?? ''];
+      rest.set(k, v);
+    }
+  }
+  const w = rest.get('workload');
+  if (!w || !(WORKLOADS as readonly string[]).includes(w)) {
+    throw new Error(`--workload must be one of ${WORKLOADS.join(', ')} (got ${w ?? 'nothing'})`);
+  }
+  const workload = w as Workload;
+  const plan = { ...PLANS[workload][quick ? 'quick' : 'full'] };
+  // The orchestrator passes the plan explicitly (the Python peers take the same flags).
+  const num = (k: string): number | undefined => (rest.has(k) ? Number(rest.get(k)) : undefined);
+  plan.warmup = num('warmup') ?? plan.warmup;
+  plan.reps = num('reps') ?? plan.reps;
+  plan.budgetMs = num('budget-ms') ?? plan.budgetMs;
+  plan.minReps = num('min-reps') ?? plan.minReps;
+  return { workload, quick, plan, rest };
+}
+
+// ---------------------------------------------------------------------------
+// Deterministic data and float64 references for the plain-JS peer and for
+// checking Born's answers.
+
+/** mulberry32: small seeded PRNG, good enough for benchmark inputs. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Standard normal samples (Box–Muller) into a Float32Array. */
+export function randnArray(n: number, seed: number): Float32Array {
+  const r = rng(seed);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i += 2) {
+    const u = 1 - r();
+    const v = r();
+    const m = Math.sqrt(-2 * Math.log(u));
+    out[i] = m * Math.cos(2 * Math.PI * v);
+    if (i + 1 < n) out[i + 1] = m * Math.sin(2 * Math.PI * v);
+  }
+  return out;
+}
+
+/** erf, Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7: below float32 resolution of gelu's output). */
+export function erf(x: number): number {
+  const s = x < 0 ? -1 : 1;
+  const a = Math.abs(x);
+  const t = 1 / (1 + 0.3275911 * a);
+  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-a * a);
+  return s * y;
+}
+
+export const SQRT1_2 = Math.SQRT1_2;
+
+/**
+ * The chain `sum(gelu(x*1.5+0.5) * x, dim 1)` row by row in float64 with the exact-erf gelu,
+ * and each row's sum of |terms| (the scale for an error tolerance).
+ */
+export function chainReference(x: ArrayLike<number>, rows: number, cols: number): { ref: Float64Array; scale: Float64Array } {
+  const ref = new Float64Array(rows);
+  const scale = new Float64Array(rows);
+  for (let i = 0; i < rows; i++) {
+    let acc = 0;
+    let abs = 0;
+    const base = i * cols;
+    for (let j = 0; j < cols; j++) {
+      const xv = x[base + j]!;
+      const v = xv * 1.5 + 0.5;
+      const term = 0.5 * v * (1 + erf(v * SQRT1_2)) * xv;
+      acc += term;
+      abs += Math.abs(term);
+    }
+    ref[i] = acc;
+    scale[i] = abs;
+  }
+  return { ref, scale };
+}
+
+/**
+ * Compares `got` with a float64 reference: |got - ref| <= rtol * scale + atol per element.
+ * Returns 'ok (max err …)' or a description of the first mismatches.
+ */
+export function compare(
+  got: ArrayLike<number>,
+  ref: ArrayLike<number>,
+  scale: ArrayLike<number> | number,
+  rtol: number,
+  atol = 1e-6,
+): string {
+  if (got.length !== ref.length) return `WRONG: ${got.length} values, expected ${ref.length}`;
+  let worst = 0;
+  let bad = 0;
+  let first = '';
+  for (let i = 0; i < ref.length; i++) {
+    const s = typeof scale === 'number' ? scale : scale[i]!;
+    const err = Math.abs(got[i]! - ref[i]!);
+    const rel = err / (s || 1);
+    if (!(err <= rtol * s + atol)) {
+      if (!bad) first = `[${i}] got ${got[i]} expected ${ref[i]!.toPrecision(7)}`;
+      bad++;
+    }
+    if (rel > worst || Number.isNaN(rel)) worst = Number.isNaN(rel) ? Infinity : rel;
+  }
+  return bad ? `WRONG: ${bad}/${ref.length} values off, e.g. ${first}` : `ok (max rel err ${worst.toExponential(1)})`;
+}

@@ -1,0 +1,34 @@
+// Peer process for Born: `node --expose-gc dist-bench/bench/peers/born.js --workload chain [--quick]`.
+
+import { loadBorn, type Born } from '../born-api.js';
+import { emit, failAll, parsePeerArgs, type CaseResult, type Plan, type Workload } from '../common.js';
+import * as chain from '../workloads/chain.js';
+import * as matmul from '../workloads/matmul.js';
+import * as overhead from '../workloads/overhead.js';
+import * as reduce from '../workloads/reduce.js';
+
+const WORK: Record<Workload, (b: Born, p: Plan) => Promise<CaseResult[]>> = {
+  chain: chain.born,
+  reduce: reduce.born,
+  matmul: matmul.born,
+  overhead: overhead.born,
+};
+
+const args = parsePeerArgs();
+let cases: CaseResult[];
+let version = '';
+try {
+  const born = await loadBorn();
+  try {
+    const dev = born.defaultDevice?.();
+    if (dev !== undefined) version = `device ${typeof dev === 'string' ? dev : String((dev as { name?: unknown }).name ?? dev)}`;
+  } catch {
+    /* defaultDevice() is informational only */
+  }
+  cases = await WORK[args.workload](born, args.plan);
+} catch (e) {
+  cases = failAll(args.workload, e);
+}
+emit({ peer: 'born', workload: args.workload, version, cases });
+// Born's worker pool may keep the event loop alive; the result is out, so leave.
+process.exit(0);

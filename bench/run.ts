@@ -1,0 +1,515 @@
+// The benchmark suite: Born against its peers, each workload in a fresh process per peer.
+//
+//   npx tsc -p tsconfig.bench.json && node dist-bench/bench/run.js [options]
+//
+//   --quick                 fewer repetitions
+//   --only chain,matmul     workloads to run (chain, reduce, matmul, overhead)
+//   --peers born,numpy      peers to run (born, tfjs-wasm, tfjs-cpu, numpy, torch, js-loop)
+//   --no-born               all peers but Born
+//   --out FILE              where the markdown goes (default bench/RESULTS.md); --no-write: nowhere
+//   --python PATH           interpreter for the numpy/torch peers (default /usr/bin/python3,
+//                           or $BORN_BENCH_PYTHON)
+//   --timeout-s S           per peer process (default 900)
+//   --openblas-default      do not correct OpenBLAS's core type (see openblasSetup)
+//   --wait-quiet S          before each peer run, wait up to S seconds for other load to fall
+//                           below 0.15 CPU (the machine is shared)
+//   --retries N             rerun a peer up to N times when other load disturbed it; keep the
+//                           least disturbed run
+//
+// Each peer process warms up, then times repetitions; a cell is the median (and the
+// best) of those. The ratio in a peer's cell is peer time / Born time, so > 1 means Born
+// is faster. Born's results are checked against float64 references computed in JS.
+
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CASES, PLANS, WORKLOADS, type CaseResult, type PeerResult, type Workload } from './common.js';
+
+/** Above this many CPUs' worth of other work during a peer's run, its figures are flagged noisy. */
+const NOISY = 0.15;
+
+const here = path.dirname(fileURLToPath(import.meta.url)); // dist-bench/bench
+const root = findRoot(here);
+
+function findRoot(start: string): string {
+  for (let d = start; ; d = path.dirname(d)) {
+    if (existsSync(path.join(d, 'package.json')) && existsSync(path.join(d, 'bench', 'peers'))) return d;
+    if (path.dirname(d) === d) throw new Error(`cannot find the repository root above ${start}`);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// options
+
+interface Options {
+  quick: boolean;
+  workloads: Workload[];
+  peers: string[];
+  out: string | null;
+  python: string;
+  timeoutS: number;
+  openblasDefault: boolean;
+  waitQuietS: number;
+  retries: number;
+}
+
+function parseOptions(argv: string[]): Options {
+  const o: Options = {
+    quick: false,
+    workloads: [...WORKLOADS],
+    peers: PEERS.map((p) => p.name),
+    out: path.join(root, 'bench', 'RESULTS.md'),
+    python: process.env['BORN_BENCH_PYTHON'] ?? '/usr/bin/python3',
+    timeoutS: 900,
+    openblasDefault: false,
+    waitQuietS: 0,
+    retries: 0,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const eq = a.indexOf('=');
+    const key = eq > 0 ? a.slice(0, eq) : a;
+    const val = (): string => (eq > 0 ? a.slice(eq + 1) : (argv[++i] ?? ''));
+    const list = (v: string): string[] => v.split(',').map((s) => s.trim()).filter(Boolean);
+    switch (key) {
+      case '--quick':
+        o.quick = true;
+        break;
+      case '--only': {
+        const ws = list(val());
+        for (const w of ws) if (!(WORKLOADS as readonly string[]).includes(w)) die(`--only: unknown workload ${w} (${WORKLOADS.join(', ')})`);
+        o.workloads = WORKLOADS.filter((w) => ws.includes(w));
+        break;
+      }
+      case '--peers': {
+        const ps = list(val());
+        for (const p of ps) if (!PEERS.some((q) => q.name === p)) die(`--peers: unknown peer ${p} (${PEERS.map((q) => q.name).join(', ')})`);
+        o.peers = PEERS.map((p) => p.name).filter((p) => ps.includes(p));
+        break;
+      }
+      case '--no-born':
+        o.peers = o.peers.filter((p) => p !== 'born');
+        break;
+      case '--out':
+        o.out = path.resolve(val());
+        break;
+      case '--no-write':
+        o.out = null;
+        break;
+      case '--python':
+        o.python = val();
+        break;
+      case '--timeout-s':
+        o.timeoutS = Number(val());
+        break;
+      case '--wait-quiet':
+        o.waitQuietS = Number(val());
+        break;
+      case '--retries':
+        o.retries = Number(val());
+        break;
+      case '--openblas-default':
+        o.openblasDefault = true;
+        break;
+      case '--help':
+      case '-h':
+        process.stdout.write(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(0, readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').findIndex((l) => !l.startsWith('//'))).map((l) => l.slice(3)).join('\n') + '\n');
+        process.exit(0);
+      // falls through (unreachable)
+      default:
+        die(`unknown option ${a} (try --help)`);
+    }
+  }
+  return o;
+}
+
+function die(msg: string): never {
+  process.stderr.write(`bench: ${msg}\n`);
+  process.exit(2);
+}
+
+// ---------------------------------------------------------------------------
+// peers
+
+interface Peer {
+  name: string;
+  label: string;
+  workloads: readonly Workload[];
+  command(o: Options): { cmd: string; args: string[] };
+}
+
+const nodePeer = (file: string, extra: string[] = []) => (): { cmd: string; args: string[] } => ({
+  cmd: process.execPath,
+  args: ['--expose-gc', path.join(here, 'peers', file), ...extra],
+});
+const pyPeer = (file: string) => (o: Options): { cmd: string; args: string[] } => ({
+  cmd: o.python,
+  args: [path.join(root, 'bench', 'peers', file)],
+});
+
+const PEERS: Peer[] = [
+  { name: 'born', label: 'Born', workloads: WORKLOADS, command: nodePeer('born.js') },
+  { name: 'tfjs-wasm', label: 'tfjs-wasm', workloads: WORKLOADS, command: nodePeer('tfjs.js', ['--backend', 'wasm']) },
+  { name: 'tfjs-cpu', label: 'tfjs-cpu', workloads: WORKLOADS, command: nodePeer('tfjs.js', ['--backend', 'cpu']) },
+  { name: 'numpy', label: 'numpy', workloads: WORKLOADS, command: pyPeer('numpy_peer.py') },
+  { name: 'torch', label: 'PyTorch (2 thr)', workloads: WORKLOADS, command: pyPeer('torch_peer.py') },
+  { name: 'js-loop', label: 'plain JS loop (1 thr)', workloads: ['chain', 'reduce', 'matmul'], command: nodePeer('js_loop.js') },
+];
+
+interface RunOutcome {
+  result: PeerResult | null;
+  error?: string;
+  wallS: number;
+  /** CPUs' worth of other work while this peer ran (see otherLoad). */
+  other?: number;
+}
+
+function runPeer(peer: Peer, workload: Workload, o: Options, env: NodeJS.ProcessEnv): Promise<RunOutcome> {
+  const plan = PLANS[workload][o.quick ? 'quick' : 'full'];
+  const { cmd, args } = peer.command(o);
+  const full = [
+    ...args,
+    '--workload',
+    workload,
+    ...(o.quick ? ['--quick'] : []),
+    '--warmup',
+    String(plan.warmup),
+    '--reps',
+    String(plan.reps),
+    '--budget-ms',
+    String(plan.budgetMs),
+    '--min-reps',
+    String(plan.minReps),
+  ];
+  const t0 = Date.now();
+  const cpu0 = cpuTimes();
+  return new Promise((resolve) => {
+    const child = spawn(cmd, full, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+      if (err.length > 20_000) err = err.slice(-10_000);
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), o.timeoutS * 1000);
+    const finish = (code: number | null, signal: NodeJS.Signals | null, spawnError?: Error): void => {
+      clearTimeout(timer);
+      const wallS = (Date.now() - t0) / 1000;
+      const line = out.split('\n').find((l) => l.startsWith('BENCH_RESULT '));
+      if (line) {
+        try {
+          const result = JSON.parse(line.slice('BENCH_RESULT '.length)) as PeerResult;
+          resolve({ result, wallS, other: otherLoad(cpu0, cpuTimes(), result.cpuS) });
+          return;
+        } catch (e) {
+          resolve({ result: null, error: `unreadable result: ${String(e)}`, wallS });
+          return;
+        }
+      }
+      const lastErr = err.trim().split('\n').filter(Boolean).slice(-1)[0] ?? '';
+      const why = spawnError
+        ? `cannot start ${cmd}: ${spawnError.message}`
+        : signal === 'SIGKILL' && wallS >= o.timeoutS
+          ? `timed out after ${o.timeoutS} s`
+          : `exited ${signal ?? code} without a result${lastErr ? `: ${lastErr.slice(0, 200)}` : ''}`;
+      resolve({ result: null, error: why, wallS });
+    };
+    child.on('error', (e) => finish(null, null, e));
+    child.on('close', (code, signal) => finish(code, signal));
+  });
+}
+
+/**
+ * Debian's OpenBLAS 0.3.21 does not know recent Xeons and falls back to its generic
+ * "Prescott" (SSE3) kernels: numpy and PyTorch then run matmul at a fifth of their speed.
+ * A user tuning those peers would set OPENBLAS_CORETYPE, so we do the same, and say so.
+ */
+function openblasSetup(o: Options): { env: Record<string, string>; note: string } {
+  if (process.env['OPENBLAS_CORETYPE']) return { env: {}, note: `OPENBLAS_CORETYPE=${process.env['OPENBLAS_CORETYPE']} (from the environment)` };
+  const r = spawnSync(o.python, ['-c', 'import numpy'], {
+    env: { ...process.env, OPENBLAS_VERBOSE: '2' },
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 60_000,
+  });
+  const core = /Core:\s*(\w+)/.exec(`${r.stdout ?? ''}${r.stderr ?? ''}`)?.[1] ?? '';
+  if (!core) return { env: {}, note: '' };
+  const flags = cpuFlags();
+  const better = flags.has('avx512f') ? 'SkylakeX' : flags.has('avx2') ? 'Haswell' : '';
+  const generic = ['Prescott', 'Katmai', 'Coppermine', 'Northwood', 'Core2', 'Penryn', 'Dunnington', 'Nehalem', 'Atom', 'Barcelona'];
+  if (!better || !generic.includes(core)) return { env: {}, note: `OpenBLAS core type: ${core} (detected)` };
+  if (o.openblasDefault) return { env: {}, note: `OpenBLAS core type: ${core} (its generic fallback; kept by --openblas-default)` };
+  return {
+    env: { OPENBLAS_CORETYPE: better },
+    note: `OpenBLAS 0.3.21 misdetects this CPU as "${core}" (SSE3 kernels, about 5x slower matmul); numpy and PyTorch run with OPENBLAS_CORETYPE=${better} (\`--openblas-default\` to keep the fallback)`,
+  };
+}
+
+function cpuFlags(): Set<string> {
+  try {
+    const m = /^flags\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'));
+    return new Set((m?.[1] ?? '').split(/\s+/));
+  } catch {
+    return new Set();
+  }
+}
+
+// ---------------------------------------------------------------------------
+// noise: how much CPU went to other processes while a peer ran
+
+interface CpuTimes {
+  busyS: number;
+  stealS: number;
+  at: number;
+}
+
+function cpuTimes(): CpuTimes | null {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = f;
+    const hz = 100; // USER_HZ on Linux
+    return { busyS: (user + nice + system + irq + softirq) / hz, stealS: steal / hz, at: Date.now() };
+  } catch {
+    return null;
+  }
+}
+
+/** CPUs' worth of time that went elsewhere (other processes + hypervisor steal) between a and b. */
+function otherLoad(a: CpuTimes | null, b: CpuTimes | null, ownCpuS: number | undefined): number | undefined {
+  if (!a || !b || ownCpuS === undefined) return undefined;
+  const wall = (b.at - a.at) / 1000;
+  if (wall < 0.5) return undefined;
+  return Math.max(0, (b.busyS - a.busyS - ownCpuS + (b.stealS - a.stealS)) / wall);
+}
+
+async function backgroundLoad(ms = 1000): Promise<number | undefined> {
+  const a = cpuTimes();
+  await new Promise((r) => setTimeout(r, ms));
+  return otherLoad(a, cpuTimes(), 0);
+}
+
+/** Waits (up to maxS seconds) until other processes use less than NOISY CPUs. */
+async function waitQuiet(maxS: number): Promise<void> {
+  const until = Date.now() + maxS * 1000;
+  while (Date.now() < until) {
+    const load = await backgroundLoad(1000);
+    if (load === undefined || load < NOISY) return;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// machine description
+
+function sh(cmd: string, args: string[]): string {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 }).trim();
+  } catch {
+    return '';
+  }
+}
+
+function machine(): string[] {
+  const lscpu = sh('lscpu', []);
+  const field = (k: string): string => new RegExp(`^${k}:\\s*(.*)$`, 'm').exec(lscpu)?.[1]?.trim() ?? '';
+  const model = field('Model name') || os.cpus()[0]?.model || '?';
+  const cpus = field('CPU\\(s\\)') || String(os.cpus().length);
+  const flags = cpuFlags();
+  const simd = ['avx512f', 'avx2', 'fma'].filter((f) => flags.has(f)).join(', ');
+  const hyper = field('Hypervisor vendor');
+  const mem = `${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM`;
+  const commit = sh('git', ['-C', root, 'rev-parse', '--short', 'HEAD']);
+  const dirty = sh('git', ['-C', root, 'status', '--porcelain', '--untracked-files=no']) ? ' + uncommitted changes' : '';
+  return [
+    `- CPU: ${model}, ${cpus} CPU(s)${simd ? ` (${simd})` : ''}${hyper ? `, ${hyper} VM` : ''}, ${mem}`,
+    `- Node ${process.version}, ${os.type()} ${os.release()}`,
+    `- Born: ${commit ? `commit ${commit}${dirty}` : 'working tree'}`,
+    `- Date: ${new Date().toISOString().replace('T', ' ').slice(0, 16)} UTC`,
+  ];
+}
+
+// ---------------------------------------------------------------------------
+// table
+
+function fmt(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  const a = Math.abs(v);
+  if (a >= 1000) return Math.round(v).toLocaleString('en-US');
+  if (a >= 100) return v.toFixed(0);
+  if (a >= 10) return v.toFixed(1);
+  if (a >= 1) return v.toFixed(2);
+  return v.toPrecision(2);
+}
+
+type Results = Map<string, Map<string, CaseResult>>; // peer -> case id -> result
+
+class Footnotes {
+  private readonly texts: string[] = [];
+  ref(text: string): string {
+    let i = this.texts.indexOf(text);
+    if (i < 0) i = this.texts.push(text) - 1;
+    return `[${i + 1}]`;
+  }
+  render(): string[] {
+    return this.texts.map((t, i) => `${i + 1}. ${t.replace(/\|/g, '\\|')}`);
+  }
+}
+
+function cell(c: CaseResult | undefined, peer: Peer, born: CaseResult | undefined, notes: Footnotes, other?: number): string {
+  if (!c) return '–';
+  if (c.error !== undefined || c.median === undefined || c.min === undefined) {
+    return `n/a ${notes.ref(`${peer.label}: ${c.error ?? 'no figure'}`)}`;
+  }
+  const gflops = c.flops !== undefined;
+  const toUnit = (t: number): number => (gflops ? c.flops! / (t * 1e6) : t); // ms -> GFLOP/s
+  let s = `${fmt(toUnit(c.median))} (${fmt(toUnit(c.min))})`;
+  if (peer.name !== 'born' && born?.median !== undefined && born.error === undefined) {
+    s += ` · **${fmt(c.median / born.median)}×**`;
+  }
+  if (c.note) s += ` ${notes.ref(`${peer.label}: ${c.note}`)}`;
+  if (c.check && !c.check.startsWith('ok')) s += ` ⚠ ${notes.ref(`${peer.label} result check failed: ${c.check}`)}`;
+  if (other !== undefined && other > NOISY) s += ` ${notes.ref(`noisy: other processes used ${other.toFixed(2)} CPU while ${peer.label} ran this workload`)}`;
+  return s;
+}
+
+function unitOf(w: Workload, id: string): string {
+  if (w === 'matmul') return 'GFLOP/s';
+  return CASES[w].find((c) => c.id === id)?.unit === 'us' ? 'µs' : 'ms';
+}
+
+function table(o: Options, peers: Peer[], results: Results, notes: Footnotes, others: Map<string, number>): string[] {
+  const head = ['workload', 'unit', ...peers.map((p) => p.label)];
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`];
+  for (const w of o.workloads) {
+    for (const c of CASES[w]) {
+      const born = results.get('born')?.get(c.id);
+      const cells = peers.map((p) => (p.workloads.includes(w) ? cell(results.get(p.name)?.get(c.id), p, born, notes, others.get(`${w}/${p.name}`)) : '–'));
+      lines.push(`| ${c.label} | ${unitOf(w, c.id)} | ${cells.join(' | ')} |`);
+    }
+  }
+  return lines;
+}
+
+// ---------------------------------------------------------------------------
+// main
+
+async function main(): Promise<void> {
+  const o = parseOptions(process.argv.slice(2));
+  const peers = PEERS.filter((p) => o.peers.includes(p.name));
+  const needsPython = peers.some((p) => p.name === 'numpy' || p.name === 'torch');
+  const blas = needsPython ? openblasSetup(o) : { env: {}, note: '' };
+  const results: Results = new Map(peers.map((p) => [p.name, new Map()]));
+  const versions = new Map<string, string>();
+  const wall: string[] = [];
+  const started = Date.now();
+  const bgBefore = await backgroundLoad();
+  const noisy: string[] = [];
+  const others = new Map<string, number>();
+
+  if (peers.some((p) => p.name === 'born') && !existsSync(path.join(root, 'dist', 'devices', 'cpu-workers', 'worker.js'))) {
+    process.stderr.write('bench: note: dist/devices/cpu-workers/worker.js is missing: run `npm run build` first if Born needs its workers\n');
+  }
+
+  for (const w of o.workloads) {
+    for (const p of peers) {
+      if (!p.workloads.includes(w)) continue;
+      process.stderr.write(`bench: ${w.padEnd(8)} ${p.name.padEnd(9)} … `);
+      const env = { ...process.env, ...(p.name === 'numpy' || p.name === 'torch' ? blas.env : {}) };
+      let r: RunOutcome | undefined;
+      for (let attempt = 0; attempt <= o.retries; attempt++) {
+        if (o.waitQuietS > 0) await waitQuiet(o.waitQuietS);
+        const t = await runPeer(p, w, o, env);
+        if (!r || (t.result && (!r.result || (t.other ?? 0) < (r.other ?? 0)))) r = t;
+        if (!t.result || t.other === undefined || t.other <= NOISY) break;
+        if (attempt < o.retries) process.stderr.write(`noisy (other load ${t.other.toFixed(2)} CPU), again … `);
+      }
+      if (!r) continue;
+      const into = results.get(p.name)!;
+      if (r.result) {
+        for (const c of r.result.cases) into.set(c.id, c);
+        if (r.result.version) versions.set(p.name, r.result.version);
+      } else {
+        for (const c of CASES[w]) into.set(c.id, { id: c.id, unit: c.unit, error: r.error ?? 'failed' });
+      }
+      const summary = CASES[w]
+        .map((c) => {
+          const x = into.get(c.id);
+          if (!x || x.error !== undefined || x.median === undefined) return `${c.id}=n/a`;
+          const v = x.flops !== undefined ? `${fmt(x.flops / (x.median * 1e6))} GFLOP/s` : `${fmt(x.median)} ${x.unit}`;
+          return `${c.id}=${v}${x.check && !x.check.startsWith('ok') ? ' (CHECK FAILED)' : ''}`;
+        })
+        .join(', ');
+      const other = r.other !== undefined ? `  [other load ${r.other.toFixed(2)} CPU]` : '';
+      process.stderr.write(`${r.wallS.toFixed(1)} s  ${summary}${other}\n`);
+      if (r.other !== undefined) others.set(`${w}/${p.name}`, r.other);
+      if (r.other !== undefined && r.other > NOISY) noisy.push(`${w}/${p.name} ${r.other.toFixed(2)}`);
+      if (!r.result) process.stderr.write(`bench:   ${r.error}\n`);
+      wall.push(`${w}/${p.name} ${r.wallS.toFixed(0)} s`);
+    }
+  }
+
+  const bgAfter = await backgroundLoad();
+  const pct = (x: number | undefined): string => (x === undefined ? '?' : x.toFixed(2));
+  const notes = new Footnotes();
+  const tableLines = table(o, peers, results, notes, others);
+  const checks = [...(results.get('born') ?? new Map<string, CaseResult>()).values()].filter((c) => c.check);
+  const md: string[] = [
+    '# Benchmark results: Born and its peers',
+    '',
+    `Produced by \`node dist-bench/bench/run.js${process.argv.slice(2).length ? ' ' + process.argv.slice(2).join(' ') : ''}\` (bench/run.ts)${o.quick ? ' — **quick mode: few repetitions**' : ''}.`,
+    '',
+    '## Machine',
+    '',
+    ...machine(),
+    ...(blas.note ? [`- ${blas.note}`] : []),
+    `- Other load on this shared machine (CPUs busy with other processes + hypervisor steal, sampled 1 s): ${pct(bgBefore)} before, ${pct(bgAfter)} after the run`,
+    noisy.length
+      ? `- **Noisy measurements** (other work above ${NOISY} CPU while the peer ran): ${noisy.join(', ')}`
+      : `- Other work stayed below ${NOISY} CPU while each peer ran`,
+    '',
+    '## Peers',
+    '',
+    ...peers.map((p) => `- ${p.label}: ${versions.get(p.name) ?? '(did not report)'}`),
+    '',
+    '## Results',
+    '',
+    'Each cell: **median (best)** over the timed repetitions, each workload in a fresh process per peer, after warm-up.',
+    'For matmul the figures are GFLOP/s (2n³ / time) at the median and at the best time.',
+    'The bold ratio is *peer time / Born time* at the median: **> 1 means Born is faster**.',
+    'Inputs are materialised before timing; a timed call includes building the graph and `await data()` (the peers: the eager op plus reading the result).',
+    '',
+    ...tableLines,
+    '',
+    ...(notes.render().length ? ['Notes:', '', ...notes.render(), ''] : []),
+    ...(checks.length ? ['Born result checks (against float64 references in JS):', '', ...checks.map((c) => `- ${c.id}: ${c.check}`), ''] : []),
+    '## Method',
+    '',
+    '- chain: `x.mul(1.5).add(0.5).gelu().mul(x).sum({ dim: 1 })`, x = randn [4096, 4096]; gelu in its exact erf form unless a note says otherwise.',
+    '- reduce: `x.sum()`, `x.sum({ dim: 0 })`, `x.sum({ dim: 1 })` on the same x.',
+    '- matmul: `a.matmul(b)`, fp32, square n × n.',
+    '- overhead: per-call latency of building a one-element graph and `await y.data()`, each call timed on its own, median over ' +
+      `${PLANS.overhead[o.quick ? 'quick' : 'full'].reps.toLocaleString('en-US')} calls after ${PLANS.overhead[o.quick ? 'quick' : 'full'].warmup} warm-up calls.`,
+    `- Repetitions (warm-up / timed, capped by a time budget): ${o.workloads
+      .map((w) => {
+        const pl = PLANS[w][o.quick ? 'quick' : 'full'];
+        return `${w} ${pl.warmup} / ${pl.reps} (≥ ${pl.minReps}, budget ${pl.budgetMs / 1000} s)`;
+      })
+      .join('; ')}.`,
+    '- Node peers run with `--expose-gc` and collect garbage between repetitions (outside the timed region); Python peers call `gc.collect()` likewise.',
+    '- tfjs in Node: the wasm backend is single-threaded (tfjs disables its threads there), the cpu backend is plain JS. PyTorch: `torch.set_num_threads(2)`. numpy: OpenBLAS with its default threads.',
+    '- The machine is shared and noisy: compare figures from the same run only.',
+    `- Wall time of this run: ${((Date.now() - started) / 1000).toFixed(0)} s (${wall.join(', ')}).`,
+    '',
+  ];
+  const text = md.join('\n');
+  process.stdout.write('\n' + tableLines.join('\n') + '\n\n' + (notes.render().length ? notes.render().join('\n') + '\n' : ''));
+  if (o.out) {
+    writeFileSync(o.out, text);
+    writeFileSync(o.out.replace(/\.md$/, '') + '.json', JSON.stringify({ date: new Date().toISOString(), quick: o.quick, versions: Object.fromEntries(versions), results: Object.fromEntries([...results].map(([k, v]) => [k, Object.fromEntries(v)])) }, null, 1) + '\n');
+    process.stderr.write(`bench: wrote ${path.relative(process.cwd(), o.out)}\n`);
+  }
+}
+
+await main();
