@@ -18,6 +18,8 @@ export { engine };
 export { grad, noGrad } from './autodiff/grad.js';
 export * as nn from './nn/index.js';
 export * as optim from './train/index.js';
+export * as data from './data/index.js';
+export { save, load, loadWithMetadata } from './io/safetensors.js';
 export type { GradOptions } from './autodiff/grad.js';
 
 import { cat as catImpl, stack as stackImpl } from './tensor/join.js';

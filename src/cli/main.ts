@@ -16,6 +16,9 @@ const root = path.resolve(here, '..', '..');
 const usage = `usage: born <command> [options]
 
 commands:
+  train [options]      train on Fashion-MNIST: --model mlp|cnn --epochs N --data DIR --out FILE
+                       [--batch-size 256 --lr 0.001 --seed 0 --checkpoint FILE --resume FILE --limit N]
+  eval [options]       test accuracy of saved weights: --model mlp|cnn --weights FILE --data DIR
   info                 version, devices and worker threads
   bench [options]      the benchmark table against peers (source checkout; options go to bench/run)
   help                 this text`;
@@ -38,7 +41,7 @@ function bench(args: string[]): number {
   return run.status ?? 1;
 }
 
-function main(argv: string[]): number {
+async function main(argv: string[]): Promise<number> {
   const { positionals } = parseArgs({ args: argv.slice(0, 1), allowPositionals: true, strict: false });
   const [command = 'help'] = positionals;
   switch (command) {
@@ -48,6 +51,10 @@ function main(argv: string[]): number {
       return 0;
     case 'bench':
       return bench(argv.slice(1));
+    case 'train':
+      return (await import('./train.js')).trainCommand(argv.slice(1));
+    case 'eval':
+      return (await import('./train.js')).evalCommand(argv.slice(1));
     case 'help': case '--help': case '-h':
       console.log(usage);
       return 0;
@@ -57,4 +64,14 @@ function main(argv: string[]): number {
   }
 }
 
-process.exitCode = main(process.argv.slice(2));
+main(process.argv.slice(2)).then(
+  async (code) => {
+    const { engine } = await import('../scheduler/engine.js');
+    await engine.shutdown(); // worker threads would keep the process alive
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    console.error(`born: ${e instanceof Error ? e.message : String(e)}`);
+    process.exit(1);
+  },
+);

@@ -37,8 +37,11 @@ export abstract class Optimizer<O extends { lr: number }> {
   protected abstract scalars(t: number): Record<string, number>;
   protected abstract initState(p: Tensor): ParamState;
 
-  /** Starts the update schedule; the parameters hold the new (pending) values when it returns. */
-  step(): Promise<void> {
+  /**
+   * Starts the update schedule; the parameters hold the new (pending) values when it returns.
+   * `alongside` (the loss, metrics) are computed in the same schedule.
+   */
+  step(alongside: readonly Tensor[] = []): Promise<void> {
     this.stepCount++;
     const scalars = Object.fromEntries(Object.entries(this.scalars(this.stepCount)).map(([k, v]) => [k, tensor(new Float32Array([v]), { shape: [] })]));
     const updates = noGrad(() => this.params.flatMap((p) => {
@@ -47,7 +50,7 @@ export abstract class Optimizer<O extends { lr: number }> {
       const state = this.state.get(p) ?? this.initState(p);
       return [{ param: p, ...this.update(p, g, state, scalars) }];
     }));
-    const done = realize(updates.flatMap((u) => [u.value.node, ...Object.values(u.state).map((t) => t.node)]));
+    const done = realize([...updates.flatMap((u) => [u.value.node, ...Object.values(u.state).map((t) => t.node)]), ...alongside.map((t) => t.node)]);
     done.catch(() => {}); // surfaces through the parameters' pending buffers
     for (const u of updates) {
       const prev = this.state.get(u.param);
