@@ -19,7 +19,9 @@ export { grad, noGrad } from './autodiff/grad.js';
 export * as nn from './nn/index.js';
 export * as optim from './train/index.js';
 export * as data from './data/index.js';
-export { save, load, loadWithMetadata } from './io/safetensors.js';
+export { save, load, loadWithMetadata, SafetensorsError } from './io/safetensors.js';
+export type { StateDict, SaveOptions, LoadOptions, Checkpoint } from './io/safetensors.js';
+export * as safetensors from './io/safetensors.js';
 export type { GradOptions } from './autodiff/grad.js';
 
 import { cat as catImpl, stack as stackImpl } from './tensor/join.js';

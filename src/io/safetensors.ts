@@ -11,7 +11,7 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { DTYPES, itemBytes, type DType, type TypedArray } from '../graph/dtype.js';
-import { DTypeError, ShapeError, fmt } from '../graph/errors.js';
+import { DTypeError, ShapeError } from '../graph/errors.js';
 import { realize } from '../scheduler/realize.js';
 import { tensor } from '../tensor/creation.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -234,6 +234,12 @@ function headerLength(prefix: Uint8Array, fileLength: number, fail: Fail): numbe
   return Number(n);
 }
 
+/** A value from the header, for an error message: short, and safe for any shape of JSON. */
+function show(x: unknown): string {
+  let s: string;
+  try { s = JSON.stringify(x) ?? String(x); } catch { s = `a deeply nested ${Array.isArray(x) ? 'array' : typeof x}`; }
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
 const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 const isIndex = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 0;
 
@@ -241,29 +247,29 @@ const isIndex = (x: unknown): x is number => Number.isSafeInteger(x) && (x as nu
 function parseHeader(json: Uint8Array, fileLength: number, fail: Fail): Header {
   let text: string;
   try { text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(json); } catch { fail('header is not valid UTF-8'); }
-  if (!text.startsWith('{')) fail(`header must start with '{', found ${JSON.stringify(text.slice(0, 16))}`);
+  if (!text.startsWith('{')) fail(`header must start with '{', found ${show(text.slice(0, 16))}`);
   let root: unknown;
   try { root = JSON.parse(text); } catch (e) { fail(`header is not valid JSON (${(e as Error).message})`); }
   if (!isRecord(root)) fail('header is not a JSON object');
   const metadata: Record<string, string> = {};
   const entries: Header['entries'] = [];
   for (const [name, info] of Object.entries(root)) {
-    const where = `tensor ${JSON.stringify(name)}`;
+    const where = `tensor ${show(name)}`;
     if (name === '__metadata__') {
       if (info === null) continue;
       if (!isRecord(info)) fail('"__metadata__" must be an object of strings');
       for (const [k, v] of Object.entries(info)) {
-        if (typeof v !== 'string') fail(`"__metadata__" value for ${JSON.stringify(k)} is ${JSON.stringify(v)}, not a string`);
+        if (typeof v !== 'string') fail(`"__metadata__" value for ${show(k)} is ${show(v)}, not a string`);
         setOwn(metadata, k, v);
       }
       continue;
     }
-    if (!isRecord(info)) fail(`${where}: expected { dtype, shape, data_offsets }, got ${JSON.stringify(info)}`);
+    if (!isRecord(info)) fail(`${where}: expected { dtype, shape, data_offsets }, got ${show(info)}`);
     const { dtype, shape, data_offsets: offs } = info;
-    if (typeof dtype !== 'string' || !Object.hasOwn(FILE_DTYPES, dtype)) fail(`${where}: unsupported dtype ${JSON.stringify(dtype)} (readable: ${Object.keys(FILE_DTYPES).join(', ')})`);
-    if (!Array.isArray(shape) || !shape.every(isIndex)) fail(`${where}: shape ${JSON.stringify(shape)} is not a list of non-negative integers`);
+    if (typeof dtype !== 'string' || !Object.hasOwn(FILE_DTYPES, dtype)) fail(`${where}: unsupported dtype ${show(dtype)} (readable: ${Object.keys(FILE_DTYPES).join(', ')})`);
+    if (!Array.isArray(shape) || !shape.every(isIndex)) fail(`${where}: shape ${show(shape)} is not a list of non-negative integers`);
     if (!Array.isArray(offs) || offs.length !== 2 || !offs.every(isIndex) || offs[0] > offs[1]) {
-      fail(`${where}: data_offsets ${JSON.stringify(offs)} is not [begin, end] with 0 <= begin <= end`);
+      fail(`${where}: data_offsets ${show(offs)} is not [begin, end] with 0 <= begin <= end`);
     }
     entries.push({ name, file: dtype, shape, begin: offs[0], end: offs[1] });
   }
@@ -271,14 +277,14 @@ function parseHeader(json: Uint8Array, fileLength: number, fail: Fail): Header {
   let cursor = 0;
   let prev = '';
   for (const e of entries) {
-    const where = `tensor ${JSON.stringify(e.name)}`;
-    if (e.begin < cursor) fail(`${where}: data_offsets [${e.begin}, ${e.end}] overlap tensor ${JSON.stringify(prev)}, which ends at ${cursor}`);
+    const where = `tensor ${show(e.name)}`;
+    if (e.begin < cursor) fail(`${where}: data_offsets [${e.begin}, ${e.end}] overlap tensor ${show(prev)}, which ends at ${cursor}`);
     if (e.begin > cursor) fail(`${where}: data_offsets [${e.begin}, ${e.end}] leave a gap of ${e.begin - cursor} bytes after ${cursor} (the spec forbids holes)`);
     const size = FILE_DTYPES[e.file]!.size;
     const count = e.shape.includes(0) ? 0 : e.shape.reduce((n, d) => n * d, 1);
-    if (!Number.isSafeInteger(count * size)) fail(`${where}: shape ${fmt(e.shape)} is impossibly large`);
+    if (!Number.isSafeInteger(count * size)) fail(`${where}: shape ${show(e.shape)} is impossibly large`);
     if (count * size !== e.end - e.begin) {
-      fail(`${where}: shape ${fmt(e.shape)} of ${e.file} needs ${count * size} bytes but data_offsets [${e.begin}, ${e.end}] hold ${e.end - e.begin}`);
+      fail(`${where}: shape ${show(e.shape)} of ${e.file} needs ${count * size} bytes but data_offsets [${e.begin}, ${e.end}] hold ${e.end - e.begin}`);
     }
     cursor = e.end;
     prev = e.name;
@@ -293,7 +299,7 @@ function parseHeader(json: Uint8Array, fileLength: number, fail: Fail): Header {
 /** Decodes one tensor from bytes it owns (a fresh buffer at offset 0). */
 function decode(e: Header['entries'][number], bytes: Uint8Array, fail: Fail): RawTensor {
   const d = FILE_DTYPES[e.file]!;
-  const data = d.decode(bytes, (e.end - e.begin) / d.size, (msg) => fail(`tensor ${JSON.stringify(e.name)} (${e.file}): ${msg}`));
+  const data = d.decode(bytes, (e.end - e.begin) / d.size, (msg) => fail(`tensor ${show(e.name)} (${e.file}): ${msg}`));
   return { dtype: d.to, shape: e.shape, data };
 }
 
