@@ -8,7 +8,8 @@ import { itemBytes } from '../graph/dtype.js';
 import type { LazyNode } from '../graph/node.js';
 import { ops } from '../graph/ops.js';
 import { contiguousStrides, numel, sameShape } from '../graph/shape.js';
-import { compose, contiguousView, isContiguous, trackerKey, type ShapeTracker } from '../graph/view.js';
+import { compose, contiguousView, type Movement, type ShapeTracker } from '../graph/view.js';
+import { key, Symbolic } from '../kernel/symbolic.js';
 import {
   iadd, idiv, imod, imul, inum, ivar, type Index, type Kernel, type MatmulOperand, type Scalar, type Valid,
 } from '../kernel/ir.js';
@@ -84,9 +85,8 @@ class Builder {
   flops = 0;
   private readonly slots = new Map<LazyNode, number>();
   private readonly memo = new Map<string, Scalar>();
-  private readonly coordIds = new Map<readonly Index[], number>();
 
-  constructor(private readonly isBuffer: (n: LazyNode) => boolean, private readonly contraction: LazyNode | null) {}
+  constructor(private readonly isBuffer: (n: LazyNode) => boolean, private readonly contraction: LazyNode | null, readonly sym: Symbolic) {}
 
   /** A slot of its own even when the node is already bound (matmul reads A and B from fixed slots). */
   freshSlot(n: LazyNode): number {
@@ -102,23 +102,15 @@ class Builder {
     return s;
   }
 
-  /** The value of `node` at the coordinates `coords` of a space that `t` maps onto node's flat index. */
-  expr(node: LazyNode, t: ShapeTracker, coords: readonly Index[], size: number): Scalar {
-    let cid = this.coordIds.get(coords);
-    if (cid === undefined) this.coordIds.set(coords, (cid = this.coordIds.size));
-    const key = `${node.id}@${cid}@${trackerKey(t)}`;
-    let s = this.memo.get(key);
+  /** The value of `node` at `coords`, one index expression per dim of node's shape. */
+  expr(node: LazyNode, coords: readonly Index[], size: number): Scalar {
+    const k = `${node.id}@${coords.map(key).join(',')}`;
+    let s = this.memo.get(k);
     if (!s) {
-      s = this.build(node, t, coords, size);
-      this.memo.set(key, s);
+      s = this.build(node, coords, size);
+      this.memo.set(k, s);
     }
     return s;
-  }
-
-  private leaf(t: ShapeTracker, coords: readonly Index[], make: (index: Index) => Scalar): Scalar {
-    const { index, valid } = lowerTracker(t, coords);
-    const s = make(index);
-    return valid.length ? { k: 'masked', valid, arg: s, dtype: s.dtype } : s;
   }
 
   private note(op: string, flops: number, size: number): void {
@@ -126,67 +118,78 @@ class Builder {
     this.flops += flops * size;
   }
 
-  private build(node: LazyNode, t: ShapeTracker, coords: readonly Index[], size: number): Scalar {
+  private build(node: LazyNode, coords: readonly Index[], size: number): Scalar {
     const dtype = node.dtype;
     if (node === this.contraction) return { k: 'acc', dtype };
-    if (this.isBuffer(node)) {
-      const input = this.slot(node);
-      return this.leaf(t, coords, (index) => ({ k: 'load', input, index, dtype }));
-    }
+    const flat = (): Index => this.sym.ravel(coords, node.shape);
+    if (this.isBuffer(node)) return { k: 'load', input: this.slot(node), index: flat(), dtype };
     const a = node.arg;
     switch (a.kind) {
-      case 'const': return this.leaf(t, coords, () => ({ k: 'const', value: a.value, dtype }));
+      case 'const': return { k: 'const', value: a.value, dtype };
       case 'rand':
         this.note('rand', 20, size);
-        return this.leaf(t, coords, (index) => ({ k: 'rand', seed: a.seed, word: a.word, index, dtype }));
-      case 'iota': return this.leaf(t, coords, (index) => ({ k: 'iota', index, dtype }));
+        return { k: 'rand', seed: a.seed, word: a.word, index: flat(), dtype };
+      case 'iota': return { k: 'iota', index: flat(), dtype };
       case 'view': {
-        const inner = compose(a.tracker, t);
-        const s = this.expr(node.srcs[0]!, inner, coords, size);
-        const masked = a.tracker.some((v) => v.mask) && !this.isBuffer(node.srcs[0]!);
-        return masked ? { k: 'masked', valid: lowerTracker(inner, coords).valid, arg: s, dtype } : s;
+        const src = node.srcs[0]!;
+        const { coords: at, valid } = this.through(a.movement, coords, node.shape, src.shape);
+        const s = this.expr(src, at, size);
+        return valid.length ? { k: 'masked', valid, arg: s, dtype } : s;
       }
       case 'elementwise': {
-        const args = node.srcs.map((s) => this.expr(s, t, coords, size));
+        const args = node.srcs.map((s) => this.expr(s, coords, size));
         this.note(a.op, ops[a.op].flops, size); // after the sources: ops are reported in data-flow order
         return { k: 'op', op: a.op, args, dtype };
       }
-      case 'cast': return { k: 'cast', arg: this.expr(node.srcs[0]!, t, coords, size), dtype };
+      case 'cast': return { k: 'cast', arg: this.expr(node.srcs[0]!, coords, size), dtype };
       case 'gather': {
+        const index = this.expr(node.srcs[1]!, coords, size);
         this.note('gather', 1, size);
-        const index = this.expr(node.srcs[1]!, t, coords, size);
-        // A tracker maps onto the node's flat index; its own shape may differ from the node's.
-        const direct = t.length === 1 && isContiguous(t[0]!) && sameShape(t[0]!.shape, node.shape);
-        const own = direct ? coords : unravel(lowerTracker(t, coords).index, node.shape);
-        const src = node.srcs[0]!;
-        const at = own.map((c, i) => (i === a.axis ? ({ k: 'val', v: index } as const) : c));
-        return this.expr(src, [contiguousView(src.shape)], at, size);
+        const at = coords.map((c, i) => (i === a.axis ? ({ k: 'val', v: index } as const) : c));
+        return this.expr(node.srcs[0]!, at, size);
       }
       case 'buffer': case 'reduce': case 'matmul':
         throw new Error(`internal: ${a.kind} node ${node.id} reached inside a fused group without a buffer`);
     }
   }
+
+  /** The source coordinates a movement op reads for `coords` of its output, and where padding reads zero. */
+  private through(m: Movement, coords: readonly Index[], shape: readonly number[], srcShape: readonly number[]): { coords: Index[]; valid: Valid } {
+    const sym = this.sym;
+    const at = [...coords];
+    const valid: { a: Index; lo: number; hi: number }[] = [];
+    switch (m.op) {
+      case 'reshape': return { coords: sym.unravel(sym.ravel(coords, shape), srcShape), valid };
+      case 'permute': m.order.forEach((d, i) => { at[d] = coords[i]!; }); break;
+      case 'expand': srcShape.forEach((d, i) => { if (d === 1) at[i] = inum(0); }); break;
+      case 'slice': at[m.dim] = sym.add(inum(m.start), sym.mul(coords[m.dim]!, m.step)); break;
+      case 'flip': for (const d of m.dims) at[d] = sym.add(inum(srcShape[d]! - 1), sym.mul(coords[d]!, -1)); break;
+      case 'pad':
+        for (const [d, before] of m.pads) {
+          at[d] = sym.add(coords[d]!, inum(-before));
+          valid.push({ a: coords[d]!, lo: before, hi: before + srcShape[d]! });
+        }
+        break;
+    }
+    return { coords: at, valid };
+  }
 }
 
 const oVars = (shape: readonly number[]): Index[] => shape.map((d, i) => (d === 1 ? inum(0) : ivar(`o${i}`)));
 
-/** Coordinates of the kept (non-reduced) dims for an output coordinate; shapes agree up to 1s, or we unravel. */
-function keptCoords(outShape: readonly number[], kept: readonly number[]): Index[] {
-  const o = oVars(outShape).filter((_, i) => outShape[i] !== 1);
-  const keptNonUnit = kept.filter((d) => d !== 1);
-  const outNonUnit = outShape.filter((d) => d !== 1);
-  if (keptNonUnit.length === outNonUnit.length && keptNonUnit.every((d, i) => d === outNonUnit[i])) {
-    let j = 0;
-    return kept.map((d) => (d === 1 ? inum(0) : o[j++]!));
-  }
-  const cs = contiguousStrides(outShape);
-  const flat = oVars(outShape).reduce((acc, c, i) => iadd(acc, imul(c, cs[i]!)), inum(0));
-  return unravel(flat, kept);
+/** Coordinates of the kept (non-reduced) dims for an output coordinate: both share the flat index. */
+function keptCoords(sym: Symbolic, outShape: readonly number[], kept: readonly number[]): Index[] {
+  return sym.unravel(sym.ravel(oVars(outShape), outShape), kept);
 }
 
 export function lower(group: Group, isBuffer: (n: LazyNode) => boolean): Lowered {
   const { root, contraction: x } = group;
-  const b = new Builder(isBuffer, x);
+  const sizes = new Map<string, number>(root.shape.map((d, i) => [`o${i}`, d]));
+  if (x && x.arg.kind === 'reduce') {
+    const axes = x.arg.axes;
+    axes.forEach((a, j) => sizes.set(`r${j}`, x.srcs[0]!.shape[a]!));
+  }
+  const b = new Builder(isBuffer, x, new Symbolic(sizes));
   const outSize = numel(root.shape);
   let reduce: Kernel['reduce'] = null;
   let matmul: Kernel['matmul'] = null;
@@ -195,10 +198,10 @@ export function lower(group: Group, isBuffer: (n: LazyNode) => boolean): Lowered
     const src = x.srcs[0]!;
     const axes = x.arg.axes;
     const kept = src.shape.filter((_, i) => !axes.includes(i));
-    const keptC = keptCoords(root.shape, kept);
+    const keptC = keptCoords(b.sym, root.shape, kept);
     let k = 0, r = 0;
     const full = src.shape.map((d, i) => (axes.includes(i) ? (d === 1 ? (r++, inum(0)) : ivar(`r${r++}`)) : keptC[k++]!));
-    const value = b.expr(src, [contiguousView(src.shape)], full, numel(src.shape));
+    const value = b.expr(src, full, numel(src.shape));
     b.flops += numel(src.shape);
     b.ops.push(x.arg.op);
     const lastNonUnit = src.shape.reduce((last, d, i) => (d !== 1 ? i : last), -1);
@@ -216,7 +219,7 @@ export function lower(group: Group, isBuffer: (n: LazyNode) => boolean): Lowered
     b.ops.push('matmul');
     name = 'MM';
   }
-  const value = b.expr(root, [contiguousView(root.shape)], oVars(root.shape), outSize);
+  const value = b.expr(root, oVars(root.shape), outSize);
   const bytes = b.inputs.reduce((s, n) => s + numel(n.shape) * itemBytes[n.dtype], outSize * itemBytes[root.dtype]);
   const dims = reduce ? [...root.shape, ...reduce.dims] : matmul ? [matmul.batch, matmul.M, matmul.N, matmul.K] : root.shape;
   const kernel: Kernel = {
