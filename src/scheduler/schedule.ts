@@ -68,6 +68,22 @@ export function walk(outputs: readonly LazyNode[]): Walk {
   return { order, key: `${parts.join(';')}>${outputs.map((o) => index.get(o)).join(',')}` };
 }
 
+/** Above this many fused nodes, a shared value is computed once rather than in every consumer. */
+const SHARED_LIMIT = 12;
+
+/** How many unmaterialised nodes computing `n` takes, counting up to `limit`. */
+function fusedSize(n: LazyNode, isBuffer: (m: LazyNode) => boolean, limit: number): number {
+  const seen = new Set<LazyNode>();
+  const stack = [n];
+  while (stack.length && seen.size < limit) {
+    const m = stack.pop()!;
+    if (seen.has(m) || (m !== n && isBuffer(m))) continue;
+    seen.add(m);
+    if (m.arg.kind !== 'reduce' && m.arg.kind !== 'matmul') stack.push(...m.srcs);
+  }
+  return seen.size;
+}
+
 const isContraction = (n: LazyNode): boolean => n.arg.kind === 'reduce' || n.arg.kind === 'matmul';
 
 /** A view that only renames the shape of a contiguous buffer: it can share that buffer. */
@@ -90,9 +106,22 @@ export function plan(outputs: readonly LazyNode[], w: Walk): Plan {
   for (const n of order) if (!n.realized && isContraction(n)) materialized.add(n);
 
   const isBuffer = (n: LazyNode): boolean => n.realized !== null || materialized.has(n);
+  // A value that several consumers recompute is materialised once when recomputing it is not cheap.
+  for (const n of order) {
+    if (n.realized || materialized.has(n) || n.arg.kind === 'view' || (consumers.get(n)?.length ?? 0) < 2) continue;
+    if (fusedSize(n, isBuffer, SHARED_LIMIT) >= SHARED_LIMIT) materialized.add(n);
+  }
   for (const n of order) {
     if (n.realized || n.arg.kind !== 'matmul') continue;
-    for (const s of n.srcs) if (!resolveOperand(s, isBuffer)) materialized.add(s);
+    for (const s of n.srcs) {
+      if (resolveOperand(s, isBuffer)) continue;
+      // Materialise what the views read (other consumers can share it); copy the view only if
+      // it still is not one strided read of a buffer.
+      let base = s;
+      while (base.arg.kind === 'view' && !isBuffer(base)) base = base.srcs[0]!;
+      if (!isBuffer(base)) materialized.add(base);
+      if (!resolveOperand(s, isBuffer)) materialized.add(s);
+    }
   }
 
   // Epilogue fusion: walk up from a contraction through single-consumer elementwise ops and plain
