@@ -9,7 +9,7 @@ import type { Movement } from '../graph/view.js';
 import { where } from '../tensor/elementwise.js';
 import { Tensor } from '../tensor/tensor.js';
 import { iotaAlong } from '../tensor/creation.js';
-import { cast } from '../tensor/make.js';
+import { cast, rounded } from '../tensor/make.js';
 
 type Grads = (Tensor | null)[];
 type ElementwiseVjp = (g: Tensor, x: readonly Tensor[], out: Tensor) => Grads;
@@ -99,8 +99,8 @@ export function reduceVjp(op: 'sum' | 'max' | 'min', g: Tensor, x: Tensor, out: 
   const spread = g.expand(x.shape);
   if (op === 'sum') return spread;
   const axes = x.shape.flatMap((d, i) => (d !== out.shape[i] ? [i] : []));
-  const hit = x.eq(out.expand(x.shape)).to(g.dtype);
-  return spread.mul(hit).div(hit.sum({ dim: axes, keepdim: true }).expand(x.shape));
+  const hit = rounded(x).eq(out.expand(x.shape)).to(g.dtype);
+  return spread.mul(hit).div(hit.sum({ dim: axes, keepdim: true }).maximum(1).expand(x.shape));
 }
 
 export function matmulVjp(g: Tensor, a: Tensor, b: Tensor): [Tensor, Tensor] {

@@ -6,8 +6,13 @@ import { ShapeError, fmt } from '../graph/errors.js';
 import { Tensor } from '../tensor/tensor.js';
 import { realize } from '../scheduler/realize.js';
 
-/** A tensor that is a learnable parameter: requiresGrad, and found by Module.parameters(). */
+/**
+ * A tensor that is a learnable parameter: requiresGrad, and found by Module.parameters(). Its
+ * value is computed now (in the background), so every forward reads the same stored float32
+ * numbers instead of re-deriving an initialiser inside its kernels.
+ */
 export function parameter(t: Tensor): Tensor {
+  realize([t.node]).catch(() => {}); // a failure surfaces when the parameter is read
   return t.requiresGrad_();
 }
 
@@ -21,6 +26,7 @@ export abstract class Module {
   abstract forward(...inputs: Tensor[]): Tensor;
 
   protected registerBuffer(name: string, t: Tensor): Tensor {
+    realize([t.node]).catch(() => {});
     this.buffers.set(name, t);
     return t;
   }

@@ -36,6 +36,14 @@ export function cast(t: Tensor, dtype: DType): Tensor {
   return t.dtype === dtype ? t : node({ kind: 'cast' }, [t], t.shape, dtype);
 }
 
+/**
+ * x rounded to its own dtype. Fused kernels keep intermediates in float64; where a value must
+ * equal what a materialised copy of it holds (comparing against a stored max), round it.
+ */
+export function rounded(t: Tensor): Tensor {
+  return t.dtype === 'float32' ? node({ kind: 'cast' }, [t], t.shape, t.dtype) : t;
+}
+
 export function requireFloat(op: string, t: Tensor): void {
   if (!isFloat(t.dtype)) {
     throw new DTypeError(`${op}: expected a floating-point tensor, got ${t.dtype} of shape ${fmt(t.shape)} (convert with .to('float32'))`);
