@@ -3,10 +3,41 @@
  * holds it; nodes let go through dispose(), `using`, or — as a safety net for tensors the user
  * simply drops — a FinalizationRegistry, so loops need no tidy().
  */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { Device, DeviceBuffer } from '../devices/device.js';
 import type { BufferHandle, LazyNode } from '../graph/node.js';
 
 export const memoryStats = { liveBuffers: 0, liveBytes: 0 };
+
+/**
+ * Device memory lives outside V8's heap (SharedArrayBuffers are not counted as external
+ * memory), so V8 feels no pressure to collect dropped tensors and their finalizers never run.
+ * We apply the pressure ourselves: after enough new device memory since the last collection, a
+ * full GC runs on the next turn of the event loop.
+ */
+const collect: (() => void) | null = (() => {
+  try {
+    setFlagsFromString('--expose-gc');
+    return runInNewContext('gc') as () => void;
+  } catch {
+    return null;
+  }
+})();
+const MIN_GC_BYTES = 128 * 1024 * 1024;
+let sinceGc = 0;
+let gcPending = false;
+
+function allocated(bytes: number): void {
+  sinceGc += bytes;
+  if (!collect || gcPending || sinceGc < Math.max(MIN_GC_BYTES, memoryStats.liveBytes)) return;
+  gcPending = true;
+  setImmediate(() => {
+    gcPending = false;
+    sinceGc = 0;
+    collect();
+  });
+}
 
 export class Buffer implements BufferHandle {
   ready: Promise<void> | null = null;
@@ -15,6 +46,7 @@ export class Buffer implements BufferHandle {
   constructor(readonly dev: Device, readonly buf: DeviceBuffer) {
     memoryStats.liveBuffers++;
     memoryStats.liveBytes += buf.bytes;
+    allocated(buf.bytes);
   }
 
   get device(): string { return this.dev.name; }
