@@ -1,6 +1,7 @@
 /** Loss functions with PyTorch's semantics and `reduction` ('mean' | 'sum' | 'none'). */
 import { DTypeError, ShapeError, fmt } from '../graph/errors.js';
 import { where } from '../tensor/elementwise.js';
+import { noGrad } from '../autodiff/grad.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 export type Reduction = 'mean' | 'sum' | 'none';
@@ -66,11 +67,20 @@ export function l1Loss(input: Tensor, target: Tensor, opts: { reduction?: Reduct
   return reduce(input.sub(target).abs(), opts.reduction);
 }
 
-/** On probabilities; logs clamped at -100 as PyTorch does, so a confident mistake stays finite. */
+/**
+ * On probabilities; logs clamped at -100 as PyTorch does, so a confident mistake stays finite.
+ * The gradient is PyTorch's (p - t) / max(p(1 - p), 1e-12): finite where p saturates at 0 or 1,
+ * where differentiating the clamped logs would give 0·∞.
+ */
 export function binaryCrossEntropy(p: Tensor, target: Tensor, opts: { reduction?: Reduction } = {}): Tensor {
   sameShape('binaryCrossEntropy', p, target);
-  const logP = p.log().clamp({ min: -100 }), log1mP = p.neg().log1p().clamp({ min: -100 });
-  return reduce(target.mul(logP).add(target.neg().add(1).mul(log1mP)).neg(), opts.reduction);
+  const value = noGrad(() => {
+    const logP = p.log().clamp({ min: -100 }), log1mP = p.neg().log1p().clamp({ min: -100 });
+    return target.mul(logP).add(target.neg().add(1).mul(log1mP)).neg();
+  });
+  const slope = noGrad(() => p.sub(target).div(p.mul(p.neg().add(1)).clamp({ min: 1e-12 })));
+  // value + (p - p)·slope: the value of the loss, the gradient `slope` with respect to p.
+  return reduce(value.add(p.sub(p.detach()).mul(slope)), opts.reduction);
 }
 
 /** On logits, in the stable form max(x, 0) - x·y + log(1 + e^-|x|). */
