@@ -13,7 +13,7 @@ export const memoryStats = { liveBuffers: 0, liveBytes: 0 };
 /**
  * Device memory lives outside V8's heap (SharedArrayBuffers are not counted as external
  * memory), so V8 feels no pressure to collect dropped tensors and their finalizers never run.
- * We apply the pressure ourselves: after enough new device memory since the last collection, a
+ * We apply the pressure ourselves: after 128 MiB of new device memory since the last collection, a
  * full GC runs on the next turn of the event loop.
  */
 const collect: (() => void) | null = (() => {
@@ -30,7 +30,7 @@ let gcPending = false;
 
 function allocated(bytes: number): void {
   sinceGc += bytes;
-  if (!collect || gcPending || sinceGc < Math.max(MIN_GC_BYTES, memoryStats.liveBytes)) return;
+  if (!collect || gcPending || sinceGc < MIN_GC_BYTES) return;
   gcPending = true;
   setImmediate(() => {
     gcPending = false;
