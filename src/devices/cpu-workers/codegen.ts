@@ -149,18 +149,24 @@ function combineInto(op: ReduceOp, slot: string, v: string): string {
   }
 }
 
-/**
- * A reduction over outer dims (x.sum({ dim: 0 })): loop over the reduced coordinates outside and a
- * block of outputs inside, so memory is read in order. Each output still accumulates its terms
- * in the same order as the row form, so results are identical.
- */
-function columnReduction(k: Kernel): string {
+/** The printed pieces of a reduction: its per-term value (inner loop) and its epilogue. */
+function reductionParts(k: Kernel) {
   const red = k.reduce!;
   const inner = new ScalarPrinter(false, (i) => `b${i}`);
   const v = inner.print(red.value);
   const outer = new ScalarPrinter(false, (i) => `b${i}`, 'e');
   const result = outer.print(k.value);
   const loops = red.dims.map((d, j) => [d, j] as const).filter(([d]) => d !== 1);
+  return { red, inner, v, outer, result, loops };
+}
+
+/**
+ * A reduction over outer dims (x.sum({ dim: 0 })): loop over the reduced coordinates outside and a
+ * block of outputs inside, so memory is read in order. Each output still accumulates its terms
+ * in the same order as the row form, so results are identical.
+ */
+function columnReduction(k: Kernel): string {
+  const { red, inner, v, outer, result, loops } = reductionParts(k);
   return [
     `const accs = new Float64Array(${COLUMN_BLOCK});`,
     `for (let i0 = start; i0 < end; i0 += ${COLUMN_BLOCK}) {`,
@@ -184,12 +190,7 @@ function columnReduction(k: Kernel): string {
 }
 
 function reduction(k: Kernel): string {
-  const red = k.reduce!;
-  const inner = new ScalarPrinter(false, (i) => `b${i}`);
-  const v = inner.print(red.value);
-  const outer = new ScalarPrinter(false, (i) => `b${i}`, 'e');
-  const result = outer.print(k.value);
-  const loops = red.dims.map((d, j) => [d, j] as const).filter(([d]) => d !== 1);
+  const { red, inner, v, outer, result, loops } = reductionParts(k);
   return [
     'for (let i = start; i < end; i++) {',
     ...unravelOutput(k.loop, 'i', false),
