@@ -21,6 +21,30 @@ export interface BornTensor {
   matmul(other: BornTensor): BornTensor;
   data(): Promise<ArrayLike<number>>;
   dispose?(): void;
+  // autodiff and training (the mlp-step / train-* workloads)
+  backward?(): void;
+  item?(): Promise<number>;
+}
+
+/** What the training workloads use of `born.nn` (modules are built from these, as src/cli/models.ts does). */
+export interface BornModule {
+  forward(x: BornTensor): BornTensor;
+  parameters(): BornTensor[];
+}
+
+export interface BornNN {
+  Sequential(...layers: unknown[]): BornModule;
+  Linear(inFeatures: number, outFeatures: number): unknown;
+  Conv2d(inChannels: number, outChannels: number, kernelSize: number): unknown;
+  MaxPool2d(kernel: number): unknown;
+  ReLU(): unknown;
+  Flatten(): unknown;
+  functional: { crossEntropy(logits: BornTensor, target: BornTensor): BornTensor };
+}
+
+export interface BornOptimizer {
+  step(alongside?: readonly BornTensor[]): Promise<void>;
+  zeroGrad(): void;
 }
 
 export interface Born {
@@ -28,6 +52,25 @@ export interface Born {
   randn(shape: Shape, opts?: { seed?: number }): BornTensor;
   realize(...ts: BornTensor[]): Promise<unknown>;
   defaultDevice?(): unknown;
+  // used by the mlp-step / train-* workloads only (checked there, with a clear error)
+  rand?(shape: Shape, opts?: { seed?: number }): BornTensor;
+  randint?(low: number, high: number, shape: Shape, opts?: { seed?: number }): BornTensor;
+  manualSeed?(seed: number): void;
+  grad?(output: BornTensor, inputs: readonly BornTensor[]): BornTensor[];
+  explain?(...ts: BornTensor[]): { kernels: readonly unknown[] };
+  engine?: {
+    on(event: 'kernel', fn: (e: { name: string; ms: number }) => void): unknown;
+    off(event: 'kernel', fn: (e: { name: string; ms: number }) => void): unknown;
+  };
+  nn?: BornNN;
+  optim?: { Adam: new (params: Iterable<BornTensor>, opts: { lr: number }) => BornOptimizer };
+}
+
+/** The Born members a workload needs, or an error naming the missing ones. */
+export function need<K extends keyof Born>(b: Born, ...keys: K[]): Born & Required<Pick<Born, K>> {
+  const missing = keys.filter((k) => b[k] === undefined);
+  if (missing.length) throw new Error(`Born's index does not export ${missing.join(', ')}`);
+  return b as Born & Required<Pick<Born, K>>;
 }
 
 export async function loadBorn(): Promise<Born> {

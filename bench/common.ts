@@ -8,11 +8,25 @@
 
 import { performance } from 'node:perf_hooks';
 
-export const WORKLOADS = ['chain', 'reduce', 'matmul', 'overhead'] as const;
+export const WORKLOADS = ['chain', 'reduce', 'matmul', 'overhead', 'mlp-step', 'train-mlp', 'train-cnn'] as const;
 export type Workload = (typeof WORKLOADS)[number];
+/** The tensor-op workloads (every peer runs them); the others need autodiff / nn (Born, tfjs, PyTorch). */
+export const OP_WORKLOADS = ['chain', 'reduce', 'matmul', 'overhead'] as const satisfies readonly Workload[];
+
+/** Training workloads: batch size and input shape (random data shaped like Fashion-MNIST). */
+export const TRAIN_BATCH = 256;
+export const MLP_SIZES = [784, 512, 256, 10] as const;
+
+export interface CaseSpec {
+  id: string;
+  unit: 'ms' | 'us';
+  label: string;
+  /** Shown as a rate instead of a time: samples/s from `samples` per call (CaseResult.samples). */
+  rate?: 'samples/s';
+}
 
 /** Every case of every workload, in table order, with its row label. */
-export const CASES: Record<Workload, readonly { id: string; unit: 'ms' | 'us'; label: string }[]> = {
+export const CASES: Record<Workload, readonly CaseSpec[]> = {
   chain: [{ id: 'chain', unit: 'ms', label: 'chain gelu(x·1.5+0.5)·x, sum dim 1, [4096,4096]' }],
   reduce: [
     { id: 'sum_all', unit: 'ms', label: 'sum [4096,4096] → scalar' },
@@ -28,6 +42,9 @@ export const CASES: Record<Workload, readonly { id: string; unit: 'ms' | 'us'; l
     { id: 'overhead_add', unit: 'us', label: 'await data() on a.add(1), a realised (1 elem)' },
     { id: 'overhead_tensor_add', unit: 'us', label: 'await data() on tensor([1]).add(1)' },
   ],
+  'mlp-step': [{ id: 'mlp_step', unit: 'ms', label: 'MLP 784-512-256-10 forward+backward (all grads), batch 256' }],
+  'train-mlp': [{ id: 'train_mlp', unit: 'ms', rate: 'samples/s', label: 'train MLP 784-512-256-10, Adam, batch 256' }],
+  'train-cnn': [{ id: 'train_cnn', unit: 'ms', rate: 'samples/s', label: 'train CNN conv32-pool-conv64-pool-fc128-fc10, Adam, batch 256' }],
 };
 
 /** The result of a peer that could not run a workload at all: every case carries the error. */
@@ -51,8 +68,15 @@ export interface CaseResult {
   note?: string;
   /** Correctness check of the result (Born only): 'ok …' or a failure text. */
   check?: string;
+  /** Samples per call (training steps): the table shows samples/s = samples / time. */
+  samples?: number;
+  /** Kernels one call ran (Born: 'kernel' events during one step) and what explain() planned. */
+  kernels?: number;
+  explainKernels?: number;
   /** The case could not be run. */
   error?: string;
+  /** With `error`: the peer cannot do this at all (a missing op), rather than a failed run. */
+  cannot?: boolean;
 }
 
 export interface PeerResult {
@@ -92,6 +116,20 @@ export const PLANS: Record<Workload, { full: Plan; quick: Plan }> = {
     full: { warmup: 1_000, reps: 10_000, budgetMs: 60_000, minReps: 1_000 },
     quick: { warmup: 200, reps: 2_000, budgetMs: 20_000, minReps: 200 },
   },
+  // reps = steps; each step timed on its own. Slow peers stop at the budget (see timeMs),
+  // and a peer whose warm-up step alone exceeds the budget reports that step (see timeSteps).
+  'mlp-step': {
+    full: { warmup: 3, reps: 20, budgetMs: 10_000, minReps: 3 },
+    quick: { warmup: 2, reps: 5, budgetMs: 4_000, minReps: 2 },
+  },
+  'train-mlp': {
+    full: { warmup: 3, reps: 30, budgetMs: 10_000, minReps: 3 },
+    quick: { warmup: 2, reps: 8, budgetMs: 4_000, minReps: 2 },
+  },
+  'train-cnn': {
+    full: { warmup: 2, reps: 20, budgetMs: 15_000, minReps: 2 },
+    quick: { warmup: 1, reps: 4, budgetMs: 6_000, minReps: 1 },
+  },
 };
 
 export function median(xs: readonly number[]): number {
@@ -124,6 +162,25 @@ export async function timeMs(fn: () => unknown, plan: Plan): Promise<number[]> {
     spent += dt;
   }
   return samples;
+}
+
+/**
+ * Training steps: like timeMs, but for peers so slow that one step takes a large part of the
+ * budget (tfjs-cpu's CNN: about two minutes a step). If the first warm-up step alone takes
+ * longer than `slowMs` (default: the whole budget), it is not repeated: that step is the only
+ * sample, and `slow` says so (a footnote). Otherwise it is timeMs.
+ */
+export async function timeSteps(fn: () => unknown, plan: Plan, slowMs = plan.budgetMs): Promise<{ samples: number[]; slow?: string }> {
+  if (plan.warmup > 0) {
+    maybeGc?.();
+    const t0 = performance.now();
+    await fn();
+    const dt = performance.now() - t0;
+    if (dt > slowMs) {
+      return { samples: [dt], slow: `one step of ${(dt / 1000).toFixed(1)} s, timed cold (no separate warm-up, no repetition: too slow for this budget)` };
+    }
+  }
+  return { samples: await timeMs(fn, { ...plan, warmup: Math.max(0, plan.warmup - 1) }) };
 }
 
 /** Per-call latency in microseconds, each call timed on its own (no GC between calls). */

@@ -3,10 +3,14 @@
 //   npx tsc -p tsconfig.bench.json && node dist-bench/bench/run.js [options]
 //
 //   --quick                 fewer repetitions
-//   --only chain,matmul     workloads to run (chain, reduce, matmul, overhead)
+//   --only chain,matmul     workloads to run (chain, reduce, matmul, overhead, mlp-step,
+//                           train-mlp, train-cnn)
 //   --peers born,numpy      peers to run (born, tfjs-wasm, tfjs-cpu, numpy, torch, js-loop)
 //   --no-born               all peers but Born
 //   --out FILE              where the markdown goes (default bench/RESULTS.md); --no-write: nowhere
+//   --no-merge              replace FILE outright; by default the figures of the (workload, peer)
+//                           pairs this run does not measure are carried over from FILE's .json
+//                           (an earlier run), footnoted, so `--only`/`--peers` throw nothing away
 //   --python PATH           interpreter for the numpy/torch peers (default /usr/bin/python3,
 //                           or $BORN_BENCH_PYTHON)
 //   --timeout-s S           per peer process (default 900)
@@ -18,14 +22,15 @@
 //
 // Each peer process warms up, then times repetitions; a cell is the median (and the
 // best) of those. The ratio in a peer's cell is peer time / Born time, so > 1 means Born
-// is faster. Born's results are checked against float64 references computed in JS.
+// is faster (for rates, samples/s or GFLOP/s: Born's rate / the peer's). Born's results are
+// checked against float64 references computed in JS.
 
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CASES, PLANS, WORKLOADS, type CaseResult, type PeerResult, type Workload } from './common.js';
+import { CASES, OP_WORKLOADS, PLANS, TRAIN_BATCH, WORKLOADS, type CaseResult, type PeerResult, type Workload } from './common.js';
 
 /** Above this many CPUs' worth of other work during a peer's run, its figures are flagged noisy. */
 const NOISY = 0.15;
@@ -53,6 +58,7 @@ interface Options {
   openblasDefault: boolean;
   waitQuietS: number;
   retries: number;
+  merge: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -66,6 +72,7 @@ function parseOptions(argv: string[]): Options {
     openblasDefault: false,
     waitQuietS: 0,
     retries: 0,
+    merge: true,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -97,6 +104,9 @@ function parseOptions(argv: string[]): Options {
         break;
       case '--no-write':
         o.out = null;
+        break;
+      case '--no-merge':
+        o.merge = false;
         break;
       case '--python':
         o.python = val();
@@ -153,7 +163,7 @@ const PEERS: Peer[] = [
   { name: 'born', label: 'Born', workloads: WORKLOADS, command: nodePeer('born.js') },
   { name: 'tfjs-wasm', label: 'tfjs-wasm', workloads: WORKLOADS, command: nodePeer('tfjs.js', ['--backend', 'wasm']) },
   { name: 'tfjs-cpu', label: 'tfjs-cpu', workloads: WORKLOADS, command: nodePeer('tfjs.js', ['--backend', 'cpu']) },
-  { name: 'numpy', label: 'numpy', workloads: WORKLOADS, command: pyPeer('numpy_peer.py') },
+  { name: 'numpy', label: 'numpy', workloads: OP_WORKLOADS, command: pyPeer('numpy_peer.py') },
   { name: 'torch', label: 'PyTorch (2 thr)', workloads: WORKLOADS, command: pyPeer('torch_peer.py') },
   { name: 'js-loop', label: 'plain JS loop (1 thr)', workloads: ['chain', 'reduce', 'matmul'], command: nodePeer('js_loop.js') },
 ];
@@ -360,10 +370,10 @@ class Footnotes {
 function cell(c: CaseResult | undefined, peer: Peer, born: CaseResult | undefined, notes: Footnotes, other?: number): string {
   if (!c) return '–';
   if (c.error !== undefined || c.median === undefined || c.min === undefined) {
+    if (c.cannot) return `cannot ${notes.ref(`${peer.label} cannot run this: ${c.error}`)}`;
     return `n/a ${notes.ref(`${peer.label}: ${c.error ?? 'no figure'}`)}`;
   }
-  const gflops = c.flops !== undefined;
-  const toUnit = (t: number): number => (gflops ? c.flops! / (t * 1e6) : t); // ms -> GFLOP/s
+  const toUnit = (t: number): number => { const r = rateOf(c); return r === undefined ? t : r / t; };
   let s = `${fmt(toUnit(c.median))} (${fmt(toUnit(c.min))})`;
   if (peer.name !== 'born' && born?.median !== undefined && born.error === undefined) {
     s += ` · **${fmt(c.median / born.median)}×**`;
@@ -374,23 +384,114 @@ function cell(c: CaseResult | undefined, peer: Peer, born: CaseResult | undefine
   return s;
 }
 
-function unitOf(w: Workload, id: string): string {
-  if (w === 'matmul') return 'GFLOP/s';
-  return CASES[w].find((c) => c.id === id)?.unit === 'us' ? 'µs' : 'ms';
+/** A case shown as a rate: its amount per ms of time (flops → GFLOP/s, samples → samples/s). */
+function rateOf(c: CaseResult): number | undefined {
+  if (c.flops !== undefined) return c.flops / 1e6;
+  if (c.samples !== undefined) return c.samples * 1000;
+  return undefined;
 }
 
-function table(o: Options, peers: Peer[], results: Results, notes: Footnotes, others: Map<string, number>): string[] {
+function unitOf(w: Workload, id: string): string {
+  if (w === 'matmul') return 'GFLOP/s';
+  const spec = CASES[w].find((c) => c.id === id);
+  if (spec?.rate) return spec.rate;
+  return spec?.unit === 'us' ? 'µs' : 'ms';
+}
+
+/**
+ * The results table. `carried` maps `workload/peer` to a footnote for figures taken over from
+ * an earlier run: on the row's label when every figure of the row is carried over from the
+ * same run, else on each carried cell.
+ */
+function table(workloads: readonly Workload[], peers: Peer[], results: Results, notes: Footnotes, others: Map<string, number>, carried: Map<string, string> = new Map()): string[] {
   const head = ['workload', 'unit', ...peers.map((p) => p.label)];
   const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`];
-  for (const w of o.workloads) {
+  for (const w of workloads) {
     for (const c of CASES[w]) {
       const born = results.get('born')?.get(c.id);
-      const cells = peers.map((p) => (p.workloads.includes(w) ? cell(results.get(p.name)?.get(c.id), p, born, notes, others.get(`${w}/${p.name}`)) : '–'));
-      lines.push(`| ${c.label} | ${unitOf(w, c.id)} | ${cells.join(' | ')} |`);
+      const shown = peers.filter((p) => p.workloads.includes(w) && results.get(p.name)?.has(c.id));
+      const froms = new Set(shown.map((p) => carried.get(`${w}/${p.name}`)));
+      const rowFrom = froms.size === 1 ? [...froms][0] : undefined;
+      const cells = peers.map((p) => {
+        if (!p.workloads.includes(w)) return '–';
+        const text = cell(results.get(p.name)?.get(c.id), p, born, notes, others.get(`${w}/${p.name}`));
+        const from = carried.get(`${w}/${p.name}`);
+        return from && !rowFrom && results.get(p.name)?.has(c.id) ? `${text} ${notes.ref(from)}` : text;
+      });
+      lines.push(`| ${c.label}${rowFrom ? ` ${notes.ref(rowFrom)}` : ''} | ${unitOf(w, c.id)} | ${cells.join(' | ')} |`);
     }
   }
   return lines;
 }
+
+// ---------------------------------------------------------------------------
+// merging with an earlier run (rows of the workloads this run does not measure)
+
+/** The run a (workload, peer) pair's figures in RESULTS.json came from. */
+interface RunMeta {
+  date: string;
+  command: string;
+  quick: boolean;
+}
+
+interface SavedResults {
+  date: string;
+  quick: boolean;
+  versions: Record<string, string>;
+  results: Record<string, Record<string, CaseResult>>;
+  /** Added with merging; absent in files written before it (then read from the .md). */
+  meta?: { runs?: Record<string, RunMeta>; others?: Record<string, number> };
+}
+
+interface Carried {
+  /** `workload/peer` -> the run it came from */
+  runs: Map<string, RunMeta>;
+  results: Results;
+  versions: Map<string, string>;
+  others: Map<string, number>;
+}
+
+/** The earlier run's results for every (workload, peer) pair that this run does not measure. */
+function carryOver(o: Options, peers: readonly Peer[]): Carried | null {
+  if (!o.out || !o.merge) return null;
+  const jsonPath = o.out.replace(/\.md$/, '') + '.json';
+  if (!existsSync(jsonPath)) return null;
+  let saved: SavedResults;
+  try {
+    saved = JSON.parse(readFileSync(jsonPath, 'utf8')) as SavedResults;
+  } catch (e) {
+    process.stderr.write(`bench: note: cannot read ${jsonPath} (${String(e)}): nothing carried over\n`);
+    return null;
+  }
+  // Files from before merging existed keep the command and the noise figures only in the .md.
+  let legacyCommand = '';
+  const legacyOthers = new Map<string, number>();
+  if (!saved.meta && existsSync(o.out)) {
+    const md = readFileSync(o.out, 'utf8');
+    legacyCommand = /^Produced by `([^`]*)`/m.exec(md)?.[1] ?? '';
+    const noisy = /\*\*Noisy measurements\*\*[^:]*:\s*(.*)$/m.exec(md)?.[1] ?? '';
+    for (const m of noisy.matchAll(/([\w-]+\/[\w-]+) ([\d.]+)/g)) legacyOthers.set(m[1]!, Number(m[2]));
+  }
+  const out: Carried = { runs: new Map(), results: new Map(), versions: new Map(), others: new Map() };
+  for (const w of WORKLOADS) {
+    const ids = new Set(CASES[w].map((c) => c.id));
+    for (const [peer, cases] of Object.entries(saved.results ?? {})) {
+      if (o.workloads.includes(w) && peers.some((p) => p.name === peer && p.workloads.includes(w))) continue; // measured now
+      const mine = Object.entries(cases).filter(([id]) => ids.has(id));
+      if (!mine.length) continue;
+      if (!out.results.has(peer)) out.results.set(peer, new Map());
+      for (const [id, c] of mine) out.results.get(peer)!.set(id, c);
+      if (saved.versions?.[peer]) out.versions.set(peer, saved.versions[peer]!);
+      const key = `${w}/${peer}`;
+      out.runs.set(key, saved.meta?.runs?.[key] ?? { date: saved.date, command: legacyCommand, quick: saved.quick });
+      const other = saved.meta?.others?.[key] ?? legacyOthers.get(key);
+      if (other !== undefined) out.others.set(key, other);
+    }
+  }
+  return out.runs.size ? out : null;
+}
+
+const when = (iso: string): string => iso.replace('T', ' ').slice(0, 16) + ' UTC';
 
 // ---------------------------------------------------------------------------
 // main
@@ -437,7 +538,12 @@ async function main(): Promise<void> {
         .map((c) => {
           const x = into.get(c.id);
           if (!x || x.error !== undefined || x.median === undefined) return `${c.id}=n/a`;
-          const v = x.flops !== undefined ? `${fmt(x.flops / (x.median * 1e6))} GFLOP/s` : `${fmt(x.median)} ${x.unit}`;
+          const v =
+            x.flops !== undefined
+              ? `${fmt(x.flops / (x.median * 1e6))} GFLOP/s`
+              : x.samples !== undefined
+                ? `${fmt((x.samples * 1000) / x.median)} samples/s (${fmt(x.median)} ms/step)`
+                : `${fmt(x.median)} ${x.unit}`;
           return `${c.id}=${v}${x.check && !x.check.startsWith('ok') ? ' (CHECK FAILED)' : ''}`;
         })
         .join(', ');
@@ -452,13 +558,81 @@ async function main(): Promise<void> {
 
   const bgAfter = await backgroundLoad();
   const pct = (x: number | undefined): string => (x === undefined ? '?' : x.toFixed(2));
+  const command = `node dist-bench/bench/run.js${process.argv.slice(2).length ? ' ' + process.argv.slice(2).join(' ') : ''}`;
+  const now = new Date().toISOString();
+
+  // Rows of the workloads this run did not measure: from the earlier run's RESULTS.json.
+  const carried = carryOver(o, peers);
+  const carriedNotes = new Map<string, string>();
+  const allResults: Results = new Map(results);
+  const allOthers = new Map(others);
+  const allVersions = new Map(versions);
+  if (carried) {
+    for (const [peer, cases] of carried.results) {
+      const into = new Map(allResults.get(peer) ?? []);
+      for (const [id, c] of cases) into.set(id, c);
+      allResults.set(peer, into);
+    }
+    for (const [k, v] of carried.others) allOthers.set(k, v);
+    for (const [k, v] of carried.versions) if (!allVersions.has(k)) allVersions.set(k, v);
+    for (const [key, m] of carried.runs) {
+      carriedNotes.set(key, `measured in an earlier run (${when(m.date)}${m.command ? `, \`${m.command}\`` : ''}${m.quick ? ', quick mode' : ''}), carried over from RESULTS.json: compare with this run's figures with care`);
+    }
+  }
+  const carriedKeys = [...(carried?.runs.keys() ?? [])];
+  const tableWorkloads = WORKLOADS.filter((w) => o.workloads.includes(w) || carriedKeys.some((k) => k.startsWith(`${w}/`)));
+  const quickOf = (w: Workload): boolean => (o.workloads.includes(w) ? o.quick : [...(carried?.runs ?? [])].find(([k]) => k.startsWith(`${w}/`))?.[1].quick ?? o.quick);
+  const carriedSummary = tableWorkloads
+    .map((w) => {
+      const ps = carriedKeys.filter((k) => k.startsWith(`${w}/`)).map((k) => k.slice(w.length + 1));
+      if (!ps.length) return '';
+      return o.workloads.includes(w) ? `${w} (${ps.join(', ')})` : w;
+    })
+    .filter(Boolean);
+  const tablePeers = PEERS.filter((p) => peers.includes(p) || (carried?.results.has(p.name) ?? false));
+  const noisyCarried = [...(carried?.others ?? [])].filter(([, v]) => v > NOISY).map(([k, v]) => `${k} ${v.toFixed(2)}`);
+
   const notes = new Footnotes();
-  const tableLines = table(o, peers, results, notes, others);
-  const checks = [...(results.get('born') ?? new Map<string, CaseResult>()).values()].filter((c) => c.check);
+  const tableLines = table(tableWorkloads, tablePeers, allResults, notes, allOthers, carriedNotes);
+  const caseWorkload = new Map(WORKLOADS.flatMap((w) => CASES[w].map((c) => [c.id, w] as const)));
+  const checks = [...(allResults.get('born') ?? new Map<string, CaseResult>()).values()]
+    .filter((c) => c.check)
+    .sort((a, b) => tableWorkloads.indexOf(caseWorkload.get(a.id)!) - tableWorkloads.indexOf(caseWorkload.get(b.id)!));
+  const plan = (w: Workload, quick: boolean): string => {
+    const pl = PLANS[w][quick ? 'quick' : 'full'];
+    return `${w} ${pl.warmup} / ${pl.reps} (≥ ${pl.minReps}, budget ${pl.budgetMs / 1000} s)`;
+  };
+  const overheadPlan = PLANS.overhead[quickOf('overhead') ? 'quick' : 'full'];
+  const method: Record<Workload, string> = {
+    chain: '- chain: `x.mul(1.5).add(0.5).gelu().mul(x).sum({ dim: 1 })`, x = randn [4096, 4096]; gelu in its exact erf form unless a note says otherwise.',
+    reduce: '- reduce: `x.sum()`, `x.sum({ dim: 0 })`, `x.sum({ dim: 1 })` on the same x.',
+    matmul: '- matmul: `a.matmul(b)`, fp32, square n × n.',
+    overhead:
+      '- overhead: per-call latency of building a one-element graph and `await y.data()`, each call timed on its own, median over ' +
+      `${overheadPlan.reps.toLocaleString('en-US')} calls after ${overheadPlan.warmup} warm-up calls.`,
+    'mlp-step':
+      `- mlp-step: one forward+backward of an MLP 784-512-256-10 (ReLU), batch ${TRAIN_BATCH}, x uniform [0, 1), random int labels, mean softmax cross-entropy, ` +
+      'the gradients of all weights and biases. Born: `loss = nn.functional.crossEntropy(model.forward(x), y); gs = born.grad(loss, model.parameters()); await born.realize(loss, ...gs)` (one schedule; ' +
+      "its kernel count from `engine.on('kernel')` during one step, and `explain(loss, ...gs)`); tfjs: raw ops on `tf.variable` weights, `tf.variableGrads`, every gradient read with `data()`; " +
+      'PyTorch: `torch.autograd.grad(loss, params)`. Born\'s loss and gradients are checked against a float64 forward/backward in JS.',
+    'train-mlp':
+      `- train-mlp / train-cnn: training steps of the \`born train\` models (src/cli/models.ts) on one random batch shaped like Fashion-MNIST (${TRAIN_BATCH} × 1 × 28 × 28 in [0, 1), int labels 0..9; ` +
+      'tfjs takes it NHWC), Adam lr 1e-3. Born: `loss = crossEntropy(model.forward(x), y); loss.backward(); await opt.step([loss]); opt.zeroGrad()` (as src/train/trainer.ts); ' +
+      'tfjs: the same model in tf.layers, `optimizer.minimize(…)` with `tf.train.adam(1e-3)`, loss read each step; PyTorch: `zero_grad(); cross_entropy(model(x), y).backward(); opt.step(); loss.item()`. ' +
+      `Each step timed on its own; samples/s = ${TRAIN_BATCH} / step time. A peer whose first step alone takes longer than the whole budget is timed on that one cold step (footnoted). ` +
+      'Check (every peer): the loss falls over the steps on the repeated batch.',
+    'train-cnn': '',
+  };
   const md: string[] = [
     '# Benchmark results: Born and its peers',
     '',
-    `Produced by \`node dist-bench/bench/run.js${process.argv.slice(2).length ? ' ' + process.argv.slice(2).join(' ') : ''}\` (bench/run.ts)${o.quick ? ' — **quick mode: few repetitions**' : ''}.`,
+    `Produced by \`${command}\` (bench/run.ts)${o.quick ? ' — **quick mode: few repetitions**' : ''}.`,
+    ...(carried
+      ? [
+          '',
+          `Not measured by this run: ${carriedSummary.join(', ')}. Those figures are carried over from an earlier run, as RESULTS.json held them (footnoted); \`--no-merge\` drops them.`,
+        ]
+      : []),
     '',
     '## Machine',
     '',
@@ -468,35 +642,27 @@ async function main(): Promise<void> {
     noisy.length
       ? `- **Noisy measurements** (other work above ${NOISY} CPU while the peer ran): ${noisy.join(', ')}`
       : `- Other work stayed below ${NOISY} CPU while each peer ran`,
+    ...(noisyCarried.length ? [`- **Noisy measurements** in the carried-over rows (their run): ${noisyCarried.join(', ')}`] : []),
     '',
     '## Peers',
     '',
-    ...peers.map((p) => `- ${p.label}: ${versions.get(p.name) ?? '(did not report)'}`),
+    ...tablePeers.map((p) => `- ${p.label}: ${allVersions.get(p.name) ?? '(did not report)'}${!versions.has(p.name) && allVersions.has(p.name) ? ' (as reported in the earlier run)' : ''}`),
     '',
     '## Results',
     '',
     'Each cell: **median (best)** over the timed repetitions, each workload in a fresh process per peer, after warm-up.',
-    'For matmul the figures are GFLOP/s (2n³ / time) at the median and at the best time.',
-    'The bold ratio is *peer time / Born time* at the median: **> 1 means Born is faster**.',
+    'For matmul the figures are GFLOP/s (2n³ / time) at the median and at the best time; for train-* samples/s (batch / step time).',
+    'The bold ratio is *peer time / Born time* at the median (for rates: Born\'s rate / the peer\'s): **> 1 means Born is faster**.',
     'Inputs are materialised before timing; a timed call includes building the graph and `await data()` (the peers: the eager op plus reading the result).',
     '',
     ...tableLines,
     '',
     ...(notes.render().length ? ['Notes:', '', ...notes.render(), ''] : []),
-    ...(checks.length ? ['Born result checks (against float64 references in JS):', '', ...checks.map((c) => `- ${c.id}: ${c.check}`), ''] : []),
+    ...(checks.length ? ['Born result checks (against float64 references in JS; training: the loss falls):', '', ...checks.map((c) => `- ${c.id}: ${c.check}`), ''] : []),
     '## Method',
     '',
-    '- chain: `x.mul(1.5).add(0.5).gelu().mul(x).sum({ dim: 1 })`, x = randn [4096, 4096]; gelu in its exact erf form unless a note says otherwise.',
-    '- reduce: `x.sum()`, `x.sum({ dim: 0 })`, `x.sum({ dim: 1 })` on the same x.',
-    '- matmul: `a.matmul(b)`, fp32, square n × n.',
-    '- overhead: per-call latency of building a one-element graph and `await y.data()`, each call timed on its own, median over ' +
-      `${PLANS.overhead[o.quick ? 'quick' : 'full'].reps.toLocaleString('en-US')} calls after ${PLANS.overhead[o.quick ? 'quick' : 'full'].warmup} warm-up calls.`,
-    `- Repetitions (warm-up / timed, capped by a time budget): ${o.workloads
-      .map((w) => {
-        const pl = PLANS[w][o.quick ? 'quick' : 'full'];
-        return `${w} ${pl.warmup} / ${pl.reps} (≥ ${pl.minReps}, budget ${pl.budgetMs / 1000} s)`;
-      })
-      .join('; ')}.`,
+    ...tableWorkloads.map((w) => method[w]).filter(Boolean),
+    `- Repetitions (warm-up / timed, capped by a time budget): ${tableWorkloads.map((w) => plan(w, quickOf(w))).join('; ')}.`,
     '- Node peers run with `--expose-gc` and collect garbage between repetitions (outside the timed region); Python peers call `gc.collect()` likewise.',
     '- tfjs in Node: the wasm backend is single-threaded (tfjs disables its threads there), the cpu backend is plain JS. PyTorch: `torch.set_num_threads(2)`. numpy: OpenBLAS with its default threads.',
     '- The machine is shared and noisy: compare figures from the same run only.',
@@ -506,8 +672,18 @@ async function main(): Promise<void> {
   const text = md.join('\n');
   process.stdout.write('\n' + tableLines.join('\n') + '\n\n' + (notes.render().length ? notes.render().join('\n') + '\n' : ''));
   if (o.out) {
+    const runs: Record<string, RunMeta> = {};
+    for (const [k, m] of carried?.runs ?? []) runs[k] = m;
+    for (const w of o.workloads) for (const p of peers) if (p.workloads.includes(w)) runs[`${w}/${p.name}`] = { date: now, command, quick: o.quick };
+    const saved: SavedResults = {
+      date: now,
+      quick: o.quick,
+      versions: Object.fromEntries(allVersions),
+      results: Object.fromEntries([...allResults].map(([k, v]) => [k, Object.fromEntries(v)])),
+      meta: { runs, others: Object.fromEntries(allOthers) },
+    };
     writeFileSync(o.out, text);
-    writeFileSync(o.out.replace(/\.md$/, '') + '.json', JSON.stringify({ date: new Date().toISOString(), quick: o.quick, versions: Object.fromEntries(versions), results: Object.fromEntries([...results].map(([k, v]) => [k, Object.fromEntries(v)])) }, null, 1) + '\n');
+    writeFileSync(o.out.replace(/\.md$/, '') + '.json', JSON.stringify(saved, null, 1) + '\n');
     process.stderr.write(`bench: wrote ${path.relative(process.cwd(), o.out)}\n`);
   }
 }

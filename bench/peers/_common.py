@@ -4,6 +4,7 @@ import argparse
 import ctypes
 import gc
 import json
+import math
 import os
 import sys
 import time
@@ -13,10 +14,15 @@ CASES = {
     "reduce": ["sum_all", "sum_dim0", "sum_dim1"],
     "matmul": ["matmul_256", "matmul_512", "matmul_1024"],
     "overhead": ["overhead_add", "overhead_tensor_add"],
+    "mlp-step": ["mlp_step"],
+    "train-mlp": ["train_mlp"],
+    "train-cnn": ["train_cnn"],
 }
 UNITS = {"overhead": "us"}
 N = 4096
 SIZES = (256, 512, 1024)
+TRAIN_BATCH = 256
+MLP_SIZES = (784, 512, 256, 10)
 
 
 def parse_args():
@@ -36,8 +42,8 @@ def median(xs):
     return s[m] if len(s) % 2 else (s[m - 1] + s[m]) / 2
 
 
-def summarize(case_id, unit, samples, **extra):
-    r = {"id": case_id, "unit": unit, "median": median(samples), "min": min(samples), "n": len(samples)}
+def summarize(case_id, unit, times, **extra):
+    r = {"id": case_id, "unit": unit, "median": median(times), "min": min(times), "n": len(times)}
     r.update({k: v for k, v in extra.items() if v is not None})
     return r
 
@@ -55,6 +61,29 @@ def time_ms(fn, a):
         samples.append(dt)
         spent += dt
     return samples
+
+
+def time_steps(fn, a, slow_ms=None):
+    """Training steps, as timeSteps in common.ts: a first warm-up step slower than slow_ms
+    (default the whole budget) is the only sample; else warm-up and time_ms."""
+    slow_ms = a.budget_ms if slow_ms is None else slow_ms
+    if a.warmup > 0:
+        gc.collect()
+        t0 = time.perf_counter_ns()
+        fn()
+        dt = (time.perf_counter_ns() - t0) / 1e6
+        if dt > slow_ms:
+            return [dt], f"one step of {dt / 1000:.1f} s, timed cold (no separate warm-up, no repetition: too slow for this budget)"
+    rest = argparse.Namespace(**{**vars(a), "warmup": max(0, a.warmup - 1)})
+    return time_ms(fn, rest), None
+
+
+def loss_check(first, last, steps):
+    if steps < 2:
+        return f"ok (one step only: loss {first:.3f})" if math.isfinite(first) else f"WRONG: loss {first}"
+    what = f"loss {first:.3f} → {last:.3f} over {steps} steps on one batch"
+    ok = math.isfinite(first) and math.isfinite(last) and last < first
+    return f"ok ({what})" if ok else f"WRONG: {what}"
 
 
 def time_us(fn, a):

@@ -4,14 +4,19 @@ import { loadBorn, type Born } from '../born-api.js';
 import { emit, failAll, parsePeerArgs, type CaseResult, type Plan, type Workload } from '../common.js';
 import * as chain from '../workloads/chain.js';
 import * as matmul from '../workloads/matmul.js';
+import * as mlpStep from '../workloads/mlp-step.js';
 import * as overhead from '../workloads/overhead.js';
 import * as reduce from '../workloads/reduce.js';
+import * as train from '../workloads/train.js';
 
 const WORK: Record<Workload, (b: Born, p: Plan) => Promise<CaseResult[]>> = {
   chain: chain.born,
   reduce: reduce.born,
   matmul: matmul.born,
   overhead: overhead.born,
+  'mlp-step': mlpStep.born,
+  'train-mlp': train.bornMlp,
+  'train-cnn': train.bornCnn,
 };
 
 const args = parsePeerArgs();

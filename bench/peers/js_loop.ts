@@ -5,7 +5,7 @@
 
 import { flops, SIZES } from '../workloads/matmul.js';
 import { CASES as REDUCE_CASES, N } from '../workloads/reduce.js';
-import { emit, failAll, parsePeerArgs, randnArray, runCase, summarize, timeMs, type CaseResult, type Plan } from '../common.js';
+import { emit, failAll, parsePeerArgs, randnArray, runCase, summarize, timeMs, type CaseResult, type Plan, type Workload } from '../common.js';
 
 function chainLoop(x: Float32Array, rows: number, cols: number): Float32Array {
   const out = new Float32Array(rows);
@@ -111,8 +111,10 @@ async function matmul(plan: Plan): Promise<CaseResult[]> {
 const args = parsePeerArgs();
 let cases: CaseResult[];
 try {
-  if (args.workload === 'overhead') throw new Error('not applicable');
-  cases = await { chain, reduce, matmul }[args.workload](args.plan);
+  const work = { chain, reduce, matmul } as Partial<Record<Workload, (p: Plan) => Promise<CaseResult[]>>>;
+  const fn = work[args.workload];
+  if (!fn) throw new Error('not applicable');
+  cases = await fn(args.plan);
 } catch (e) {
   cases = failAll(args.workload, e);
 }

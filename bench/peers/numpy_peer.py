@@ -82,5 +82,6 @@ def overhead():
     return [run_case("overhead_add", "us", add), run_case("overhead_tensor_add", "us", tensor_add)]
 
 
-cases = {"chain": chain, "reduce": reduce, "matmul": matmul, "overhead": overhead}[a.workload]()
+work = {"chain": chain, "reduce": reduce, "matmul": matmul, "overhead": overhead}.get(a.workload)
+cases = work() if work else fail_all(a.workload, "not applicable (no autodiff)")
 emit(peer, a.workload, f"numpy {np.__version__}, {blas_info()}", cases)

@@ -9,14 +9,20 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { flops, SIZES } from '../workloads/matmul.js';
 import { CASES as OVERHEAD_CASES } from '../workloads/overhead.js';
 import { CASES as REDUCE_CASES, N } from '../workloads/reduce.js';
+import { lossCheck } from '../workloads/train.js';
 import {
   emit,
+  errorText,
   failAll,
+  MLP_SIZES,
   parsePeerArgs,
+  rng,
   runCase,
   summarize,
   timeMs,
+  timeSteps,
   timeUs,
+  TRAIN_BATCH,
   type CaseResult,
   type Plan,
   type Workload,
@@ -158,7 +164,124 @@ async function overhead(plan: Plan): Promise<CaseResult[]> {
   return out;
 }
 
-const WORK: Record<Workload, (p: Plan) => Promise<CaseResult[]>> = { chain, reduce, matmul, overhead };
+// ---------------------------------------------------------------------------
+// autodiff and training (mlp-step, train-mlp, train-cnn)
+
+const B = TRAIN_BATCH;
+
+/** Random int labels 0..C-1 as a one-hot [B, C] float tensor (what tf.losses.softmaxCrossEntropy takes). */
+function oneHotLabels(n: number, classes: number, seed: number): tf.Tensor2D {
+  const r = rng(seed);
+  const ids = Int32Array.from({ length: n }, () => Math.floor(r() * classes));
+  return tf.tidy(() => tf.oneHot(tf.tensor1d(ids, 'int32'), classes).toFloat() as tf.Tensor2D);
+}
+
+/** Mean softmax cross-entropy of logits against one-hot labels. */
+const xent = (labels: tf.Tensor, logits: tf.Tensor): tf.Scalar => tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar;
+
+/**
+ * MLP forward+backward with raw ops: tf.variable weights W [in, out] (tfjs's natural layout,
+ * x·W), PyTorch's default init bounds, tf.variableGrads over every weight and bias; the loss
+ * and all gradients are read back (data()) to finish the step.
+ */
+async function mlpStep(plan: Plan): Promise<CaseResult[]> {
+  return [
+    await runCase('mlp_step', 'ms', async () => {
+      const dims = MLP_SIZES;
+      const vars: tf.Variable[] = [];
+      for (let l = 0; l + 1 < dims.length; l++) {
+        const bound = 1 / Math.sqrt(dims[l]!);
+        vars.push(tf.variable(tf.randomUniform([dims[l]!, dims[l + 1]!], -bound, bound, 'float32', 100 + l), true, `W${l + 1}`));
+        vars.push(tf.variable(tf.randomUniform([dims[l + 1]!], -bound, bound, 'float32', 200 + l), true, `b${l + 1}`));
+      }
+      const x = tf.randomUniform([B, dims[0]!], 0, 1, 'float32', 11);
+      const y = oneHotLabels(B, dims[dims.length - 1]!, 12);
+      const forward = (): tf.Tensor => {
+        let h: tf.Tensor = x;
+        for (let l = 0; l < vars.length / 2; l++) {
+          h = tf.add(tf.matMul(h, vars[2 * l]!), vars[2 * l + 1]!);
+          if (l < vars.length / 2 - 1) h = tf.relu(h);
+        }
+        return h;
+      };
+      const samples = await timeMs(async () => {
+        const { value, grads } = tf.tidy(() => tf.variableGrads(() => xent(y, forward()), vars));
+        const gs = Object.values(grads);
+        await Promise.all([value.data(), ...gs.map((g) => g.data())]);
+        tf.dispose([value, ...gs]);
+      }, plan);
+      tf.dispose([x, y, ...vars]);
+      return summarize('mlp_step', 'ms', samples, { note: 'raw ops, tf.variableGrads over tf.variable weights; loss and every gradient read with data()' });
+    }),
+  ];
+}
+
+/** The `born train` models (src/cli/models.ts) in tf.layers; NHWC, as tfjs's conv2d wants. */
+function layersModel(which: 'mlp' | 'cnn'): tf.Sequential {
+  const m = tf.sequential();
+  if (which === 'mlp') {
+    m.add(tf.layers.flatten({ inputShape: [28, 28, 1] }));
+    m.add(tf.layers.dense({ units: 512, activation: 'relu' }));
+    m.add(tf.layers.dense({ units: 256, activation: 'relu' }));
+    m.add(tf.layers.dense({ units: 10 }));
+  } else {
+    m.add(tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 3, padding: 'valid', activation: 'relu' }));
+    m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
+    m.add(tf.layers.conv2d({ filters: 64, kernelSize: 3, padding: 'valid', activation: 'relu' }));
+    m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
+    m.add(tf.layers.flatten());
+    m.add(tf.layers.dense({ units: 128, activation: 'relu' }));
+    m.add(tf.layers.dense({ units: 10 }));
+  }
+  return m;
+}
+
+/**
+ * Training steps: `optimizer.minimize(() => softmaxCrossEntropy(y, model.apply(x, { training })), true)`
+ * with tf.train.adam(1e-3) over the model's weights, the loss read back each step.
+ */
+async function train(plan: Plan, which: 'mlp' | 'cnn'): Promise<CaseResult[]> {
+  const id = `train_${which}`;
+  return [
+    await runCase(id, 'ms', async () => {
+      const model = layersModel(which);
+      const opt = tf.train.adam(1e-3);
+      const varList = model.trainableWeights.map((w) => w.read() as tf.Variable);
+      const x = tf.randomUniform([B, 28, 28, 1], 0, 1, 'float32', 21);
+      const y = oneHotLabels(B, 10, 22);
+      const losses: number[] = [];
+      let stepped;
+      try {
+        stepped = await timeSteps(async () => {
+          const cost = opt.minimize(() => xent(y, model.apply(x, { training: true }) as tf.Tensor), true, varList)!;
+          losses.push((await cost.data())[0]!);
+          cost.dispose();
+        }, plan);
+      } catch (e) {
+        const msg = errorText(e);
+        // tfjs-wasm has no Conv2DBackpropFilter: it cannot train a CNN at all.
+        if (/not registered for backend|not (yet )?implemented/i.test(msg)) return { id, unit: 'ms', error: msg, cannot: true };
+        throw e;
+      } finally {
+        tf.dispose([x, y]);
+      }
+      const notes = ['tf.layers model, NHWC input; optimizer.minimize with tf.train.adam(1e-3) (epsilon 1e-7), loss read each step'];
+      if (stepped.slow) notes.push(stepped.slow);
+      const check = lossCheck(losses[0]!, losses[losses.length - 1]!, losses.length);
+      return summarize(id, 'ms', stepped.samples, { samples: B, note: notes.join('; '), check });
+    }),
+  ];
+}
+
+const WORK: Record<Workload, (p: Plan) => Promise<CaseResult[]>> = {
+  chain,
+  reduce,
+  matmul,
+  overhead,
+  'mlp-step': mlpStep,
+  'train-mlp': (p) => train(p, 'mlp'),
+  'train-cnn': (p) => train(p, 'cnn'),
+};
 
 let cases: CaseResult[];
 try {

@@ -1,6 +1,7 @@
 """PyTorch peer: /usr/bin/python3 bench/peers/torch_peer.py --workload chain [--warmup W --reps R ...]
 
-torch.set_num_threads(2) (Debian's torch defaults to 1 here), float32, no autograd.
+torch.set_num_threads(2) (Debian's torch defaults to 1 here), float32, no autograd
+except in mlp-step / train-* (forward+backward, Adam training of the `born train` models).
 gelu: torch.nn.functional.gelu, exact erf form (its default).
 """
 
@@ -8,7 +9,22 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import N, SIZES, blas_info, emit, fail_all, parse_args, run_case, summarize, time_ms, time_us  # noqa: E402
+from _common import (  # noqa: E402
+    MLP_SIZES,
+    N,
+    SIZES,
+    TRAIN_BATCH,
+    blas_info,
+    emit,
+    fail_all,
+    loss_check,
+    parse_args,
+    run_case,
+    summarize,
+    time_ms,
+    time_steps,
+    time_us,
+)
 
 a = parse_args()
 peer = "torch"
@@ -64,5 +80,72 @@ def overhead():
     return [run_case("overhead_add", "us", add), run_case("overhead_tensor_add", "us", tensor_add)]
 
 
-cases = {"chain": chain, "reduce": reduce, "matmul": matmul, "overhead": overhead}[a.workload]()
+def make_model(which):
+    """The `born train` models (src/cli/models.ts), PyTorch's default init."""
+    nn = torch.nn
+    if which == "mlp":
+        return nn.Sequential(nn.Flatten(), nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 10))
+    return nn.Sequential(
+        nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(64 * 5 * 5, 128), nn.ReLU(), nn.Linear(128, 10),
+    )
+
+
+def mlp_step():
+    def body():
+        d = MLP_SIZES
+        layers = []
+        for i in range(len(d) - 1):
+            layers += [torch.nn.Linear(d[i], d[i + 1]), torch.nn.ReLU()]
+        model = torch.nn.Sequential(*layers[:-1])
+        params = list(model.parameters())
+        x = torch.rand(TRAIN_BATCH, d[0])
+        y = torch.randint(0, d[-1], (TRAIN_BATCH,))
+
+        def step():
+            with torch.enable_grad():
+                loss = F.cross_entropy(model(x), y)
+                gs = torch.autograd.grad(loss, params)
+            loss.item()
+            return gs
+
+        return summarize("mlp_step", "ms", time_ms(step, a), note="torch.autograd.grad(loss, model.parameters()), eager")
+
+    return [run_case("mlp_step", "ms", body)]
+
+
+def train(which):
+    cid = f"train_{which}"
+
+    def body():
+        model = make_model(which)
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+        x = torch.rand(TRAIN_BATCH, 1, 28, 28)
+        y = torch.randint(0, 10, (TRAIN_BATCH,))
+        losses = []
+
+        def step():
+            with torch.enable_grad():
+                opt.zero_grad()
+                loss = F.cross_entropy(model(x), y)
+                loss.backward()
+                opt.step()
+            losses.append(loss.item())
+
+        samples, slow = time_steps(step, a)
+        return summarize(cid, "ms", samples, samples=TRAIN_BATCH, check=loss_check(losses[0], losses[-1], len(losses)), note=slow)
+
+    return [run_case(cid, "ms", body)]
+
+
+cases = {
+    "chain": chain,
+    "reduce": reduce,
+    "matmul": matmul,
+    "overhead": overhead,
+    "mlp-step": mlp_step,
+    "train-mlp": lambda: train("mlp"),
+    "train-cnn": lambda: train("cnn"),
+}[a.workload]()
 emit(peer, a.workload, f"torch {torch.__version__}, {torch.get_num_threads()} threads, {blas_info()}", cases)
