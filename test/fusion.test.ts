@@ -117,3 +117,14 @@ describe('fusion', () => {
     expect(e!.ms).toBeGreaterThanOrEqual(0);
   });
 });
+
+describe('plan reuse', () => {
+  test('fresh unseeded random draws (dropout masks) reuse one compiled plan, with new numbers', async () => {
+    const { planFor } = await import('../src/scheduler/realize.js');
+    const x = born.ones([64]);
+    const a = x.mul(born.rand([64]).ge(0.5).to('float32'));
+    const b = x.mul(born.rand([64]).ge(0.5).to('float32'));
+    expect(planFor([b.node])).toBe(planFor([a.node]));
+    expect([...(await a.data())]).not.toEqual([...(await b.data())]);
+  });
+});

@@ -29,7 +29,7 @@ export type Scalar =
   | { readonly k: 'const'; readonly value: number; readonly dtype: DType }
   | { readonly k: 'acc'; readonly dtype: DType }
   /** Uniform float in [0, 1) from word `word` of Philox-2x32-10 keyed by seed, at counter `index`. */
-  | { readonly k: 'rand'; readonly seed: number; readonly word: 0 | 1; readonly index: Index; readonly dtype: DType }
+  | { readonly k: 'rand'; readonly seed: number | Scalar; readonly word: 0 | 1; readonly index: Index; readonly dtype: DType }
   | { readonly k: 'iota'; readonly index: Index; readonly dtype: DType }
   /** Zero where `valid` fails (padding); `arg` is not evaluated there. */
   | { readonly k: 'masked'; readonly valid: Valid; readonly arg: Scalar; readonly dtype: DType }

@@ -128,7 +128,7 @@ class Builder {
       case 'const': return { k: 'const', value: a.value, dtype };
       case 'rand':
         this.note('rand', 20, size);
-        return { k: 'rand', seed: a.seed, word: a.word, index: flat(), dtype };
+        return { k: 'rand', seed: a.seed ?? this.expr(node.srcs[0]!, [], size), word: a.word, index: flat(), dtype };
       case 'iota': return { k: 'iota', index: flat(), dtype };
       case 'view': {
         const src = node.srcs[0]!;

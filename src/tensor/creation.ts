@@ -126,10 +126,19 @@ function mixSeed(seed: number): number {
   h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
   return (h ^ (h >>> 16)) >>> 0;
 }
-const keyFor = (seed: number | undefined): number => (seed === undefined ? mixSeed(globalSeed + 0x9e3779b9 * ++draws) : mixSeed(seed));
+/**
+ * The Philox key of a draw: a seed given by the user is a constant of the kernel; the global
+ * stream's keys change with every call, so they travel as a 0-d int32 buffer and the compiled
+ * kernel (and plan) is the same from one draw to the next.
+ */
+type Key = number | Tensor;
+const keyFor = (seed: number | undefined): Key =>
+  seed === undefined ? fromArray(new Int32Array([mixSeed(globalSeed + 0x9e3779b9 * ++draws) | 0]), [], 'int32') : mixSeed(seed);
 
-function uniform(shape: Shape, key: number, word: 0 | 1): Tensor {
-  return node({ kind: 'rand', seed: key, word }, [], checkShape('rand', shape), 'float32');
+function uniform(shape: Shape, key: Key, word: 0 | 1): Tensor {
+  return typeof key === 'number'
+    ? node({ kind: 'rand', seed: key, word }, [], checkShape('rand', shape), 'float32')
+    : node({ kind: 'rand', seed: null, word }, [key], checkShape('rand', shape), 'float32');
 }
 
 export function rand(shape: Shape, opts: RandomOptions = {}): Tensor {

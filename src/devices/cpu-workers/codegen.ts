@@ -73,13 +73,14 @@ class ScalarPrinter {
       case 'const': return num(s.value);
       case 'acc': return 'acc';
       case 'rand': {
-        if (this.inline) return `philox(${s.seed}, ${s.word}, ${this.idx(s.index)})`;
+        const seed = typeof s.seed === 'number' ? String(s.seed) : this.print(s.seed);
+        if (this.inline) return `philox(${seed}, ${s.word}, ${this.idx(s.index)})`;
         // One Philox evaluation serves both words at the same counter.
-        const key = `${s.seed}|${this.idx(s.index)}`;
+        const key = `${seed}|${this.idx(s.index)}`;
         let pair = this.draws.get(key);
         if (!pair) {
           pair = `${this.prefix}p${this.draws.size}_`;
-          this.lines.push(`const ${pair}0 = philox2(${s.seed}, ${this.idx(s.index)}); const ${pair}1 = ph1;`);
+          this.lines.push(`const ${pair}0 = philox2(${seed}, ${this.idx(s.index)}); const ${pair}1 = ph1;`);
           this.draws.set(key, pair);
         }
         return `${pair}${s.word}`;
