@@ -6,7 +6,7 @@
  * one; a failing kernel rejects every pending output and leaves the engine usable.
  */
 import type { CompiledKernel, Device } from '../devices/device.js';
-import { itemBytes } from '../graph/dtype.js';
+import { itemBytes, type TypedArray } from '../graph/dtype.js';
 import type { LazyNode } from '../graph/node.js';
 import { numel } from '../graph/shape.js';
 import { attach, Buffer, detach } from './buffers.js';
@@ -45,6 +45,14 @@ function getPlan(outputs: readonly LazyNode[], device: Device): { cp: CompiledPl
 /** The plan without running it. */
 export function planFor(outputs: readonly LazyNode[]): Plan {
   return getPlan(outputs, engine.device()).cp.plan;
+}
+
+/** Computes `node` and copies its values out, row-major. */
+export async function readNode(node: LazyNode): Promise<TypedArray> {
+  await realize([node]);
+  const buf = node.realized as Buffer;
+  if (buf.ready) await buf.ready;
+  return (await buf.dev.read(buf.buf, node.dtype, numel(node.shape))) as TypedArray;
 }
 
 export async function realize(nodes: readonly LazyNode[]): Promise<void> {

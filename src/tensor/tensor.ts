@@ -10,7 +10,7 @@ import type { LazyNode } from '../graph/node.js';
 import { normAxis, numel } from '../graph/shape.js';
 import { detach } from '../scheduler/buffers.js';
 import { engine } from '../scheduler/engine.js';
-import { realize } from '../scheduler/realize.js';
+import { readNode } from '../scheduler/realize.js';
 import type { DeviceName } from '../devices/device.js';
 import * as E from './elementwise.js';
 import * as R from './reduce.js';
@@ -45,11 +45,7 @@ export class Tensor {
 
   // ---- computation ----
   async data(): Promise<TypedArray> {
-    await realize([this.node]);
-    const buf = this.node.realized!;
-    if (buf.ready) await buf.ready;
-    const b = buf as unknown as { buf: import('../devices/device.js').DeviceBuffer };
-    return (await engine.device().read(b.buf, this.dtype, this.numel())) as TypedArray;
+    return readNode(this.node);
   }
   async item(): Promise<number> {
     if (this.numel() !== 1) throw new ShapeError(`item: only one-element tensors convert to a number, got shape ${fmt(this.shape)}`);
