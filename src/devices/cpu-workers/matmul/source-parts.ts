@@ -1,0 +1,68 @@
+// String builders shared by the generated sources: the wasm bytes travel as
+// base64 (workers receive source text only) and strides are baked in as literals.
+
+import { SET_MIN } from './tuning.js';
+
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+export function base64(bytes: Uint8Array): string {
+  let out = '';
+  for (let i = 0; i < bytes.length; i += 3) {
+    const n = (bytes[i]! << 16) | ((bytes[i + 1] ?? 0) << 8) | (bytes[i + 2] ?? 0);
+    out += B64[(n >> 18) & 63]! + B64[(n >> 12) & 63]!;
+    out += i + 1 < bytes.length ? B64[(n >> 6) & 63]! : '=';
+    out += i + 2 < bytes.length ? B64[n & 63]! : '=';
+  }
+  return out;
+}
+
+/** `base + c1*v1 + ...` with zero terms dropped, for baking strides into the source. */
+export function lin(terms: [number, string][], base = 0): string {
+  const parts: string[] = [];
+  if (base !== 0) parts.push(String(base));
+  for (const [c, v] of terms) {
+    if (c === 0) continue;
+    parts.push(c === 1 ? v : `${c} * ${v}`);
+  }
+  return parts.length === 0 ? '0' : parts.join(' + ');
+}
+
+/**
+ * Statements copying `h` rows of `w` elements (row r of the source starts at
+ * `src + r*stride`, elements contiguous) into $F at `dst`, rows dense.
+ */
+export function stage(X: string, src: string, stride: number, h: string, w: string, dst: string): string {
+  return `{
+          const $s0 = ${src}, $h = ${h}, $w = ${w}, $d0 = ${dst};
+          if (${stride} === $w || $h === 1) $F.set(${X}.subarray($s0, $s0 + $h * $w), $d0);
+          else if ($w >= ${SET_MIN}) for (let $r = 0; $r < $h; $r++) { const $s = $s0 + $r * ${stride}; $F.set(${X}.subarray($s, $s + $w), $d0 + $r * $w); }
+          else for (let $r = 0; $r < $h; $r++) { const $s = $s0 + $r * ${stride}, $d = $d0 + $r * $w; for (let $i = 0; $i < $w; $i++) $F[$d + $i] = ${X}[$s + $i]; }
+        }`;
+}
+
+/**
+ * Like `stage`, for rows whose elements are `colStride` apart, written `wp`
+ * apart with the padding [w, wp) of each row zeroed.
+ */
+export function stageRows(X: string, src: string, rowStride: number, colStride: number, h: string, w: string, wp: string, dst: string): string {
+  if (colStride === 1) {
+    return `if (${w} === ${wp}) ${stage(X, src, rowStride, h, w, dst)}
+          else {
+            const $s0 = ${src}, $h = ${h}, $w = ${w}, $wp = ${wp}, $d0 = ${dst};
+            for (let $r = 0; $r < $h; $r++) {
+              const $s = $s0 + $r * ${rowStride}, $d = $d0 + $r * $wp;
+              if ($w >= ${SET_MIN}) $F.set(${X}.subarray($s, $s + $w), $d);
+              else for (let $i = 0; $i < $w; $i++) $F[$d + $i] = ${X}[$s + $i];
+              $F.fill(0, $d + $w, $d + $wp);
+            }
+          }`;
+  }
+  return `{
+          const $s0 = ${src}, $h = ${h}, $w = ${w}, $wp = ${wp}, $d0 = ${dst};
+          for (let $r = 0; $r < $h; $r++) {
+            const $s = $s0 + $r * ${rowStride}, $d = $d0 + $r * $wp;
+            for (let $i = 0; $i < $w; $i++) $F[$d + $i] = ${X}[$s + $i * ${colStride}];
+            $F.fill(0, $d + $w, $d + $wp);
+          }
+        }`;
+}

@@ -1,0 +1,251 @@
+// The JS driver source: blocking loops, scratch layout and operand staging are
+// decided here from the spec, so strides and sizes are literals in the output.
+
+import { directRun, jsMicroKernel } from './js-kernels.js';
+import { G1_VECTORS } from './kernels.js';
+import { base64, lin, stage, stageRows } from './source-parts.js';
+import { DIRECT_MAX_MACS, KC, KC_SMALL, MAX_INT32, MC, MR, NC, RS, SET_MIN, SMALL_M } from './tuning.js';
+import type { MatmulSourceOptions, MatmulSpec } from './types.js';
+import { RB, units, validate } from './units.js';
+import { wasmFlavour, type WasmFlavour } from './wasm-module.js';
+
+export function matmulSource(spec: MatmulSpec, options: MatmulSourceOptions = {}): string {
+  validate(spec);
+  const u = units(spec);
+  const f64 = spec.dtype === 'float64';
+  const expr = spec.epilogue?.expr?.trim() || 'acc';
+  const prelude = spec.epilogue?.prelude ?? '';
+  const plainEpilogue = expr === 'acc';
+  if (u.total === 0) return '(function (b, start, end) {})';
+  const { a, b, M, N, K } = spec;
+
+  let backend = options.backend ?? 'auto';
+  if (K === 0) backend = 'direct';
+  if (backend === 'auto') backend = M * N * K <= DIRECT_MAX_MACS ? 'direct' : 'wasm';
+  let flavour: WasmFlavour | null = null;
+  if (backend === 'wasm') {
+    flavour = wasmFlavour(f64, options.fma ?? true);
+    if (flavour === null) backend = 'js';
+  }
+
+  // Decomposition of [start, end) into runs: sets $bt, $m0, $m1, $n0, $n1.
+  const decode = u.nRB > 1
+    ? `const $bc = Math.floor($u / ${u.nRB});
+      const $ue = Math.min(($bc + 1) * ${u.nRB}, end);
+      const $bt = Math.floor($bc / ${u.nCB}), $cb = $bc - $bt * ${u.nCB};
+      const $m0 = ($u - $bc * ${u.nRB}) * ${RB}, $m1 = Math.min(($ue - $bc * ${u.nRB}) * ${RB}, ${M});
+      const $n0 = $cb * ${u.CB}, $n1 = Math.min($n0 + ${u.CB}, ${N});`
+    : `const $bt = Math.floor($u / ${u.nCB});
+      const $ue = Math.min(($bt + 1) * ${u.nCB}, end);
+      const $m0 = 0, $m1 = ${M};
+      const $n0 = ($u - $bt * ${u.nCB}) * ${u.CB}, $n1 = Math.min(($ue - $bt * ${u.nCB}) * ${u.CB}, ${N});`;
+  const runLoop = (body: string) => `
+    for (let $u = start; $u < end;) {
+      ${decode}
+      $u = $ue;
+      ${body}
+    }`;
+  const head = `const $C = b[0], $A = b[1], $B = b[2];`;
+
+  if (backend === 'direct') {
+    return `(function (b, start, end) {
+  "use strict";
+  ${prelude}
+  ${head}
+  ${runLoop(directRun(spec, expr))}
+})`;
+  }
+
+  // Packed backends ('wasm' or 'js').
+  const NR = flavour ? flavour.NR : 8;
+  const S = f64 ? 8 : 4;
+  const L = 16 / S; // elements per v128
+  const G1C = (G1_VECTORS * 16) / S; // columns per strip of the one-row kernel
+  // How each operand gets into the scratch: staged by memcpy + wasm rearrangement, or packed by JS.
+  const aMode = !flavour ? 'js' : a.sCol === 1 ? 'rows' : a.sRow === 1 ? 'cols' : 'js';
+  const bMode = !flavour ? 'js' : b.sCol === 1 ? 'rows' : b.sRow === 1 ? 'cols' : 'js';
+  // Few rows: B is not worth packing. One row against B rows: the one-row kernel; B stored
+  // transposed: dot products; otherwise the micro-kernel reads B straight from its copy.
+  const small = flavour !== null && M <= SMALL_M;
+  const kind = !small ? 'gemm' : M === 1 && bMode === 'rows' ? 'row' : bMode === 'cols' ? 'dot' : 'gemm';
+  const bUnpacked = small && kind === 'gemm' && bMode === 'rows';
+  // K blocks of (nearly) equal length: 784 = 4 x 196 rather than 3 x 256 + 16.
+  const kcLimit = small ? KC_SMALL : KC;
+  const kcBlock = K <= kcLimit ? Math.max(K, 1) : Math.ceil(K / Math.ceil(K / kcLimit));
+  // Runs merge column blocks when there is one row block.
+  const ncMax = Math.min(NC, u.nRB === 1 ? N : u.CB);
+  const NCpad = Math.ceil(ncMax / Math.max(NR, G1C)) * Math.max(NR, G1C);
+  const kcMax = Math.min(kcBlock, K);
+  const kcPadMax = Math.ceil(kcMax / L) * L;
+  const rsMax = Math.min(RS, M);
+  const RSpad = Math.ceil(rsMax / MR) * MR;
+  const MCpad = Math.ceil(Math.min(MC, rsMax) / MR) * MR;
+  // Scratch layout, in elements: AP packed A | BP packed B | AS staged A | BS staged B | CP C block.
+  const packsA = kind === 'gemm', packsB = kind === 'gemm' && !bUnpacked;
+  const stagesA = kind !== 'gemm' || aMode !== 'js', stagesB = kind !== 'gemm' || bMode !== 'js';
+  const AP = 0;
+  const BP = AP + (packsA ? MCpad * kcMax : 0);
+  const AS = BP + (packsB ? kcMax * NCpad : 0);
+  const BS = AS + (stagesA ? MCpad * kcPadMax : 0);
+  const CP = BS + (stagesB ? kcPadMax * NCpad : 0);
+  const need = CP + RSpad * NCpad;
+  if (need * S > MAX_INT32) throw new Error('matmul: scratch too large');
+
+  const aBase = lin([[a.sBatch, '$bt']], a.offset);
+  const bBase = lin([[b.sBatch, '$bt']], b.offset);
+  const accumArg = '$pc > 0 ? 1 : 0';
+  const cTile = `(${CP} + ($ic - $rs) * $ldc) * ${S}`;
+
+  let loadB: string, loadA: string, gcall: string;
+  if (kind === 'row') {
+    loadB = stageRows('$B', `$bB + ${lin([[b.sRow, '$pc']])} + $jc`, b.sRow, 1, '$kc', '$nc', '$nc', String(BS));
+    loadA = stageRows('$A', `$aB + ${lin([[a.sCol, '$pc']])}`, 0, a.sCol, '1', '$kc', '$kc', String(AS));
+    gcall = `$W.g1(${AS * S}, ${BS * S}, $nc * ${S}, ${cTile}, Math.ceil($nc / ${G1C}), $kc, ${accumArg});`;
+  } else if (kind === 'dot') {
+    loadB = `const $kcp = Math.ceil($kc / ${L}) * ${L};
+            ${stageRows('$B', `$bB + ${lin([[b.sCol, '$jc']])} + $pc`, b.sCol, 1, '$nc', '$kc', '$kcp', String(BS))}`;
+    loadA = stageRows('$A', `$aB + ${lin([[a.sRow, '$ic'], [a.sCol, '$pc']])}`, a.sRow, a.sCol, '$mc', '$kc', '$kcp', String(AS));
+    gcall = `$W.d(${AS * S}, $kcp * ${S}, ${BS * S}, $kcp * ${S}, ${cTile}, $ldc * ${S}, $mc, Math.ceil($nc / ${L}), $kcp / ${L}, ${accumArg});`;
+  } else {
+    // B[bt, pc:pc+kc, jc:jce] -> NR-wide k-major panels at BP (or staged rows at BS when unpacked).
+    if (bMode === 'rows') {
+      loadB = stage('$B', `$bB + ${lin([[b.sRow, '$pc']])} + $jc`, b.sRow, '$kc', '$nc', String(BS));
+      if (!bUnpacked) loadB += `\n        $W.pb1(${BS * S}, $nc * ${S}, ${BP * S}, $kc, $nt);`;
+    } else if (bMode === 'cols') {
+      loadB = stage('$B', `$bB + ${lin([[b.sCol, '$jc']])} + $pc`, b.sCol, '$nc', '$kc', String(BS));
+      loadB += `\n        $W.pb2(${BS * S}, $kc * ${S}, ${BP * S}, $kc, $nt);`;
+    } else {
+      loadB = `{
+        let $d = ${BP};
+        for (let $s = $jc; $s < $jce; $s += ${NR}) {
+          let $src = $bB + ${lin([[b.sRow, '$pc'], [b.sCol, '$s']])};
+          if ($s + ${NR} <= $jce) {
+            for (let $k = 0; $k < $kc; $k++) {
+              ${Array.from({ length: NR }, (_, j) => `$F[$d + ${j}] = $B[$src${j ? ` + ${j * b.sCol}` : ''}];`).join(' ')}
+              $d += ${NR}; $src += ${b.sRow};
+            }
+          } else {
+            const $w = $jce - $s;
+            for (let $k = 0; $k < $kc; $k++) {
+              for (let $j = 0; $j < ${NR}; $j++) $F[$d + $j] = $j < $w ? $B[$src + $j * ${b.sCol}] : 0;
+              $d += ${NR}; $src += ${b.sRow};
+            }
+          }
+        }
+      }`;
+    }
+    // A[bt, ic:ic+mc, pc:pc+kc] -> MR-high k-major strips at AP.
+    if (aMode === 'rows') {
+      loadA = stage('$A', `$aB + ${lin([[a.sRow, '$ic'], [a.sCol, '$pc']])}`, a.sRow, '$mc', '$kc', String(AS));
+      loadA += `\n          $W.pa2(${AS * S}, $kc * ${S}, ${AP * S}, $kc, $mt);`;
+    } else if (aMode === 'cols') {
+      loadA = stage('$A', `$aB + ${lin([[a.sCol, '$pc'], [a.sRow, '$ic']])}`, a.sCol, '$kc', '$mc', String(AS));
+      loadA += `\n          $W.pa1(${AS * S}, $mc * ${S}, ${AP * S}, $kc, $mt);`;
+    } else {
+      loadA = `{
+          let $d = ${AP};
+          const $ie = $ic + $mc;
+          for (let $r = $ic; $r < $ie; $r += ${MR}) {
+            let $src = $aB + ${lin([[a.sRow, '$r'], [a.sCol, '$pc']])};
+            if ($r + ${MR} <= $ie) {
+              for (let $k = 0; $k < $kc; $k++) {
+                ${Array.from({ length: MR }, (_, i) => `$F[$d + ${i}] = $A[$src${i ? ` + ${i * a.sRow}` : ''}];`).join(' ')}
+                $d += ${MR}; $src += ${a.sCol};
+              }
+            } else {
+              const $h = $ie - $r;
+              for (let $k = 0; $k < $kc; $k++) {
+                for (let $i = 0; $i < ${MR}; $i++) $F[$d + $i] = $i < $h ? $A[$src + $i * ${a.sRow}] : 0;
+                $d += ${MR}; $src += ${a.sCol};
+              }
+            }
+          }
+        }`;
+    }
+    gcall = flavour
+      ? (bUnpacked
+        ? `$g(${AP * S}, ${BS * S}, $nc * ${S}, ${NR * S}, ${cTile}, $ldc * ${S}, $mt, $nt, $kc, ${accumArg});`
+        : `$g(${AP * S}, ${BP * S}, ${NR * S}, $kc * ${NR * S}, ${cTile}, $ldc * ${S}, $mt, $nt, $kc, ${accumArg});`)
+      : `$g(${AP}, ${BP}, ${CP} + ($ic - $rs) * $ldc, $mt, $nt, $kc, $ldc, $pc > 0);`;
+  }
+  const copyOut = plainEpilogue
+    ? `{
+          const $o0 = ($bt * ${M} + $rs) * ${N} + $jc;
+          if ($nc === ${N} && $ldc === $nc) $C.set($F.subarray(${CP}, ${CP} + ($rse - $rs) * $nc), $o0);
+          else for (let $m = 0; $m < $rse - $rs; $m++) {
+            const $s = ${CP} + $m * $ldc, $o = $o0 + $m * ${N};
+            ${flavour && ncMax >= SET_MIN
+              ? `$C.set($F.subarray($s, $s + $nc), $o);`
+              : `for (let $n = 0; $n < $nc; $n++) $C[$o + $n] = $F[$s + $n];`}
+          }
+        }`
+    : `for (let $m = $rs; $m < $rse; $m++) {
+          const $s = ${CP} + ($m - $rs) * $ldc, $o = ($bt * ${M} + $m) * ${N} + $jc;
+          for (let $n = 0; $n < $nc; $n++) {
+            const o = $o + $n, acc = $F[$s + $n];
+            $C[o] = (${expr});
+          }
+        }`;
+  const run = `
+      const $aB = ${aBase}, $bB = ${bBase};
+      for (let $rs = $m0; $rs < $m1; $rs += ${RS}) {
+        const $rse = Math.min($rs + ${RS}, $m1);
+        for (let $jc = $n0; $jc < $n1; $jc += ${NC}) {
+          const $jce = Math.min($jc + ${NC}, $n1), $nc = $jce - $jc;
+          const $nt = Math.ceil($nc / ${NR}), $ldc = $nt * ${NR};
+          for (let $pc = 0; $pc < ${K}; $pc += ${kcBlock}) {
+            const $kc = Math.min(${kcBlock}, ${K} - $pc);
+            ${loadB}
+            for (let $ic = $rs; $ic < $rse; $ic += ${MC}) {
+              const $mc = Math.min(${MC}, $rse - $ic), $mt = Math.ceil($mc / ${MR});
+              ${loadA}
+              ${gcall}
+            }
+          }
+          ${copyOut}
+        }
+      }`;
+
+  if (flavour) {
+    const T = f64 ? 'Float64Array' : 'Float32Array';
+    return `(() => {
+  "use strict";
+  const $key = ${JSON.stringify(flavour.key)};
+  let $W = globalThis[$key];
+  if ($W === undefined) {
+    const mem = new WebAssembly.Memory({ initial: 1 });
+    const bytes = Uint8Array.from(atob(${JSON.stringify(base64(flavour.bytes))}), (c) => c.charCodeAt(0));
+    const x = new WebAssembly.Instance(new WebAssembly.Module(bytes), { e: { m: mem } }).exports;
+    $W = { mem, f: new ${T}(mem.buffer), g: x.g, g1: x.g1, d: x.d, pa1: x.pa1, pa2: x.pa2, pb1: x.pb1, pb2: x.pb2 };
+    globalThis[$key] = $W;
+  }
+  const $g = $W.g;
+  return function (b, start, end) {
+    ${prelude}
+    ${head}
+    if ($W.mem.buffer.byteLength < ${need * S}) {
+      $W.mem.grow(Math.ceil((${need * S} - $W.mem.buffer.byteLength) / 65536));
+      $W.f = new ${T}($W.mem.buffer);
+    }
+    const $F = $W.f;
+    ${runLoop(run)}
+  };
+})()`;
+  }
+
+  // JS fallback: the same loops over a Float64Array scratch, JS micro-kernel.
+  return `(() => {
+  "use strict";
+  const $key = "__bornMatmul_js_v2";
+  let $W = globalThis[$key];
+  if ($W === undefined) { $W = { f: new Float64Array(0) }; globalThis[$key] = $W; }
+  ${jsMicroKernel(NR)}
+  return function (b, start, end) {
+    ${prelude}
+    ${head}
+    if ($W.f.length < ${need}) $W.f = new Float64Array(${need});
+    const $F = $W.f;
+    ${runLoop(run)}
+  };
+})()`;
+}

@@ -1,0 +1,35 @@
+/** Public types of the CPU matmul kernel generator (re-exported by ../matmul.ts). */
+
+export interface MatmulOperand {
+  offset: number;
+  sBatch: number;
+  sRow: number;
+  sCol: number;
+}
+
+export interface MatmulSpec {
+  batch: number;
+  M: number;
+  N: number;
+  K: number;
+  /** A[bt, m, k] = b[1][a.offset + bt*a.sBatch + m*a.sRow + k*a.sCol] */
+  a: MatmulOperand;
+  /** B[bt, k, n] = b[2][b.offset + bt*b.sBatch + k*b.sRow + n*b.sCol] */
+  b: MatmulOperand;
+  /**
+   * `expr` is a JS expression in `acc` (the dot product), `o` (flat output
+   * index) and `b` (the buffer array); `prelude` holds statements run once at
+   * the start of each call. Default expr: 'acc'.
+   */
+  epilogue?: { prelude?: string; expr: string };
+  dtype?: 'float32' | 'float64';
+}
+
+/** Which kernel a generated source uses ('auto' chooses; tests force each one). */
+export type MatmulBackend = 'auto' | 'wasm' | 'js' | 'direct';
+
+export interface MatmulSourceOptions {
+  backend?: MatmulBackend;
+  /** Use relaxed-SIMD fused multiply-add where the engine validates it (default true). */
+  fma?: boolean;
+}

@@ -1,0 +1,134 @@
+// A minimal WebAssembly binary assembler: just the opcodes the matmul kernels
+// use, so the module can be generated at run time without a toolchain.
+
+export function uleb(n: number, out: number[]): void {
+  do {
+    let byte = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (n !== 0);
+}
+
+function sleb(n: number, out: number[]): void {
+  for (;;) {
+    const byte = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) {
+      out.push(byte);
+      return;
+    }
+    out.push(byte | 0x80);
+  }
+}
+
+export function wasmName(s: string, out: number[]): void {
+  uleb(s.length, out);
+  for (let i = 0; i < s.length; i++) out.push(s.charCodeAt(i));
+}
+
+export const I32 = 0x7f;
+const V128 = 0x7b;
+
+/** A function body under construction: locals are numbered params first. */
+export class Asm {
+  readonly code: number[] = [];
+  private nextLocal: number;
+  private readonly i32Locals: number[] = [];
+  private readonly v128Locals: number[] = [];
+  constructor(readonly nParams: number) {
+    this.nextLocal = nParams;
+  }
+  i32Local(): number {
+    const l = this.nextLocal++;
+    this.i32Locals.push(l);
+    return l;
+  }
+  v128Local(): number {
+    const l = this.nextLocal++;
+    this.v128Locals.push(l);
+    return l;
+  }
+  get(l: number): this { this.code.push(0x20); uleb(l, this.code); return this; }
+  set(l: number): this { this.code.push(0x21); uleb(l, this.code); return this; }
+  i32(v: number): this { this.code.push(0x41); sleb(v, this.code); return this; }
+  add(): this { this.code.push(0x6a); return this; }
+  sub(): this { this.code.push(0x6b); return this; }
+  mul(): this { this.code.push(0x6c); return this; }
+  geu(): this { this.code.push(0x4f); return this; }
+  eqz(): this { this.code.push(0x45); return this; }
+  block(): this { this.code.push(0x02, 0x40); return this; }
+  loop(): this { this.code.push(0x03, 0x40); return this; }
+  if(): this { this.code.push(0x04, 0x40); return this; }
+  else(): this { this.code.push(0x05); return this; }
+  end(): this { this.code.push(0x0b); return this; }
+  br(d: number): this { this.code.push(0x0c); uleb(d, this.code); return this; }
+  brIf(d: number): this { this.code.push(0x0d); uleb(d, this.code); return this; }
+  /** Scalar memory op (0x28 i32.load ... 0x37 i64.store) with memarg. */
+  mem(op: number, align: number, offset: number): this {
+    this.code.push(op);
+    uleb(align, this.code);
+    uleb(offset, this.code);
+    return this;
+  }
+  simd(op: number): this { this.code.push(0xfd); uleb(op, this.code); return this; }
+  /** i8x16.shuffle of the two v128 on the stack, lanes given as `laneBytes`-byte lanes. */
+  shuffle(lanes: number[], laneBytes: number): this {
+    this.simd(0x0d);
+    for (const l of lanes) for (let x = 0; x < laneBytes; x++) this.code.push(l * laneBytes + x);
+    return this;
+  }
+  simdMem(op: number, align: number, offset: number): this {
+    this.simd(op);
+    uleb(align, this.code);
+    uleb(offset, this.code);
+    return this;
+  }
+  /** local += c */
+  inc(l: number, c: number | (() => void)): this {
+    this.get(l);
+    if (typeof c === 'number') this.i32(c);
+    else c();
+    return this.add().set(l);
+  }
+  /** `for (l = n; l != 0; l--) body()` */
+  countdown(l: number, n: () => void, body: () => void): this {
+    n();
+    this.set(l).block().loop();
+    this.get(l).eqz().brIf(1);
+    body();
+    this.get(l).i32(1).sub().set(l).br(0).end().end();
+    return this;
+  }
+  /** `for (l = 0; l < n; l++) body()` */
+  upto(l: number, n: number, body: () => void): this {
+    this.i32(0).set(l).block().loop();
+    this.get(l).get(n).geu().brIf(1);
+    body();
+    this.inc(l, 1).br(0).end().end();
+    return this;
+  }
+  body(): number[] {
+    const out: number[] = [];
+    const groups: [number, number][] = [];
+    if (this.i32Locals.length) groups.push([this.i32Locals.length, I32]);
+    if (this.v128Locals.length) groups.push([this.v128Locals.length, V128]);
+    // Locals are declared in groups by type, so i32 locals must precede v128 ones.
+    const order = [...this.i32Locals, ...this.v128Locals];
+    for (let x = 0; x < order.length; x++) {
+      if (order[x] !== this.nParams + x) throw new Error('matmul: wasm locals declared out of order');
+    }
+    uleb(groups.length, out);
+    for (const [n, t] of groups) { uleb(n, out); out.push(t); }
+    out.push(...this.code, 0x0b);
+    return out;
+  }
+}
+
+export const SIMD_LOAD = 0x00, SIMD_LOAD32_SPLAT = 0x09, SIMD_LOAD64_SPLAT = 0x0a, SIMD_STORE = 0x0b, SIMD_CONST = 0x0c;
+
+export function section(id: number, body: number[], out: number[]): void {
+  out.push(id);
+  uleb(body.length, out);
+  out.push(...body);
+}

@@ -1,0 +1,80 @@
+import { dotKernel, microKernel, packCopy, packTranspose, rowKernel } from './kernels.js';
+import { MR } from './tuning.js';
+import { Asm, I32, section, uleb, wasmName } from './wasm-asm.js';
+
+/** Exports g (micro-kernel), g1 (one row), d (dot products), pa1/pa2 (A strips, W = MR), pb1/pb2 (B panels, W = NR); imports memory e.m. */
+function matmulModule(f64: boolean, relaxed: boolean): Uint8Array {
+  const S = f64 ? 8 : 4;
+  const NR = 32 / S;
+  const fns: [string, Asm][] = [
+    ['g', microKernel(f64, relaxed)],
+    ['g1', rowKernel(f64, relaxed)],
+    ['d', dotKernel(f64, relaxed)],
+    ['pa1', packCopy(MR, S)],
+    ['pa2', packTranspose(MR, S)],
+    ['pb1', packCopy(NR, S)],
+    ['pb2', packTranspose(NR, S)],
+  ];
+  const out: number[] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+  const types: number[] = [];
+  uleb(fns.length, types);
+  for (const [, f] of fns) {
+    types.push(0x60);
+    uleb(f.nParams, types);
+    for (let p = 0; p < f.nParams; p++) types.push(I32);
+    types.push(0);
+  }
+  section(1, types, out);
+  const imports: number[] = [1];
+  wasmName('e', imports);
+  wasmName('m', imports);
+  imports.push(0x02, 0x00, 0x01); // memory, min 1 page, no max
+  section(2, imports, out);
+  const funcs: number[] = [];
+  uleb(fns.length, funcs);
+  fns.forEach((_, x) => uleb(x, funcs));
+  section(3, funcs, out);
+  const exports: number[] = [];
+  uleb(fns.length, exports);
+  fns.forEach(([n], x) => { wasmName(n, exports); exports.push(0x00); uleb(x, exports); });
+  section(7, exports, out);
+  const code: number[] = [];
+  uleb(fns.length, code);
+  for (const [, f] of fns) {
+    const body = f.body();
+    uleb(body.length, code);
+    code.push(...body);
+  }
+  section(10, code, out);
+  return new Uint8Array(out);
+}
+
+export interface WasmFlavour { bytes: Uint8Array; key: string; NR: number }
+const wasmCache = new Map<string, WasmFlavour | null>();
+
+/** The module for a dtype (with FMA where allowed and the engine has relaxed SIMD), or null without wasm SIMD. */
+export function wasmFlavour(f64: boolean, fma: boolean): WasmFlavour | null {
+  const id = f64 ? 'f64' : 'f32';
+  const hit = wasmCache.get(id + fma);
+  if (hit !== undefined) return hit;
+  let found: WasmFlavour | null = null;
+  // Typed structurally: the project's libs (ES2022, no DOM) do not declare WebAssembly's values.
+  const wasm = (globalThis as { WebAssembly?: { validate(bytes: Uint8Array): boolean } }).WebAssembly;
+  if (wasm !== undefined) {
+    for (const relaxed of fma ? [true, false] : [false]) {
+      const bytes = matmulModule(f64, relaxed);
+      let ok = false;
+      try {
+        ok = wasm.validate(bytes);
+      } catch {
+        ok = false;
+      }
+      if (ok) {
+        found = { bytes, key: `__bornMatmul_${id}_${relaxed ? 'fma' : 'mul'}_v3`, NR: f64 ? 4 : 8 };
+        break;
+      }
+    }
+  }
+  wasmCache.set(id + fma, found);
+  return found;
+}
