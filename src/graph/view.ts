@@ -139,8 +139,6 @@ export function compose(inner: ShapeTracker, outer: ShapeTracker): ShapeTracker 
   return [...inner, ...outer];
 }
 
-export const trackerKey = (t: ShapeTracker): string =>
-  t.map((v) => `${v.shape.join(',')}|${v.strides.join(',')}|${v.offset}|${v.mask ? v.mask.map((m) => m.join(':')).join(',') : ''}`).join('/');
 
 /**
  * A movement op as the user wrote it. View nodes keep it beside their tracker because autodiff

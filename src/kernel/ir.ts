@@ -62,28 +62,7 @@ export function kernelHash(k: Kernel): string {
   return JSON.stringify([k.out, k.inputs, k.loop, k.reduce, k.matmul, k.value]);
 }
 
-// Smart constructors keep index arithmetic small: printers emit what is built here.
+// Leaves of index arithmetic; sums, products, divisions and remainders are built (and
+// simplified) by kernel/symbolic.ts.
 export const ivar = (name: string): Index => ({ k: 'var', name });
 export const inum = (n: number): Index => ({ k: 'num', n });
-export function iadd(a: Index, b: Index): Index {
-  if (a.k === 'num' && a.n === 0) return b;
-  if (b.k === 'num' && b.n === 0) return a;
-  if (a.k === 'num' && b.k === 'num') return inum(a.n + b.n);
-  return { k: 'add', a, b };
-}
-export function imul(a: Index, n: number): Index {
-  if (n === 0) return inum(0);
-  if (n === 1) return a;
-  if (a.k === 'num') return inum(a.n * n);
-  return { k: 'mul', a, n };
-}
-export function idiv(a: Index, n: number): Index {
-  if (n === 1) return a;
-  if (a.k === 'num') return inum(Math.floor(a.n / n));
-  return { k: 'div', a, n };
-}
-export function imod(a: Index, n: number): Index {
-  if (n === 1) return inum(0);
-  if (a.k === 'num') return inum(((a.n % n) + n) % n);
-  return { k: 'mod', a, n };
-}

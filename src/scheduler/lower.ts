@@ -7,11 +7,11 @@
 import { itemBytes } from '../graph/dtype.js';
 import type { LazyNode } from '../graph/node.js';
 import { ops } from '../graph/ops.js';
-import { contiguousStrides, numel, sameShape } from '../graph/shape.js';
+import { numel } from '../graph/shape.js';
 import { compose, contiguousView, type Movement, type ShapeTracker } from '../graph/view.js';
 import { key, Symbolic } from '../kernel/symbolic.js';
 import {
-  iadd, idiv, imod, imul, inum, ivar, type Index, type Kernel, type MatmulOperand, type Scalar, type Valid,
+  inum, ivar, type Index, type Kernel, type MatmulOperand, type Scalar, type Valid,
 } from '../kernel/ir.js';
 
 /** A node to compute as one kernel, with the reduction or matmul fused into it, if any. */
@@ -25,33 +25,6 @@ export interface Lowered {
   /** The nodes whose buffers fill input slots 1..n, in slot order. */
   readonly inputs: readonly LazyNode[];
 }
-
-/** Flat index into a tracker's base, and the padding bounds, for coordinates of its shape. */
-export function lowerTracker(t: ShapeTracker, coords: readonly Index[]): { index: Index; valid: Valid } {
-  const valid: { a: Index; lo: number; hi: number }[] = [];
-  let c = coords;
-  for (let j = t.length - 1; ; j--) {
-    const v = t[j]!;
-    let idx = inum(v.offset);
-    v.shape.forEach((d, i) => {
-      if (d !== 1) idx = iadd(idx, imul(c[i]!, v.strides[i]!));
-      const m = v.mask?.[i];
-      if (m && (m[0] > 0 || m[1] < d)) valid.push({ a: c[i]!, lo: m[0], hi: m[1] });
-    });
-    if (j === 0) return { index: idx, valid };
-    c = unravel(idx, t[j - 1]!.shape);
-  }
-}
-
-export function unravel(flat: Index, shape: readonly number[]): Index[] {
-  const cs = contiguousStrides(shape);
-  return shape.map((d, i) => {
-    if (d === 1) return inum(0);
-    const q = idiv(flat, cs[i]!);
-    return i === firstNonUnit(shape) ? q : imod(q, d);
-  });
-}
-const firstNonUnit = (shape: readonly number[]): number => shape.findIndex((d) => d !== 1);
 
 /**
  * A matmul operand read straight from a buffer: a single strided view whose batch dims fold

@@ -1,6 +1,6 @@
 /** Building blocks every tensor op uses: wrapping nodes, constants, broadcasting, dtype checks. */
 import { coerce, isFloat, type DType } from '../graph/dtype.js';
-import { DTypeError, ShapeError, fmt } from '../graph/errors.js';
+import { DTypeError, fmt } from '../graph/errors.js';
 import { gradMode, LazyNode, type NodeArg } from '../graph/node.js';
 import { sameShape, type Shape } from '../graph/shape.js';
 import { applyMovement, contiguousView, trackerShape, type Movement } from '../graph/view.js';
@@ -50,9 +50,6 @@ export function requireFloat(op: string, t: Tensor): void {
   }
 }
 
-export function requireShape(cond: boolean, msg: () => string): void {
-  if (!cond) throw new ShapeError(msg());
-}
 
 /**
  * A fresh leaf for `t`'s values: a buffer node sharing t's storage once t is realised (or being
