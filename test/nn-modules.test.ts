@@ -345,3 +345,19 @@ describe('default initialisation (PyTorch\'s distributions)', () => {
     expect([...(await nn.RMSNorm(2).weight.data())]).toEqual([1, 1]);
   });
 });
+
+describe('argument checks found against PyTorch', () => {
+  test('BatchNorm1d takes [N, C, L] and normalises over N and L', async () => {
+    const bn = nn.BatchNorm1d(2);
+    const x = born.tensor([[[1, 2, 3], [10, 20, 30]], [[3, 4, 5], [30, 40, 50]]]);
+    const y = await bn.forward(x).data();
+    // channel 0 holds 1, 2, 3, 3, 4, 5 over (N, L): mean 3, biased variance 10/6
+    expect(y[0]).toBeCloseTo((1 - 3) / Math.sqrt(10 / 6 + 1e-5), 5);
+    expect(() => bn.forward(born.zeros([1, 2, 1]))).toThrow(/more than 1 value per channel/);
+  });
+  test('SGD rejects nesterov without momentum and negative learning rates', () => {
+    const p = born.zeros([2]).requiresGrad_();
+    expect(() => new born.optim.SGD([p], { lr: 0.1, nesterov: true })).toThrow(/nesterov/);
+    expect(() => new born.optim.SGD([p], { lr: -1 })).toThrow(/learning rate/);
+  });
+});

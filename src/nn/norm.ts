@@ -26,11 +26,16 @@ class BatchNorm extends Module {
   get runningVar(): Tensor { return this.buffers.get('running_var')!; }
 
   forward(x: Tensor): Tensor {
-    if (x.ndim !== this.rank || x.shape[1] !== this.numFeatures) {
-      throw new ShapeError(`BatchNorm${this.rank === 2 ? '1d' : '2d'}(${this.numFeatures}): expected input [N, ${this.numFeatures}${this.rank === 4 ? ', H, W' : ''}], got ${fmt(x.shape)}`);
+    // BatchNorm1d takes [N, C] or [N, C, L], as PyTorch's does; BatchNorm2d takes [N, C, H, W].
+    const ranks = this.rank === 2 ? [2, 3] : [4];
+    if (!ranks.includes(x.ndim) || x.shape[1] !== this.numFeatures) {
+      throw new ShapeError(`BatchNorm${this.rank === 2 ? '1d' : '2d'}(${this.numFeatures}): expected input ${this.rank === 2 ? `[N, ${this.numFeatures}] or [N, ${this.numFeatures}, L]` : `[N, ${this.numFeatures}, H, W]`}, got ${fmt(x.shape)}`);
     }
-    const axes = this.rank === 2 ? [0] : [0, 2, 3];
-    const bshape = this.rank === 2 ? [1, this.numFeatures] : [1, this.numFeatures, 1, 1];
+    const axes = x.shape.map((_, i) => i).filter((i) => i !== 1);
+    const bshape = x.shape.map((d, i) => (i === 1 ? d : 1));
+    if (this.training && axes.reduce((n, a) => n * x.shape[a]!, 1) < 2) {
+      throw new ShapeError(`BatchNorm: expected more than 1 value per channel when training, got input of shape ${fmt(x.shape)}`);
+    }
     const eps = this.opts.eps ?? 1e-5;
     let mean: Tensor, variance: Tensor;
     if (this.training) {

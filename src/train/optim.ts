@@ -23,6 +23,7 @@ export abstract class Optimizer<O extends { lr: number }> {
     for (const p of this.params) {
       if (!p.requiresGrad) throw new Error(`${this.constructor.name}: every parameter must have requiresGrad (got a tensor of shape [${p.shape.join(', ')}] without)`);
     }
+    if (!(options.lr >= 0)) throw new RangeError(`${this.constructor.name}: invalid learning rate ${options.lr} (must be >= 0)`);
   }
 
   get lr(): number { return this.options.lr; }
@@ -87,6 +88,13 @@ export interface Update { readonly value: Tensor; readonly state: ParamState }
 export interface SGDOptions { lr: number; momentum?: number; dampening?: number; weightDecay?: number; nesterov?: boolean }
 
 export class SGD extends Optimizer<SGDOptions> {
+  constructor(params: Iterable<Tensor>, options: SGDOptions) {
+    super(params, options);
+    const { momentum = 0, dampening = 0, nesterov = false } = options;
+    if (nesterov && (momentum <= 0 || dampening !== 0)) {
+      throw new RangeError('SGD: nesterov momentum requires a momentum > 0 and zero dampening (as in PyTorch)');
+    }
+  }
   protected scalars(): Record<string, number> { return { lr: this.options.lr }; }
   protected initState(): ParamState { return {}; }
   protected update(p: Tensor, grad: Tensor, state: ParamState, s: Record<string, Tensor>): Update {
