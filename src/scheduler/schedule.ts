@@ -71,6 +71,13 @@ export function walk(outputs: readonly LazyNode[]): Walk {
 /** Above this many fused nodes, a shared value is computed once rather than in every consumer. */
 const SHARED_LIMIT = 12;
 
+/** Whether some chain of views starting at a consumer of `n` expands it (reads each element many times). */
+function readBroadcast(n: LazyNode, consumers: ReadonlyMap<LazyNode, LazyNode[]>, depth: number): boolean {
+  if (depth === 0) return false;
+  return (consumers.get(n) ?? []).some((c) => c.arg.kind === 'view' &&
+    (c.arg.movement.op === 'expand' || readBroadcast(c, consumers, depth - 1)));
+}
+
 /** How many unmaterialised nodes computing `n` takes, counting up to `limit`. */
 function fusedSize(n: LazyNode, isBuffer: (m: LazyNode) => boolean, limit: number): number {
   const seen = new Set<LazyNode>();
@@ -106,9 +113,13 @@ export function plan(outputs: readonly LazyNode[], w: Walk): Plan {
   for (const n of order) if (!n.realized && isContraction(n)) materialized.add(n);
 
   const isBuffer = (n: LazyNode): boolean => n.realized !== null || materialized.has(n);
-  // A value that several consumers recompute is materialised once when recomputing it is not cheap.
+  // A value that would be recomputed — read by several consumers, or broadcast by an expand so
+  // that one consumer reads each element many times — is materialised once when it is not cheap.
   for (const n of order) {
-    if (n.realized || materialized.has(n) || n.arg.kind === 'view' || (consumers.get(n)?.length ?? 0) < 2) continue;
+    if (n.realized || materialized.has(n) || n.arg.kind === 'view') continue;
+    const cs = consumers.get(n) ?? [];
+    const broadcast = readBroadcast(n, consumers, 4);
+    if (cs.length < 2 && !broadcast) continue;
     if (fusedSize(n, isBuffer, SHARED_LIMIT) >= SHARED_LIMIT) materialized.add(n);
   }
   for (const n of order) {
