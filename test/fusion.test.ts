@@ -1,15 +1,8 @@
 // The scheduler's fusion rules, asserted on its own report (explain) and on the kernels it runs.
 import { describe, expect, test } from 'vitest';
 import * as born from '../src/index.js';
-import type { KernelEvent } from '../src/index.js';
+import { kernelsRun } from './reference/golden.js';
 
-async function kernelsRun(f: () => Promise<unknown>): Promise<KernelEvent[]> {
-  const seen: KernelEvent[] = [];
-  const on = (e: KernelEvent): void => { seen.push(e); };
-  born.engine.on('kernel', on);
-  try { await f(); } finally { born.engine.off('kernel', on); }
-  return seen;
-}
 
 describe('fusion', () => {
   test('a 6-op elementwise chain is one kernel, and its values match op-by-op evaluation', async () => {

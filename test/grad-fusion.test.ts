@@ -4,15 +4,8 @@
 // upstream gradient, gW = x^T @ g, gb = sum of g over the batch).
 import { describe, expect, test } from 'vitest';
 import * as born from '../src/index.js';
-import type { KernelEvent } from '../src/index.js';
+import { kernelsRun } from './reference/golden.js';
 
-async function kernelsRun(f: () => Promise<unknown>): Promise<KernelEvent[]> {
-  const seen: KernelEvent[] = [];
-  const on = (e: KernelEvent): void => { seen.push(e); };
-  born.engine.on('kernel', on);
-  try { await f(); } finally { born.engine.off('kernel', on); }
-  return seen;
-}
 
 describe('fusion of the backward pass', () => {
   test('grad of sum(relu(x @ W + b)) wrt W and b: at most 3 kernels, correct values', async () => {

@@ -6,10 +6,10 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import * as born from '../src/index.js';
 import type { Tensor } from './reference/check.js';
+import { expectArr, type Arr } from './reference/golden.js';
 
 const F = born.nn.functional;
 
-interface Arr { shape: number[]; data: number[] }
 type DT = 'float32' | 'float64';
 type LossFn = 'crossEntropy' | 'nllLoss' | 'mseLoss' | 'l1Loss' | 'binaryCrossEntropy' | 'binaryCrossEntropyWithLogits';
 interface LossCase {
@@ -33,16 +33,6 @@ const float = (a: Arr, dtype: DT): Tensor =>
   born.tensor(dtype === 'float32' ? Float32Array.from(a.data) : Float64Array.from(a.data), { shape: a.shape, dtype });
 const i32 = (a: Arr): Tensor => born.tensor(Int32Array.from(a.data), { shape: a.shape, dtype: 'int32' });
 
-async function expectArr(t: Tensor, want: Arr, tol: { rtol: number; atol: number }, label: string): Promise<void> {
-  expect([...t.shape], `${label}: shape`).toEqual(want.shape);
-  const got = await t.data();
-  const bad: string[] = [];
-  want.data.forEach((w, i) => {
-    const g = Number(got[i]);
-    if (!(Math.abs(g - w) <= tol.atol + tol.rtol * Math.abs(w)) && bad.length < 6) bad.push(`[${i}] got ${g}, want ${w}`);
-  });
-  expect(bad, `${label}: values (rtol ${tol.rtol}, atol ${tol.atol})`).toEqual([]);
-}
 
 describe(`losses vs PyTorch ${golden.torch}`, () => {
   for (const c of golden.losses) {

@@ -8,11 +8,11 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import * as born from '../src/index.js';
 import type { Tensor } from './reference/check.js';
+import { expectArr, type Arr } from './reference/golden.js';
 
 const { nn } = born;
 type Module = InstanceType<typeof nn.Module>;
 
-interface Arr { shape: number[]; data: number[] }
 type DT = 'float32' | 'float64';
 interface ModuleCase {
   name: string;
@@ -48,16 +48,6 @@ const f32 = (a: Arr): Tensor => born.tensor(Float32Array.from(a.data), { shape: 
 const f64 = (a: Arr): Tensor => born.tensor(Float64Array.from(a.data), { shape: a.shape, dtype: 'float64' });
 const i32 = (a: Arr): Tensor => born.tensor(Int32Array.from(a.data), { shape: a.shape, dtype: 'int32' });
 
-async function expectArr(t: Tensor, want: Arr, tol: { rtol: number; atol: number }, label: string): Promise<void> {
-  expect([...t.shape], `${label}: shape`).toEqual(want.shape);
-  const got = await t.data();
-  const bad: string[] = [];
-  want.data.forEach((w, i) => {
-    const g = Number(got[i]);
-    if (!(Math.abs(g - w) <= tol.atol + tol.rtol * Math.abs(w)) && bad.length < 6) bad.push(`[${i}] got ${g}, want ${w}`);
-  });
-  expect(bad, `${label}: values (rtol ${tol.rtol}, atol ${tol.atol})`).toEqual([]);
-}
 
 /** Mirrors gen_nn_golden.py's Net: named children, camelCase field fcOut → 'fc_out'. */
 class Net extends nn.Module {

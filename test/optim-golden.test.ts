@@ -7,10 +7,10 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import * as born from '../src/index.js';
 import type { Tensor } from './reference/check.js';
+import type { Arr } from './reference/golden.js';
 
 const { optim } = born;
 
-interface Arr { shape: number[]; data: number[] }
 interface OptimCase {
   name: string;
   cls: 'SGD' | 'Adam' | 'AdamW' | 'RMSprop';
