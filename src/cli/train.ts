@@ -6,7 +6,7 @@ import { loadFashionMnist } from '../data/fashion-mnist.js';
 import { manualSeed } from '../tensor/creation.js';
 import { Adam } from '../train/optim.js';
 import { evaluate, Trainer } from '../train/trainer.js';
-import { load } from '../io/safetensors.js';
+import { load, save } from '../io/safetensors.js';
 import { isModelName, MODELS, type ModelName } from './models.js';
 
 const common = {
@@ -65,7 +65,6 @@ export async function trainCommand(argv: string[]): Promise<number> {
     ...(values.checkpoint ? { checkpoint: values.checkpoint } : {}),
     ...(values.resume ? { resume: values.resume } : {}),
   });
-  const { save } = await import('../io/safetensors.js');
   await save(model.stateDict(), values.out!, { metadata: { model: name } });
   console.log(`wrote ${values.out}`);
   return 0;

@@ -18,15 +18,27 @@ interface CompiledPlan {
   readonly kernels: readonly CompiledKernel[];
   /** Per topological index: the last step that reads it, or -1. */
   readonly lastRead: readonly number[];
+  /**
+   * Step outputs that keep their buffer after the schedule: the requested outputs, and
+   * intermediates on a gradient path (like PyTorch's saved tensors, the backward pass reads them
+   * instead of computing the forward pass again). requiresGrad is part of the plan key.
+   */
+  readonly keep: ReadonlySet<number>;
 }
 
 const MAX_PLANS = 512;
 const plans = new Map<string, CompiledPlan>();
 
-function compilePlan(p: Plan, size: number, device: Device): CompiledPlan {
-  const lastRead = new Array<number>(size).fill(-1);
+function compilePlan(p: Plan, order: readonly LazyNode[], device: Device): CompiledPlan {
+  const lastRead = new Array<number>(order.length).fill(-1);
   p.steps.forEach((s, i) => { for (const j of s.inputIdx) lastRead[j] = i; });
-  return { plan: p, kernels: p.steps.map((s) => device.compile(s.kernel)), lastRead };
+  const keep = new Set(p.outputs);
+  for (const s of p.steps) if (order[s.output]!.requiresGrad) keep.add(s.output);
+  return { plan: p, kernels: p.steps.map((s) => device.compile(s.kernel)), lastRead, keep };
+}
+
+function newBuffer(node: LazyNode, device: Device): Buffer {
+  return new Buffer(device, device.alloc(numel(node.shape) * itemBytes[node.dtype]));
 }
 
 function getPlan(outputs: readonly LazyNode[], device: Device): { cp: CompiledPlan; order: readonly LazyNode[]; key: string } {
@@ -35,7 +47,7 @@ function getPlan(outputs: readonly LazyNode[], device: Device): { cp: CompiledPl
   if (cp) {
     plans.delete(w.key); // re-insert: Map order is our LRU order
   } else {
-    cp = compilePlan(plan(outputs, w), w.order.length, device);
+    cp = compilePlan(plan(outputs, w), w.order, device);
     if (plans.size >= MAX_PLANS) plans.delete(plans.keys().next().value!);
   }
   plans.set(w.key, cp);
@@ -80,14 +92,9 @@ function run(outputs: readonly LazyNode[]): void {
     bufs[i] = b;
     if (b.ready) pendingLeaves.push(b.ready);
   });
-  const alloc = (i: number): Buffer => {
-    const n = order[i]!;
-    return (bufs[i] = new Buffer(device, device.alloc(numel(n.shape) * itemBytes[n.dtype])));
-  };
-  // Outputs get buffers now, so they can be read or used as inputs while this schedule runs.
-  // So do intermediates on a gradient path: like PyTorch's saved tensors, the backward pass
-  // reads them instead of computing the forward pass again.
-  const keep = kept(cp, order);
+  const alloc = (i: number): Buffer => (bufs[i] = newBuffer(order[i]!, device));
+  // Kept buffers exist now, so they can be read or used as inputs while this schedule runs.
+  const { keep } = cp;
   for (const s of steps) if (keep.has(s.output)) alloc(s.output);
   for (const [, b] of aliases) if (!bufs[b]) alloc(b);
   for (const [a, b] of aliases) { bufs[b]!.retain(); bufs[a] = bufs[b]; }
@@ -113,23 +120,14 @@ function run(outputs: readonly LazyNode[]): void {
   }).catch(() => {});
 }
 
-function kept(cp: CompiledPlan, order: readonly LazyNode[]): Set<number> {
-  const keep = new Set(cp.plan.outputs);
-  for (const s of cp.plan.steps) if (order[s.output]!.requiresGrad) keep.add(s.output);
-  return keep;
-}
-
 async function execute(cp: CompiledPlan, order: readonly LazyNode[], bufs: (Buffer | undefined)[], device: Device, pendingLeaves: Promise<void>[]): Promise<void> {
   if (pendingLeaves.length) await Promise.all(pendingLeaves);
   const { steps } = cp.plan;
-  const keep = kept(cp, order);
+  const { keep } = cp;
   const listen = engine.listenerCount('kernel') > 0;
   for (let si = 0; si < steps.length; si++) {
     const step = steps[si]!;
-    const out = bufs[step.output] ?? (() => {
-      const n = order[step.output]!;
-      return (bufs[step.output] = new Buffer(device, device.alloc(numel(n.shape) * itemBytes[n.dtype])));
-    })();
+    const out = bufs[step.output] ??= newBuffer(order[step.output]!, device);
     const t0 = listen ? performance.now() : 0;
     await device.run(cp.kernels[si]!, [out.buf, ...step.inputIdx.map((j) => bufs[j]!.buf)]);
     if (listen) {

@@ -1,5 +1,5 @@
 /** Creating tensors: from data, filled, ranges, and counter-based random numbers. */
-import { arrayFor, itemBytes, newArray, type DType, type TypedArray } from '../graph/dtype.js';
+import { itemBytes, newArray, type DType, type TypedArray } from '../graph/dtype.js';
 import { DTypeError, ShapeError, fmt } from '../graph/errors.js';
 import { LazyNode } from '../graph/node.js';
 import { checkShape, normAxis, numel, type Shape } from '../graph/shape.js';
@@ -160,4 +160,3 @@ export function randint(low: number, high: number, shape: Shape, opts: RandomOpt
   return uniform(shape, keyFor(opts.seed), 0).mul(high - low).floor().add(low).to(opts.dtype ?? 'int32');
 }
 
-export { arrayFor };

@@ -2,7 +2,7 @@
 import { isFloat } from '../graph/dtype.js';
 import { DTypeError, fmt } from '../graph/errors.js';
 import type { ReduceOp } from '../graph/ops.js';
-import { normAxes, numel } from '../graph/shape.js';
+import { normAxes, normAxis, numel } from '../graph/shape.js';
 import { cast, full, node, requireFloat } from './make.js';
 import { reshape } from './movement.js';
 import { Tensor } from './tensor.js';
@@ -85,13 +85,13 @@ export function argExtreme(op: 'max' | 'min', x: Tensor, opts: { dim?: number; k
   const name = op === 'max' ? 'argmax' : 'argmin';
   const flat = opts.dim === undefined;
   const v = flat ? reshape(x, [numel(x.shape)]) : x;
-  const dim = flat ? 0 : opts.dim!;
+  const dim = flat ? 0 : normAxis(name, opts.dim!, v.ndim, v.shape);
   const m = reduce(op, v, { dim, keepdim: true }, name);
   const idx = iotaAlong(v.shape, dim);
-  const big = full([], v.shape[normAxes(name, dim, v.shape)[0]!] ?? 1, 'int32');
+  const big = full([], v.shape[dim] ?? 1, 'int32');
   // NaN counts as the extreme, as in PyTorch: a slice holding NaN points at its first NaN.
   const hit = where(m.ne(m), v.ne(v), v.eq(m));
   const first = reduce('min', where(hit, idx, big), { dim, keepdim: true }, name);
   if (flat) return opts.keepdim ? reshape(first, x.shape.map(() => 1)) : reshape(first, []);
-  return opts.keepdim ? first : reshape(first, v.shape.filter((_, i) => i !== normAxes(name, dim, v.shape)[0]));
+  return opts.keepdim ? first : reshape(first, v.shape.filter((_, i) => i !== dim));
 }

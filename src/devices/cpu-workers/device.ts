@@ -5,7 +5,6 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import { arrayFor, type DType } from '../../graph/dtype.js';
-import { ops } from '../../graph/ops.js';
 import type { Kernel } from '../../kernel/ir.js';
 import { kernelHash } from '../../kernel/ir.js';
 import type { CompiledKernel, Device, DeviceBuffer } from '../device.js';
@@ -86,8 +85,9 @@ export class CpuDevice implements Device {
     let k = this.kernels.get(hash);
     if (!k) {
       const { source, units } = printJs(kernel);
-      const perElement = kernel.ops.reduce((s, op) => s + (op in ops ? ops[op as keyof typeof ops].flops : 1), 1);
-      const cost = kernel.matmul ? kernel.flops : Math.max(kernel.flops, units * perElement);
+      // The lowering already counted each fused op's flops over its loop; a plain copy still
+      // costs one operation per element.
+      const cost = Math.max(kernel.flops, units);
       // Workers cache compiled kernels by this key: short, so each task message stays small.
       k = { hash, key: `k${this.kernels.size}`, kernel, source, units, cost, kinds: [kernel.out.dtype, ...kernel.inputs] };
       this.kernels.set(hash, k);
