@@ -57,9 +57,20 @@ export interface Kernel {
   readonly bytes: number;
 }
 
+/**
+ * JSON writes Infinity, -Infinity and NaN as null and -0 as 0, so constants that print to
+ * different code would share a key; such numbers get a tagged string no kernel field can hold
+ * (every string in a kernel is an identifier, an op or a dtype).
+ */
+function exactNumber(_key: string, v: unknown): unknown {
+  if (typeof v !== 'number') return v;
+  if (Number.isFinite(v)) return Object.is(v, -0) ? '#-0' : v;
+  return `#${v}`; // '#Infinity', '#-Infinity', '#NaN'
+}
+
 /** Structural identity of a kernel: equal hashes compile to the same code. */
 export function kernelHash(k: Kernel): string {
-  return JSON.stringify([k.out, k.inputs, k.loop, k.reduce, k.matmul, k.value]);
+  return JSON.stringify([k.out, k.inputs, k.loop, k.reduce, k.matmul, k.value], exactNumber);
 }
 
 // Leaves of index arithmetic; sums, products, divisions and remainders are built (and

@@ -1,6 +1,7 @@
 /**
- * The nn namespace. Layers can be made with or without `new` (`nn.Linear(784, 256)` as in
- * API.md, or `new nn.Linear(784, 256)`); Module is a plain class to extend.
+ * The nn namespace. Every layer, activations included, can be made with or without `new`
+ * (`nn.Linear(784, 256)` as in API.md, or `new nn.Linear(784, 256)`); Module is a plain
+ * (abstract) class to extend.
  */
 import * as conv from './conv.js';
 import * as layers from './layers.js';
@@ -28,7 +29,13 @@ export const BatchNorm1d = callable(norm.BatchNorm1d);
 export const BatchNorm2d = callable(norm.BatchNorm2d);
 export const LayerNorm = callable(norm.LayerNorm);
 export const RMSNorm = callable(norm.RMSNorm);
-export { ReLU, GELU, SiLU, Tanh, Sigmoid, Softplus, Activation } from './layers.js';
+export const Activation = callable(layers.Activation);
+export const ReLU = callable(layers.ReLU);
+export const GELU = callable(layers.GELU);
+export const SiLU = callable(layers.SiLU);
+export const Tanh = callable(layers.Tanh);
+export const Sigmoid = callable(layers.Sigmoid);
+export const Softplus = callable(layers.Softplus);
 
 export const functional = {
   ...losses,

@@ -69,16 +69,20 @@ export class Sequential extends Module {
   }
 }
 
-/** A module wrapping an elementwise activation. */
+/** A module wrapping an elementwise function of its input (shape-preserving). */
 export class Activation extends Module {
   constructor(private readonly fn: (x: Tensor) => Tensor) { super(); }
   forward(x: Tensor): Tensor { return this.fn(x); }
 }
 
-export const ReLU = (): Activation => new Activation((x) => x.relu());
-export const GELU = (opts: { approximate?: 'none' | 'tanh' } = {}): Activation => new Activation((x) => x.gelu(opts));
-export const SiLU = (): Activation => new Activation((x) => x.silu());
-export const Tanh = (): Activation => new Activation((x) => x.tanh());
-export const Sigmoid = (): Activation => new Activation((x) => x.sigmoid());
-export const Softplus = (): Activation => new Activation((x) => x.softplus());
+// Each activation is its own class, so `new nn.ReLU()`, `nn.ReLU()` and `instanceof nn.ReLU` work
+// as they do for every other layer. Shapes: any → same.
+export class ReLU extends Activation { constructor() { super((x) => x.relu()); } }
+export class GELU extends Activation {
+  constructor(opts: { approximate?: 'none' | 'tanh' } = {}) { super((x) => x.gelu(opts)); }
+}
+export class SiLU extends Activation { constructor() { super((x) => x.silu()); } }
+export class Tanh extends Activation { constructor() { super((x) => x.tanh()); } }
+export class Sigmoid extends Activation { constructor() { super((x) => x.sigmoid()); } }
+export class Softplus extends Activation { constructor() { super((x) => x.softplus()); } }
 export { parameter };

@@ -1,0 +1,104 @@
+// Defects of issue 7, each tried as a user would: kernels keyed by their exact constants, every
+// nn layer made with and without `new`.
+import { describe, expect, test } from 'vitest';
+import * as born from '../src/index.js';
+import { nn } from '../src/index.js';
+
+describe('compiled kernels are keyed by their exact constants', () => {
+  test('where(m, x, c) for c = Infinity, -Infinity, NaN, 0 and -0 gives each its own result', async () => {
+    const x = born.tensor(Float32Array.from([1, 2, 3, 4]));
+    const m = x.gt(2);
+    const fill = async (c: number): Promise<number[]> => Array.from(await born.where(m, x, c).data());
+    expect(await fill(Infinity)).toEqual([Infinity, Infinity, 3, 4]);
+    expect(await fill(-Infinity)).toEqual([-Infinity, -Infinity, 3, 4]);
+    expect(await fill(NaN)).toEqual([NaN, NaN, 3, 4]);
+    const zero = await fill(0);
+    const negZero = await fill(-0);
+    expect(Object.is(zero[0], 0)).toBe(true);
+    expect(Object.is(negZero[0], -0), `-0 kept its sign: got ${negZero[0]}`).toBe(true);
+    // And back: the first kernel is still the right one.
+    expect(await fill(Infinity)).toEqual([Infinity, Infinity, 3, 4]);
+  });
+
+  test('x.mul(c) and x.maximum(c) with non-finite constants do not share a kernel', async () => {
+    const x = born.tensor(Float64Array.from([1, -2]), { dtype: 'float64' });
+    expect(Array.from(await x.mul(Infinity).data())).toEqual([Infinity, -Infinity]);
+    expect(Array.from(await x.mul(-Infinity).data())).toEqual([-Infinity, Infinity]);
+    expect(Array.from(await x.maximum(born.full([2], -Infinity, { dtype: 'float64' })).data())).toEqual([1, -2]);
+    expect(Array.from(await x.maximum(born.full([2], Infinity, { dtype: 'float64' })).data())).toEqual([Infinity, Infinity]);
+  });
+});
+
+describe('every nn layer works with and without new', () => {
+  // Constructor arguments and an input for every class-like export of nn. An export missing here
+  // fails the test below, so a new layer cannot skip it.
+  const x2 = (): born.Tensor => born.randn([2, 6], { seed: 3 });
+  const x4 = (): born.Tensor => born.randn([2, 3, 4, 4], { seed: 4 });
+  const cases: Record<string, { args: unknown[]; input: () => born.Tensor; shape: number[] }> = {
+    Linear: { args: [6, 5], input: x2, shape: [2, 5] },
+    Embedding: { args: [10, 3], input: () => born.tensor(Int32Array.from([1, 9, 0]), { dtype: 'int32' }), shape: [3, 3] },
+    Dropout: { args: [0.5], input: x2, shape: [2, 6] },
+    Flatten: { args: [], input: x4, shape: [2, 48] },
+    Sequential: { args: [nn.Linear(6, 4), nn.ReLU(), new nn.Linear(4, 2)], input: x2, shape: [2, 2] },
+    Conv2d: { args: [3, 2, 3, { padding: 1 }], input: x4, shape: [2, 2, 4, 4] },
+    MaxPool2d: { args: [2], input: x4, shape: [2, 3, 2, 2] },
+    AvgPool2d: { args: [2], input: x4, shape: [2, 3, 2, 2] },
+    AdaptiveAvgPool2d: { args: [1], input: x4, shape: [2, 3, 1, 1] },
+    BatchNorm1d: { args: [6], input: x2, shape: [2, 6] },
+    BatchNorm2d: { args: [3], input: x4, shape: [2, 3, 4, 4] },
+    LayerNorm: { args: [6], input: x2, shape: [2, 6] },
+    RMSNorm: { args: [6], input: x2, shape: [2, 6] },
+    Activation: { args: [(t: born.Tensor) => t.mul(2)], input: x2, shape: [2, 6] },
+    ReLU: { args: [], input: x2, shape: [2, 6] },
+    GELU: { args: [{ approximate: 'tanh' }], input: x2, shape: [2, 6] },
+    SiLU: { args: [], input: x2, shape: [2, 6] },
+    Tanh: { args: [], input: x2, shape: [2, 6] },
+    Sigmoid: { args: [], input: x2, shape: [2, 6] },
+    Softplus: { args: [], input: x2, shape: [2, 6] },
+  };
+  // The abstract base: extended, never instantiated (checked through every case's instanceof).
+  const abstract = new Set(['Module']);
+  type Ctor = new (...a: unknown[]) => born.nn.Module;
+  const classLike = Object.entries(nn).filter(([name, v]) => typeof v === 'function' && /^[A-Z]/.test(name) && !abstract.has(name)) as [string, Ctor][];
+
+  test('the table covers every class-like export', () => {
+    expect(classLike.map(([n]) => n).sort()).toEqual(Object.keys(cases).sort());
+  });
+
+  test.each(Object.keys(cases))('%s', async (name) => {
+    const cls = (nn as unknown as Record<string, Ctor>)[name]!;
+    const c = cases[name]!;
+    born.manualSeed(11);
+    const withNew = new cls(...c.args);
+    born.manualSeed(11);
+    const withoutNew = (cls as unknown as (...a: unknown[]) => born.nn.Module)(...c.args);
+    for (const m of [withNew, withoutNew]) {
+      expect(m).toBeInstanceOf(nn.Module);
+      expect(m).toBeInstanceOf(cls);
+      m.eval(); // Dropout and BatchNorm: deterministic
+    }
+    const input = c.input();
+    const a = withNew.forward(input), b = withoutNew.forward(input);
+    expect(a.shape).toEqual(c.shape);
+    const [va, vb] = [Array.from(await a.data()), Array.from(await b.data())];
+    expect(va.every(Number.isFinite)).toBe(true);
+    expect(vb).toEqual(va); // the same seed gives the same parameters either way
+  });
+
+  test('activations compute their functions', async () => {
+    const v = [-2, -0.5, 0, 0.5, 3];
+    const x = born.tensor(Float64Array.from(v), { dtype: 'float64' });
+    const want: Record<string, (t: number) => number> = {
+      ReLU: (t) => Math.max(t, 0),
+      SiLU: (t) => t / (1 + Math.exp(-t)),
+      Tanh: Math.tanh,
+      Sigmoid: (t) => 1 / (1 + Math.exp(-t)),
+      Softplus: (t) => Math.log1p(Math.exp(t)),
+    };
+    for (const [name, f] of Object.entries(want)) {
+      const cls = (nn as unknown as Record<string, Ctor>)[name]!;
+      const got = Array.from(await new cls().forward(x).data());
+      got.forEach((g, i) => expect(Math.abs(g - f(v[i]!)), `${name}(${v[i]})`).toBeLessThan(1e-12));
+    }
+  });
+});
