@@ -100,14 +100,13 @@ export function grad(output: Tensor, inputs: readonly Tensor[], opts: GradOption
   return inputs.map((t) => grads.get(t.node) ?? full(t.shape, 0, t.dtype));
 }
 
-/** Runs `fn` without recording gradient information: results have requiresGrad false. */
+/**
+ * Runs `fn` without recording gradient information: results have requiresGrad false. An async
+ * `fn` stays in no-grad mode across its awaits (the mode follows the async context), and tasks
+ * running concurrently outside it keep recording.
+ */
 export function noGrad<T>(fn: () => T): T {
-  gradMode.disabled++;
-  try {
-    return fn();
-  } finally {
-    gradMode.disabled--;
-  }
+  return gradMode.withoutGrad(fn);
 }
 
 /** PyTorch's loss.backward(): accumulates into .grad of every requiresGrad leaf it reaches. */

@@ -4,6 +4,7 @@
  * holds a buffer and forgets its sources (unless autodiff still needs them), so a loop that keeps
  * building on realised tensors never grows the graph.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { DType } from './dtype.js';
 import type { ElementwiseOp, ReduceOp } from './ops.js';
 import type { Movement, ShapeTracker } from './view.js';
@@ -82,5 +83,38 @@ export function argKey(a: NodeArg): string {
   }
 }
 
-/** While > 0 (inside noGrad), new nodes record no gradient information. */
-export const gradMode = { disabled: 0 };
+/**
+ * Grad mode. The synchronous extent of a noGrad call is a plain counter (no other code can run in
+ * between). An async callback's continuations after each `await` run later, interleaved with
+ * other tasks, so for those the mode is carried by the async context: inside
+ * `noGrad(async () => …)` every continuation still records no gradients, while a task running
+ * concurrently outside it does. The context is entered only for async callbacks: on Node 20 an
+ * AsyncLocalStorage in use adds a promise hook to every promise of the process, which sync
+ * callers (the optimizers, every training step) should not pay for.
+ */
+const gradContext = new AsyncLocalStorage<number>();
+let contextUsed = false;
+let syncDepth = 0;
+const AsyncFunction = (async () => {}).constructor as abstract new () => unknown;
+
+export const gradMode = {
+  /** While > 0 (inside noGrad, in this async context), new nodes record no gradient information. */
+  get disabled(): number { return contextUsed ? syncDepth + (gradContext.getStore() ?? 0) : syncDepth; },
+  /**
+   * Runs `fn` one noGrad level deeper. An `async` function keeps the level across its awaits; a
+   * plain function that returns a promise keeps it for its synchronous part only (what it calls
+   * back later records gradients again: write it as an async function).
+   */
+  withoutGrad<T>(fn: () => T): T {
+    if (fn instanceof AsyncFunction) {
+      contextUsed = true;
+      return gradContext.run(this.disabled + 1, fn);
+    }
+    syncDepth++;
+    try {
+      return fn();
+    } finally {
+      syncDepth--;
+    }
+  },
+};
