@@ -94,6 +94,12 @@ export class WorkerPool {
     void piscina.destroy();
   }
 
+  /**
+   * Runs `source` over [0, total) split into ranges, one task per range. Separate run() calls in
+   * flight at once are not ordered against each other (their ranges may run on different threads
+   * at the same time): a caller orders runs that touch the same memory, as the scheduler does by
+   * awaiting each kernel before the next.
+   */
   run(
     key: string, source: string, bindings: KernelBinding[], total: number,
     opts: { grain?: number; signal?: AbortSignal } = {},
