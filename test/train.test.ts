@@ -60,4 +60,21 @@ describe('training', () => {
     expect(m.loss).toBeGreaterThan(0);
     expect(model.training).toBe(true);
   });
+
+  test.each([7, 10, 64])('evaluate with batch size %i is crossEntropy over the whole set in one batch', async (batchSize) => {
+    // 64 examples: batches of 7 end with one of 1, of 10 with one of 4. A mean of the batch
+    // means (not weighted by batch size), or a dropped last batch, gives another number.
+    born.manualSeed(3);
+    const n = 64, features = 5, classes = 4;
+    const x = born.randn([n, features], { seed: 11 }).mul(2);
+    const y = born.randint(0, classes, [n], { seed: 12 });
+    const model = born.nn.Linear(features, classes);
+    const loader = new born.data.DataLoader(await born.data.TensorDataset.fromTensors(x, y), { batchSize });
+    const m = await born.optim.evaluate(model, loader);
+    const logits = model.forward(x);
+    const whole = await born.nn.functional.crossEntropy(logits, y).item();
+    const hits = await logits.argmax({ dim: 1 }).eq(y).to('int32').sum().item();
+    expect(Math.abs(m.loss - whole), `loss ${m.loss} vs ${whole}`).toBeLessThan(1e-6 * Math.max(1, whole));
+    expect(m.accuracy).toBe(hits / n);
+  });
 });

@@ -93,6 +93,21 @@ export class Symbolic {
       l.k += inner.k * m.coef;
       return this.recombine(l);
     }
+    // (x/k) mod m · c + x/(k·m) · c·m is (x/k) · c: the middle digits of an unravel into three or
+    // more dims, whose nested divisions have merged (flattening a [B, C, H, W] value meets it).
+    for (const [km, m] of l.terms) {
+      if (m.atom.k !== 'mod' || m.atom.a.k !== 'div' || m.coef === 0) continue;
+      const y = m.atom.a, n = m.atom.n;
+      const kd = key({ k: 'div', a: y.a, n: y.n * n });
+      const d = l.terms.get(kd);
+      if (!d || d.coef !== m.coef * n || this.range(y.a)[0] < 0) continue;
+      l.terms.delete(kd);
+      l.terms.delete(km);
+      const ky = key(y);
+      const cur = l.terms.get(ky);
+      if (cur) cur.coef += m.coef; else l.terms.set(ky, { atom: y, coef: m.coef });
+      return this.recombine(l);
+    }
     return l;
   }
 

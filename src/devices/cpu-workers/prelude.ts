@@ -44,19 +44,30 @@ function mulhi32(a, b) {
   return (ahi * bhi + (hilo >>> 16) + Math.floor(((hilo & 0xffff) + lohi + (lolo >>> 16)) / 65536)) >>> 0;
 }
 // Philox-2x32-10 (Salmon et al. 2011): counter-based, so element i's number depends only on
-// (key, i) — the same on every device, worker count and range split. Both words of a draw come
-// out of one evaluation (randn's Box–Muller reads both): word 0 is returned, word 1 left in ph1.
-let ph1 = 0;
-function philox2(key, ctr) {
-  let c0 = ctr >>> 0, c1 = Math.floor(ctr / 4294967296) >>> 0, k = key >>> 0;
+// (key, i) — the same on every device, worker count and range split. philox2x32 is the bare
+// bijection on 32-bit words (the one Random123's known-answer vectors test): it returns word 0
+// and leaves word 1 in phw1.
+let phw1 = 0;
+function philox2x32(key, c0, c1) {
+  let k = key >>> 0;
+  c0 >>>= 0; c1 >>>= 0;
   for (let r = 0; r < 10; r++) {
     const lo = Math.imul(0xd256d193, c0) >>> 0;
     c0 = (mulhi32(0xd256d193, c0) ^ k ^ c1) >>> 0;
     c1 = lo;
     k = (k + 0x9e3779b9) >>> 0;
   }
-  ph1 = (c1 >>> 8) * 5.960464477539063e-8;
-  return (c0 >>> 8) * 5.960464477539063e-8;
+  phw1 = c1;
+  return c0;
+}
+// The counter is c0 = ctr's low 32 bits, c1 = its high bits. Both words of a draw come out of one
+// evaluation (randn's Box–Muller reads both), each as its top 24 bits scaled to [0, 1): word 0 is
+// returned, word 1 left in ph1.
+let ph1 = 0;
+function philox2(key, ctr) {
+  const w0 = philox2x32(key, ctr, Math.floor(ctr / 4294967296));
+  ph1 = (phw1 >>> 8) * 5.960464477539063e-8;
+  return (w0 >>> 8) * 5.960464477539063e-8;
 }
 function philox(key, word, ctr) {
   const w0 = philox2(key, ctr);
