@@ -97,7 +97,9 @@ export class CpuDevice implements Device {
       const sab = (b as CpuBuffer).sab;
       return { sab, kind, length: sab.byteLength / (kind === 'float64' ? 8 : kind === 'bool' ? 1 : 4) };
     });
-    if (k.cost < INLINE_COST || k.units <= 1) {
+    // A costly kernel goes to a worker even when it cannot be split (one unit: a batch-1 matmul),
+    // so that the main thread, and the event loop on it, is not held for milliseconds.
+    if (k.cost < INLINE_COST) {
       try {
         runCached(this.inline, k.key, k.source, bindings, 0, k.units);
         return Promise.resolve();
