@@ -1,43 +1,37 @@
 /**
  * Reference-counted device buffers. A buffer lives while a realised node or a running schedule
  * holds it; nodes let go through dispose(), `using`, or — as a safety net for tensors the user
- * simply drops — a FinalizationRegistry, so loops need no tidy().
+ * simply drops — a FinalizationRegistry, so loops need no tidy(). Its callbacks run between
+ * macrotasks, which the engine yields often enough (turns.ts) that they do.
  */
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import type { Device, DeviceBuffer } from '../devices/device.js';
 import type { BufferHandle, LazyNode } from '../graph/node.js';
+import { noteAllocated } from './turns.js';
 
 export const memoryStats = { liveBuffers: 0, liveBytes: 0 };
 
 /**
- * Device memory lives outside V8's heap (SharedArrayBuffers are not counted as external
- * memory), so V8 feels no pressure to collect dropped tensors and their finalizers never run.
- * We apply the pressure ourselves: after 128 MiB of new device memory since the last collection, a
- * full GC runs on the next turn of the event loop.
+ * Device memory is SharedArrayBuffers, and V8 does not count those toward the external memory
+ * that drives its collections: a loop that drops its tensors would never make V8 collect them,
+ * and their FinalizationRegistry callbacks would never free the buffers. Ballast makes V8 see
+ * device memory: plain ArrayBuffers, held in proportion to the live device bytes, which V8 counts
+ * as external memory and so collects when they grow. They are never touched, so the OS commits
+ * none of their pages, and each is larger than glibc's 32 MiB ceiling for its adaptive mmap
+ * threshold, so malloc maps every one fresh instead of handing out (and zeroing) reused heap
+ * memory. A chunk is dropped only once two are spare, so a loop whose live bytes swing around a
+ * chunk boundary does not allocate one per iteration.
  */
-const collect: (() => void) | null = (() => {
-  try {
-    setFlagsFromString('--expose-gc');
-    return runInNewContext('gc') as () => void;
-  } catch {
-    return null;
-  }
-})();
-const MIN_GC_BYTES = 128 * 1024 * 1024;
-let sinceGc = 0;
-let gcPending = false;
+export const BALLAST_CHUNK = 40 * 2 ** 20;
+const ballast: ArrayBuffer[] = [];
 
-function allocated(bytes: number): void {
-  sinceGc += bytes;
-  if (!collect || gcPending || sinceGc < MIN_GC_BYTES) return;
-  gcPending = true;
-  setImmediate(() => {
-    gcPending = false;
-    sinceGc = 0;
-    collect();
-  });
+function balance(): void {
+  const live = memoryStats.liveBytes;
+  while ((ballast.length + 1) * BALLAST_CHUNK <= live) ballast.push(new ArrayBuffer(BALLAST_CHUNK));
+  while ((ballast.length - 2) * BALLAST_CHUNK > live) ballast.pop();
 }
+
+/** Bytes of ballast held now (for tests). */
+export const ballastBytes = (): number => ballast.length * BALLAST_CHUNK;
 
 export class Buffer implements BufferHandle {
   ready: Promise<void> | null = null;
@@ -46,7 +40,8 @@ export class Buffer implements BufferHandle {
   constructor(readonly dev: Device, readonly buf: DeviceBuffer) {
     memoryStats.liveBuffers++;
     memoryStats.liveBytes += buf.bytes;
-    allocated(buf.bytes);
+    noteAllocated(buf.bytes);
+    balance();
   }
 
   get device(): string { return this.dev.name; }
@@ -62,6 +57,7 @@ export class Buffer implements BufferHandle {
     memoryStats.liveBuffers--;
     memoryStats.liveBytes -= this.buf.bytes;
     this.dev.free(this.buf);
+    balance();
   }
 }
 

@@ -12,6 +12,7 @@ import { numel } from '../graph/shape.js';
 import { attach, Buffer, detach } from './buffers.js';
 import { engine } from './engine.js';
 import { plan, walk, type Plan } from './schedule.js';
+import { yieldIfDue } from './turns.js';
 
 interface CompiledPlan {
   readonly plan: Plan;
@@ -64,7 +65,11 @@ export async function readNode(node: LazyNode): Promise<TypedArray> {
   await realize([node]);
   const buf = node.realized as Buffer;
   if (buf.ready) await buf.ready;
-  return (await buf.dev.read(buf.buf, node.dtype, numel(node.shape))) as TypedArray;
+  const data = (await buf.dev.read(buf.buf, node.dtype, numel(node.shape))) as TypedArray;
+  // The caller's next step (building and planning its next request) also runs on this turn.
+  const turn = yieldIfDue();
+  if (turn) await turn;
+  return data;
 }
 
 export async function realize(nodes: readonly LazyNode[]): Promise<void> {
@@ -126,6 +131,9 @@ async function execute(cp: CompiledPlan, order: readonly LazyNode[], bufs: (Buff
   const { keep } = cp;
   const listen = engine.listenerCount('kernel') > 0;
   for (let si = 0; si < steps.length; si++) {
+    // Inline kernels resolve at once: without this the event loop would wait for the whole schedule.
+    const turn = yieldIfDue();
+    if (turn) await turn;
     const step = steps[si]!;
     const out = bufs[step.output] ??= newBuffer(order[step.output]!, device);
     const t0 = listen ? performance.now() : 0;

@@ -3,7 +3,6 @@
  * their output on a worker pool, or inline on the calling thread when the work is too small to
  * be worth a message (the cost model below).
  */
-import { setFlagsFromString } from 'node:v8';
 import { arrayFor, type DType } from '../../graph/dtype.js';
 import type { Kernel } from '../../kernel/ir.js';
 import { kernelHash } from '../../kernel/ir.js';
@@ -24,10 +23,6 @@ interface CpuKernel extends CompiledKernel {
   readonly kinds: readonly ArrayKind[];
   readonly key: string;
 }
-
-// Relaxed SIMD gives the matmul kernel fused multiply-add (+25-30%). V8 flags are process-wide,
-// so setting it before any kernel compiles covers the worker threads too.
-setFlagsFromString('--experimental-wasm-relaxed-simd');
 
 /**
  * Below this many elementary operations (op-table flops per element, summed) a kernel runs
@@ -102,7 +97,9 @@ export class CpuDevice implements Device {
       const sab = (b as CpuBuffer).sab;
       return { sab, kind, length: sab.byteLength / (kind === 'float64' ? 8 : kind === 'bool' ? 1 : 4) };
     });
-    if (k.cost < INLINE_COST || k.units <= 1) {
+    // A costly kernel goes to a worker even when it cannot be split (one unit: a batch-1 matmul),
+    // so that the main thread, and the event loop on it, is not held for milliseconds.
+    if (k.cost < INLINE_COST) {
       try {
         runCached(this.inline, k.key, k.source, bindings, 0, k.units);
         return Promise.resolve();
