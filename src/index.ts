@@ -10,7 +10,7 @@ export { tensor, zeros, ones, full, arange, linspace, eye, rand, randn, randint,
 export type { CreateOptions, RandomOptions, NestedArray } from './tensor/creation.js';
 export { where } from './tensor/elementwise.js';
 export { oneHot } from './tensor/linalg.js';
-export { ShapeError, DTypeError, DeviceError } from './graph/errors.js';
+export { ShapeError, DTypeError, DeviceError, IndexError } from './graph/errors.js';
 export { KernelError } from './devices/cpu-workers/pool.js';
 export type { DType } from './graph/dtype.js';
 export type { KernelEvent, MemoryStats } from './scheduler/engine.js';

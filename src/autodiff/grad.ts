@@ -8,7 +8,7 @@ import { DTypeError, ShapeError, fmt } from '../graph/errors.js';
 import { gradMode, type LazyNode } from '../graph/node.js';
 import { Tensor } from '../tensor/tensor.js';
 import { full } from '../tensor/make.js';
-import { castVjp, elementwiseVjp, gatherVjp, matmulVjp, movementVjp, reduceVjp } from './rules.js';
+import { castVjp, elementwiseVjp, gatherVjp, matmulVjp, movementVjp, reduceVjp, scatterAddVjp } from './rules.js';
 
 export interface GradOptions {
   /** The vector in the vector-Jacobian product; required when the output has more than one element. */
@@ -50,7 +50,8 @@ function vjp(n: LazyNode, g: Tensor): (Tensor | null)[] {
     case 'view': return [movementVjp(g, a.movement, x[0]!)];
     case 'reduce': return [reduceVjp(a.op, g, x[0]!, out)];
     case 'matmul': return matmulVjp(g, x[0]!, x[1]!);
-    case 'gather': return [gatherVjp(g, x[0]!, a.axis, x[1]!), null];
+    case 'gather': return [gatherVjp(g, x[0]!, a.axis, x[1]!, a.op), null];
+    case 'scatterAdd': { const [gb, gs] = scatterAddVjp(g, x[2]!, a.axis, x[1]!, a.op); return [gb, null, gs]; }
     case 'buffer': case 'const': case 'rand': case 'iota': return [];
   }
 }

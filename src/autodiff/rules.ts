@@ -8,8 +8,8 @@ import type { ElementwiseOp } from '../graph/ops.js';
 import type { Movement } from '../graph/view.js';
 import { where } from '../tensor/elementwise.js';
 import { Tensor } from '../tensor/tensor.js';
-import { iotaAlong } from '../tensor/creation.js';
-import { cast, rounded } from '../tensor/make.js';
+import { gather, scatterAdd } from '../tensor/linalg.js';
+import { cast, full, rounded } from '../tensor/make.js';
 
 type Grads = (Tensor | null)[];
 type ElementwiseVjp = (g: Tensor, x: readonly Tensor[], out: Tensor) => Grads;
@@ -108,18 +108,21 @@ export function matmulVjp(g: Tensor, a: Tensor, b: Tensor): [Tensor, Tensor] {
 }
 
 /**
- * Gather's gradient scatters back, adding where indices repeat: for each source position along
- * `axis`, sum the gradients whose index points there. Written as a masked reduction, so it runs
- * (and fuses) like any other kernel.
+ * Gather's gradient scatters back, adding where indices repeat: O(index) work with scatterAdd,
+ * not a one-hot reduction over x.shape[axis]. Positions of x that no index reaches get zero.
  */
-export function gatherVjp(g: Tensor, x: Tensor, axis: number, index: Tensor): Tensor {
-  const n = x.shape[axis]!;
-  const withTargets = [...index.shape.slice(0, axis + 1), n, ...index.shape.slice(axis + 1)];
-  const hit = index.unsqueeze(axis + 1).expand(withTargets).eq(iotaAlong(withTargets, axis + 1));
-  const summed = where(hit, g.unsqueeze(axis + 1).expand(withTargets), 0).sum({ dim: axis });
-  // The index may cover less than x along the other dims: the rest gets zero.
-  const pads = pairsLastFirst(x.shape, summed.shape);
-  return pads.some((p) => p !== 0) ? summed.pad(pads) : summed;
+export function gatherVjp(g: Tensor, x: Tensor, axis: number, index: Tensor, op: string): Tensor {
+  return scatterAdd(full(x.shape, 0, g.dtype), axis, index, g, op);
+}
+
+/**
+ * out = base + scatter(src): the base's gradient is g itself; src's is g read back at the
+ * indices (a gather), zero where src is larger than the index.
+ */
+export function scatterAddVjp(g: Tensor, src: Tensor, axis: number, index: Tensor, op: string): [Tensor, Tensor] {
+  const picked = gather(g, axis, index, op);
+  const pads = pairsLastFirst(src.shape, picked.shape);
+  return [g, pads.some((p) => p !== 0) ? picked.pad(pads) : picked];
 }
 
 function pairsLastFirst(full: readonly number[], have: readonly number[]): number[] {

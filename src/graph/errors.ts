@@ -6,6 +6,23 @@ export class ShapeError extends Error {
 export class DTypeError extends Error {
   override name = 'DTypeError';
 }
+/**
+ * An index outside its valid range (or negative) met by a kernel: gather, indexSelect, embedding,
+ * crossEntropy targets, scatterAdd, indexAdd. Rejects the promises of the schedule that read it;
+ * the engine stays usable.
+ */
+export class IndexError extends Error {
+  override name = 'IndexError';
+  constructor(
+    message: string,
+    /** The op, the offending value and the valid range [0, size), for programs that inspect them. */
+    readonly op: string,
+    readonly value: number,
+    readonly size: number,
+  ) {
+    super(message);
+  }
+}
 /** A device that is missing or failed. */
 export class DeviceError extends Error {
   override name = 'DeviceError';

@@ -37,8 +37,17 @@ export type NodeArg =
   | { kind: 'reduce'; op: ReduceOp; axes: readonly number[] }
   /** [..., M, K] x [..., K, N] with identical batch dims (broadcast beforehand by views). */
   | { kind: 'matmul' }
-  /** out[..i..] = src[..index[..i..] along axis..]; index is int32 of the output's shape. */
-  | { kind: 'gather'; axis: number };
+  /**
+   * out[..i..] = src[..index[..i..] along axis..]; index is int32 of the output's shape. `op` is
+   * the user-facing op an out-of-range index is reported against (indexSelect, embedding, ...).
+   */
+  | { kind: 'gather'; axis: number; op: string }
+  /**
+   * Sources [base, index, src]: out = base, then out[..index[..i..] along axis..] += src[..i..]
+   * for every coordinate i of index (PyTorch's scatter_add). Shape of base; index of any shape
+   * that fits (<= src everywhere, <= base off the axis).
+   */
+  | { kind: 'scatterAdd'; axis: number; op: string };
 
 let nextId = 0;
 
@@ -79,7 +88,8 @@ export function argKey(a: NodeArg): string {
     case 'view': return `v${a.tracker.map((v) => `${v.shape}|${v.strides}|${v.offset}|${v.mask ?? ''}`).join('/')}`;
     case 'elementwise': return a.op;
     case 'reduce': return `${a.op}${a.axes.join(',')}`;
-    case 'gather': return `g${a.axis}`;
+    case 'gather': return `g${a.axis}${a.op}`;
+    case 'scatterAdd': return `s${a.axis}${a.op}`;
   }
 }
 

@@ -18,8 +18,13 @@ export type Index =
   /** Floor division; only ever applied to indices that are non-negative wherever they are read. */
   | { readonly k: 'div'; readonly a: Index; readonly n: number }
   | { readonly k: 'mod'; readonly a: Index; readonly n: number }
-  /** A data-dependent coordinate (gather): an int32 value computed by the kernel. */
-  | { readonly k: 'val'; readonly v: Scalar };
+  /**
+   * A data-dependent coordinate (gather): an integer value computed by the kernel. With `bound`,
+   * the value must lie in [0, bound.hi); a printer checks it, records the first violation as
+   * check number `bound.check` of the kernel's `indexChecks` (see ErrorRecord) and reads
+   * coordinate 0 instead, so a bad index never reads outside a buffer.
+   */
+  | { readonly k: 'val'; readonly v: Scalar; readonly bound?: { readonly hi: number; readonly check: number } };
 
 /** Every bound must hold: lo <= a < hi. */
 export type Valid = readonly { readonly a: Index; readonly lo: number; readonly hi: number }[];
@@ -36,6 +41,47 @@ export type Scalar =
   | { readonly k: 'op'; readonly op: ElementwiseOp; readonly args: readonly Scalar[]; readonly dtype: DType }
   | { readonly k: 'cast'; readonly arg: Scalar; readonly dtype: DType };
 
+/** A data-dependent index read that must lie in [0, hi): reported as an IndexError naming `op`. */
+export interface IndexCheck {
+  /** The user-facing op (gather, indexSelect, embedding, crossEntropy, scatterAdd, ...). */
+  readonly op: string;
+  /** The input dim the index addresses, and its size (the valid range is [0, hi)). */
+  readonly dim: number;
+  readonly hi: number;
+}
+
+/**
+ * Where a kernel with index checks records the first violation: an extra binding after the
+ * inputs, ERROR_RECORD_LENGTH int32 words, zero before the kernel runs. Word 0 is the check
+ * number + 1 (0: every index was in range), word 1 the offending value (clamped to the int32
+ * range). Threads claim word 0 with a compare-exchange (an atomic on WebGPU too), so the value
+ * always belongs to the check named. The scheduler reads the records once the schedule's kernels
+ * have run — no sync point between kernels — and turns a violation into an IndexError.
+ */
+export const ERROR_RECORD_LENGTH = 4;
+
+/**
+ * A scatter-add kernel (PyTorch's scatter_add / index_add): the output starts as `value` (the
+ * base, over the o-coordinates like any elementwise kernel), then for every coordinate s0..s{q-1}
+ * of `space` (the index's shape), `src` (over the s-coordinates) is added at the output
+ * coordinate s with dim `axis` replaced by `target` (the index value at s, checked against
+ * [0, out.shape[axis]) as check number `check`).
+ *
+ * The work is O(space + output), never O(space x out.shape[axis]). Printers must not race on
+ * repeated indices. CPU: each thread owns a range of destination rows along `axis`, scans the
+ * whole index and adds only into its rows, in the index's row-major order, so sums are
+ * repeatable for any thread count. WebGPU: the same ownership split (one invocation per
+ * destination row block), or for large spaces a sorted segment form (sort s by target, then one
+ * invocation per segment); float atomics would make the order of summation vary between runs.
+ */
+export interface ScatterSpec {
+  readonly axis: number;
+  readonly space: readonly number[];
+  readonly target: Scalar;
+  readonly src: Scalar;
+  readonly check: number;
+}
+
 export interface MatmulOperand { readonly input: number; readonly offset: number; readonly sBatch: number; readonly sRow: number; readonly sCol: number }
 
 export interface Kernel {
@@ -51,6 +97,10 @@ export interface Kernel {
   readonly reduce: { readonly op: ReduceOp; readonly dims: readonly number[]; readonly value: Scalar; readonly inner: boolean } | null;
   readonly matmul: { readonly batch: number; readonly M: number; readonly N: number; readonly K: number; readonly a: MatmulOperand; readonly b: MatmulOperand } | null;
   readonly value: Scalar;
+  /** A scatter-add kernel: `value` is the base each output element starts from. */
+  readonly scatter?: ScatterSpec | null;
+  /** Data-dependent index reads and their valid ranges; non-empty means an ErrorRecord is bound. */
+  readonly indexChecks?: readonly IndexCheck[];
   /** For reports: the graph ops fused into this kernel, in order. */
   readonly ops: readonly string[];
   readonly flops: number;
@@ -70,7 +120,7 @@ function exactNumber(_key: string, v: unknown): unknown {
 
 /** Structural identity of a kernel: equal hashes compile to the same code. */
 export function kernelHash(k: Kernel): string {
-  return JSON.stringify([k.out, k.inputs, k.loop, k.reduce, k.matmul, k.value], exactNumber);
+  return JSON.stringify([k.out, k.inputs, k.loop, k.reduce, k.matmul, k.value, k.scatter ?? null, k.indexChecks?.length ?? 0], exactNumber);
 }
 
 // Leaves of index arithmetic; sums, products, divisions and remainders are built (and

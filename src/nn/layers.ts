@@ -1,6 +1,7 @@
 /** Dense layers, embeddings, dropout, reshaping and containers. */
 import { ShapeError, fmt } from '../graph/errors.js';
 import { full, rand } from '../tensor/creation.js';
+import { indexSelect } from '../tensor/linalg.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { defaultWeight, normalParam, uniformParam } from './init.js';
 import { Module, parameter } from './module.js';
@@ -34,7 +35,7 @@ export class Embedding extends Module {
     this.weight = normalParam([numEmbeddings, embeddingDim]);
   }
   forward(idx: Tensor): Tensor {
-    return this.weight.indexSelect(0, idx.flatten()).reshape([...idx.shape, this.embeddingDim]);
+    return indexSelect(this.weight, 0, idx.flatten(), 'embedding').reshape([...idx.shape, this.embeddingDim]);
   }
 }
 

@@ -1,6 +1,7 @@
 /** Loss functions with PyTorch's semantics and `reduction` ('mean' | 'sum' | 'none'). */
 import { DTypeError, ShapeError, fmt } from '../graph/errors.js';
 import { where } from '../tensor/elementwise.js';
+import { gather } from '../tensor/linalg.js';
 import { noGrad } from '../autodiff/grad.js';
 import type { Tensor } from '../tensor/tensor.js';
 
@@ -11,14 +12,19 @@ export interface NllOptions { reduction?: Reduction; ignoreIndex?: number }
 
 /** Negative log-likelihood of class indices: logp [N, C] (or [N, C, ...]), target int32 [N] (or [N, ...]). */
 export function nllLoss(logp: Tensor, target: Tensor, opts: NllOptions = {}): Tensor {
-  if (target.dtype !== 'int32') throw new DTypeError(`nllLoss: target must hold int32 class indices, got ${target.dtype}`);
+  return nll('nllLoss', logp, target, opts);
+}
+
+/** nllLoss under the name of the op the user called: a target out of [0, C) is an IndexError naming it. */
+function nll(op: string, logp: Tensor, target: Tensor, opts: NllOptions): Tensor {
+  if (target.dtype !== 'int32') throw new DTypeError(`${op}: target must hold int32 class indices, got ${target.dtype}`);
   if (logp.ndim < 2 || target.ndim !== logp.ndim - 1 || target.shape[0] !== logp.shape[0]) {
-    throw new ShapeError(`nllLoss: input ${fmt(logp.shape)} and target ${fmt(target.shape)} do not match (input [N, C, ...], target [N, ...])`);
+    throw new ShapeError(`${op}: input ${fmt(logp.shape)} and target ${fmt(target.shape)} do not match (input [N, C, ...], target [N, ...])`);
   }
   const ignore = opts.ignoreIndex ?? -100;
   const keep = target.ne(ignore);
   const safe = where(keep, target, 0);
-  const picked = logp.gather(1, safe.unsqueeze(1)).squeeze(1);
+  const picked = gather(logp, 1, safe.unsqueeze(1), op).squeeze(1);
   const losses = where(keep, picked.neg(), 0);
   if ((opts.reduction ?? 'mean') === 'mean') return losses.sum().div(keep.sum().to(logp.dtype));
   return reduce(losses, opts.reduction);
@@ -42,13 +48,13 @@ export function crossEntropy(logits: Tensor, target: Tensor, opts: CrossEntropyO
     const probs = eps > 0 ? target.mul(1 - eps).add(eps / C) : target;
     return reduce(probs.mul(logp).sum({ dim: 1 }).neg(), opts.reduction);
   }
-  const nll = nllLoss(logp, target, opts);
-  if (eps === 0) return nll;
+  const nllv = nll('crossEntropy', logp, target, opts);
+  if (eps === 0) return nllv;
   const ignore = opts.ignoreIndex ?? -100;
   const keep = target.ne(ignore);
   const smooth = where(keep, logp.mean({ dim: 1 }).neg(), 0);
   const smoothed = (opts.reduction ?? 'mean') === 'mean' ? smooth.sum().div(keep.sum().to(logits.dtype)) : reduce(smooth, opts.reduction);
-  return nll.mul(1 - eps).add(smoothed.mul(eps));
+  return nllv.mul(1 - eps).add(smoothed.mul(eps));
 }
 
 const sameShape = (name: string, a: Tensor, b: Tensor): void => {

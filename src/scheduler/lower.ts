@@ -11,7 +11,7 @@ import { numel } from '../graph/shape.js';
 import { compose, contiguousView, type Movement, type ShapeTracker } from '../graph/view.js';
 import { key, Symbolic } from '../kernel/symbolic.js';
 import {
-  inum, ivar, type Index, type Kernel, type MatmulOperand, type Scalar, type Valid,
+  inum, ivar, type Index, type IndexCheck, type Kernel, type MatmulOperand, type Scalar, type Valid,
 } from '../kernel/ir.js';
 
 /** A node to compute as one kernel, with the reduction or matmul fused into it, if any. */
@@ -55,6 +55,7 @@ export function resolveOperand(node: LazyNode, isBuffer: (n: LazyNode) => boolea
 class Builder {
   readonly inputs: LazyNode[] = [];
   readonly ops: string[] = [];
+  readonly checks: IndexCheck[] = [];
   flops = 0;
   private readonly slots = new Map<LazyNode, number>();
   private readonly memo = new Map<string, Scalar>();
@@ -84,6 +85,12 @@ class Builder {
       this.memo.set(k, s);
     }
     return s;
+  }
+
+  /** The number of the check that an index into dim `dim` (of size `hi`) of `op`'s input is in range. */
+  check(op: string, dim: number, hi: number): number {
+    const i = this.checks.findIndex((c) => c.op === op && c.dim === dim && c.hi === hi);
+    return i >= 0 ? i : this.checks.push({ op, dim, hi }) - 1;
   }
 
   private note(op: string, flops: number, size: number): void {
@@ -118,10 +125,12 @@ class Builder {
       case 'gather': {
         const index = this.expr(node.srcs[1]!, coords, size);
         this.note('gather', 1, size);
-        const at = coords.map((c, i) => (i === a.axis ? ({ k: 'val', v: index } as const) : c));
+        const hi = node.srcs[0]!.shape[a.axis]!;
+        const bound = { hi, check: this.check(a.op, a.axis, hi) };
+        const at = coords.map((c, i) => (i === a.axis ? ({ k: 'val', v: index, bound } as const) : c));
         return this.expr(node.srcs[0]!, at, size);
       }
-      case 'buffer': case 'reduce': case 'matmul':
+      case 'buffer': case 'reduce': case 'matmul': case 'scatterAdd':
         throw new Error(`internal: ${a.kind} node ${node.id} reached inside a fused group without a buffer`);
     }
   }
@@ -155,8 +164,47 @@ function keptCoords(sym: Symbolic, outShape: readonly number[], kept: readonly n
   return sym.unravel(sym.ravel(oVars(outShape), outShape), kept);
 }
 
+/**
+ * A scatter-add: the base over the output's coordinates, then the index and the added values over
+ * the index's coordinates s0..s{q-1}. Each may be a fused expression of buffers.
+ */
+function lowerScatter(root: LazyNode, isBuffer: (n: LazyNode) => boolean): Lowered {
+  if (root.arg.kind !== 'scatterAdd') throw new Error('internal: lowerScatter of a non-scatter node');
+  const { axis, op } = root.arg;
+  const [base, index, src] = root.srcs as [LazyNode, LazyNode, LazyNode];
+  const sizes = new Map<string, number>(root.shape.map((d, i) => [`o${i}`, d]));
+  index.shape.forEach((d, i) => sizes.set(`s${i}`, d));
+  const b = new Builder(isBuffer, null, new Symbolic(sizes));
+  const outSize = numel(root.shape), space = numel(index.shape);
+  const value = b.expr(base, oVars(root.shape), outSize);
+  const s = index.shape.map((d, i) => (d === 1 ? inum(0) : ivar(`s${i}`)));
+  const target = b.expr(index, s, space);
+  const added = b.expr(src, s, space);
+  const check = b.check(op, axis, root.shape[axis]!);
+  // One add per index element and one write per output element: O(index + output).
+  b.flops += space + outSize;
+  b.ops.push('scatterAdd');
+  const bytes = b.inputs.reduce((t, n) => t + numel(n.shape) * itemBytes[n.dtype], outSize * itemBytes[root.dtype]);
+  const kernel: Kernel = {
+    name: `S_${root.shape.join('_') || '1'}_${index.shape.join('_') || '1'}`,
+    out: { dtype: root.dtype, shape: root.shape },
+    inputs: b.inputs.map((n) => n.dtype),
+    loop: root.shape,
+    reduce: null,
+    matmul: null,
+    value,
+    scatter: { axis, space: index.shape, target, src: added, check },
+    indexChecks: b.checks,
+    ops: b.ops,
+    flops: b.flops,
+    bytes,
+  };
+  return { kernel, inputs: b.inputs };
+}
+
 export function lower(group: Group, isBuffer: (n: LazyNode) => boolean): Lowered {
   const { root, contraction: x } = group;
+  if (root.arg.kind === 'scatterAdd') return lowerScatter(root, isBuffer);
   const sizes = new Map<string, number>(root.shape.map((d, i) => [`o${i}`, d]));
   if (x && x.arg.kind === 'reduce') {
     const axes = x.arg.axes;
@@ -203,6 +251,7 @@ export function lower(group: Group, isBuffer: (n: LazyNode) => boolean): Lowered
     reduce,
     matmul,
     value,
+    ...(b.checks.length ? { indexChecks: b.checks } : {}),
     ops: b.ops,
     flops: b.flops,
     bytes,

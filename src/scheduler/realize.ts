@@ -11,6 +11,7 @@ import type { LazyNode } from '../graph/node.js';
 import { numel } from '../graph/shape.js';
 import { attach, Buffer, detach } from './buffers.js';
 import { engine } from './engine.js';
+import { IndexRecords } from './index-checks.js';
 import { plan, walk, type Plan } from './schedule.js';
 import { yieldIfDue } from './turns.js';
 
@@ -130,6 +131,7 @@ async function execute(cp: CompiledPlan, order: readonly LazyNode[], bufs: (Buff
   const { steps } = cp.plan;
   const { keep } = cp;
   const listen = engine.listenerCount('kernel') > 0;
+  const records = new IndexRecords(device, steps.map((s) => s.kernel));
   for (let si = 0; si < steps.length; si++) {
     // Inline kernels resolve at once: without this the event loop would wait for the whole schedule.
     const turn = yieldIfDue();
@@ -137,7 +139,7 @@ async function execute(cp: CompiledPlan, order: readonly LazyNode[], bufs: (Buff
     const step = steps[si]!;
     const out = bufs[step.output] ??= newBuffer(order[step.output]!, device);
     const t0 = listen ? performance.now() : 0;
-    await device.run(cp.kernels[si]!, [out.buf, ...step.inputIdx.map((j) => bufs[j]!.buf)]);
+    await device.run(cp.kernels[si]!, [out.buf, ...step.inputIdx.map((j) => bufs[j]!.buf), ...records.bind(si)]);
     if (listen) {
       const k = step.kernel;
       engine.emit('kernel', { name: k.name, device: device.name, ops: k.ops, ms: performance.now() - t0, bytes: k.bytes, flops: k.flops });
@@ -150,4 +152,6 @@ async function execute(cp: CompiledPlan, order: readonly LazyNode[], bufs: (Buff
       }
     }
   }
+  // After every kernel, not between them: a bad index rejects this schedule's outputs.
+  await records.report();
 }

@@ -110,7 +110,9 @@ export function plan(outputs: readonly LazyNode[], w: Walk): Plan {
     }
   }
   const materialized = new Set<LazyNode>(outputs.filter((o) => !o.realized));
-  for (const n of order) if (!n.realized && isContraction(n)) materialized.add(n);
+  // A scatter-add writes its output out of order (rows chosen by data), so it is always a kernel
+  // of its own; its base, index and added values fuse into it.
+  for (const n of order) if (!n.realized && (isContraction(n) || n.arg.kind === 'scatterAdd')) materialized.add(n);
 
   const isBuffer = (n: LazyNode): boolean => n.realized !== null || materialized.has(n);
   // A value that would be recomputed — read by several consumers, or broadcast by an expand so

@@ -1,4 +1,4 @@
-/** Contraction and indexing: matmul with torch.matmul's rules, gather, indexSelect, oneHot. */
+/** Contraction and indexing: matmul with torch.matmul's rules, gather, indexSelect, scatterAdd, indexAdd, oneHot. */
 import { isFloat, promote } from '../graph/dtype.js';
 import { DTypeError, ShapeError, fmt } from '../graph/errors.js';
 import { broadcastShapes, normAxis } from '../graph/shape.js';
@@ -37,25 +37,71 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   return out;
 }
 
-export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
-  const d = normAxis('gather', dim, x.ndim, x.shape);
-  if (index.dtype !== 'int32') throw new DTypeError(`gather: index must be int32, got ${index.dtype}`);
+/**
+ * out[i][j] = x[index[i][j]][j] (dim 0). An index outside [0, x.shape[dim]) rejects the result's
+ * data() with an IndexError naming `op` (callers built on gather pass their own name).
+ */
+export function gather(x: Tensor, dim: number, index: Tensor, op = 'gather'): Tensor {
+  const d = normAxis(op, dim, x.ndim, x.shape);
+  if (index.dtype !== 'int32') throw new DTypeError(`${op}: index must be int32, got ${index.dtype}`);
   if (index.ndim !== x.ndim || index.shape.some((s, i) => i !== d && s > x.shape[i]!)) {
-    throw new ShapeError(`gather: index of shape ${fmt(index.shape)} does not fit input ${fmt(x.shape)} along dim ${dim} ` +
+    throw new ShapeError(`${op}: index of shape ${fmt(index.shape)} does not fit input ${fmt(x.shape)} along dim ${dim} ` +
       `(same number of dims, and index sizes <= input sizes except along dim)`);
   }
-  return node({ kind: 'gather', axis: d }, [x, index], index.shape, x.dtype);
+  return node({ kind: 'gather', axis: d, op }, [x, index], index.shape, x.dtype);
 }
 
-export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
-  const d = normAxis('indexSelect', dim, x.ndim, x.shape);
-  if (index.dtype !== 'int32') throw new DTypeError(`indexSelect: index must be int32, got ${index.dtype}`);
+/** The 1-D `index` viewed along dim `d` of `shape` (size 1 elsewhere) and expanded to it: no copy. */
+function alongDim(index: Tensor, d: number, shape: readonly number[]): Tensor {
+  return expand(reshape(index, shape.map((s, i) => (i === d ? s : 1))), shape);
+}
+
+export function indexSelect(x: Tensor, dim: number, index: Tensor, op = 'indexSelect'): Tensor {
+  const d = normAxis(op, dim, x.ndim, x.shape);
+  if (index.dtype !== 'int32') throw new DTypeError(`${op}: index must be int32, got ${index.dtype}`);
   if (index.ndim !== 1) {
-    throw new ShapeError(`indexSelect: index must be a 1-D int32 tensor, got ${index.dtype} of shape ${fmt(index.shape)}`);
+    throw new ShapeError(`${op}: index must be a 1-D int32 tensor, got ${index.dtype} of shape ${fmt(index.shape)}`);
   }
   const shape = x.shape.map((s, i) => (i === d ? index.shape[0]! : s));
-  const idx = expand(reshape(index, x.shape.map((_, i) => (i === d ? index.shape[0]! : 1))), shape);
-  return gather(x, d, idx);
+  return gather(x, d, alongDim(index, d, shape), op);
+}
+
+/**
+ * torch.scatter_add: a copy of x with out[index[i][j]][j] += src[i][j] (dim 0; likewise for
+ * other dims), adding where indices repeat. index and src have x's number of dims; index fits
+ * inside src everywhere and inside x off `dim`. Work is O(index + x), whatever x.shape[dim].
+ */
+export function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor, op = 'scatterAdd'): Tensor {
+  const d = normAxis(op, dim, x.ndim, x.shape);
+  if (index.dtype !== 'int32') throw new DTypeError(`${op}: index must be int32, got ${index.dtype}`);
+  if (x.dtype === 'bool') throw new DTypeError(`${op}: cannot add into a bool tensor of shape ${fmt(x.shape)}`);
+  if (src.dtype !== x.dtype) {
+    throw new DTypeError(`${op}: src must have the dtype of the tensor it adds into, got ${src.dtype} and ${x.dtype} (convert with .to('${x.dtype}'))`);
+  }
+  if (index.ndim !== x.ndim || src.ndim !== x.ndim ||
+      index.shape.some((s, i) => s > src.shape[i]! || (i !== d && s > x.shape[i]!))) {
+    throw new ShapeError(`${op}: index ${fmt(index.shape)} and src ${fmt(src.shape)} do not fit input ${fmt(x.shape)} along dim ${dim} ` +
+      `(same number of dims; index sizes <= src sizes, and <= input sizes except along dim)`);
+  }
+  return node({ kind: 'scatterAdd', axis: d, op }, [x, index, src], x.shape, x.dtype);
+}
+
+/**
+ * torch.index_add: a copy of x with out[index[i]] += alpha * source[i] along `dim`. index is 1-D
+ * int32 with one entry per slice of source along dim; source has x's shape off dim.
+ */
+export function indexAdd(x: Tensor, dim: number, index: Tensor, source: Tensor, alpha = 1): Tensor {
+  const op = 'indexAdd';
+  const d = normAxis(op, dim, x.ndim, x.shape);
+  if (index.dtype !== 'int32' || index.ndim !== 1) {
+    throw new DTypeError(`${op}: index must be a 1-D int32 tensor, got ${index.dtype} of shape ${fmt(index.shape)}`);
+  }
+  if (source.ndim !== x.ndim || source.shape[d] !== index.shape[0] || source.shape.some((s, i) => i !== d && s !== x.shape[i])) {
+    throw new ShapeError(`${op}: source ${fmt(source.shape)} does not fit input ${fmt(x.shape)} and index ${fmt(index.shape)} along dim ${dim} ` +
+      `(source must have the input's shape except along dim, where its size is the index's length)`);
+  }
+  const src = alpha === 1 ? source : source.mul(alpha);
+  return scatterAdd(x, d, alongDim(index, d, source.shape), src, op);
 }
 
 export function oneHot(labels: Tensor, numClasses: number): Tensor {

@@ -145,6 +145,12 @@ export class Tensor {
   matmul(y: Tensor): Tensor { return L.matmul(this, y); }
   gather(dim: number, index: Tensor): Tensor { return L.gather(this, dim, index); }
   indexSelect(dim: number, index: Tensor): Tensor { return L.indexSelect(this, dim, index); }
+  /** torch.scatter_add: a new tensor, this with src added at index along dim (repeated indices add up). */
+  scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor { return L.scatterAdd(this, dim, index, src); }
+  /** torch.index_add: a new tensor, this with alpha * source[i] added at slice index[i] along dim. */
+  indexAdd(dim: number, index: Tensor, source: Tensor, opts: { alpha?: number } = {}): Tensor {
+    return L.indexAdd(this, dim, index, source, opts.alpha);
+  }
 
   // ---- autodiff ----
   get requiresGrad(): boolean { return this.node.requiresGrad; }

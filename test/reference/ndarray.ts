@@ -850,6 +850,35 @@ export function indexSelect(a: NDArray, dim: number, index: NDArray): NDArray {
   });
 }
 
+/**
+ * torch.scatter_add: a copy of `a` with out[..index[i]..] += src[i] along dim, visiting index in
+ * row-major order and rounding to the dtype after every add (as a float32 accumulator does).
+ */
+export function scatterAdd(a: NDArray, dim: number, index: NDArray, src: NDArray): NDArray {
+  const d = normDim(dim, a.ndim);
+  if (index.ndim !== a.ndim || src.ndim !== a.ndim) throw new Error('reference: scatterAdd ranks differ');
+  const out = Float64Array.from(a.data);
+  const n = a.shape[d]!;
+  for (let flat = 0; flat < index.size; flat++) {
+    const idx = unravel(flat, index.shape);
+    const j = index.data[flat]!;
+    if (j < 0 || j >= n) throw new Error('reference: scatterAdd index out of range');
+    const at = idx.slice();
+    at[d] = j;
+    const o = ravel(at, a.shape);
+    out[o] = coerce(out[o]! + src.at(idx), a.dtype);
+  }
+  return new NDArray(out, a.shape, a.dtype);
+}
+
+/** torch.index_add: out[..index[i]..] += alpha * source[..i..] along dim. */
+export function indexAdd(a: NDArray, dim: number, index: NDArray, source: NDArray, alpha = 1): NDArray {
+  const d = normDim(dim, a.ndim);
+  const idx = new NDArray(Array.from({ length: source.size }, (_, f) => index.data[unravel(f, source.shape)[d]!]!), source.shape, 'int32');
+  const scaled = new NDArray(Array.from(source.data, (v) => v * alpha), source.shape, source.dtype);
+  return scatterAdd(a, d, idx, scaled);
+}
+
 export function oneHot(labels: NDArray, numClasses: number): NDArray {
   return build([...labels.shape, numClasses], 'int32', (idx) => {
     const l = labels.at(idx.slice(0, -1));

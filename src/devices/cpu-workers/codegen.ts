@@ -8,6 +8,7 @@ import { contiguousStrides, numel } from '../../graph/shape.js';
 import type { Index, Kernel, Scalar } from '../../kernel/ir.js';
 import { matmulSource, matmulWorkUnits } from './matmul.js';
 import { jsPrelude } from './prelude.js';
+import { ERR, indexCheckJs, scatter } from './scatter.js';
 
 export interface JsKernel {
   readonly source: string;
@@ -15,15 +16,17 @@ export interface JsKernel {
   readonly units: number;
 }
 
-function printIndex(i: Index, scalar: (s: Scalar) => string): string {
+/** `err` names the kernel's error record (see ErrorRecord in kernel/ir.ts), for checked index reads. */
+function printIndex(i: Index, scalar: (s: Scalar) => string, err = ERR): string {
+  const p = (j: Index): string => printIndex(j, scalar, err);
   switch (i.k) {
     case 'var': return i.name;
     case 'num': return String(i.n);
-    case 'add': return `(${printIndex(i.a, scalar)} + ${printIndex(i.b, scalar)})`;
-    case 'mul': return `(${printIndex(i.a, scalar)} * ${i.n})`;
-    case 'div': return `((${printIndex(i.a, scalar)} / ${i.n}) | 0)`;
-    case 'mod': return `(${printIndex(i.a, scalar)} % ${i.n})`;
-    case 'val': return `(${scalar(i.v)} | 0)`;
+    case 'add': return `(${p(i.a)} + ${p(i.b)})`;
+    case 'mul': return `(${p(i.a)} * ${i.n})`;
+    case 'div': return `((${p(i.a)} / ${i.n}) | 0)`;
+    case 'mod': return `(${p(i.a)} % ${i.n})`;
+    case 'val': return i.bound ? `ix_(${scalar(i.v)}, ${i.bound.hi}, ${i.bound.check + 1}, ${err})` : `(${scalar(i.v)} | 0)`;
   }
 }
 
@@ -49,7 +52,10 @@ class ScalarPrinter {
   private counter = 0;
   private readonly draws = new Map<string, string>();
 
-  constructor(private readonly inline: boolean, private readonly buf: (input: number) => string, private readonly prefix = 't') {}
+  constructor(
+    private readonly inline: boolean, private readonly buf: (input: number) => string, private readonly prefix = 't',
+    private readonly err = ERR,
+  ) {}
 
   print(s: Scalar): string {
     if (this.inline) return this.expr(s);
@@ -64,7 +70,7 @@ class ScalarPrinter {
   }
 
   private idx(i: Index): string {
-    return printIndex(i, (s) => this.print(s));
+    return printIndex(i, (s) => this.print(s), this.err);
   }
 
   private expr(s: Scalar): string {
@@ -211,7 +217,8 @@ function matmul(k: Kernel): JsKernel {
   // The epilogue sees only the flat output index `o`; rebuild the coordinates from it.
   const cs = contiguousStrides(k.loop);
   const coords = new Map<string, string>(k.loop.map((d, i) => [`o${i}`, i === 0 ? `((o / ${cs[i]}) | 0)` : `(((o / ${cs[i]}) | 0) % ${d})`]));
-  const p = new ScalarPrinter(true, (i) => `b[${i}]`);
+  const checked = (k.indexChecks?.length ?? 0) > 0;
+  const p = new ScalarPrinter(true, (i) => `b[${i}]`, 't', `b[${k.inputs.length + 1}]`);
   let expr = p.print(k.value);
   expr = expr.replace(/\bo(\d+)\b/g, (m) => coords.get(m) ?? m);
   const isIdentity = k.value.k === 'acc';
@@ -220,7 +227,7 @@ function matmul(k: Kernel): JsKernel {
     a: { offset: mm.a.offset, sBatch: mm.a.sBatch, sRow: mm.a.sRow, sCol: mm.a.sCol },
     b: { offset: mm.b.offset, sBatch: mm.b.sBatch, sRow: mm.b.sRow, sCol: mm.b.sCol },
     dtype: k.out.dtype === 'float64' ? 'float64' as const : 'float32' as const,
-    ...(isIdentity ? {} : { epilogue: { prelude: jsPrelude, expr } }),
+    ...(isIdentity ? {} : { epilogue: { prelude: checked ? jsPrelude + indexCheckJs : jsPrelude, expr } }),
   };
   if (mm.a.input !== 1 || mm.b.input !== 2) {
     // The matmul template reads A from b[1] and B from b[2]; remap slots so it can.
@@ -231,9 +238,13 @@ function matmul(k: Kernel): JsKernel {
 
 export function printJs(k: Kernel): JsKernel {
   if (k.matmul) return matmul(k);
-  const n = numel(k.loop);
-  const body = !k.reduce ? elementwise(k) : k.reduce.inner ? reduction(k) : columnReduction(k);
+  const checked = (k.indexChecks?.length ?? 0) > 0;
+  const sc = k.scatter ? scatter(k, (prefix) => new ScalarPrinter(false, (i) => `b${i}`, prefix)) : null;
+  const units = sc ? sc.units : numel(k.loop);
+  const body = sc ? sc.body : !k.reduce ? elementwise(k) : k.reduce.inner ? reduction(k) : columnReduction(k);
   const binds = ['const out = b[0];', ...k.inputs.map((_, i) => `const b${i + 1} = b[${i + 1}];`)];
-  const source = `(() => {\n${jsPrelude}\nreturn function ${k.name.replace(/\W/g, '_')}(b, start, end) {\n${binds.join('\n')}\n${body}\n};\n})()`;
-  return { source, units: n };
+  if (checked) binds.push(`const ${ERR} = b[${k.inputs.length + 1}];`);
+  const prelude = checked ? jsPrelude + indexCheckJs : jsPrelude;
+  const source = `(() => {\n${prelude}\nreturn function ${k.name.replace(/\W/g, '_')}(b, start, end) {\n${binds.join('\n')}\n${body}\n};\n})()`;
+  return { source, units };
 }

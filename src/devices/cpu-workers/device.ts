@@ -84,7 +84,7 @@ export class CpuDevice implements Device {
       // costs one operation per element.
       const cost = Math.max(kernel.flops, units);
       // Workers cache compiled kernels by this key: short, so each task message stays small.
-      k = { hash, key: `k${this.kernels.size}`, kernel, source, units, cost, kinds: [kernel.out.dtype, ...kernel.inputs] };
+      k = { hash, key: `k${this.kernels.size}`, kernel, source, units, cost, kinds: [kernel.out.dtype, ...kernel.inputs, ...(kernel.indexChecks?.length ? ['int32' as const] : [])] };
       this.kernels.set(hash, k);
     }
     return k;
