@@ -51,7 +51,8 @@ function vjp(n: LazyNode, g: Tensor): (Tensor | null)[] {
     case 'reduce': return [reduceVjp(a.op, g, x[0]!, out)];
     case 'matmul': return matmulVjp(g, x[0]!, x[1]!);
     case 'gather': return [gatherVjp(g, x[0]!, a.axis, x[1]!), null];
-    case 'buffer': case 'const': case 'rand': case 'iota': return [];
+    case 'buffer': case 'const': case 'rand': case 'iota': case 'param': return [];
+    case 'store': return []; // in-place writes are never differentiated (their nodes stop gradients)
   }
 }
 

@@ -37,7 +37,23 @@ export type NodeArg =
   /** [..., M, K] x [..., K, N] with identical batch dims (broadcast beforehand by views). */
   | { kind: 'matmul' }
   /** out[..i..] = src[..index[..i..] along axis..]; index is int32 of the output's shape. */
-  | { kind: 'gather'; axis: number };
+  | { kind: 'gather'; axis: number }
+  /**
+   * A runtime scalar (0-d): its value travels with each kernel run as an argument, so a new
+   * value (a learning rate, a temperature, a position) reuses the compiled kernel and plan.
+   */
+  | { kind: 'param'; value: number }
+  /**
+   * An in-place write: srcs [target, value] or, with a runtime slice start, [target, value,
+   * start] (a 0-d int32 node). The target is a node with a buffer; the scheduler writes value
+   * into that buffer (whole, or the slice [start, start + value.shape[dim]) of `dim`), ordered
+   * after every reader of the old contents. A store node has the target's shape and dtype and
+   * no buffer of its own; no other node reads it (readers read the target, in later schedules).
+   */
+  | { kind: 'store'; slice: StoreSlice | null };
+
+/** The region of a store: `start` is a number baked into the kernel, or null for a runtime start. */
+export interface StoreSlice { readonly dim: number; readonly start: number | null }
 
 let nextId = 0;
 
@@ -79,6 +95,9 @@ export function argKey(a: NodeArg): string {
     case 'elementwise': return a.op;
     case 'reduce': return `${a.op}${a.axes.join(',')}`;
     case 'gather': return `g${a.axis}`;
+    // The value is a kernel argument, not part of the structure.
+    case 'param': return 'p';
+    case 'store': return a.slice ? `s${a.slice.dim}@${a.slice.start ?? 'rt'}` : 's';
   }
 }
 
