@@ -17,7 +17,7 @@ import * as R from './reduce.js';
 import * as M from './movement.js';
 import * as L from './linalg.js';
 import * as J from './join.js';
-import { broadcastTo, cast } from './make.js';
+import { broadcastTo, cast, node } from './make.js';
 import { assignAll, checkAssign, ensureBuffer, sliceAssign } from './assign.js';
 import * as AD from '../autodiff/grad.js';
 import { isFloat } from '../graph/dtype.js';
@@ -160,6 +160,11 @@ export class Tensor {
   set grad(g: Tensor | null) { this.node.grad = g ? g.node : null; }
   zeroGrad(): void { this.node.grad = null; }
   backward(opts?: { gradOutput?: Tensor }): void { AD.backward(this, opts); }
+  /**
+   * A copy with storage of its own (PyTorch's clone): realised, it never shares a buffer with
+   * this tensor, so in-place writes to one do not show in the other. Differentiable.
+   */
+  clone(): Tensor { return node({ kind: 'cast' }, [this], this.shape, this.dtype); }
   /** The same values, cut from the graph: no gradient flows through it. */
   detach(): Tensor { return noGradView(this); }
 
