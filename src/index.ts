@@ -6,14 +6,15 @@ import { realize as realizeNodes, planFor } from './scheduler/realize.js';
 import { engine } from './scheduler/engine.js';
 
 export { Tensor } from './tensor/tensor.js';
-export { tensor, zeros, ones, full, arange, linspace, eye, rand, randn, randint, manualSeed } from './tensor/creation.js';
+export { tensor, scalar, zeros, ones, full, arange, linspace, eye, rand, randn, randint, manualSeed } from './tensor/creation.js';
 export type { CreateOptions, RandomOptions, NestedArray } from './tensor/creation.js';
 export { where } from './tensor/elementwise.js';
 export { oneHot } from './tensor/linalg.js';
 export { ShapeError, DTypeError, DeviceError, IndexError } from './graph/errors.js';
 export { KernelError } from './devices/cpu-workers/pool.js';
 export type { DType } from './graph/dtype.js';
-export type { KernelEvent, MemoryStats } from './scheduler/engine.js';
+export type { KernelEvent, MemoryStats, EngineStats, CacheLimitOptions } from './scheduler/engine.js';
+export type { CacheLimits } from './kernel/lru.js';
 export { engine };
 export { grad, noGrad } from './autodiff/grad.js';
 export * as nn from './nn/index.js';

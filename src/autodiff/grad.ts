@@ -52,7 +52,8 @@ function vjp(n: LazyNode, g: Tensor): (Tensor | null)[] {
     case 'matmul': return matmulVjp(g, x[0]!, x[1]!);
     case 'gather': return [gatherVjp(g, x[0]!, a.axis, x[1]!, a.op), null];
     case 'scatterAdd': { const [gb, gs] = scatterAddVjp(g, x[2]!, a.axis, x[1]!, a.op); return [gb, null, gs]; }
-    case 'buffer': case 'const': case 'rand': case 'iota': return [];
+    case 'buffer': case 'const': case 'rand': case 'iota': case 'param': return [];
+    case 'store': return []; // in-place writes are never differentiated (their nodes stop gradients)
   }
 }
 

@@ -1,5 +1,6 @@
 import type { DType } from '../graph/dtype.js';
 import type { Kernel } from '../kernel/ir.js';
+import type { CacheLimits } from '../kernel/lru.js';
 
 /** Storage owned by one device. The scheduler never looks inside. */
 export interface DeviceBuffer {
@@ -13,6 +14,22 @@ export interface CompiledKernel {
   readonly kernel: Kernel;
 }
 
+/**
+ * The runtime scalars of one kernel run, in the order of the kernel's `params` (a learning rate,
+ * a temperature, a position): values that change from call to call without compiling anew.
+ */
+export type RuntimeArgs = readonly number[];
+
+/** Counters since the device was made, and the current size of its compiled-kernel cache. */
+export interface DeviceStats {
+  /** Buffers newly created (a buffer reused from the device's free list does not count). */
+  readonly allocations: number;
+  /** Kernels generated and compiled for this device. */
+  readonly kernelCompiles: number;
+  readonly cachedKernels: number;
+  readonly cachedKernelBytes: number;
+}
+
 /** What the scheduler may ask of a device, nothing more. */
 export interface Device {
   readonly name: DeviceName;
@@ -20,9 +37,16 @@ export interface Device {
   write(buf: DeviceBuffer, data: ArrayBufferView): void;
   /** A copy of the first `length` elements of `buf`, as `dtype`. */
   read(buf: DeviceBuffer, dtype: DType, length: number): Promise<ArrayBufferView>;
+  /** Cached by the kernel's structural hash, in a cache bounded by count and bytes. */
   compile(kernel: Kernel): CompiledKernel;
-  run(k: CompiledKernel, bufs: readonly DeviceBuffer[]): Promise<void>;
+  /**
+   * Runs `k` over `bufs` (slot 0 the output; a store kernel's output may also be one of its
+   * inputs) with the runtime scalars `args` (one per entry of the kernel's `params`).
+   */
+  run(k: CompiledKernel, bufs: readonly DeviceBuffer[], args?: RuntimeArgs): Promise<void>;
   free(buf: DeviceBuffer): void;
+  stats(): DeviceStats;
+  setKernelCacheLimits(limits: CacheLimits): void;
 }
 
 export type DeviceName = 'cpu' | 'webgpu';

@@ -47,7 +47,23 @@ export type NodeArg =
    * for every coordinate i of index (PyTorch's scatter_add). Shape of base; index of any shape
    * that fits (<= src everywhere, <= base off the axis).
    */
-  | { kind: 'scatterAdd'; axis: number; op: string };
+  | { kind: 'scatterAdd'; axis: number; op: string }
+  /**
+   * A runtime scalar (0-d): its value travels with each kernel run as an argument, so a new
+   * value (a learning rate, a temperature, a position) reuses the compiled kernel and plan.
+   */
+  | { kind: 'param'; value: number }
+  /**
+   * An in-place write: srcs [target, value] or, with a runtime slice start, [target, value,
+   * start] (a 0-d int32 node). The target is a node with a buffer; the scheduler writes value
+   * into that buffer (whole, or the slice [start, start + value.shape[dim]) of `dim`), ordered
+   * after every reader of the old contents. A store node has the target's shape and dtype and
+   * no buffer of its own; no other node reads it (readers read the target, in later schedules).
+   */
+  | { kind: 'store'; slice: StoreSlice | null };
+
+/** The region of a store: `start` is a number baked into the kernel, or null for a runtime start. */
+export interface StoreSlice { readonly dim: number; readonly start: number | null }
 
 let nextId = 0;
 
@@ -90,6 +106,9 @@ export function argKey(a: NodeArg): string {
     case 'reduce': return `${a.op}${a.axes.join(',')}`;
     case 'gather': return `g${a.axis}${a.op}`;
     case 'scatterAdd': return `s${a.axis}${a.op}`;
+    // The value is a kernel argument, not part of the structure.
+    case 'param': return 'p';
+    case 'store': return a.slice ? `st${a.slice.dim}@${a.slice.start ?? 'rt'}` : 'st';
   }
 }
 

@@ -39,7 +39,9 @@ export type Scalar =
   /** Zero where `valid` fails (padding); `arg` is not evaluated there. */
   | { readonly k: 'masked'; readonly valid: Valid; readonly arg: Scalar; readonly dtype: DType }
   | { readonly k: 'op'; readonly op: ElementwiseOp; readonly args: readonly Scalar[]; readonly dtype: DType }
-  | { readonly k: 'cast'; readonly arg: Scalar; readonly dtype: DType };
+  | { readonly k: 'cast'; readonly arg: Scalar; readonly dtype: DType }
+  /** A runtime scalar: entry `slot` of the run's args (see Kernel.params), never part of the source. */
+  | { readonly k: 'param'; readonly slot: number; readonly dtype: DType };
 
 /** A data-dependent index read that must lie in [0, hi): reported as an IndexError naming `op`. */
 export interface IndexCheck {
@@ -101,6 +103,16 @@ export interface Kernel {
   readonly scatter?: ScatterSpec | null;
   /** Data-dependent index reads and their valid ranges; non-empty means an ErrorRecord is bound. */
   readonly indexChecks?: readonly IndexCheck[];
+  /** The dtypes of the runtime scalars the kernel reads ('param' scalars), by slot. */
+  readonly params: readonly DType[];
+  /**
+   * Null: the kernel writes its output contiguously, element i of `loop` to out[i] (out.shape is
+   * `loop`). Otherwise a store: element (o0, o1, …) of `loop` goes to out[outIndex], where `out`
+   * is an existing buffer of out.shape (a parameter, a slice of a cache) that the kernel may also
+   * read — only at the element it writes, so any split of the loop over threads is safe. The
+   * index may depend on runtime scalars (a position). Never set on matmul kernels.
+   */
+  readonly outIndex: Index | null;
   /** For reports: the graph ops fused into this kernel, in order. */
   readonly ops: readonly string[];
   readonly flops: number;
@@ -120,7 +132,8 @@ function exactNumber(_key: string, v: unknown): unknown {
 
 /** Structural identity of a kernel: equal hashes compile to the same code. */
 export function kernelHash(k: Kernel): string {
-  return JSON.stringify([k.out, k.inputs, k.loop, k.reduce, k.matmul, k.value, k.scatter ?? null, k.indexChecks?.length ?? 0], exactNumber);
+  return JSON.stringify([k.out, k.inputs, k.loop, k.reduce, k.matmul, k.value,
+    k.params, k.outIndex, k.scatter ?? null, k.indexChecks?.length ?? 0], exactNumber);
 }
 
 // Leaves of index arithmetic; sums, products, divisions and remainders are built (and

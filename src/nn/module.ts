@@ -5,6 +5,7 @@
 import { ShapeError, fmt } from '../graph/errors.js';
 import { Tensor } from '../tensor/tensor.js';
 import { realize } from '../scheduler/realize.js';
+import { assignAll } from '../tensor/assign.js';
 
 /**
  * A tensor that is a learnable parameter: requiresGrad, and found by Module.parameters(). Its
@@ -92,14 +93,18 @@ export abstract class Module {
         throw new Error(`loadStateDict: keys differ` + (missing.length ? `; missing: ${missing.join(', ')}` : '') + (extra.length ? `; unexpected: ${extra.join(', ')}` : ''));
       }
     }
+    const writes: [Tensor, Tensor][] = [];
     for (const [k, t] of own) {
       const v = sd[k];
       if (!v) continue;
       if (v.shape.length !== t.shape.length || v.shape.some((d, i) => d !== t.shape[i])) {
         throw new ShapeError(`loadStateDict: '${k}' has shape ${fmt(v.shape)} in the state dict but ${fmt(t.shape)} in the model`);
       }
-      t.assign(v.to(t.dtype));
+      writes.push([t, v.to(t.dtype)]);
     }
+    // Copied into the model's own buffers in one schedule (as PyTorch copies), so training
+    // in place never writes into the tensors of the state dict.
+    assignAll(writes).catch(() => {}); // a failure surfaces when a parameter is read
   }
 
   /** Only the CPU device exists in this build; 'webgpu' is a clear error. */

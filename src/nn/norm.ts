@@ -1,7 +1,7 @@
 /** Normalisation layers. Statistics are biased (÷n) for normalising, as in PyTorch. */
 import { ShapeError, fmt } from '../graph/errors.js';
 import { noGrad } from '../autodiff/grad.js';
-import { realize } from '../scheduler/realize.js';
+import { assignLater } from '../tensor/assign.js';
 import { ones, zeros } from '../tensor/creation.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { Module, parameter } from './module.js';
@@ -43,16 +43,16 @@ class BatchNorm extends Module {
       variance = x.sub(mean).pow(2).mean({ dim: axes, keepdim: true });
       const n = axes.reduce((s, a) => s * x.shape[a]!, 1);
       const m = this.opts.momentum ?? 0.1;
-      // The running statistics are realised now, in their own small schedule, so they never
-      // chain lazily from one step to the next; the batch statistics come out realised too.
+      // The running statistics are written in place by the next schedule — the training step
+      // that computes this forward — rather than by a small schedule of their own per layer
+      // (assignLater). A read of them, or a schedule that reads them, runs the writes first.
       noGrad(() => {
         const rm = this.runningMean.mul(1 - m).add(mean.reshape([this.numFeatures]).mul(m));
         const rv = this.runningVar.mul(1 - m).add(variance.reshape([this.numFeatures]).mul(m * n / Math.max(1, n - 1)));
         const nb = this.buffers.get('num_batches_tracked')!.add(1);
-        realize([mean.node, variance.node, rm.node, rv.node, nb.node]).catch(() => {});
-        this.runningMean.assign(rm);
-        this.runningVar.assign(rv);
-        this.buffers.get('num_batches_tracked')!.assign(nb);
+        assignLater(this.runningMean, rm);
+        assignLater(this.runningVar, rv);
+        assignLater(this.buffers.get('num_batches_tracked')!, nb);
       });
     } else {
       mean = this.runningMean.reshape(bshape);

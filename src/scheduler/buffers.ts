@@ -34,7 +34,14 @@ function balance(): void {
 export const ballastBytes = (): number => ballast.length * BALLAST_CHUNK;
 
 export class Buffer implements BufferHandle {
+  /** The pending write: settles when the kernel that writes the buffer has finished. */
   ready: Promise<void> | null = null;
+  /**
+   * Reads in flight of the current contents (schedules that read the buffer, data() copies): an
+   * in-place write to the buffer waits for them (write-after-read), while readers that start
+   * after the write wait for `ready` (read-after-write).
+   */
+  readonly readers = new Set<Promise<unknown>>();
   private refs = 1;
 
   constructor(readonly dev: Device, readonly buf: DeviceBuffer) {
@@ -45,6 +52,19 @@ export class Buffer implements BufferHandle {
   }
 
   get device(): string { return this.dev.name; }
+
+  addReader(p: Promise<unknown>): void {
+    this.readers.add(p);
+    const drop = (): void => { this.readers.delete(p); };
+    p.then(drop, drop);
+  }
+
+  /** Marks `p` as the pending write: later readers and writers wait for it. */
+  pendingWrite(p: Promise<void>): void {
+    this.ready = p;
+    const clear = (): void => { if (this.ready === p) this.ready = null; };
+    p.then(clear, clear);
+  }
   get bytes(): number { return this.buf.bytes; }
 
   retain(): void {

@@ -24,6 +24,14 @@ export interface Lowered {
   readonly kernel: Kernel;
   /** The nodes whose buffers fill input slots 1..n, in slot order. */
   readonly inputs: readonly LazyNode[];
+  /** The 'param' nodes whose values fill the kernel's runtime arguments, in slot order. */
+  readonly params: readonly LazyNode[];
+  /**
+   * A store kernel that reads its target's old contents at another element than the one it
+   * writes (a transposed read, a reduction over it): run in place it would read values it has
+   * already overwritten, so the scheduler computes its value into a temporary first.
+   */
+  readonly hazard: boolean;
 }
 
 /**
@@ -54,10 +62,12 @@ export function resolveOperand(node: LazyNode, isBuffer: (n: LazyNode) => boolea
 
 class Builder {
   readonly inputs: LazyNode[] = [];
+  readonly params: LazyNode[] = [];
   readonly ops: string[] = [];
   readonly checks: IndexCheck[] = [];
   flops = 0;
-  private readonly slots = new Map<LazyNode, number>();
+  readonly slots = new Map<LazyNode, number>();
+  private readonly paramSlots = new Map<LazyNode, number>();
   private readonly memo = new Map<string, Scalar>();
 
   constructor(private readonly isBuffer: (n: LazyNode) => boolean, private readonly contraction: LazyNode | null, readonly sym: Symbolic) {}
@@ -72,6 +82,15 @@ class Builder {
     if (s === undefined) {
       s = this.inputs.push(n);
       this.slots.set(n, s);
+    }
+    return s;
+  }
+
+  paramSlot(n: LazyNode): number {
+    let s = this.paramSlots.get(n);
+    if (s === undefined) {
+      s = this.params.push(n) - 1;
+      this.paramSlots.set(n, s);
     }
     return s;
   }
@@ -110,6 +129,7 @@ class Builder {
         this.note('rand', 20, size);
         return { k: 'rand', seed: a.seed ?? this.expr(node.srcs[0]!, [], size), word: a.word, index: flat(), dtype };
       case 'iota': return { k: 'iota', index: flat(), dtype };
+      case 'param': return { k: 'param', slot: this.paramSlot(node), dtype };
       case 'view': {
         const src = node.srcs[0]!;
         const { coords: at, valid } = this.through(a.movement, coords, node.shape, src.shape);
@@ -130,7 +150,7 @@ class Builder {
         const at = coords.map((c, i) => (i === a.axis ? ({ k: 'val', v: index, bound } as const) : c));
         return this.expr(node.srcs[0]!, at, size);
       }
-      case 'buffer': case 'reduce': case 'matmul': case 'scatterAdd':
+      case 'buffer': case 'reduce': case 'matmul': case 'scatterAdd': case 'store':
         throw new Error(`internal: ${a.kind} node ${node.id} reached inside a fused group without a buffer`);
     }
   }
@@ -195,16 +215,21 @@ function lowerScatter(root: LazyNode, isBuffer: (n: LazyNode) => boolean): Lower
     value,
     scatter: { axis, space: index.shape, target, src: added, check },
     indexChecks: b.checks,
+    params: b.params.map((n) => n.dtype),
+    outIndex: null,
     ops: b.ops,
     flops: b.flops,
     bytes,
   };
-  return { kernel, inputs: b.inputs };
+  return { kernel, inputs: b.inputs, params: b.params, hazard: false };
 }
 
-export function lower(group: Group, isBuffer: (n: LazyNode) => boolean): Lowered {
-  const { root, contraction: x } = group;
-  if (root.arg.kind === 'scatterAdd') return lowerScatter(root, isBuffer);
+export function lower(group: Group, isBuffer: (n: LazyNode) => boolean, sharesTarget: (n: LazyNode) => boolean = () => false): Lowered {
+  const { contraction: x } = group;
+  if (group.root.arg.kind === 'scatterAdd') return lowerScatter(group.root, isBuffer);
+  const store = group.root.arg.kind === 'store' ? group.root : null;
+  // A store loops over its value (the whole target, or a slice of it) and writes into the target.
+  const root = store ? store.srcs[1]! : group.root;
   const sizes = new Map<string, number>(root.shape.map((d, i) => [`o${i}`, d]));
   if (x && x.arg.kind === 'reduce') {
     const axes = x.arg.axes;
@@ -241,20 +266,92 @@ export function lower(group: Group, isBuffer: (n: LazyNode) => boolean): Lowered
     name = 'MM';
   }
   const value = b.expr(root, oVars(root.shape), outSize);
+  const outIndex = store ? storeIndex(b, store) : null;
   const bytes = b.inputs.reduce((s, n) => s + numel(n.shape) * itemBytes[n.dtype], outSize * itemBytes[root.dtype]);
   const dims = reduce ? [...root.shape, ...reduce.dims] : matmul ? [matmul.batch, matmul.M, matmul.N, matmul.K] : root.shape;
   const kernel: Kernel = {
-    name: `${name}_${dims.join('_') || '1'}`,
-    out: { dtype: root.dtype, shape: root.shape },
+    name: `${store ? 'S' : ''}${name}_${dims.join('_') || '1'}`,
+    out: { dtype: group.root.dtype, shape: group.root.shape },
     inputs: b.inputs.map((n) => n.dtype),
     loop: root.shape,
     reduce,
     matmul,
     value,
     ...(b.checks.length ? { indexChecks: b.checks } : {}),
-    ops: b.ops,
+    params: b.params.map((n) => n.dtype),
+    outIndex: outIndex && outIndex.k === 'flat' ? null : outIndex,
+    ops: store ? [...b.ops, 'store'] : b.ops,
     flops: b.flops,
     bytes,
   };
-  return { kernel, inputs: b.inputs };
+  const hazard = store !== null && readsElsewhere(b, kernel, store, sharesTarget);
+  return { kernel, inputs: b.inputs, params: b.params, hazard };
+}
+
+/**
+ * Where a store writes element (o0, …) of its value: a marker for "contiguously" when it covers
+ * the whole target, else the flat target index with the slice start added along its dim (a
+ * baked number, or a runtime scalar read by the kernel).
+ */
+function storeIndex(b: Builder, store: LazyNode): Index | { k: 'flat' } {
+  if (store.arg.kind !== 'store') throw new Error('internal: storeIndex of a non-store');
+  const { slice } = store.arg;
+  if (!slice) return { k: 'flat' };
+  const [target, value] = store.srcs as [LazyNode, LazyNode];
+  const coords = oVars(value.shape);
+  let start: Index;
+  if (slice.start !== null) start = inum(slice.start);
+  else {
+    const src = store.srcs[2]!;
+    let v = b.expr(src, [], 1);
+    if (src.arg.kind !== 'param') {
+      // A start read from a buffer is not known on the host: clamp it so the write stays inside.
+      const hi = target.shape[slice.dim]! - value.shape[slice.dim]!;
+      v = { k: 'op', op: 'minimum', args: [{ k: 'op', op: 'maximum', args: [v, { k: 'const', value: 0, dtype: 'int32' }], dtype: 'int32' }, { k: 'const', value: hi, dtype: 'int32' }], dtype: 'int32' };
+    }
+    start = { k: 'val', v };
+  }
+  coords[slice.dim] = b.sym.add(coords[slice.dim]!, start);
+  return b.sym.ravel(coords, target.shape);
+}
+
+/** Whether a store kernel reads its target (or a buffer shared with it) at other elements than it writes. */
+function readsElsewhere(b: Builder, k: Kernel, store: LazyNode, sharesTarget: (n: LazyNode) => boolean): boolean {
+  const target = store.srcs[0]!;
+  const slots = new Set<number>();
+  b.inputs.forEach((n, i) => { if (n === target || sharesTarget(n)) slots.add(i + 1); });
+  if (!slots.size) return false;
+  if (k.matmul && (slots.has(k.matmul.a.input) || slots.has(k.matmul.b.input))) return true;
+  const at = key(k.outIndex ?? b.sym.ravel(oVars(k.loop), k.loop));
+  let bad = false;
+  const seen = new Set<Scalar>();
+  const visitIndex = (i: Index, inReduce: boolean): void => {
+    switch (i.k) {
+      case 'add': visitIndex(i.a, inReduce); visitIndex(i.b, inReduce); break;
+      case 'mul': case 'div': case 'mod': visitIndex(i.a, inReduce); break;
+      case 'val': visit(i.v, inReduce); break;
+      case 'var': case 'num': break;
+    }
+  };
+  const visit = (s: Scalar, inReduce: boolean): void => {
+    if (bad || seen.has(s)) return;
+    seen.add(s);
+    switch (s.k) {
+      case 'load':
+        // Equal index expressions address the same element, whatever the shapes of the nodes.
+        if (slots.has(s.input) && (inReduce || key(s.index) !== at)) bad = true;
+        visitIndex(s.index, inReduce);
+        break;
+      case 'rand': if (typeof s.seed !== 'number') visit(s.seed, inReduce); visitIndex(s.index, inReduce); break;
+      case 'iota': visitIndex(s.index, inReduce); break;
+      case 'masked': for (const v of s.valid) visitIndex(v.a, inReduce); visit(s.arg, inReduce); break;
+      case 'op': for (const a of s.args) visit(a, inReduce); break;
+      case 'cast': visit(s.arg, inReduce); break;
+      case 'const': case 'acc': case 'param': break;
+    }
+  };
+  if (k.reduce) visit(k.reduce.value, true);
+  visit(k.value, false);
+  if (k.outIndex) visitIndex(k.outIndex, false);
+  return bad;
 }

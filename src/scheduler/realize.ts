@@ -5,10 +5,11 @@
  * buffers. Outputs are marked pending at once, so graph building for the next step overlaps this
  * one; a failing kernel rejects every pending output and leaves the engine usable.
  */
-import type { CompiledKernel, Device } from '../devices/device.js';
+import type { CompiledKernel, Device, RuntimeArgs } from '../devices/device.js';
 import { itemBytes, type TypedArray } from '../graph/dtype.js';
 import type { LazyNode } from '../graph/node.js';
 import { numel } from '../graph/shape.js';
+import { LruCache, type CacheLimits } from '../kernel/lru.js';
 import { attach, Buffer, detach } from './buffers.js';
 import { engine } from './engine.js';
 import { IndexRecords } from './index-checks.js';
@@ -28,14 +29,21 @@ interface CompiledPlan {
   readonly keep: ReadonlySet<number>;
 }
 
-const MAX_PLANS = 512;
-const plans = new Map<string, CompiledPlan>();
+/**
+ * Compiled plans by graph key, LRU by count and by bytes (the key plus its kernels' hashes,
+ * which is what a plan holds): a server that sees ever new shapes stays bounded.
+ */
+export const PLAN_CACHE_LIMITS: CacheLimits = { count: 512, bytes: 64 * 1024 * 1024 };
+const plans = new LruCache<string, CompiledPlan>(PLAN_CACHE_LIMITS);
+engine.planCache = plans;
 
 function compilePlan(p: Plan, order: readonly LazyNode[], device: Device): CompiledPlan {
   const lastRead = new Array<number>(order.length).fill(-1);
   p.steps.forEach((s, i) => { for (const j of s.inputIdx) lastRead[j] = i; });
-  const keep = new Set(p.outputs);
-  for (const s of p.steps) if (order[s.output]!.requiresGrad) keep.add(s.output);
+  // A store's result is its target's buffer, which the target already holds.
+  const stores = new Set(p.steps.flatMap((s) => (s.target === null ? [] : [s.output])));
+  const keep = new Set(p.outputs.filter((i) => !stores.has(i)));
+  for (const s of p.steps) if (order[s.output]!.requiresGrad && !stores.has(s.output)) keep.add(s.output);
   return { plan: p, kernels: p.steps.map((s) => device.compile(s.kernel)), lastRead, keep };
 }
 
@@ -46,13 +54,10 @@ function newBuffer(node: LazyNode, device: Device): Buffer {
 function getPlan(outputs: readonly LazyNode[], device: Device): { cp: CompiledPlan; order: readonly LazyNode[]; key: string } {
   const w = walk(outputs);
   let cp = plans.get(w.key);
-  if (cp) {
-    plans.delete(w.key); // re-insert: Map order is our LRU order
-  } else {
+  if (!cp) {
     cp = compilePlan(plan(outputs, w), w.order, device);
-    if (plans.size >= MAX_PLANS) plans.delete(plans.keys().next().value!);
+    plans.set(w.key, cp, w.key.length + cp.kernels.reduce((n, k) => n + k.hash.length, 0));
   }
-  plans.set(w.key, cp);
   return { cp, order: w.order, key: w.key };
 }
 
@@ -61,16 +66,27 @@ export function planFor(outputs: readonly LazyNode[]): Plan {
   return getPlan(outputs, engine.device()).cp.plan;
 }
 
-/** Computes `node` and copies its values out, row-major. */
+/**
+ * Computes `node` and copies its values out, row-major. The read is registered on the buffer at
+ * once (before the first await), so a write scheduled after this call waits for the copy and a
+ * write scheduled before it is seen.
+ */
 export async function readNode(node: LazyNode): Promise<TypedArray> {
-  await realize([node]);
-  const buf = node.realized as Buffer;
-  if (buf.ready) await buf.ready;
-  const data = (await buf.dev.read(buf.buf, node.dtype, numel(node.shape))) as TypedArray;
-  // The caller's next step (building and planning its next request) also runs on this turn.
-  const turn = yieldIfDue();
-  if (turn) await turn;
-  return data;
+  if (node.disposed) throw new Error('realize: the tensor was disposed');
+  if (!node.realized || pending.length) run(node.realized ? [] : [node]);
+  const buf = node.realized as Buffer | null;
+  if (!buf) throw new Error('realize: the tensor was disposed');
+  const after = buf.ready;
+  const read = (async () => {
+    if (after) await after;
+    const data = (await buf.dev.read(buf.buf, node.dtype, numel(node.shape))) as TypedArray;
+    // The caller's next step (building and planning its next request) also runs on this turn.
+    const turn = yieldIfDue();
+    if (turn) await turn;
+    return data;
+  })();
+  buf.addReader(read);
+  return read;
 }
 
 export async function realize(nodes: readonly LazyNode[]): Promise<void> {
@@ -78,47 +94,115 @@ export async function realize(nodes: readonly LazyNode[]): Promise<void> {
     if (n.disposed) throw new Error('realize: the tensor was disposed');
   }
   const todo = [...new Set(nodes.filter((n) => !n.realized))];
-  if (todo.length) run(todo);
+  if (todo.length || pending.length) run(todo);
   for (const n of nodes) {
-    const r = n.realized?.ready;
+    const r = n.arg.kind === 'store' ? n.srcs[0]?.realized?.ready : n.realized?.ready;
     if (r) await r;
   }
 }
 
+/**
+ * In-place writes recorded by code that does not start a schedule itself (BatchNorm's running
+ * statistics during a training forward): the next schedule — usually the optimizer step that
+ * also computes the forward — includes them, so they cost no schedule of their own. A schedule
+ * that reads one of their targets runs them first, on their own, so it sees the new values.
+ */
+let pending: LazyNode[] = [];
+
+export function deferStore(store: LazyNode): void {
+  if (store.arg.kind !== 'store') throw new Error('internal: deferStore of a non-store node');
+  const target = store.srcs[0]!.realized;
+  // Two writes to one buffer never share a schedule: the earlier runs now.
+  if (pending.some((s) => s.srcs[0]!.realized === target)) run([]);
+  pending.push(store);
+}
+
+/** Buffers of the realised leaves that computing `outputs` reads. */
+function leafBuffers(outputs: readonly LazyNode[]): Set<unknown> {
+  const seen = new Set<LazyNode>();
+  const found = new Set<unknown>();
+  const stack = [...outputs];
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (seen.has(n)) continue;
+    seen.add(n);
+    if (n.realized) found.add(n.realized);
+    else stack.push(...n.srcs);
+  }
+  return found;
+}
+
 function run(outputs: readonly LazyNode[]): void {
+  if (!pending.length) { schedule(outputs); return; }
+  const stores = pending.filter((st) => st.srcs[0]!.realized && !st.srcs[0]!.disposed);
+  pending = [];
+  const read = outputs.length ? leafBuffers(outputs) : new Set<unknown>();
+  if (stores.some((st) => read.has(st.srcs[0]!.realized))) {
+    schedule(stores);
+    schedule(outputs);
+  } else {
+    schedule([...outputs, ...stores]);
+  }
+}
+
+const noop = (): void => {};
+
+function schedule(outputs: readonly LazyNode[]): void {
+  if (!outputs.length) return;
+  engine.counters.schedules++;
   const device = engine.device();
   const { cp, order, key } = getPlan(outputs, device);
   const { steps, aliases } = cp.plan;
   const bufs = new Array<Buffer | undefined>(order.length);
-  const pendingLeaves: Promise<void>[] = [];
+  const pendingLeaves: Promise<unknown>[] = [];
+  const leaves = new Set<Buffer>();
   order.forEach((n, i) => {
     if (!n.realized) return;
     const b = n.realized as Buffer;
     b.retain();
     bufs[i] = b;
+    if (leaves.has(b)) return;
+    leaves.add(b);
+    // Read-after-write: wait for the write pending on every buffer this schedule reads.
     if (b.ready) pendingLeaves.push(b.ready);
   });
+  const targets = new Set<Buffer>();
+  for (const s of steps) {
+    if (s.target === null) continue;
+    const t = bufs[s.target]!;
+    targets.add(t);
+    // Write-after-read: an in-place write waits for every read of the old contents in flight.
+    // (A reader that failed does not fail the write.)
+    for (const r of t.readers) pendingLeaves.push(r.then(noop, noop));
+    t.retain();
+    bufs[s.output] = t;
+  }
   const alloc = (i: number): Buffer => (bufs[i] = newBuffer(order[i]!, device));
   // Kept buffers exist now, so they can be read or used as inputs while this schedule runs.
   const { keep } = cp;
   for (const s of steps) if (keep.has(s.output)) alloc(s.output);
   for (const [, b] of aliases) if (!bufs[b]) alloc(b);
   for (const [a, b] of aliases) { bufs[b]!.retain(); bufs[a] = bufs[b]; }
+  // Runtime scalars are read now: a param node is immutable, but the graph may be gone later.
+  const args = steps.map((s) => s.paramIdx.map((j) => { const a = order[j]!.arg; return a.kind === 'param' ? a.value : NaN; }));
 
-  const done = execute(cp, order, bufs, device, pendingLeaves);
+  const done = execute(cp, order, bufs, device, pendingLeaves, args);
   // Observed through the outputs' ready promises. A plan that failed is compiled afresh next time:
   // the fault may have been in the plan's kernels, not in the data.
   done.catch(() => { if (plans.get(key) === cp) plans.delete(key); });
+  for (const b of leaves) if (!targets.has(b)) b.addReader(done);
+  for (const t of targets) t.pendingWrite(done);
   for (const i of keep) {
     const node = order[i]!;
     if (node.realized) continue; // an output listed twice, or a leaf
     const buf = bufs[i]!;
     attach(node, buf);
-    buf.ready = done.then(
-      () => { buf.ready = null; node.forgetSources(); },
+    const ready = done.then(
+      () => { node.forgetSources(); },
       (e: unknown) => { if (node.realized === buf) detach(node); throw e; },
     );
-    buf.ready.catch(() => {});
+    buf.pendingWrite(ready);
+    ready.catch(() => {});
   }
   done.finally(() => {
     // The schedule's own references: every output now also has its node's.
@@ -126,7 +210,7 @@ function run(outputs: readonly LazyNode[]): void {
   }).catch(() => {});
 }
 
-async function execute(cp: CompiledPlan, order: readonly LazyNode[], bufs: (Buffer | undefined)[], device: Device, pendingLeaves: Promise<void>[]): Promise<void> {
+async function execute(cp: CompiledPlan, order: readonly LazyNode[], bufs: (Buffer | undefined)[], device: Device, pendingLeaves: Promise<unknown>[], args: readonly RuntimeArgs[]): Promise<void> {
   if (pendingLeaves.length) await Promise.all(pendingLeaves);
   const { steps } = cp.plan;
   const { keep } = cp;
@@ -139,7 +223,7 @@ async function execute(cp: CompiledPlan, order: readonly LazyNode[], bufs: (Buff
     const step = steps[si]!;
     const out = bufs[step.output] ??= newBuffer(order[step.output]!, device);
     const t0 = listen ? performance.now() : 0;
-    await device.run(cp.kernels[si]!, [out.buf, ...step.inputIdx.map((j) => bufs[j]!.buf), ...records.bind(si)]);
+    await device.run(cp.kernels[si]!, [out.buf, ...step.inputIdx.map((j) => bufs[j]!.buf), ...records.bind(si)], args[si]);
     if (listen) {
       const k = step.kernel;
       engine.emit('kernel', { name: k.name, device: device.name, ops: k.ops, ms: performance.now() - t0, bytes: k.bytes, flops: k.flops });

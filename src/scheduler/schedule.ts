@@ -8,7 +8,7 @@
  * contraction that is not fused away and every matmul operand that is not a plain strided
  * buffer is materialised, once.
  */
-import { argKey, type LazyNode } from '../graph/node.js';
+import { argKey, LazyNode, type BufferHandle } from '../graph/node.js';
 import { numel } from '../graph/shape.js';
 import { isContiguous } from '../graph/view.js';
 import type { Kernel } from '../kernel/ir.js';
@@ -20,6 +20,10 @@ export interface Step {
   /** Index (into the topological order) of the node this kernel writes. */
   readonly output: number;
   readonly inputIdx: readonly number[];
+  /** Indices of the 'param' nodes whose values are the kernel's runtime arguments, in slot order. */
+  readonly paramIdx: readonly number[];
+  /** For a store: the index of the node whose buffer the kernel writes in place (else null). */
+  readonly target: number | null;
 }
 
 /** A schedule in terms of topological indices, so one plan serves every graph of the same structure. */
@@ -43,6 +47,8 @@ export function walk(outputs: readonly LazyNode[]): Walk {
   const order: LazyNode[] = [];
   const parts: string[] = [];
   const stack: [LazyNode, number][] = [];
+  // Leaves that share one buffer are marked in the key: in-place writes are ordered by buffer.
+  const firstHolder = new Map<BufferHandle, number>();
   for (const out of outputs) {
     if (index.has(out)) continue;
     stack.push([out, 0]);
@@ -60,8 +66,14 @@ export function walk(outputs: readonly LazyNode[]): Walk {
       if (index.has(n)) continue;
       index.set(n, order.length);
       order.push(n);
+      let shared = '';
+      if (n.realized) {
+        const first = firstHolder.get(n.realized);
+        if (first === undefined) firstHolder.set(n.realized, order.length - 1);
+        else shared = `=${first}`;
+      }
       parts.push(n.realized
-        ? `L${n.dtype}${n.shape.join(',')}`
+        ? `L${n.dtype}${n.shape.join(',')}${shared}`
         : `${argKey(n.arg)}:${n.dtype}:${n.shape.join(',')}:${srcs.map((s) => index.get(s)).join(',')}${n.requiresGrad ? 'g' : ''}`);
     }
   }
@@ -98,7 +110,20 @@ function isPlainReshape(n: LazyNode): boolean {
   return n.arg.kind === 'view' && n.arg.tracker.length === 1 && isContiguous(n.arg.tracker[0]!);
 }
 
+/**
+ * The plan of a walk. Stores that form a cycle (a.assign(b) beside b.assign(a)) cannot all run
+ * in place: the value of one of them is computed into a temporary first, and planning repeats.
+ */
 export function plan(outputs: readonly LazyNode[], w: Walk): Plan {
+  const temps = new Set<LazyNode>();
+  for (;;) {
+    const r = planOnce(outputs, w, temps);
+    if (!(r instanceof LazyNode)) return r;
+    temps.add(r);
+  }
+}
+
+function planOnce(outputs: readonly LazyNode[], w: Walk, temps: ReadonlySet<LazyNode>): Plan | LazyNode {
   const { order } = w;
   const pos = new Map(order.map((n, i) => [n, i] as const));
   const consumers = new Map<LazyNode, LazyNode[]>();
@@ -114,6 +139,7 @@ export function plan(outputs: readonly LazyNode[], w: Walk): Plan {
   // of its own; its base, index and added values fuse into it.
   for (const n of order) if (!n.realized && (isContraction(n) || n.arg.kind === 'scatterAdd')) materialized.add(n);
 
+  for (const t of temps) materialized.add(t);
   const isBuffer = (n: LazyNode): boolean => n.realized !== null || materialized.has(n);
   // A value that would be recomputed — read by several consumers, or broadcast by an expand so
   // that one consumer reads each element many times — is materialised once when it is not cheap.
@@ -160,18 +186,75 @@ export function plan(outputs: readonly LazyNode[], w: Walk): Plan {
     fusedInto.set(cur, x);
   }
 
+  // Buffer identity: leaves holding one buffer, and plain reshapes aliased to their source.
+  const holder = new Map<BufferHandle, LazyNode>();
+  const identity = new Map<LazyNode, LazyNode>();
+  for (const n of order) {
+    if (!n.realized) continue;
+    const h = holder.get(n.realized);
+    if (h) identity.set(n, h); else holder.set(n.realized, n);
+  }
+  const idOf = (n: LazyNode): LazyNode => identity.get(n) ?? n;
+
+  // A store whose value reads the target where it does not write is computed into a temporary.
+  const stores = order.filter((n) => !n.realized && n.arg.kind === 'store');
+  // Temporaries for stores are real copies, never aliases of the buffer they protect.
+  const copies = new Set<LazyNode>(temps);
+  for (const st of stores) {
+    const target = idOf(st.srcs[0]!);
+    const trial = lower({ root: st, contraction: null }, (m) => m !== st && isBuffer(m), (m) => idOf(m) === target);
+    if (trial.hazard) { materialized.add(st.srcs[1]!); copies.add(st.srcs[1]!); }
+  }
+
   const steps: Step[] = [];
+  const storeSteps: { step: Step; node: LazyNode; reads: Set<LazyNode> }[] = [];
   const aliases: [number, number][] = [];
   for (const n of order) {
     if (n.realized || !materialized.has(n)) continue;
     const src = n.srcs[0];
-    if (!fusedInto.has(n) && isPlainReshape(n) && src && isBuffer(src)) {
+    if (!fusedInto.has(n) && !copies.has(n) && isPlainReshape(n) && src && isBuffer(src)) {
       aliases.push([pos.get(n)!, pos.get(src)!]);
+      identity.set(n, idOf(src));
       continue;
     }
     const contraction = fusedInto.get(n) ?? (isContraction(n) ? n : null);
     const lowered = lower({ root: n, contraction }, (m) => m !== n && isBuffer(m));
-    steps.push({ kernel: lowered.kernel, output: pos.get(n)!, inputIdx: lowered.inputs.map((m) => pos.get(m)!) });
+    const isStore = n.arg.kind === 'store';
+    const step: Step = {
+      kernel: lowered.kernel, output: pos.get(n)!, inputIdx: lowered.inputs.map((m) => pos.get(m)!),
+      paramIdx: lowered.params.map((m) => pos.get(m)!), target: isStore ? pos.get(n.srcs[0]!)! : null,
+    };
+    if (isStore) storeSteps.push({ step, node: n, reads: new Set(lowered.inputs.map(idOf)) });
+    else steps.push(step);
   }
-  return { steps, aliases, outputs: outputs.map((o) => pos.get(o)!) };
+  const ordered = orderStores(storeSteps, idOf);
+  if (ordered instanceof LazyNode) return ordered;
+  return { steps: [...steps, ...ordered], aliases, outputs: outputs.map((o) => pos.get(o)!) };
+}
+
+/**
+ * In-place writes run after every other step of the schedule (nothing reads a store's result
+ * within it: later readers are later schedules), and a store runs before any store that
+ * overwrites a buffer it reads. On a cycle, returns the value of a store to compute into a
+ * temporary first.
+ */
+function orderStores(stores: readonly { step: Step; node: LazyNode; reads: Set<LazyNode> }[], idOf: (n: LazyNode) => LazyNode): Step[] | LazyNode {
+  const targets = stores.map((s) => idOf(s.node.srcs[0]!));
+  if (new Set(targets).size !== targets.length) {
+    throw new Error('internal: two stores write one buffer in one schedule (the caller must split them)');
+  }
+  // before[j]: stores that read store j's target, so must run before j.
+  const before = stores.map((_, j) => stores.flatMap((s, i) => (i !== j && s.reads.has(targets[j]!) ? [i] : [])));
+  const done = new Set<number>();
+  const out: Step[] = [];
+  while (out.length < stores.length) {
+    const next = stores.findIndex((_, j) => !done.has(j) && before[j]!.every((i) => done.has(i)));
+    if (next < 0) {
+      const stuck = stores.findIndex((_, j) => !done.has(j));
+      return stores[stuck]!.node.srcs[1]!;
+    }
+    done.add(next);
+    out.push(stores[next]!.step);
+  }
+  return out;
 }

@@ -1,5 +1,5 @@
 /** Creating tensors: from data, filled, ranges, and counter-based random numbers. */
-import { itemBytes, newArray, type DType, type TypedArray } from '../graph/dtype.js';
+import { coerce, itemBytes, newArray, type DType, type TypedArray } from '../graph/dtype.js';
 import { DTypeError, ShapeError, fmt } from '../graph/errors.js';
 import { LazyNode } from '../graph/node.js';
 import { checkShape, normAxis, numel, type Shape } from '../graph/shape.js';
@@ -84,6 +84,19 @@ export function full(shape: Shape, value: number | boolean, opts: CreateOptions 
   return fullOf(checkShape('full', shape), Number(value), dtype);
 }
 
+/**
+ * A 0-d runtime scalar: its value is an argument of the kernels that read it, not part of their
+ * source, so a new value each call (a learning rate, a temperature, a position) reuses the
+ * compiled kernels and plan: `logits.div(born.scalar(t))`. Literals (`x.div(0.7)`) stay baked in.
+ */
+export function scalar(value: number | boolean, opts: { dtype?: DType } = {}): Tensor {
+  const dtype = opts.dtype ?? (typeof value === 'boolean' ? 'bool' : 'float32');
+  if (typeof value !== 'boolean' && typeof value !== 'number') {
+    throw new DTypeError(`scalar: expected a number or boolean, got ${typeof value}`);
+  }
+  return node({ kind: 'param', value: coerce(Number(value), dtype) }, [], [], dtype);
+}
+
 /** 0, 1, …, n-1. */
 export const iota = (n: number, dtype: DType = 'int32'): Tensor => node({ kind: 'iota' }, [], [n], dtype);
 
@@ -128,12 +141,12 @@ function mixSeed(seed: number): number {
 }
 /**
  * The Philox key of a draw: a seed given by the user is a constant of the kernel; the global
- * stream's keys change with every call, so they travel as a 0-d int32 buffer and the compiled
- * kernel (and plan) is the same from one draw to the next.
+ * stream's keys change with every call, so they travel as a runtime scalar (no buffer) and the
+ * compiled kernel (and plan) is the same from one draw to the next.
  */
 type Key = number | Tensor;
 const keyFor = (seed: number | undefined): Key =>
-  seed === undefined ? fromArray(new Int32Array([mixSeed(globalSeed + 0x9e3779b9 * ++draws) | 0]), [], 'int32') : mixSeed(seed);
+  seed === undefined ? scalar(mixSeed(globalSeed + 0x9e3779b9 * ++draws) | 0, { dtype: 'int32' }) : mixSeed(seed);
 
 function uniform(shape: Shape, key: Key, word: 0 | 1): Tensor {
   return typeof key === 'number'

@@ -5,7 +5,7 @@
 import type { DataFor, DType, TypedArray } from '../graph/dtype.js';
 import { DTYPES } from '../graph/dtype.js';
 import { DeviceError, ShapeError, fmt } from '../graph/errors.js';
-import { noGradView, shareStorage } from './make.js';
+import { noGradView } from './make.js';
 import type { LazyNode } from '../graph/node.js';
 import { normAxis, numel } from '../graph/shape.js';
 import { detach } from '../scheduler/buffers.js';
@@ -17,7 +17,8 @@ import * as R from './reduce.js';
 import * as M from './movement.js';
 import * as L from './linalg.js';
 import * as J from './join.js';
-import { cast } from './make.js';
+import { broadcastTo, cast, node } from './make.js';
+import { assignAll, checkAssign, ensureBuffer, sliceAssign } from './assign.js';
 import * as AD from '../autodiff/grad.js';
 import { isFloat } from '../graph/dtype.js';
 import { DTypeError } from '../graph/errors.js';
@@ -165,23 +166,46 @@ export class Tensor {
   set grad(g: Tensor | null) { this.node.grad = g ? g.node : null; }
   zeroGrad(): void { this.node.grad = null; }
   backward(opts?: { gradOutput?: Tensor }): void { AD.backward(this, opts); }
+  /**
+   * A copy with storage of its own (PyTorch's clone): realised, it never shares a buffer with
+   * this tensor, so in-place writes to one do not show in the other. Differentiable.
+   */
+  clone(): Tensor { return node({ kind: 'cast' }, [this], this.shape, this.dtype); }
   /** The same values, cut from the graph: no gradient flows through it. */
   detach(): Tensor { return noGradView(this); }
 
   /**
-   * Makes this tensor hold `value` from now on (PyTorch's `p.data = value`): optimizers update
-   * parameters this way. The value is cut from its history; requiresGrad and .grad stay.
+   * Makes this tensor hold `value` from now on (PyTorch's `p.data = value` / `p.copy_(value)`):
+   * optimizers update parameters this way. A tensor that holds a buffer is written in place —
+   * every tensor sharing the buffer sees the new value in schedules started after this call,
+   * and reads started before it see the old one; a tensor without a buffer yet just moves to
+   * the value's node. The value is cut from its history; requiresGrad and .grad stay.
    */
   assign(value: Tensor): this {
-    if (value.shape.length !== this.shape.length || value.shape.some((d, i) => d !== this.shape[i]) || value.dtype !== this.dtype) {
-      throw new ShapeError(`assign: a ${value.dtype} tensor of shape ${fmt(value.shape)} cannot replace a ${this.dtype} tensor of shape ${fmt(this.shape)}`);
-    }
-    const old = this.node;
-    const next = shareStorage(value);
-    next.requiresGrad = old.requiresGrad;
-    next.gradLeaf = old.gradLeaf;
-    next.grad = old.grad;
-    this.node = next;
+    checkAssign('assign', this, value);
+    assignAll([[this, value]]).catch(() => {}); // a failure surfaces when this tensor is read
+    return this;
+  }
+
+  /**
+   * PyTorch's `copy_`: writes `src` (broadcast to this shape, cast to this dtype) into this
+   * tensor's buffer, computing this tensor first if it has none.
+   */
+  copy_(src: Tensor): this {
+    if (src.ndim > this.ndim) throw new ShapeError(`copy_: a tensor of shape ${fmt(src.shape)} cannot be copied into one of shape ${fmt(this.shape)}`);
+    const v = broadcastTo(cast(src, this.dtype), this.shape);
+    ensureBuffer(this, 'copy_');
+    return this.assign(v);
+  }
+
+  /**
+   * In place, `this[..., start:start + n, ...] = values` along `dim` (n = values.shape[dim];
+   * the other dims broadcast). `start` is a number (part of the kernel) or a 0-d int32 tensor —
+   * `born.scalar(pos, { dtype: 'int32' })` — whose value is a runtime argument, so filling a
+   * preallocated cache position by position compiles one kernel. Returns this tensor.
+   */
+  sliceAssign_(dim: number, start: number | Tensor, values: Tensor): this {
+    sliceAssign(this, dim, start, values);
     return this;
   }
 

@@ -1,14 +1,15 @@
 /**
  * Optimizers with PyTorch's update rules. step() builds every parameter's update (and the
- * optimizer state's) as lazy graph and realises them all in one schedule — each update is one
- * fused elementwise kernel — then moves the parameters to the new values. Step-dependent scalars
- * (learning rate, bias corrections) enter as 0-d tensors rather than constants, so the compiled
- * plan of step 1 serves every later step.
+ * optimizer state's) as lazy graph and writes them all in place in one schedule — each update
+ * is one fused elementwise kernel storing into the parameter's (or the state's) own buffer, so
+ * a step allocates nothing once warm. Step-dependent scalars (learning rate, bias corrections)
+ * are runtime scalars (born.scalar), so the compiled plan of step 1 serves every later step.
  */
 import { noGrad } from '../autodiff/grad.js';
-import { realize } from '../scheduler/realize.js';
-import { tensor, zeros } from '../tensor/creation.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { assignAll } from '../tensor/assign.js';
+import { rounded } from '../tensor/make.js';
+import { scalar, tensor, zeros } from '../tensor/creation.js';
+import { Tensor } from '../tensor/tensor.js';
 
 export type ParamState = Record<string, Tensor>;
 
@@ -44,22 +45,25 @@ export abstract class Optimizer<O extends { lr: number }> {
    */
   step(alongside: readonly Tensor[] = []): Promise<void> {
     this.stepCount++;
-    const scalars = Object.fromEntries(Object.entries(this.scalars(this.stepCount)).map(([k, v]) => [k, tensor(new Float32Array([v]), { shape: [] })]));
-    const updates = noGrad(() => this.params.flatMap((p) => {
-      const g = p.grad;
-      if (!g) return [];
-      const state = this.state.get(p) ?? this.initState(p);
-      return [{ param: p, ...this.update(p, g, state, scalars) }];
-    }));
-    const done = realize([...updates.flatMap((u) => [u.value.node, ...Object.values(u.state).map((t) => t.node)]), ...alongside.map((t) => t.node)]);
-    done.catch(() => {}); // surfaces through the parameters' pending buffers
-    for (const u of updates) {
-      const prev = this.state.get(u.param);
-      if (prev) for (const [k, t] of Object.entries(u.state)) { if (prev[k]) prev[k]!.assign(t); else prev[k] = t.detach(); }
-      else this.state.set(u.param, Object.fromEntries(Object.entries(u.state).map(([k, t]) => [k, t.detach()])));
-      u.param.assign(u.value);
-    }
-    return done;
+    const scalars = Object.fromEntries(Object.entries(this.scalars(this.stepCount)).map(([k, v]) => [k, scalar(v)]));
+    // [tensor, its new value]: written in place where the tensor holds a buffer (from the second
+    // step on, for state made lazily by initState), else the tensor moves to the computed value.
+    const writes: [Tensor, Tensor][] = [];
+    noGrad(() => {
+      for (const p of this.params) {
+        const g = p.grad;
+        if (!g) continue;
+        let state = this.state.get(p);
+        if (!state) this.state.set(p, (state = this.initState(p)));
+        const u = this.update(p, g, state, scalars);
+        writes.push([p, u.value]);
+        for (const [k, t] of Object.entries(u.state)) {
+          const holder = state[k] ?? (state[k] = new Tensor(t.node));
+          writes.push([holder, t]);
+        }
+      }
+    });
+    return assignAll(writes, alongside);
   }
 
   stateDict(): Record<string, Tensor> {
@@ -103,9 +107,12 @@ export class SGD extends Optimizer<SGDOptions> {
     const next: ParamState = {};
     if (momentum) {
       const prev = state['momentum_buffer'];
-      const buf = prev ? prev.mul(momentum).add(g.mul(1 - dampening)) : g;
+      // The first buffer is a copy of the gradient (as PyTorch clones it): it is updated in place later.
+      const buf = prev ? prev.mul(momentum).add(g.mul(1 - dampening)) : g.clone();
       next['momentum_buffer'] = buf;
-      g = nesterov ? g.add(buf.mul(momentum)) : buf;
+      // Read as stored (rounded to its dtype), whether the kernel recomputes it or loads it.
+      const stored = rounded(buf);
+      g = nesterov ? g.add(stored.mul(momentum)) : stored;
     }
     return result(p.sub(g.mul(s['lr']!)), next);
   }
@@ -131,7 +138,8 @@ export class Adam extends Optimizer<AdamOptions> {
     const m = state['exp_avg']!.mul(b1).add(g.mul(1 - b1));
     const v = state['exp_avg_sq']!.mul(b2).add(g.mul(g).mul(1 - b2));
     const base = this.decoupled && weightDecay ? p.mul(s['decay']!) : p;
-    const value = base.sub(m.mul(s['stepSize']!).div(v.sqrt().mul(s['rootCorrection']!).add(eps)));
+    // m and v as stored (rounded to their dtype), whether the kernel recomputes them or loads them.
+    const value = base.sub(rounded(m).mul(s['stepSize']!).div(rounded(v).sqrt().mul(s['rootCorrection']!).add(eps)));
     return result(value, { exp_avg: m, exp_avg_sq: v });
   }
 }
@@ -156,10 +164,11 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
     const { alpha = 0.99, eps = 1e-8, weightDecay = 0, momentum = 0 } = this.options;
     const g = weightDecay ? grad.add(p.mul(weightDecay)) : grad;
     const sq = state['square_avg']!.mul(alpha).add(g.mul(g).mul(1 - alpha));
-    const step = g.div(sq.sqrt().add(eps));
+    // State read as stored (rounded to its dtype), whether the kernel recomputes it or loads it.
+    const step = g.div(rounded(sq).sqrt().add(eps));
     if (momentum) {
       const buf = state['momentum_buffer']!.mul(momentum).add(step);
-      return result(p.sub(buf.mul(s['lr']!)), { square_avg: sq, momentum_buffer: buf });
+      return result(p.sub(rounded(buf).mul(s['lr']!)), { square_avg: sq, momentum_buffer: buf });
     }
     return result(p.sub(step.mul(s['lr']!)), { square_avg: sq });
   }

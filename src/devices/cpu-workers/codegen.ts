@@ -39,6 +39,9 @@ function castJs(x: string, to: DType): string {
   }
 }
 
+/** The kernel function's parameter holding its runtime scalars (see Kernel.params). */
+const RUNTIME_ARGS = '$rt';
+
 const num = (v: number): string => (Number.isNaN(v) ? 'NaN' : v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : Object.is(v, -0) ? '-0' : String(v));
 
 /**
@@ -92,6 +95,7 @@ class ScalarPrinter {
         return `${pair}${s.word}`;
       }
       case 'iota': return this.idx(s.index);
+      case 'param': return `${RUNTIME_ARGS}[${s.slot}]`;
       case 'masked': {
         const cond = s.valid.map((v) => { const a = this.idx(v.a); return `${a} >= ${v.lo} && ${a} < ${v.hi}`; }).join(' && ');
         return `((${cond}) ? ${this.print(s.arg)} : 0)`;
@@ -127,10 +131,16 @@ function unravelOutput(loop: readonly number[], flat: string, innerLet: boolean)
   return lines;
 }
 
+/** Where output element i (at loop coordinates o0, o1, …) is written: contiguous, or a store's index. */
+function outAt(k: Kernel, p: ScalarPrinter): string {
+  return k.outIndex ? printIndex(k.outIndex, (s) => p.print(s)) : 'i';
+}
+
 function elementwise(k: Kernel): string {
   const p = new ScalarPrinter(false, (i) => `b${i}`);
   const v = p.print(k.value);
-  const body = [...p.lines, `out[i] = ${store(k.out.dtype, v)};`];
+  const at = outAt(k, p);
+  const body = [...p.lines, `out[${at}] = ${store(k.out.dtype, v)};`];
   const dims = k.loop.map((d, i) => [d, i] as const).filter(([d]) => d !== 1);
   if (dims.length === 0) return `for (let i = start; i < end; i++) {\n${body.join('\n')}\n}`;
   const [lastD, lastI] = dims[dims.length - 1]!;
@@ -163,8 +173,9 @@ function reductionParts(k: Kernel) {
   const v = inner.print(red.value);
   const outer = new ScalarPrinter(false, (i) => `b${i}`, 'e');
   const result = outer.print(k.value);
+  const at = outAt(k, outer);
   const loops = red.dims.map((d, j) => [d, j] as const).filter(([d]) => d !== 1);
-  return { red, inner, v, outer, result, loops };
+  return { red, inner, v, outer, result, loops, at };
 }
 
 /**
@@ -173,7 +184,7 @@ function reductionParts(k: Kernel) {
  * in the same order as the row form, so results are identical.
  */
 function columnReduction(k: Kernel): string {
-  const { red, inner, v, outer, result, loops } = reductionParts(k);
+  const { red, inner, v, outer, result, loops, at } = reductionParts(k);
   return [
     `const accs = new Float64Array(${COLUMN_BLOCK});`,
     `for (let i0 = start; i0 < end; i0 += ${COLUMN_BLOCK}) {`,
@@ -190,14 +201,14 @@ function columnReduction(k: Kernel): string {
     ...unravelOutput(k.loop, 'i', false),
     'const acc = accs[i - i0];',
     ...outer.lines,
-    `out[i] = ${store(k.out.dtype, result)};`,
+    `out[${at}] = ${store(k.out.dtype, result)};`,
     '}',
     '}',
   ].join('\n');
 }
 
 function reduction(k: Kernel): string {
-  const { red, inner, v, outer, result, loops } = reductionParts(k);
+  const { red, inner, v, outer, result, loops, at } = reductionParts(k);
   return [
     'for (let i = start; i < end; i++) {',
     ...unravelOutput(k.loop, 'i', false),
@@ -207,13 +218,14 @@ function reduction(k: Kernel): string {
     combineInto(red.op, 'acc', v),
     ...loops.map(() => '}'),
     ...outer.lines,
-    `out[i] = ${store(k.out.dtype, result)};`,
+    `out[${at}] = ${store(k.out.dtype, result)};`,
     '}',
   ].join('\n');
 }
 
 function matmul(k: Kernel): JsKernel {
   const mm = k.matmul!;
+  if (k.outIndex) throw new Error(`internal: matmul kernel ${k.name} with an output index (the scheduler stores through a copy)`);
   // The epilogue sees only the flat output index `o`; rebuild the coordinates from it.
   const cs = contiguousStrides(k.loop);
   const coords = new Map<string, string>(k.loop.map((d, i) => [`o${i}`, i === 0 ? `((o / ${cs[i]}) | 0)` : `(((o / ${cs[i]}) | 0) % ${d})`]));
@@ -245,6 +257,6 @@ export function printJs(k: Kernel): JsKernel {
   const binds = ['const out = b[0];', ...k.inputs.map((_, i) => `const b${i + 1} = b[${i + 1}];`)];
   if (checked) binds.push(`const ${ERR} = b[${k.inputs.length + 1}];`);
   const prelude = checked ? jsPrelude + indexCheckJs : jsPrelude;
-  const source = `(() => {\n${prelude}\nreturn function ${k.name.replace(/\W/g, '_')}(b, start, end) {\n${binds.join('\n')}\n${body}\n};\n})()`;
+  const source = `(() => {\n${prelude}\nreturn function ${k.name.replace(/\W/g, '_')}(b, start, end, ${RUNTIME_ARGS}) {\n${binds.join('\n')}\n${body}\n};\n})()`;
   return { source, units };
 }

@@ -1,5 +1,6 @@
-// Shared by the pool (main thread) and its workers, so it must not import the
-// rest of src: a worker loads it from dist/ with plain Node.
+// Shared by the pool (main thread) and its workers, so it imports only dependency-free modules:
+// a worker loads it from dist/ with plain Node.
+import { LruCache } from '../../kernel/lru.js';
 
 export type ArrayKind = 'float32' | 'float64' | 'int32' | 'bool'; // bool is stored as Uint8Array
 
@@ -12,8 +13,15 @@ export interface KernelBinding {
 
 export type TypedArray = Float32Array | Float64Array | Int32Array | Uint8Array;
 
-/** Runs one contiguous range [start, end) of the kernel's index space. */
-export type KernelFn = (b: TypedArray[], start: number, end: number) => void;
+/**
+ * Runs one contiguous range [start, end) of the kernel's index space. `p` holds the kernel's
+ * runtime scalars (a learning rate, a position), in the order of the kernel IR's `params`.
+ */
+export type KernelFn = (b: TypedArray[], start: number, end: number, p?: readonly number[]) => void;
+
+/** The runtime scalars of one kernel run; shared by every range of it. */
+export type KernelArgs = readonly number[];
+const NO_ARGS: KernelArgs = Object.freeze([]);
 
 /**
  * `source` is a JS expression that evaluates to a KernelFn, e.g.
@@ -46,35 +54,34 @@ export function viewsOf(bindings: readonly KernelBinding[]): TypedArray[] {
 }
 
 /**
- * Compiled kernels by key, least recently used evicted first: a long-running
- * server that generates many shapes must not grow without bound. The source is
- * kept beside the function so a key reused for different code recompiles
+ * Compiled kernels by key, least recently used evicted first, bounded by count and by the
+ * bytes of their source: a long-running server that generates many shapes must not grow without
+ * bound. The source is kept beside the function so a key reused for different code recompiles
  * instead of silently running the old kernel.
  */
 export class KernelCache {
-  private readonly entries = new Map<string, { source: string; fn: KernelFn }>();
+  private readonly entries: LruCache<string, { source: string; fn: KernelFn }>;
+  /** Functions compiled by this cache since it was made. */
+  compiles = 0;
 
-  constructor(readonly capacity = 1024) {}
+  constructor(readonly capacity = 1024, readonly maxBytes = 64 * 1024 * 1024) {
+    this.entries = new LruCache({ count: capacity, bytes: maxBytes });
+  }
 
   get size(): number {
     return this.entries.size;
   }
 
+  get bytes(): number {
+    return this.entries.bytes;
+  }
+
   get(key: string, source: string): KernelFn {
     const hit = this.entries.get(key);
-    if (hit !== undefined && hit.source === source) {
-      // Re-insert to mark as most recently used (Map keeps insertion order).
-      this.entries.delete(key);
-      this.entries.set(key, hit);
-      return hit.fn;
-    }
+    if (hit !== undefined && hit.source === source) return hit.fn;
     const fn = compileKernel(source);
-    this.entries.delete(key);
-    this.entries.set(key, { source, fn });
-    if (this.entries.size > this.capacity) {
-      const oldest = this.entries.keys().next().value;
-      if (oldest !== undefined) this.entries.delete(oldest);
-    }
+    this.compiles++;
+    this.entries.set(key, { source, fn }, source.length);
     return fn;
   }
 }
@@ -90,7 +97,7 @@ export function describeThrown(e: unknown): string {
  */
 export function runCached(
   cache: KernelCache, key: string, source: string,
-  bindings: readonly KernelBinding[], start: number, end: number,
+  bindings: readonly KernelBinding[], start: number, end: number, args: KernelArgs = NO_ARGS,
 ): void {
   let fn: KernelFn;
   try {
@@ -105,7 +112,7 @@ export function runCached(
     throw new Error(`bad binding: ${describeThrown(e)}`);
   }
   try {
-    fn(views, start, end);
+    fn(views, start, end, args);
   } catch (e) {
     throw new Error(`threw over [${start}, ${end}): ${describeThrown(e)}`);
   }

@@ -6,7 +6,8 @@
 import { arrayFor, type DType } from '../../graph/dtype.js';
 import type { Kernel } from '../../kernel/ir.js';
 import { kernelHash } from '../../kernel/ir.js';
-import type { CompiledKernel, Device, DeviceBuffer } from '../device.js';
+import { LruCache, type CacheLimits } from '../../kernel/lru.js';
+import type { CompiledKernel, Device, DeviceBuffer, DeviceStats, RuntimeArgs } from '../device.js';
 import { printJs } from './codegen.js';
 import { describeThrown, KernelCache, runCached, type ArrayKind, type KernelBinding } from './compile.js';
 import { KernelError, WorkerPool } from './pool.js';
@@ -33,15 +34,21 @@ interface CpuKernel extends CompiledKernel {
 export const INLINE_COST = 350_000;
 /** Free buffers kept for reuse, by byte size, up to this much in total. */
 const POOL_BYTES = 512 * 1024 * 1024;
+/** Compiled kernels kept, by count and by bytes of generated source. */
+export const KERNEL_CACHE_LIMITS: CacheLimits = { count: 2048, bytes: 64 * 1024 * 1024 };
 
 export class CpuDevice implements Device {
   readonly name = 'cpu' as const;
   private pool: WorkerPool | null = null;
-  private readonly kernels = new Map<string, CpuKernel>();
+  private readonly kernels = new LruCache<string, CpuKernel>(KERNEL_CACHE_LIMITS);
   private readonly inline = new KernelCache(1024);
   private readonly free_ = new Map<number, SharedArrayBuffer[]>();
   private freeBytes = 0;
   private nextId = 0;
+  private allocations = 0;
+  private kernelCompiles = 0;
+  /** Worker-side cache keys: never reused, so an evicted kernel that comes back cannot meet a stale entry. */
+  private nextKey = 0;
 
   constructor(private readonly threads?: number) {}
 
@@ -55,6 +62,7 @@ export class CpuDevice implements Device {
     const list = this.free_.get(size);
     const reused = list?.pop();
     if (reused) this.freeBytes -= size;
+    else this.allocations++;
     const sab = reused ?? new SharedArrayBuffer(size);
     return { id: this.nextId++, bytes: size, sab };
   }
@@ -80,17 +88,31 @@ export class CpuDevice implements Device {
     let k = this.kernels.get(hash);
     if (!k) {
       const { source, units } = printJs(kernel);
+      this.kernelCompiles++;
       // The lowering already counted each fused op's flops over its loop; a plain copy still
       // costs one operation per element.
       const cost = Math.max(kernel.flops, units);
       // Workers cache compiled kernels by this key: short, so each task message stays small.
-      k = { hash, key: `k${this.kernels.size}`, kernel, source, units, cost, kinds: [kernel.out.dtype, ...kernel.inputs, ...(kernel.indexChecks?.length ? ['int32' as const] : [])] };
-      this.kernels.set(hash, k);
+      k = { hash, key: `k${this.nextKey++}`, kernel, source, units, cost, kinds: [kernel.out.dtype, ...kernel.inputs, ...(kernel.indexChecks?.length ? ['int32' as const] : [])] };
+      this.kernels.set(hash, k, source.length + hash.length);
     }
     return k;
   }
 
-  run(ck: CompiledKernel, bufs: readonly DeviceBuffer[]): Promise<void> {
+  stats(): DeviceStats {
+    return {
+      allocations: this.allocations,
+      kernelCompiles: this.kernelCompiles,
+      cachedKernels: this.kernels.size,
+      cachedKernelBytes: this.kernels.bytes,
+    };
+  }
+
+  setKernelCacheLimits(limits: CacheLimits): void {
+    this.kernels.setLimits(limits);
+  }
+
+  run(ck: CompiledKernel, bufs: readonly DeviceBuffer[], args: RuntimeArgs = []): Promise<void> {
     const k = ck as CpuKernel;
     const bindings: KernelBinding[] = bufs.map((b, i) => {
       const kind = k.kinds[i]!;
@@ -101,13 +123,13 @@ export class CpuDevice implements Device {
     // so that the main thread, and the event loop on it, is not held for milliseconds.
     if (k.cost < INLINE_COST) {
       try {
-        runCached(this.inline, k.key, k.source, bindings, 0, k.units);
+        runCached(this.inline, k.key, k.source, bindings, 0, k.units, args);
         return Promise.resolve();
       } catch (e) {
         return Promise.reject(new KernelError(`kernel ${k.kernel.name} ${describeThrown(e)}`, { cause: e }));
       }
     }
-    return this.workers().run(k.key, k.source, bindings, k.units, { grain: 1 });
+    return this.workers().run(k.key, k.source, bindings, k.units, { grain: 1, args });
   }
 
   async destroy(): Promise<void> {

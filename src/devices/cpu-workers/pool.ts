@@ -102,7 +102,7 @@ export class WorkerPool {
    */
   run(
     key: string, source: string, bindings: KernelBinding[], total: number,
-    opts: { grain?: number; signal?: AbortSignal } = {},
+    opts: { grain?: number; signal?: AbortSignal; args?: readonly number[] } = {},
   ): Promise<void> {
     if (this.destroyed) return Promise.reject(new KernelError(`kernel "${key}": the worker pool is destroyed`));
     if (!Number.isInteger(total) || total < 0) {
@@ -114,7 +114,7 @@ export class WorkerPool {
     const piscina = this.piscina;
     const runOpts = opts.signal ? { signal: opts.signal } : {};
     const tasks = ranges.map(([start, end]) =>
-      piscina.run({ key, source, bindings, start, end }, runOpts));
+      piscina.run(opts.args?.length ? { key, source, bindings, start, end, args: [...opts.args] } : { key, source, bindings, start, end }, runOpts));
     // allSettled, not all: reject only once no range is still writing, so the
     // caller may free or reuse the buffers as soon as the promise settles.
     return Promise.allSettled(tasks).then((results) => {

@@ -7,6 +7,8 @@ export interface KernelTask {
   bindings: KernelBinding[];
   start: number;
   end: number;
+  /** The kernel's runtime scalars (absent when it has none). */
+  args?: number[];
 }
 
 // An exception that escapes a kernel asynchronously (a stray microtask or
@@ -25,7 +27,7 @@ process.on('uncaughtException', (e) => {
 const cache = new KernelCache(1024);
 
 export default async function runTask(task: KernelTask): Promise<void> {
-  runCached(cache, task.key, task.source, task.bindings, task.start, task.end);
+  runCached(cache, task.key, task.source, task.bindings, task.start, task.end, task.args);
   // One turn of the microtask queue lets this kernel's own stray microtasks
   // throw now, so they are blamed on it rather than on the next task.
   await null;

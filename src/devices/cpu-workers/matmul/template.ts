@@ -16,7 +16,7 @@ export function matmulSource(spec: MatmulSpec, options: MatmulSourceOptions = {}
   const expr = spec.epilogue?.expr?.trim() || 'acc';
   const prelude = spec.epilogue?.prelude ?? '';
   const plainEpilogue = expr === 'acc';
-  if (u.total === 0) return '(function (b, start, end) {})';
+  if (u.total === 0) return '(function (b, start, end, $rt) {})';
   const { a, b, M, N, K } = spec;
 
   let backend = options.backend ?? 'auto';
@@ -48,7 +48,7 @@ export function matmulSource(spec: MatmulSpec, options: MatmulSourceOptions = {}
   const head = `const $C = b[0], $A = b[1], $B = b[2];`;
 
   if (backend === 'direct') {
-    return `(function (b, start, end) {
+    return `(function (b, start, end, $rt) {
   "use strict";
   ${prelude}
   ${head}
@@ -220,7 +220,7 @@ export function matmulSource(spec: MatmulSpec, options: MatmulSourceOptions = {}
     globalThis[$key] = $W;
   }
   const $g = $W.g;
-  return function (b, start, end) {
+  return function (b, start, end, $rt) {
     ${prelude}
     ${head}
     if ($W.mem.buffer.byteLength < ${need * S}) {
@@ -240,7 +240,7 @@ export function matmulSource(spec: MatmulSpec, options: MatmulSourceOptions = {}
   let $W = globalThis[$key];
   if ($W === undefined) { $W = { f: new Float64Array(0) }; globalThis[$key] = $W; }
   ${jsMicroKernel(NR)}
-  return function (b, start, end) {
+  return function (b, start, end, $rt) {
     ${prelude}
     ${head}
     if ($W.f.length < ${need}) $W.f = new Float64Array(${need});
