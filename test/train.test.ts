@@ -77,4 +77,21 @@ describe('training', () => {
     expect(Math.abs(m.loss - whole), `loss ${m.loss} vs ${whole}`).toBeLessThan(1e-6 * Math.max(1, whole));
     expect(m.accuracy).toBe(hits / n);
   });
+
+  test("fit's epoch loss is the mean of its step losses weighted by batch size", async () => {
+    born.manualSeed(4);
+    const x = born.randn([64, 5], { seed: 13 });
+    const y = born.randint(0, 3, [64], { seed: 14 });
+    const model = born.nn.Linear(5, 3);
+    const loader = new born.data.DataLoader(await born.data.TensorDataset.fromTensors(x, y), { batchSize: 10 });
+    const trainer = new born.optim.Trainer(model, new born.optim.SGD(model.parameters(), { lr: 0.5 }), loader);
+    const steps: number[] = [];
+    trainer.on('step', (e) => steps.push(e.loss));
+    const [epoch] = await trainer.fit({ epochs: 1, progress: 'none' });
+    const sizes = [10, 10, 10, 10, 10, 10, 4];
+    expect(steps).toHaveLength(sizes.length);
+    const weighted = steps.reduce((acc, l, i) => acc + l * sizes[i]!, 0) / 64;
+    expect(epoch!.loss).toBeCloseTo(weighted, 12);
+    expect(Math.abs(epoch!.loss - steps.reduce((a, l) => a + l, 0) / steps.length)).toBeGreaterThan(1e-6);
+  });
 });
