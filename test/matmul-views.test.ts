@@ -5,23 +5,9 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import * as born from '../src/index.js';
-import { chainArb, decodeChain, describeOps, shapeArb, type ViewOp } from './reference/arbitraries.js';
+import { applyBorn, chainArb, decodeChain, describeOps, shapeArb } from './reference/arbitraries.js';
 import { expectTensor, permutedBorn, ref, toBorn, type Tensor } from './reference/check.js';
 import type { NDArray } from './reference/ndarray.js';
-
-function applyBorn(t: Tensor, op: ViewOp): Tensor {
-  switch (op.kind) {
-    case 'reshape': return t.reshape(op.shape);
-    case 'permute': return t.permute(op.dims);
-    case 'expand': return t.expand(op.shape);
-    case 'slice': return t.slice(op.dim, op.start, op.end, op.step);
-    case 'pad': return t.pad(op.pads, { value: t.dtype === 'int32' ? Math.round(op.value) : op.value });
-    case 'flip': return t.flip(op.dims);
-    case 'transpose': return t.transpose(op.d0, op.d1);
-    case 'squeeze': return op.dim === undefined ? t.squeeze() : t.squeeze(op.dim);
-    case 'unsqueeze': return t.unsqueeze(op.dim);
-  }
-}
 
 type Dt = 'float32' | 'float64' | 'int32';
 const dtypeArb = fc.constantFrom<Dt>('float32', 'float32', 'float64', 'int32');

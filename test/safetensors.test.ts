@@ -10,6 +10,7 @@ import * as born from '../src/index.js';
 import type { DType, TypedArray } from '../src/graph/dtype.js';
 import { writeAll, writeFileAtomic } from '../src/io/atomic.js';
 import { load, loadWithMetadata, parse, save, serialize, SafetensorsError, type RawTensor } from '../src/io/safetensors.js';
+import { pythonTest } from './reference/python.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'safetensors');
 const GEN = join(import.meta.dirname, 'fixtures', 'gen_safetensors.py');
@@ -209,9 +210,8 @@ describe('fuzzing parse', () => {
   });
 });
 
-const pythonTorch = (() => {
-  try { execFileSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore', timeout: 60_000 }); return true; } catch { return false; }
-})();
+/** PyTorch reads what Born wrote: skipped without it, failed without it under CI. */
+const torchTest = pythonTest(['torch', 'numpy']);
 
 describe('files written by PyTorch (test/fixtures/gen_safetensors.py)', () => {
   const decodeValue = (v: number | string): number => (v === 'nan' ? NaN : v === 'inf' ? Infinity : v === '-inf' ? -Infinity : (v as number));
@@ -239,7 +239,7 @@ describe('files written by PyTorch (test/fixtures/gen_safetensors.py)', () => {
     const path = join(FIXTURES, 'i64_overflow.safetensors');
     await expect(load(path)).rejects.toThrow(`safetensors: ${path}: tensor "big" (I64): value 1099511627776 at flat index 1 does not fit in int32`);
   });
-  test.skipIf(!pythonTorch)('a file written by save reads back in the Python reader with the same bytes', async () => {
+  torchTest('a file written by save reads back in the Python reader with the same bytes', async () => {
     const path = join(tmp(), 'out.safetensors');
     const sd = { w: born.tensor([[1.5, -2], [3, 4]]), 'bn.num_batches_tracked': born.tensor(7, { dtype: 'int32' }),
       d: born.tensor([0.1, 1e-300], { dtype: 'float64' }), m: born.tensor([true, false]), e: born.zeros([0, 2]) };

@@ -61,9 +61,9 @@ describe('training', () => {
     expect(model.training).toBe(true);
   });
 
-  test.each([7, 10, 64])('evaluate with batch size %i is crossEntropy over the whole set in one batch', async (batchSize) => {
-    // 64 examples: batches of 7 end with one of 1, of 10 with one of 4. A mean of the batch
-    // means (not weighted by batch size), or a dropped last batch, gives another number.
+  test.each([1, 7, 10, 63, 64])('evaluate with batch size %i is crossEntropy over the whole set in one batch', async (batchSize) => {
+    // 64 examples: batches of 7 and of 63 end with one of 1, of 10 with one of 4. A mean of the
+    // batch means (not weighted by batch size), or a dropped last batch, gives another number.
     born.manualSeed(3);
     const n = 64, features = 5, classes = 4;
     const x = born.randn([n, features], { seed: 11 }).mul(2);
@@ -76,5 +76,22 @@ describe('training', () => {
     const hits = await logits.argmax({ dim: 1 }).eq(y).to('int32').sum().item();
     expect(Math.abs(m.loss - whole), `loss ${m.loss} vs ${whole}`).toBeLessThan(1e-6 * Math.max(1, whole));
     expect(m.accuracy).toBe(hits / n);
+  });
+
+  test("fit's epoch loss is the mean of its step losses weighted by batch size", async () => {
+    born.manualSeed(4);
+    const x = born.randn([64, 5], { seed: 13 });
+    const y = born.randint(0, 3, [64], { seed: 14 });
+    const model = born.nn.Linear(5, 3);
+    const loader = new born.data.DataLoader(await born.data.TensorDataset.fromTensors(x, y), { batchSize: 10 });
+    const trainer = new born.optim.Trainer(model, new born.optim.SGD(model.parameters(), { lr: 0.5 }), loader);
+    const steps: number[] = [];
+    trainer.on('step', (e) => steps.push(e.loss));
+    const [epoch] = await trainer.fit({ epochs: 1, progress: 'none' });
+    const sizes = [10, 10, 10, 10, 10, 10, 4];
+    expect(steps).toHaveLength(sizes.length);
+    const weighted = steps.reduce((acc, l, i) => acc + l * sizes[i]!, 0) / 64;
+    expect(epoch!.loss).toBeCloseTo(weighted, 12);
+    expect(Math.abs(epoch!.loss - steps.reduce((a, l) => a + l, 0) / steps.length)).toBeGreaterThan(1e-6);
   });
 });

@@ -1,44 +1,22 @@
 // Property tests: random chains of 1–4 view ops (reshape, permute, expand,
 // slice with steps, pad, flip, transpose, squeeze, unsqueeze) on a random
 // tensor, then an elementwise op with a random broadcastable tensor (or a
-// reduction), compared with the eager reference.
+// reduction), compared with the eager reference. The same chains feed matmul
+// in test/matmul-views.test.ts and view.ts itself in test/view-unit.test.ts.
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import * as born from '../src/index.js';
 import {
+  applyBorn,
   broadcastSeedArb,
   chainArb,
   decodeBroadcast,
   decodeChain,
   describeOps,
   shapeArb,
-  type ViewOp,
 } from './reference/arbitraries.js';
 import { expectTensor, permutedBorn, ref, toBorn, type Tensor } from './reference/check.js';
 import type { NDArray } from './reference/ndarray.js';
-
-function applyBorn(t: Tensor, op: ViewOp): Tensor {
-  switch (op.kind) {
-    case 'reshape':
-      return t.reshape(op.shape);
-    case 'permute':
-      return t.permute(op.dims);
-    case 'expand':
-      return t.expand(op.shape);
-    case 'slice':
-      return t.slice(op.dim, op.start, op.end, op.step);
-    case 'pad':
-      return t.pad(op.pads, { value: t.dtype === 'int32' ? Math.round(op.value) : op.value });
-    case 'flip':
-      return t.flip(op.dims);
-    case 'transpose':
-      return t.transpose(op.d0, op.d1);
-    case 'squeeze':
-      return op.dim === undefined ? t.squeeze() : t.squeeze(op.dim);
-    case 'unsqueeze':
-      return t.unsqueeze(op.dim);
-  }
-}
 
 type Dt = 'float32' | 'int32' | 'float64';
 const dtypeArb = fc.constantFrom<Dt>('float32', 'float32', 'int32', 'float64');

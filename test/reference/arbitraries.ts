@@ -7,6 +7,7 @@
 import fc from 'fast-check';
 import * as ref from './ndarray.js';
 import { NDArray } from './ndarray.js';
+import type { Tensor } from './check.js';
 
 export const dimArb = fc.integer({ min: 1, max: 5 });
 /** Rank 0–4, dims 1–5. */
@@ -174,6 +175,30 @@ export function applyRef(a: NDArray, op: ViewOp): NDArray {
       return ref.squeeze(a, op.dim);
     case 'unsqueeze':
       return ref.unsqueeze(a, op.dim);
+  }
+}
+
+/** Applies a view op to a Born tensor, as a user would write it. */
+export function applyBorn(t: Tensor, op: ViewOp): Tensor {
+  switch (op.kind) {
+    case 'reshape':
+      return t.reshape(op.shape);
+    case 'permute':
+      return t.permute(op.dims);
+    case 'expand':
+      return t.expand(op.shape);
+    case 'slice':
+      return t.slice(op.dim, op.start, op.end, op.step);
+    case 'pad':
+      return t.pad(op.pads, { value: t.dtype === 'int32' ? Math.round(op.value) : op.value });
+    case 'flip':
+      return t.flip(op.dims);
+    case 'transpose':
+      return t.transpose(op.d0, op.d1);
+    case 'squeeze':
+      return op.dim === undefined ? t.squeeze() : t.squeeze(op.dim);
+    case 'unsqueeze':
+      return t.unsqueeze(op.dim);
   }
 }
 
