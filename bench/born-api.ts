@@ -40,6 +40,7 @@ export interface BornNN {
   ReLU(): unknown;
   Flatten(): unknown;
   functional: { crossEntropy(logits: BornTensor, target: BornTensor): BornTensor };
+  Embedding?(numEmbeddings: number, dim: number): { weight: BornTensor; forward(x: BornTensor): BornTensor };
 }
 
 export interface BornOptimizer {
@@ -56,7 +57,7 @@ export interface Born {
   rand?(shape: Shape, opts?: { seed?: number }): BornTensor;
   randint?(low: number, high: number, shape: Shape, opts?: { seed?: number }): BornTensor;
   manualSeed?(seed: number): void;
-  grad?(output: BornTensor, inputs: readonly BornTensor[]): BornTensor[];
+  grad?(output: BornTensor, inputs: readonly BornTensor[], opts?: { gradOutput?: BornTensor }): BornTensor[];
   explain?(...ts: BornTensor[]): { kernels: readonly unknown[] };
   engine?: {
     on(event: 'kernel', fn: (e: { name: string; ms: number }) => void): unknown;

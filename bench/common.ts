@@ -8,7 +8,7 @@
 
 import { performance } from 'node:perf_hooks';
 
-export const WORKLOADS = ['chain', 'reduce', 'matmul', 'overhead', 'mlp-step', 'train-mlp', 'train-cnn'] as const;
+export const WORKLOADS = ['chain', 'reduce', 'matmul', 'overhead', 'mlp-step', 'train-mlp', 'train-cnn', 'embedding-bwd'] as const;
 export type Workload = (typeof WORKLOADS)[number];
 /** The tensor-op workloads (every peer runs them); the others need autodiff / nn (Born, tfjs, PyTorch). */
 export const OP_WORKLOADS = ['chain', 'reduce', 'matmul', 'overhead'] as const satisfies readonly Workload[];
@@ -45,6 +45,7 @@ export const CASES: Record<Workload, readonly CaseSpec[]> = {
   'mlp-step': [{ id: 'mlp_step', unit: 'ms', label: 'MLP 784-512-256-10 forward+backward (all grads), batch 256' }],
   'train-mlp': [{ id: 'train_mlp', unit: 'ms', rate: 'samples/s', label: 'train MLP 784-512-256-10, Adam, batch 256' }],
   'train-cnn': [{ id: 'train_cnn', unit: 'ms', rate: 'samples/s', label: 'train CNN conv32-pool-conv64-pool-fc128-fc10, Adam, batch 256' }],
+  'embedding-bwd': [{ id: 'embedding_bwd', unit: 'ms', label: 'Embedding(32000, 256) backward, 512 tokens (dense table gradient)' }],
 };
 
 /** The result of a peer that could not run a workload at all: every case carries the error. */
@@ -129,6 +130,10 @@ export const PLANS: Record<Workload, { full: Plan; quick: Plan }> = {
   'train-cnn': {
     full: { warmup: 2, reps: 20, budgetMs: 15_000, minReps: 2 },
     quick: { warmup: 1, reps: 4, budgetMs: 6_000, minReps: 1 },
+  },
+  'embedding-bwd': {
+    full: { warmup: 3, reps: 20, budgetMs: 10_000, minReps: 3 },
+    quick: { warmup: 2, reps: 5, budgetMs: 4_000, minReps: 2 },
   },
 };
 

@@ -4,7 +4,7 @@
 //
 //   --quick                 fewer repetitions
 //   --only chain,matmul     workloads to run (chain, reduce, matmul, overhead, mlp-step,
-//                           train-mlp, train-cnn)
+//                           train-mlp, train-cnn, embedding-bwd)
 //   --peers born,numpy      peers to run (born, tfjs-wasm, tfjs-cpu, numpy, torch, js-loop)
 //   --no-born               all peers but Born
 //   --out FILE              where the markdown goes (default bench/RESULTS.md); --no-write: nowhere
@@ -622,6 +622,10 @@ async function main(): Promise<void> {
       `Each step timed on its own; samples/s = ${TRAIN_BATCH} / step time. A peer whose first step alone takes longer than the whole budget is timed on that one cold step (footnoted). ` +
       'Check (every peer): the loss falls over the steps on the repeated batch.',
     'train-cnn': '',
+    'embedding-bwd':
+      '- embedding-bwd: the dense gradient of an Embedding(32000, 256) table for 512 random tokens and a given output gradient [512, 256]. ' +
+      'Born: `born.grad(emb.forward(tokens), [emb.weight], { gradOutput })` then `realize` (a scatter-add kernel); tfjs: `tf.grad((w) => tf.gather(w, ids))(W, dy)`; ' +
+      'PyTorch: `torch.autograd.grad(F.embedding(ids, W), W, dy)`. No read-back of the 32 MB gradient. Born\'s gradient is checked against a float64 scatter in JS.',
   };
   const md: string[] = [
     '# Benchmark results: Born and its peers',

@@ -80,6 +80,20 @@ describe('each indexing op rejects a bad index with an IndexError', () => {
   });
 });
 
+describe('wherever the index read is fused', () => {
+  test('inside a matmul epilogue', async () => {
+    const a = born.randn([4, 3], { seed: 5 }), b = born.randn([3, 5], { seed: 6 }), t = born.randn([6, 5], { seed: 7 });
+    const y = a.matmul(b).add(t.indexSelect(0, ints([0, 2, 6, 1])));
+    expect(born.explain(y).kernels.at(-1)!.ops).toEqual(expect.arrayContaining(['matmul', 'gather']));
+    await expectIndexError(y, 'indexSelect', 6, 6);
+  });
+
+  test('inside a reduction', async () => {
+    const t = born.randn([6, 5], { seed: 8 });
+    await expectIndexError(t.indexSelect(0, ints([0, 9])).sum({ dim: 1 }), 'indexSelect', 9, 6);
+  });
+});
+
 describe('after an IndexError', () => {
   test('every output of the failed schedule rejects, and each works again when computed alone', async () => {
     const x = born.tensor([1, 2, 3]);

@@ -97,6 +97,17 @@ describe('indexAdd against the reference', () => {
 });
 
 describe('repeatable sums on the worker pool', () => {
+  test('a gradient-shaped scatter along dim 1 (zero base, per-element targets) on the pool', async () => {
+    const rows = 64, cols = 300, k = 12000;
+    const r = ref.rng(9);
+    const index = idx(Array.from({ length: rows * k }, () => Math.floor(r() * cols)), [rows, k]);
+    const src = ref.random([rows, k], 10);
+    const want = ref.scatterAdd(ref.zeros([rows, cols]), 1, index, src);
+    const out = born.zeros([rows, cols]).scatterAdd(1, toBorn(index), toBorn(src));
+    expect(born.explain(out).kernels[0]!.flops).toBeGreaterThan(350_000);
+    expect(Array.from((await out.data()) as Float32Array)).toEqual(Array.from(Float32Array.from(want.data)));
+  });
+
   test('a scatter large enough for the pool equals the sequential float32 sums bit for bit, every time', async () => {
     // 8192 x 64 adds into 1000 rows: above the inline cost, so ranges of rows run on the threads.
     const rows = 1000, n = 8192, d = 64;

@@ -17,6 +17,7 @@ CASES = {
     "mlp-step": ["mlp_step"],
     "train-mlp": ["train_mlp"],
     "train-cnn": ["train_cnn"],
+    "embedding-bwd": ["embedding_bwd"],
 }
 UNITS = {"overhead": "us"}
 N = 4096

@@ -3,6 +3,7 @@
 import { loadBorn, type Born } from '../born-api.js';
 import { emit, failAll, parsePeerArgs, type CaseResult, type Plan, type Workload } from '../common.js';
 import * as chain from '../workloads/chain.js';
+import * as embedding from '../workloads/embedding.js';
 import * as matmul from '../workloads/matmul.js';
 import * as mlpStep from '../workloads/mlp-step.js';
 import * as overhead from '../workloads/overhead.js';
@@ -17,6 +18,7 @@ const WORK: Record<Workload, (b: Born, p: Plan) => Promise<CaseResult[]>> = {
   'mlp-step': mlpStep.born,
   'train-mlp': train.bornMlp,
   'train-cnn': train.bornCnn,
+  'embedding-bwd': embedding.born,
 };
 
 const args = parsePeerArgs();

@@ -273,6 +273,37 @@ async function train(plan: Plan, which: 'mlp' | 'cnn'): Promise<CaseResult[]> {
   ];
 }
 
+/** The dense table gradient of tf.gather (an unsorted segment sum), left in memory as the other peers do. */
+async function embeddingBwd(plan: Plan): Promise<CaseResult[]> {
+  return [
+    await runCase('embedding_bwd', 'ms', async () => {
+      if (backend === 'cpu') {
+        // Measured once: a single call had not finished after 500 s (a synchronous call cannot
+        // be interrupted, so the peer would only run into the orchestrator's timeout).
+        return { id: 'embedding_bwd', unit: 'ms', error: 'not run: one call of tf.grad(gather) on tfjs-cpu took over 500 s here', cannot: true };
+      }
+      const V = 32000, D = 256, T = 512;
+      const r = rng(1);
+      const ids = tf.tensor1d(Int32Array.from({ length: T }, () => Math.floor(r() * V)), 'int32');
+      const W = tf.randomNormal([V, D], 0, 1, 'float32', 3);
+      const dy = tf.randomNormal([T, D], 0, 1, 'float32', 4);
+      const grad = tf.grad((w: tf.Tensor) => tf.gather(w, ids));
+      let samples: number[];
+      try {
+        samples = await timeMs(() => { grad(W, dy).dispose(); }, plan);
+      } catch (e) {
+        const msg = errorText(e);
+        // tfjs-wasm has no UnsortedSegmentSum, gather's gradient.
+        if (/not registered for backend/i.test(msg)) return { id: 'embedding_bwd', unit: 'ms', error: msg, cannot: true };
+        throw e;
+      } finally {
+        tf.dispose([ids, W, dy]);
+      }
+      return summarize('embedding_bwd', 'ms', samples, { note: 'tf.grad((w) => tf.gather(w, ids))(W, dy), eager' });
+    }),
+  ];
+}
+
 const WORK: Record<Workload, (p: Plan) => Promise<CaseResult[]>> = {
   chain,
   reduce,
@@ -281,6 +312,7 @@ const WORK: Record<Workload, (p: Plan) => Promise<CaseResult[]>> = {
   'mlp-step': mlpStep,
   'train-mlp': (p) => train(p, 'mlp'),
   'train-cnn': (p) => train(p, 'cnn'),
+  'embedding-bwd': embeddingBwd,
 };
 
 let cases: CaseResult[];

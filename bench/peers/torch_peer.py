@@ -139,6 +139,22 @@ def train(which):
     return [run_case(cid, "ms", body)]
 
 
+def embedding_bwd():
+    def body():
+        V, D, T = 32000, 256, 512
+        W = torch.randn(V, D, requires_grad=True)
+        ids = torch.randint(0, V, (T,))
+        dy = torch.randn(T, D)
+
+        def step():
+            with torch.enable_grad():
+                return torch.autograd.grad(F.embedding(ids, W), W, dy)
+
+        return summarize("embedding_bwd", "ms", time_ms(step, a), note="torch.autograd.grad(F.embedding(ids, W), W, dy), dense")
+
+    return [run_case("embedding_bwd", "ms", body)]
+
+
 cases = {
     "chain": chain,
     "reduce": reduce,
@@ -147,5 +163,6 @@ cases = {
     "mlp-step": mlp_step,
     "train-mlp": lambda: train("mlp"),
     "train-cnn": lambda: train("cnn"),
+    "embedding-bwd": embedding_bwd,
 }[a.workload]()
 emit(peer, a.workload, f"torch {torch.__version__}, {torch.get_num_threads()} threads, {blas_info()}", cases)

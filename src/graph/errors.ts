@@ -13,14 +13,13 @@ export class DTypeError extends Error {
  */
 export class IndexError extends Error {
   override name = 'IndexError';
-  constructor(
-    message: string,
-    /** The op, the offending value and the valid range [0, size), for programs that inspect them. */
-    readonly op: string,
-    readonly value: number,
-    readonly size: number,
-  ) {
+  /** The op, the offending value and the size of the indexed dim (valid: 0 to size - 1), when known. */
+  readonly op?: string;
+  readonly value?: number;
+  readonly size?: number;
+  constructor(message: string, details: { op?: string; value?: number; size?: number } = {}) {
     super(message);
+    Object.assign(this, details);
   }
 }
 /** A device that is missing or failed. */

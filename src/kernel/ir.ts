@@ -21,7 +21,7 @@ export type Index =
   /**
    * A data-dependent coordinate (gather): an integer value computed by the kernel. With `bound`,
    * the value must lie in [0, bound.hi); a printer checks it, records the first violation as
-   * check number `bound.check` of the kernel's `indexChecks` (see ErrorRecord) and reads
+   * check number `bound.check` of the kernel's `indexChecks` (see ERROR_RECORD_LENGTH) and reads
    * coordinate 0 instead, so a bad index never reads outside a buffer.
    */
   | { readonly k: 'val'; readonly v: Scalar; readonly bound?: { readonly hi: number; readonly check: number } };

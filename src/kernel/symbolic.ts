@@ -44,7 +44,8 @@ export class Symbolic {
       case 'mul': { const a = this.range(i.a); return i.n >= 0 ? [a[0] * i.n, a[1] * i.n] : [a[1] * i.n, a[0] * i.n]; }
       case 'div': { const a = this.range(i.a); return [Math.floor(a[0] / i.n), Math.floor(a[1] / i.n)]; }
       case 'mod': { const a = this.range(i.a); return a[0] >= 0 && a[1] < i.n ? a : [0, i.n - 1]; }
-      case 'val': return [-Infinity, Infinity];
+      // A checked index reads 0 when out of range (kernel/ir.ts), so it lies in [0, hi).
+      case 'val': return i.bound ? [0, i.bound.hi - 1] : [-Infinity, Infinity];
     }
   }
 

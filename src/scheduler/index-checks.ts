@@ -40,10 +40,10 @@ export class IndexRecords {
 
 export function indexError(k: Kernel, check: number, value: number): IndexError {
   const c = k.indexChecks?.[check];
-  if (!c) return new IndexError(`kernel ${k.name}: an index was out of range (check ${check})`, '?', value, 0);
+  if (!c) return new IndexError(`kernel ${k.name}: an index was out of range (check ${check}), value ${value}`, { value });
   const range = c.hi > 0 ? `valid indices are 0 to ${c.hi - 1}` : 'the dim is empty, so no index is valid';
   const sign = value < 0 ? '; negative indices are not supported' : '';
   return new IndexError(
     `${c.op}: index ${value} is out of range for dim ${c.dim} of size ${c.hi} (${range}${sign}): index out of range in self`,
-    c.op, value, c.hi);
+    { op: c.op, value, size: c.hi });
 }
