@@ -24,6 +24,8 @@ interface CompiledPlan {
    * instead of computing the forward pass again). requiresGrad is part of the plan key.
    */
   readonly keep: ReadonlySet<number>;
+  /** Computes gradient nodes: a backward pass, after which the saved values it read are released. */
+  readonly backward: boolean;
 }
 
 const MAX_PLANS = 512;
@@ -32,9 +34,32 @@ const plans = new Map<string, CompiledPlan>();
 function compilePlan(p: Plan, order: readonly LazyNode[], device: Device): CompiledPlan {
   const lastRead = new Array<number>(order.length).fill(-1);
   p.steps.forEach((s, i) => { for (const j of s.inputIdx) lastRead[j] = i; });
+  const backward = isBackwardPass(order);
   const keep = new Set(p.outputs);
-  for (const s of p.steps) if (order[s.output]!.requiresGrad) keep.add(s.output);
-  return { plan: p, kernels: p.steps.map((s) => device.compile(s.kernel)), lastRead, keep };
+  // A backward pass reads the forward values it needs within this schedule; keeping them would
+  // only pin memory until the garbage collector runs (PyTorch's retain_graph=False).
+  if (!backward) for (const s of p.steps) if (order[s.output]!.requiresGrad) keep.add(s.output);
+  return { plan: p, kernels: p.steps.map((s) => device.compile(s.kernel)), lastRead, keep, backward };
+}
+
+/** Whether a schedule over `order` computes a gradient (part of the plan key: walk marks gradNode). */
+function isBackwardPass(order: readonly LazyNode[]): boolean {
+  return order.some((n) => n.gradNode && !n.realized);
+}
+
+/**
+ * Once a backward pass has finished, the values saved for it (realised leaves of its schedule
+ * that were kept only because a backward might read them) go back to the device now rather than
+ * when the garbage collector finds their nodes. The nodes keep their sources: anything that asks
+ * for them again (a second backward, data()) recomputes them.
+ */
+function releaseSaved(order: readonly LazyNode[]): void {
+  for (const n of order) {
+    if (n.saved && n.realized && !n.realized.ready) {
+      n.saved = false;
+      detach(n);
+    }
+  }
 }
 
 function newBuffer(node: LazyNode, device: Device): Buffer {
@@ -103,17 +128,20 @@ function run(outputs: readonly LazyNode[]): void {
   // Observed through the outputs' ready promises. A plan that failed is compiled afresh next time:
   // the fault may have been in the plan's kernels, not in the data.
   done.catch(() => { if (plans.get(key) === cp) plans.delete(key); });
+  const requested = new Set(cp.plan.outputs);
   for (const i of keep) {
     const node = order[i]!;
     if (node.realized) continue; // an output listed twice, or a leaf
     const buf = bufs[i]!;
     attach(node, buf);
+    node.saved = !requested.has(i);
     buf.ready = done.then(
       () => { buf.ready = null; node.forgetSources(); },
       (e: unknown) => { if (node.realized === buf) detach(node); throw e; },
     );
     buf.ready.catch(() => {});
   }
+  if (cp.backward) done.then(() => releaseSaved(order), () => {});
   done.finally(() => {
     // The schedule's own references: every output now also has its node's.
     for (let i = 0; i < bufs.length; i++) bufs[i]?.release();
