@@ -150,9 +150,10 @@ function cutReason(output: LazyNode, input: LazyNode): string {
 }
 
 /**
- * Runs `fn` without recording gradient information: results have requiresGrad false. An async
- * `fn` stays in no-grad mode across its awaits (the mode follows the async context), and tasks
- * running concurrently outside it keep recording.
+ * Runs `fn` without recording gradient information: results have requiresGrad false. An `async`
+ * fn stays in no-grad mode across its awaits (the mode follows the async context), and tasks
+ * running concurrently outside it keep recording. A plain function that returns a promise is
+ * covered for its synchronous part only: write it as an `async` function to cover the rest.
  */
 export function noGrad<T>(fn: () => T): T {
   return gradMode.withoutGrad(fn);

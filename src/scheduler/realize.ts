@@ -19,9 +19,10 @@ interface CompiledPlan {
   /** Per topological index: the last step that reads it, or -1. */
   readonly lastRead: readonly number[];
   /**
-   * Step outputs that keep their buffer after the schedule: the requested outputs, and
-   * intermediates on a gradient path (like PyTorch's saved tensors, the backward pass reads them
-   * instead of computing the forward pass again). requiresGrad is part of the plan key.
+   * Step outputs that keep their buffer after the schedule: the requested outputs, and, unless
+   * the schedule is itself a backward pass, intermediates on a gradient path (like PyTorch's
+   * saved tensors, a later backward pass reads them instead of computing the forward pass
+   * again). requiresGrad and gradNode are part of the plan key.
    */
   readonly keep: ReadonlySet<number>;
   /** Computes gradient nodes: a backward pass, after which the saved values it read are released. */
@@ -95,6 +96,7 @@ export async function readNode(node: LazyNode): Promise<TypedArray> {
 export async function realize(nodes: readonly LazyNode[]): Promise<void> {
   for (const n of nodes) {
     if (n.disposed) throw new Error('realize: the tensor was disposed');
+    n.saved = false; // asked for by name: an output now, which a backward pass does not release
   }
   const todo = [...new Set(nodes.filter((n) => !n.realized))];
   if (todo.length) run(todo);
