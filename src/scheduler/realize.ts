@@ -63,12 +63,23 @@ function releaseSaved(order: readonly LazyNode[]): void {
   }
 }
 
+/** A leaf without its buffer (or its history) has nothing to compute it from: it was disposed. */
+function checkLeaves(order: readonly LazyNode[]): void {
+  for (const n of order) {
+    if (!n.realized && (n.arg.kind === 'buffer' || n.historyReleased)) {
+      throw new Error(`realize: the computation reads a ${n.dtype} tensor of shape [${n.shape.join(', ')}] that was disposed ` +
+        '(dispose() a tensor only once nothing still to be computed reads it)');
+    }
+  }
+}
+
 function newBuffer(node: LazyNode, device: Device): Buffer {
   return new Buffer(device, device.alloc(numel(node.shape) * itemBytes[node.dtype]));
 }
 
 function getPlan(outputs: readonly LazyNode[], device: Device): { cp: CompiledPlan; order: readonly LazyNode[]; key: string } {
   const w = walk(outputs);
+  checkLeaves(w.order);
   let cp = plans.get(w.key);
   if (cp) {
     plans.delete(w.key); // re-insert: Map order is our LRU order
