@@ -127,7 +127,6 @@ function markGradient(roots: readonly LazyNode[], first: number): void {
 function cutReason(output: LazyNode, input: LazyNode): string {
   let viaStop = false;
   let released: LazyNode | null = null;
-  let disposed: LazyNode | null = null;
   const seen = new Set<LazyNode>();
   const stack: [LazyNode, boolean][] = [[output, false]];
   while (stack.length) {
@@ -136,7 +135,6 @@ function cutReason(output: LazyNode, input: LazyNode): string {
     if (seen.has(n)) continue;
     seen.add(n);
     if (n.historyReleased) released ??= n;
-    if (n.disposed) disposed ??= n;
     for (const s of n.srcs) stack.push([s, stopped || n.stopGradient]);
   }
   const what = (n: LazyNode): string => `a ${n.dtype} tensor of shape ${fmt(n.shape)}`;
@@ -145,7 +143,6 @@ function cutReason(output: LazyNode, input: LazyNode): string {
     return `the graph was cut at ${what(released)} that was realised (data(), item(), realize()) without requiresGrad, ` +
       'which releases its history: call requiresGrad_() on the input before computing, or call grad() before reading values';
   }
-  if (disposed) return `${what(disposed)} on the path was disposed`;
   return 'it was not used to compute it';
 }
 
