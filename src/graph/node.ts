@@ -71,8 +71,8 @@ export class LazyNode {
    * retain_graph=False); its sources stay, so it is recomputed if something asks again.
    */
   saved = false;
-  /** Why the sources are gone, for grad()'s error messages; null while they are known. */
-  historyReleased: 'realised' | null = null;
+  /** Realisation dropped the sources (no requiresGrad): grad()'s error messages name this cut. */
+  historyReleased = false;
 
   constructor(
     readonly arg: NodeArg,
@@ -87,7 +87,7 @@ export class LazyNode {
   forgetSources(): void {
     if (this.requiresGrad || this.keepsHistory || this.srcs.length === 0) return;
     this.srcs = [];
-    this.historyReleased = 'realised';
+    this.historyReleased = true;
   }
 }
 
