@@ -50,7 +50,7 @@ describe('saved intermediates are released once backward has read them', () => {
       // for the parameters and Adam's two moments (plus four 0-d scalars: the loss, lr and the
       // bias corrections), and the previous step's ones are held by that step's graph until it
       // is collected. That is the optimizer's share; everything else a step makes must be gone
-      // when it ends.
+      // when it ends. Once updates are stores into the parameters' own buffers this is 0.
       const supersededPerStep = 3 * paramBytes + 4 * f32;
       const bound = 2 * (paramBytes + 2 * paramBytes + activationBytes);
       const losses: number[] = [];
