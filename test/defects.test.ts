@@ -102,3 +102,16 @@ describe('every nn layer works with and without new', () => {
     }
   });
 });
+
+describe('a computation that reads a disposed tensor', () => {
+  test('rejects naming the tensor instead of failing inside the scheduler', async () => {
+    const x = born.randn([4, 3], { seed: 1 });
+    const w = born.tensor(Float32Array.from([1, 2, 3]), { shape: [3, 1] });
+    await born.realize(x, w);
+    const y = x.matmul(w).tanh().sum();
+    x.dispose();
+    await expect(y.data()).rejects.toThrow(/reads a float32 tensor of shape \[4, 3\] that was disposed/);
+    // The engine is still usable.
+    expect(Array.from(await w.mul(2).data())).toEqual([2, 4, 6]);
+  });
+});

@@ -5,7 +5,7 @@
  */
 import { isFloat } from '../graph/dtype.js';
 import { DTypeError, ShapeError, fmt } from '../graph/errors.js';
-import { gradMode, type LazyNode } from '../graph/node.js';
+import { gradMode, nextNodeId, type LazyNode } from '../graph/node.js';
 import { Tensor } from '../tensor/tensor.js';
 import { full } from '../tensor/make.js';
 import { castVjp, elementwiseVjp, gatherVjp, matmulVjp, movementVjp, reduceVjp, scatterAddVjp } from './rules.js';
@@ -74,6 +74,10 @@ export function grad(output: Tensor, inputs: readonly Tensor[], opts: GradOption
     seed = full(output.shape, 1, output.dtype);
   }
 
+  for (const t of [output, ...inputs]) {
+    if (t.node.disposed) throw new Error(`grad: ${t === output ? 'the output' : 'an input'} of shape ${fmt(t.shape)} was disposed`);
+  }
+  const first = nextNodeId();
   const order = topo(output.node);
   const targets = new Set(inputs.map((t) => t.node));
   // Only nodes with a path to some input take part: dead branches get no gradient nodes.
@@ -81,10 +85,12 @@ export function grad(output: Tensor, inputs: readonly Tensor[], opts: GradOption
   for (const n of order) if (targets.has(n) || (!n.stopGradient && n.srcs.some((s) => live.has(s)))) live.add(n);
   for (const t of inputs) {
     if (!live.has(t.node) && !opts.allowUnused) {
-      throw new Error(`grad: an input of shape ${fmt(t.shape)} is not in the graph of the output (it was not used to compute it` +
-        `${t.node.realized ? ', or the graph was released when a tensor without requiresGrad was realised' : ''})`);
+      throw new Error(`grad: an input of shape ${fmt(t.shape)} is not in the graph of the output (${cutReason(output.node, t.node)})`);
     }
   }
+  // The forward graph these gradients are derived from must survive realisation: a second-order
+  // grad() walks it (recomputing values that were not kept) instead of finding it cut.
+  for (const n of live) n.keepsHistory = true;
 
   const grads = new Map<LazyNode, Tensor>([[output.node, seed]]);
   for (let i = order.length - 1; i >= 0; i--) {
@@ -99,13 +105,54 @@ export function grad(output: Tensor, inputs: readonly Tensor[], opts: GradOption
       grads.set(s, prev ? prev.add(p) : p);
     });
   }
-  return inputs.map((t) => grads.get(t.node) ?? full(t.shape, 0, t.dtype));
+  const result = inputs.map((t) => grads.get(t.node) ?? full(t.shape, 0, t.dtype));
+  markGradient(result.map((t) => t.node), first);
+  return result;
 }
 
 /**
- * Runs `fn` without recording gradient information: results have requiresGrad false. An async
- * `fn` stays in no-grad mode across its awaits (the mode follows the async context), and tasks
- * running concurrently outside it keep recording.
+ * Flags the nodes made since `first` that `roots` reach: they are gradient nodes (a schedule that
+ * computes one is a backward pass, see scheduler/realize.ts) and keep their history once realised.
+ */
+function markGradient(roots: readonly LazyNode[], first: number): void {
+  const stack = [...roots];
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (n.id < first || n.gradNode) continue;
+    n.gradNode = true;
+    n.keepsHistory = true;
+    stack.push(...n.srcs);
+  }
+}
+
+/** Why `input` is not on a differentiable path to `output`, for the error message. */
+function cutReason(output: LazyNode, input: LazyNode): string {
+  let viaStop = false;
+  let released: LazyNode | null = null;
+  const seen = new Set<LazyNode>();
+  const stack: [LazyNode, boolean][] = [[output, false]];
+  while (stack.length) {
+    const [n, stopped] = stack.pop()!;
+    if (n === input) { viaStop ||= stopped; continue; }
+    if (seen.has(n)) continue;
+    seen.add(n);
+    if (n.historyReleased) released ??= n;
+    for (const s of n.srcs) stack.push([s, stopped || n.stopGradient]);
+  }
+  const what = (n: LazyNode): string => `a ${n.dtype} tensor of shape ${fmt(n.shape)}`;
+  if (viaStop) return 'it is reached only through detach() or a noGrad block, where no gradient flows';
+  if (released) {
+    return `the graph was cut at ${what(released)} that was realised (data(), item(), realize()) without requiresGrad, ` +
+      'which releases its history: call requiresGrad_() on the input before computing, or call grad() before reading values';
+  }
+  return 'it was not used to compute it';
+}
+
+/**
+ * Runs `fn` without recording gradient information: results have requiresGrad false. An `async`
+ * fn stays in no-grad mode across its awaits (the mode follows the async context), and tasks
+ * running concurrently outside it keep recording. A plain function that returns a promise is
+ * covered for its synchronous part only: write it as an `async` function to cover the rest.
  */
 export function noGrad<T>(fn: () => T): T {
   return gradMode.withoutGrad(fn);
@@ -115,9 +162,11 @@ export function noGrad<T>(fn: () => T): T {
 export function backward(output: Tensor, opts: GradOptions = {}): void {
   const leaves = topo(output.node).filter((n) => n.gradLeaf).map((n) => new Tensor(n));
   if (!leaves.length) throw new Error('backward: no tensor in the graph has requiresGrad (call x.requiresGrad_() on the leaves)');
+  const first = nextNodeId();
   const gs = grad(output, leaves, opts);
   leaves.forEach((leaf, i) => {
     const prev = leaf.node.grad;
     leaf.node.grad = prev ? new Tensor(prev).add(gs[i]!).node : gs[i]!.node;
   });
+  markGradient(leaves.map((l) => l.node.grad!), first);
 }

@@ -66,6 +66,8 @@ export type NodeArg =
 export interface StoreSlice { readonly dim: number; readonly start: number | null }
 
 let nextId = 0;
+/** The id the next node will get: nodes with a larger or equal id were made after this call. */
+export const nextNodeId = (): number => nextId;
 
 export class LazyNode {
   readonly id = nextId++;
@@ -80,6 +82,22 @@ export class LazyNode {
   /** The accumulated gradient of a gradLeaf node. */
   grad: LazyNode | null = null;
   disposed = false;
+  /** Made by grad() or backward(): a schedule that computes it is a backward pass. */
+  gradNode = false;
+  /**
+   * Keeps its sources once realised even without requiresGrad: a gradient (and the forward nodes
+   * it was derived from) stays differentiable until disposed, so a second-order grad() can walk it
+   * and recompute any forward value it needs.
+   */
+  keepsHistory = false;
+  /**
+   * Realised only because a backward pass may read it (an intermediate on a gradient path, not a
+   * requested output). The schedule of that backward pass releases it (PyTorch's
+   * retain_graph=False); its sources stay, so it is recomputed if something asks again.
+   */
+  saved = false;
+  /** Realisation dropped the sources (no requiresGrad): grad()'s error messages name this cut. */
+  historyReleased = false;
 
   constructor(
     readonly arg: NodeArg,
@@ -92,7 +110,9 @@ export class LazyNode {
 
   /** Called once the node's buffer is written: its history is no longer needed to compute it. */
   forgetSources(): void {
-    if (!this.requiresGrad) this.srcs = [];
+    if (this.requiresGrad || this.keepsHistory || this.srcs.length === 0) return;
+    this.srcs = [];
+    this.historyReleased = true;
   }
 }
 

@@ -22,11 +22,14 @@ interface CompiledPlan {
   /** Per topological index: the last step that reads it, or -1. */
   readonly lastRead: readonly number[];
   /**
-   * Step outputs that keep their buffer after the schedule: the requested outputs, and
-   * intermediates on a gradient path (like PyTorch's saved tensors, the backward pass reads them
-   * instead of computing the forward pass again). requiresGrad is part of the plan key.
+   * Step outputs that keep their buffer after the schedule: the requested outputs, and, unless
+   * the schedule is itself a backward pass, intermediates on a gradient path (like PyTorch's
+   * saved tensors, a later backward pass reads them instead of computing the forward pass
+   * again). requiresGrad and gradNode are part of the plan key.
    */
   readonly keep: ReadonlySet<number>;
+  /** Computes gradient nodes: a backward pass, after which the saved values it read are released. */
+  readonly backward: boolean;
 }
 
 /**
@@ -42,9 +45,42 @@ function compilePlan(p: Plan, order: readonly LazyNode[], device: Device): Compi
   p.steps.forEach((s, i) => { for (const j of s.inputIdx) lastRead[j] = i; });
   // A store's result is its target's buffer, which the target already holds.
   const stores = new Set(p.steps.flatMap((s) => (s.target === null ? [] : [s.output])));
+  const backward = isBackwardPass(order);
   const keep = new Set(p.outputs.filter((i) => !stores.has(i)));
-  for (const s of p.steps) if (order[s.output]!.requiresGrad && !stores.has(s.output)) keep.add(s.output);
-  return { plan: p, kernels: p.steps.map((s) => device.compile(s.kernel)), lastRead, keep };
+  // A backward pass reads the forward values it needs within this schedule; keeping them would
+  // only pin memory until the garbage collector runs (PyTorch's retain_graph=False).
+  if (!backward) for (const s of p.steps) if (order[s.output]!.requiresGrad && !stores.has(s.output)) keep.add(s.output);
+  return { plan: p, kernels: p.steps.map((s) => device.compile(s.kernel)), lastRead, keep, backward };
+}
+
+/** Whether a schedule over `order` computes a gradient (part of the plan key: walk marks gradNode). */
+function isBackwardPass(order: readonly LazyNode[]): boolean {
+  return order.some((n) => n.gradNode && !n.realized);
+}
+
+/**
+ * Once a backward pass has finished, the values saved for it (realised leaves of its schedule
+ * that were kept only because a backward might read them) go back to the device now rather than
+ * when the garbage collector finds their nodes. The nodes keep their sources: anything that asks
+ * for them again (a second backward, data()) recomputes them.
+ */
+function releaseSaved(order: readonly LazyNode[]): void {
+  for (const n of order) {
+    if (n.saved && n.realized && !n.realized.ready) {
+      n.saved = false;
+      detach(n);
+    }
+  }
+}
+
+/** A leaf without its buffer (or its history) has nothing to compute it from: it was disposed. */
+function checkLeaves(order: readonly LazyNode[]): void {
+  for (const n of order) {
+    if (!n.realized && (n.arg.kind === 'buffer' || n.historyReleased)) {
+      throw new Error(`realize: the computation reads a ${n.dtype} tensor of shape [${n.shape.join(', ')}] that was disposed ` +
+        '(dispose() a tensor only once nothing still to be computed reads it)');
+    }
+  }
 }
 
 function newBuffer(node: LazyNode, device: Device): Buffer {
@@ -53,6 +89,7 @@ function newBuffer(node: LazyNode, device: Device): Buffer {
 
 function getPlan(outputs: readonly LazyNode[], device: Device): { cp: CompiledPlan; order: readonly LazyNode[]; key: string } {
   const w = walk(outputs);
+  checkLeaves(w.order);
   let cp = plans.get(w.key);
   if (!cp) {
     cp = compilePlan(plan(outputs, w), w.order, device);
@@ -92,6 +129,7 @@ export async function readNode(node: LazyNode): Promise<TypedArray> {
 export async function realize(nodes: readonly LazyNode[]): Promise<void> {
   for (const n of nodes) {
     if (n.disposed) throw new Error('realize: the tensor was disposed');
+    n.saved = false; // asked for by name: an output now, which a backward pass does not release
   }
   const todo = [...new Set(nodes.filter((n) => !n.realized))];
   if (todo.length || pending.length) run(todo);
@@ -192,11 +230,13 @@ function schedule(outputs: readonly LazyNode[]): void {
   done.catch(() => { if (plans.get(key) === cp) plans.delete(key); });
   for (const b of leaves) if (!targets.has(b)) b.addReader(done);
   for (const t of targets) t.pendingWrite(done);
+  const requested = new Set(cp.plan.outputs);
   for (const i of keep) {
     const node = order[i]!;
     if (node.realized) continue; // an output listed twice, or a leaf
     const buf = bufs[i]!;
     attach(node, buf);
+    node.saved = !requested.has(i);
     const ready = done.then(
       () => { node.forgetSources(); },
       (e: unknown) => { if (node.realized === buf) detach(node); throw e; },
@@ -204,6 +244,7 @@ function schedule(outputs: readonly LazyNode[]): void {
     buf.pendingWrite(ready);
     ready.catch(() => {});
   }
+  if (cp.backward) done.then(() => releaseSaved(order), () => {});
   done.finally(() => {
     // The schedule's own references: every output now also has its node's.
     for (let i = 0; i < bufs.length; i++) bufs[i]?.release();

@@ -74,7 +74,7 @@ export function walk(outputs: readonly LazyNode[]): Walk {
       }
       parts.push(n.realized
         ? `L${n.dtype}${n.shape.join(',')}${shared}`
-        : `${argKey(n.arg)}:${n.dtype}:${n.shape.join(',')}:${srcs.map((s) => index.get(s)).join(',')}${n.requiresGrad ? 'g' : ''}`);
+        : `${argKey(n.arg)}:${n.dtype}:${n.shape.join(',')}:${srcs.map((s) => index.get(s)).join(',')}${n.requiresGrad ? 'g' : ''}${n.gradNode ? 'd' : ''}`);
     }
   }
   return { order, key: `${parts.join(';')}>${outputs.map((o) => index.get(o)).join(',')}` };
