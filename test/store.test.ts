@@ -32,6 +32,16 @@ describe('assign writes in place', () => {
     expect([...await flat.data()]).toEqual([0, 10, 20, 30, 40, 50]);
   });
 
+  test('assign to a tensor without a buffer copies: later in-place writes do not reach the value', async () => {
+    const v = born.tensor([1, 2, 3]);
+    const b = born.zeros([3]); // lazy: no buffer yet
+    b.assign(v);
+    b.assign(b.mul(2));
+    expect([...await b.data()]).toEqual([2, 4, 6]);
+    expect([...await v.data()]).toEqual([1, 2, 3]);
+    expect(b.node.realized).not.toBe(v.node.realized);
+  });
+
   test('a graph built before the write and realised after it reads the new contents (storage semantics)', async () => {
     const p = born.tensor([1, 2, 3]);
     const y = p.add(1); // lazy: reads p's buffer when it runs

@@ -75,9 +75,14 @@ export async function readNode(node: LazyNode): Promise<TypedArray> {
   const buf = node.realized as Buffer | null;
   if (!buf) throw new Error('realize: the tensor was disposed');
   const after = buf.ready;
+  buf.retain(); // the buffer cannot be freed and reused under the copy if the tensor is disposed
   const read = (async () => {
-    if (after) await after;
-    return (await buf.dev.read(buf.buf, node.dtype, numel(node.shape))) as TypedArray;
+    try {
+      if (after) await after;
+      return (await buf.dev.read(buf.buf, node.dtype, numel(node.shape))) as TypedArray;
+    } finally {
+      buf.release();
+    }
   })();
   buf.addReader(read);
   return read;
