@@ -86,6 +86,21 @@ describe('assign writes in place', () => {
     expect([...await b.data()]).toEqual([1, 2, 3]);
   });
 
+  test('a rotation of three tensors and a fourth store reading one of them, in one schedule', async () => {
+    const [a, b, c, d] = [born.tensor([1]), born.tensor([2]), born.tensor([3]), born.tensor([0])];
+    await born.realize(a, b, c, d);
+    await assignAll([[d, a.mul(10)], [a, b], [b, c.add(0)], [c, a.mul(1)]]);
+    expect(await Promise.all([a, b, c, d].map((t) => t.item()))).toEqual([2, 3, 1, 10]);
+  });
+
+  test('a store blocked by a cycle it is not part of: the cycle is broken where it is', async () => {
+    const [e, a, b] = [born.tensor([5]), born.tensor([1]), born.tensor([2])];
+    await born.realize(e, a, b);
+    // e is written after a reads it; a and b read each other.
+    await assignAll([[e, born.full([1], 7)], [a, b.add(e)], [b, a.mul(1)]]);
+    expect(await Promise.all([e, a, b].map((t) => t.item()))).toEqual([7, 7, 1]);
+  });
+
   test('Adam-like chained state: the parameter update reads the state before it is overwritten', async () => {
     const p = born.tensor([1, 2, 3]);
     const m = born.tensor([0.5, 0.5, 0.5]);
