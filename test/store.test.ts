@@ -32,6 +32,16 @@ describe('assign writes in place', () => {
     expect([...await flat.data()]).toEqual([0, 10, 20, 30, 40, 50]);
   });
 
+  test('assign to a tensor without a buffer copies: later in-place writes do not reach the value', async () => {
+    const v = born.tensor([1, 2, 3]);
+    const b = born.zeros([3]); // lazy: no buffer yet
+    b.assign(v);
+    b.assign(b.mul(2));
+    expect([...await b.data()]).toEqual([2, 4, 6]);
+    expect([...await v.data()]).toEqual([1, 2, 3]);
+    expect(b.node.realized).not.toBe(v.node.realized);
+  });
+
   test('a graph built before the write and realised after it reads the new contents (storage semantics)', async () => {
     const p = born.tensor([1, 2, 3]);
     const y = p.add(1); // lazy: reads p's buffer when it runs
@@ -74,6 +84,21 @@ describe('assign writes in place', () => {
     expect(born.engine.stats().schedules - before).toBe(1);
     expect([...await a.data()]).toEqual([7, 8, 9]);
     expect([...await b.data()]).toEqual([1, 2, 3]);
+  });
+
+  test('a rotation of three tensors and a fourth store reading one of them, in one schedule', async () => {
+    const [a, b, c, d] = [born.tensor([1]), born.tensor([2]), born.tensor([3]), born.tensor([0])];
+    await born.realize(a, b, c, d);
+    await assignAll([[d, a.mul(10)], [a, b], [b, c.add(0)], [c, a.mul(1)]]);
+    expect(await Promise.all([a, b, c, d].map((t) => t.item()))).toEqual([2, 3, 1, 10]);
+  });
+
+  test('a store blocked by a cycle it is not part of: the cycle is broken where it is', async () => {
+    const [e, a, b] = [born.tensor([5]), born.tensor([1]), born.tensor([2])];
+    await born.realize(e, a, b);
+    // e is written after a reads it; a and b read each other.
+    await assignAll([[e, born.full([1], 7)], [a, b.add(e)], [b, a.mul(1)]]);
+    expect(await Promise.all([e, a, b].map((t) => t.item()))).toEqual([7, 7, 1]);
   });
 
   test('Adam-like chained state: the parameter update reads the state before it is overwritten', async () => {

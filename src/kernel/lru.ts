@@ -10,6 +10,12 @@ export interface CacheLimits {
   readonly bytes: number;
 }
 
+export function checkLimits(limits: CacheLimits): void {
+  if (!(limits.count >= 1) || !(limits.bytes >= 1)) {
+    throw new RangeError(`cache limits must be at least 1 entry and 1 byte, got ${limits.count} entries, ${limits.bytes} bytes`);
+  }
+}
+
 export class LruCache<K, V> {
   // Map iteration order is insertion order: the first key is the least recently used.
   private readonly entries = new Map<K, { readonly value: V; readonly bytes: number }>();
@@ -53,9 +59,7 @@ export class LruCache<K, V> {
   }
 
   setLimits(limits: CacheLimits): void {
-    if (!(limits.count >= 1) || !(limits.bytes >= 1)) {
-      throw new RangeError(`cache limits must be at least 1 entry and 1 byte, got ${limits.count} entries, ${limits.bytes} bytes`);
-    }
+    checkLimits(limits);
     this.limits = limits;
     this.evict();
   }

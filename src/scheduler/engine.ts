@@ -5,7 +5,7 @@ import { EventEmitter } from 'eventemitter3';
 import { CpuDevice, KERNEL_CACHE_LIMITS } from '../devices/cpu-workers/device.js';
 import type { Device, DeviceName } from '../devices/device.js';
 import { DeviceError } from '../graph/errors.js';
-import type { CacheLimits, LruCache } from '../kernel/lru.js';
+import { checkLimits, type CacheLimits, type LruCache } from '../kernel/lru.js';
 import { memoryStats } from './buffers.js';
 
 /** One kernel run, as reported to 'kernel' listeners. */
@@ -93,6 +93,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   /** Re-bounds the caches (evicting at once what no longer fits); returns the limits now in force. */
   setCacheLimits(opts: CacheLimitOptions): { kernels: CacheLimits; plans: CacheLimits } {
     if (opts.kernels) {
+      checkLimits(opts.kernels);
       this.kernelLimits = opts.kernels;
       this.cpu?.setKernelCacheLimits(opts.kernels);
     }

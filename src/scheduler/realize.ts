@@ -114,13 +114,18 @@ export async function readNode(node: LazyNode): Promise<TypedArray> {
   const buf = node.realized as Buffer | null;
   if (!buf) throw new Error('realize: the tensor was disposed');
   const after = buf.ready;
+  buf.retain(); // the buffer cannot be freed and reused under the copy if the tensor is disposed
   const read = (async () => {
-    if (after) await after;
-    const data = (await buf.dev.read(buf.buf, node.dtype, numel(node.shape))) as TypedArray;
-    // The caller's next step (building and planning its next request) also runs on this turn.
-    const turn = yieldIfDue();
-    if (turn) await turn;
-    return data;
+    try {
+      if (after) await after;
+      const data = (await buf.dev.read(buf.buf, node.dtype, numel(node.shape))) as TypedArray;
+      // The caller's next step (building and planning its next request) also runs on this turn.
+      const turn = yieldIfDue();
+      if (turn) await turn;
+      return data;
+    } finally {
+      buf.release();
+    }
   })();
   buf.addReader(read);
   return read;

@@ -250,8 +250,11 @@ function orderStores(stores: readonly { step: Step; node: LazyNode; reads: Set<L
   while (out.length < stores.length) {
     const next = stores.findIndex((_, j) => !done.has(j) && before[j]!.every((i) => done.has(i)));
     if (next < 0) {
-      const stuck = stores.findIndex((_, j) => !done.has(j));
-      return stores[stuck]!.node.srcs[1]!;
+      // A cycle: a waiting store reads the target of another waiting one. Computing its value
+      // into a temporary first makes it read nothing that a store overwrites.
+      const waiting = stores.flatMap((_, j) => (done.has(j) ? [] : [j]));
+      const reader = waiting.find((i) => waiting.some((j) => j !== i && stores[i]!.reads.has(targets[j]!)))!;
+      return stores[reader]!.node.srcs[1]!;
     }
     done.add(next);
     out.push(stores[next]!.step);

@@ -44,8 +44,9 @@ export function ensureBuffer(t: Tensor, op: string): void {
 
 /**
  * Writes each value into its target in one schedule (with `alongside` computed in it too):
- * in place where the target holds a buffer, else the target moves to the value's node (nothing
- * to overwrite, and no copy). Values are read as they are when the schedule starts.
+ * in place where the target holds a buffer; a target without one gets a buffer of its own
+ * holding the value (computed fused with the value's graph, so no extra kernel unless the value
+ * is already stored). Either way the target never shares storage with the value afterwards.
  */
 export function assignAll(pairs: readonly (readonly [Tensor, Tensor])[], alongside: readonly Tensor[] = []): Promise<void> {
   const seen = new Set<unknown>();
@@ -53,18 +54,18 @@ export function assignAll(pairs: readonly (readonly [Tensor, Tensor])[], alongsi
   const moves: (readonly [Tensor, Tensor])[] = [];
   for (const [t, v] of pairs) {
     const buf = t.node.realized;
-    if (!buf) { moves.push([t, v]); continue; }
+    if (!buf) { moves.push([t, v.clone()]); continue; }
     if (seen.has(buf)) throw new Error(`assign: two values written into one buffer in one schedule (a tensor of shape ${fmt(t.shape)} listed twice, or two views of one storage)`);
     seen.add(buf);
     stores.push(storeNode(t, v));
   }
   const done = realize([...stores, ...moves.map(([, v]) => v.node), ...alongside.map((t) => t.node)]);
-  // The schedule has started: buffers of moved values exist (or the values were realised already).
+  // The schedule has started: the copies' buffers exist.
   for (const [t, v] of moves) moveTo(t, v);
   return done;
 }
 
-/** Makes `t` stand for `value` from now on, keeping its leaf flags and gradient. */
+/** Makes `t` stand for `value` (a copy made for it) from now on, keeping its leaf flags and gradient. */
 function moveTo(t: Tensor, value: Tensor): void {
   const old = t.node;
   const next = shareStorage(value);

@@ -107,8 +107,8 @@ export class SGD extends Optimizer<SGDOptions> {
     const next: ParamState = {};
     if (momentum) {
       const prev = state['momentum_buffer'];
-      // The first buffer is a copy of the gradient (as PyTorch clones it): it is updated in place later.
-      const buf = prev ? prev.mul(momentum).add(g.mul(1 - dampening)) : g.clone();
+      // The first buffer is a copy of the gradient, as in PyTorch (assignAll copies into new state).
+      const buf = prev ? prev.mul(momentum).add(g.mul(1 - dampening)) : g;
       next['momentum_buffer'] = buf;
       // Read as stored (rounded to its dtype), whether the kernel recomputes it or loads it.
       const stored = rounded(buf);
