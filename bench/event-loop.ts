@@ -10,7 +10,8 @@
 // (requests/s and samples/s). The issue's target: p99 < 10 ms, max < 25 ms.
 // On a loaded machine the OS preempts the main thread and inflates every delay; on Linux the
 // script also prints the most CPU time the main thread used between two ticks of that timer
-// (from /proc's schedstat), which preemption does not inflate.
+// (from /proc's schedstat), which preemption does not inflate, and the process CPU time per
+// request, which compares builds fairly when the machine is shared.
 import { existsSync, readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import * as born from '../src/index.js';
@@ -67,7 +68,9 @@ const tick = setInterval(() => {
   lastCpu = cpu;
 }, 1);
 h.enable();
+const cpu0 = process.cpuUsage();
 const r = await phase(seconds * 1000);
+const cpu = process.cpuUsage(cpu0);
 h.disable();
 clearInterval(tick);
 
@@ -76,6 +79,7 @@ console.log(`event-loop: ${clients} clients, MLP forward at batch ${BATCHES.join
 console.log(`  loop delay p50 ${ms(h.percentile(50))} ms, p99 ${ms(h.percentile(99))} ms, max ${ms(h.max)} ms; longest 1 ms-timer gap ${maxGap.toFixed(1)} ms` +
   (lastCpu >= 0 ? `, most main-thread CPU between ticks ${maxCpuGap.toFixed(1)} ms` : ''));
 console.log(`  warm-up (plans and kernels compiled): loop delay p99 ${ms(cold.percentile(99))} ms, max ${ms(cold.max)} ms`);
-console.log(`  throughput ${(r.requests / r.ms * 1000).toFixed(0)} requests/s, ${(r.samples / r.ms * 1000).toFixed(0)} samples/s`);
-console.log(`EVENT_LOOP ${JSON.stringify({ p50: h.percentile(50) / 1e6, p99: h.percentile(99) / 1e6, max: h.max / 1e6, maxGap, maxCpuGap, rps: r.requests / r.ms * 1000, sps: r.samples / r.ms * 1000 })}`);
+console.log(`  throughput ${(r.requests / r.ms * 1000).toFixed(0)} requests/s, ${(r.samples / r.ms * 1000).toFixed(0)} samples/s; ` +
+  `process CPU (main thread and workers) ${((cpu.user + cpu.system) / 1000 / r.requests).toFixed(2)} ms/request`);
+console.log(`EVENT_LOOP ${JSON.stringify({ p50: h.percentile(50) / 1e6, p99: h.percentile(99) / 1e6, max: h.max / 1e6, maxGap, maxCpuGap, cpuPerRequest: (cpu.user + cpu.system) / 1000 / r.requests, rps: r.requests / r.ms * 1000, sps: r.samples / r.ms * 1000 })}`);
 await born.engine.shutdown();

@@ -32,6 +32,12 @@ interface CpuKernel extends CompiledKernel {
  * inline work.
  */
 export const INLINE_COST = 350_000;
+/**
+ * A kernel that cannot be split (one unit: a batch-1 matmul) gains nothing from the pool but the
+ * main thread's time, so it runs inline up to this cost, a few milliseconds of work; beyond it, it
+ * goes to a worker so that the event loop on the main thread is not held longer.
+ */
+export const SERIAL_INLINE_COST = 4_000_000;
 /** Free buffers kept for reuse, by byte size, up to this much in total. */
 const POOL_BYTES = 512 * 1024 * 1024;
 /** Compiled kernels kept, by count and by bytes of generated source. */
@@ -119,9 +125,7 @@ export class CpuDevice implements Device {
       const sab = (b as CpuBuffer).sab;
       return { sab, kind, length: sab.byteLength / (kind === 'float64' ? 8 : kind === 'bool' ? 1 : 4) };
     });
-    // A costly kernel goes to a worker even when it cannot be split (one unit: a batch-1 matmul),
-    // so that the main thread, and the event loop on it, is not held for milliseconds.
-    if (k.cost < INLINE_COST) {
+    if (k.cost < INLINE_COST || (k.units <= 1 && k.cost < SERIAL_INLINE_COST)) {
       try {
         runCached(this.inline, k.key, k.source, bindings, 0, k.units, args);
         return Promise.resolve();
