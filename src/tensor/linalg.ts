@@ -11,9 +11,9 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   if (a.ndim === 0 || b.ndim === 0) throw new ShapeError(`matmul: both operands need at least 1 dim, got ${fmt(a.shape)} and ${fmt(b.shape)}`);
   const dtype = promote(a.dtype, b.dtype);
   if (dtype === 'bool') throw new DTypeError(`matmul: expected numeric operands, got ${a.dtype} and ${b.dtype}`);
-  // Integer products are exact in float64 up to 2^53, which covers every int32 dot product we meet.
-  if (!isFloat(dtype)) return cast(matmul(cast(a, 'float64'), cast(b, 'float64')), dtype);
-  let x = cast(a, dtype), y = cast(b, dtype);
+  // Half types multiply in float32 and round once, as PyTorch's CPU kernels accumulate.
+  if (dtype === 'float16' || dtype === 'bfloat16') return cast(matmul(cast(a, 'float32'), cast(b, 'float32')), dtype);
+  let x: Tensor = cast(a, dtype), y: Tensor = cast(b, dtype);
   const vecA = x.ndim === 1, vecB = y.ndim === 1;
   if (vecA) x = unsqueeze(x, 0);
   if (vecB) y = unsqueeze(y, 1);
@@ -31,7 +31,10 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   const M = x.shape[x.ndim - 2]!, N = y.shape[y.ndim - 1]!;
   x = expand(x, [...batch, M, K]);
   y = expand(y, [...batch, K, N]);
-  let out = node({ kind: 'matmul' }, [x, y], [...batch, M, N], dtype);
+  // Integers: products summed in their own dtype (wrapping as PyTorch's do), one fused reduction
+  // over K with no float64 anywhere, so every device computes the same thing.
+  let out: Tensor = isFloat(dtype) ? node({ kind: 'matmul' }, [x, y], [...batch, M, N], dtype)
+    : unsqueeze(x, -1).mul(unsqueeze(y, -3)).sum({ dim: -2 });
   if (vecA) out = squeeze(out, -2);
   if (vecB) out = squeeze(out, -1);
   return out;
