@@ -168,17 +168,26 @@ export function arange<D extends DType = DType>(startOrEnd: number, end?: number
 
 /**
  * `steps` values from start to end, both exact: the first half counts up from start, the second
- * down from end, with PyTorch's float32 step (end - start) / (steps - 1).
+ * down from end, as PyTorch does; float32 results come from float32 nodes only.
  */
 export function linspace<D extends DType = 'float32'>(start: number, end: number, steps: number, opts: CreateOptions<D> = {}): Tensor<D> {
   if (!Number.isInteger(steps) || steps < 0) throw new ShapeError(`linspace: steps must be a non-negative integer, got ${steps}`);
   const dtype = dtypeOr('linspace', opts.dtype, 'float32');
   const w = dtype === 'float64' ? 'float64' : 'float32';
   const [a, b] = [castNumber(start, w), castNumber(end, w)];
-  const stepSize = steps > 1 ? castNumber((b - a) / (steps - 1), w) : 0;
+  const step = steps > 1 ? (b - a) / (steps - 1) : 0;
   const i = iota(steps, w);
-  const up = i.mul(stepSize).add(a);
-  const down = rounded(i.neg().add(steps - 1)).mul(-stepSize).add(b);
+  const back = rounded(i.neg().add(steps - 1));
+  let up: Tensor, down: Tensor;
+  if (w === 'float64') {
+    up = i.mul(step).add(a);
+    down = back.mul(-step).add(b);
+  } else {
+    // The step in two float32 parts, so float32 arithmetic keeps its accuracy.
+    const [sh, sl] = split(step);
+    up = i.mul(sh).add(i.mul(sl).add(a));
+    down = back.mul(-sh).add(back.mul(-sl).add(b));
+  }
   return cast(where(i.lt(steps === 1 ? 1 : Math.floor(steps / 2)), up, down), dtype) as Tensor<D>;
 }
 

@@ -102,6 +102,8 @@ export function storeJs(dtype: DType, v: string): string {
   }
 }
 
+const INT_BITS: Partial<Record<DType, number>> = { int32: 32, int16: 16, int8: 8, uint8: 8 };
+
 /** Ops whose result is always one of their (already narrowed) inputs or a bool. */
 const NO_OVERFLOW: ReadonlySet<string> = new Set(['maximum', 'minimum', 'relu', 'floor', 'eq', 'ne', 'lt', 'le', 'not', 'where', 'sign']);
 
@@ -132,6 +134,22 @@ class ScalarPrinter {
     return name;
   }
 
+  /**
+   * An int64 value as the BigInt it is stored as, where it is only moved (a load, possibly
+   * masked): copies and views of int64 stay exact beyond 2^53. Null where it is computed on.
+   */
+  raw64(s: Scalar): string | null {
+    if (s.dtype !== 'int64') return null;
+    if (s.k === 'load') return `${this.buf(s.input)}[${this.idx(s.index)}]`;
+    if (s.k === 'masked') {
+      const arg = this.raw64(s.arg);
+      if (arg === null) return null;
+      const cond = s.valid.map((v) => { const a = this.idx(v.a); return `${a} >= ${v.lo} && ${a} < ${v.hi}`; }).join(' && ');
+      return `((${cond}) ? ${arg} : 0n)`;
+    }
+    return null;
+  }
+
   private idx(i: Index): string {
     return printIndex(i, (s) => this.print(s));
   }
@@ -159,7 +177,12 @@ class ScalarPrinter {
         const cond = s.valid.map((v) => { const a = this.idx(v.a); return `${a} >= ${v.lo} && ${a} < ${v.hi}`; }).join(' && ');
         return `((${cond}) ? ${this.print(s.arg)} : 0)`;
       }
-      case 'cast': return castJs(this.print(s.arg), s.arg.dtype, s.dtype);
+      case 'cast': {
+        // int64 narrowing wraps the exact BigInt, not its nearest double.
+        const raw = INT_BITS[s.dtype] !== undefined ? this.raw64(s.arg) : null;
+        if (raw !== null) return `Number(BigInt.as${s.dtype === 'uint8' ? 'Uint' : 'Int'}N(${INT_BITS[s.dtype]}, ${raw}))`;
+        return castJs(this.print(s.arg), s.arg.dtype, s.dtype);
+      }
       case 'op': {
         const def: OpDef = ops[s.op];
         const args = s.args.map((a) => this.print(a));
@@ -192,8 +215,9 @@ function unravelOutput(loop: readonly number[], flat: string, innerLet: boolean)
 
 function elementwise(k: Kernel): string {
   const p = new ScalarPrinter(false, (i) => `b${i}`);
-  const v = p.print(k.value);
-  const body = [...p.lines, `out[i] = ${store(k.out.dtype, v)};`];
+  const raw = p.raw64(k.value);
+  const v = raw ?? p.print(k.value);
+  const body = [...p.lines, `out[i] = ${raw ?? store(k.out.dtype, v)};`];
   const dims = k.loop.map((d, i) => [d, i] as const).filter(([d]) => d !== 1);
   if (dims.length === 0) return `for (let i = start; i < end; i++) {\n${body.join('\n')}\n}`;
   const [lastD, lastI] = dims[dims.length - 1]!;
