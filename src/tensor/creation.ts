@@ -90,7 +90,7 @@ export function tensor<A extends SupportedArray>(data: A, opts?: ArrayOptions<ne
 export function tensor<D extends DType>(data: NestedArray | ArrayBufferView, opts: ArrayOptions<D> & { dtype: D }): Tensor<D>;
 export function tensor(data: NestedBool, opts?: ArrayOptions<never> & { dtype?: undefined }): Tensor<'bool'>;
 export function tensor(data: NestedArray, opts?: ArrayOptions<never> & { dtype?: undefined }): Tensor<'float32'>;
-export function tensor(data: NestedArray | ArrayBufferView, opts?: ArrayOptions<DType>): Tensor;
+export function tensor(data: NestedArray | SupportedArray, opts?: ArrayOptions<DType>): Tensor;
 export function tensor(data: NestedArray | ArrayBufferView, opts: ArrayOptions<DType> = {}): Tensor {
   if (opts.dtype !== undefined) checkDType('tensor', opts.dtype);
   if (ArrayBuffer.isView(data)) {

@@ -2,7 +2,7 @@
  * The Tensor: a handle on a lazy graph node. Every op records a node and returns at once;
  * data(), item(), tolist() and realize() are the only places computation happens.
  */
-import type { ArithResult as ArithOf, DataFor, DType, FloatDType, FloatResult as FloatOf, NumberArray, PromoteScalar, PromoteTensors } from '../graph/dtype.js';
+import type { ArithResult as ArithOf, DataFor, DType, FloatDType, FloatResult as FloatOf, PromoteScalar, PromoteTensors } from '../graph/dtype.js';
 
 type ArithResult<D extends DType> = Known<D, ArithOf<D>>;
 type FloatResult<D extends DType> = Known<D, FloatOf<D>>;
@@ -41,7 +41,7 @@ export type Promoted<D extends DType, O> = Known<D,
  * the number arrays: an int64 tensor still returns its BigInt64Array at run time, so type it
  * (`Tensor<'int64'>`, `.to('int64')`) to see that in the type.
  */
-export type DataOf<D extends DType> = DType extends D ? NumberArray : DataFor[D];
+export type DataOf<D extends DType> = DType extends D ? Exclude<DataFor[DType], BigInt64Array> : DataFor[D];
 /**
  * The arguments of an op that needs a floating-point tensor: on a tensor whose dtype TypeScript
  * knows to be an integer or bool one, the call does not compile (PyTorch refuses it at run time).
