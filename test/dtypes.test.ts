@@ -218,3 +218,17 @@ describe('creation and dtype names', () => {
     expect(await born.tensor(BigInt64Array.of(5n, -6n)).tolist()).toEqual([5, -6]);
   });
 });
+
+describe('int64 indices (PyTorch\'s and ONNX\'s index dtype)', () => {
+  test('gather, indexSelect and oneHot take int64 as they take int32, gradients included', async () => {
+    const x = born.tensor([[1, 2, 3], [4, 5, 6]]);
+    const i64 = born.tensor(BigInt64Array.of(2n, 0n)), i32 = i64.to('int32');
+    expect(await x.indexSelect(1, i64).data()).toEqual(await x.indexSelect(1, i32).data());
+    const g = born.tensor(BigInt64Array.of(1n, 0n, 2n, 2n, 1n, 0n)).reshape([2, 3]);
+    expect(await x.gather(1, g).data()).toEqual(Float32Array.of(2, 1, 3, 6, 5, 4));
+    expect(await born.oneHot(i64, 3).data()).toEqual(await born.oneHot(i32, 3).data());
+    const [dx] = born.grad(x.indexSelect(1, i64).sum(), [x]);
+    expect(await dx!.data()).toEqual(Float32Array.of(1, 0, 1, 1, 0, 1));
+    expect(() => x.gather(1, born.tensor([[0]], { dtype: 'int16' }))).toThrow('gather: index must be int64 or int32, got int16');
+  });
+});

@@ -1,5 +1,5 @@
 /** Contraction and indexing: matmul with torch.matmul's rules, gather, indexSelect, oneHot. */
-import { isFloat, promote } from '../graph/dtype.js';
+import { isFloat, promote, type DType } from '../graph/dtype.js';
 import { DTypeError, ShapeError, fmt } from '../graph/errors.js';
 import { broadcastShapes, normAxis } from '../graph/shape.js';
 import { cast, node } from './make.js';
@@ -40,9 +40,12 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   return out;
 }
 
+/** Indices may be int64 (PyTorch's and ONNX's index dtype) or int32. */
+const isIndexDType = (d: DType): boolean => d === 'int64' || d === 'int32';
+
 export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   const d = normAxis('gather', dim, x.ndim, x.shape);
-  if (index.dtype !== 'int32') throw new DTypeError(`gather: index must be int32, got ${index.dtype}`);
+  if (!isIndexDType(index.dtype)) throw new DTypeError(`gather: index must be int64 or int32, got ${index.dtype}`);
   if (index.ndim !== x.ndim || index.shape.some((s, i) => i !== d && s > x.shape[i]!)) {
     throw new ShapeError(`gather: index of shape ${fmt(index.shape)} does not fit input ${fmt(x.shape)} along dim ${dim} ` +
       `(same number of dims, and index sizes <= input sizes except along dim)`);
@@ -52,9 +55,9 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
 
 export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   const d = normAxis('indexSelect', dim, x.ndim, x.shape);
-  if (index.dtype !== 'int32') throw new DTypeError(`indexSelect: index must be int32, got ${index.dtype}`);
+  if (!isIndexDType(index.dtype)) throw new DTypeError(`indexSelect: index must be int64 or int32, got ${index.dtype}`);
   if (index.ndim !== 1) {
-    throw new ShapeError(`indexSelect: index must be a 1-D int32 tensor, got ${index.dtype} of shape ${fmt(index.shape)}`);
+    throw new ShapeError(`indexSelect: index must be a 1-D integer tensor, got ${index.dtype} of shape ${fmt(index.shape)}`);
   }
   const shape = x.shape.map((s, i) => (i === d ? index.shape[0]! : s));
   const idx = expand(reshape(index, x.shape.map((_, i) => (i === d ? index.shape[0]! : 1))), shape);
@@ -62,7 +65,7 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
 }
 
 export function oneHot(labels: Tensor, numClasses: number): Tensor {
-  if (labels.dtype !== 'int32') throw new DTypeError(`oneHot: labels must be int32, got ${labels.dtype}`);
+  if (!isIndexDType(labels.dtype)) throw new DTypeError(`oneHot: labels must be int64 or int32, got ${labels.dtype}`);
   if (!Number.isInteger(numClasses) || numClasses < 1) throw new ShapeError(`oneHot: numClasses must be a positive integer, got ${numClasses}`);
   return unsqueeze(labels, -1).eq(iota(numClasses)).to('int32');
 }
