@@ -189,7 +189,7 @@ describe('WorkerPool', () => {
       const results = await Promise.allSettled(Array.from({ length: 20 }, (_, j) =>
         j === 7 ? pool.run('kernel/die', '() => { process.exit(2); }', [b], n) : pool.run('inc-atomic', ATOMIC_INC, [b], n)));
       expect(results.map((r) => r.status)).toEqual(results.map((_, j) => (j === 7 ? 'rejected' : 'fulfilled')));
-      expect(new Set(viewOf(b))).toEqual(new Set([19]));
+      expect(new Set(viewOf(b) as Int32Array)).toEqual(new Set([19]));
     }
   });
 

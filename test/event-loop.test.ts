@@ -43,7 +43,7 @@ describe('event loop', () => {
     expect(turns).toBeGreaterThanOrEqual(2);
     expect(turnStats.waits).toBeGreaterThan(waits);
     // The same values as the chain realised in pieces, when every piece is short.
-    let y = x0;
+    let y: born.Tensor = x0;
     for (let i = 0; i < 10; i++) { y = chain(y, w, 20); await born.realize(y); }
     expect([...result]).toEqual([...(await y.data())]);
   });

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, test } from 'vitest';
 import * as born from '../src/index.js';
-import type { DType, TypedArray } from '../src/graph/dtype.js';
+import { DTYPES, itemBytes, storageCtor, type DType, type TypedArray } from '../src/graph/dtype.js';
+import { readNode } from '../src/scheduler/realize.js';
 import { writeAll, writeFileAtomic } from '../src/io/atomic.js';
 import { load, loadWithMetadata, parse, save, serialize, SafetensorsError, type RawTensor } from '../src/io/safetensors.js';
 import { pythonTest } from './reference/python.js';
@@ -23,9 +24,9 @@ const bytesOf = (a: TypedArray): Uint8Array => new Uint8Array(a.buffer, a.byteOf
 const f32 = (...v: number[]): RawTensor => ({ dtype: 'float32', shape: [v.length], data: Float32Array.from(v) });
 
 /** A file from a header (object or raw JSON text) and a data section of `dataLen` bytes. */
-function file(header: object | string, dataLen: number, lengthField?: number): Uint8Array {
+function file(header: object | string, dataLen: number, lengthField?: number, fill = 1): Uint8Array {
   const json = enc(typeof header === 'string' ? header : JSON.stringify(header));
-  return Uint8Array.from([...u64(lengthField ?? json.length), ...json, ...new Array<number>(dataLen).fill(1)]);
+  return Uint8Array.from([...u64(lengthField ?? json.length), ...json, ...new Array<number>(dataLen).fill(fill)]);
 }
 const t = (dtype: string, shape: unknown, offs: unknown): object => ({ dtype, shape, data_offsets: offs });
 
@@ -61,16 +62,15 @@ describe('the byte layout matches the reference writer', () => {
   });
 });
 
-const dtypes: DType[] = ['float32', 'float64', 'int32', 'bool'];
+const dtypes: readonly DType[] = DTYPES;
 const rawArb: fc.Arbitrary<RawTensor> = fc.record({
   dtype: fc.constantFrom(...dtypes), shape: fc.array(fc.integer({ min: 0, max: 4 }), { maxLength: 3 }),
 }).chain(({ dtype, shape }) => {
   const n = shape.reduce((a, b) => a * b, 1);
-  const size = { float32: 4, float64: 8, int32: 4, bool: 1 }[dtype];
+  const size = itemBytes[dtype];
   return fc.uint8Array({ minLength: n * size, maxLength: n * size }).map((b) => {
     const buf = new Uint8Array(b).buffer; // any bit pattern, NaN payloads included
-    const data = dtype === 'float32' ? new Float32Array(buf) : dtype === 'float64' ? new Float64Array(buf)
-      : dtype === 'int32' ? new Int32Array(buf) : Uint8Array.from(b, (x) => x & 1);
+    const data = dtype === 'bool' ? Uint8Array.from(b, (x) => x & 1) : new storageCtor[dtype](buf, 0, n);
     return { dtype, shape, data };
   });
 });
@@ -92,6 +92,9 @@ describe('serialize / parse', () => {
       scalar: { dtype: 'float64', shape: [], data: Float64Array.of(-0) }, empty: { dtype: 'int32', shape: [2, 0], data: new Int32Array(0) },
       '0.weight': { dtype: 'float32', shape: [2, 2], data: Float32Array.of(NaN, Infinity, -1e-45, 3.4e38) },
       'ünï ✓': { dtype: 'bool', shape: [2], data: Uint8Array.of(1, 0) }, '2': { dtype: 'int32', shape: [1], data: Int32Array.of(-(2 ** 31)) },
+      half: { dtype: 'float16', shape: [3], data: Uint16Array.of(0x7c00, 0x7e01, 0x8001) }, bf: { dtype: 'bfloat16', shape: [1], data: Uint16Array.of(0xffc1) },
+      long: { dtype: 'int64', shape: [2], data: BigInt64Array.of(2n ** 63n - 1n, -(2n ** 53n) - 1n) }, i16: { dtype: 'int16', shape: [1], data: Int16Array.of(-32768) },
+      i8: { dtype: 'int8', shape: [1], data: Int8Array.of(-128) }, u8: { dtype: 'uint8', shape: [2], data: Uint8Array.of(255, 7) },
     };
     Object.defineProperty(dict, '__proto__', { value: f32(5), enumerable: true });
     const back = parse(serialize(dict, { framework: 'born', '1': 'x' }));
@@ -144,7 +147,7 @@ describe('malformed files are refused with a SafetensorsError that says what is 
     ['a tensor entry that is not an object', file({ a: [1] }, 0), /tensor "a": expected \{ dtype, shape, data_offsets \}/],
     ['non-string metadata', file({ __metadata__: { epoch: 3 } }, 0), /"__metadata__" value for "epoch" is 3, not a string/],
     ['JSON nested too deeply to print', file(`{"a":${'['.repeat(100_000)}${']'.repeat(100_000)}}`, 0), /tensor "a": expected .* got a deeply nested array/],
-    ['an I64 value too large for int32', file({ a: t('I64', [1], [0, 8]) }, 8), /tensor "a" \(I64\): value 72340172838076673 at flat index 0 does not fit in int32/],
+    ['a U64 value too large for int64', file({ a: t('U64', [1], [0, 8]) }, 8, undefined, 0xff), /tensor "a" \(U64\): value 18446744073709551615 at flat index 0 does not fit in int64/],
   ];
   test.each(cases)('%s', (_name, bytes, message) => {
     let err: unknown;
@@ -172,7 +175,7 @@ function parseOrRefuse(bytes: Uint8Array): void {
     const { tensors } = parse(bytes);
     for (const v of Object.values(tensors)) {
       expect(v.data.length).toBe(v.shape.reduce((a, b) => a * b, 1));
-      expect(v.data.constructor).toBe({ float32: Float32Array, float64: Float64Array, int32: Int32Array, bool: Uint8Array }[v.dtype]);
+      expect(v.data.constructor).toBe(storageCtor[v.dtype]);
     }
   } catch (e) {
     expect(e).toBeInstanceOf(SafetensorsError);
@@ -213,44 +216,65 @@ describe('fuzzing parse', () => {
 /** PyTorch reads what Born wrote: skipped without it, failed without it under CI. */
 const torchTest = pythonTest(['torch', 'numpy']);
 
+/** One tensor of every dtype, with edge values, built from storage so half types hold chosen bits. */
+const everyDtype = (): Record<string, born.Tensor> => ({
+  w: born.tensor([[1.5, -2], [3, 4]]), 'bn.num_batches_tracked': born.tensor(7, { dtype: 'int32' }),
+  d: born.tensor([0.1, 1e-300], { dtype: 'float64' }), m: born.tensor([true, false]), e: born.zeros([0, 2]),
+  h: born.tensor([1, -2.5, 65504, 6e-8, Infinity, NaN, 1e-4], { dtype: 'float16' }),
+  bf: born.tensor([1, -3.14, 1e30, -1e-30, -Infinity, 0.1], { dtype: 'bfloat16' }),
+  long: born.tensor(BigInt64Array.of(0n, -1n, 2n ** 53n + 1n, 2n ** 63n - 1n, -(2n ** 63n))),
+  short: born.tensor(Int16Array.of(-32768, 32767, 0)), byte: born.tensor(Int8Array.of(-128, 127, -1)),
+  ubyte: born.tensor(Uint8Array.of(0, 128, 255)), lazy: born.tensor([1, 2, 3], { dtype: 'int64' }).mul(3),
+});
 describe('files written by PyTorch (test/fixtures/gen_safetensors.py)', () => {
   const decodeValue = (v: number | string): number => (v === 'nan' ? NaN : v === 'inf' ? Infinity : v === '-inf' ? -Infinity : (v as number));
-  test('F16, BF16, I64, U8, I8, I16 widen to our dtypes with the values torch reports', async () => {
+  test('every dtype loads as stored (F16, BF16, I64, U8, I8, I16 included): the bytes torch wrote, the values torch reports', async () => {
     const expected = JSON.parse(readFileSync(join(FIXTURES, 'torch_mixed.expected.json'), 'utf8')) as {
-      metadata: Record<string, string>; tensors: Record<string, { dtype: DType; shape: number[]; values: (number | string)[] }>;
+      metadata: Record<string, string>; tensors: Record<string, { dtype: DType; shape: number[]; hex: string; values: (number | string)[] }>;
     };
     const { tensors, metadata } = await loadWithMetadata(join(FIXTURES, 'torch_mixed.safetensors'));
     expect(metadata).toEqual(expected.metadata);
     expect(Object.keys(tensors).sort()).toEqual(Object.keys(expected.tensors).sort());
+    expect(new Set(Object.values(tensors).map((t) => t.dtype))).toEqual(new Set(DTYPES));
     for (const [name, want] of Object.entries(expected.tensors)) {
       const got = tensors[name]!;
       expect([got.dtype, got.shape], name).toEqual([want.dtype, want.shape]);
-      const values = [...await got.data()];
+      expect(Buffer.from(bytesOf(await readNode(got.node))).toString('hex'), name).toBe(want.hex);
+      const data = await got.data();
+      if (data instanceof BigInt64Array) {
+        expect([...data].map(String), name).toEqual(want.values);
+        continue;
+      }
+      const values = [...data];
       want.values.map(decodeValue).forEach((v, i) => expect(Object.is(values[i], v) || (isNaN(v) && isNaN(values[i]!)), `${name}[${i}]: ${values[i]} vs ${v}`).toBe(true));
     }
   });
   test('an older writer\'s layout (name order, unaligned, unpadded) reads too', async () => {
     const sd = await load(join(FIXTURES, 'name_order_unpadded.safetensors'));
-    expect(await sd.a!.tolist()).toEqual([7]);
-    expect(await sd.b!.tolist()).toEqual([1, 2, 3]);
+    expect([sd.a!.dtype, await sd.a!.tolist()]).toEqual(['int8', [7]]);
+    expect([sd.b!.dtype, await sd.b!.tolist()]).toEqual(['int16', [1, 2, 3]]);
     expect([sd.c!.dtype, await sd.c!.tolist()]).toEqual(['float64', [0.5, -0.25]]);
   });
-  test('an I64 value outside int32 is an error naming the file and the value', async () => {
-    const path = join(FIXTURES, 'i64_overflow.safetensors');
-    await expect(load(path)).rejects.toThrow(`safetensors: ${path}: tensor "big" (I64): value 1099511627776 at flat index 1 does not fit in int32`);
+  test('I64 values beyond int32 and beyond 2^53 load exactly, as a BigInt64Array', async () => {
+    const sd = await load(join(FIXTURES, 'i64_overflow.safetensors'));
+    expect(sd.big!.dtype).toBe('int64');
+    expect(await sd.big!.data()).toEqual(BigInt64Array.of(1n, 2n ** 40n, 2n ** 62n + 3n));
   });
-  torchTest('a file written by save reads back in the Python reader with the same bytes', async () => {
+  torchTest('a file written by save reads back in the Python reader with the same bytes, every dtype', async () => {
     const path = join(tmp(), 'out.safetensors');
-    const sd = { w: born.tensor([[1.5, -2], [3, 4]]), 'bn.num_batches_tracked': born.tensor(7, { dtype: 'int32' }),
-      d: born.tensor([0.1, 1e-300], { dtype: 'float64' }), m: born.tensor([true, false]), e: born.zeros([0, 2]) };
+    const sd = everyDtype();
     await save(sd, path, { metadata: { format: 'pt' } });
     const py = JSON.parse(execFileSync('/usr/bin/python3', [GEN, '--read', path], { encoding: 'utf8', timeout: 60_000 })) as {
       metadata: Record<string, string>; tensors: Record<string, { dtype: string; shape: number[]; hex: string }>;
     };
     expect(py.metadata).toEqual({ format: 'pt' });
+    const fileName: Record<DType, string> = {
+      float32: 'F32', float64: 'F64', float16: 'F16', bfloat16: 'BF16', int64: 'I64', int32: 'I32', int16: 'I16', int8: 'I8', uint8: 'U8', bool: 'BOOL',
+    };
+    expect(new Set(Object.values(py.tensors).map((t) => t.dtype))).toEqual(new Set(Object.values(fileName)));
     for (const [name, tensor] of Object.entries(sd)) {
-      const hex = Buffer.from(bytesOf(await tensor.data())).toString('hex');
-      expect(py.tensors[name], name).toEqual({ dtype: { float32: 'F32', float64: 'F64', int32: 'I32', bool: 'BOOL' }[tensor.dtype], shape: tensor.shape, hex });
+      const hex = Buffer.from(bytesOf(await readNode(tensor.node))).toString('hex');
+      expect(py.tensors[name], name).toEqual({ dtype: fileName[tensor.dtype], shape: tensor.shape, hex });
     }
   });
 });
@@ -259,14 +283,14 @@ describe('save and load', () => {
   test('round trip through a file: every dtype, 0-d, empty, lazy tensors; metadata separately', async () => {
     const path = join(tmp(), 'model.safetensors');
     const x = born.tensor([[1, 2, 3], [4, 5, 6]]);
-    const sd = { 'fc.weight': x.mul(2).T, 'fc.bias': born.tensor([0.5, -0.5], { dtype: 'float64' }), step: born.tensor(3, { dtype: 'int32' }),
-      mask: born.tensor([[true], [false]]), empty: born.zeros([3, 0], { dtype: 'int32' }) };
+    const sd: Record<string, born.Tensor> = { 'fc.weight': x.mul(2).T, 'fc.bias': born.tensor([0.5, -0.5], { dtype: 'float64' }), step: born.tensor(3, { dtype: 'int32' }),
+      mask: born.tensor([[true], [false]]), empty: born.zeros([3, 0], { dtype: 'int32' }), ...everyDtype() };
     await save(sd, path, { metadata: { epoch: '3' } });
     const back = await load(path);
     expect(Object.keys(back).sort()).toEqual(Object.keys(sd).sort());
     for (const [k, v] of Object.entries(sd)) {
       expect([back[k]!.dtype, back[k]!.shape], k).toEqual([v.dtype, v.shape]);
-      expect(bytesOf(await back[k]!.data()), k).toEqual(bytesOf(await v.data()));
+      expect(bytesOf(await readNode(back[k]!.node)), k).toEqual(bytesOf(await readNode(v.node)));
     }
     expect((await loadWithMetadata(path)).metadata).toEqual({ epoch: '3' });
   });
@@ -292,13 +316,21 @@ describe('save and load', () => {
 
 describe('saves are atomic', () => {
   const OLD = Uint8Array.from([1, 2, 3, 4]);
-  test('a tensor whose data() fails midway leaves the old file intact and no temp file', async () => {
+  test('a tensor whose read fails midway leaves the old file intact and no temp file', async () => {
     const dir = tmp();
     const path = join(dir, 'ckpt.safetensors');
     writeFileSync(path, OLD);
     const bad = born.tensor([1, 2]);
     let seenMidway: string[] = [];
-    bad.data = async () => { seenMidway = readdirSync(dir); throw new Error('device lost'); };
+    // The buffer reports a device failure once the write has begun (save reads each tensor then).
+    Object.defineProperty(bad.node.realized!, 'ready', {
+      get: () => {
+        const files = readdirSync(dir);
+        if (!files.some((f) => f.endsWith('.tmp'))) return null;
+        seenMidway = files;
+        return Promise.reject(new Error('device lost'));
+      },
+    });
     await expect(save({ a: born.tensor([1, 2, 3]), b: bad }, path)).rejects.toThrow('device lost');
     expect(seenMidway.some((f) => f.endsWith('.tmp'))).toBe(true); // the failure really was mid-write
     expect(readFileSync(path)).toEqual(Buffer.from(OLD));

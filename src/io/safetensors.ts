@@ -10,17 +10,17 @@
  * after the last one. Files are untrusted: every length and offset is checked before it is used.
  */
 import { open, type FileHandle } from 'node:fs/promises';
-import { DTYPES, itemBytes, type DType, type TypedArray } from '../graph/dtype.js';
+import { arrayFor, DTYPES, itemBytes, storageCtor, type DType, type StorageFor, type TypedArray } from '../graph/dtype.js';
 import { DTypeError, ShapeError } from '../graph/errors.js';
-import { realize } from '../scheduler/realize.js';
-import { tensor } from '../tensor/creation.js';
+import { fromStorage } from '../tensor/creation.js';
+import { readNode, realize } from '../scheduler/realize.js';
 import { Tensor } from '../tensor/tensor.js';
 import { writeAll, writeFileAtomic } from './atomic.js';
 
 export type StateDict = Record<string, Tensor>;
 export interface SaveOptions { metadata?: Record<string, string> }
 export interface LoadOptions { /** Largest file accepted, in bytes (default 4 GiB). */ maxBytes?: number }
-/** A tensor as plain data: what serialize() takes and parse() returns. */
+/** A tensor as plain data, its storage array (float16/bfloat16 as bits): what serialize() takes and parse() returns. */
 export interface RawTensor { dtype: DType; shape: number[]; data: TypedArray }
 export interface Checkpoint<T> { tensors: Record<string, T>; metadata: Record<string, string> }
 
@@ -39,84 +39,49 @@ const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 type Decoder = (bytes: Uint8Array, n: number, fail: (msg: string) => never) => TypedArray;
 interface FileDType { size: number; to: DType; decode: Decoder }
 
+/** The bytes as they are stored (float16/bfloat16 as their bits): nothing is widened. */
 const native = (dtype: DType): Decoder => (bytes, n) => {
+  if (dtype === 'bool') return bytes.map((b) => (b === 0 ? 0 : 1));
   if (!LITTLE_ENDIAN) swapBytes(bytes, itemBytes[dtype]);
-  switch (dtype) {
-    case 'float32': return new Float32Array(bytes.buffer, 0, n);
-    case 'float64': return new Float64Array(bytes.buffer, 0, n);
-    case 'int32': return new Int32Array(bytes.buffer, 0, n);
-    case 'bool': return bytes.map((b) => (b === 0 ? 0 : 1));
-  }
+  return arrayFor(dtype, bytes.buffer, n);
 };
-/** Integers read through a DataView (little-endian whatever the host) into int32. */
-const toInt32 = (read: (v: DataView, at: number) => number, size: number): Decoder => (bytes, n, fail) => {
+/** Unsigned types Born has no dtype for, read through a DataView into a signed type that holds every value. */
+const widen = (to: 'int32' | 'int64', read: (v: DataView, at: number) => number | bigint, size: number): Decoder => (bytes, n, fail) => {
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const out = new Int32Array(n);
+  const out = to === 'int32' ? new Int32Array(n) : new BigInt64Array(n);
   for (let i = 0; i < n; i++) {
     const x = read(v, i * size);
-    if (x > 0x7fffffff) fail(`value ${x} at flat index ${i} does not fit in int32`);
-    out[i] = x;
+    if (to === 'int64') {
+      if (BigInt(x) > 0x7fffffffffffffffn) fail(`value ${x} at flat index ${i} does not fit in int64`);
+      (out as BigInt64Array)[i] = BigInt(x);
+    } else (out as Int32Array)[i] = Number(x);
   }
   return out;
-};
-/** 64-bit integers into int32, refusing any value that would not survive the trip. */
-const wideToInt32 = (signed: boolean): Decoder => (bytes, n, fail) => {
-  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const out = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const lo = v.getUint32(i * 8, true);
-    const hi = v.getInt32(i * 8 + 4, true);
-    const fits = (hi === 0 && lo <= 0x7fffffff) || (signed && hi === -1 && lo >= 0x80000000);
-    if (!fits) {
-      const value = signed ? v.getBigInt64(i * 8, true) : v.getBigUint64(i * 8, true);
-      fail(`value ${value} at flat index ${i} does not fit in int32`);
-    }
-    out[i] = lo | 0;
-  }
-  return out;
-};
-const halfToFloat32: Decoder = (bytes, n) => {
-  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    const h = v.getUint16(i * 2, true);
-    const sign = h & 0x8000 ? -1 : 1;
-    const exp = (h >> 10) & 0x1f;
-    const mant = h & 0x3ff;
-    out[i] = exp === 0 ? sign * mant * 2 ** -24
-      : exp === 31 ? (mant ? NaN : sign * Infinity)
-        : sign * (1024 + mant) * 2 ** (exp - 25);
-  }
-  return out;
-};
-/** bfloat16 is the top half of a float32. */
-const bfloat16ToFloat32: Decoder = (bytes, n) => {
-  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const bits = new Uint32Array(n);
-  for (let i = 0; i < n; i++) bits[i] = v.getUint16(i * 2, true) << 16 >>> 0;
-  return new Float32Array(bits.buffer);
 };
 
 /** What we read, and what each becomes; F8/F4/F6/complex types are refused by name. */
 const FILE_DTYPES: Record<string, FileDType> = {
   F64: { size: 8, to: 'float64', decode: native('float64') },
   F32: { size: 4, to: 'float32', decode: native('float32') },
+  F16: { size: 2, to: 'float16', decode: native('float16') },
+  BF16: { size: 2, to: 'bfloat16', decode: native('bfloat16') },
+  I64: { size: 8, to: 'int64', decode: native('int64') },
   I32: { size: 4, to: 'int32', decode: native('int32') },
+  I16: { size: 2, to: 'int16', decode: native('int16') },
+  I8: { size: 1, to: 'int8', decode: native('int8') },
+  U8: { size: 1, to: 'uint8', decode: native('uint8') },
   BOOL: { size: 1, to: 'bool', decode: native('bool') },
-  F16: { size: 2, to: 'float32', decode: halfToFloat32 },
-  BF16: { size: 2, to: 'float32', decode: bfloat16ToFloat32 },
-  I64: { size: 8, to: 'int32', decode: wideToInt32(true) },
-  U64: { size: 8, to: 'int32', decode: wideToInt32(false) },
-  U32: { size: 4, to: 'int32', decode: toInt32((v, at) => v.getUint32(at, true), 4) },
-  I16: { size: 2, to: 'int32', decode: toInt32((v, at) => v.getInt16(at, true), 2) },
-  U16: { size: 2, to: 'int32', decode: toInt32((v, at) => v.getUint16(at, true), 2) },
-  I8: { size: 1, to: 'int32', decode: toInt32((v, at) => v.getInt8(at), 1) },
-  U8: { size: 1, to: 'int32', decode: toInt32((v, at) => v.getUint8(at), 1) },
+  U16: { size: 2, to: 'int32', decode: widen('int32', (v, at) => v.getUint16(at, true), 2) },
+  U32: { size: 4, to: 'int64', decode: widen('int64', (v, at) => v.getUint32(at, true), 4) },
+  U64: { size: 8, to: 'int64', decode: widen('int64', (v, at) => v.getBigUint64(at, true), 8) },
 };
-const WRITE_AS: Record<DType, string> = { float64: 'F64', float32: 'F32', int32: 'I32', bool: 'BOOL' };
-/** The reference writer puts wider dtypes first (so every tensor is aligned), then sorts by name. */
-const WRITE_RANK: Record<DType, number> = { float64: 0, float32: 1, int32: 2, bool: 3 };
-const ARRAY_OF: Record<DType, Function> = { float32: Float32Array, float64: Float64Array, int32: Int32Array, bool: Uint8Array };
+const WRITE_AS: Record<DType, string> = {
+  float64: 'F64', float32: 'F32', float16: 'F16', bfloat16: 'BF16', int64: 'I64', int32: 'I32', int16: 'I16', int8: 'I8', uint8: 'U8', bool: 'BOOL',
+};
+/** The reference writer puts wider dtypes first (its Dtype enum order, reversed), then sorts by name. */
+const WRITE_RANK: Record<DType, number> = {
+  int64: 0, float64: 1, float32: 2, int32: 3, bfloat16: 4, float16: 5, int16: 6, int8: 7, uint8: 8, bool: 9,
+};
 
 function swapBytes(bytes: Uint8Array, size: number): void {
   for (let i = 0; i + size <= bytes.length; i += size) bytes.subarray(i, i + size).reverse();
@@ -168,7 +133,7 @@ function layout<T extends Spec>(specs: readonly T[], metadata: Record<string, st
 
 /** The bytes to write for one tensor's data: little-endian, bools as 0/1. */
 function dataBytes(name: string, dtype: DType, data: TypedArray, expected: number): Uint8Array {
-  if (!(data instanceof ARRAY_OF[dtype])) throw new DTypeError(`safetensors: tensor '${name}' is ${dtype} but its data is a ${data?.constructor?.name ?? typeof data}`);
+  if (!(data instanceof storageCtor[dtype])) throw new DTypeError(`safetensors: tensor '${name}' is ${dtype} but its data is a ${data?.constructor?.name ?? typeof data}`);
   if (data.byteLength !== expected) throw new ShapeError(`safetensors: tensor '${name}' has ${data.length} values, its shape needs ${expected / itemBytes[dtype]}`);
   if (dtype === 'bool') return (data as Uint8Array).map((b) => (b === 0 ? 0 : 1));
   const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
@@ -196,8 +161,8 @@ export function serialize(tensors: Record<string, RawTensor>, metadata?: Record<
 
 /**
  * Writes a state dict atomically: into a temp file beside `path`, fsynced, then renamed over
- * it; if anything fails, the previous file at `path` is untouched. Floats keep full precision;
- * float32/float64/int32/bool are written as F32/F64/I32/BOOL.
+ * it; if anything fails, the previous file at `path` is untouched. Every dtype is written as
+ * stored (float16 as F16, bfloat16 as BF16, int64 as I64, uint8 as U8, …), bit for bit.
  */
 export async function save(tensors: StateDict, path: string, opts: SaveOptions = {}): Promise<void> {
   const specs = Object.entries(tensors).map(([name, t]) => {
@@ -209,7 +174,7 @@ export async function save(tensors: StateDict, path: string, opts: SaveOptions =
   await writeFileAtomic(path, async (file) => {
     await writeAll(file, header);
     // One tensor's host copy at a time, not the whole checkpoint.
-    for (const e of entries) await writeAll(file, dataBytes(e.name, e.dtype, await e.t.data(), e.end - e.begin));
+    for (const e of entries) await writeAll(file, dataBytes(e.name, e.dtype, await readNode(e.t.node), e.end - e.begin));
   });
 }
 
@@ -358,7 +323,7 @@ export async function loadWithMetadata(path: string, opts: LoadOptions = {}): Pr
       const bytes = new Uint8Array(e.end - e.begin);
       await readExactly(file, bytes, header.jsonEnd + e.begin, fail);
       const raw = guarded(path, (f) => decode(e, bytes, f));
-      setOwn(tensors, e.name, tensor(raw.data, { shape: raw.shape, dtype: raw.dtype }));
+      setOwn(tensors, e.name, fromStorage(raw.data as StorageFor[DType], raw.shape, raw.dtype));
     }
     return { tensors, metadata: header.metadata };
   } finally {

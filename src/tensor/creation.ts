@@ -1,16 +1,36 @@
 /** Creating tensors: from data, filled, ranges, and counter-based random numbers. */
-import { coerce, itemBytes, newArray, type DType, type TypedArray } from '../graph/dtype.js';
+import {
+  castNumber, dtypeList, isDType, isFloat, itemBytes, storageCtor, storageFrom,
+  type DType, type StorageFor,
+} from '../graph/dtype.js';
 import { DTypeError, ShapeError, fmt } from '../graph/errors.js';
 import { LazyNode } from '../graph/node.js';
 import { checkShape, normAxis, numel, type Shape } from '../graph/shape.js';
 import { attach, Buffer } from '../scheduler/buffers.js';
 import { engine } from '../scheduler/engine.js';
-import { cast, full as fullOf, node, view } from './make.js';
+import { cast, full as fullOf, node, rounded, view } from './make.js';
 import { Tensor } from './tensor.js';
+import { where } from './elementwise.js';
 
-export interface CreateOptions { dtype?: DType; device?: 'cpu' }
-export interface RandomOptions extends CreateOptions { seed?: number }
+export interface CreateOptions<D extends DType = DType> { dtype?: D; device?: 'cpu' }
+export interface RandomOptions<D extends DType = DType> extends CreateOptions<D> { seed?: number }
 export type NestedArray = number | boolean | readonly NestedArray[];
+export type NestedBool = boolean | readonly NestedBool[];
+
+/** The dtype a typed array stands for: its element type (Uint8Array is uint8, as in PyTorch). */
+export type DTypeOfArray<A> =
+  A extends Float32Array ? 'float32' : A extends Float64Array ? 'float64' : A extends BigInt64Array ? 'int64'
+    : A extends Int32Array ? 'int32' : A extends Int16Array ? 'int16' : A extends Int8Array ? 'int8'
+      : A extends Uint8Array ? 'uint8' : never;
+export type SupportedArray = Float32Array | Float64Array | BigInt64Array | Int32Array | Int16Array | Int8Array | Uint8Array;
+
+/** Fails at the call, in the caller's stack, for a dtype name Born does not have. */
+export function checkDType(op: string, dtype: unknown): DType {
+  if (!isDType(dtype)) throw new DTypeError(`${op}: unknown dtype ${JSON.stringify(dtype) ?? String(dtype)} (valid dtypes: ${dtypeList()})`);
+  return dtype;
+}
+const dtypeOr = <D extends DType>(op: string, d: D | undefined, fallback: DType): D =>
+  (d === undefined ? fallback : checkDType(op, d)) as D;
 
 function inferShape(data: NestedArray): number[] {
   const shape: number[] = [];
@@ -35,27 +55,52 @@ function flattenInto(data: NestedArray, shape: readonly number[], depth: number,
   for (const d of data as readonly NestedArray[]) flattenInto(d, shape, depth + 1, out);
 }
 
-const dtypeOfArray = (a: TypedArray | ArrayBufferView): DType | null =>
-  a instanceof Float32Array ? 'float32' : a instanceof Float64Array ? 'float64' : a instanceof Int32Array ? 'int32' : a instanceof Uint8Array ? 'bool' : null;
+const dtypeOfArray = (a: ArrayBufferView): DType | null =>
+  a instanceof Float32Array ? 'float32' : a instanceof Float64Array ? 'float64' : a instanceof BigInt64Array ? 'int64'
+    : a instanceof Int32Array ? 'int32' : a instanceof Int16Array ? 'int16' : a instanceof Int8Array ? 'int8'
+      : a instanceof Uint8Array && !(a instanceof Uint8ClampedArray) ? 'uint8' : null;
 
-/** A realised tensor holding a copy of `values`. */
-export function fromArray(values: TypedArray, shape: Shape, dtype: DType): Tensor {
+/** A realised tensor holding a copy of `storage`, which must be dtype's storage array (half types as bits). */
+export function fromStorage<D extends DType>(storage: StorageFor[D], shape: Shape, dtype: D): Tensor<D> {
   const device = engine.device();
   const n = numel(shape);
+  if (!(storage instanceof storageCtor[dtype]) || storage.length < n) throw new DTypeError(`internal: ${dtype} storage must be a ${storageCtor[dtype].name} of ${n} elements`);
   const buf = new Buffer(device, device.alloc(n * itemBytes[dtype]));
-  const typed = values.constructor === newArray(dtype, 0).constructor ? values : (() => { const a = newArray(dtype, n); a.set(values); return a; })();
-  device.write(buf.buf, typed.subarray(0, n));
+  device.write(buf.buf, storage.subarray(0, n));
   const ln = new LazyNode({ kind: 'buffer' }, [], [...shape], dtype);
   attach(ln, buf);
   buf.release(); // the node's reference is the only one
-  return new Tensor(ln);
+  return new Tensor<D>(ln);
 }
 
-export function tensor(data: NestedArray | ArrayBufferView, opts: CreateOptions & { shape?: readonly number[] } = {}): Tensor {
+/** A realised tensor of `values` (numbers, or bigints for int64) converted to dtype as `to` converts. */
+export function fromArray<D extends DType>(values: ArrayLike<number | bigint>, shape: Shape, dtype: D): Tensor<D> {
+  const direct = values instanceof storageCtor[dtype] && dtype !== 'float16' && dtype !== 'bfloat16' && dtype !== 'bool';
+  return fromStorage(direct ? values as StorageFor[D] : storageFrom(dtype, values), shape, dtype);
+}
+
+type ArrayOptions<D extends DType> = CreateOptions<D> & { shape?: readonly number[] };
+/**
+ * A tensor from nested arrays or a typed array. A typed array gives its own dtype
+ * (Float32Array float32, Float64Array float64, BigInt64Array int64, Int32Array int32, Int16Array
+ * int16, Int8Array int8, Uint8Array uint8); nested numbers are float32 and nested booleans bool.
+ * `dtype` converts the values as `to(dtype)` does.
+ */
+export function tensor<A extends SupportedArray>(data: A, opts?: ArrayOptions<never> & { dtype?: undefined }): Tensor<DTypeOfArray<A>>;
+export function tensor<D extends DType>(data: NestedArray | ArrayBufferView, opts: ArrayOptions<D> & { dtype: D }): Tensor<D>;
+export function tensor(data: NestedBool, opts?: ArrayOptions<never> & { dtype?: undefined }): Tensor<'bool'>;
+export function tensor(data: NestedArray, opts?: ArrayOptions<never> & { dtype?: undefined }): Tensor<'float32'>;
+export function tensor(data: NestedArray | SupportedArray, opts?: ArrayOptions<DType>): Tensor;
+export function tensor(data: NestedArray | ArrayBufferView, opts: ArrayOptions<DType> = {}): Tensor {
+  if (opts.dtype !== undefined) checkDType('tensor', opts.dtype);
   if (ArrayBuffer.isView(data)) {
-    const src = data as TypedArray;
-    const dtype = opts.dtype ?? dtypeOfArray(src);
-    if (!dtype) throw new DTypeError(`tensor: unsupported array type ${src.constructor.name} (use Float32Array, Float64Array, Int32Array or Uint8Array)`);
+    const own = dtypeOfArray(data);
+    const dtype = opts.dtype ?? own;
+    if (!dtype || !own) {
+      throw new DTypeError(`tensor: unsupported array type ${data.constructor.name} (use Float32Array, Float64Array, BigInt64Array, ` +
+        `Int32Array, Int16Array, Int8Array or Uint8Array, or a plain array with { dtype } (valid dtypes: ${dtypeList()}))`);
+    }
+    const src = data as unknown as ArrayLike<number | bigint>;
     const shape = checkShape('tensor', opts.shape ?? [src.length]);
     if (numel(shape) !== src.length) throw new ShapeError(`tensor: ${src.length} values do not fill shape ${fmt(shape)} (${numel(shape)} elements)`);
     return fromArray(src, shape, dtype);
@@ -66,9 +111,7 @@ export function tensor(data: NestedArray | ArrayBufferView, opts: CreateOptions 
   const dtype = opts.dtype ?? (typeof (Array.isArray(data) ? flat.length && firstLeaf(data) : data) === 'boolean' ? 'bool' : 'float32');
   const out = opts.shape ? checkShape('tensor', opts.shape) : shape;
   if (numel(out) !== flat.length) throw new ShapeError(`tensor: ${flat.length} values do not fill shape ${fmt(out)}`);
-  const arr = newArray(dtype, flat.length);
-  arr.set(flat);
-  return fromArray(arr, out, dtype);
+  return fromArray(flat, out, dtype);
 }
 
 function firstLeaf(d: NestedArray): NestedArray {
@@ -77,11 +120,13 @@ function firstLeaf(d: NestedArray): NestedArray {
   return cur;
 }
 
-export const zeros = (shape: Shape, opts: CreateOptions = {}): Tensor => fullOf(checkShape('zeros', shape), 0, opts.dtype ?? 'float32');
-export const ones = (shape: Shape, opts: CreateOptions = {}): Tensor => fullOf(checkShape('ones', shape), 1, opts.dtype ?? 'float32');
-export function full(shape: Shape, value: number | boolean, opts: CreateOptions = {}): Tensor {
-  const dtype = opts.dtype ?? (typeof value === 'boolean' ? 'bool' : 'float32');
-  return fullOf(checkShape('full', shape), Number(value), dtype);
+export const zeros = <D extends DType = 'float32'>(shape: Shape, opts: CreateOptions<D> = {}): Tensor<D> =>
+  fullOf(checkShape('zeros', shape), 0, dtypeOr('zeros', opts.dtype, 'float32')) as Tensor<D>;
+export const ones = <D extends DType = 'float32'>(shape: Shape, opts: CreateOptions<D> = {}): Tensor<D> =>
+  fullOf(checkShape('ones', shape), 1, dtypeOr('ones', opts.dtype, 'float32')) as Tensor<D>;
+export function full<D extends DType = 'float32'>(shape: Shape, value: number | boolean, opts: CreateOptions<D> = {}): Tensor<D> {
+  const dtype = dtypeOr('full', opts.dtype, typeof value === 'boolean' ? 'bool' : 'float32');
+  return fullOf(checkShape('full', shape), Number(value), dtype) as Tensor<D>;
 }
 
 /**
@@ -94,36 +139,73 @@ export function scalar(value: number | boolean, opts: { dtype?: DType } = {}): T
   if (typeof value !== 'boolean' && typeof value !== 'number') {
     throw new DTypeError(`scalar: expected a number or boolean, got ${typeof value}`);
   }
-  return node({ kind: 'param', value: coerce(Number(value), dtype) }, [], [], dtype);
+  return node({ kind: 'param', value: castNumber(Number(value), dtype) }, [], [], dtype);
 }
 
 /** 0, 1, …, n-1. */
-export const iota = (n: number, dtype: DType = 'int32'): Tensor => node({ kind: 'iota' }, [], [n], dtype);
+export const iota = <D extends DType = 'int32'>(n: number, dtype: D = 'int32' as D): Tensor<D> => node({ kind: 'iota' }, [], [n], dtype) as Tensor<D>;
 
 /** The coordinate along `dim` at every position of `shape` (int32), without storing it. */
-export function iotaAlong(shape: Shape, dim: number): Tensor {
+export function iotaAlong(shape: Shape, dim: number): Tensor<'int32'> {
   const d = normAxis('iota', dim, shape.length, shape);
   const line = iota(shape[d]!);
   const ones = shape.map((s, i) => (i === d ? s : 1));
-  return view(view(line, { op: 'reshape', shape: ones }), { op: 'expand', shape });
+  return view(view(line, { op: 'reshape', shape: ones }), { op: 'expand', shape }) as Tensor<'int32'>;
 }
 
-export function arange(startOrEnd: number, end?: number, step = 1, opts: CreateOptions = {}): Tensor {
+/** A float32 constant split in two, hi + lo ≈ x to ~48 bits, so float32 arithmetic keeps x's accuracy. */
+function split(x: number): [number, number] {
+  const hi = Math.fround(x);
+  return [hi, Math.fround(x - hi)];
+}
+
+/**
+ * start, start + step, … below end. Integers count in their dtype; floats in float32 nodes (float64
+ * only for a float64 result), with step and start each split in two float32 parts, so the values
+ * are start + i * step correctly rounded (PyTorch computes them in double) on any device.
+ */
+export function arange<D extends DType = DType>(startOrEnd: number, end?: number, step = 1, opts: CreateOptions<D> = {}): Tensor<D> {
   const [start, stop] = end === undefined ? [0, startOrEnd] : [startOrEnd, end];
-  if (step === 0 || !Number.isFinite(start) || !Number.isFinite(stop)) throw new ShapeError(`arange: invalid range start=${start} end=${stop} step=${step}`);
+  if (step === 0 || !Number.isFinite(start) || !Number.isFinite(stop) || !Number.isFinite(step)) throw new ShapeError(`arange: invalid range start=${start} end=${stop} step=${step}`);
   const n = Math.max(0, Math.ceil((stop - start) / step));
-  const dtype = opts.dtype ?? ([start, stop, step].every(Number.isInteger) ? 'int32' : 'float32');
-  return iota(n, dtype === 'int32' ? 'int32' : 'float64').mul(step).add(start).to(dtype);
+  const dtype = dtypeOr('arange', opts.dtype, [start, stop, step].every(Number.isInteger) ? 'int32' : 'float32');
+  if (!isFloat(dtype) && [start, step].every(Number.isInteger)) {
+    const wide = dtype === 'int64' ? 'int64' : 'int32';
+    return cast(iota(n, wide).mul(step).add(start), dtype) as Tensor<D>;
+  }
+  if (dtype === 'float64') return iota(n, 'float64').mul(step).add(start) as Tensor<D>;
+  const i = iota(n, 'float32');
+  const [sh, sl] = split(step), [ah, al] = split(start);
+  return cast(i.mul(sh).add(i.mul(sl).add(al).add(ah)), dtype) as Tensor<D>;
 }
 
-export function linspace(start: number, end: number, steps: number, opts: CreateOptions = {}): Tensor {
+/**
+ * `steps` values from start to end, both exact: the first half counts up from start, the second
+ * down from end, as PyTorch does; float32 results come from float32 nodes only.
+ */
+export function linspace<D extends DType = 'float32'>(start: number, end: number, steps: number, opts: CreateOptions<D> = {}): Tensor<D> {
   if (!Number.isInteger(steps) || steps < 0) throw new ShapeError(`linspace: steps must be a non-negative integer, got ${steps}`);
-  const stepSize = steps > 1 ? (end - start) / (steps - 1) : 0;
-  return iota(steps, 'float64').mul(stepSize).add(start).to(opts.dtype ?? 'float32');
+  const dtype = dtypeOr('linspace', opts.dtype, 'float32');
+  const w = dtype === 'float64' ? 'float64' : 'float32';
+  const [a, b] = [castNumber(start, w), castNumber(end, w)];
+  const step = steps > 1 ? (b - a) / (steps - 1) : 0;
+  const i = iota(steps, w);
+  const back = rounded(i.neg().add(steps - 1));
+  let up: Tensor, down: Tensor;
+  if (w === 'float64') {
+    up = i.mul(step).add(a);
+    down = back.mul(-step).add(b);
+  } else {
+    // The step in two float32 parts, so float32 arithmetic keeps its accuracy.
+    const [sh, sl] = split(step);
+    up = i.mul(sh).add(i.mul(sl).add(a));
+    down = back.mul(-sh).add(back.mul(-sl).add(b));
+  }
+  return cast(where(i.lt(steps === 1 ? 1 : Math.floor(steps / 2)), up, down), dtype) as Tensor<D>;
 }
 
-export function eye(n: number, m = n, opts: CreateOptions = {}): Tensor {
-  return iotaAlong([n, m], 0).eq(iotaAlong([n, m], 1)).to(opts.dtype ?? 'float32');
+export function eye<D extends DType = 'float32'>(n: number, m = n, opts: CreateOptions<D> = {}): Tensor<D> {
+  return iotaAlong([n, m], 0).eq(iotaAlong([n, m], 1)).to(dtypeOr('eye', opts.dtype, 'float32')) as Tensor<D>;
 }
 
 // Unseeded random ops draw keys from one global stream, so manualSeed(n) makes a whole program repeatable.
@@ -148,28 +230,31 @@ type Key = number | Tensor;
 const keyFor = (seed: number | undefined): Key =>
   seed === undefined ? scalar(mixSeed(globalSeed + 0x9e3779b9 * ++draws) | 0, { dtype: 'int32' }) : mixSeed(seed);
 
-function uniform(shape: Shape, key: Key, word: 0 | 1): Tensor {
+function uniform(shape: Shape, key: Key, word: 0 | 1): Tensor<'float32'> {
   return typeof key === 'number'
-    ? node({ kind: 'rand', seed: key, word }, [], checkShape('rand', shape), 'float32')
-    : node({ kind: 'rand', seed: null, word }, [key], checkShape('rand', shape), 'float32');
+    ? node({ kind: 'rand', seed: key, word }, [], checkShape('rand', shape), 'float32') as Tensor<'float32'>
+    : node({ kind: 'rand', seed: null, word }, [key], checkShape('rand', shape), 'float32') as Tensor<'float32'>;
 }
 
-export function rand(shape: Shape, opts: RandomOptions = {}): Tensor {
-  return cast(uniform(shape, keyFor(opts.seed), 0), opts.dtype ?? 'float32');
+export function rand<D extends DType = 'float32'>(shape: Shape, opts: RandomOptions<D> = {}): Tensor<D> {
+  return cast(uniform(shape, keyFor(opts.seed), 0), dtypeOr('rand', opts.dtype, 'float32')) as Tensor<D>;
 }
 
 /** Box–Muller over the two words of one Philox draw per element. */
-export function randn(shape: Shape, opts: RandomOptions = {}): Tensor {
+export function randn<D extends DType = 'float32'>(shape: Shape, opts: RandomOptions<D> = {}): Tensor<D> {
   const key = keyFor(opts.seed);
-  // In float64 and rounded once at the end, so a fused consumer sees the very value a
-  // materialised randn would hold.
-  const u1 = cast(uniform(shape, key, 0), 'float64'), u2 = cast(uniform(shape, key, 1), 'float64');
+  const dtype = dtypeOr('randn', opts.dtype, 'float32');
+  // float32 nodes only, so a device without float64 computes the same thing; rounded once at the
+  // end, so a fused consumer sees the very value a materialised randn would hold.
+  const u1 = uniform(shape, key, 0), u2 = uniform(shape, key, 1);
   const r = u1.neg().add(1).log().mul(-2).sqrt();
-  return cast(r.mul(u2.mul(2 * Math.PI).cos()), opts.dtype ?? 'float32');
+  const z = rounded(r.mul(u2.mul(2 * Math.PI).cos()));
+  return cast(z, dtype) as Tensor<D>;
 }
 
-export function randint(low: number, high: number, shape: Shape, opts: RandomOptions = {}): Tensor {
+export function randint<D extends DType = 'int32'>(low: number, high: number, shape: Shape, opts: RandomOptions<D> = {}): Tensor<D> {
   if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low) throw new ShapeError(`randint: need integers low < high, got ${low}, ${high}`);
-  return uniform(shape, keyFor(opts.seed), 0).mul(high - low).floor().add(low).to(opts.dtype ?? 'int32');
+  const dtype = dtypeOr('randint', opts.dtype, 'int32');
+  return uniform(shape, keyFor(opts.seed), 0).mul(high - low).floor().add(low).to(dtype) as Tensor<D>;
 }
 

@@ -2,7 +2,7 @@
  * Elementwise ops: the primitives of the op table, with PyTorch's dtype promotion and
  * broadcasting, and the composites (gelu, softmax's pieces, …) written once on top of them.
  */
-import { isFloat, promote, scalarDType, type DType } from '../graph/dtype.js';
+import { isFloat, resultType, type DType, type Participant } from '../graph/dtype.js';
 import { DTypeError, fmt } from '../graph/errors.js';
 import { ops, type BinaryOp, type UnaryOp } from '../graph/ops.js';
 import { broadcastShapes } from '../graph/shape.js';
@@ -19,22 +19,18 @@ export function unary(op: UnaryOp, x: Tensor): Tensor {
   return node({ kind: 'elementwise', op }, [t], t.shape, dtype);
 }
 
-/** Bring two operands to one dtype (PyTorch's rules: a JS number never widens a tensor's category). */
+const participant = (x: TensorLike): Participant =>
+  (x instanceof Tensor ? { kind: 'tensor', dtype: x.dtype, ndim: x.ndim } : { kind: 'scalar', value: x });
+
+/**
+ * Bring operands to one dtype with torch.result_type's rules: tensors with dims decide, a 0-d
+ * tensor or a JS number only raises the category (int32 + 2.5 is float32, float16 + 2.5 stays
+ * float16, float16 + a 0-d float32 tensor stays float16).
+ */
 function operands(a: TensorLike, b: TensorLike): [Tensor, Tensor] {
-  if (a instanceof Tensor && b instanceof Tensor) {
-    const d = promote(a.dtype, b.dtype);
-    return [cast(a, d), cast(b, d)];
-  }
-  if (a instanceof Tensor) {
-    const d = scalarDType(b as number | boolean, a.dtype);
-    return [cast(a, d), full([], Number(b), d)];
-  }
-  if (b instanceof Tensor) {
-    const d = scalarDType(a, b.dtype);
-    return [full([], Number(a), d), cast(b, d)];
-  }
-  const d: DType = Number.isInteger(a) && Number.isInteger(b) ? 'int32' : 'float32';
-  return [full([], Number(a), d), full([], Number(b), d)];
+  const d = resultType(participant(a), participant(b));
+  const as = (x: TensorLike): Tensor => (x instanceof Tensor ? cast(x, d) : full([], Number(x), d));
+  return [as(a), as(b)];
 }
 
 export function binary(op: BinaryOp, a: TensorLike, b: TensorLike, name: string = op): Tensor {

@@ -1,5 +1,5 @@
 /** Contraction and indexing: matmul with torch.matmul's rules, gather, indexSelect, scatterAdd, indexAdd, oneHot. */
-import { isFloat, promote } from '../graph/dtype.js';
+import { isFloat, promote, type DType } from '../graph/dtype.js';
 import { DTypeError, ShapeError, fmt } from '../graph/errors.js';
 import { broadcastShapes, normAxis } from '../graph/shape.js';
 import { cast, node } from './make.js';
@@ -11,9 +11,9 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   if (a.ndim === 0 || b.ndim === 0) throw new ShapeError(`matmul: both operands need at least 1 dim, got ${fmt(a.shape)} and ${fmt(b.shape)}`);
   const dtype = promote(a.dtype, b.dtype);
   if (dtype === 'bool') throw new DTypeError(`matmul: expected numeric operands, got ${a.dtype} and ${b.dtype}`);
-  // Integer products are exact in float64 up to 2^53, which covers every int32 dot product we meet.
-  if (!isFloat(dtype)) return cast(matmul(cast(a, 'float64'), cast(b, 'float64')), dtype);
-  let x = cast(a, dtype), y = cast(b, dtype);
+  // Half types multiply in float32 and round once, as PyTorch's CPU kernels accumulate.
+  if (dtype === 'float16' || dtype === 'bfloat16') return cast(matmul(cast(a, 'float32'), cast(b, 'float32')), dtype);
+  let x: Tensor = cast(a, dtype), y: Tensor = cast(b, dtype);
   const vecA = x.ndim === 1, vecB = y.ndim === 1;
   if (vecA) x = unsqueeze(x, 0);
   if (vecB) y = unsqueeze(y, 1);
@@ -31,11 +31,17 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   const M = x.shape[x.ndim - 2]!, N = y.shape[y.ndim - 1]!;
   x = expand(x, [...batch, M, K]);
   y = expand(y, [...batch, K, N]);
-  let out = node({ kind: 'matmul' }, [x, y], [...batch, M, N], dtype);
+  // Integers: products summed in their own dtype (wrapping as PyTorch's do), one fused reduction
+  // over K with no float64 anywhere, so every device computes the same thing.
+  let out: Tensor = isFloat(dtype) ? node({ kind: 'matmul' }, [x, y], [...batch, M, N], dtype)
+    : unsqueeze(x, -1).mul(unsqueeze(y, -3)).sum({ dim: -2 });
   if (vecA) out = squeeze(out, -2);
   if (vecB) out = squeeze(out, -1);
   return out;
 }
+
+/** Indices may be int64 (PyTorch's and ONNX's index dtype) or int32. */
+const isIndexDType = (d: DType): boolean => d === 'int64' || d === 'int32';
 
 /**
  * out[i][j] = x[index[i][j]][j] (dim 0). An index outside [0, x.shape[dim]) rejects the result's
@@ -43,7 +49,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
  */
 export function gather(x: Tensor, dim: number, index: Tensor, op = 'gather'): Tensor {
   const d = normAxis(op, dim, x.ndim, x.shape);
-  if (index.dtype !== 'int32') throw new DTypeError(`${op}: index must be int32, got ${index.dtype}`);
+  if (!isIndexDType(index.dtype)) throw new DTypeError(`${op}: index must be int64 or int32, got ${index.dtype}`);
   if (index.ndim !== x.ndim || index.shape.some((s, i) => i !== d && s > x.shape[i]!)) {
     throw new ShapeError(`${op}: index of shape ${fmt(index.shape)} does not fit input ${fmt(x.shape)} along dim ${dim} ` +
       `(same number of dims, and index sizes <= input sizes except along dim)`);
@@ -58,9 +64,9 @@ function alongDim(index: Tensor, d: number, shape: readonly number[]): Tensor {
 
 export function indexSelect(x: Tensor, dim: number, index: Tensor, op = 'indexSelect'): Tensor {
   const d = normAxis(op, dim, x.ndim, x.shape);
-  if (index.dtype !== 'int32') throw new DTypeError(`${op}: index must be int32, got ${index.dtype}`);
+  if (!isIndexDType(index.dtype)) throw new DTypeError(`${op}: index must be int64 or int32, got ${index.dtype}`);
   if (index.ndim !== 1) {
-    throw new ShapeError(`${op}: index must be a 1-D int32 tensor, got ${index.dtype} of shape ${fmt(index.shape)}`);
+    throw new ShapeError(`${op}: index must be a 1-D integer tensor, got ${index.dtype} of shape ${fmt(index.shape)}`);
   }
   const shape = x.shape.map((s, i) => (i === d ? index.shape[0]! : s));
   return gather(x, d, alongDim(index, d, shape), op);
@@ -105,7 +111,7 @@ export function indexAdd(x: Tensor, dim: number, index: Tensor, source: Tensor, 
 }
 
 export function oneHot(labels: Tensor, numClasses: number): Tensor {
-  if (labels.dtype !== 'int32') throw new DTypeError(`oneHot: labels must be int32, got ${labels.dtype}`);
+  if (!isIndexDType(labels.dtype)) throw new DTypeError(`oneHot: labels must be int64 or int32, got ${labels.dtype}`);
   if (!Number.isInteger(numClasses) || numClasses < 1) throw new ShapeError(`oneHot: numClasses must be a positive integer, got ${numClasses}`);
   return unsqueeze(labels, -1).eq(iota(numClasses)).to('int32');
 }

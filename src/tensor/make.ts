@@ -1,5 +1,5 @@
 /** Building blocks every tensor op uses: wrapping nodes, constants, broadcasting, dtype checks. */
-import { coerce, isFloat, type DType } from '../graph/dtype.js';
+import { castNumber, dtypeList, isDType, isFloat, type DType } from '../graph/dtype.js';
 import { DTypeError, fmt } from '../graph/errors.js';
 import { gradMode, LazyNode, type NodeArg } from '../graph/node.js';
 import { sameShape, type Shape } from '../graph/shape.js';
@@ -22,7 +22,7 @@ export function view(t: Tensor, m: Movement): Tensor {
 
 /** A scalar filled to `shape` without storing it: a 0-d constant viewed with stride 0. */
 export function full(shape: Shape, value: number, dtype: DType): Tensor {
-  const c = node({ kind: 'const', value: coerce(value, dtype) }, [], [], dtype);
+  const c = node({ kind: 'const', value: castNumber(value, dtype) }, [], [], dtype);
   return broadcastTo(c, shape);
 }
 
@@ -32,8 +32,10 @@ export function broadcastTo(t: Tensor, shape: Shape): Tensor {
   return view(padded.length === t.ndim ? t : view(t, { op: 'reshape', shape: padded }), { op: 'expand', shape });
 }
 
-export function cast(t: Tensor, dtype: DType): Tensor {
-  return t.dtype === dtype ? t : node({ kind: 'cast' }, [t], t.shape, dtype);
+/** `t` as `dtype`, with PyTorch's conversion rules (see castJs in the CPU printer). */
+export function cast<D extends DType>(t: Tensor, dtype: D): Tensor<D> {
+  if (!isDType(dtype)) throw new DTypeError(`to: unknown dtype ${JSON.stringify(dtype) ?? String(dtype)} (valid dtypes: ${dtypeList()})`);
+  return (t.dtype === dtype ? t : node({ kind: 'cast' }, [t], t.shape, dtype)) as Tensor<D>;
 }
 
 /**

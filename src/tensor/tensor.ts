@@ -2,8 +2,11 @@
  * The Tensor: a handle on a lazy graph node. Every op records a node and returns at once;
  * data(), item(), tolist() and realize() are the only places computation happens.
  */
-import type { DataFor, DType, TypedArray } from '../graph/dtype.js';
-import { DTYPES } from '../graph/dtype.js';
+import type { ArithResult as ArithOf, DataFor, DType, FloatDType, FloatResult as FloatOf, PromoteScalar, PromoteTensors } from '../graph/dtype.js';
+
+type ArithResult<D extends DType> = Known<D, ArithOf<D>>;
+type FloatResult<D extends DType> = Known<D, FloatOf<D>>;
+import { DTYPES, publicData } from '../graph/dtype.js';
 import { DeviceError, ShapeError, fmt } from '../graph/errors.js';
 import { noGradView } from './make.js';
 import type { LazyNode } from '../graph/node.js';
@@ -26,7 +29,38 @@ import { DTypeError } from '../graph/errors.js';
 export type Nested = number | Nested[];
 type Operand = Tensor | number | boolean;
 
-export class Tensor {
+/**
+ * R where D is a known dtype (or union), DType where it is not: ops on a plain `Tensor` give a
+ * plain `Tensor`, so `let t = x.add(1); t = f(t)` keeps compiling for untyped code.
+ */
+export type Known<D extends DType, R extends DType> = DType extends D ? DType : R;
+/** The dtype of an elementwise op of a Tensor<D> with operand O, as far as types can tell. */
+export type Promoted<D extends DType, O> = Known<D,
+  O extends Tensor<infer B> ? Known<B, PromoteTensors<D, B>> : O extends number | boolean ? PromoteScalar<D, O> : DType>;
+/**
+ * What `data()` resolves to. For a tensor whose dtype TypeScript does not know (plain `Tensor`),
+ * the number arrays: an int64 tensor still returns its BigInt64Array at run time, so type it
+ * (`Tensor<'int64'>`, `.to('int64')`) to see that in the type.
+ */
+export type DataOf<D extends DType> = DType extends D ? Exclude<DataFor[DType], BigInt64Array> : DataFor[D];
+/**
+ * The arguments of an op that needs a floating-point tensor: on a tensor whose dtype TypeScript
+ * knows to be an integer or bool one, the call does not compile (PyTorch refuses it at run time).
+ * (Arguments rather than `this`, because method arguments keep Tensor<'float32'> assignable to
+ * Tensor.)
+ */
+export type FloatArgs<D extends DType, A extends unknown[]> = [Extract<D, FloatDType>] extends [never]
+  ? [expected_a_floating_point_tensor__convert_with_to_float32: never] : A;
+
+/**
+ * A tensor of dtype D. `Tensor` alone is a tensor of any dtype; creation functions, `to(dtype)`
+ * and ops carry D where TypeScript can see it, so `data()` resolves to the matching array
+ * (Float32Array for float32, BigInt64Array for int64, …; see DataFor).
+ */
+// `out`: a Tensor<'float32'> is a Tensor. TypeScript cannot prove it through the conditional
+// result types (Known, FloatArgs), which hold for every concrete dtype, so it is declared.
+// @ts-expect-error TS2636 (the variance annotation is checked by the type tests instead)
+export class Tensor<out D extends DType = DType> {
   constructor(node: LazyNode) {
     this.node = node;
   }
@@ -34,7 +68,7 @@ export class Tensor {
   node: LazyNode;
 
   get shape(): readonly number[] { return this.node.shape; }
-  get dtype(): DType { return this.node.dtype; }
+  get dtype(): D { return this.node.dtype as D; }
   get device(): DeviceName { return 'cpu'; }
   get ndim(): number { return this.node.shape.length; }
   numel(): number { return numel(this.node.shape); }
@@ -45,17 +79,19 @@ export class Tensor {
   }
 
   // ---- computation ----
-  async data(): Promise<TypedArray> {
-    return readNode(this.node);
+  /** The values in row-major order (half types widened to float32, int64 as a BigInt64Array). */
+  async data(): Promise<DataOf<D>> {
+    return publicData(this.dtype, await readNode(this.node) as never) as DataOf<D>;
   }
+  /** The one value as a number (an int64 beyond 2^53 rounds to the nearest double). */
   async item(): Promise<number> {
     if (this.numel() !== 1) throw new ShapeError(`item: only one-element tensors convert to a number, got shape ${fmt(this.shape)}`);
-    return (await this.data())[0]!;
+    return Number((await this.data())[0]!);
   }
   async tolist(): Promise<Nested> {
     const d = await this.data();
     const build = (dim: number, off: number): Nested => {
-      if (dim === this.ndim) return d[off]!;
+      if (dim === this.ndim) return Number(d[off]!);
       const stride = numel(this.shape.slice(dim + 1));
       return Array.from({ length: this.shape[dim]! }, (_, i) => build(dim + 1, off + i * stride));
     };
@@ -69,6 +105,9 @@ export class Tensor {
   }
   [Symbol.dispose](): void { this.dispose(); }
 
+  to<T extends DType>(target: T): Tensor<T>;
+  to(target: DeviceName): Tensor<D>;
+  to(target: DType | DeviceName): Tensor;
   to(target: DType | DeviceName): Tensor {
     if ((DTYPES as readonly string[]).includes(target)) return cast(this, target as DType);
     if (target === 'cpu') return this;
@@ -77,86 +116,87 @@ export class Tensor {
   }
 
   // ---- elementwise ----
-  add(y: Operand): Tensor { return E.binary('add', this, y); }
-  sub(y: Operand): Tensor { return E.binary('sub', this, y); }
-  mul(y: Operand): Tensor { return E.binary('mul', this, y); }
-  div(y: Operand): Tensor { return E.binary('div', this, y); }
-  pow(y: Operand): Tensor { return E.pow(this, y); }
-  maximum(y: Operand): Tensor { return E.binary('maximum', this, y); }
-  minimum(y: Operand): Tensor { return E.binary('minimum', this, y); }
-  eq(y: Operand): Tensor { return E.binary('eq', this, y); }
-  ne(y: Operand): Tensor { return E.binary('ne', this, y); }
-  lt(y: Operand): Tensor { return E.binary('lt', this, y); }
-  le(y: Operand): Tensor { return E.binary('le', this, y); }
-  gt(y: Operand): Tensor { return E.binary('lt', y, this, 'gt'); }
-  ge(y: Operand): Tensor { return E.binary('le', y, this, 'ge'); }
-  neg(): Tensor { return E.unary('neg', this); }
-  abs(): Tensor { return E.unary('abs', this); }
-  sign(): Tensor { return E.unary('sign', this); }
-  exp(): Tensor { return E.unary('exp', this); }
-  log(): Tensor { return E.unary('log', this); }
-  log1p(): Tensor { return E.unary('log1p', this); }
-  sqrt(): Tensor { return E.unary('sqrt', this); }
-  rsqrt(): Tensor { return E.rsqrt(this); }
-  reciprocal(): Tensor { return E.unary('recip', this); }
-  sin(): Tensor { return E.unary('sin', this); }
-  cos(): Tensor { return E.unary('cos', this); }
-  tanh(): Tensor { return E.unary('tanh', this); }
-  erf(): Tensor { return E.unary('erf', this); }
-  floor(): Tensor { return E.unary('floor', this); }
-  logicalNot(): Tensor { return E.unary('not', this); }
-  sigmoid(): Tensor { return E.sigmoid(this); }
-  relu(): Tensor { return E.relu(this); }
-  gelu(opts: { approximate?: 'none' | 'tanh' } = {}): Tensor { return E.gelu(this, opts.approximate); }
-  silu(): Tensor { return E.silu(this); }
-  softplus(opts: { beta?: number; threshold?: number } = {}): Tensor { return E.softplus(this, opts.beta, opts.threshold); }
-  clamp(opts: { min?: number | Tensor; max?: number | Tensor }): Tensor { return E.clamp(this, opts.min, opts.max); }
+  add<O extends Operand>(y: O): Tensor<ArithResult<Promoted<D, O>>> { return E.binary('add', this, y) as never; }
+  sub<O extends Operand>(y: O): Tensor<ArithResult<Promoted<D, O>>> { return E.binary('sub', this, y) as never; }
+  mul<O extends Operand>(y: O): Tensor<ArithResult<Promoted<D, O>>> { return E.binary('mul', this, y) as never; }
+  div<O extends Operand>(y: O): Tensor<FloatResult<Promoted<D, O>>> { return E.binary('div', this, y) as never; }
+  pow<O extends Operand>(y: O): Tensor<FloatResult<Promoted<D, O>>> { return E.pow(this, y) as never; }
+  maximum<O extends Operand>(y: O): Tensor<Promoted<D, O>> { return E.binary('maximum', this, y) as never; }
+  minimum<O extends Operand>(y: O): Tensor<Promoted<D, O>> { return E.binary('minimum', this, y) as never; }
+  eq(y: Operand): Tensor<'bool'> { return E.binary('eq', this, y) as Tensor<'bool'>; }
+  ne(y: Operand): Tensor<'bool'> { return E.binary('ne', this, y) as Tensor<'bool'>; }
+  lt(y: Operand): Tensor<'bool'> { return E.binary('lt', this, y) as Tensor<'bool'>; }
+  le(y: Operand): Tensor<'bool'> { return E.binary('le', this, y) as Tensor<'bool'>; }
+  gt(y: Operand): Tensor<'bool'> { return E.binary('lt', y, this, 'gt') as Tensor<'bool'>; }
+  ge(y: Operand): Tensor<'bool'> { return E.binary('le', y, this, 'ge') as Tensor<'bool'>; }
+  neg(): Tensor<D> { return E.unary('neg', this) as Tensor<D>; }
+  abs(): Tensor<D> { return E.unary('abs', this) as Tensor<D>; }
+  sign(): Tensor<D> { return E.unary('sign', this) as Tensor<D>; }
+  exp(): Tensor<FloatResult<D>> { return E.unary('exp', this) as never; }
+  log(): Tensor<FloatResult<D>> { return E.unary('log', this) as never; }
+  log1p(): Tensor<FloatResult<D>> { return E.unary('log1p', this) as never; }
+  sqrt(): Tensor<FloatResult<D>> { return E.unary('sqrt', this) as never; }
+  rsqrt(): Tensor<FloatResult<D>> { return E.rsqrt(this) as never; }
+  reciprocal(): Tensor<FloatResult<D>> { return E.unary('recip', this) as never; }
+  sin(): Tensor<FloatResult<D>> { return E.unary('sin', this) as never; }
+  cos(): Tensor<FloatResult<D>> { return E.unary('cos', this) as never; }
+  tanh(): Tensor<FloatResult<D>> { return E.unary('tanh', this) as never; }
+  erf(): Tensor<FloatResult<D>> { return E.unary('erf', this) as never; }
+  floor(): Tensor<D> { return E.unary('floor', this) as Tensor<D>; }
+  logicalNot(): Tensor<'bool'> { return E.unary('not', this) as Tensor<'bool'>; }
+  sigmoid(): Tensor<FloatResult<D>> { return E.sigmoid(this) as never; }
+  relu(): Tensor<D> { return E.relu(this) as Tensor<D>; }
+  gelu(opts: { approximate?: 'none' | 'tanh' } = {}): Tensor<FloatResult<D>> { return E.gelu(this, opts.approximate) as never; }
+  silu(): Tensor<FloatResult<D>> { return E.silu(this) as never; }
+  softplus(opts: { beta?: number; threshold?: number } = {}): Tensor<FloatResult<D>> { return E.softplus(this, opts.beta, opts.threshold) as never; }
+  clamp(opts: { min?: number | Tensor; max?: number | Tensor }): Tensor<D> { return E.clamp(this, opts.min, opts.max) as Tensor<D>; }
 
   // ---- reductions ----
-  sum(opts?: R.ReduceOptions): Tensor { return R.reduce('sum', this, opts); }
-  mean(opts?: R.ReduceOptions): Tensor { return R.mean(this, opts); }
-  max(opts?: R.ReduceOptions): Tensor { return R.reduce('max', this, opts); }
-  min(opts?: R.ReduceOptions): Tensor { return R.reduce('min', this, opts); }
-  argmax(opts?: { dim?: number; keepdim?: boolean }): Tensor { return R.argExtreme('max', this, opts); }
-  argmin(opts?: { dim?: number; keepdim?: boolean }): Tensor { return R.argExtreme('min', this, opts); }
-  var(opts?: R.ReduceOptions & { correction?: number }): Tensor { return R.variance(this, opts); }
-  std(opts?: R.ReduceOptions & { correction?: number }): Tensor { return R.variance(this, opts).sqrt(); }
-  logsumexp(opts?: R.ReduceOptions): Tensor { return R.logsumexp(this, opts); }
-  softmax(opts: { dim: number } = { dim: -1 }): Tensor { return R.softmax(this, opts.dim); }
-  logSoftmax(opts: { dim: number } = { dim: -1 }): Tensor { return R.logSoftmax(this, opts.dim); }
+  sum(opts?: R.ReduceOptions): Tensor<ArithResult<D>> { return R.reduce('sum', this, opts) as never; }
+  mean(...args: FloatArgs<D, [opts?: R.ReduceOptions]>): Tensor<D> { return R.mean(this, args[0]) as Tensor<D>; }
+  max(opts?: R.ReduceOptions): Tensor<D> { return R.reduce('max', this, opts) as Tensor<D>; }
+  min(opts?: R.ReduceOptions): Tensor<D> { return R.reduce('min', this, opts) as Tensor<D>; }
+  argmax(opts?: { dim?: number; keepdim?: boolean }): Tensor<'int32'> { return R.argExtreme('max', this, opts) as Tensor<'int32'>; }
+  argmin(opts?: { dim?: number; keepdim?: boolean }): Tensor<'int32'> { return R.argExtreme('min', this, opts) as Tensor<'int32'>; }
+  var(...args: FloatArgs<D, [opts?: R.ReduceOptions & { correction?: number }]>): Tensor<D> { return R.variance(this, args[0]) as Tensor<D>; }
+  std(...args: FloatArgs<D, [opts?: R.ReduceOptions & { correction?: number }]>): Tensor<D> { return R.variance(this, args[0]).sqrt() as Tensor<D>; }
+  logsumexp(...args: FloatArgs<D, [opts?: R.ReduceOptions]>): Tensor<D> { return R.logsumexp(this, args[0]) as Tensor<D>; }
+  softmax(...args: FloatArgs<D, [opts?: { dim: number }]>): Tensor<D> { return R.softmax(this, (args[0] ?? { dim: -1 }).dim) as Tensor<D>; }
+  logSoftmax(...args: FloatArgs<D, [opts?: { dim: number }]>): Tensor<D> { return R.logSoftmax(this, (args[0] ?? { dim: -1 }).dim) as Tensor<D>; }
 
   // ---- views ----
-  reshape(shape: readonly number[]): Tensor { return M.reshape(this, shape); }
-  view(shape: readonly number[]): Tensor { return M.reshape(this, shape); }
-  flatten(startDim?: number, endDim?: number): Tensor { return M.flatten(this, startDim, endDim); }
-  squeeze(dim?: number | readonly number[]): Tensor { return M.squeeze(this, dim); }
-  unsqueeze(dim: number): Tensor { return M.unsqueeze(this, dim); }
-  permute(order: readonly number[]): Tensor { return M.permute(this, order); }
-  transpose(d0: number, d1: number): Tensor { return M.transpose(this, d0, d1); }
-  get T(): Tensor { return M.permute(this, this.shape.map((_, i) => this.ndim - 1 - i)); }
-  expand(shape: readonly number[]): Tensor { return M.expand(this, shape); }
-  slice(dim: number, start?: number, end?: number, step?: number): Tensor { return M.slice(this, dim, start, end, step); }
-  narrow(dim: number, start: number, length: number): Tensor { return M.narrow(this, dim, start, length); }
-  pad(pads: readonly number[], opts: { value?: number } = {}): Tensor { return M.pad(this, pads, opts.value); }
-  flip(dims: readonly number[]): Tensor { return M.flip(this, dims); }
-  chunk(chunks: number, opts: { dim?: number } = {}): Tensor[] { return J.chunk(this, chunks, opts.dim); }
-  split(sizeOrSections: number | readonly number[], opts: { dim?: number } = {}): Tensor[] { return J.split(this, sizeOrSections, opts.dim); }
+  reshape(shape: readonly number[]): Tensor<D> { return M.reshape(this, shape) as Tensor<D>; }
+  view(shape: readonly number[]): Tensor<D> { return M.reshape(this, shape) as Tensor<D>; }
+  flatten(startDim?: number, endDim?: number): Tensor<D> { return M.flatten(this, startDim, endDim) as Tensor<D>; }
+  squeeze(dim?: number | readonly number[]): Tensor<D> { return M.squeeze(this, dim) as Tensor<D>; }
+  unsqueeze(dim: number): Tensor<D> { return M.unsqueeze(this, dim) as Tensor<D>; }
+  permute(order: readonly number[]): Tensor<D> { return M.permute(this, order) as Tensor<D>; }
+  transpose(d0: number, d1: number): Tensor<D> { return M.transpose(this, d0, d1) as Tensor<D>; }
+  get T(): Tensor<D> { return M.permute(this, this.shape.map((_, i) => this.ndim - 1 - i)) as Tensor<D>; }
+  expand(shape: readonly number[]): Tensor<D> { return M.expand(this, shape) as Tensor<D>; }
+  slice(dim: number, start?: number, end?: number, step?: number): Tensor<D> { return M.slice(this, dim, start, end, step) as Tensor<D>; }
+  narrow(dim: number, start: number, length: number): Tensor<D> { return M.narrow(this, dim, start, length) as Tensor<D>; }
+  pad(pads: readonly number[], opts: { value?: number } = {}): Tensor<D> { return M.pad(this, pads, opts.value) as Tensor<D>; }
+  flip(dims: readonly number[]): Tensor<D> { return M.flip(this, dims) as Tensor<D>; }
+  chunk(chunks: number, opts: { dim?: number } = {}): Tensor<D>[] { return J.chunk(this, chunks, opts.dim) as Tensor<D>[]; }
+  split(sizeOrSections: number | readonly number[], opts: { dim?: number } = {}): Tensor<D>[] { return J.split(this, sizeOrSections, opts.dim) as Tensor<D>[]; }
 
   // ---- contraction and indexing ----
-  matmul(y: Tensor): Tensor { return L.matmul(this, y); }
-  gather(dim: number, index: Tensor): Tensor { return L.gather(this, dim, index); }
-  indexSelect(dim: number, index: Tensor): Tensor { return L.indexSelect(this, dim, index); }
+  matmul<B extends DType>(y: Tensor<B>): Tensor<Known<D, Known<B, PromoteTensors<D, B>>>> { return L.matmul(this, y) as never; }
+  gather(dim: number, index: Tensor): Tensor<D> { return L.gather(this, dim, index) as Tensor<D>; }
+  indexSelect(dim: number, index: Tensor): Tensor<D> { return L.indexSelect(this, dim, index) as Tensor<D>; }
   /** torch.scatter_add: a new tensor, this with src added at index along dim (repeated indices add up). */
-  scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor { return L.scatterAdd(this, dim, index, src); }
+  scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor<D> { return L.scatterAdd(this, dim, index, src) as Tensor<D>; }
   /** torch.index_add: a new tensor, this with alpha * source[i] added at slice index[i] along dim. */
-  indexAdd(dim: number, index: Tensor, source: Tensor, opts: { alpha?: number } = {}): Tensor {
-    return L.indexAdd(this, dim, index, source, opts.alpha);
+  indexAdd(dim: number, index: Tensor, source: Tensor, opts: { alpha?: number } = {}): Tensor<D> {
+    return L.indexAdd(this, dim, index, source, opts.alpha) as Tensor<D>;
   }
 
   // ---- autodiff ----
   get requiresGrad(): boolean { return this.node.requiresGrad; }
   /** Marks a leaf whose gradient backward() accumulates into .grad; its history is kept once realised. */
-  requiresGrad_(flag = true): this {
+  requiresGrad_(...args: FloatArgs<D, [flag?: boolean]>): this {
+    const flag = args[0] ?? true;
     if (flag && !isFloat(this.dtype)) throw new DTypeError(`requiresGrad_: only floating-point tensors can require gradients, got ${this.dtype}`);
     this.node.requiresGrad = flag;
     this.node.gradLeaf = flag;
@@ -172,7 +212,7 @@ export class Tensor {
    */
   clone(): Tensor { return node({ kind: 'cast' }, [this], this.shape, this.dtype); }
   /** The same values, cut from the graph: no gradient flows through it. */
-  detach(): Tensor { return noGradView(this); }
+  detach(): Tensor<D> { return noGradView(this) as Tensor<D>; }
 
   /**
    * Makes this tensor hold `value` from now on (PyTorch's `p.data = value` / `p.copy_(value)`):

@@ -131,6 +131,11 @@ export function resultType(a: Operand, b: Operand): DType {
   }
   if (typeof a === 'number') return scalarResultType((b as NDArray).dtype, a);
   if (typeof b === 'number') return scalarResultType(a.dtype, b);
+  // torch.result_type: a 0-d tensor next to one with dims only counts where it raises the
+  // category (bool < integer < float).
+  const cat = (d: DType): number => (d === 'bool' ? 0 : isFloat(d) ? 2 : 1);
+  if (a.shape.length === 0 && b.shape.length > 0 && cat(a.dtype) <= cat(b.dtype)) return b.dtype;
+  if (b.shape.length === 0 && a.shape.length > 0 && cat(b.dtype) <= cat(a.dtype)) return a.dtype;
   return promoteTypes(a.dtype, b.dtype);
 }
 

@@ -30,17 +30,88 @@ function printIndex(i: Index, scalar: (s: Scalar) => string, err = ERR): string 
   }
 }
 
-function castJs(x: string, to: DType): string {
+const isFloatJs = (d: DType): boolean => d === 'float32' || d === 'float64' || d === 'float16' || d === 'bfloat16';
+
+/**
+ * A value of dtype `from` converted to `to`, with PyTorch's rules: floats round (half types to
+ * nearest even), float to integer truncates (out of range as x86 gives PyTorch 1.13: the most
+ * negative int32/int64, int16/int8 wrap the int32 result, uint8 the int64 one), integer narrowing
+ * wraps, bool is x != 0 (NaN is true).
+ */
+export function castJs(x: string, from: DType, to: DType): string {
   switch (to) {
     case 'float32': return `Math.fround(${x})`;
     case 'float64': return x;
-    case 'int32': return `(${x} | 0)`;
+    case 'float16': return `rh(${x})`;
+    case 'bfloat16': return `rbf(${x})`;
     case 'bool': return `(${x} !== 0 ? 1 : 0)`;
+    default: break;
+  }
+  if (isFloatJs(from)) {
+    switch (to) {
+      case 'int64': return `f2i64(${x})`;
+      case 'int32': return `f2i32(${x})`;
+      case 'int16': return `((f2i32(${x}) << 16) >> 16)`;
+      case 'int8': return `((f2i32(${x}) << 24) >> 24)`;
+      case 'uint8': return `(Math.abs(${x}) < 9223372036854775808 ? ${x} & 255 : 0)`;
+    }
+  }
+  return wrapJs(x, to);
+}
+
+/** An integer-valued number wrapped to an integer dtype (int64 is exact only to 2^53). */
+function wrapJs(x: string, to: DType): string {
+  switch (to) {
+    case 'int32': return `(${x} | 0)`;
+    case 'int16': return `((${x} << 16) >> 16)`;
+    case 'int8': return `((${x} << 24) >> 24)`;
+    case 'uint8': return `(${x} & 255)`;
+    default: return x;
   }
 }
 
 /** The kernel function's parameter holding its runtime scalars (see Kernel.params). */
 const RUNTIME_ARGS = '$rt';
+
+/**
+ * The result of an op of dtype `d`, brought to what `d` holds, so a fused chain gives what
+ * PyTorch's op-by-op kernels give: integers wrap, half types round. float32 chains stay in
+ * double until the store (one rounding, as before).
+ */
+function narrowJs(x: string, d: DType): string {
+  switch (d) {
+    case 'float16': return `rh(${x})`;
+    case 'bfloat16': return `rbf(${x})`;
+    case 'int32': case 'int16': case 'int8': case 'uint8': return wrapJs(x, d);
+    default: return x;
+  }
+}
+
+/** A stored element as a JS number. */
+function loadJs(x: string, d: DType): string {
+  switch (d) {
+    case 'float16': return `h2f(${x})`;
+    case 'bfloat16': return `bf2f(${x})`;
+    case 'int64': return `Number(${x})`;
+    default: return x;
+  }
+}
+
+/** A JS number as the element to store. */
+export function storeJs(dtype: DType, v: string): string {
+  switch (dtype) {
+    case 'bool': return `(${v} ? 1 : 0)`;
+    case 'float16': return `f2h(${v})`;
+    case 'bfloat16': return `f2bf(${v})`;
+    case 'int64': return `i64s(${v})`;
+    default: return v;
+  }
+}
+
+const INT_BITS: Partial<Record<DType, number>> = { int32: 32, int16: 16, int8: 8, uint8: 8 };
+
+/** Ops whose result is always one of their (already narrowed) inputs or a bool. */
+const NO_OVERFLOW: ReadonlySet<string> = new Set(['maximum', 'minimum', 'relu', 'floor', 'eq', 'ne', 'lt', 'le', 'not', 'where', 'sign']);
 
 const num = (v: number): string => (Number.isNaN(v) ? 'NaN' : v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : Object.is(v, -0) ? '-0' : String(v));
 
@@ -72,13 +143,29 @@ class ScalarPrinter {
     return name;
   }
 
+  /**
+   * An int64 value as the BigInt it is stored as, where it is only moved (a load, possibly
+   * masked): copies and views of int64 stay exact beyond 2^53. Null where it is computed on.
+   */
+  raw64(s: Scalar): string | null {
+    if (s.dtype !== 'int64') return null;
+    if (s.k === 'load') return `${this.buf(s.input)}[${this.idx(s.index)}]`;
+    if (s.k === 'masked') {
+      const arg = this.raw64(s.arg);
+      if (arg === null) return null;
+      const cond = s.valid.map((v) => { const a = this.idx(v.a); return `${a} >= ${v.lo} && ${a} < ${v.hi}`; }).join(' && ');
+      return `((${cond}) ? ${arg} : 0n)`;
+    }
+    return null;
+  }
+
   private idx(i: Index): string {
     return printIndex(i, (s) => this.print(s), this.err);
   }
 
   private expr(s: Scalar): string {
     switch (s.k) {
-      case 'load': return `${this.buf(s.input)}[${this.idx(s.index)}]`;
+      case 'load': return loadJs(`${this.buf(s.input)}[${this.idx(s.index)}]`, s.dtype);
       case 'const': return num(s.value);
       case 'acc': return 'acc';
       case 'rand': {
@@ -100,14 +187,20 @@ class ScalarPrinter {
         const cond = s.valid.map((v) => { const a = this.idx(v.a); return `${a} >= ${v.lo} && ${a} < ${v.hi}`; }).join(' && ');
         return `((${cond}) ? ${this.print(s.arg)} : 0)`;
       }
-      case 'cast': return castJs(this.print(s.arg), s.dtype);
+      case 'cast': {
+        // int64 narrowing wraps the exact BigInt, not its nearest double.
+        const raw = INT_BITS[s.dtype] !== undefined ? this.raw64(s.arg) : null;
+        if (raw !== null) return `Number(BigInt.as${s.dtype === 'uint8' ? 'Uint' : 'Int'}N(${INT_BITS[s.dtype]}, ${raw}))`;
+        return castJs(this.print(s.arg), s.arg.dtype, s.dtype);
+      }
       case 'op': {
         const def: OpDef = ops[s.op];
         const args = s.args.map((a) => this.print(a));
         const inDtype = s.args[s.args.length - 1]!.dtype;
+        const narrow = (e: string): string => (NO_OVERFLOW.has(s.op) ? e : narrowJs(e, s.dtype));
         switch (def.arity) {
-          case 1: return def.js(args[0]!, inDtype);
-          case 2: return def.js(args[0]!, args[1]!, inDtype);
+          case 1: return narrow(def.js(args[0]!, inDtype));
+          case 2: return narrow(def.js(args[0]!, args[1]!, inDtype));
           case 3: return def.js(args[0]!, args[1]!, args[2]!, inDtype);
         }
       }
@@ -115,8 +208,7 @@ class ScalarPrinter {
   }
 }
 
-
-const store = (dtype: DType, v: string): string => (dtype === 'bool' ? `(${v} ? 1 : 0)` : v);
+const store = storeJs;
 
 /** Statements that set o{i} for every non-unit loop dim from the flat index `i`. */
 function unravelOutput(loop: readonly number[], flat: string, innerLet: boolean): string[] {
@@ -138,9 +230,10 @@ function outAt(k: Kernel, p: ScalarPrinter): string {
 
 function elementwise(k: Kernel): string {
   const p = new ScalarPrinter(false, (i) => `b${i}`);
-  const v = p.print(k.value);
+  const raw = p.raw64(k.value);
+  const v = raw ?? p.print(k.value);
   const at = outAt(k, p);
-  const body = [...p.lines, `out[${at}] = ${store(k.out.dtype, v)};`];
+  const body = [...p.lines, `out[${at}] = ${raw ?? storeJs(k.out.dtype, v)};`];
   const dims = k.loop.map((d, i) => [d, i] as const).filter(([d]) => d !== 1);
   if (dims.length === 0) return `for (let i = start; i < end; i++) {\n${body.join('\n')}\n}`;
   const [lastD, lastI] = dims[dims.length - 1]!;
@@ -232,7 +325,7 @@ function matmul(k: Kernel): JsKernel {
   const checked = (k.indexChecks?.length ?? 0) > 0;
   const p = new ScalarPrinter(true, (i) => `b[${i}]`, 't', `b[${k.inputs.length + 1}]`);
   let expr = p.print(k.value);
-  expr = expr.replace(/\bo(\d+)\b/g, (m) => coords.get(m) ?? m);
+  expr = storeJs(k.out.dtype, expr.replace(/\bo(\d+)\b/g, (m) => coords.get(m) ?? m));
   const isIdentity = k.value.k === 'acc';
   const spec = {
     batch: mm.batch, M: mm.M, N: mm.N, K: mm.K,

@@ -38,6 +38,56 @@ function erf64(x) {
   const erfc = Math.exp(-ax * ax) / (ax + f) / 1.7724538509055159;
   return x > 0 ? 1 - erfc : erfc - 1;
 }
+// ---- storage conversions: half types are stored as bits and computed in float32 ----
+const hv_f = new Float32Array(1), hv_u = new Uint32Array(hv_f.buffer);
+let H2F = null;
+function buildH2F() {
+  const t = new Float32Array(65536);
+  for (let h = 0; h < 65536; h++) {
+    const s = h & 0x8000 ? -1 : 1, e = (h >> 10) & 0x1f, m = h & 0x3ff;
+    t[h] = e === 0 ? s * m * 5.960464477539063e-8 : e === 31 ? (m ? NaN : s * Infinity) : s * (1024 + m) * Math.pow(2, e - 25);
+  }
+  return t;
+}
+// float16 bits -> value, by a table shared by every kernel of the thread.
+function h2f(h) { return (H2F ??= (globalThis.__born_h2f_v1 ??= buildH2F()))[h]; }
+// value -> float16 bits: rounded to float32 first (as c10::Half(float) sees it), then to nearest even.
+function f2h(x) {
+  hv_f[0] = x;
+  const b = hv_u[0], sign = (b >>> 16) & 0x8000, exp = (b >>> 23) & 0xff;
+  let mant = b & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
+  const e = exp - 112;
+  if (e >= 31) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign;
+    mant |= 0x800000;
+    const shift = 14 - e, half = 1 << (shift - 1), rest = mant & ((1 << shift) - 1);
+    let h = mant >>> shift;
+    if (rest > half || (rest === half && (h & 1))) h++;
+    return sign | h;
+  }
+  let h = (e << 10) | (mant >>> 13);
+  const rest = mant & 0x1fff;
+  if (rest > 0x1000 || (rest === 0x1000 && (h & 1))) h++;
+  return sign | h;
+}
+function bf2f(h) { hv_u[0] = h << 16; return hv_f[0]; }
+function f2bf(x) {
+  hv_f[0] = x;
+  const b = hv_u[0];
+  if ((b & 0x7fffffff) > 0x7f800000) return ((b >>> 16) | 0x40) & 0xffff;
+  return ((b + 0x7fff + ((b >>> 16) & 1)) >>> 16) & 0xffff;
+}
+// A value rounded to what a half type holds (every op on a half type rounds, as PyTorch's do).
+function rh(x) { return h2f(f2h(x)); }
+function rbf(x) { return bf2f(f2bf(x)); }
+// Float to integer as x86 converts for PyTorch 1.13: truncation, and the most negative value
+// for NaN, ±inf and anything out of range.
+function f2i32(x) { return x > -2147483649 && x < 2147483648 ? x | 0 : -2147483648; }
+function f2i64(x) { return Math.abs(x) < 9223372036854775808 ? Math.trunc(x) : -9223372036854775808; }
+// A computed int64 value into a BigInt64Array element (which wraps modulo 2^64).
+function i64s(x) { return x - x === 0 ? BigInt(Math.trunc(x)) : -9223372036854775808n; }
 function mulhi32(a, b) {
   const alo = a & 0xffff, ahi = a >>> 16, blo = b & 0xffff, bhi = b >>> 16;
   const lolo = alo * blo, hilo = ahi * blo, lohi = alo * bhi;
