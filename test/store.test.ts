@@ -69,6 +69,29 @@ describe('assign writes in place', () => {
     expect(ks).toHaveLength(2); // the temporary, then the copy into p
   });
 
+  test('a stored reduction writes straight into the target: one kernel, whole or into a slice', async () => {
+    const x = born.tensor(range(12), { shape: [3, 4] });
+    const s = born.zeros([3]);
+    const acc = born.tensor([100, 200, 300, 400]);
+    const cache = born.zeros([3, 4]);
+    await born.realize(x, s, acc, cache);
+    expect(await kernelsOf(async () => { s.assign(x.sum({ dim: 1 })); await s.data(); })).toHaveLength(1);
+    expect([...await s.data()]).toEqual([6, 22, 38]);
+    const ks = await kernelsOf(async () => { acc.assign(acc.add(x.sum({ dim: 0 }))); await acc.data(); });
+    expect(ks).toHaveLength(1);
+    expect(ks[0]!.ops).toEqual(['sum', 'add', 'store']);
+    expect([...await acc.data()]).toEqual([112, 215, 318, 421]);
+    expect(await kernelsOf(async () => { cache.sliceAssign_(0, born.scalar(2, { dtype: 'int32' }), x.max({ dim: 0, keepdim: true })); await cache.data(); })).toHaveLength(1);
+    expect(await cache.tolist()).toEqual([[0, 0, 0, 0], [0, 0, 0, 0], [8, 9, 10, 11]]);
+  });
+
+  test('a stored reduction that reads its own target is computed into a temporary first', async () => {
+    const t = born.tensor([1, 2, 3]);
+    // Every element is the sum of all of t: in place, later elements would sum overwritten ones.
+    t.assign(born.ones([3, 3]).mul(t.reshape([1, 3])).sum({ dim: 1 }));
+    expect([...await t.data()]).toEqual([6, 6, 6]);
+  });
+
   test('a reduction over the target (p <- p - mean(p)) is computed before p is overwritten', async () => {
     const p = born.tensor([1, 2, 3, 6]);
     p.assign(p.sub(p.mean()));

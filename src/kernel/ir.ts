@@ -6,6 +6,8 @@
  * the output's coordinates o0..o{p-1} (`loop`); a reduction kernel also loops over r0..r{q-1}
  * combining `reduce.value` into an accumulator; a matmul kernel forms dot products of two strided
  * operands. `value` is the output element, where `acc` names the accumulator (an epilogue).
+ * A store kernel writes into an existing buffer at `outIndex` instead of contiguously, and
+ * runtime scalars ('param', `params`) are arguments of each run, never part of the source.
  */
 import type { DType } from '../graph/dtype.js';
 import type { ElementwiseOp, ReduceOp } from '../graph/ops.js';

@@ -180,6 +180,16 @@ function planOnce(outputs: readonly LazyNode[], w: Walk, temps: ReadonlySet<Lazy
       cur = c;
       if (materialized.has(c)) break;
     }
+    // A reduction that is only stored (p.assign(x.sum(…)), a running statistic) writes straight
+    // into the store's target. Matmul kernels write contiguous tiles, so they store via a copy.
+    const sink = consumers.get(cur) ?? [];
+    const st = sink.length === 1 ? sink[0]! : null;
+    if (st && st.arg.kind === 'store' && x.arg.kind === 'reduce' && st.srcs[1] === cur &&
+        (cur === x || !materialized.has(cur)) && !fusedInto.has(st)) {
+      materialized.delete(x);
+      fusedInto.set(st, x);
+      continue;
+    }
     if (cur === x || fusedInto.has(cur)) continue;
     materialized.add(cur);
     materialized.delete(x);
@@ -202,8 +212,17 @@ function planOnce(outputs: readonly LazyNode[], w: Walk, temps: ReadonlySet<Lazy
   const copies = new Set<LazyNode>(temps);
   for (const st of stores) {
     const target = idOf(st.srcs[0]!);
-    const trial = lower({ root: st, contraction: null }, (m) => m !== st && isBuffer(m), (m) => idOf(m) === target);
-    if (trial.hazard) { materialized.add(st.srcs[1]!); copies.add(st.srcs[1]!); }
+    const x = fusedInto.get(st) ?? null;
+    const trial = lower({ root: st, contraction: x }, (m) => m !== st && isBuffer(m), (m) => idOf(m) === target);
+    if (!trial.hazard) continue;
+    const value = st.srcs[1]!;
+    materialized.add(value);
+    copies.add(value);
+    if (x) {
+      // The reduction goes back to computing the value (or is the value).
+      fusedInto.delete(st);
+      if (value !== x) fusedInto.set(value, x);
+    }
   }
 
   const steps: Step[] = [];
