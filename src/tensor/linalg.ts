@@ -79,7 +79,7 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor, op = 'indexSe
  */
 export function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor, op = 'scatterAdd'): Tensor {
   const d = normAxis(op, dim, x.ndim, x.shape);
-  if (index.dtype !== 'int32') throw new DTypeError(`${op}: index must be int32, got ${index.dtype}`);
+  if (!isIndexDType(index.dtype)) throw new DTypeError(`${op}: index must be int64 or int32, got ${index.dtype}`);
   if (x.dtype === 'bool') throw new DTypeError(`${op}: cannot add into a bool tensor of shape ${fmt(x.shape)}`);
   if (src.dtype !== x.dtype) {
     throw new DTypeError(`${op}: src must have the dtype of the tensor it adds into, got ${src.dtype} and ${x.dtype} (convert with .to('${x.dtype}'))`);
@@ -99,8 +99,8 @@ export function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor, o
 export function indexAdd(x: Tensor, dim: number, index: Tensor, source: Tensor, alpha = 1): Tensor {
   const op = 'indexAdd';
   const d = normAxis(op, dim, x.ndim, x.shape);
-  if (index.dtype !== 'int32' || index.ndim !== 1) {
-    throw new DTypeError(`${op}: index must be a 1-D int32 tensor, got ${index.dtype} of shape ${fmt(index.shape)}`);
+  if (!isIndexDType(index.dtype) || index.ndim !== 1) {
+    throw new DTypeError(`${op}: index must be a 1-D int64 or int32 tensor, got ${index.dtype} of shape ${fmt(index.shape)}`);
   }
   if (source.ndim !== x.ndim || source.shape[d] !== index.shape[0] || source.shape.some((s, i) => i !== d && s !== x.shape[i])) {
     throw new ShapeError(`${op}: source ${fmt(source.shape)} does not fit input ${fmt(x.shape)} and index ${fmt(index.shape)} along dim ${dim} ` +
