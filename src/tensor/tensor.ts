@@ -58,7 +58,8 @@ export type FloatArgs<D extends DType, A extends unknown[]> = [Extract<D, FloatD
  * (Float32Array for float32, BigInt64Array for int64, …; see DataFor).
  */
 // `out`: a Tensor<'float32'> is a Tensor. TypeScript cannot prove it through the conditional
-// result types (Known, FloatArgs), which hold for every concrete dtype, so it is declared.
+// result types (DataOf, Known), which hold for every concrete dtype, so it is declared (and
+// checked by test/types.test.ts; consumers of the .d.ts see no error, skipLibCheck or not).
 // @ts-expect-error TS2636 (the variance annotation is checked by the type tests instead)
 export class Tensor<out D extends DType = DType> {
   constructor(node: LazyNode) {
