@@ -46,12 +46,9 @@ describe('saved intermediates are released once backward has read them', () => {
       const before = born.engine.memory().liveBytes;
       const { step, paramBytes, activationBytes } = await setup();
       const start = born.engine.memory().liveBytes - before;
-      // Until parameter updates are written in place, each step's update allocates new buffers
-      // for the parameters and Adam's two moments (plus four 0-d scalars: the loss, lr and the
-      // bias corrections), and the previous step's ones are held by that step's graph until it
-      // is collected. That is the optimizer's share; everything else a step makes must be gone
-      // when it ends. Once updates are stores into the parameters' own buffers this is 0.
-      const supersededPerStep = 3 * paramBytes + 4 * f32;
+      // Parameter and optimizer-state updates are written into their own buffers, so nothing a
+      // step makes outlives it but the loss the caller holds.
+      const supersededPerStep = 0;
       const bound = 2 * (paramBytes + 2 * paramBytes + activationBytes);
       const losses: number[] = [];
       let worst = 0;
