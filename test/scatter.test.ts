@@ -50,6 +50,22 @@ describe('scatterAdd against the reference', () => {
     expect(await toBorn(xi).scatterAdd(0, toBorn(index), toBorn(si)).tolist()).toEqual([21, 2, 83]);
   });
 
+  test('half types and int64 add through their storage (bits, BigInt), constant base or not', async () => {
+    // Values exact in every dtype below, so the result equals the float64 reference exactly.
+    const index = born.tensor(new Int32Array([0, 2, 2, 1, 0, 2]), { shape: [3, 2] });
+    const src = born.tensor([[1, 2], [3, 4], [5, 6]]);
+    const base = born.tensor([[0.5, 1], [2, 3], [-1, 4]]);
+    const want = await base.to('float64').scatterAdd(0, index, src.to('float64')).tolist();
+    const wantZero = await born.zeros([3, 2], { dtype: 'float64' }).scatterAdd(0, index, src.to('float64')).tolist();
+    for (const dtype of ['float16', 'bfloat16'] as const) {
+      expect(await base.to(dtype).scatterAdd(0, index, src.to(dtype)).tolist(), dtype).toEqual(want);
+      expect(await born.zeros([3, 2], { dtype }).scatterAdd(0, index, src.to(dtype)).tolist(), dtype).toEqual(wantZero);
+    }
+    const ints = born.tensor([[1, 2], [3, 4], [5, 6]], { dtype: 'int64' });
+    const got = await born.zeros([3, 2], { dtype: 'int64' }).scatterAdd(0, index, ints).data();
+    expect(got).toEqual(BigInt64Array.from((wantZero as number[][]).flat().map((v) => BigInt(v))));
+  });
+
   test('base, index and src may be unrealised expressions (fused into the scatter kernel)', async () => {
     const x = ref.random([4, 3], 7), s = ref.random([5, 3], 8);
     const bx = toBorn(x).mul(2), bs = toBorn(s).exp();

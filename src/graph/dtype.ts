@@ -35,18 +35,10 @@ export interface StorageFor {
   bool: Uint8Array;
 }
 
-/** The array type `data()` returns for each dtype (half types widened exactly to float32). */
-export interface DataFor {
-  float32: Float32Array;
-  float64: Float64Array;
+/** The array type `data()` returns for each dtype: its storage, but half types widened exactly to float32. */
+export interface DataFor extends Omit<StorageFor, 'float16' | 'bfloat16'> {
   float16: Float32Array;
   bfloat16: Float32Array;
-  int64: BigInt64Array;
-  int32: Int32Array;
-  int16: Int16Array;
-  int8: Int8Array;
-  uint8: Uint8Array;
-  bool: Uint8Array;
 }
 
 /** Any array a tensor's storage or data can be. */
@@ -184,20 +176,6 @@ export function castNumber(x: number, dtype: DType): number {
     case 'uint8': return Math.abs(x) < 2 ** 63 ? x & 0xff : 0;
   }
 }
-
-/** An integer-valued number wrapped into an integer dtype's range (two's complement). */
-export function wrapInt(x: number, dtype: IntDType): number {
-  switch (dtype) {
-    case 'int64': return x;
-    case 'int32': return x | 0;
-    case 'int16': return (x << 16) >> 16;
-    case 'int8': return (x << 24) >> 24;
-    case 'uint8': return x & 0xff;
-  }
-}
-
-/** @deprecated kept for callers of the first API: castNumber. */
-export const coerce = castNumber;
 
 // ---- promotion (torch.result_type) ----
 

@@ -2,11 +2,12 @@
  * The JS printer of the kernel IR. A kernel becomes the source of a function (b, start, end)
  * over a range of output elements (or matmul work units), compiled once per thread.
  */
-import type { DType } from '../../graph/dtype.js';
+import { isFloat, type DType } from '../../graph/dtype.js';
 import { ops, reduceIdentity, type OpDef, type ReduceOp } from '../../graph/ops.js';
 import { contiguousStrides, numel } from '../../graph/shape.js';
-import type { Index, Kernel, Scalar } from '../../kernel/ir.js';
+import type { Index, Kernel, Scalar, Valid } from '../../kernel/ir.js';
 import { matmulSource, matmulWorkUnits } from './matmul.js';
+import { loadJs, num, storeJs } from './js-values.js';
 import { jsPrelude } from './prelude.js';
 import { ERR, indexCheckJs, scatter } from './scatter.js';
 
@@ -16,7 +17,7 @@ export interface JsKernel {
   readonly units: number;
 }
 
-/** `err` names the kernel's error record (see ErrorRecord in kernel/ir.ts), for checked index reads. */
+/** `err` names the kernel's error record (see ERROR_RECORD_LENGTH in kernel/ir.ts), for checked index reads. */
 function printIndex(i: Index, scalar: (s: Scalar) => string, err = ERR): string {
   const p = (j: Index): string => printIndex(j, scalar, err);
   switch (i.k) {
@@ -29,8 +30,6 @@ function printIndex(i: Index, scalar: (s: Scalar) => string, err = ERR): string 
     case 'val': return i.bound ? `ix_(${scalar(i.v)}, ${i.bound.hi}, ${i.bound.check + 1}, ${err})` : `(${scalar(i.v)} | 0)`;
   }
 }
-
-const isFloatJs = (d: DType): boolean => d === 'float32' || d === 'float64' || d === 'float16' || d === 'bfloat16';
 
 /**
  * A value of dtype `from` converted to `to`, with PyTorch's rules: floats round (half types to
@@ -47,7 +46,7 @@ export function castJs(x: string, from: DType, to: DType): string {
     case 'bool': return `(${x} !== 0 ? 1 : 0)`;
     default: break;
   }
-  if (isFloatJs(from)) {
+  if (isFloat(from)) {
     switch (to) {
       case 'int64': return `f2i64(${x})`;
       case 'int32': return `f2i32(${x})`;
@@ -87,33 +86,10 @@ function narrowJs(x: string, d: DType): string {
   }
 }
 
-/** A stored element as a JS number. */
-function loadJs(x: string, d: DType): string {
-  switch (d) {
-    case 'float16': return `h2f(${x})`;
-    case 'bfloat16': return `bf2f(${x})`;
-    case 'int64': return `Number(${x})`;
-    default: return x;
-  }
-}
-
-/** A JS number as the element to store. */
-export function storeJs(dtype: DType, v: string): string {
-  switch (dtype) {
-    case 'bool': return `(${v} ? 1 : 0)`;
-    case 'float16': return `f2h(${v})`;
-    case 'bfloat16': return `f2bf(${v})`;
-    case 'int64': return `i64s(${v})`;
-    default: return v;
-  }
-}
-
 const INT_BITS: Partial<Record<DType, number>> = { int32: 32, int16: 16, int8: 8, uint8: 8 };
 
 /** Ops whose result is always one of their (already narrowed) inputs or a bool. */
 const NO_OVERFLOW: ReadonlySet<string> = new Set(['maximum', 'minimum', 'relu', 'floor', 'eq', 'ne', 'lt', 'le', 'not', 'where', 'sign']);
-
-const num = (v: number): string => (Number.isNaN(v) ? 'NaN' : v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : Object.is(v, -0) ? '-0' : String(v));
 
 /**
  * Prints scalars of one loop level. In statement mode every node becomes a `const`, so shared
@@ -153,10 +129,15 @@ class ScalarPrinter {
     if (s.k === 'masked') {
       const arg = this.raw64(s.arg);
       if (arg === null) return null;
-      const cond = s.valid.map((v) => { const a = this.idx(v.a); return `${a} >= ${v.lo} && ${a} < ${v.hi}`; }).join(' && ');
+      const cond = this.inside(s.valid);
       return `((${cond}) ? ${arg} : 0n)`;
     }
     return null;
+  }
+
+  /** The condition that every bound of a padding mask holds. */
+  private inside(valid: Valid): string {
+    return valid.map((v) => { const a = this.idx(v.a); return `${a} >= ${v.lo} && ${a} < ${v.hi}`; }).join(' && ');
   }
 
   private idx(i: Index): string {
@@ -184,7 +165,7 @@ class ScalarPrinter {
       case 'iota': return this.idx(s.index);
       case 'param': return `${RUNTIME_ARGS}[${s.slot}]`;
       case 'masked': {
-        const cond = s.valid.map((v) => { const a = this.idx(v.a); return `${a} >= ${v.lo} && ${a} < ${v.hi}`; }).join(' && ');
+        const cond = this.inside(s.valid);
         return `((${cond}) ? ${this.print(s.arg)} : 0)`;
       }
       case 'cast': {
@@ -207,8 +188,6 @@ class ScalarPrinter {
     }
   }
 }
-
-const store = storeJs;
 
 /** Statements that set o{i} for every non-unit loop dim from the flat index `i`. */
 function unravelOutput(loop: readonly number[], flat: string, innerLet: boolean): string[] {
@@ -294,7 +273,7 @@ function columnReduction(k: Kernel): string {
     ...unravelOutput(k.loop, 'i', false),
     'const acc = accs[i - i0];',
     ...outer.lines,
-    `out[${at}] = ${store(k.out.dtype, result)};`,
+    `out[${at}] = ${storeJs(k.out.dtype, result)};`,
     '}',
     '}',
   ].join('\n');
@@ -311,7 +290,7 @@ function reduction(k: Kernel): string {
     combineInto(red.op, 'acc', v),
     ...loops.map(() => '}'),
     ...outer.lines,
-    `out[${at}] = ${store(k.out.dtype, result)};`,
+    `out[${at}] = ${storeJs(k.out.dtype, result)};`,
     '}',
   ].join('\n');
 }
@@ -322,7 +301,6 @@ function matmul(k: Kernel): JsKernel {
   // The epilogue sees only the flat output index `o`; rebuild the coordinates from it.
   const cs = contiguousStrides(k.loop);
   const coords = new Map<string, string>(k.loop.map((d, i) => [`o${i}`, i === 0 ? `((o / ${cs[i]}) | 0)` : `(((o / ${cs[i]}) | 0) % ${d})`]));
-  const checked = (k.indexChecks?.length ?? 0) > 0;
   const p = new ScalarPrinter(true, (i) => `b[${i}]`, 't', `b[${k.inputs.length + 1}]`);
   let expr = p.print(k.value);
   expr = storeJs(k.out.dtype, expr.replace(/\bo(\d+)\b/g, (m) => coords.get(m) ?? m));
@@ -332,7 +310,7 @@ function matmul(k: Kernel): JsKernel {
     a: { offset: mm.a.offset, sBatch: mm.a.sBatch, sRow: mm.a.sRow, sCol: mm.a.sCol },
     b: { offset: mm.b.offset, sBatch: mm.b.sBatch, sRow: mm.b.sRow, sCol: mm.b.sCol },
     dtype: k.out.dtype === 'float64' ? 'float64' as const : 'float32' as const,
-    ...(isIdentity ? {} : { epilogue: { prelude: checked ? jsPrelude + indexCheckJs : jsPrelude, expr } }),
+    ...(isIdentity ? {} : { epilogue: { prelude: preludeFor(k), expr } }),
   };
   if (mm.a.input !== 1 || mm.b.input !== 2) {
     // The matmul template reads A from b[1] and B from b[2]; remap slots so it can.
@@ -341,15 +319,17 @@ function matmul(k: Kernel): JsKernel {
   return { source: matmulSource(spec), units: matmulWorkUnits(spec) };
 }
 
+const checksIndices = (k: Kernel): boolean => (k.indexChecks?.length ?? 0) > 0;
+/** The helpers a kernel's source starts with: the index-check ones only where it checks indices. */
+const preludeFor = (k: Kernel): string => (checksIndices(k) ? jsPrelude + indexCheckJs : jsPrelude);
+
 export function printJs(k: Kernel): JsKernel {
   if (k.matmul) return matmul(k);
-  const checked = (k.indexChecks?.length ?? 0) > 0;
   const sc = k.scatter ? scatter(k, (prefix) => new ScalarPrinter(false, (i) => `b${i}`, prefix)) : null;
   const units = sc ? sc.units : numel(k.loop);
   const body = sc ? sc.body : !k.reduce ? elementwise(k) : k.reduce.inner ? reduction(k) : columnReduction(k);
   const binds = ['const out = b[0];', ...k.inputs.map((_, i) => `const b${i + 1} = b[${i + 1}];`)];
-  if (checked) binds.push(`const ${ERR} = b[${k.inputs.length + 1}];`);
-  const prelude = checked ? jsPrelude + indexCheckJs : jsPrelude;
-  const source = `(() => {\n${prelude}\nreturn function ${k.name.replace(/\W/g, '_')}(b, start, end, ${RUNTIME_ARGS}) {\n${binds.join('\n')}\n${body}\n};\n})()`;
+  if (checksIndices(k)) binds.push(`const ${ERR} = b[${k.inputs.length + 1}];`);
+  const source = `(() => {\n${preludeFor(k)}\nreturn function ${k.name.replace(/\W/g, '_')}(b, start, end, ${RUNTIME_ARGS}) {\n${binds.join('\n')}\n${body}\n};\n})()`;
   return { source, units };
 }

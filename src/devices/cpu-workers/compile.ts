@@ -1,17 +1,13 @@
 // Shared by the pool (main thread) and its workers, so it imports only dependency-free modules:
 // a worker loads it from dist/ with plain Node.
+import { arrayFor, storageCtor, type DType, type StorageFor } from '../../graph/dtype.js';
 import { LruCache } from '../../kernel/lru.js';
 
 /**
- * The element types a kernel binds (the graph's dtypes, restated: this file imports nothing).
- * float16/bfloat16 are bound as their bits (Uint16Array), int64 as a BigInt64Array, bool as bytes.
+ * The element type a kernel binds: a graph dtype, bound as its storage (dtype.ts StorageFor:
+ * float16/bfloat16 as their bits, int64 as a BigInt64Array, bool as bytes).
  */
-export type ArrayKind = 'float32' | 'float64' | 'float16' | 'bfloat16' | 'int64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'bool';
-
-/** Bytes per element of each kind. */
-export const kindBytes: Record<ArrayKind, number> = {
-  float32: 4, float64: 8, float16: 2, bfloat16: 2, int64: 8, int32: 4, int16: 2, int8: 1, uint8: 1, bool: 1,
-};
+export type ArrayKind = DType;
 
 /** A buffer as a kernel sees it: `length` elements of `kind`, from byte 0 of `sab`. */
 export interface KernelBinding {
@@ -20,7 +16,7 @@ export interface KernelBinding {
   length: number;
 }
 
-export type TypedArray = Float32Array | Float64Array | Uint16Array | BigInt64Array | Int32Array | Int16Array | Int8Array | Uint8Array;
+export type TypedArray = StorageFor[DType];
 
 /**
  * Runs one contiguous range [start, end) of the kernel's index space. `p` holds the kernel's
@@ -47,17 +43,8 @@ export function compileKernel(source: string): KernelFn {
 
 export function viewOf(binding: KernelBinding): TypedArray {
   const { sab, kind, length } = binding;
-  switch (kind) {
-    case 'float32': return new Float32Array(sab, 0, length);
-    case 'float64': return new Float64Array(sab, 0, length);
-    case 'float16': case 'bfloat16': return new Uint16Array(sab, 0, length);
-    case 'int64': return new BigInt64Array(sab, 0, length);
-    case 'int32': return new Int32Array(sab, 0, length);
-    case 'int16': return new Int16Array(sab, 0, length);
-    case 'int8': return new Int8Array(sab, 0, length);
-    case 'uint8': case 'bool': return new Uint8Array(sab, 0, length);
-    default: throw new TypeError(`unknown array kind ${String(kind)}`);
-  }
+  if (!Object.hasOwn(storageCtor, kind)) throw new TypeError(`unknown array kind ${String(kind)}`);
+  return arrayFor(kind, sab, length);
 }
 
 export function viewsOf(bindings: readonly KernelBinding[]): TypedArray[] {

@@ -3,13 +3,13 @@
  * their output on a worker pool, or inline on the calling thread when the work is too small to
  * be worth a message (the cost model below).
  */
-import { arrayFor, type DType } from '../../graph/dtype.js';
+import { arrayFor, itemBytes, type DType } from '../../graph/dtype.js';
 import type { Kernel } from '../../kernel/ir.js';
 import { kernelHash } from '../../kernel/ir.js';
 import { LruCache, type CacheLimits } from '../../kernel/lru.js';
 import type { CompiledKernel, Device, DeviceBuffer, DeviceStats, RuntimeArgs } from '../device.js';
 import { printJs } from './codegen.js';
-import { describeThrown, KernelCache, runCached, kindBytes, type ArrayKind, type KernelBinding } from './compile.js';
+import { describeThrown, KernelCache, runCached, type ArrayKind, type KernelBinding } from './compile.js';
 import { KernelError, WorkerPool } from './pool.js';
 
 export interface CpuBuffer extends DeviceBuffer {
@@ -123,7 +123,7 @@ export class CpuDevice implements Device {
     const bindings: KernelBinding[] = bufs.map((b, i) => {
       const kind = k.kinds[i]!;
       const sab = (b as CpuBuffer).sab;
-      return { sab, kind, length: Math.floor(sab.byteLength / kindBytes[kind]) };
+      return { sab, kind, length: Math.floor(sab.byteLength / itemBytes[kind]) };
     });
     if (k.cost < INLINE_COST || (k.units <= 1 && k.cost < SERIAL_INLINE_COST)) {
       try {

@@ -10,9 +10,9 @@
  * outermost loop level its coordinates allow (an embedding's index once per token, not once per
  * token and feature), so the scan is O(tokens) per range and the adds O(tokens x dim) overall.
  */
-import type { DType } from '../../graph/dtype.js';
 import { contiguousStrides, numel } from '../../graph/shape.js';
 import type { Index, Kernel, Scalar } from '../../kernel/ir.js';
+import { loadJs, num, storeJs } from './js-values.js';
 
 /** The name a kernel's error record is bound to. */
 export const ERR = 'err_';
@@ -53,7 +53,7 @@ function indexVars(i: Index, out: Set<string>): void {
 /** The loop variables a scalar reads. */
 export function scalarVars(s: Scalar, out = new Set<string>()): Set<string> {
   switch (s.k) {
-    case 'const': case 'acc': break;
+    case 'const': case 'acc': case 'param': break;
     case 'load': case 'iota': indexVars(s.index, out); break;
     case 'rand': indexVars(s.index, out); if (typeof s.seed !== 'number') scalarVars(s.seed, out); break;
     case 'masked': for (const v of s.valid) indexVars(v.a, out); scalarVars(s.arg, out); break;
@@ -63,8 +63,6 @@ export function scalarVars(s: Scalar, out = new Set<string>()): Set<string> {
   return out;
 }
 
-const num = (v: number): string => (Number.isNaN(v) ? 'NaN' : v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : Object.is(v, -0) ? '-0' : String(v));
-const stored = (dtype: DType, v: string): string => (dtype === 'bool' ? `(${v} ? 1 : 0)` : v);
 
 /** The body of `function (b, start, end)` over destination rows [start, end), and its row count. */
 export function scatter(k: Kernel, printer: (prefix: string) => Printer): { body: string; units: number } {
@@ -78,7 +76,7 @@ export function scatter(k: Kernel, printer: (prefix: string) => Printer): { body
 
   // 1. The base, over the owned rows.
   if (k.value.k === 'const' && numel(shape.slice(0, axis)) === 1) {
-    lines.push(`out.fill(${num(k.value.value)}, start * ${inner}, end * ${inner});`);
+    lines.push(`out.fill(${storeJs(k.out.dtype, num(k.value.value))}, start * ${inner}, end * ${inner});`);
   } else {
     const base = printer('e');
     const v = base.print(k.value);
@@ -86,7 +84,7 @@ export function scatter(k: Kernel, printer: (prefix: string) => Printer): { body
       ? `for (let o${i} = start; o${i} < end; o${i}++) {`
       : `for (let o${i} = 0; o${i} < ${d}; o${i}++) {`));
     const flat = shape.map((_, i) => `o${i} * ${strides[i]}`).join(' + ') || '0';
-    lines.push(...base.lines, `out[${flat}] = ${stored(k.out.dtype, v)};`, ...shape.map(() => '}'));
+    lines.push(...base.lines, `out[${flat}] = ${storeJs(k.out.dtype, v)};`, ...shape.map(() => '}'));
   }
 
   // 2. The scan: loops over the index's non-unit dims, the target hoisted to the outermost level
@@ -114,6 +112,11 @@ export function scatter(k: Kernel, printer: (prefix: string) => Printer): { body
     lines.push(`for (let s${d} = 0; s${d} < ${sc.space[d]}; s${d}++) {`);
     if (j + 1 === level) lines.push(...atTarget);
   });
-  lines.push(...added.lines, `out[${dest}] += ${v};`, ...loops.map(() => '}'), '}');
+  // Through the dtype's storage (half types are bits, int64 a BigInt), as every other kernel stores.
+  const dt = k.out.dtype;
+  const add = dt === 'float32' || dt === 'float64' || dt === 'int32'
+    ? `out[${dest}] += ${v};`
+    : `{ const d_ = ${dest}; out[d_] = ${storeJs(dt, `${loadJs('out[d_]', dt)} + ${v}`)}; }`;
+  lines.push(...added.lines, add, ...loops.map(() => '}'), '}');
   return { body: lines.join('\n'), units: rows };
 }
