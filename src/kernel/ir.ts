@@ -138,6 +138,35 @@ export function kernelHash(k: Kernel): string {
     k.params, k.outIndex, k.scatter ?? null, k.indexChecks?.length ?? 0], exactNumber);
 }
 
+/** A scalar or an index expression, as the walks over kernel expressions meet them. */
+export type ExprRef = { readonly scalar: Scalar } | { readonly index: Index };
+
+/**
+ * The direct parts of a scalar or index expression: the scalars it reads and the index
+ * expressions it addresses. Every walk over kernel expressions (the loop variables a value reads,
+ * where a store kernel reads its target) recurses through this one function.
+ */
+export function partsOf(e: ExprRef): { scalars: readonly Scalar[]; indices: readonly Index[] } {
+  if ('index' in e) {
+    const i = e.index;
+    switch (i.k) {
+      case 'var': case 'num': return { scalars: [], indices: [] };
+      case 'add': return { scalars: [], indices: [i.a, i.b] };
+      case 'mul': case 'div': case 'mod': return { scalars: [], indices: [i.a] };
+      case 'val': return { scalars: [i.v], indices: [] };
+    }
+  }
+  const s = e.scalar;
+  switch (s.k) {
+    case 'const': case 'acc': case 'param': return { scalars: [], indices: [] };
+    case 'load': case 'iota': return { scalars: [], indices: [s.index] };
+    case 'rand': return { scalars: typeof s.seed === 'number' ? [] : [s.seed], indices: [s.index] };
+    case 'masked': return { scalars: [s.arg], indices: s.valid.map((v) => v.a) };
+    case 'op': return { scalars: s.args, indices: [] };
+    case 'cast': return { scalars: [s.arg], indices: [] };
+  }
+}
+
 // Leaves of index arithmetic; sums, products, divisions and remainders are built (and
 // simplified) by kernel/symbolic.ts.
 export const ivar = (name: string): Index => ({ k: 'var', name });

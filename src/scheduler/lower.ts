@@ -11,7 +11,7 @@ import { numel } from '../graph/shape.js';
 import { compose, contiguousView, type Movement, type ShapeTracker } from '../graph/view.js';
 import { key, Symbolic } from '../kernel/symbolic.js';
 import {
-  inum, ivar, type Index, type IndexCheck, type Kernel, type MatmulOperand, type Scalar, type Valid,
+  inum, ivar, partsOf, type ExprRef, type Index, type IndexCheck, type Kernel, type MatmulOperand, type Scalar, type Valid,
 } from '../kernel/ir.js';
 
 /** A node to compute as one kernel, with the reduction or matmul fused into it, if any. */
@@ -325,33 +325,21 @@ function readsElsewhere(b: Builder, k: Kernel, store: LazyNode, sharesTarget: (n
   const at = key(k.outIndex ?? b.sym.ravel(oVars(k.loop), k.loop));
   let bad = false;
   const seen = new Set<Scalar>();
-  const visitIndex = (i: Index, inReduce: boolean): void => {
-    switch (i.k) {
-      case 'add': visitIndex(i.a, inReduce); visitIndex(i.b, inReduce); break;
-      case 'mul': case 'div': case 'mod': visitIndex(i.a, inReduce); break;
-      case 'val': visit(i.v, inReduce); break;
-      case 'var': case 'num': break;
+  const visit = (e: ExprRef, inReduce: boolean): void => {
+    if (bad) return;
+    if ('scalar' in e) {
+      if (seen.has(e.scalar)) return;
+      seen.add(e.scalar);
+      // Equal index expressions address the same element, whatever the shapes of the nodes.
+      const s = e.scalar;
+      if (s.k === 'load' && slots.has(s.input) && (inReduce || key(s.index) !== at)) { bad = true; return; }
     }
+    const { scalars, indices } = partsOf(e);
+    for (const x of scalars) visit({ scalar: x }, inReduce);
+    for (const x of indices) visit({ index: x }, inReduce);
   };
-  const visit = (s: Scalar, inReduce: boolean): void => {
-    if (bad || seen.has(s)) return;
-    seen.add(s);
-    switch (s.k) {
-      case 'load':
-        // Equal index expressions address the same element, whatever the shapes of the nodes.
-        if (slots.has(s.input) && (inReduce || key(s.index) !== at)) bad = true;
-        visitIndex(s.index, inReduce);
-        break;
-      case 'rand': if (typeof s.seed !== 'number') visit(s.seed, inReduce); visitIndex(s.index, inReduce); break;
-      case 'iota': visitIndex(s.index, inReduce); break;
-      case 'masked': for (const v of s.valid) visitIndex(v.a, inReduce); visit(s.arg, inReduce); break;
-      case 'op': for (const a of s.args) visit(a, inReduce); break;
-      case 'cast': visit(s.arg, inReduce); break;
-      case 'const': case 'acc': case 'param': break;
-    }
-  };
-  if (k.reduce) visit(k.reduce.value, true);
-  visit(k.value, false);
-  if (k.outIndex) visitIndex(k.outIndex, false);
+  if (k.reduce) visit({ scalar: k.reduce.value }, true);
+  visit({ scalar: k.value }, false);
+  if (k.outIndex) visit({ index: k.outIndex }, false);
   return bad;
 }

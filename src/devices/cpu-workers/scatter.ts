@@ -11,7 +11,7 @@
  * token and feature), so the scan is O(tokens) per range and the adds O(tokens x dim) overall.
  */
 import { contiguousStrides, numel } from '../../graph/shape.js';
-import type { Index, Kernel, Scalar } from '../../kernel/ir.js';
+import { partsOf, type ExprRef, type Kernel, type Scalar } from '../../kernel/ir.js';
 import { loadJs, num, storeJs } from './js-values.js';
 
 /** The name a kernel's error record is bound to. */
@@ -40,26 +40,16 @@ export interface Printer {
   print(s: Scalar): string;
 }
 
-function indexVars(i: Index, out: Set<string>): void {
-  switch (i.k) {
-    case 'var': out.add(i.name); return;
-    case 'num': return;
-    case 'add': indexVars(i.a, out); indexVars(i.b, out); return;
-    case 'mul': case 'div': case 'mod': indexVars(i.a, out); return;
-    case 'val': scalarVars(i.v, out); return;
-  }
-}
-
 /** The loop variables a scalar reads. */
-export function scalarVars(s: Scalar, out = new Set<string>()): Set<string> {
-  switch (s.k) {
-    case 'const': case 'acc': case 'param': break;
-    case 'load': case 'iota': indexVars(s.index, out); break;
-    case 'rand': indexVars(s.index, out); if (typeof s.seed !== 'number') scalarVars(s.seed, out); break;
-    case 'masked': for (const v of s.valid) indexVars(v.a, out); scalarVars(s.arg, out); break;
-    case 'op': for (const a of s.args) scalarVars(a, out); break;
-    case 'cast': scalarVars(s.arg, out); break;
-  }
+export function scalarVars(s: Scalar): Set<string> {
+  const out = new Set<string>();
+  const walk = (e: ExprRef): void => {
+    if ('index' in e && e.index.k === 'var') out.add(e.index.name);
+    const { scalars, indices } = partsOf(e);
+    for (const x of scalars) walk({ scalar: x });
+    for (const x of indices) walk({ index: x });
+  };
+  walk({ scalar: s });
   return out;
 }
 
