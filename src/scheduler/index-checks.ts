@@ -13,11 +13,14 @@ const ZEROS = new Int32Array(ERROR_RECORD_LENGTH);
 export class IndexRecords {
   private readonly records: { step: number; buf: DeviceBuffer }[] = [];
 
-  constructor(private readonly device: Device, private readonly kernels: readonly Kernel[]) {}
+  constructor(private readonly device: Device, private readonly steps: readonly { readonly kernel: Kernel }[]) {}
+
+  /** Whether any step bound a record (else there is nothing to report). */
+  get bound(): boolean { return this.records.length > 0; }
 
   /** The extra bindings of step `si`: a zeroed record if its kernel checks indices, else none. */
   bind(si: number): DeviceBuffer[] {
-    if (!this.kernels[si]!.indexChecks?.length) return [];
+    if (!this.steps[si]!.kernel.indexChecks?.length) return [];
     const buf = this.device.alloc(ERROR_RECORD_LENGTH * 4);
     this.device.write(buf, ZEROS);
     this.records.push({ step: si, buf });
@@ -30,7 +33,7 @@ export class IndexRecords {
     try {
       for (const { step, buf } of records) {
         const r = (await this.device.read(buf, 'int32', 2)) as Int32Array;
-        if (r[0] !== 0) throw indexError(this.kernels[step]!, r[0]! - 1, r[1]!);
+        if (r[0] !== 0) throw indexError(this.steps[step]!.kernel, r[0]! - 1, r[1]!);
       }
     } finally {
       for (const { buf } of records) this.device.free(buf);

@@ -261,7 +261,7 @@ async function execute(cp: CompiledPlan, order: readonly LazyNode[], bufs: (Buff
   const { steps } = cp.plan;
   const { keep } = cp;
   const listen = engine.listenerCount('kernel') > 0;
-  const records = new IndexRecords(device, steps.map((s) => s.kernel));
+  const records = new IndexRecords(device, steps);
   for (let si = 0; si < steps.length; si++) {
     // Inline kernels resolve at once: without this the event loop would wait for the whole schedule.
     const turn = yieldIfDue();
@@ -283,5 +283,5 @@ async function execute(cp: CompiledPlan, order: readonly LazyNode[], bufs: (Buff
     }
   }
   // After every kernel, not between them: a bad index rejects this schedule's outputs.
-  await records.report();
+  if (records.bound) await records.report();
 }

@@ -135,7 +135,7 @@ export function full<D extends DType = 'float32'>(shape: Shape, value: number | 
  * compiled kernels and plan: `logits.div(born.scalar(t))`. Literals (`x.div(0.7)`) stay baked in.
  */
 export function scalar(value: number | boolean, opts: { dtype?: DType } = {}): Tensor {
-  const dtype = opts.dtype ?? (typeof value === 'boolean' ? 'bool' : 'float32');
+  const dtype = dtypeOr('scalar', opts.dtype, typeof value === 'boolean' ? 'bool' : 'float32');
   if (typeof value !== 'boolean' && typeof value !== 'number') {
     throw new DTypeError(`scalar: expected a number or boolean, got ${typeof value}`);
   }
