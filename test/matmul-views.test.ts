@@ -5,19 +5,14 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import * as born from '../src/index.js';
-import { applyBorn, chainArb, decodeChain, describeOps, shapeArb } from './reference/arbitraries.js';
+import { applyBorn, chainArb, decodeChain, describeOps, exactData, exactDTypeArb, shapeArb, type ExactDType } from './reference/arbitraries.js';
 import { expectTensor, permutedBorn, ref, toBorn, type Tensor } from './reference/check.js';
 import type { NDArray } from './reference/ndarray.js';
 
-type Dt = 'float32' | 'float64' | 'int32';
-const dtypeArb = fc.constantFrom<Dt>('float32', 'float32', 'float64', 'int32');
-
-/** Quarter-grid floats or small integers: every product and sum below is exact. */
-function data(shape: readonly number[], seed: number, dtype: Dt): NDArray {
-  return dtype === 'int32'
-    ? ref.random(shape, seed, { dtype, lo: -9, hi: 9 })
-    : ref.random(shape, seed, { dtype, lo: -4, hi: 4, quantum: 4 });
-}
+type Dt = ExactDType;
+const dtypeArb = exactDTypeArb;
+// Integers within ±9: every product and sum of the matmuls below stays exact.
+const data = (shape: readonly number[], seed: number, dtype: Dt): NDArray => exactData(shape, seed, dtype, 9);
 
 type Side = 'left' | 'right' | 'both';
 const sideArb = fc.constantFrom<Side>('left', 'right', 'both');

@@ -13,20 +13,17 @@ import {
   decodeBroadcast,
   decodeChain,
   describeOps,
+  exactData,
+  exactDTypeArb,
   shapeArb,
+  type ExactDType,
 } from './reference/arbitraries.js';
 import { expectTensor, permutedBorn, ref, toBorn, type Tensor } from './reference/check.js';
 import type { NDArray } from './reference/ndarray.js';
 
-type Dt = 'float32' | 'int32' | 'float64';
-const dtypeArb = fc.constantFrom<Dt>('float32', 'float32', 'int32', 'float64');
-
-/** Values on a quarter grid (float) or small integers: the ops below are then exact. */
-function data(shape: readonly number[], seed: number, dtype: Dt): NDArray {
-  return dtype === 'int32'
-    ? ref.random(shape, seed, { dtype, lo: -20, hi: 20 })
-    : ref.random(shape, seed, { dtype, lo: -4, hi: 4, quantum: 4 });
-}
+type Dt = ExactDType;
+const dtypeArb = exactDTypeArb;
+const data = (shape: readonly number[], seed: number, dtype: Dt): NDArray => exactData(shape, seed, dtype, 20);
 
 /** The source tensor, presented contiguous or through a permute (non-contiguous to start with). */
 function source(a: NDArray, permuted: boolean): Tensor {

@@ -246,3 +246,17 @@ export function describeOps(ops: readonly ViewOp[]): string {
     })
     .join(' → ');
 }
+
+/** The dtypes the view property tests run in. */
+export type ExactDType = 'float32' | 'int32' | 'float64';
+export const exactDTypeArb = fc.constantFrom<ExactDType>('float32', 'float32', 'int32', 'float64');
+
+/**
+ * Values every op of the caller keeps exact: floats on a quarter grid in [-4, 4], integers in
+ * [-intRange, intRange] (the caller picks the range its sums and products stay exact in).
+ */
+export function exactData(shape: readonly number[], seed: number, dtype: ExactDType, intRange: number): NDArray {
+  return dtype === 'int32'
+    ? ref.random(shape, seed, { dtype, lo: -intRange, hi: intRange })
+    : ref.random(shape, seed, { dtype, lo: -4, hi: 4, quantum: 4 });
+}
