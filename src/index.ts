@@ -63,3 +63,11 @@ export function explain(...tensors: Tensor[]): Explanation {
 }
 
 export const defaultDevice = (): 'cpu' => 'cpu';
+
+// ---- functional forms of tensor ops (born.exp, born.matmul, …) ----
+
+// ---- creation: *Like, empty, randperm, multinomial, bernoulli, meshgrid ----
+
+// ---- grad modes and threads (setGradEnabled, enableGrad, inferenceMode, setNumThreads) ----
+
+// ---- printing (format) ----

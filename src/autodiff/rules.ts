@@ -55,6 +55,7 @@ export const elementwiseVjp: { [K in ElementwiseOp]: ElementwiseVjp } = {
   lt: none,
   le: none,
   where: (g, [c]) => [null, where(c!, g, 0), where(c!, 0, g)],
+  // ---- more math ----
 };
 
 /** The gradient of a movement op, taken back to its source's shape. */

@@ -37,12 +37,24 @@ export const Tanh = callable(layers.Tanh);
 export const Sigmoid = callable(layers.Sigmoid);
 export const Softplus = callable(layers.Softplus);
 
+// ---- activation modules (LeakyReLU, ELU, PReLU, Mish, Hardswish, Softmax, …) ----
+
+// ---- containers, Parameter, init, loss modules ----
+
+// ---- recurrent and attention modules (RNN, LSTM, GRU, MultiheadAttention, Transformer…) ----
+
+// ---- convolution, pooling, normalisation and resampling modules ----
+
 export const functional = {
   ...losses,
   conv2d: conv.conv2d,
   maxPool2d: conv.maxPool2d,
   avgPool2d: conv.avgPool2d,
   adaptiveAvgPool2d: conv.adaptiveAvgPool2d,
+  // ---- functional: activations ----
+  // ---- functional: losses, linear, embedding, normalize, … ----
+  // ---- functional: attention ----
+  // ---- functional: convolution, pooling, pad, interpolate ----
 };
 export type { Reduction, CrossEntropyOptions, NllOptions } from './losses.js';
 export type { Conv2dOptions, Pair } from './conv.js';

@@ -152,6 +152,8 @@ export class Tensor<out D extends DType = DType> {
   softplus(opts: { beta?: number; threshold?: number } = {}): Tensor<FloatResult<D>> { return E.softplus(this, opts.beta, opts.threshold) as never; }
   clamp(opts: { min?: number | Tensor; max?: number | Tensor }): Tensor<D> { return E.clamp(this, opts.min, opts.max) as Tensor<D>; }
 
+  // ---- elementwise: more math (trigonometric, rounding, predicates, logical and bitwise) ----
+
   // ---- reductions ----
   sum(opts?: R.ReduceOptions): Tensor<ArithResult<D>> { return R.reduce('sum', this, opts) as never; }
   mean(...args: FloatArgs<D, [opts?: R.ReduceOptions]>): Tensor<D> { return R.mean(this, args[0]) as Tensor<D>; }
@@ -164,6 +166,8 @@ export class Tensor<out D extends DType = DType> {
   logsumexp(...args: FloatArgs<D, [opts?: R.ReduceOptions]>): Tensor<D> { return R.logsumexp(this, args[0]) as Tensor<D>; }
   softmax(...args: FloatArgs<D, [opts?: { dim: number }]>): Tensor<D> { return R.softmax(this, (args[0] ?? { dim: -1 }).dim) as Tensor<D>; }
   logSoftmax(...args: FloatArgs<D, [opts?: { dim: number }]>): Tensor<D> { return R.logSoftmax(this, (args[0] ?? { dim: -1 }).dim) as Tensor<D>; }
+
+  // ---- reductions, scans and sorting (prod, all, any, norm, cumsum, sort, topk, …) ----
 
   // ---- views ----
   reshape(shape: readonly number[]): Tensor<D> { return M.reshape(this, shape) as Tensor<D>; }
@@ -182,6 +186,8 @@ export class Tensor<out D extends DType = DType> {
   chunk(chunks: number, opts: { dim?: number } = {}): Tensor<D>[] { return J.chunk(this, chunks, opts.dim) as Tensor<D>[]; }
   split(sizeOrSections: number | readonly number[], opts: { dim?: number } = {}): Tensor<D>[] { return J.split(this, sizeOrSections, opts.dim) as Tensor<D>[]; }
 
+  // ---- movement composites (repeat, tile, roll, triu, tril, movedim, diag, …) ----
+
   // ---- contraction and indexing ----
   matmul<B extends DType>(y: Tensor<B>): Tensor<Known<D, Known<B, PromoteTensors<D, B>>>> { return L.matmul(this, y) as never; }
   gather(dim: number, index: Tensor): Tensor<D> { return L.gather(this, dim, index) as Tensor<D>; }
@@ -192,6 +198,8 @@ export class Tensor<out D extends DType = DType> {
   indexAdd(dim: number, index: Tensor, source: Tensor, opts: { alpha?: number } = {}): Tensor<D> {
     return L.indexAdd(this, dim, index, source, opts.alpha) as Tensor<D>;
   }
+
+  // ---- contraction composites (mm, bmm, dot, outer, einsum, scatter, …) ----
 
   // ---- autodiff ----
   get requiresGrad(): boolean { return this.node.requiresGrad; }
@@ -250,7 +258,11 @@ export class Tensor<out D extends DType = DType> {
     return this;
   }
 
+  // ---- in-place ops (fill_, zero_, add_, mul_, clamp_, …) ----
+
   toString(): string { return `Tensor(shape=${fmt(this.shape)}, dtype=${this.dtype}, device=${this.device})`; }
+
+  // ---- printing ----
 }
 
 export type { DataFor };
