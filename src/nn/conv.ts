@@ -80,7 +80,7 @@ function pool2d(name: string, x: Tensor, kernel: Pair, stride: Pair | undefined,
 }
 
 export const maxPool2d = (x: Tensor, kernel: Pair, opts: { stride?: Pair; padding?: Pair } = {}): Tensor =>
-  pool2d('maxPool2d', x, kernel, opts.stride, opts.padding ?? 0, (t, dim) => t.max({ dim }), -Infinity);
+  pool2d('maxPool2d', x, kernel, opts.stride, opts.padding ?? 0, (t, dim) => t.amax(dim), -Infinity);
 /** Average over each window, padding counted as zeros (PyTorch's count_include_pad). */
 export const avgPool2d = (x: Tensor, kernel: Pair, opts: { stride?: Pair; padding?: Pair } = {}): Tensor =>
   pool2d('avgPool2d', x, kernel, opts.stride, opts.padding ?? 0, (t, dim) => t.mean({ dim }), 0);

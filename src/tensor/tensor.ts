@@ -24,6 +24,7 @@ import { broadcastTo, cast, node } from './make.js';
 import { assignAll, checkAssign, ensureBuffer, sliceAssign } from './assign.js';
 import * as AD from '../autodiff/grad.js';
 import { isFloat } from '../graph/dtype.js';
+import { reduceArgs } from './args.js';
 import { DTypeError } from '../graph/errors.js';
 
 export type Nested = number | Nested[];
@@ -159,6 +160,10 @@ export class Tensor<out D extends DType = DType> {
   mean(...args: FloatArgs<D, [opts?: R.ReduceOptions]>): Tensor<D> { return R.mean(this, args[0]) as Tensor<D>; }
   max(opts?: R.ReduceOptions): Tensor<D> { return R.reduce('max', this, opts) as Tensor<D>; }
   min(opts?: R.ReduceOptions): Tensor<D> { return R.reduce('min', this, opts) as Tensor<D>; }
+  /** The largest values along dim (all dims when absent), values only (torch.amax). */
+  amax(dim?: R.ReduceOptions | number | readonly number[], keepdim?: boolean): Tensor<D> { return R.reduce('max', this, reduceArgs('amax', dim, keepdim), 'amax') as Tensor<D>; }
+  /** The smallest values along dim (all dims when absent), values only (torch.amin). */
+  amin(dim?: R.ReduceOptions | number | readonly number[], keepdim?: boolean): Tensor<D> { return R.reduce('min', this, reduceArgs('amin', dim, keepdim), 'amin') as Tensor<D>; }
   argmax(opts?: { dim?: number; keepdim?: boolean }): Tensor<'int32'> { return R.argExtreme('max', this, opts) as Tensor<'int32'>; }
   argmin(opts?: { dim?: number; keepdim?: boolean }): Tensor<'int32'> { return R.argExtreme('min', this, opts) as Tensor<'int32'>; }
   var(...args: FloatArgs<D, [opts?: R.ReduceOptions & { correction?: number }]>): Tensor<D> { return R.variance(this, args[0]) as Tensor<D>; }
