@@ -55,11 +55,20 @@ describe('fusion', () => {
     expect(born.explain(a.matmul(b.T)).kernels).toHaveLength(1);
   });
 
-  test('a reduction whose result is broadcast back (softmax) materialises the reduction once', async () => {
+  test('softmax is two kernels: the max, then a row kernel that sums exp(x - max) and divides by it', async () => {
     const x = born.randn([16, 10], { seed: 5 });
     await born.realize(x);
-    // max, then sum of exp(x - max), then the normalising division: three kernels, no more.
-    expect(born.explain(x.softmax({ dim: -1 })).kernels).toHaveLength(3);
+    const plan = born.explain(x.softmax({ dim: -1 })).kernels;
+    expect(plan).toHaveLength(2);
+    expect(plan[1]!.name).toMatch(/^RS_/);
+    expect(plan[1]!.ops).toEqual(['sub', 'exp', 'sum', 'sub', 'exp', 'div']);
+  });
+
+  test('layer norm is two kernels: the mean, then the variance and the scaling in one row kernel', async () => {
+    const x = born.randn([16, 10], { seed: 5 });
+    await born.realize(x);
+    const ln = born.nn.LayerNorm(10);
+    expect(born.explain(ln.forward(x)).kernels).toHaveLength(2);
   });
 
   test('mean is one kernel: the scale is an epilogue of the sum', async () => {

@@ -41,7 +41,7 @@ describe('born.scalar', () => {
     }
     expect(compiles() - after).toBe(0);
     expect(born.engine.stats().cachedPlans).toBe(plansBefore);
-    expect(once).toBeLessThanOrEqual(born.explain(logits.div(born.scalar(1)).softmax()).kernels.length);
+    expect(once).toBeLessThanOrEqual(2);
     // A literal, by contrast, is part of the kernel: a new value compiles anew.
     const lit = compiles();
     await logits.div(0.123).softmax().data();

@@ -98,7 +98,17 @@ export interface Kernel {
    * otherwise neighbouring outputs read neighbouring inputs (a column sum) and printers should
    * walk several outputs at once.
    */
-  readonly reduce: { readonly op: ReduceOp; readonly dims: readonly number[]; readonly value: Scalar; readonly inner: boolean } | null;
+  readonly reduce: {
+    readonly op: ReduceOp; readonly dims: readonly number[]; readonly value: Scalar; readonly inner: boolean;
+    /**
+     * A row kernel (softmax's sum and divide, layer norm's variance and scaling): the loop keeps
+     * the reduced dims, which are its trailing ones (`dims`). For each row — a coordinate of the
+     * leading loop dims — `acc` is reduced once over r0..r{q-1} (`value` reads the row's o-vars
+     * and the r-vars), then `value` is written for every o-coordinate of the row. Printers split
+     * the work by rows.
+     */
+    readonly spread?: boolean;
+  } | null;
   readonly matmul: { readonly batch: number; readonly M: number; readonly N: number; readonly K: number; readonly a: MatmulOperand; readonly b: MatmulOperand } | null;
   readonly value: Scalar;
   /** A scatter-add kernel: `value` is the base each output element starts from. */

@@ -18,6 +18,8 @@ import {
 export interface Group {
   readonly root: LazyNode;
   readonly contraction: LazyNode | null;
+  /** The contraction is a reduction over root's trailing dims, read back broadcast over them (a row kernel). */
+  readonly spread?: boolean;
 }
 
 export interface Lowered {
@@ -70,6 +72,9 @@ class Builder {
   private readonly paramSlots = new Map<LazyNode, number>();
   private readonly memo = new Map<string, Scalar>();
 
+  /** In a row kernel, the coordinates at which the reduction must be read: its own row's. */
+  accAt: string | null = null;
+
   constructor(private readonly isBuffer: (n: LazyNode) => boolean, private readonly contraction: LazyNode | null, readonly sym: Symbolic) {}
 
   /** A slot of its own even when the node is already bound (matmul reads A and B from fixed slots). */
@@ -119,7 +124,10 @@ class Builder {
 
   private build(node: LazyNode, coords: readonly Index[], size: number): Scalar {
     const dtype = node.dtype;
-    if (node === this.contraction) return { k: 'acc', dtype };
+    if (node === this.contraction) {
+      if (this.accAt !== null && coords.map(key).join(',') !== this.accAt) throw new Error(`internal: row kernel reads its reduction ${node.id} outside its row`);
+      return { k: 'acc', dtype };
+    }
     const flat = (): Index => this.sym.ravel(coords, node.shape);
     if (this.isBuffer(node)) return { k: 'load', input: this.slot(node), index: flat(), dtype };
     const a = node.arg;
@@ -244,14 +252,19 @@ export function lower(group: Group, isBuffer: (n: LazyNode) => boolean, sharesTa
     const src = x.srcs[0]!;
     const axes = x.arg.axes;
     const kept = src.shape.filter((_, i) => !axes.includes(i));
-    const keptC = keptCoords(b.sym, root.shape, kept);
+    // A row kernel's loop is the source's shape, so kept dims are the loop's own coordinates.
+    const keptC = group.spread ? oVars(root.shape).filter((_, i) => !axes.includes(i)) : keptCoords(b.sym, root.shape, kept);
+    if (group.spread) b.accAt = oVars(x.shape).map(key).join(',');
     let k = 0, r = 0;
     const full = src.shape.map((d, i) => (axes.includes(i) ? (d === 1 ? (r++, inum(0)) : ivar(`r${r++}`)) : keptC[k++]!));
     const value = b.expr(src, full, numel(src.shape));
     b.flops += numel(src.shape);
     b.ops.push(x.arg.op);
     const lastNonUnit = src.shape.reduce((last, d, i) => (d !== 1 ? i : last), -1);
-    reduce = { op: x.arg.op, dims: axes.map((i) => src.shape[i]!), value, inner: lastNonUnit < 0 || axes.includes(lastNonUnit) };
+    reduce = {
+      op: x.arg.op, dims: axes.map((i) => src.shape[i]!), value, inner: lastNonUnit < 0 || axes.includes(lastNonUnit),
+      ...(group.spread ? { spread: true } : {}),
+    };
     name = 'R';
   } else if (x && x.arg.kind === 'matmul') {
     const [A, B] = x.srcs as [LazyNode, LazyNode];
@@ -268,9 +281,9 @@ export function lower(group: Group, isBuffer: (n: LazyNode) => boolean, sharesTa
   const value = b.expr(root, oVars(root.shape), outSize);
   const outIndex = store ? storeIndex(b, store) : null;
   const bytes = b.inputs.reduce((s, n) => s + numel(n.shape) * itemBytes[n.dtype], outSize * itemBytes[root.dtype]);
-  const dims = reduce ? [...root.shape, ...reduce.dims] : matmul ? [matmul.batch, matmul.M, matmul.N, matmul.K] : root.shape;
+  const dims = reduce ? (reduce.spread ? root.shape : [...root.shape, ...reduce.dims]) : matmul ? [matmul.batch, matmul.M, matmul.N, matmul.K] : root.shape;
   const kernel: Kernel = {
-    name: `${store ? 'S' : ''}${name}_${dims.join('_') || '1'}`,
+    name: `${store ? 'S' : ''}${reduce?.spread ? 'RS' : name}_${dims.join('_') || '1'}`,
     out: { dtype: group.root.dtype, shape: group.root.shape },
     inputs: b.inputs.map((n) => n.dtype),
     loop: root.shape,

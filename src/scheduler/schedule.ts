@@ -9,7 +9,7 @@
  * buffer is materialised, once.
  */
 import { argKey, LazyNode, type BufferHandle } from '../graph/node.js';
-import { numel } from '../graph/shape.js';
+import { numel, sameShape } from '../graph/shape.js';
 import { isContiguous } from '../graph/view.js';
 import type { Kernel } from '../kernel/ir.js';
 import { lower, resolveOperand } from './lower.js';
@@ -111,6 +111,32 @@ function isPlainReshape(n: LazyNode): boolean {
 }
 
 /**
+ * Where a reduction over trailing dims is read back broadcast over them by an elementwise chain
+ * that is written anyway (softmax's `e / e.sum(-1, keepdim)`, layer norm's scaling): the root of
+ * that chain, which then computes the reduction row by row itself (a row kernel), so the reduced
+ * values are never written. `from` is where the reduction's own epilogue chain ended. Null when
+ * the chain's end would not be a buffer otherwise: materialising it only to fuse would write a
+ * full-size tensor to save a small one.
+ */
+function rowRoot(x: LazyNode, from: LazyNode, consumers: ReadonlyMap<LazyNode, LazyNode[]>, materialized: ReadonlySet<LazyNode>): LazyNode | null {
+  if (x.arg.kind !== 'reduce' || (from !== x && materialized.has(from))) return null;
+  const src = x.srcs[0]!;
+  const axes = x.arg.axes;
+  const trailing = axes.every((a, j) => a === src.shape.length - axes.length + j);
+  if (!trailing || numel(src.shape) === 0 || !sameShape(from.shape, x.shape)) return null;
+  const [e, ...others] = consumers.get(from) ?? [];
+  if (!e || others.length || e.arg.kind !== 'view' || e.arg.movement.op !== 'expand' || !sameShape(e.shape, src.shape)) return null;
+  let cur = e;
+  for (;;) {
+    const [c, ...rest] = consumers.get(cur) ?? [];
+    if (!c || rest.length || (c.arg.kind !== 'elementwise' && c.arg.kind !== 'cast') || !sameShape(c.shape, src.shape)) break;
+    cur = c;
+    if (materialized.has(c)) break;
+  }
+  return cur !== e && materialized.has(cur) ? cur : null;
+}
+
+/**
  * The plan of a walk. Stores that form a cycle (a.assign(b) beside b.assign(a)) cannot all run
  * in place: the value of one of them is computed into a temporary first, and planning repeats.
  */
@@ -166,6 +192,7 @@ function planOnce(outputs: readonly LazyNode[], w: Walk, temps: ReadonlySet<Lazy
   // Epilogue fusion: walk up from a contraction through single-consumer elementwise ops and plain
   // reshapes of the same size; the first materialised node on that path computes the contraction.
   const fusedInto = new Map<LazyNode, LazyNode>();
+  const rowKernels = new Set<LazyNode>();
   const outputSet = new Set(outputs);
   for (const x of order) {
     if (x.realized || !isContraction(x) || outputSet.has(x)) continue;
@@ -188,6 +215,13 @@ function planOnce(outputs: readonly LazyNode[], w: Walk, temps: ReadonlySet<Lazy
         (cur === x || !materialized.has(cur)) && !fusedInto.has(st)) {
       materialized.delete(x);
       fusedInto.set(st, x);
+      continue;
+    }
+    const row = rowRoot(x, cur, consumers, materialized);
+    if (row && !fusedInto.has(row)) {
+      materialized.delete(x);
+      fusedInto.set(row, x);
+      rowKernels.add(row);
       continue;
     }
     if (cur === x || fusedInto.has(cur)) continue;
@@ -237,7 +271,7 @@ function planOnce(outputs: readonly LazyNode[], w: Walk, temps: ReadonlySet<Lazy
       continue;
     }
     const contraction = fusedInto.get(n) ?? (isContraction(n) ? n : null);
-    const lowered = lower({ root: n, contraction }, (m) => m !== n && isBuffer(m));
+    const lowered = lower({ root: n, contraction, spread: rowKernels.has(n) }, (m) => m !== n && isBuffer(m));
     const isStore = n.arg.kind === 'store';
     const step: Step = {
       kernel: lowered.kernel, output: pos.get(n)!, inputIdx: lowered.inputs.map((m) => pos.get(m)!),

@@ -295,6 +295,38 @@ function reduction(k: Kernel): string {
   ].join('\n');
 }
 
+/**
+ * A row kernel (Kernel.reduce.spread): each unit is a row; its reduction runs once, then every
+ * element of the row is written from it. Rows are the loop's leading dims, contiguous in `out`.
+ */
+function rowReduction(k: Kernel): string {
+  const { red, inner, v, outer, result, loops } = reductionParts(k);
+  const lead = k.loop.length - red.dims.length;
+  const rowLoops = k.loop.map((d, i) => [d, i] as const).slice(lead).filter(([d]) => d !== 1);
+  return [
+    'for (let row = start; row < end; row++) {',
+    ...unravelOutput(k.loop.slice(0, lead), 'row', false),
+    `let acc = ${num(reduceIdentity[red.op])};`,
+    ...loops.map(([d, j]) => `for (let r${j} = 0; r${j} < ${d}; r${j}++) {`),
+    ...inner.lines,
+    combineInto(red.op, 'acc', v),
+    ...loops.map(() => '}'),
+    `let i = row * ${numel(red.dims)};`,
+    ...rowLoops.map(([d, i]) => `for (let o${i} = 0; o${i} < ${d}; o${i}++) {`),
+    ...outer.lines,
+    `out[i++] = ${storeJs(k.out.dtype, result)};`,
+    ...rowLoops.map(() => '}'),
+    '}',
+  ].join('\n');
+}
+
+/** How many units a kernel's function is called over: output elements, rows of a row kernel. */
+function unitsOf(k: Kernel): number {
+  if (!k.reduce?.spread) return numel(k.loop);
+  const row = numel(k.reduce.dims);
+  return row === 0 ? 0 : numel(k.loop) / row;
+}
+
 function matmul(k: Kernel): JsKernel {
   const mm = k.matmul!;
   if (k.outIndex) throw new Error(`internal: matmul kernel ${k.name} with an output index (the scheduler stores through a copy)`);
@@ -326,8 +358,8 @@ const preludeFor = (k: Kernel): string => (checksIndices(k) ? jsPrelude + indexC
 export function printJs(k: Kernel): JsKernel {
   if (k.matmul) return matmul(k);
   const sc = k.scatter ? scatter(k, (prefix) => new ScalarPrinter(false, (i) => `b${i}`, prefix)) : null;
-  const units = sc ? sc.units : numel(k.loop);
-  const body = sc ? sc.body : !k.reduce ? elementwise(k) : k.reduce.inner ? reduction(k) : columnReduction(k);
+  const units = sc ? sc.units : unitsOf(k);
+  const body = sc ? sc.body : !k.reduce ? elementwise(k) : k.reduce.spread ? rowReduction(k) : k.reduce.inner ? reduction(k) : columnReduction(k);
   const binds = ['const out = b[0];', ...k.inputs.map((_, i) => `const b${i + 1} = b[${i + 1}];`)];
   if (checksIndices(k)) binds.push(`const ${ERR} = b[${k.inputs.length + 1}];`);
   const source = `(() => {\n${preludeFor(k)}\nreturn function ${k.name.replace(/\W/g, '_')}(b, start, end, ${RUNTIME_ARGS}) {\n${binds.join('\n')}\n${body}\n};\n})()`;
