@@ -40,6 +40,8 @@ export interface EngineStats extends MemoryStats {
   readonly cachedPlanBytes: number;
   /** Schedules started (realize() calls that had work to do, stores included). */
   readonly schedules: number;
+  /** Plans made: schedules of a graph structure no cached plan had (concurrent ones share one). */
+  readonly plansMade: number;
 }
 
 /** Bounds of the engine's caches (LRU by count and by bytes); omitted entries stay as they are. */
@@ -56,7 +58,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   /** Set by the scheduler when it loads (it imports the engine, not the other way round). */
   planCache: LruCache<string, unknown> | null = null;
   /** Counted by the scheduler. */
-  readonly counters = { schedules: 0 };
+  readonly counters = { schedules: 0, plansMade: 0 };
 
   device(name: DeviceName = 'cpu'): Device {
     switch (name) {
@@ -87,6 +89,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       cachedPlans: this.planCache?.size ?? 0,
       cachedPlanBytes: this.planCache?.bytes ?? 0,
       schedules: this.counters.schedules,
+      plansMade: this.counters.plansMade,
     };
   }
 

@@ -13,7 +13,7 @@ import { LruCache, type CacheLimits } from '../kernel/lru.js';
 import { attach, Buffer, detach } from './buffers.js';
 import { engine } from './engine.js';
 import { IndexRecords } from './index-checks.js';
-import { plan, walk, type Plan } from './schedule.js';
+import { drain, frozen, plan, planning, walk, type Plan, type Walk } from './schedule.js';
 import { yieldIfDue } from './turns.js';
 
 interface CompiledPlan {
@@ -40,7 +40,10 @@ export const PLAN_CACHE_LIMITS: CacheLimits = { count: 512, bytes: 64 * 1024 * 1
 const plans = new LruCache<string, CompiledPlan>(PLAN_CACHE_LIMITS);
 engine.planCache = plans;
 
-function compilePlan(p: Plan, order: readonly LazyNode[], device: Device): CompiledPlan {
+/** Kernels printed between two yields of compiling(). */
+const COMPILE_BATCH = 16;
+
+function* compiling(p: Plan, order: readonly LazyNode[], device: Device): Generator<void, CompiledPlan> {
   const lastRead = new Array<number>(order.length).fill(-1);
   p.steps.forEach((s, i) => { for (const j of s.inputIdx) lastRead[j] = i; });
   // A store's result is its target's buffer, which the target already holds.
@@ -50,7 +53,51 @@ function compilePlan(p: Plan, order: readonly LazyNode[], device: Device): Compi
   // A backward pass reads the forward values it needs within this schedule; keeping them would
   // only pin memory until the garbage collector runs (PyTorch's retain_graph=False).
   if (!backward) for (const s of p.steps) if (order[s.output]!.requiresGrad && !stores.has(s.output)) keep.add(s.output);
-  return { plan: p, kernels: p.steps.map((s) => device.compile(s.kernel)), lastRead, keep, backward };
+  const kernels: CompiledKernel[] = [];
+  for (const s of p.steps) {
+    kernels.push(device.compile(s.kernel));
+    if (kernels.length % COMPILE_BATCH === 0) yield;
+  }
+  return { plan: p, kernels, lastRead, keep, backward };
+}
+
+const compilePlan = (p: Plan, order: readonly LazyNode[], device: Device): CompiledPlan => drain(compiling(p, order, device));
+const planBytes = (key: string, cp: CompiledPlan): number => key.length + cp.kernels.reduce((n, k) => n + k.hash.length, 0);
+
+/** Runs a stepwise computation, letting the event loop turn whenever the engine's budget is spent. */
+async function stepwise<T>(g: Generator<void, T>): Promise<T> {
+  for (;;) {
+    const turn = yieldIfDue();
+    if (turn) await turn;
+    const r = g.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * Graphs of at least this many nodes that have no cached plan are planned across event-loop
+ * turns (a 1,400-node graph takes tens of milliseconds to plan); smaller ones plan within the
+ * engine's turn budget anyway.
+ */
+export const COLD_PLAN_NODES = 256;
+/** Plans being made across turns, by graph key: concurrent schedules of one structure share one. */
+const inflight = new Map<string, Promise<CompiledPlan>>();
+
+function planAcrossTurns(w: Walk, outputs: readonly LazyNode[], device: Device): Promise<CompiledPlan> {
+  let p = inflight.get(w.key);
+  if (p) return p;
+  const f = frozen(w, outputs);
+  engine.counters.plansMade++;
+  p = (async () => {
+    const cp = await stepwise(compiling(await stepwise(planning(f.outputs, f.walk, { ownOutputs: true })), f.walk.order, device));
+    plans.set(w.key, cp, planBytes(w.key, cp));
+    return cp;
+  })();
+  const mine = p;
+  const forget = (): void => { if (inflight.get(w.key) === mine) inflight.delete(w.key); };
+  p.then(forget, forget);
+  inflight.set(w.key, p);
+  return p;
 }
 
 /** Whether a schedule over `order` computes a gradient (part of the plan key: walk marks gradNode). */
@@ -92,8 +139,9 @@ function getPlan(outputs: readonly LazyNode[], device: Device): { cp: CompiledPl
   checkLeaves(w.order);
   let cp = plans.get(w.key);
   if (!cp) {
+    engine.counters.plansMade++;
     cp = compilePlan(plan(outputs, w), w.order, device);
-    plans.set(w.key, cp, w.key.length + cp.kernels.reduce((n, k) => n + k.hash.length, 0));
+    plans.set(w.key, cp, planBytes(w.key, cp));
   }
   return { cp, order: w.order, key: w.key };
 }
@@ -190,14 +238,21 @@ function run(outputs: readonly LazyNode[]): void {
 
 const noop = (): void => {};
 
-function schedule(outputs: readonly LazyNode[]): void {
-  if (!outputs.length) return;
-  engine.counters.schedules++;
-  const device = engine.device();
-  const { cp, order, key } = getPlan(outputs, device);
-  const { steps, aliases } = cp.plan;
+/** What a schedule holds from its start: the buffers it reads and writes, and what they wait for. */
+interface Claim {
+  readonly bufs: (Buffer | undefined)[];
+  readonly waits: Promise<unknown>[];
+  readonly leaves: ReadonlySet<Buffer>;
+  readonly targets: ReadonlySet<Buffer>;
+}
+
+/**
+ * Retains every buffer the schedule reads, and gives each store its target's buffer. Runs when
+ * the schedule is called, before any await: reads and writes are ordered by call order.
+ */
+function claim(order: readonly LazyNode[], storeTargets: readonly (readonly [number, number])[]): Claim {
   const bufs = new Array<Buffer | undefined>(order.length);
-  const pendingLeaves: Promise<unknown>[] = [];
+  const waits: Promise<unknown>[] = [];
   const leaves = new Set<Buffer>();
   order.forEach((n, i) => {
     if (!n.realized) return;
@@ -207,53 +262,117 @@ function schedule(outputs: readonly LazyNode[]): void {
     if (leaves.has(b)) return;
     leaves.add(b);
     // Read-after-write: wait for the write pending on every buffer this schedule reads.
-    if (b.ready) pendingLeaves.push(b.ready);
+    if (b.ready) waits.push(b.ready);
   });
   const targets = new Set<Buffer>();
-  for (const s of steps) {
-    if (s.target === null) continue;
-    const t = bufs[s.target]!;
+  for (const [store, target] of storeTargets) {
+    const t = bufs[target]!;
     targets.add(t);
     // Write-after-read: an in-place write waits for every read of the old contents in flight.
     // (A reader that failed does not fail the write.)
-    for (const r of t.readers) pendingLeaves.push(r.then(noop, noop));
+    for (const r of t.readers) waits.push(r.then(noop, noop));
     t.retain();
-    bufs[s.output] = t;
+    bufs[store] = t;
   }
-  const alloc = (i: number): Buffer => (bufs[i] = newBuffer(order[i]!, device));
-  // Kept buffers exist now, so they can be read or used as inputs while this schedule runs.
-  const { keep } = cp;
-  for (const s of steps) if (keep.has(s.output)) alloc(s.output);
-  for (const [, b] of aliases) if (!bufs[b]) alloc(b);
+  return { bufs, waits, leaves, targets };
+}
+
+/** Every later reader of a leaf and every later writer of a target waits for `done`. */
+function register(c: Claim, done: Promise<void>): void {
+  for (const b of c.leaves) if (!c.targets.has(b)) b.addReader(done);
+  for (const t of c.targets) t.pendingWrite(done);
+}
+
+/** Gives `node` the buffer the schedule writes for it: readers wait for `done`; a failure takes it back. */
+function attachOutput(node: LazyNode, buf: Buffer, done: Promise<void>): void {
+  attach(node, buf);
+  const ready = done.then(
+    () => { node.forgetSources(); },
+    (e: unknown) => { if (node.realized === buf) detach(node); throw e; },
+  );
+  buf.pendingWrite(ready);
+  ready.catch(() => {});
+}
+
+/** Allocates what the plan keeps (and what aliases share) that has no buffer yet; reads the runtime scalars. */
+function prepare(cp: CompiledPlan, order: readonly LazyNode[], bufs: (Buffer | undefined)[], device: Device): RuntimeArgs[] {
+  const { steps, aliases } = cp.plan;
+  for (const s of steps) if (cp.keep.has(s.output) && !bufs[s.output]) bufs[s.output] = newBuffer(order[s.output]!, device);
+  for (const [, b] of aliases) bufs[b] ??= newBuffer(order[b]!, device);
   for (const [a, b] of aliases) { bufs[b]!.retain(); bufs[a] = bufs[b]; }
   // Runtime scalars are read now: a param node is immutable, but the graph may be gone later.
-  const args = steps.map((s) => s.paramIdx.map((j) => { const a = order[j]!.arg; return a.kind === 'param' ? a.value : NaN; }));
+  return steps.map((s) => s.paramIdx.map((j) => { const a = order[j]!.arg; return a.kind === 'param' ? a.value : NaN; }));
+}
 
-  const done = execute(cp, order, bufs, device, pendingLeaves, args);
-  // Observed through the outputs' ready promises. A plan that failed is compiled afresh next time:
-  // the fault may have been in the plan's kernels, not in the data.
-  done.catch(() => { if (plans.get(key) === cp) plans.delete(key); });
-  for (const b of leaves) if (!targets.has(b)) b.addReader(done);
-  for (const t of targets) t.pendingWrite(done);
+/** Kept buffers (outputs, values saved for a backward pass) go to their nodes. */
+function attachKept(cp: CompiledPlan, order: readonly LazyNode[], bufs: (Buffer | undefined)[], done: Promise<void>): void {
   const requested = new Set(cp.plan.outputs);
-  for (const i of keep) {
+  for (const i of cp.keep) {
     const node = order[i]!;
-    if (node.realized) continue; // an output listed twice, or a leaf
-    const buf = bufs[i]!;
-    attach(node, buf);
+    if (node.realized) continue; // an output listed twice, a leaf, or attached when the schedule started
+    attachOutput(node, bufs[i]!, done);
     node.saved = !requested.has(i);
-    const ready = done.then(
-      () => { node.forgetSources(); },
-      (e: unknown) => { if (node.realized === buf) detach(node); throw e; },
-    );
-    buf.pendingWrite(ready);
-    ready.catch(() => {});
   }
-  if (cp.backward) done.then(() => releaseSaved(order), () => {});
+}
+
+/** After the schedule: saved values a backward pass read go back, and the schedule lets go of its buffers. */
+function settle(planOf: () => CompiledPlan | null, order: readonly LazyNode[], key: string, c: Claim, done: Promise<void>): void {
+  done.then(() => { if (planOf()?.backward) releaseSaved(order); }, () => {
+    // A plan that failed is compiled afresh next time: the fault may have been in its kernels.
+    const cp = planOf();
+    if (cp && plans.get(key) === cp) plans.delete(key);
+  });
   done.finally(() => {
     // The schedule's own references: every output now also has its node's.
-    for (let i = 0; i < bufs.length; i++) bufs[i]?.release();
+    for (const b of c.bufs) b?.release();
   }).catch(() => {});
+}
+
+function schedule(outputs: readonly LazyNode[]): void {
+  if (!outputs.length) return;
+  engine.counters.schedules++;
+  const device = engine.device();
+  const w = walk(outputs);
+  checkLeaves(w.order);
+  const cached = plans.get(w.key);
+  if (!cached && (w.order.length >= COLD_PLAN_NODES || inflight.has(w.key))) { scheduleCold(outputs, w, device); return; }
+  if (!cached) engine.counters.plansMade++;
+  const cp = cached ?? compilePlan(plan(outputs, w), w.order, device);
+  if (!cached) plans.set(w.key, cp, planBytes(w.key, cp));
+  const { order } = w;
+  const c = claim(order, cp.plan.steps.flatMap((s) => (s.target === null ? [] : [[s.output, s.target] as const])));
+  const args = prepare(cp, order, c.bufs, device);
+  const done = execute(cp, order, c.bufs, device, c.waits, args);
+  register(c, done);
+  attachKept(cp, order, c.bufs, done);
+  settle(() => cp, order, w.key, c, done);
+}
+
+/**
+ * A large graph of a new structure: its outputs get their buffers now (so that graphs built
+ * next read them, and their readers wait), and the plan is made across event-loop turns, shared
+ * with concurrent schedules of the same structure. Such plans give every output its own kernel.
+ */
+function scheduleCold(outputs: readonly LazyNode[], w: Walk, device: Device): void {
+  const { order } = w;
+  const pos = new Map(order.map((n, i) => [n, i] as const));
+  const stores = order.flatMap((n, i) => (!n.realized && n.arg.kind === 'store' ? [[i, pos.get(n.srcs[0]!)!] as const] : []));
+  const c = claim(order, stores);
+  const own = [...new Set(outputs)].filter((o) => !o.realized && o.arg.kind !== 'store');
+  for (const o of own) c.bufs[pos.get(o)!] = newBuffer(o, device);
+  let cp: CompiledPlan | null = null;
+  const done = (async () => {
+    cp = await planAcrossTurns(w, outputs, device);
+    const written = new Set(cp.plan.steps.map((s) => s.output));
+    if (own.some((o) => !written.has(pos.get(o)!))) throw new Error('internal: a plan made across turns does not write every output');
+    const args = prepare(cp, order, c.bufs, device);
+    const ran = execute(cp, order, c.bufs, device, c.waits, args);
+    attachKept(cp, order, c.bufs, ran);
+    await ran;
+  })();
+  register(c, done);
+  for (const o of own) { o.saved = false; attachOutput(o, c.bufs[pos.get(o)!]!, done); }
+  settle(() => cp, order, w.key, c, done);
 }
 
 async function execute(cp: CompiledPlan, order: readonly LazyNode[], bufs: (Buffer | undefined)[], device: Device, pendingLeaves: Promise<unknown>[], args: readonly RuntimeArgs[]): Promise<void> {

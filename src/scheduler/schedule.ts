@@ -136,20 +136,65 @@ function rowRoot(x: LazyNode, from: LazyNode, consumers: ReadonlyMap<LazyNode, L
   return cur !== e && materialized.has(cur) ? cur : null;
 }
 
+export interface PlanOptions {
+  /**
+   * Every requested output gets a kernel that writes a buffer of its own, even a plain reshape
+   * of a buffer (which would otherwise share it): for schedules that attach their outputs'
+   * buffers before the plan exists.
+   */
+  readonly ownOutputs?: boolean;
+}
+
+/** The plan of a walk, made at once. */
+export function plan(outputs: readonly LazyNode[], w: Walk, opts: PlanOptions = {}): Plan {
+  return drain(planning(outputs, w, opts));
+}
+
 /**
- * The plan of a walk. Stores that form a cycle (a.assign(b) beside b.assign(a)) cannot all run
- * in place: the value of one of them is computed into a temporary first, and planning repeats.
+ * The plan of a walk, made in steps: it yields between kernels it lowers, so an asynchronous
+ * caller can let the event loop turn while a large graph of a new structure is planned. Stores
+ * that form a cycle (a.assign(b) beside b.assign(a)) cannot all run in place: the value of one
+ * of them is computed into a temporary first, and planning repeats.
  */
-export function plan(outputs: readonly LazyNode[], w: Walk): Plan {
+export function* planning(outputs: readonly LazyNode[], w: Walk, opts: PlanOptions = {}): Generator<void, Plan> {
   const temps = new Set<LazyNode>();
   for (;;) {
-    const r = planOnce(outputs, w, temps);
+    const r = yield* planOnce(outputs, w, temps, opts);
     if (!(r instanceof LazyNode)) return r;
     temps.add(r);
   }
 }
 
-function planOnce(outputs: readonly LazyNode[], w: Walk, temps: ReadonlySet<LazyNode>): Plan | LazyNode {
+/** Runs a stepwise computation to its end. */
+export function drain<T>(g: Generator<void, T>): T {
+  for (;;) {
+    const r = g.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * The walk's nodes as they are now, copied: a plan made across event-loop turns must not see
+ * other schedules realise (and cut the sources of) nodes of its graph in the meantime. The
+ * copies hold what planning reads; `outputs` are the copies of the given outputs.
+ */
+export function frozen(w: Walk, outputs: readonly LazyNode[]): { walk: Walk; outputs: LazyNode[] } {
+  const copy = new Map<LazyNode, LazyNode>();
+  const order = w.order.map((n) => {
+    const c = new LazyNode(n.arg, n.realized ? [] : n.srcs.map((s) => copy.get(s)!), n.shape, n.dtype);
+    c.realized = n.realized;
+    c.requiresGrad = n.requiresGrad;
+    c.gradNode = n.gradNode;
+    copy.set(n, c);
+    return c;
+  });
+  return { walk: { order, key: w.key }, outputs: outputs.map((o) => copy.get(o)!) };
+}
+
+/** Kernels lowered between two yields of planning(): a few milliseconds of work on this machine. */
+const LOWER_BATCH = 16;
+
+function* planOnce(outputs: readonly LazyNode[], w: Walk, temps: ReadonlySet<LazyNode>, opts: PlanOptions): Generator<void, Plan | LazyNode> {
   const { order } = w;
   const pos = new Map(order.map((n, i) => [n, i] as const));
   const consumers = new Map<LazyNode, LazyNode[]>();
@@ -160,6 +205,7 @@ function planOnce(outputs: readonly LazyNode[], w: Walk, temps: ReadonlySet<Lazy
       if (c) c.push(n); else consumers.set(s, [n]);
     }
   }
+  yield;
   const materialized = new Set<LazyNode>(outputs.filter((o) => !o.realized));
   // A scatter-add writes its output out of order (rows chosen by data), so it is always a kernel
   // of its own; its base, index and added values fuse into it.
@@ -189,6 +235,7 @@ function planOnce(outputs: readonly LazyNode[], w: Walk, temps: ReadonlySet<Lazy
     }
   }
 
+  yield;
   // Epilogue fusion: walk up from a contraction through single-consumer elementwise ops and plain
   // reshapes of the same size; the first materialised node on that path computes the contraction.
   const fusedInto = new Map<LazyNode, LazyNode>();
@@ -230,6 +277,7 @@ function planOnce(outputs: readonly LazyNode[], w: Walk, temps: ReadonlySet<Lazy
     fusedInto.set(cur, x);
   }
 
+  yield;
   // Buffer identity: leaves holding one buffer, and plain reshapes aliased to their source.
   const holder = new Map<BufferHandle, LazyNode>();
   const identity = new Map<LazyNode, LazyNode>();
@@ -259,13 +307,16 @@ function planOnce(outputs: readonly LazyNode[], w: Walk, temps: ReadonlySet<Lazy
     }
   }
 
+  yield;
   const steps: Step[] = [];
   const storeSteps: { step: Step; node: LazyNode; reads: Set<LazyNode> }[] = [];
   const aliases: [number, number][] = [];
+  const own = opts.ownOutputs ? outputSet : new Set<LazyNode>();
+  let sinceYield = 0;
   for (const n of order) {
     if (n.realized || !materialized.has(n)) continue;
     const src = n.srcs[0];
-    if (!fusedInto.has(n) && !copies.has(n) && isPlainReshape(n) && src && isBuffer(src)) {
+    if (!fusedInto.has(n) && !copies.has(n) && !own.has(n) && isPlainReshape(n) && src && isBuffer(src)) {
       aliases.push([pos.get(n)!, pos.get(src)!]);
       identity.set(n, idOf(src));
       continue;
@@ -279,6 +330,7 @@ function planOnce(outputs: readonly LazyNode[], w: Walk, temps: ReadonlySet<Lazy
     };
     if (isStore) storeSteps.push({ step, node: n, reads: new Set(lowered.inputs.map(idOf)) });
     else steps.push(step);
+    if (++sinceYield === LOWER_BATCH) { sinceYield = 0; yield; }
   }
   const ordered = orderStores(storeSteps, idOf);
   if (ordered instanceof LazyNode) return ordered;
