@@ -55,7 +55,7 @@ describe('fusion', () => {
     expect(born.explain(a.matmul(b.T)).kernels).toHaveLength(1);
   });
 
-  test('softmax is two kernels: the max, then a row kernel that sums exp(x - max) and divides by it', async () => {
+  test('softmax is two kernels: the max, then a spread reduction that sums exp(x - max) and divides by it', async () => {
     const x = born.randn([16, 10], { seed: 5 });
     await born.realize(x);
     const plan = born.explain(x.softmax({ dim: -1 })).kernels;
@@ -64,7 +64,7 @@ describe('fusion', () => {
     expect(plan[1]!.ops).toEqual(['sub', 'exp', 'sum', 'sub', 'exp', 'div']);
   });
 
-  test('layer norm is two kernels: the mean, then the variance and the scaling in one row kernel', async () => {
+  test('layer norm is two kernels: the mean, then the variance and the scaling in one spread reduction', async () => {
     const x = born.randn([16, 10], { seed: 5 });
     await born.realize(x);
     const ln = born.nn.LayerNorm(10);

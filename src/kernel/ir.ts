@@ -101,7 +101,7 @@ export interface Kernel {
   readonly reduce: {
     readonly op: ReduceOp; readonly dims: readonly number[]; readonly value: Scalar; readonly inner: boolean;
     /**
-     * A row kernel (softmax's sum and divide, layer norm's variance and scaling): the loop keeps
+     * A spread reduction (softmax's sum and divide, layer norm's variance and scaling): the loop keeps
      * the reduced dims, which are its trailing ones (`dims`). For each row — a coordinate of the
      * leading loop dims — `acc` is reduced once over r0..r{q-1} (`value` reads the row's o-vars
      * and the r-vars), then `value` is written for every o-coordinate of the row. Printers split

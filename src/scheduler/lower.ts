@@ -18,7 +18,7 @@ import {
 export interface Group {
   readonly root: LazyNode;
   readonly contraction: LazyNode | null;
-  /** The contraction is a reduction over root's trailing dims, read back broadcast over them (a row kernel). */
+  /** The contraction is a reduction over root's trailing dims, read back broadcast over them (a spread reduction). */
   readonly spread?: boolean;
 }
 
@@ -72,7 +72,7 @@ class Builder {
   private readonly paramSlots = new Map<LazyNode, number>();
   private readonly memo = new Map<string, Scalar>();
 
-  /** In a row kernel, the coordinates at which the reduction must be read: its own row's. */
+  /** In a spread reduction, the coordinates at which the reduction must be read: its own row's. */
   accAt: string | null = null;
 
   constructor(private readonly isBuffer: (n: LazyNode) => boolean, private readonly contraction: LazyNode | null, readonly sym: Symbolic) {}
@@ -125,7 +125,7 @@ class Builder {
   private build(node: LazyNode, coords: readonly Index[], size: number): Scalar {
     const dtype = node.dtype;
     if (node === this.contraction) {
-      if (this.accAt !== null && coords.map(key).join(',') !== this.accAt) throw new Error(`internal: row kernel reads its reduction ${node.id} outside its row`);
+      if (this.accAt !== null && coords.map(key).join(',') !== this.accAt) throw new Error(`internal: spread reduction reads its reduction ${node.id} outside its row`);
       return { k: 'acc', dtype };
     }
     const flat = (): Index => this.sym.ravel(coords, node.shape);
@@ -252,7 +252,7 @@ export function lower(group: Group, isBuffer: (n: LazyNode) => boolean, sharesTa
     const src = x.srcs[0]!;
     const axes = x.arg.axes;
     const kept = src.shape.filter((_, i) => !axes.includes(i));
-    // A row kernel's loop is the source's shape, so kept dims are the loop's own coordinates.
+    // A spread reduction's loop is the source's shape, so kept dims are the loop's own coordinates.
     const keptC = group.spread ? oVars(root.shape).filter((_, i) => !axes.includes(i)) : keptCoords(b.sym, root.shape, kept);
     if (group.spread) b.accAt = oVars(x.shape).map(key).join(',');
     let k = 0, r = 0;

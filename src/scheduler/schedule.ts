@@ -113,12 +113,12 @@ function isPlainReshape(n: LazyNode): boolean {
 /**
  * Where a reduction over trailing dims is read back broadcast over them by an elementwise chain
  * that is written anyway (softmax's `e / e.sum(-1, keepdim)`, layer norm's scaling): the root of
- * that chain, which then computes the reduction row by row itself (a row kernel), so the reduced
+ * that chain, which then computes the reduction row by row itself (a spread reduction), so the reduced
  * values are never written. `from` is where the reduction's own epilogue chain ended. Null when
  * the chain's end would not be a buffer otherwise: materialising it only to fuse would write a
  * full-size tensor to save a small one.
  */
-function rowRoot(x: LazyNode, from: LazyNode, consumers: ReadonlyMap<LazyNode, LazyNode[]>, materialized: ReadonlySet<LazyNode>): LazyNode | null {
+function spreadRoot(x: LazyNode, from: LazyNode, consumers: ReadonlyMap<LazyNode, LazyNode[]>, materialized: ReadonlySet<LazyNode>): LazyNode | null {
   if (x.arg.kind !== 'reduce' || (from !== x && materialized.has(from))) return null;
   const src = x.srcs[0]!;
   const axes = x.arg.axes;
@@ -239,7 +239,7 @@ function* planOnce(outputs: readonly LazyNode[], w: Walk, temps: ReadonlySet<Laz
   // Epilogue fusion: walk up from a contraction through single-consumer elementwise ops and plain
   // reshapes of the same size; the first materialised node on that path computes the contraction.
   const fusedInto = new Map<LazyNode, LazyNode>();
-  const rowKernels = new Set<LazyNode>();
+  const spreadRoots = new Set<LazyNode>();
   const outputSet = new Set(outputs);
   for (const x of order) {
     if (x.realized || !isContraction(x) || outputSet.has(x)) continue;
@@ -264,11 +264,11 @@ function* planOnce(outputs: readonly LazyNode[], w: Walk, temps: ReadonlySet<Laz
       fusedInto.set(st, x);
       continue;
     }
-    const row = rowRoot(x, cur, consumers, materialized);
-    if (row && !fusedInto.has(row)) {
+    const root = spreadRoot(x, cur, consumers, materialized);
+    if (root && !fusedInto.has(root)) {
       materialized.delete(x);
-      fusedInto.set(row, x);
-      rowKernels.add(row);
+      fusedInto.set(root, x);
+      spreadRoots.add(root);
       continue;
     }
     if (cur === x || fusedInto.has(cur)) continue;
@@ -322,7 +322,7 @@ function* planOnce(outputs: readonly LazyNode[], w: Walk, temps: ReadonlySet<Laz
       continue;
     }
     const contraction = fusedInto.get(n) ?? (isContraction(n) ? n : null);
-    const lowered = lower({ root: n, contraction, spread: rowKernels.has(n) }, (m) => m !== n && isBuffer(m));
+    const lowered = lower({ root: n, contraction, spread: spreadRoots.has(n) }, (m) => m !== n && isBuffer(m));
     const isStore = n.arg.kind === 'store';
     const step: Step = {
       kernel: lowered.kernel, output: pos.get(n)!, inputIdx: lowered.inputs.map((m) => pos.get(m)!),

@@ -296,10 +296,10 @@ function reduction(k: Kernel): string {
 }
 
 /**
- * A row kernel (Kernel.reduce.spread): each unit is a row; its reduction runs once, then every
+ * A spread reduction (Kernel.reduce.spread): each unit is a row; its reduction runs once, then every
  * element of the row is written from it. Rows are the loop's leading dims, contiguous in `out`.
  */
-function rowReduction(k: Kernel): string {
+function spreadReduction(k: Kernel): string {
   const { red, inner, v, outer, result, loops } = reductionParts(k);
   const lead = k.loop.length - red.dims.length;
   const rowLoops = k.loop.map((d, i) => [d, i] as const).slice(lead).filter(([d]) => d !== 1);
@@ -320,7 +320,7 @@ function rowReduction(k: Kernel): string {
   ].join('\n');
 }
 
-/** How many units a kernel's function is called over: output elements, rows of a row kernel. */
+/** How many units a kernel's function is called over: output elements, rows of a spread reduction. */
 function unitsOf(k: Kernel): number {
   if (!k.reduce?.spread) return numel(k.loop);
   const row = numel(k.reduce.dims);
@@ -359,7 +359,7 @@ export function printJs(k: Kernel): JsKernel {
   if (k.matmul) return matmul(k);
   const sc = k.scatter ? scatter(k, (prefix) => new ScalarPrinter(false, (i) => `b${i}`, prefix)) : null;
   const units = sc ? sc.units : unitsOf(k);
-  const body = sc ? sc.body : !k.reduce ? elementwise(k) : k.reduce.spread ? rowReduction(k) : k.reduce.inner ? reduction(k) : columnReduction(k);
+  const body = sc ? sc.body : !k.reduce ? elementwise(k) : k.reduce.spread ? spreadReduction(k) : k.reduce.inner ? reduction(k) : columnReduction(k);
   const binds = ['const out = b[0];', ...k.inputs.map((_, i) => `const b${i + 1} = b[${i + 1}];`)];
   if (checksIndices(k)) binds.push(`const ${ERR} = b[${k.inputs.length + 1}];`);
   const source = `(() => {\n${preludeFor(k)}\nreturn function ${k.name.replace(/\W/g, '_')}(b, start, end, ${RUNTIME_ARGS}) {\n${binds.join('\n')}\n${body}\n};\n})()`;

@@ -1,4 +1,4 @@
-// Row kernels: a reduction over trailing dims read back broadcast by an elementwise chain that is
+// Spread reductions: a reduction over trailing dims read back broadcast by an elementwise chain that is
 // written anyway (softmax's divide, layer norm's scaling) computes the reduction per row inside
 // that chain's kernel. Checked against the same graph with the reduction materialised first
 // (the unfused plan), and against a float64 reference.
@@ -26,11 +26,11 @@ function reference(x: Float32Array, shape: number[], op: Op, q: number): Float64
   return out;
 }
 
-describe('row kernels', () => {
+describe('spread reductions', () => {
   const cases: [number[], number][] = [[[7], 1], [[4, 9], 1], [[3, 1, 5], 1], [[2, 3, 4], 2], [[2, 1, 3, 1], 2], [[3000, 33], 1], [[1, 6], 1]];
   for (const [shape, q] of cases) {
     for (const op of ['sum', 'max'] as const) {
-      test(`${op} over the last ${q} dim(s) of ${JSON.stringify(shape)}: one row kernel, the unfused values`, async () => {
+      test(`${op} over the last ${q} dim(s) of ${JSON.stringify(shape)}: one spread reduction, the unfused values`, async () => {
         const x = born.randn(shape, { seed: shape.length * 7 + q });
         const xs = await x.data();
         const dims = Array.from({ length: q }, (_, j) => shape.length - q + j);
@@ -55,7 +55,7 @@ describe('row kernels', () => {
     }
   }
 
-  test('a reduction over a leading dim is not a row kernel (its rows are not contiguous) and stays correct', async () => {
+  test('a reduction over a leading dim is not a spread reduction (its rows are not contiguous) and stays correct', async () => {
     const x = born.randn([5, 6], { seed: 3 });
     const xs = await x.data();
     const y = x.exp().div(x.exp().sum({ dim: 0, keepdim: true }));
@@ -68,7 +68,7 @@ describe('row kernels', () => {
     }
   });
 
-  test('a reduction the user also asked for is written, and the chain reads it (no row kernel)', async () => {
+  test('a reduction the user also asked for is written, and the chain reads it (no spread reduction)', async () => {
     const x = born.randn([4, 8], { seed: 4 });
     const s = x.exp().sum({ dim: -1, keepdim: true });
     const y = x.exp().div(s);
@@ -79,7 +79,7 @@ describe('row kernels', () => {
     for (let r = 0; r < 4; r++) for (let c = 0; c < 8; c++) expect(yv[r * 8 + c]! * sv[r]!).toBeCloseTo(Math.exp((await x.data())[r * 8 + c]!), 5);
   });
 
-  test('softmax and layer norm gradients through row kernels match finite differences (float64)', async () => {
+  test('softmax and layer norm gradients through spread reductions match finite differences (float64)', async () => {
     const x = born.randn([3, 5], { seed: 9, dtype: 'float64' });
     const w = born.randn([3, 5], { seed: 10, dtype: 'float64' });
     const f = (t: born.Tensor): born.Tensor => t.softmax({ dim: -1 }).mul(w).sum().add(
