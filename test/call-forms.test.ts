@@ -79,6 +79,11 @@ describe('max / min with a dim return { values, indices } like torch.max(x, dim)
     await expectTensor(toBorn(m).max(toBorn(y)), ref.maximum(m, y));
     await expectTensor(toBorn(m).min(toBorn(y)), ref.minimum(m, y));
   });
+  test('an empty tensor reduced along a non-empty dim gives empty values and indices', () => {
+    const { values, indices } = born.zeros([0, 3]).max(1);
+    expect([values.shape, indices.shape, indices.dtype]).toEqual([[0], [0], 'int32']);
+    expect(born.zeros([0, 3]).min(1, true).values.shape).toEqual([0, 1]);
+  });
   test('a 0-d tensor: max(0) is the value at index 0', async () => {
     const { values, indices } = born.tensor(3).max(0);
     expect(values.shape).toEqual([]);
@@ -163,6 +168,12 @@ describe('creation takes sizes as integers', () => {
     await same(born.randn(2, 3, { seed: 5 }), born.randn([2, 3], { seed: 5 }));
     await same(born.rand(4, { seed: 6, dtype: 'float64' }), born.rand([4], { seed: 6, dtype: 'float64' }));
     expect(born.zeros([]).shape).toEqual([]);
+  });
+  test('randint(high, shape) as torch.randint(high, size); negative sizes as integers are ShapeErrors', async () => {
+    const r = born.randint(3, [50], { seed: 2 });
+    expect(r.dtype).toBe('int32');
+    await same(r, born.randint(0, 3, [50], { seed: 2 }));
+    expect(() => born.zeros(2, -1)).toThrow(born.ShapeError);
   });
   test('arange(n, { dtype }), eye(n, { dtype })', async () => {
     const r = born.arange(4, { dtype: 'float32' });

@@ -316,7 +316,14 @@ export function randn<D extends DType = 'float32'>(...args: SizesThen<RandomOpti
   return cast(z, dtype) as Tensor<D>;
 }
 
-export function randint<D extends DType = 'int32'>(low: number, high: number, shape: Shape, opts0: RandomOptions<D> = {}): Tensor<D> {
+/**
+ * Integers uniform in [low, high) (low 0 when left out, as torch.randint(high, size)):
+ * `randint(0, 10, [4], { seed: 1 })`, `randint(10, [2, 3])`.
+ */
+export function randint<D extends DType = 'int32'>(high: number, shape: Shape, opts?: RandomOptions<D>): Tensor<D>;
+export function randint<D extends DType = 'int32'>(low: number, high: number, shape: Shape, opts?: RandomOptions<D>): Tensor<D>;
+export function randint<D extends DType = 'int32'>(...args: unknown[]): Tensor<D> {
+  const [low, high, shape, opts0] = (Array.isArray(args[1]) ? [0, ...args] : args) as [number, number, Shape, RandomOptions<D> | undefined];
   if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low) throw new ShapeError(`randint: need integers low < high, got ${low}, ${high}`);
   if (!Array.isArray(shape)) throw new TypeError(`randint: expected the shape as a list of integers (randint(low, high, [2, 3])), got ${describeArg(shape)}`);
   const opts = createOptions<RandomOptions<D>>('randint', opts0, RANDOM_KEYS);

@@ -116,9 +116,14 @@ export function extremeAlong(op: 'max' | 'min', x: Tensor, dim: number, keepdim 
   }
   const d = normAxis(op, dim, x.ndim, x.shape);
   if (x.shape[d] === 0) throw new DTypeError(`${op}: cannot reduce dim ${dim} of size 0 of a tensor of shape ${fmt(x.shape)} (no identity for ${op})`);
+  const out = x.shape.filter((_, i) => i !== d);
+  if (x.numel() === 0) {
+    // Other dims are empty: empty results, as PyTorch gives (reduce() has no identity to start from).
+    const shape = keepdim ? x.shape.map((s, i) => (i === d ? 1 : s)) : out;
+    return { values: full(shape, 0, x.dtype), indices: full(shape, 0, 'int32') as Tensor<'int32'> };
+  }
   const first = argExtreme(op, x, { dim: d, keepdim: true }, op);
   const values = gather(x, d, first, op);
-  const out = x.shape.filter((_, i) => i !== d);
   return {
     values: keepdim ? values : reshape(values, out),
     indices: (keepdim ? first : reshape(first, out)) as Tensor<'int32'>,

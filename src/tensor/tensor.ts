@@ -189,9 +189,9 @@ export class Tensor<out D extends DType = DType> {
   min<B extends DType>(other: Tensor<B>): Tensor<Promoted<D, Tensor<B>>>;
   min(dim?: unknown, keepdim?: unknown): Tensor | R.ValuesIndices { return R.maxMin('min', this, dim, keepdim); }
   /** The largest values along dim (all dims when absent), values only (torch.amax). */
-  amax(dim?: R.ReduceOptions | number | readonly number[], keepdim?: boolean): Tensor<D> { return R.reduce('max', this, reduceArgs('amax', dim, keepdim), 'amax') as Tensor<D>; }
+  amax(dim?: R.ReduceOptions | Dims, keepdim?: KeepArg): Tensor<D> { return R.reduce('max', this, reduceArgs('amax', dim, keepdim), 'amax') as Tensor<D>; }
   /** The smallest values along dim (all dims when absent), values only (torch.amin). */
-  amin(dim?: R.ReduceOptions | number | readonly number[], keepdim?: boolean): Tensor<D> { return R.reduce('min', this, reduceArgs('amin', dim, keepdim), 'amin') as Tensor<D>; }
+  amin(dim?: R.ReduceOptions | Dims, keepdim?: KeepArg): Tensor<D> { return R.reduce('min', this, reduceArgs('amin', dim, keepdim), 'amin') as Tensor<D>; }
   /** The index of the first largest value along dim (of the flattened tensor when absent), int32: `argmax(1)`, `argmax(1, true)`, `argmax({ dim: 1 })`. */
   argmax(dim?: number | { dim?: number; keepdim?: boolean }, keepdim?: KeepArg): Tensor<'int32'> { return R.argExtreme('max', this, oneDimArgs('argmax', dim, keepdim)) as Tensor<'int32'>; }
   /** The index of the first smallest value along dim; the call forms of argmax. */
