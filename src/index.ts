@@ -25,12 +25,12 @@ export type { StateDict, SaveOptions, LoadOptions, Checkpoint } from './io/safet
 export * as safetensors from './io/safetensors.js';
 export type { GradOptions } from './autodiff/grad.js';
 
-import { cat as catImpl, stack as stackImpl } from './tensor/join.js';
+import { cat as catImpl, catArgs, stack as stackImpl } from './tensor/join.js';
 
-/** Joins tensors along an existing dim (default 0). */
-export const cat = (tensors: readonly Tensor[], opts: { dim?: number } = {}): Tensor => catImpl(tensors, opts.dim);
-/** Joins tensors along a new dim (default 0). */
-export const stack = (tensors: readonly Tensor[], opts: { dim?: number } = {}): Tensor => stackImpl(tensors, opts.dim);
+/** Joins tensors along an existing dim (default 0): `born.cat([a, b], 1)` or `born.cat([a, b], { dim: 1 })`. */
+export const cat = (tensors: readonly Tensor[], dim?: number | { dim?: number }): Tensor => catImpl(...catArgs('cat', tensors, dim));
+/** Joins tensors along a new dim (default 0): `born.stack([a, b], 1)` or `born.stack([a, b], { dim: 1 })`. */
+export const stack = (tensors: readonly Tensor[], dim?: number | { dim?: number }): Tensor => stackImpl(...catArgs('stack', tensors, dim));
 
 /** Computes several tensors in one schedule. */
 export async function realize(...tensors: Tensor[]): Promise<void> {

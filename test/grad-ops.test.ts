@@ -187,8 +187,8 @@ interface RedCase {
 const RED: RedCase[] = [
   { name: 'sum', op: (x, o) => x.sum(o) },
   { name: 'mean', op: (x, o) => x.mean(o) },
-  { name: 'max', op: (x, o) => x.max(o) },
-  { name: 'min', op: (x, o) => x.min(o) },
+  { name: 'amax', op: (x, o) => x.amax(o) },
+  { name: 'amin', op: (x, o) => x.amin(o) },
   { name: 'var', op: (x, o) => x.var(o) },
   { name: 'var correction 0', op: (x, o) => x.var({ ...o, correction: 0 }) },
   { name: 'std', op: (x, o) => x.std(o) },
@@ -242,14 +242,23 @@ describe('max/min ties and kinks follow PyTorch', () => {
     const x = t([1, 3, 1, 2], [2, 2]);
     await expectGrad(x.min(), x, vals([0.5, 0, 0.5, 0], [2, 2]));
   });
-  test('x.max({dim: 1}) with ties in rows: even split per row (amax)', async () => {
+  test('x.amax({dim: 1}) with ties in rows: even split per row', async () => {
     const x = t([3, 3, 1, 0, 2, 2], [2, 3]);
     const r = t([1, 10], [2]);
-    await expectGrad(x.max({ dim: 1 }).mul(r).sum(), x, vals([0.5, 0.5, 0, 0, 5, 5], [2, 3]));
+    await expectGrad(x.amax({ dim: 1 }).mul(r).sum(), x, vals([0.5, 0.5, 0, 0, 5, 5], [2, 3]));
   });
-  test('x.min({dim: 0, keepdim: true}) with ties in a column', async () => {
+  test('x.amin({dim: 0, keepdim: true}) with ties in a column', async () => {
     const x = t([1, 4, 1, 2], [2, 2]);
-    await expectGrad(x.min({ dim: 0, keepdim: true }).sum(), x, vals([0.5, 0, 0.5, 1], [2, 2]));
+    await expectGrad(x.amin({ dim: 0, keepdim: true }).sum(), x, vals([0.5, 0, 0.5, 1], [2, 2]));
+  });
+  test('x.max(1).values with ties: the whole gradient to the first index, as torch.max(x, 1)', async () => {
+    const x = t([3, 3, 1, 0, 2, 2], [2, 3]);
+    const r = t([1, 10], [2]);
+    await expectGrad(x.max(1).values.mul(r).sum(), x, vals([1, 0, 0, 0, 10, 0], [2, 3]));
+  });
+  test('x.min(0, true).values with ties: the whole gradient to the first index', async () => {
+    const x = t([1, 4, 1, 2], [2, 2]);
+    await expectGrad(x.min(0, true).values.sum(), x, vals([1, 0, 0, 1], [2, 2]));
   });
   test('maximum/minimum of equal values: half the gradient to each operand', async () => {
     const a = t([0, -1, 1], [3]), b = t([0, 0, 2], [3]);
@@ -520,7 +529,7 @@ describe('grad of grad: backward formulas are differentiable, float64', () => {
     ['var dim 1', (x) => x.var({ dim: 1 }), anyReal],
     ['std all', (x) => x.std(), anyReal],
     ['mean squared', (x) => x.pow(2).mean({ dim: 0 }), anyReal],
-    ['max(x * x) dim 1 (no ties)', (x) => x.mul(x).max({ dim: 1 }), anyReal],
+    ['amax(x * x) dim 1 (no ties)', (x) => x.mul(x).amax({ dim: 1 }), anyReal],
   ];
   for (const [name, op, domain] of SECOND) check2(name, w1(op), () => [domain([3, 4], 141)]);
 

@@ -117,7 +117,7 @@ describe('ops that need a float tensor refuse an int one at compile time', () =>
     // @ts-expect-error: var of an int tensor
     expect(() => i.var()).toThrow(/var: expected a floating-point tensor/);
     // @ts-expect-error: std of an int tensor
-    expect(() => i.std({ dim: 0 })).toThrow(/var: expected a floating-point tensor/);
+    expect(() => i.std({ dim: 0 })).toThrow(/std: expected a floating-point tensor/);
     // @ts-expect-error: requiresGrad_ on an int tensor
     expect(() => i.requiresGrad_()).toThrow(/only floating-point tensors can require gradients/);
     // @ts-expect-error: requiresGrad_ on a bool tensor

@@ -10,7 +10,7 @@ export type Dims = number | readonly number[];
 export interface ReduceOptions { dim?: Dims; keepdim?: boolean }
 
 const describe = (v: unknown): string =>
-  v === null ? 'null' : Array.isArray(v) ? `an array (${JSON.stringify(v)})` : typeof v === 'object'
+  v === null || v === undefined ? String(v) : typeof v === 'function' ? 'a function' : Array.isArray(v) ? `an array (${JSON.stringify(v)})` : typeof v === 'object'
     ? `a ${(v as object).constructor?.name ?? 'object'}` : `${typeof v} ${typeof v === 'string' ? JSON.stringify(v) : String(v)}`;
 
 export const isPlainObject = (v: unknown): v is Record<string, unknown> =>
@@ -50,7 +50,8 @@ export function dims(op: string, v: unknown): Dims | undefined {
 }
 
 /**
- * A reduction's arguments: `()`, `(dim)`, `(dim, keepdim)`, `([dims], keepdim)` or
+ * A reduction's arguments: `()`, `(dim)`, `(dim, keepdim)`, `([dims], keepdim)`,
+ * `(dim, { keepdim, …extra })` (PyTorch's `sum(1, keepdim=True)`) or
  * `({ dim, keepdim, …extra })`. `extra` names further options the op takes (correction, …),
  * returned as given.
  */
@@ -62,7 +63,49 @@ export function reduceArgs<X extends object = object>(
     const o = options<ReduceOptions & X>(op, a, ['dim', 'keepdim', ...extra]);
     return { ...o, dim: dims(op, o.dim), keepdim: flag(op, 'keepdim', o.keepdim) };
   }
+  if (isPlainObject(keepdim)) {
+    if (a === undefined) throw new TypeError(`${op}: with options after the dim, give the dim too (or put dim in the options)`);
+    const o = options<ReduceOptions & X>(op, keepdim, ['keepdim', ...extra]);
+    return { ...o, dim: dims(op, a), keepdim: flag(op, 'keepdim', o.keepdim) };
+  }
   return { dim: dims(op, a), keepdim: flag(op, 'keepdim', keepdim) } as ReduceOptions & X;
+}
+
+/**
+ * The arguments of a reduction over one dim that returns indices (argmax, max(dim), …):
+ * `()`, `(dim)`, `(dim, keepdim)`, `(dim, { keepdim })` or `({ dim, keepdim })`. A list of dims
+ * is a TypeError (PyTorch takes one dim here).
+ */
+export function oneDimArgs(op: string, a: unknown, keepdim?: unknown): { dim?: number; keepdim?: boolean } {
+  const o = reduceArgs(op, a, keepdim);
+  if (Array.isArray(o.dim)) throw new TypeError(`${op}: dim must be a single integer, got ${describe(o.dim)}`);
+  return o as { dim?: number; keepdim?: boolean };
+}
+
+/** What var/std take besides dim and keepdim. */
+export interface VarOptions extends ReduceOptions { correction?: number }
+
+/**
+ * var/std's arguments, PyTorch's forms: `()`, `(dim)`, `(dim, unbiased)`,
+ * `(dim, unbiased, keepdim)`, `(dim, { correction, keepdim })`, `({ dim, correction, keepdim })`.
+ * A positional boolean after the dim is PyTorch's `unbiased` (correction 1 or 0), not keepdim.
+ */
+export function varArgs(op: string, a: unknown, b?: unknown, c?: unknown): VarOptions {
+  let o: VarOptions;
+  if (typeof b === 'boolean' || (b === undefined && c !== undefined)) {
+    if (isPlainObject(a)) throw new TypeError(`${op}: pass unbiased/keepdim inside the options object or positionally, not both`);
+    o = { dim: dims(op, a), correction: b === false ? 0 : 1, keepdim: flag(op, 'keepdim', c) };
+  } else {
+    if (c !== undefined) throw new TypeError(`${op}: expected (dim, unbiased, keepdim) or (dim, { correction, keepdim }), got a third argument after ${describe(b)}`);
+    if (b !== undefined && !isPlainObject(b)) {
+      throw new TypeError(`${op}: after the dim, expected unbiased (true or false) or an options object { correction, keepdim }, got ${describe(b)}`);
+    }
+    o = reduceArgs<{ correction?: number }>(op, a, b, ['correction']);
+  }
+  if (o.correction !== undefined && (typeof o.correction !== 'number' || !Number.isFinite(o.correction))) {
+    throw new TypeError(`${op}: correction must be a number, got ${describe(o.correction)}`);
+  }
+  return o;
 }
 
 /** A single dim given positionally or as `{ dim }`; `fallback` when absent. */
@@ -81,6 +124,23 @@ export function shapeArgs(op: string, args: readonly unknown[]): number[] {
   }
   return list.map((d) => {
     if (typeof d !== 'number' || !Number.isInteger(d)) throw new TypeError(`${op}: sizes must be integers, got ${describe(d)} in ${fmt(list as number[])}`);
+    return d;
+  });
+}
+
+/**
+ * A list of integers given as a list (`permute([1, 0])`, `flip([0])`) or as integer arguments
+ * (`permute(1, 0)`, `flip(0)`); `name` is what they are (dims, sizes) for the error.
+ */
+export function intList(op: string, name: string, args: readonly unknown[]): number[] {
+  const list = args.length === 1 && Array.isArray(args[0]) ? args[0] as unknown[] : args;
+  if (args.length > 1 && args.some((a) => typeof a !== 'number')) {
+    throw new TypeError(`${op}: expected ${name} as a list of integers or as integer arguments, got ${args.map(describe).join(', ')}`);
+  }
+  return list.map((d) => {
+    if (typeof d !== 'number' || !Number.isInteger(d)) {
+      throw new TypeError(`${op}: ${name} must be integers, got ${describe(d)}${args.length === 1 && Array.isArray(args[0]) ? ` in ${JSON.stringify(list)}` : ''}`);
+    }
     return d;
   });
 }

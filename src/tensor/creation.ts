@@ -11,6 +11,7 @@ import { engine } from '../scheduler/engine.js';
 import { cast, full as fullOf, node, rounded, view } from './make.js';
 import { Tensor } from './tensor.js';
 import { where } from './elementwise.js';
+import { describeArg, isPlainObject, options, shapeThenOptions } from './args.js';
 
 export interface CreateOptions<D extends DType = DType> { dtype?: D; device?: 'cpu' }
 export interface RandomOptions<D extends DType = DType> extends CreateOptions<D> { seed?: number }
@@ -31,6 +32,20 @@ export function checkDType(op: string, dtype: unknown): DType {
 }
 const dtypeOr = <D extends DType>(op: string, d: D | undefined, fallback: DType): D =>
   (d === undefined ? fallback : checkDType(op, d)) as D;
+
+const CREATE_KEYS = ['dtype', 'device'] as const;
+const RANDOM_KEYS = ['dtype', 'device', 'seed'] as const;
+/** A creation function's options object, unknown keys and a device other than cpu refused at the call. */
+function createOptions<O extends CreateOptions>(op: string, opts: unknown, keys: readonly string[] = CREATE_KEYS): O {
+  const o = options<O>(op, opts, keys as (keyof O & string)[]);
+  if (o.device !== undefined && o.device !== 'cpu') throw new TypeError(`${op}: unknown device ${describeArg(o.device)} (valid: cpu)`);
+  if ('seed' in o && o.seed !== undefined && (typeof o.seed !== 'number' || !Number.isFinite(o.seed))) {
+    throw new TypeError(`${op}: seed must be a number, got ${describeArg(o.seed)}`);
+  }
+  return o;
+}
+/** A shape as a list or as integers, then an optional options object: `zeros([2, 3])`, `zeros(2, 3, { dtype })`. */
+type SizesThen<O> = [shape: Shape, opts?: O] | [...sizes: number[], opts: O] | number[];
 
 function inferShape(data: NestedArray): number[] {
   const shape: number[] = [];
@@ -91,8 +106,12 @@ export function tensor<D extends DType>(data: NestedArray | ArrayBufferView, opt
 export function tensor(data: NestedBool, opts?: ArrayOptions<never> & { dtype?: undefined }): Tensor<'bool'>;
 export function tensor(data: NestedArray, opts?: ArrayOptions<never> & { dtype?: undefined }): Tensor<'float32'>;
 export function tensor(data: NestedArray | SupportedArray, opts?: ArrayOptions<DType>): Tensor;
-export function tensor(data: NestedArray | ArrayBufferView, opts: ArrayOptions<DType> = {}): Tensor {
+export function tensor(data: NestedArray | ArrayBufferView, opts0: ArrayOptions<DType> = {}): Tensor {
+  const opts = options<ArrayOptions<DType>>('tensor', opts0, ['dtype', 'device', 'shape']);
   if (opts.dtype !== undefined) checkDType('tensor', opts.dtype);
+  if (!ArrayBuffer.isView(data) && !isNested(data)) {
+    throw new TypeError(`tensor: expected a number, a boolean, a nested array of them or a typed array, got ${describeArg(data)}`);
+  }
   if (ArrayBuffer.isView(data)) {
     const own = dtypeOfArray(data);
     const dtype = opts.dtype ?? own;
@@ -114,18 +133,40 @@ export function tensor(data: NestedArray | ArrayBufferView, opts: ArrayOptions<D
   return fromArray(flat, out, dtype);
 }
 
+const isNested = (d: unknown): boolean =>
+  typeof d === 'number' || typeof d === 'boolean' || (Array.isArray(d) && d.every(isNested));
+
 function firstLeaf(d: NestedArray): NestedArray {
   let cur = d;
   while (Array.isArray(cur)) cur = (cur as readonly NestedArray[])[0]!;
   return cur;
 }
 
-export const zeros = <D extends DType = 'float32'>(shape: Shape, opts: CreateOptions<D> = {}): Tensor<D> =>
-  fullOf(checkShape('zeros', shape), 0, dtypeOr('zeros', opts.dtype, 'float32')) as Tensor<D>;
-export const ones = <D extends DType = 'float32'>(shape: Shape, opts: CreateOptions<D> = {}): Tensor<D> =>
-  fullOf(checkShape('ones', shape), 1, dtypeOr('ones', opts.dtype, 'float32')) as Tensor<D>;
+/** A shape and the options after it, read as PyTorch's `zeros(2, 3)` and `zeros([2, 3])`. */
+function sized<O extends CreateOptions>(op: string, args: readonly unknown[], keys: readonly string[] = CREATE_KEYS): [number[], O] {
+  // Numbers that are no sizes (-1, 1.5) are a ShapeError naming the shape, as for a list.
+  const nums = Array.isArray(args[0]) ? args[0] as unknown[] : args.filter((a) => !isPlainObject(a));
+  if (nums.every((d) => typeof d === 'number')) checkShape(op, nums as number[]);
+  const [shape, opts] = shapeThenOptions<O>(op, args);
+  return [checkShape(op, shape), createOptions<O>(op, opts, keys)];
+}
+
+/** Zeros of a shape given as a list or as integers: `zeros([2, 3])`, `zeros(2, 3, { dtype: 'int32' })`. */
+export function zeros<D extends DType = 'float32'>(...args: SizesThen<CreateOptions<D>>): Tensor<D> {
+  const [shape, opts] = sized<CreateOptions<D>>('zeros', args);
+  return fullOf(shape, 0, dtypeOr('zeros', opts.dtype, 'float32')) as Tensor<D>;
+}
+/** Ones of a shape given as a list or as integers: `ones([2, 3])`, `ones(2, 3)`. */
+export function ones<D extends DType = 'float32'>(...args: SizesThen<CreateOptions<D>>): Tensor<D> {
+  const [shape, opts] = sized<CreateOptions<D>>('ones', args);
+  return fullOf(shape, 1, dtypeOr('ones', opts.dtype, 'float32')) as Tensor<D>;
+}
+/** `value` everywhere in a shape given as a list, as torch.full: `full([2, 3], 7)`; a boolean value gives bool. */
 export function full<D extends DType = 'float32'>(shape: Shape, value: number | boolean, opts: CreateOptions<D> = {}): Tensor<D> {
-  const dtype = dtypeOr('full', opts.dtype, typeof value === 'boolean' ? 'bool' : 'float32');
+  if (!Array.isArray(shape)) throw new TypeError(`full: expected the shape as a list of integers (full([2, 3], value)), got ${describeArg(shape)}`);
+  if (typeof value !== 'number' && typeof value !== 'boolean') throw new TypeError(`full: the fill value must be a number or a boolean, got ${describeArg(value)}`);
+  const o = createOptions<CreateOptions<D>>('full', opts);
+  const dtype = dtypeOr('full', o.dtype, typeof value === 'boolean' ? 'bool' : 'float32');
   return fullOf(checkShape('full', shape), Number(value), dtype) as Tensor<D>;
 }
 
@@ -164,7 +205,17 @@ function split(x: number): [number, number] {
  * only for a float64 result), with step and start each split in two float32 parts, so the values
  * are start + i * step correctly rounded (PyTorch computes them in double) on any device.
  */
-export function arange<D extends DType = DType>(startOrEnd: number, end?: number, step = 1, opts: CreateOptions<D> = {}): Tensor<D> {
+export function arange<D extends DType = DType>(end: number, opts?: CreateOptions<D>): Tensor<D>;
+export function arange<D extends DType = DType>(start: number, end: number, opts?: CreateOptions<D>): Tensor<D>;
+export function arange<D extends DType = DType>(start: number, end: number | undefined, step?: number, opts?: CreateOptions<D>): Tensor<D>;
+export function arange<D extends DType = DType>(...args: unknown[]): Tensor<D> {
+  const last = args[args.length - 1];
+  const opts = createOptions<CreateOptions<D>>('arange', isPlainObject(last) ? last : undefined);
+  const nums = isPlainObject(last) ? args.slice(0, -1) : args;
+  if (nums.length < 1 || nums.length > 3 || nums.some((v) => v !== undefined && typeof v !== 'number')) {
+    throw new TypeError(`arange: expected (end), (start, end) or (start, end, step) as numbers, then optional { dtype }, got ${args.map(describeArg).join(', ')}`);
+  }
+  const [startOrEnd, end, step = 1] = nums as [number, number | undefined, number | undefined];
   const [start, stop] = end === undefined ? [0, startOrEnd] : [startOrEnd, end];
   if (step === 0 || !Number.isFinite(start) || !Number.isFinite(stop) || !Number.isFinite(step)) throw new ShapeError(`arange: invalid range start=${start} end=${stop} step=${step}`);
   const n = Math.max(0, Math.ceil((stop - start) / step));
@@ -183,7 +234,9 @@ export function arange<D extends DType = DType>(startOrEnd: number, end?: number
  * `steps` values from start to end, both exact: the first half counts up from start, the second
  * down from end, as PyTorch does; float32 results come from float32 nodes only.
  */
-export function linspace<D extends DType = 'float32'>(start: number, end: number, steps: number, opts: CreateOptions<D> = {}): Tensor<D> {
+export function linspace<D extends DType = 'float32'>(start: number, end: number, steps: number, opts0: CreateOptions<D> = {}): Tensor<D> {
+  if (typeof start !== 'number' || typeof end !== 'number') throw new TypeError(`linspace: start and end must be numbers, got ${describeArg(start)}, ${describeArg(end)}`);
+  const opts = createOptions<CreateOptions<D>>('linspace', opts0);
   if (!Number.isInteger(steps) || steps < 0) throw new ShapeError(`linspace: steps must be a non-negative integer, got ${steps}`);
   const dtype = dtypeOr('linspace', opts.dtype, 'float32');
   const w = dtype === 'float64' ? 'float64' : 'float32';
@@ -204,7 +257,12 @@ export function linspace<D extends DType = 'float32'>(start: number, end: number
   return cast(where(i.lt(steps === 1 ? 1 : Math.floor(steps / 2)), up, down), dtype) as Tensor<D>;
 }
 
-export function eye<D extends DType = 'float32'>(n: number, m = n, opts: CreateOptions<D> = {}): Tensor<D> {
+export function eye<D extends DType = 'float32'>(n: number, opts?: CreateOptions<D>): Tensor<D>;
+export function eye<D extends DType = 'float32'>(n: number, m?: number, opts?: CreateOptions<D>): Tensor<D>;
+export function eye<D extends DType = 'float32'>(n: number, mOrOpts?: number | CreateOptions<D>, opts0?: CreateOptions<D>): Tensor<D> {
+  const m = isPlainObject(mOrOpts) ? n : (mOrOpts as number | undefined) ?? n;
+  const opts = createOptions<CreateOptions<D>>('eye', isPlainObject(mOrOpts) ? mOrOpts : opts0);
+  if (!Number.isInteger(n) || n < 0 || !Number.isInteger(m) || m < 0) throw new TypeError(`eye: sizes must be non-negative integers, got ${describeArg(n)}, ${describeArg(m)}`);
   return iotaAlong([n, m], 0).eq(iotaAlong([n, m], 1)).to(dtypeOr('eye', opts.dtype, 'float32')) as Tensor<D>;
 }
 
@@ -236,12 +294,18 @@ function uniform(shape: Shape, key: Key, word: 0 | 1): Tensor<'float32'> {
     : node({ kind: 'rand', seed: null, word }, [key], checkShape('rand', shape), 'float32') as Tensor<'float32'>;
 }
 
-export function rand<D extends DType = 'float32'>(shape: Shape, opts: RandomOptions<D> = {}): Tensor<D> {
+/** Uniform in [0, 1), shape as a list or as integers: `rand([2, 3], { seed: 1 })`, `rand(2, 3)`. */
+export function rand<D extends DType = 'float32'>(...args: SizesThen<RandomOptions<D>>): Tensor<D> {
+  const [shape, opts] = sized<RandomOptions<D>>('rand', args, RANDOM_KEYS);
   return cast(uniform(shape, keyFor(opts.seed), 0), dtypeOr('rand', opts.dtype, 'float32')) as Tensor<D>;
 }
 
-/** Box–Muller over the two words of one Philox draw per element. */
-export function randn<D extends DType = 'float32'>(shape: Shape, opts: RandomOptions<D> = {}): Tensor<D> {
+/**
+ * Standard normal, shape as a list or as integers: `randn([2, 3])`, `randn(2, 3, { seed: 1 })`.
+ * Box–Muller over the two words of one Philox draw per element.
+ */
+export function randn<D extends DType = 'float32'>(...args: SizesThen<RandomOptions<D>>): Tensor<D> {
+  const [shape, opts] = sized<RandomOptions<D>>('randn', args, RANDOM_KEYS);
   const key = keyFor(opts.seed);
   const dtype = dtypeOr('randn', opts.dtype, 'float32');
   // float32 nodes only, so a device without float64 computes the same thing; rounded once at the
@@ -252,8 +316,17 @@ export function randn<D extends DType = 'float32'>(shape: Shape, opts: RandomOpt
   return cast(z, dtype) as Tensor<D>;
 }
 
-export function randint<D extends DType = 'int32'>(low: number, high: number, shape: Shape, opts: RandomOptions<D> = {}): Tensor<D> {
+/**
+ * Integers uniform in [low, high) (low 0 when left out, as torch.randint(high, size)):
+ * `randint(0, 10, [4], { seed: 1 })`, `randint(10, [2, 3])`.
+ */
+export function randint<D extends DType = 'int32'>(high: number, shape: Shape, opts?: RandomOptions<D>): Tensor<D>;
+export function randint<D extends DType = 'int32'>(low: number, high: number, shape: Shape, opts?: RandomOptions<D>): Tensor<D>;
+export function randint<D extends DType = 'int32'>(...args: unknown[]): Tensor<D> {
+  const [low, high, shape, opts0] = (Array.isArray(args[1]) ? [0, ...args] : args) as [number, number, Shape, RandomOptions<D> | undefined];
   if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low) throw new ShapeError(`randint: need integers low < high, got ${low}, ${high}`);
+  if (!Array.isArray(shape)) throw new TypeError(`randint: expected the shape as a list of integers (randint(low, high, [2, 3])), got ${describeArg(shape)}`);
+  const opts = createOptions<RandomOptions<D>>('randint', opts0, RANDOM_KEYS);
   const dtype = dtypeOr('randint', opts.dtype, 'int32');
   return uniform(shape, keyFor(opts.seed), 0).mul(high - low).floor().add(low).to(dtype) as Tensor<D>;
 }

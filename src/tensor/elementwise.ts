@@ -8,8 +8,26 @@ import { ops, type BinaryOp, type UnaryOp } from '../graph/ops.js';
 import { broadcastShapes } from '../graph/shape.js';
 import { broadcastTo, cast, full, node } from './make.js';
 import { Tensor } from './tensor.js';
+import { describeArg, isPlainObject, options } from './args.js';
+import { tensor, type NestedArray } from './creation.js';
 
 export type TensorLike = Tensor | number | boolean;
+/** What an elementwise op takes as an operand: a tensor, a number, a boolean or a nested array of them. */
+export type OperandLike = TensorLike | NestedArray;
+
+const isLeaf = (v: unknown): boolean => typeof v === 'number' || typeof v === 'boolean';
+const allLeaves = (v: unknown): boolean => (Array.isArray(v) ? v.every(allLeaves) : isLeaf(v));
+
+/**
+ * An operand of `op` as a tensor or a JS scalar. A nested array becomes a tensor as born.tensor
+ * makes it (float32, or bool for booleans); anything else (undefined, null, a string, an object)
+ * is a TypeError, so it never turns into NaN or 0 on the way.
+ */
+export function operand(op: string, v: unknown): TensorLike {
+  if (v instanceof Tensor || isLeaf(v)) return v as TensorLike;
+  if (Array.isArray(v) && allLeaves(v)) return tensor(v as NestedArray);
+  throw new TypeError(`${op}: expected a tensor, a number, a boolean or a nested array of numbers as operand, got ${describeArg(v)}`);
+}
 
 export function unary(op: UnaryOp, x: Tensor): Tensor {
   const def = ops[op];
@@ -27,14 +45,15 @@ const participant = (x: TensorLike): Participant =>
  * tensor or a JS number only raises the category (int32 + 2.5 is float32, float16 + 2.5 stays
  * float16, float16 + a 0-d float32 tensor stays float16).
  */
-function operands(a: TensorLike, b: TensorLike): [Tensor, Tensor] {
+function operands(op: string, a0: OperandLike, b0: OperandLike): [Tensor, Tensor] {
+  const a = operand(op, a0), b = operand(op, b0);
   const d = resultType(participant(a), participant(b));
   const as = (x: TensorLike): Tensor => (x instanceof Tensor ? cast(x, d) : full([], Number(x), d));
   return [as(a), as(b)];
 }
 
-export function binary(op: BinaryOp, a: TensorLike, b: TensorLike, name: string = op): Tensor {
-  let [x, y] = operands(a, b);
+export function binary(op: BinaryOp, a: OperandLike, b: OperandLike, name: string = op): Tensor {
+  let [x, y] = operands(name, a, b);
   const def = ops[op];
   if (def.dtype === 'float' && !isFloat(x.dtype)) { x = cast(x, 'float32'); y = cast(y, 'float32'); }
   // Arithmetic on bools counts in int32 (true + true = 2).
@@ -44,19 +63,22 @@ export function binary(op: BinaryOp, a: TensorLike, b: TensorLike, name: string 
   return node({ kind: 'elementwise', op }, [broadcastTo(x, shape), broadcastTo(y, shape)], shape, dtype);
 }
 
-export function where(cond: TensorLike, a: TensorLike, b: TensorLike): Tensor {
+export function where(cond0: Tensor | boolean | NestedArray, a: OperandLike, b: OperandLike): Tensor {
+  const cond = operand('where', cond0);
   if (cond instanceof Tensor && cond.dtype !== 'bool') {
     throw new DTypeError(`where: the condition must be a bool tensor, got ${cond.dtype} of shape ${fmt(cond.shape)} (compare first, e.g. x.gt(0))`);
   }
+  if (typeof cond === 'number') throw new DTypeError(`where: the condition must be a bool tensor or a boolean, got the number ${cond}`);
   const c = cond instanceof Tensor ? cond : full([], Number(cond), 'bool');
-  const [x, y] = operands(a, b);
+  const [x, y] = operands('where', a, b);
   const shape = broadcastShapes('where', c.shape, x.shape, y.shape);
   return node({ kind: 'elementwise', op: 'where' }, [broadcastTo(c, shape), broadcastTo(x, shape), broadcastTo(y, shape)], shape, x.dtype);
 }
 
 const floatOf = (x: Tensor): Tensor => (isFloat(x.dtype) ? x : cast(x, 'float32'));
 
-export function pow(x: Tensor, e: TensorLike): Tensor {
+export function pow(x: Tensor, e0: OperandLike): Tensor {
+  const e = operand('pow', e0);
   // Squares are common (variance, norms) and exact as products.
   if (e === 2) return binary('mul', x, x, 'pow');
   if (e === 1) return x;
@@ -86,11 +108,22 @@ export function softplus(x: Tensor, beta = 1, threshold = 20): Tensor {
   return where(bx.gt(threshold), v, unary('log1p', bx.exp()).div(beta));
 }
 
-export function clamp(x: Tensor, min?: number | Tensor, max?: number | Tensor): Tensor {
-  if (min === undefined && max === undefined) throw new DTypeError(`clamp: give at least one of min and max (tensor of shape ${fmt(x.shape)})`);
+export function clamp(x: Tensor, min0?: OperandLike, max0?: OperandLike, name = 'clamp'): Tensor {
+  if (min0 === undefined && max0 === undefined) throw new DTypeError(`${name}: give at least one of min and max (tensor of shape ${fmt(x.shape)})`);
+  const min = min0 === undefined ? undefined : operand(name, min0), max = max0 === undefined ? undefined : operand(name, max0);
   // Selects rather than maximum/minimum: the gradient passes in full at the bounds, as in PyTorch.
   let t = x;
-  if (min !== undefined) t = where(binary('lt', t, min, 'clamp'), min, t);
-  if (max !== undefined) t = where(binary('lt', max, t, 'clamp'), max, t);
+  if (min !== undefined) t = where(binary('lt', t, min, name), min, t);
+  if (max !== undefined) t = where(binary('lt', max, t, name), max, t);
   return t;
+}
+
+/** clamp's call forms: `clamp(min, max)` (either may be undefined) or `clamp({ min, max })`. */
+export function clampCall(x: Tensor, a: unknown, b: unknown, name = 'clamp'): Tensor {
+  if (isPlainObject(a)) {
+    if (b !== undefined) throw new TypeError(`${name}: pass min and max positionally or in one options object, not both`);
+    const o = options<{ min?: OperandLike; max?: OperandLike }>(name, a, ['min', 'max']);
+    return clamp(x, o.min, o.max, name);
+  }
+  return clamp(x, a as OperandLike | undefined, b as OperandLike | undefined, name);
 }

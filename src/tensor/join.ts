@@ -5,6 +5,29 @@ import { normAxis } from '../graph/shape.js';
 import { cast } from './make.js';
 import { pad, slice, unsqueeze } from './movement.js';
 import { Tensor } from './tensor.js';
+import { describeArg, dimArg } from './args.js';
+
+/** `tensors` checked to be a list of tensors (`cat(a, b)` is a common slip for `cat([a, b])`). */
+export function tensorList(op: string, tensors: unknown): readonly Tensor[] {
+  if (!Array.isArray(tensors)) {
+    throw new TypeError(`${op}: expected a list of tensors (${op}([a, b], dim)), got ${describeArg(tensors)}`);
+  }
+  tensors.forEach((t: unknown, i) => {
+    if (!(t instanceof Tensor)) throw new TypeError(`${op}: expected a list of tensors, got ${describeArg(t)} at position ${i}`);
+  });
+  return tensors as readonly Tensor[];
+}
+
+/** torch.cat's arguments: `(tensors)`, `(tensors, dim)` or `(tensors, { dim })`. */
+export const catArgs = (op: string, tensors: unknown, dim: unknown): [readonly Tensor[], number] =>
+  [tensorList(op, tensors), dimArg(op, dim, 0)];
+
+/** split's first argument: a piece size or a list of section sizes, integers. */
+export function sections(v: unknown): number | number[] {
+  if (typeof v === 'number' && Number.isInteger(v)) return v;
+  if (Array.isArray(v) && v.every((s) => typeof s === 'number' && Number.isInteger(s) && s >= 0)) return [...v] as number[];
+  throw new TypeError(`split: expected a piece size (an integer) or a list of section sizes (non-negative integers), got ${describeArg(v)}`);
+}
 
 /**
  * Each input is padded with zeros to the full length and the results are added: one fused

@@ -6,8 +6,10 @@ import { normAxes, normAxis, numel } from '../graph/shape.js';
 import { cast, full, node, requireFloat } from './make.js';
 import { reshape } from './movement.js';
 import { Tensor } from './tensor.js';
-import { where } from './elementwise.js';
+import { binary, where } from './elementwise.js';
+import { describeArg, reduceArgs } from './args.js';
 import { iotaAlong } from './creation.js';
+import { gather } from './linalg.js';
 
 export interface ReduceOptions { dim?: number | readonly number[]; keepdim?: boolean }
 
@@ -46,12 +48,12 @@ export function mean(x: Tensor, opts: ReduceOptions = {}): Tensor {
   return reduce('sum', x, opts, 'mean').mul(1 / countOf(x, opts.dim));
 }
 
-export function variance(x: Tensor, opts: ReduceOptions & { correction?: number } = {}): Tensor {
-  requireFloat('var', x);
+export function variance(x: Tensor, opts: ReduceOptions & { correction?: number } = {}, name = 'var'): Tensor {
+  requireFloat(name, x);
   const m = mean(x, { dim: opts.dim, keepdim: true });
   const d = x.sub(m);
   const n = countOf(x, opts.dim);
-  return reduce('sum', d.mul(d), { dim: opts.dim, keepdim: opts.keepdim }, 'var').div(Math.max(0, n - (opts.correction ?? 1)));
+  return reduce('sum', d.mul(d), { dim: opts.dim, keepdim: opts.keepdim }, name).div(Math.max(0, n - (opts.correction ?? 1)));
 }
 
 /** The max along dim (kept), or 0 where it is infinite: all -inf slices would otherwise give inf - inf. */
@@ -81,8 +83,9 @@ export function logSoftmax(x: Tensor, dim: number): Tensor {
 }
 
 /** Index of the first maximum (PyTorch's rule on ties), int32. */
-export function argExtreme(op: 'max' | 'min', x: Tensor, opts: { dim?: number; keepdim?: boolean } = {}): Tensor {
-  const name = op === 'max' ? 'argmax' : 'argmin';
+export function argExtreme(
+  op: 'max' | 'min', x: Tensor, opts: { dim?: number; keepdim?: boolean } = {}, name: string = op === 'max' ? 'argmax' : 'argmin',
+): Tensor {
   const flat = opts.dim === undefined;
   const v = flat ? reshape(x, [numel(x.shape)]) : x;
   const dim = flat ? 0 : normAxis(name, opts.dim!, v.ndim, v.shape);
@@ -94,4 +97,53 @@ export function argExtreme(op: 'max' | 'min', x: Tensor, opts: { dim?: number; k
   const first = reduce('min', where(hit, idx, big), { dim, keepdim: true }, name);
   if (flat) return opts.keepdim ? reshape(first, x.shape.map(() => 1)) : reshape(first, []);
   return opts.keepdim ? first : reshape(first, v.shape.filter((_, i) => i !== dim));
+}
+
+/** What `max(dim)` / `min(dim)` return, as torch.return_types.max: the values and their indices. */
+export interface ValuesIndices<V extends Tensor = Tensor> { values: V; indices: Tensor<'int32'> }
+
+/**
+ * torch.max(x, dim) / torch.min(x, dim): the extreme values along dim and the index of the first
+ * of them (int32). The values are gathered at those indices, so their gradient goes to that one
+ * element as in PyTorch (amax/amin share it among ties instead).
+ */
+export function extremeAlong(op: 'max' | 'min', x: Tensor, dim: number, keepdim = false): ValuesIndices {
+  if (x.ndim === 0) {
+    normAxis(op, dim, 0, x.shape);
+    const one = reshape(x, [1]);
+    const r = extremeAlong(op, one, 0, false);
+    return { values: reshape(r.values, []), indices: reshape(r.indices, []) as Tensor<'int32'> };
+  }
+  const d = normAxis(op, dim, x.ndim, x.shape);
+  if (x.shape[d] === 0) throw new DTypeError(`${op}: cannot reduce dim ${dim} of size 0 of a tensor of shape ${fmt(x.shape)} (no identity for ${op})`);
+  const out = x.shape.filter((_, i) => i !== d);
+  if (x.numel() === 0) {
+    // Other dims are empty: empty results, as PyTorch gives (reduce() has no identity to start from).
+    const shape = keepdim ? x.shape.map((s, i) => (i === d ? 1 : s)) : out;
+    return { values: full(shape, 0, x.dtype), indices: full(shape, 0, 'int32') as Tensor<'int32'> };
+  }
+  const first = argExtreme(op, x, { dim: d, keepdim: true }, op);
+  const values = gather(x, d, first, op);
+  return {
+    values: keepdim ? values : reshape(values, out),
+    indices: (keepdim ? first : reshape(first, out)) as Tensor<'int32'>,
+  };
+}
+
+/**
+ * `max` / `min` as PyTorch reads them: no dim gives the extreme value (a 0-d tensor, or kept dims
+ * with `{ keepdim: true }`), a dim gives `{ values, indices }`, a tensor the elementwise
+ * maximum / minimum (torch.max(input, other)).
+ */
+export function maxMin(op: 'max' | 'min', x: Tensor, a: unknown, keepdim: unknown): Tensor | ValuesIndices {
+  if (a instanceof Tensor) {
+    if (keepdim !== undefined) throw new TypeError(`${op}: with a tensor argument (elementwise ${op}imum) no further arguments are taken, got ${describeArg(keepdim)}`);
+    return binary(op === 'max' ? 'maximum' : 'minimum', x, a, op);
+  }
+  const o = reduceArgs(op, a, keepdim);
+  if (Array.isArray(o.dim)) {
+    throw new TypeError(`${op}: dim must be a single integer, got ${describeArg(o.dim)} (use a${op}(${JSON.stringify(o.dim)}) for the ${op} over several dims)`);
+  }
+  if (o.dim === undefined) return reduce(op, x, o);
+  return extremeAlong(op, x, o.dim as number, o.keepdim);
 }

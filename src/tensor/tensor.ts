@@ -24,11 +24,19 @@ import { broadcastTo, cast, node } from './make.js';
 import { assignAll, checkAssign, ensureBuffer, sliceAssign } from './assign.js';
 import * as AD from '../autodiff/grad.js';
 import { isFloat } from '../graph/dtype.js';
-import { reduceArgs } from './args.js';
+import { dimArg, dims, int, intList, oneDimArgs, reduceArgs, shapeArgs, varArgs, type Dims, type VarOptions } from './args.js';
 import { DTypeError } from '../graph/errors.js';
+import type { NestedArray, NestedBool } from './creation.js';
 
 export type Nested = number | Nested[];
-type Operand = Tensor | number | boolean;
+/** An elementwise operand: a tensor, a number, a boolean, or a nested array (made a tensor as born.tensor does). */
+type Operand = Tensor | number | boolean | NestedArray;
+/** keepdim given positionally (`sum(1, true)`) or as PyTorch's keyword (`sum(1, { keepdim: true })`). */
+type KeepArg = boolean | { keepdim?: boolean };
+/** A shape or list of dims as one list or as integer arguments (`reshape([3, 2])`, `reshape(3, 2)`). */
+type ShapeCall = [readonly number[]] | number[];
+type VarCall = [dim?: Dims | VarOptions, unbiasedOrOptions?: boolean | Omit<VarOptions, 'dim'>, keepdim?: boolean];
+const optInt = (op: string, name: string, v: unknown): number | undefined => (v === undefined ? undefined : int(op, name, v));
 
 /**
  * R where D is a known dtype (or union), DType where it is not: ops on a plain `Tensor` give a
@@ -37,7 +45,8 @@ type Operand = Tensor | number | boolean;
 export type Known<D extends DType, R extends DType> = DType extends D ? DType : R;
 /** The dtype of an elementwise op of a Tensor<D> with operand O, as far as types can tell. */
 export type Promoted<D extends DType, O> = Known<D,
-  O extends Tensor<infer B> ? Known<B, PromoteTensors<D, B>> : O extends number | boolean ? PromoteScalar<D, O> : DType>;
+  O extends Tensor<infer B> ? Known<B, PromoteTensors<D, B>> : O extends number | boolean ? PromoteScalar<D, O>
+    : O extends NestedBool ? PromoteTensors<D, 'bool'> : O extends NestedArray ? PromoteTensors<D, 'float32'> : DType>;
 /**
  * What `data()` resolves to. For a tensor whose dtype TypeScript does not know (plain `Tensor`),
  * the number arrays: an int64 tensor still returns its BigInt64Array at run time, so type it
@@ -151,45 +160,86 @@ export class Tensor<out D extends DType = DType> {
   gelu(opts: { approximate?: 'none' | 'tanh' } = {}): Tensor<FloatResult<D>> { return E.gelu(this, opts.approximate) as never; }
   silu(): Tensor<FloatResult<D>> { return E.silu(this) as never; }
   softplus(opts: { beta?: number; threshold?: number } = {}): Tensor<FloatResult<D>> { return E.softplus(this, opts.beta, opts.threshold) as never; }
-  clamp(opts: { min?: number | Tensor; max?: number | Tensor }): Tensor<D> { return E.clamp(this, opts.min, opts.max) as Tensor<D>; }
+  /** Values limited to [min, max], either bound optional, numbers or tensors: `clamp(0, 1)`, `clamp({ min: 0 })`. */
+  clamp(min?: Operand | { min?: Operand; max?: Operand }, max?: Operand): Tensor<D> { return E.clampCall(this, min, max) as Tensor<D>; }
 
   // ---- elementwise: more math (trigonometric, rounding, predicates, logical and bitwise) ----
 
   // ---- reductions ----
-  sum(opts?: R.ReduceOptions): Tensor<ArithResult<D>> { return R.reduce('sum', this, opts) as never; }
-  mean(...args: FloatArgs<D, [opts?: R.ReduceOptions]>): Tensor<D> { return R.mean(this, args[0]) as Tensor<D>; }
-  max(opts?: R.ReduceOptions): Tensor<D> { return R.reduce('max', this, opts) as Tensor<D>; }
-  min(opts?: R.ReduceOptions): Tensor<D> { return R.reduce('min', this, opts) as Tensor<D>; }
+  /** The sum over dim (all dims when absent): `sum()`, `sum(1)`, `sum([0, 1], true)`, `sum(1, { keepdim: true })`, `sum({ dim: 1 })`. */
+  sum(dim?: Dims | R.ReduceOptions, keepdim?: KeepArg): Tensor<ArithResult<D>> { return R.reduce('sum', this, reduceArgs('sum', dim, keepdim)) as never; }
+  /** The mean over dim (all dims when absent); the call forms of sum. */
+  mean(...args: FloatArgs<D, [dim?: Dims | R.ReduceOptions, keepdim?: KeepArg]>): Tensor<D> { return R.mean(this, reduceArgs('mean', args[0], args[1])) as Tensor<D>; }
+  /**
+   * Without a dim, the largest value (`max()`, 0-d); with one, PyTorch's `{ values, indices }`
+   * along it (`const { values, indices } = x.max(1)`; indices int32, the first on ties; the
+   * gradient goes to that element). `max(other)` is the elementwise maximum. Values only: amax.
+   */
+  max(): Tensor<D>;
+  max(dim: number, keepdim?: KeepArg): R.ValuesIndices<Tensor<D>>;
+  max(opts: { dim: number; keepdim?: boolean }): R.ValuesIndices<Tensor<D>>;
+  max(opts: { dim?: undefined; keepdim?: boolean }): Tensor<D>;
+  max<B extends DType>(other: Tensor<B>): Tensor<Promoted<D, Tensor<B>>>;
+  max(dim?: unknown, keepdim?: unknown): Tensor | R.ValuesIndices { return R.maxMin('max', this, dim, keepdim); }
+  /** Like max: the smallest value, `{ values, indices }` along a dim, or the elementwise minimum. Values only: amin. */
+  min(): Tensor<D>;
+  min(dim: number, keepdim?: KeepArg): R.ValuesIndices<Tensor<D>>;
+  min(opts: { dim: number; keepdim?: boolean }): R.ValuesIndices<Tensor<D>>;
+  min(opts: { dim?: undefined; keepdim?: boolean }): Tensor<D>;
+  min<B extends DType>(other: Tensor<B>): Tensor<Promoted<D, Tensor<B>>>;
+  min(dim?: unknown, keepdim?: unknown): Tensor | R.ValuesIndices { return R.maxMin('min', this, dim, keepdim); }
   /** The largest values along dim (all dims when absent), values only (torch.amax). */
-  amax(dim?: R.ReduceOptions | number | readonly number[], keepdim?: boolean): Tensor<D> { return R.reduce('max', this, reduceArgs('amax', dim, keepdim), 'amax') as Tensor<D>; }
+  amax(dim?: R.ReduceOptions | Dims, keepdim?: KeepArg): Tensor<D> { return R.reduce('max', this, reduceArgs('amax', dim, keepdim), 'amax') as Tensor<D>; }
   /** The smallest values along dim (all dims when absent), values only (torch.amin). */
-  amin(dim?: R.ReduceOptions | number | readonly number[], keepdim?: boolean): Tensor<D> { return R.reduce('min', this, reduceArgs('amin', dim, keepdim), 'amin') as Tensor<D>; }
-  argmax(opts?: { dim?: number; keepdim?: boolean }): Tensor<'int32'> { return R.argExtreme('max', this, opts) as Tensor<'int32'>; }
-  argmin(opts?: { dim?: number; keepdim?: boolean }): Tensor<'int32'> { return R.argExtreme('min', this, opts) as Tensor<'int32'>; }
-  var(...args: FloatArgs<D, [opts?: R.ReduceOptions & { correction?: number }]>): Tensor<D> { return R.variance(this, args[0]) as Tensor<D>; }
-  std(...args: FloatArgs<D, [opts?: R.ReduceOptions & { correction?: number }]>): Tensor<D> { return R.variance(this, args[0]).sqrt() as Tensor<D>; }
-  logsumexp(...args: FloatArgs<D, [opts?: R.ReduceOptions]>): Tensor<D> { return R.logsumexp(this, args[0]) as Tensor<D>; }
-  softmax(...args: FloatArgs<D, [opts?: { dim: number }]>): Tensor<D> { return R.softmax(this, (args[0] ?? { dim: -1 }).dim) as Tensor<D>; }
-  logSoftmax(...args: FloatArgs<D, [opts?: { dim: number }]>): Tensor<D> { return R.logSoftmax(this, (args[0] ?? { dim: -1 }).dim) as Tensor<D>; }
+  amin(dim?: R.ReduceOptions | Dims, keepdim?: KeepArg): Tensor<D> { return R.reduce('min', this, reduceArgs('amin', dim, keepdim), 'amin') as Tensor<D>; }
+  /** The index of the first largest value along dim (of the flattened tensor when absent), int32: `argmax(1)`, `argmax(1, true)`, `argmax({ dim: 1 })`. */
+  argmax(dim?: number | { dim?: number; keepdim?: boolean }, keepdim?: KeepArg): Tensor<'int32'> { return R.argExtreme('max', this, oneDimArgs('argmax', dim, keepdim)) as Tensor<'int32'>; }
+  /** The index of the first smallest value along dim; the call forms of argmax. */
+  argmin(dim?: number | { dim?: number; keepdim?: boolean }, keepdim?: KeepArg): Tensor<'int32'> { return R.argExtreme('min', this, oneDimArgs('argmin', dim, keepdim)) as Tensor<'int32'>; }
+  /**
+   * The variance over dim (all dims when absent), Bessel-corrected by default: `var()`, `var(1)`,
+   * `var(1, { correction: 0, keepdim: true })`, PyTorch's `var(1, false)` (unbiased = false) and
+   * `var(1, true, true)` (unbiased, keepdim), `var({ dim: 1, correction: 0 })`.
+   */
+  var(...args: FloatArgs<D, VarCall>): Tensor<D> { return R.variance(this, varArgs('var', args[0], args[1], args[2]), 'var') as Tensor<D>; }
+  /** The standard deviation over dim; the call forms of var. */
+  std(...args: FloatArgs<D, VarCall>): Tensor<D> { return R.variance(this, varArgs('std', args[0], args[1], args[2]), 'std').sqrt() as Tensor<D>; }
+  /** log Σ exp over dim, computed stably; the call forms of sum. */
+  logsumexp(...args: FloatArgs<D, [dim?: Dims | R.ReduceOptions, keepdim?: KeepArg]>): Tensor<D> { return R.logsumexp(this, reduceArgs('logsumexp', args[0], args[1])) as Tensor<D>; }
+  /** Softmax along dim (default -1): `softmax(1)` or `softmax({ dim: 1 })`. */
+  softmax(...args: FloatArgs<D, [dim?: number | { dim?: number }]>): Tensor<D> { return R.softmax(this, dimArg('softmax', args[0], -1)) as Tensor<D>; }
+  /** log(softmax) along dim (default -1), computed stably: `logSoftmax(1)` or `logSoftmax({ dim: 1 })`. */
+  logSoftmax(...args: FloatArgs<D, [dim?: number | { dim?: number }]>): Tensor<D> { return R.logSoftmax(this, dimArg('logSoftmax', args[0], -1)) as Tensor<D>; }
 
   // ---- reductions, scans and sorting (prod, all, any, norm, cumsum, sort, topk, …) ----
 
   // ---- views ----
-  reshape(shape: readonly number[]): Tensor<D> { return M.reshape(this, shape) as Tensor<D>; }
-  view(shape: readonly number[]): Tensor<D> { return M.reshape(this, shape) as Tensor<D>; }
-  flatten(startDim?: number, endDim?: number): Tensor<D> { return M.flatten(this, startDim, endDim) as Tensor<D>; }
-  squeeze(dim?: number | readonly number[]): Tensor<D> { return M.squeeze(this, dim) as Tensor<D>; }
-  unsqueeze(dim: number): Tensor<D> { return M.unsqueeze(this, dim) as Tensor<D>; }
-  permute(order: readonly number[]): Tensor<D> { return M.permute(this, order) as Tensor<D>; }
-  transpose(d0: number, d1: number): Tensor<D> { return M.transpose(this, d0, d1) as Tensor<D>; }
+  /** The same elements in a new shape (one size may be -1): `reshape([3, 2])` or `reshape(3, 2)`. */
+  reshape(...shape: ShapeCall): Tensor<D> { return M.reshape(this, shapeArgs('reshape', shape)) as Tensor<D>; }
+  /** reshape under PyTorch's other name: `view(-1)`, `view([2, 3])`. */
+  view(...shape: ShapeCall): Tensor<D> { return M.reshape(this, shapeArgs('view', shape)) as Tensor<D>; }
+  /** Dims startDim..endDim (default all) merged into one. */
+  flatten(startDim?: number, endDim?: number): Tensor<D> { return M.flatten(this, optInt('flatten', 'startDim', startDim), optInt('flatten', 'endDim', endDim)) as Tensor<D>; }
+  /** Drops size-1 dims: all of them, or those of dim (an integer or a list). */
+  squeeze(dim?: number | readonly number[]): Tensor<D> { return M.squeeze(this, dims('squeeze', dim)) as Tensor<D>; }
+  /** Inserts a size-1 dim at dim. */
+  unsqueeze(dim: number): Tensor<D> { return M.unsqueeze(this, int('unsqueeze', 'dim', dim)) as Tensor<D>; }
+  /** The dims reordered: `permute([1, 0])` or `permute(1, 0)`. */
+  permute(...dims: ShapeCall): Tensor<D> { return M.permute(this, intList('permute', 'dims', dims)) as Tensor<D>; }
+  /** Swaps two dims. */
+  transpose(d0: number, d1: number): Tensor<D> { return M.transpose(this, int('transpose', 'dim0', d0), int('transpose', 'dim1', d1)) as Tensor<D>; }
   get T(): Tensor<D> { return M.permute(this, this.shape.map((_, i) => this.ndim - 1 - i)) as Tensor<D>; }
-  expand(shape: readonly number[]): Tensor<D> { return M.expand(this, shape) as Tensor<D>; }
+  /** A broadcast view to a larger shape (-1 keeps a dim, new dims go in front): `expand([4, 2, 3])` or `expand(4, 2, 3)`. */
+  expand(...shape: ShapeCall): Tensor<D> { return M.expand(this, shapeArgs('expand', shape)) as Tensor<D>; }
   slice(dim: number, start?: number, end?: number, step?: number): Tensor<D> { return M.slice(this, dim, start, end, step) as Tensor<D>; }
   narrow(dim: number, start: number, length: number): Tensor<D> { return M.narrow(this, dim, start, length) as Tensor<D>; }
   pad(pads: readonly number[], opts: { value?: number } = {}): Tensor<D> { return M.pad(this, pads, opts.value) as Tensor<D>; }
-  flip(dims: readonly number[]): Tensor<D> { return M.flip(this, dims) as Tensor<D>; }
-  chunk(chunks: number, opts: { dim?: number } = {}): Tensor<D>[] { return J.chunk(this, chunks, opts.dim) as Tensor<D>[]; }
-  split(sizeOrSections: number | readonly number[], opts: { dim?: number } = {}): Tensor<D>[] { return J.split(this, sizeOrSections, opts.dim) as Tensor<D>[]; }
+  /** Reverses the order along dims: `flip([0, 1])`, `flip(0)` or `flip(0, 1)`. */
+  flip(...dims: ShapeCall): Tensor<D> { return M.flip(this, intList('flip', 'dims', dims)) as Tensor<D>; }
+  /** `chunks` pieces (the last may be smaller) along dim (default 0): `chunk(3, 1)` or `chunk(3, { dim: 1 })`. */
+  chunk(chunks: number, dim?: number | { dim?: number }): Tensor<D>[] { return J.chunk(this, int('chunk', 'chunks', chunks), dimArg('chunk', dim, 0)) as Tensor<D>[]; }
+  /** Pieces of `size` along dim (default 0), or of the listed sizes: `split(2, 1)`, `split([1, 2], { dim: 1 })`. */
+  split(sizeOrSections: number | readonly number[], dim?: number | { dim?: number }): Tensor<D>[] { return J.split(this, J.sections(sizeOrSections), dimArg('split', dim, 0)) as Tensor<D>[]; }
 
   // ---- movement composites (repeat, tile, roll, triu, tril, movedim, diag, …) ----
 
