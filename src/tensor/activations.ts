@@ -16,7 +16,9 @@ export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
 }
 
 /**
- * alpha·expm1(x / inputScale)·scale for x ≤ 0, scale·x above. The negative branch reads
+ * alpha·expm1(x / inputScale)·scale for x ≤ 0, scale·x above. expm1 where PyTorch's kernel
+ * computes exp(x) − 1: the same to float32 resolution near −1, and exact for tiny |x| (elu(−1e−30)
+ * is −1e−30, where PyTorch gives 0). The negative branch reads
  * min(x, 0), so the branch not taken never overflows (exp of a large x would make its zero
  * gradient NaN).
  */
@@ -53,10 +55,13 @@ export function hardtanh(x: Tensor, minVal = -1, maxVal = 1): Tensor {
   return E.where(x.le(minVal), minVal, E.where(x.ge(maxVal), maxVal, x));
 }
 
-/** x·relu6(x + 3)/6. */
+/**
+ * x·relu6(x + 3)/6, PyTorch's formula (so -inf gives NaN as there). The clamp passes its
+ * gradient at the bounds, which gives PyTorch's one-sided derivatives: -0.5 at -3, 1.5 at 3.
+ */
 export function hardswish(x: Tensor): Tensor {
   const v = floatOf(x);
-  return E.where(v.lt(-3), 0, E.where(v.le(3), v.mul(v.add(3)).div(6), v));
+  return v.mul(E.clamp(v.add(3), 0, 6)).div(6);
 }
 
 /** relu6(x + 3)/6. */
