@@ -2,8 +2,10 @@
 // test/fixtures/gen_math.py from torch 1.13) for the elementwise math ops: trigonometric and
 // hyperbolic functions, logarithms, rounding, remainders, predicates, logical and bitwise ops,
 // lerp, maskedFill, where as a method and the closeness tests; then call forms and bad input.
-import { describe, expect, test } from 'vitest';
+import { describe, expect, expectTypeOf, test } from 'vitest';
 import * as born from '../src/index.js';
+import { jsPrelude } from '../src/devices/cpu-workers/prelude.js';
+import { ops } from '../src/graph/ops.js';
 import type { Tensor } from './reference/check.js';
 import { decode, expectGrads, expectMatches, gradsOf, inputsOf, mathCases, toTensor, type MathCase } from './reference/math-fixture.js';
 
@@ -155,5 +157,41 @@ describe('bad input names the op and what would be valid', () => {
     expect(() => x.atan2(born.tensor([1, 2, 3]))).toThrow(/atan2/);
     expect(() => i.bitwiseAnd(born.tensor([1, 2, 3], { dtype: 'int32' }))).toThrow(/bitwiseAnd/);
     expect(() => x.logicalOr(born.tensor([1, 2, 3]))).toThrow(/logicalOr/);
+  });
+});
+
+describe('the op-table rows', () => {
+  const NEW = ['tan', 'asin', 'acos', 'atan', 'sinh', 'cosh', 'log2', 'log10', 'expm1', 'atan2', 'round', 'ceil', 'trunc',
+    'remainder', 'fmod', 'bitand', 'bitor', 'bitxor', 'bitnot'] as const;
+  const dtypes = ['float32', 'float64', 'int32', 'int64', 'uint8', 'bool'] as const;
+  test.each(NEW)('%s prints JS that runs with the kernel prelude, and WGSL over its arguments only', (op) => {
+    const def = ops[op];
+    for (const d of dtypes) {
+      const js = def.arity === 1 ? def.js('a', d) : def.js('a', 'b', d);
+      const f = new Function('a', 'b', `${jsPrelude}\nreturn ${js};`) as (a: number, b: number) => number;
+      expect(typeof f(6, 4), `${op} ${d}: ${js}`).toBe('number');
+      const wgsl = def.arity === 1 ? def.wgsl('a', d) : def.wgsl('a', 'b', d);
+      const depth = [...wgsl].reduce((n, ch) => (n < 0 ? n : n + (ch === '(' ? 1 : ch === ')' ? -1 : 0)), 0);
+      expect(depth, `${op} ${d}: balanced parentheses in ${wgsl}`).toBe(0);
+      expect(wgsl.replace(/\b(a|b)\b/g, '').match(/\b[a-z]\b/g), `${op} ${d}: ${wgsl} reads only its arguments`).toBeNull();
+    }
+  });
+});
+
+describe('result types', () => {
+  const f = born.zeros([2]);
+  const i = born.zeros([2], { dtype: 'int32' });
+  const b = born.zeros([2], { dtype: 'bool' });
+  test('follow PyTorch: predicates are bool, atan2 and log2 of ints float32, rounding keeps the dtype', () => {
+    expectTypeOf(f.isnan()).toEqualTypeOf<born.Tensor<'bool'>>();
+    expectTypeOf(i.logicalXor(f)).toEqualTypeOf<born.Tensor<'bool'>>();
+    expectTypeOf(i.atan2(i)).toEqualTypeOf<born.Tensor<'float32'>>();
+    expectTypeOf(i.log2()).toEqualTypeOf<born.Tensor<'float32'>>();
+    expectTypeOf(i.round()).toEqualTypeOf<born.Tensor<'int32'>>();
+    expectTypeOf(f.remainder(2)).toEqualTypeOf<born.Tensor<'float32'>>();
+    expectTypeOf(b.square()).toEqualTypeOf<born.Tensor<'int32'>>();
+    expectTypeOf(i.bitwiseAnd(3)).toEqualTypeOf<born.Tensor<'int32'>>();
+    expectTypeOf(f.allclose(f)).toEqualTypeOf<Promise<boolean>>();
+    expect(i.atan2(i).dtype).toBe('float32');
   });
 });
