@@ -55,6 +55,20 @@ describe('every nn layer works with and without new', () => {
     Tanh: { args: [], input: x2, shape: [2, 6] },
     Sigmoid: { args: [], input: x2, shape: [2, 6] },
     Softplus: { args: [], input: x2, shape: [2, 6] },
+    // activation modules
+    LeakyReLU: { args: [0.2], input: x2, shape: [2, 6] },
+    ELU: { args: [{ alpha: 0.5 }], input: x2, shape: [2, 6] },
+    CELU: { args: [2], input: x2, shape: [2, 6] },
+    SELU: { args: [], input: x2, shape: [2, 6] },
+    PReLU: { args: [3], input: x4, shape: [2, 3, 4, 4] },
+    Mish: { args: [], input: x2, shape: [2, 6] },
+    Hardswish: { args: [], input: x2, shape: [2, 6] },
+    Hardsigmoid: { args: [], input: x2, shape: [2, 6] },
+    Hardtanh: { args: [-2, 2], input: x2, shape: [2, 6] },
+    ReLU6: { args: [], input: x2, shape: [2, 6] },
+    LogSigmoid: { args: [], input: x2, shape: [2, 6] },
+    Softmax: { args: [1], input: x2, shape: [2, 6] },
+    LogSoftmax: { args: [{ dim: -1 }], input: x2, shape: [2, 6] },
   };
   // The abstract base: extended, never instantiated (checked through every case's instanceof).
   const abstract = new Set(['Module']);

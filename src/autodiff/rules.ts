@@ -16,6 +16,7 @@ type ElementwiseVjp = (g: Tensor, x: readonly Tensor[], out: Tensor) => Grads;
 
 const TWO_OVER_SQRT_PI = 1.1283791670955126;
 const none: ElementwiseVjp = (_g, x) => x.map(() => null);
+const zeroGrad: ElementwiseVjp = (g) => [full(g.shape, 0, g.dtype)];
 
 /** Where a equals b the gradient is split evenly, as PyTorch does for maximum and minimum. */
 function pick(g: Tensor, win: Tensor, tie: Tensor): Tensor {
@@ -56,6 +57,30 @@ export const elementwiseVjp: { [K in ElementwiseOp]: ElementwiseVjp } = {
   le: none,
   where: (g, [c]) => [null, where(c!, g, 0), where(c!, 0, g)],
   // ---- more math ----
+  tan: (g, _x, out) => [g.mul(out.mul(out).add(1))],
+  asin: (g, [x]) => [g.div(x!.mul(x!).neg().add(1).sqrt())],
+  acos: (g, [x]) => [g.div(x!.mul(x!).neg().add(1).sqrt()).neg()],
+  atan: (g, [x]) => [g.div(x!.mul(x!).add(1))],
+  sinh: (g, [x]) => [g.mul(x!.cosh())],
+  cosh: (g, [x]) => [g.mul(x!.sinh())],
+  log2: (g, [x]) => [g.div(x!.mul(Math.LN2))],
+  log10: (g, [x]) => [g.div(x!.mul(Math.LN10))],
+  expm1: (g, _x, out) => [g.mul(out.add(1))],
+  atan2: (g, [a, b]) => {
+    const r = a!.mul(a!).add(b!.mul(b!));
+    return [g.mul(b!).div(r), g.mul(a!).div(r).neg()];
+  },
+  // Piecewise constant: zero gradients, as PyTorch gives (zeros, not none: x stays in the graph).
+  round: zeroGrad,
+  ceil: zeroGrad,
+  trunc: zeroGrad,
+  // a - q·b with q = floor(a / b) (remainder) or trunc(a / b) (fmod), q held constant.
+  remainder: (g, [a, b]) => [g, g.mul(a!.div(b!).floor()).neg()],
+  fmod: (g, [a, b]) => [g, g.mul(a!.div(b!).trunc()).neg()],
+  bitand: none,
+  bitor: none,
+  bitxor: none,
+  bitnot: none,
 };
 
 /** The gradient of a movement op, taken back to its source's shape. */

@@ -68,6 +68,36 @@ export const ops = {
     js: (c, a, b) => `(${c} ? ${a} : ${b})`,
     wgsl: (c, a, b) => `select(${b}, ${a}, ${c} != 0)`,
   } satisfies TernaryDef,
+
+  // ---- more math ----
+  // Each a Math call of its own rather than a composite: one rounding (log2(8) is exactly 3,
+  // expm1 keeps its digits near 0 where exp(x) - 1 loses them), and WGSL has most as builtins.
+  tan: floatUnary('Math.tan', 'tan'),
+  asin: floatUnary('Math.asin', 'asin'),
+  acos: floatUnary('Math.acos', 'acos'),
+  atan: floatUnary('Math.atan', 'atan'),
+  sinh: floatUnary('Math.sinh', 'sinh'),
+  cosh: floatUnary('Math.cosh', 'cosh'),
+  log2: floatUnary('Math.log2', 'log2'),
+  log10: unary({ js: (a) => `Math.log10(${a})`, wgsl: (a) => `(log2(${a}) * 0.3010299956639812)`, floatOnly: true, flops: 8 }),
+  expm1: unary({ js: (a) => `Math.expm1(${a})`, wgsl: (a) => `(exp(${a}) - 1.0)`, floatOnly: true, flops: 8 }),
+  atan2: binary({ js: (a, b) => `Math.atan2(${a}, ${b})`, wgsl: (a, b) => `atan2(${a}, ${b})`, dtype: 'float', flops: 8 }),
+  // Half to even, as PyTorch (std::nearbyint) and WGSL's round; integers pass through unchanged.
+  round: unary({ js: (a) => `rne_(${a})`, wgsl: (a) => `round(${a})`, flops: 2 }),
+  ceil: unary({ js: (a) => `Math.ceil(${a})`, wgsl: (a) => `ceil(${a})` }),
+  trunc: unary({ js: (a) => `Math.trunc(${a})`, wgsl: (a) => `trunc(${a})` }),
+  // Python's modulo (the sign of the divisor) and C's fmod (the sign of the dividend).
+  remainder: binary({ js: (a, b) => `rem_(${a}, ${b})`, wgsl: (a, b) => `(${a} - ${b} * floor(${a} / ${b}))`, flops: 3 }),
+  fmod: binary({ js: (a, b) => `(${a} % ${b})`, wgsl: (a, b) => `(${a} % ${b})`, flops: 2 }),
+  // Integers and bool only (callers refuse floats). int64 values beyond int32 go through BigInt.
+  bitand: binary({ js: (a, b, d) => (d === 'int64' ? `band64_(${a}, ${b})` : `(${a} & ${b})`), wgsl: (a, b) => `(${a} & ${b})` }),
+  bitor: binary({ js: (a, b, d) => (d === 'int64' ? `bor64_(${a}, ${b})` : `(${a} | ${b})`), wgsl: (a, b) => `(${a} | ${b})` }),
+  bitxor: binary({ js: (a, b, d) => (d === 'int64' ? `bxor64_(${a}, ${b})` : `(${a} ^ ${b})`), wgsl: (a, b) => `(${a} ^ ${b})` }),
+  // ~x = -x - 1 is exact for every integer a kernel holds (int64 too); on bool it is logical not.
+  bitnot: unary({
+    js: (a, d) => (d === 'bool' ? `(${a} ^ 1)` : d === 'int64' ? `(-${a} - 1)` : `(~${a})`),
+    wgsl: (a, d) => (d === 'bool' ? `(${a} ^ 1u)` : `(~${a})`),
+  }),
 } satisfies Record<string, OpDef>;
 
 export type ElementwiseOp = keyof typeof ops;

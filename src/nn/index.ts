@@ -3,6 +3,7 @@
  * (`nn.Linear(784, 256)` as in API.md, or `new nn.Linear(784, 256)`); Module is a plain
  * (abstract) class to extend.
  */
+import * as activations from './activations.js';
 import * as conv from './conv.js';
 import * as layers from './layers.js';
 import * as norm from './norm.js';
@@ -38,6 +39,19 @@ export const Sigmoid = callable(layers.Sigmoid);
 export const Softplus = callable(layers.Softplus);
 
 // ---- activation modules (LeakyReLU, ELU, PReLU, Mish, Hardswish, Softmax, …) ----
+export const LeakyReLU = callable(activations.LeakyReLU);
+export const ELU = callable(activations.ELU);
+export const PReLU = callable(activations.PReLU);
+export const Mish = callable(activations.Mish);
+export const Hardswish = callable(activations.Hardswish);
+export const Hardsigmoid = callable(activations.Hardsigmoid);
+export const Hardtanh = callable(activations.Hardtanh);
+export const LogSigmoid = callable(activations.LogSigmoid);
+export const ReLU6 = callable(activations.ReLU6);
+export const Softmax = callable(activations.Softmax);
+export const LogSoftmax = callable(activations.LogSoftmax);
+export const SELU = callable(activations.SELU);
+export const CELU = callable(activations.CELU);
 
 // ---- containers, Parameter, init, loss modules ----
 
@@ -52,6 +66,7 @@ export const functional = {
   avgPool2d: conv.avgPool2d,
   adaptiveAvgPool2d: conv.adaptiveAvgPool2d,
   // ---- functional: activations ----
+  ...activations.functional,
   // ---- functional: losses, linear, embedding, normalize, … ----
   // ---- functional: attention ----
   // ---- functional: convolution, pooling, pad, interpolate ----

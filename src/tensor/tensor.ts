@@ -27,6 +27,8 @@ import { isFloat } from '../graph/dtype.js';
 import { dimArg, dims, int, intList, oneDimArgs, reduceArgs, shapeArgs, varArgs, type Dims, type VarOptions } from './args.js';
 import { DTypeError } from '../graph/errors.js';
 import type { NestedArray, NestedBool } from './creation.js';
+import * as MT from './math.js';
+import * as AC from './activations.js';
 
 export type Nested = number | Nested[];
 /** An elementwise operand: a tensor, a number, a boolean, or a nested array (made a tensor as born.tensor does). */
@@ -164,6 +166,91 @@ export class Tensor<out D extends DType = DType> {
   clamp(min?: Operand | { min?: Operand; max?: Operand }, max?: Operand): Tensor<D> { return E.clampCall(this, min, max) as Tensor<D>; }
 
   // ---- elementwise: more math (trigonometric, rounding, predicates, logical and bitwise) ----
+  /** Tangent (torch.tan). */
+  tan(): Tensor<FloatResult<D>> { return MT.floatUnary('tan', this) as never; }
+  /** Arcsine, NaN outside [-1, 1] (torch.asin). */
+  asin(): Tensor<FloatResult<D>> { return MT.floatUnary('asin', this) as never; }
+  /** Arccosine, NaN outside [-1, 1] (torch.acos). */
+  acos(): Tensor<FloatResult<D>> { return MT.floatUnary('acos', this) as never; }
+  /** Arctangent (torch.atan). */
+  atan(): Tensor<FloatResult<D>> { return MT.floatUnary('atan', this) as never; }
+  /** atan(this / other) in the quadrant of (other, this), in (-π, π] (torch.atan2); integers promote to float32. */
+  atan2<O extends Operand>(other: O): Tensor<FloatResult<Promoted<D, O>>> { return MT.atan2(this, other) as never; }
+  /** Hyperbolic sine (torch.sinh). */
+  sinh(): Tensor<FloatResult<D>> { return MT.floatUnary('sinh', this) as never; }
+  /** Hyperbolic cosine (torch.cosh). */
+  cosh(): Tensor<FloatResult<D>> { return MT.floatUnary('cosh', this) as never; }
+  /** Base-2 logarithm (torch.log2). */
+  log2(): Tensor<FloatResult<D>> { return MT.floatUnary('log2', this) as never; }
+  /** Base-10 logarithm (torch.log10). */
+  log10(): Tensor<FloatResult<D>> { return MT.floatUnary('log10', this) as never; }
+  /** exp(x) − 1, accurate near 0 (torch.expm1). */
+  expm1(): Tensor<FloatResult<D>> { return MT.floatUnary('expm1', this) as never; }
+  /** x·x (torch.square); bool counts in int32. */
+  square(): Tensor<ArithResult<D>> { return MT.square(this) as never; }
+  /** Rounds half to even (torch.round); `{ decimals }` rounds at that many decimal places. Integers are unchanged. */
+  round(opts?: { decimals?: number }): Tensor<D> { return MT.round(this, opts) as Tensor<D>; }
+  /** The smallest integer ≥ x (torch.ceil); integer dtypes are unchanged. */
+  ceil(): Tensor<D> { return MT.rounding('ceil', this) as Tensor<D>; }
+  /** x rounded toward zero (torch.trunc); integer dtypes are unchanged. */
+  trunc(): Tensor<D> { return MT.rounding('trunc', this) as Tensor<D>; }
+  /** Python's modulo: the result has the divisor's sign (torch.remainder; `x.remainder(-3)`). */
+  remainder<O extends Operand>(other: O): Tensor<ArithResult<Promoted<D, O>>> { return MT.modulo('remainder', this, other) as never; }
+  /** C's fmod: the result has the dividend's sign (torch.fmod). */
+  fmod<O extends Operand>(other: O): Tensor<ArithResult<Promoted<D, O>>> { return MT.modulo('fmod', this, other) as never; }
+  /** True where x is NaN (torch.isnan). */
+  isnan(): Tensor<'bool'> { return MT.isnan(this) as Tensor<'bool'>; }
+  /** True where x is ±infinity (torch.isinf). */
+  isinf(): Tensor<'bool'> { return MT.isinf(this) as Tensor<'bool'>; }
+  /** True where x is neither NaN nor ±infinity (torch.isfinite). */
+  isfinite(): Tensor<'bool'> { return MT.isfinite(this) as Tensor<'bool'>; }
+  /** Elementwise AND of truth values; nonzero (NaN included) is true (torch.logical_and). */
+  logicalAnd(other: Operand): Tensor<'bool'> { return MT.logical('logicalAnd', this, other) as Tensor<'bool'>; }
+  /** Elementwise OR of truth values (torch.logical_or). */
+  logicalOr(other: Operand): Tensor<'bool'> { return MT.logical('logicalOr', this, other) as Tensor<'bool'>; }
+  /** Elementwise XOR of truth values (torch.logical_xor). */
+  logicalXor(other: Operand): Tensor<'bool'> { return MT.logical('logicalXor', this, other) as Tensor<'bool'>; }
+  /** Bitwise AND of integer or bool tensors (torch.bitwise_and); floats are refused. */
+  bitwiseAnd<O extends Operand>(other: O): Tensor<Promoted<D, O>> { return MT.bitwise('bitand', this, other) as never; }
+  /** Bitwise OR of integer or bool tensors (torch.bitwise_or). */
+  bitwiseOr<O extends Operand>(other: O): Tensor<Promoted<D, O>> { return MT.bitwise('bitor', this, other) as never; }
+  /** Bitwise XOR of integer or bool tensors (torch.bitwise_xor). */
+  bitwiseXor<O extends Operand>(other: O): Tensor<Promoted<D, O>> { return MT.bitwise('bitxor', this, other) as never; }
+  /** Bitwise NOT: ~x for integers, logical not for bool (torch.bitwise_not). */
+  bitwiseNot(): Tensor<D> { return MT.bitwiseNot(this) as Tensor<D>; }
+  /** x for x > 0, negativeSlope·x otherwise: `leakyRelu(0.2)` or `leakyRelu({ negativeSlope: 0.2 })` (default 0.01). */
+  leakyRelu(...args: [negativeSlope?: number] | [opts: { negativeSlope?: number }]): Tensor<FloatResult<D>> { return AC.leakyRelu(this, MT.scalarParams('leakyRelu', args, { negativeSlope: 0.01 }).negativeSlope) as never; }
+  /** x for x > 0, alpha·(exp(x) − 1) otherwise: `elu()`, `elu(0.5)` or `elu({ alpha })`. */
+  elu(...args: [alpha?: number] | [opts: { alpha?: number }]): Tensor<FloatResult<D>> { return AC.elu(this, MT.scalarParams('elu', args, { alpha: 1 }).alpha) as never; }
+  /** Scaled ELU with the self-normalising constants (torch.selu). */
+  selu(): Tensor<FloatResult<D>> { return AC.selu(this) as never; }
+  /** max(0, x) + min(0, alpha·(exp(x/alpha) − 1)) (torch.celu): `celu()`, `celu(0.5)` or `celu({ alpha })`. */
+  celu(...args: [alpha?: number] | [opts: { alpha?: number }]): Tensor<FloatResult<D>> { return AC.celu(this, MT.scalarParams('celu', args, { alpha: 1 }).alpha) as never; }
+  /** log(sigmoid(x)), stable for large |x| (torch.nn.functional.logsigmoid). */
+  logSigmoid(): Tensor<FloatResult<D>> { return AC.logSigmoid(this) as never; }
+  /** x clamped to [minVal, maxVal] (default [-1, 1]): `hardtanh(-2, 2)` or `hardtanh({ minVal, maxVal })`. */
+  hardtanh(...args: [minVal?: number, maxVal?: number] | [opts: { minVal?: number; maxVal?: number }]): Tensor<D> { const p = MT.scalarParams('hardtanh', args, { minVal: -1, maxVal: 1 }); return AC.hardtanh(this, p.minVal, p.maxVal) as Tensor<D>; }
+  /** x·relu6(x + 3)/6 (torch.nn.functional.hardswish). */
+  hardswish(): Tensor<FloatResult<D>> { return AC.hardswish(this) as never; }
+  /** relu6(x + 3)/6 (torch.nn.functional.hardsigmoid). */
+  hardsigmoid(): Tensor<FloatResult<D>> { return AC.hardsigmoid(this) as never; }
+  /** x·tanh(softplus(x)) (torch.nn.functional.mish). */
+  mish(): Tensor<FloatResult<D>> { return AC.mish(this) as never; }
+  /** this + weight·(end − this), weight a number or a tensor (torch.lerp). */
+  lerp(end: Tensor | number, weight: Tensor | number): Tensor<D> { return MT.lerp(this, end, weight) as Tensor<D>; }
+  /** This tensor with `value` where mask (bool, broadcastable) is true; keeps this dtype (torch.masked_fill). */
+  maskedFill(mask: Tensor<'bool'>, value: number | boolean | Tensor): Tensor<D> { return MT.maskedFill(this, mask, value) as Tensor<D>; }
+  /** This tensor where cond is true, other elsewhere: `x.where(x.gt(0), 0)` (torch.Tensor.where). */
+  where<O extends Operand>(cond: Tensor<'bool'>, other: O): Tensor<Promoted<D, O>> { return MT.whereMethod(this, cond, other) as never; }
+  /** |this − other| ≤ atol + rtol·|other| elementwise: `isclose(y)`, `isclose(y, { rtol, atol, equalNan })` (defaults 1e-5, 1e-8, false). */
+  isclose(other: Tensor | number, ...tol: [opts?: MT.IscloseOptions] | [rtol?: number, atol?: number, equalNan?: boolean]): Tensor<'bool'> { return MT.isclose(this, other, MT.closeArgs('isclose', tol)) as Tensor<'bool'>; }
+  /**
+   * Whether every element is close to other (see isclose). Async because the answer is computed
+   * on the device, and reading a value back is always asynchronous in Born; argument errors throw at the call.
+   */
+  allclose(other: Tensor | number, ...tol: [opts?: MT.IscloseOptions] | [rtol?: number, atol?: number, equalNan?: boolean]): Promise<boolean> { return MT.allclose(this, other, MT.closeArgs('allclose', tol)); }
+  /** Whether other has this shape and equal elements (torch.equal; NaN is never equal). Async, like allclose. */
+  equal(other: Tensor): Promise<boolean> { return MT.equal(this, other); }
 
   // ---- reductions ----
   /** The sum over dim (all dims when absent): `sum()`, `sum(1)`, `sum([0, 1], true)`, `sum(1, { keepdim: true })`, `sum({ dim: 1 })`. */

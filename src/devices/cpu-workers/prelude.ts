@@ -38,6 +38,15 @@ function erf64(x) {
   const erfc = Math.exp(-ax * ax) / (ax + f) / 1.7724538509055159;
   return x > 0 ? 1 - erfc : erfc - 1;
 }
+// Round half to even (Math.round rounds half up); keeps -0 (round(-0.4) is -0, as in PyTorch).
+function rne_(x) { const r = Math.round(x); return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r; }
+// Python's modulo: the result takes the divisor's sign (fmod, then shifted by one divisor).
+function rem_(a, b) { const m = a % b; return m !== 0 && (m < 0) !== (b < 0) ? m + b : m; }
+// int64 bitwise ops on the integers a kernel holds as numbers: the 32-bit operators where both fit.
+const fits32_ = (a, b) => (a | 0) === a && (b | 0) === b;
+function band64_(a, b) { return fits32_(a, b) ? a & b : Number(BigInt(a) & BigInt(b)); }
+function bor64_(a, b) { return fits32_(a, b) ? a | b : Number(BigInt(a) | BigInt(b)); }
+function bxor64_(a, b) { return fits32_(a, b) ? a ^ b : Number(BigInt(a) ^ BigInt(b)); }
 // ---- storage conversions: half types are stored as bits and computed in float32 ----
 const hv_f = new Float32Array(1), hv_u = new Uint32Array(hv_f.buffer);
 let H2F = null;
