@@ -109,7 +109,7 @@ function parseTerm(term: string, ndim: number | null, where: string, equation: s
     if (!/[a-zA-Z]/.test(c)) throw new ShapeError(`einsum: '${equation}': invalid subscript '${c}' in ${where} (subscripts are letters a-z, A-Z, and '...')`);
   }
   const before = [...parts[0]!], after = parts.length === 2 ? [...parts[1]!] : [];
-  if (ndim === null) return { labels: [...before, '...', ...after], ell: parts.length === 2 ? 1 : 0 };
+  if (ndim === null) return parts.length === 2 ? { labels: [...before, '...', ...after], ell: 1 } : { labels: before, ell: 0 };
   const letters = before.length + after.length;
   const ell = parts.length === 2 ? ndim - letters : 0;
   if (ell < 0 || (parts.length === 1 && letters !== ndim)) {
@@ -126,18 +126,21 @@ function sumOut(x: Tensor, labels: Labels, drop: ReadonlySet<string>): [Tensor, 
   return [x.sum({ dim: axes }), labels.filter((l) => !drop.has(l))];
 }
 
-/** Each label once: a repeated label takes the diagonal (a masked sum, which fuses into one kernel). */
+/**
+ * Each label once: a repeated label keeps the diagonal, as a mask; the second dim gets a label
+ * of its own ('~k') that the caller sums with the other dropped labels, so a trace is one
+ * reduction kernel.
+ */
 function diagonals(x: Tensor, labels: Labels, equation: string, which: number): [Tensor, Labels] {
-  for (;;) {
-    const j = labels.findIndex((l, k) => labels.indexOf(l) !== k);
+  for (let k = 0; ; k++) {
+    const j = labels.findIndex((l, m) => labels.indexOf(l) !== m);
     if (j < 0) return [x, labels];
     const i = labels.indexOf(labels[j]!);
     if (x.shape[i] !== x.shape[j]) {
       throw new ShapeError(`einsum: '${equation}': subscript '${labels[j]}' is repeated in operand ${which} over dims of sizes ${x.shape[i]} and ${x.shape[j]} (a diagonal needs equal sizes)`);
     }
-    const on = iotaAlong(x.shape, i).eq(iotaAlong(x.shape, j));
-    x = where(on, x, 0).sum({ dim: j });
-    labels = labels.filter((_, k) => k !== j);
+    x = where(iotaAlong(x.shape, i).eq(iotaAlong(x.shape, j)), x, 0);
+    labels = labels.map((l, m) => (m === j ? `~${k}` : l));
   }
 }
 
@@ -210,7 +213,7 @@ export function einsum(equation: string, ...rest: (Tensor | readonly Tensor[])[]
   const items = operands.map((t, i) => {
     const [x, ls] = diagonals(t, parsed[i]!.labels, equation, i);
     const elsewhere = new Set(parsed.flatMap((p, j) => (j === i ? [] : p.labels)));
-    return sumOut(x, ls, new Set(ls.filter((l) => !outSet.has(l) && !elsewhere.has(l))));
+    return sumOut(x, ls, new Set(ls.filter((l) => l.startsWith('~') || (!outSet.has(l) && !elsewhere.has(l)))));
   });
   let [acc, labels] = items[0]!;
   for (let i = 1; i < items.length; i++) {
