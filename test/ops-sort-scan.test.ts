@@ -142,6 +142,12 @@ describe('cumsum / cumprod', () => {
     expect([d[0], d[n - 1], d[n], d[2 * n - 1]]).toEqual([1, n, 1, n]);
   });
 
+  test('a fused float32 source is scanned as stored (rounded), as PyTorch scans a stored tensor', async () => {
+    // 1 + 3·2^-25 rounds to 1 + 2^-23 in float32; unrounded, the second sum would be 3·2^-25.
+    const x = born.tensor([3 * 2 ** -25, -1]).add(born.tensor([1, 0]));
+    expect(await x.cumsum(0).tolist()).toEqual([1 + 2 ** -23, 2 ** -23]);
+  });
+
   test('a producer fuses into the scan; the scan feeds a fused consumer', async () => {
     const x = born.rand([4, 100], { seed: 1 });
     await x.data();
@@ -176,6 +182,22 @@ describe('sort / argsort / topk', () => {
     expect(await d.indices.tolist()).toEqual([1, 6, 0, 3, 2, 7, 4, 5]);
     expect(await x.argsort({ descending: true }).tolist()).toEqual([1, 6, 0, 3, 2, 7, 4, 5]);
     expect(a.indices.dtype).toBe('int32');
+    // A fused float32 source is compared as stored: 1 + 2^-30 rounds to 1, a tie.
+    expect(await born.tensor([2 ** -30, 0]).add(1).argsort().tolist()).toEqual([0, 1]);
+  });
+
+  test('every dtype sorts alike (packed keys for 32-bit dtypes, a comparator for 64-bit ones)', async () => {
+    const r = born.randint(-4, 5, [3, 50], { seed: 9 });
+    const vals = Array.from(await r.data() as Int32Array);
+    const want = (desc: boolean): number[] => [0, 1, 2].flatMap((row) => {
+      const v = vals.slice(row * 50, row * 50 + 50);
+      return v.map((_, j) => j).sort((a, b) => (desc ? v[b]! - v[a]! : v[a]! - v[b]!) || a - b);
+    });
+    for (const dtype of ['float32', 'float64', 'float16', 'bfloat16', 'int32', 'int64', 'int16', 'int8'] as const) {
+      for (const desc of [false, true]) {
+        expect(Array.from(await r.to(dtype).argsort(-1, desc).data()), `${dtype} ${desc}`).toEqual(want(desc));
+      }
+    }
   });
 
   test('dims: negative, 0-d, size-0 and size-1, int and bool input', async () => {

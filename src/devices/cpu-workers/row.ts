@@ -7,6 +7,7 @@
 import type { DType } from '../../graph/dtype.js';
 import { numel } from '../../graph/shape.js';
 import type { Kernel } from '../../kernel/ir.js';
+import { castJs } from './codegen.js';
 import { storeJs } from './js-values.js';
 import type { Printer } from './scatter.js';
 
@@ -40,6 +41,33 @@ function comparator(descending: boolean): string {
   ].join(' ');
 }
 
+/** Rows up to this long sort as packed keys: a 32-bit order key times 2^21 plus the position is exact in a double. */
+const PACK_LIMIT = 1 << 21;
+/** Dtypes whose values map to a 32-bit order key (every value is exact as a float32 or an int32). */
+const packable = (d: DType): boolean => d !== 'float64' && d !== 'int64';
+
+/**
+ * A stable sort without a comparator: each element becomes key · 2^21 + position, where the key
+ * orders values as the comparator does (float32 bits made monotone; -0 as 0; every NaN above
+ * +Infinity; integers offset by 2^31), so the native numeric sort of a Float64Array sorts by
+ * value, then position. Descending flips the key, not the position, so it stays stable.
+ */
+function packedSort(d: DType, n: number, descending: boolean): string[] {
+  const float = d === 'float32' || d === 'float16' || d === 'bfloat16';
+  const key = float
+    ? 'x !== x ? 4294967295 : (f32[0] = x + 0, u32[0] >= 2147483648 ? 4294967295 - u32[0] : u32[0] + 2147483648)'
+    : 'x + 2147483648';
+  return [
+    `for (let j = 0; j < ${n}; j++) {`,
+    'const x = row[j];',
+    `const key = ${key};`,
+    `row[j] = ${descending ? '(4294967295 - key)' : 'key'} * ${PACK_LIMIT} + j;`,
+    '}',
+    'row.sort();',
+    `for (let j = 0; j < ${n}; j++) out[r * ${n} + j] = row[j] % ${PACK_LIMIT};`,
+  ];
+}
+
 /** The body of `function (b, start, end)` over rows [start, end), and the row count. */
 export function rowKernel(k: Kernel, printer: (prefix: string) => Printer): { body: string; units: number } {
   const spec = k.row;
@@ -49,7 +77,10 @@ export function rowKernel(k: Kernel, printer: (prefix: string) => Printer): { bo
   const n = spec.n;
   const rows = n === 0 ? 0 : numel(shape) / n;
   const p = printer('e');
-  const v = p.print(k.value);
+  // Rounded to its dtype first: a fused float32 source is held in float64, but PyTorch scans and
+  // sorts the stored float32 values (and ties must be ties here too).
+  const src = k.value.dtype;
+  const v = castJs(p.print(k.value), src, src);
   // The outer coordinates o0..o{last-1} of row `r`, row-major; size-1 dims print as 0 already.
   const unravel: string[] = ['let t_ = r;'];
   for (let i = last - 1; i >= 0; i--) {
@@ -79,16 +110,21 @@ export function rowKernel(k: Kernel, printer: (prefix: string) => Printer): { bo
       '}',
     );
   } else {
+    const descending = spec.op === 'argsortDescending';
+    const packed = packable(src) && n <= PACK_LIMIT;
     lines.push(
       `const row = new Float64Array(${n});`,
-      `const ix = new Array(${n});`,
-      `const cmp = ${comparator(spec.op === 'argsortDescending')};`,
+      ...(packed
+        ? ['const f32 = new Float32Array(1), u32 = new Uint32Array(f32.buffer);']
+        : [`const ix = new Array(${n});`, `const cmp = ${comparator(descending)};`]),
       'for (let r = start; r < end; r++) {',
       ...unravel,
       ...readRow,
-      `for (let j = 0; j < ${n}; j++) ix[j] = j;`,
-      'ix.sort(cmp);',
-      `for (let j = 0; j < ${n}; j++) out[r * ${n} + j] = ix[j];`,
+      ...(packed ? packedSort(src, n, descending) : [
+        `for (let j = 0; j < ${n}; j++) ix[j] = j;`,
+        'ix.sort(cmp);',
+        `for (let j = 0; j < ${n}; j++) out[r * ${n} + j] = ix[j];`,
+      ]),
       '}',
     );
   }
