@@ -3,6 +3,7 @@
  * (lowered to diagonal masks, sums, permutes, reshapes and the fast batched matmul), scatter and
  * contiguous.
  */
+import { isFloat } from '../graph/dtype.js';
 import { DTypeError, ShapeError, fmt } from '../graph/errors.js';
 import { normAxis } from '../graph/shape.js';
 import { isIdentity, compose, contiguousView, type ShapeTracker } from '../graph/view.js';
@@ -75,7 +76,7 @@ export function scatter(x: Tensor, dim: number, index: Tensor, src: Tensor | num
     throw new DTypeError(`scatter: src must have the dtype of the tensor it writes into, got ${srcT.dtype} and ${x.dtype} (convert with .to('${x.dtype}'))`);
   }
   const summed = scatterAdd(full(x.shape, 0, x.dtype), d, index, srcT, op);
-  const value = summed.dtype.startsWith('float') || summed.dtype === 'bfloat16'
+  const value = isFloat(summed.dtype)
     ? summed.div(count.maximum(1).to(summed.dtype))
     : cast(summed.div(count.maximum(1)), x.dtype);
   return where(hit, value, x);
