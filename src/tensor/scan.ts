@@ -160,6 +160,9 @@ export function norm(x: Tensor, a?: unknown, b?: unknown, c?: unknown): Tensor {
   }
   if (p === 0) return cast(reduce('sum', cast(x.ne(0), 'int32'), r, 'norm'), x.dtype);
   if (p === 1) return reduce('sum', ax, r, 'norm');
-  const powered = p === 2 ? x.mul(x) : ax.pow(p);
+  // |x|^p for 0 < p < 1 has an infinite slope at 0: where x is 0 the term is a constant, so its
+  // gradient there is 0, as PyTorch's.
+  const zero = ax.eq(0);
+  const powered = p === 2 ? x.mul(x) : p > 0 ? where(zero, 0, where(zero, 1, ax).pow(p)) : ax.pow(p);
   return safeRoot(reduce('sum', powered, r, 'norm'), p);
 }
