@@ -119,6 +119,9 @@ describe('cumsum / cumprod', () => {
     expect(await i.cumsum(0).tolist()).toEqual([2147483647, -2147483648, -2147483643]);
     expect(await born.tensor([true, false, true]).cumsum(0).tolist()).toEqual([1, 1, 2]);
     expect(born.tensor([true]).cumsum(0).dtype).toBe('int32');
+    const wide = i.cumsum(0, { dtype: 'int64' });
+    expect([wide.dtype, await wide.tolist()]).toEqual(['int64', [2147483647, 2147483648, 2147483653]]);
+    expect(await born.tensor([0.5, 1.5]).cumsum({ dim: 0, dtype: 'int32' }).tolist()).toEqual([0, 1]);
     const h = born.tensor([1, 2, 3]).to('float16').cumprod(0);
     expect(h.dtype).toBe('float16');
     expect(await h.tolist()).toEqual([1, 2, 6]);
@@ -170,6 +173,7 @@ describe('cumsum / cumprod', () => {
     expect(() => (x.cumsum as unknown as () => Tensor)()).toThrow(/cumsum: missing the dim/);
     expect(() => x.cumprod(2)).toThrow(/cumprod: dim 2 is out of range .* \(valid: -2 to 1\)/);
     expect(() => x.cumsum({ axis: 1 } as never)).toThrow(/cumsum: unknown option 'axis'/);
+    expect(() => x.cumsum(0, { dtype: 'int65' } as never)).toThrow(/cumsum: unknown dtype/);
   });
 });
 

@@ -2,7 +2,8 @@
  * Scans and product-like reductions: cumsum, cumprod (per-row kernels, O(n) per row), prod, all,
  * any, norm, and the gradients of the scan and prod primitives.
  */
-import { isFloat } from '../graph/dtype.js';
+import { isFloat, type DType } from '../graph/dtype.js';
+import { checkDType } from './creation.js';
 import { ShapeError, fmt } from '../graph/errors.js';
 import type { RowOp } from '../graph/ops.js';
 import { normAxes, normAxis } from '../graph/shape.js';
@@ -27,21 +28,32 @@ export function alongLast(x: Tensor, dim: number, f: (t: Tensor) => Tensor): Ten
   return permute(f(permute(x, order)), order);
 }
 
-/** The dim argument of a scan: `cumsum(1)` or `cumsum({ dim: 1 })`; PyTorch requires it. */
-function scanDim(op: string, x: Tensor, a: unknown): number {
-  const d = isPlainObject(a) ? options<{ dim?: number }>(op, a, ['dim']).dim : a;
-  if (d === undefined) throw new TypeError(`${op}: missing the dim to scan along (e.g. x.${op}(-1) or x.${op}({ dim: -1 }))`);
-  return normAxis(op, int(op, 'dim', d), x.ndim, x.shape);
+export interface ScanOptions { dim?: number; dtype?: DType }
+
+/**
+ * A scan's arguments: `cumsum(1)`, `cumsum(1, { dtype })` or `cumsum({ dim: 1, dtype })`;
+ * PyTorch requires the dim.
+ */
+function scanArgs(op: string, x: Tensor, a: unknown, b: unknown): { dim: number; dtype?: DType } {
+  let o: ScanOptions;
+  if (isPlainObject(a)) {
+    if (b !== undefined) throw new TypeError(`${op}: pass the options object last`);
+    o = options<ScanOptions>(op, a, ['dim', 'dtype']);
+  } else o = { dim: a as number, ...options<ScanOptions>(op, b, ['dtype']) };
+  if (o.dim === undefined) throw new TypeError(`${op}: missing the dim to scan along (e.g. x.${op}(-1) or x.${op}({ dim: -1 }))`);
+  const dim = normAxis(op, int(op, 'dim', o.dim), x.ndim, x.shape);
+  return o.dtype === undefined ? { dim } : { dim, dtype: checkDType(op, o.dtype) };
 }
 
 /**
  * cumsum / cumprod along dim. Bool counts as int32; integer dtypes stay as they are and wrap
- * (PyTorch gives int64 for every integer or bool input).
+ * (PyTorch gives int64 for every integer or bool input: pass { dtype: 'int64' } for that).
+ * With `dtype`, the input is converted first, as PyTorch does.
  */
-export function scan(op: 'cumsum' | 'cumprod', x: Tensor, dimArg: unknown): Tensor {
-  const d = scanDim(op, x, dimArg);
-  const t = x.dtype === 'bool' ? cast(x, 'int32') : x;
-  return alongLast(t, d, (v) => rowOp(op, v));
+export function scan(op: 'cumsum' | 'cumprod', x: Tensor, a: unknown, b?: unknown): Tensor {
+  const o = scanArgs(op, x, a, b);
+  const t = o.dtype ? cast(x, o.dtype) : x.dtype === 'bool' ? cast(x, 'int32') : x;
+  return alongLast(t, o.dim, (v) => rowOp(op, v));
 }
 
 const lastCumsum = (t: Tensor): Tensor => rowOp('cumsum', t);

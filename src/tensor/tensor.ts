@@ -187,10 +187,13 @@ export class Tensor<out D extends DType = DType> {
    * `x.norm(1)`, `x.norm(Infinity, -1, true)`, `x.norm({ p: 3, dim: [0, 1] })`. Gradient 0 at 0.
    */
   norm(p?: S.NormOrder | S.NormOptions, dim?: number | readonly number[] | Omit<S.NormOptions, 'p'>, keepdim?: boolean): Tensor<D> { return S.norm(this, p, dim, keepdim) as Tensor<D>; }
-  /** Inclusive running sum along dim: `x.cumsum(-1)` or `x.cumsum({ dim: -1 })`. Integers stay in their dtype (PyTorch: int64); bool gives int32. */
-  cumsum(dim: number | { dim: number }): Tensor<ArithResult<D>> { return S.scan('cumsum', this, dim) as never; }
-  /** Inclusive running product along dim; its gradient is exact with zeros in the input. */
-  cumprod(dim: number | { dim: number }): Tensor<ArithResult<D>> { return S.scan('cumprod', this, dim) as never; }
+  /**
+   * Inclusive running sum along dim: `x.cumsum(-1)`, `x.cumsum({ dim: -1 })`, `x.cumsum(0, { dtype: 'int64' })`.
+   * Integers stay in their dtype (PyTorch: int64); bool gives int32; `dtype` converts the input first.
+   */
+  cumsum(dim: number | S.ScanOptions, opts?: Omit<S.ScanOptions, 'dim'>): Tensor<ArithResult<D>> { return S.scan('cumsum', this, dim, opts) as never; }
+  /** Inclusive running product along dim (options as cumsum); its gradient is exact with zeros in the input. */
+  cumprod(dim: number | S.ScanOptions, opts?: Omit<S.ScanOptions, 'dim'>): Tensor<ArithResult<D>> { return S.scan('cumprod', this, dim, opts) as never; }
   /**
    * Sorted values along dim (default -1) and their int32 indices: `x.sort()`, `x.sort(0, true)`,
    * `x.sort({ dim: 0, descending: true })`. Stable always; NaN sorts as the largest value.
