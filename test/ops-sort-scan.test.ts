@@ -1,7 +1,7 @@
 // Reductions, scans and sorting (prod, norm, all, any, cumsum, cumprod, sort, argsort, topk,
 // scatter): PyTorch golden values and gradients (test/fixtures/reduce_sort.json), edge cases,
 // dtypes, the per-row kernel (one kernel, O(n) scans over long rows) and errors.
-import { describe, expect, test } from 'vitest';
+import { describe, expect, expectTypeOf, test } from 'vitest';
 import * as born from '../src/index.js';
 import type { Tensor } from './reference/check.js';
 import { kernelsRun } from './reference/golden.js';
@@ -280,5 +280,42 @@ describe('scatter', () => {
     await expect(born.zeros([2, 3]).scatter(1, index, 1).data()).rejects.toThrow(/scatter/);
     expect(() => born.zeros([2, 3]).scatter(1, index, born.ones([1, 2], { dtype: 'float64' }))).toThrow(/scatter: src must have the dtype/);
     expect(() => born.zeros([2, 3]).scatter(2, index, 1)).toThrow(/scatter: dim 2 is out of range/);
+  });
+});
+
+describe('types and the graph around the new kernels', () => {
+  test('result dtypes as TypeScript sees them', () => {
+    const x = born.zeros([2, 3]);
+    expectTypeOf(x.sort().values).toEqualTypeOf<born.Tensor<'float32'>>();
+    expectTypeOf(x.topk(1).indices).toEqualTypeOf<born.Tensor<'int32'>>();
+    expectTypeOf(x.argsort()).toEqualTypeOf<born.Tensor<'int32'>>();
+    expectTypeOf(x.all()).toEqualTypeOf<born.Tensor<'bool'>>();
+    expectTypeOf(x.cumsum(0)).toEqualTypeOf<born.Tensor<'float32'>>();
+    expectTypeOf(x.norm()).toEqualTypeOf<born.Tensor<'float32'>>();
+  });
+
+  test('a scan stored into its own input (assign) reads the old values', async () => {
+    const p = born.tensor([1, 2, 3, 4]);
+    await p.data();
+    p.assign(p.cumsum(0));
+    expect(await p.tolist()).toEqual([1, 3, 6, 10]);
+    p.assign(p.sort(0, true).values);
+    expect(await p.tolist()).toEqual([10, 6, 3, 1]);
+  });
+
+  test('backward() through sort, cumprod and prod fills .grad', async () => {
+    const w = born.tensor([[2, -1, 3], [0.5, 4, -2]]).requiresGrad_();
+    w.sort(1).values.mul(born.tensor([1, 2, 3])).sum().add(w.cumprod(1).sum()).add(w.prod()).backward();
+    const want = [[11, -15, 9], [47, 8.5, -9]]; // PyTorch 1.13
+    const got = await w.grad!.tolist() as number[][];
+    got.flat().forEach((g, i) => expect(g).toBeCloseTo(want.flat()[i]!, 4));
+  });
+
+  test('scatter with repeated indices: the gradient of src is divided among the duplicates', async () => {
+    const src = born.tensor(new Float64Array([2, 4, 6]), { shape: [3] }).requiresGrad_();
+    const out = born.zeros([2], { dtype: 'float64' }).scatter(0, born.tensor(new Int32Array([1, 1, 0]), { shape: [3] }), src);
+    expect(await out.tolist()).toEqual([6, 3]);
+    const [g] = born.grad(out.mul(born.tensor(new Float64Array([10, 1]), { shape: [2] })).sum(), [src]);
+    expect(await g!.tolist()).toEqual([0.5, 0.5, 10]);
   });
 });
