@@ -303,6 +303,14 @@ describe('types and the graph around the new kernels', () => {
     expect(await p.tolist()).toEqual([10, 6, 3, 1]);
   });
 
+  test('an index read fused into a scan is still checked', async () => {
+    const x = born.tensor([[1, 2, 3]]);
+    const good = born.tensor(new Int32Array([2, 0, 1]), { shape: [1, 3] });
+    expect(await x.gather(1, good).cumsum(1).tolist()).toEqual([[3, 4, 6]]);
+    const bad = born.tensor(new Int32Array([2, 5, 1]), { shape: [1, 3] });
+    await expect(x.gather(1, bad).cumsum(1).data()).rejects.toThrow(/gather: index 5 is out of range for dim 1 of size 3/);
+  });
+
   test('backward() through sort, cumprod and prod fills .grad', async () => {
     const w = born.tensor([[2, -1, 3], [0.5, 4, -2]]).requiresGrad_();
     w.sort(1).values.mul(born.tensor([1, 2, 3])).sum().add(w.cumprod(1).sum()).add(w.prod()).backward();
