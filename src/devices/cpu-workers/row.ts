@@ -24,19 +24,19 @@ function step(op: 'cumsum' | 'cumprod', d: DType, v: string): string {
 }
 
 /**
- * The comparison of two row positions a, b (values in `row`): NaN above everything, then the
+ * The comparison of two row positions p, q (values in `row`; `b` is the kernel's buffers): NaN above everything, then the
  * position, which makes the sort stable.
  */
 function comparator(descending: boolean): string {
   const [lo, hi] = descending ? ['1', '-1'] : ['-1', '1'];
   return [
-    '(a, b) => {',
-    'const x = row[a], y = row[b];',
+    '(p, q) => {',
+    'const x = row[p], y = row[q];',
     `if (x < y) return ${lo};`,
     `if (x > y) return ${hi};`,
     'const nx = x !== x, ny = y !== y;',
     `if (nx !== ny) return nx ? ${hi} : ${lo};`,
-    'return a - b;',
+    'return p - q;',
     '}',
   ].join(' ');
 }
