@@ -24,8 +24,8 @@ function step(op: 'cumsum' | 'cumprod', d: DType, v: string): string {
 }
 
 /**
- * The comparison of two row positions p, q (values in `row`; `b` is the kernel's buffers): NaN above everything, then the
- * position, which makes the sort stable.
+ * The comparison of two row positions p, q (their values in `row`; `b` names the kernel's
+ * buffers): NaN above everything, then the position, which makes the sort stable.
  */
 function comparator(descending: boolean): string {
   const [lo, hi] = descending ? ['1', '-1'] : ['-1', '1'];
