@@ -65,6 +65,9 @@ export function explain(...tensors: Tensor[]): Explanation {
 export const defaultDevice = (): 'cpu' => 'cpu';
 
 // ---- functional forms of tensor ops (born.exp, born.matmul, …) ----
+export { einsum } from './tensor/contract.js';
+export type { SortResult, SortOptions, TopkOptions } from './tensor/sort.js';
+export type { NormOptions, NormOrder } from './tensor/scan.js';
 
 // ---- creation: *Like, empty, randperm, multinomial, bernoulli, meshgrid ----
 

@@ -6,7 +6,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { DType } from './dtype.js';
-import type { ElementwiseOp, ReduceOp } from './ops.js';
+import type { ElementwiseOp, ReduceOp, RowOp } from './ops.js';
 import type { Movement, ShapeTracker } from './view.js';
 
 /** A device buffer shared by every node realised to it; freed when the last holder lets go. */
@@ -48,6 +48,12 @@ export type NodeArg =
    * that fits (<= src everywhere, <= base off the axis).
    */
   | { kind: 'scatterAdd'; axis: number; op: string }
+  /**
+   * A per-row op over the LAST dim of the one source (see RowSpec in kernel/ir.ts): scans
+   * (cumsum, cumprod; shape and dtype of the source) and argsorts (int32 indices of a stable
+   * sort, NaN as the largest value). Ops over another dim permute it last with views.
+   */
+  | { kind: 'row'; op: RowOp }
   /**
    * A runtime scalar (0-d): its value travels with each kernel run as an argument, so a new
    * value (a learning rate, a temperature, a position) reuses the compiled kernel and plan.
@@ -126,6 +132,7 @@ export function argKey(a: NodeArg): string {
     case 'reduce': return `${a.op}${a.axes.join(',')}`;
     case 'gather': return `g${a.axis}${a.op}`;
     case 'scatterAdd': return `s${a.axis}${a.op}`;
+    case 'row': return `w${a.op}`;
     // The value is a kernel argument, not part of the structure.
     case 'param': return 'p';
     case 'store': return a.slice ? `st${a.slice.dim}@${a.slice.start ?? 'rt'}` : 'st';

@@ -104,5 +104,11 @@ export type ElementwiseOp = keyof typeof ops;
 export type UnaryOp = { [K in ElementwiseOp]: (typeof ops)[K] extends UnaryDef ? K : never }[ElementwiseOp];
 export type BinaryOp = { [K in ElementwiseOp]: (typeof ops)[K] extends BinaryDef ? K : never }[ElementwiseOp];
 
-export type ReduceOp = 'sum' | 'max' | 'min';
-export const reduceIdentity: Record<ReduceOp, number> = { sum: 0, max: -Infinity, min: Infinity };
+export type ReduceOp = 'sum' | 'max' | 'min' | 'prod';
+export const reduceIdentity: Record<ReduceOp, number> = { sum: 0, max: -Infinity, min: Infinity, prod: 1 };
+
+/**
+ * Per-row ops over the last dim (the 'row' node kind, RowSpec in kernel/ir.ts): inclusive scans,
+ * and stable argsorts ascending or descending.
+ */
+export type RowOp = 'cumsum' | 'cumprod' | 'argsort' | 'argsortDescending';

@@ -10,7 +10,7 @@
  * runtime scalars ('param', `params`) are arguments of each run, never part of the source.
  */
 import type { DType } from '../graph/dtype.js';
-import type { ElementwiseOp, ReduceOp } from '../graph/ops.js';
+import type { ElementwiseOp, ReduceOp, RowOp } from '../graph/ops.js';
 
 export type Index =
   | { readonly k: 'var'; readonly name: string }
@@ -86,6 +86,24 @@ export interface ScatterSpec {
   readonly check: number;
 }
 
+/**
+ * A per-row kernel over the last dim of `loop` (rows of length `n`): the input row is
+ * `value` evaluated at o{last} = 0..n-1 (the other o-coordinates fixed), and the output row,
+ * written contiguously, is
+ * - cumsum / cumprod: the inclusive scan, accumulated in float64 for float dtypes (PyTorch's CPU
+ *   accumulation type) and wrapped to the dtype for integers;
+ * - argsort / argsortDescending: int32 positions 0..n-1 of a stable sort of the row (equal
+ *   values keep their order, NaN compares larger than +Infinity, -0 equals 0: PyTorch's
+ *   stable sort).
+ * Rows are independent: a printer gives each thread (CPU) or workgroup (WebGPU: a scan is a
+ * workgroup prefix sum; a sort a bitonic or merge sort in shared memory, with the index as the
+ * tie-break so that it is stable) whole rows. Work is O(n) per row for scans, O(n log n) sorts.
+ */
+export interface RowSpec {
+  readonly op: RowOp;
+  readonly n: number;
+}
+
 export interface MatmulOperand { readonly input: number; readonly offset: number; readonly sBatch: number; readonly sRow: number; readonly sCol: number }
 
 export interface Kernel {
@@ -113,6 +131,8 @@ export interface Kernel {
   readonly value: Scalar;
   /** A scatter-add kernel: `value` is the base each output element starts from. */
   readonly scatter?: ScatterSpec | null;
+  /** A per-row kernel: `value` is the input element at the loop's coordinates. */
+  readonly row?: RowSpec | null;
   /** Data-dependent index reads and their valid ranges; non-empty means an ErrorRecord is bound. */
   readonly indexChecks?: readonly IndexCheck[];
   /** The dtypes of the runtime scalars the kernel reads ('param' scalars), by slot. */
@@ -145,7 +165,7 @@ function exactNumber(_key: string, v: unknown): unknown {
 /** Structural identity of a kernel: equal hashes compile to the same code. */
 export function kernelHash(k: Kernel): string {
   return JSON.stringify([k.out, k.inputs, k.loop, k.reduce, k.matmul, k.value,
-    k.params, k.outIndex, k.scatter ?? null, k.indexChecks?.length ?? 0], exactNumber);
+    k.params, k.outIndex, k.scatter ?? null, k.indexChecks?.length ?? 0, ...(k.row ? [k.row] : [])], exactNumber);
 }
 
 /** A scalar or an index expression, as the walks over kernel expressions meet them. */

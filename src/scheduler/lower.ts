@@ -158,7 +158,7 @@ class Builder {
         const at = coords.map((c, i) => (i === a.axis ? ({ k: 'val', v: index, bound } as const) : c));
         return this.expr(node.srcs[0]!, at, size);
       }
-      case 'buffer': case 'reduce': case 'matmul': case 'scatterAdd': case 'store':
+      case 'buffer': case 'reduce': case 'matmul': case 'scatterAdd': case 'store': case 'row':
         throw new Error(`internal: ${a.kind} node ${node.id} reached inside a fused group without a buffer`);
     }
   }
@@ -232,9 +232,41 @@ function lowerScatter(root: LazyNode, isBuffer: (n: LazyNode) => boolean): Lower
   return { kernel, inputs: b.inputs, params: b.params, hazard: false };
 }
 
+/** A per-row kernel (RowSpec): its source, a fused expression of buffers, over the output's coordinates. */
+function lowerRow(root: LazyNode, isBuffer: (n: LazyNode) => boolean): Lowered {
+  if (root.arg.kind !== 'row') throw new Error('internal: lowerRow of a non-row node');
+  const src = root.srcs[0]!;
+  const b = new Builder(isBuffer, null, new Symbolic(new Map(root.shape.map((d, i) => [`o${i}`, d]))));
+  const size = numel(root.shape);
+  const n = root.shape[root.shape.length - 1] ?? 1;
+  const value = b.expr(src, oVars(root.shape), size);
+  const sorts = root.arg.op.startsWith('argsort');
+  b.flops += sorts ? Math.ceil(size * Math.log2(Math.max(2, n))) : size;
+  b.ops.push(root.arg.op);
+  const bytes = b.inputs.reduce((t, m) => t + numel(m.shape) * itemBytes[m.dtype], size * itemBytes[root.dtype]);
+  const kernel: Kernel = {
+    name: `W_${root.shape.join('_') || '1'}`,
+    out: { dtype: root.dtype, shape: root.shape },
+    inputs: b.inputs.map((m) => m.dtype),
+    loop: root.shape,
+    reduce: null,
+    matmul: null,
+    value,
+    row: { op: root.arg.op, n },
+    ...(b.checks.length ? { indexChecks: b.checks } : {}),
+    params: b.params.map((m) => m.dtype),
+    outIndex: null,
+    ops: b.ops,
+    flops: b.flops,
+    bytes,
+  };
+  return { kernel, inputs: b.inputs, params: b.params, hazard: false };
+}
+
 export function lower(group: Group, isBuffer: (n: LazyNode) => boolean, sharesTarget: (n: LazyNode) => boolean = () => false): Lowered {
   const { contraction: x } = group;
   if (group.root.arg.kind === 'scatterAdd') return lowerScatter(group.root, isBuffer);
+  if (group.root.arg.kind === 'row') return lowerRow(group.root, isBuffer);
   const store = group.root.arg.kind === 'store' ? group.root : null;
   // A store loops over its value (the whole target, or a slice of it) and writes into the target.
   const root = store ? store.srcs[1]! : group.root;

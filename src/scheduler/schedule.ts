@@ -208,8 +208,9 @@ function* planOnce(outputs: readonly LazyNode[], w: Walk, temps: ReadonlySet<Laz
   yield;
   const materialized = new Set<LazyNode>(outputs.filter((o) => !o.realized));
   // A scatter-add writes its output out of order (rows chosen by data), so it is always a kernel
-  // of its own; its base, index and added values fuse into it.
-  for (const n of order) if (!n.realized && (isContraction(n) || n.arg.kind === 'scatterAdd')) materialized.add(n);
+  // of its own; its base, index and added values fuse into it. So is a per-row kernel (a scan,
+  // a sort: each output element depends on the whole row); its source fuses into it.
+  for (const n of order) if (!n.realized && (isContraction(n) || n.arg.kind === 'scatterAdd' || n.arg.kind === 'row')) materialized.add(n);
 
   for (const t of temps) materialized.add(t);
   const isBuffer = (n: LazyNode): boolean => n.realized !== null || materialized.has(n);

@@ -20,6 +20,9 @@ import * as R from './reduce.js';
 import * as M from './movement.js';
 import * as L from './linalg.js';
 import * as J from './join.js';
+import * as S from './scan.js';
+import * as O from './sort.js';
+import * as C from './contract.js';
 import { broadcastTo, cast, node } from './make.js';
 import { assignAll, checkAssign, ensureBuffer, sliceAssign } from './assign.js';
 import * as AD from '../autodiff/grad.js';
@@ -299,6 +302,36 @@ export class Tensor<out D extends DType = DType> {
   logSoftmax(...args: FloatArgs<D, [dim?: number | { dim?: number }]>): Tensor<D> { return R.logSoftmax(this, dimArg('logSoftmax', args[0], -1)) as Tensor<D>; }
 
   // ---- reductions, scans and sorting (prod, all, any, norm, cumsum, sort, topk, …) ----
+  /** The product over dim (all dims when absent): `x.prod()`, `x.prod(1, true)`, `x.prod({ dim: 1 })`. Bool counts as int32. */
+  prod(dim?: R.ReduceOptions | number | readonly number[], keepdim?: boolean): Tensor<ArithResult<D>> { return S.prod(this, dim, keepdim) as never; }
+  /** Whether every element is non-zero, over dim (all dims when absent): a bool tensor. */
+  all(dim?: R.ReduceOptions | number | readonly number[], keepdim?: boolean): Tensor<'bool'> { return S.truth('all', this, dim, keepdim); }
+  /** Whether some element is non-zero, over dim (all dims when absent): a bool tensor. */
+  any(dim?: R.ReduceOptions | number | readonly number[], keepdim?: boolean): Tensor<'bool'> { return S.truth('any', this, dim, keepdim); }
+  /**
+   * The vector p-norm over dim (all elements when absent), torch.norm: `x.norm()` (2-norm),
+   * `x.norm(1)`, `x.norm(Infinity, -1, true)`, `x.norm({ p: 3, dim: [0, 1] })`. Gradient 0 at 0.
+   */
+  norm(p?: S.NormOrder | S.NormOptions, dim?: number | readonly number[] | Omit<S.NormOptions, 'p'>, keepdim?: boolean): Tensor<D> { return S.norm(this, p, dim, keepdim) as Tensor<D>; }
+  /**
+   * Inclusive running sum along dim: `x.cumsum(-1)`, `x.cumsum({ dim: -1 })`, `x.cumsum(0, { dtype: 'int64' })`.
+   * Integers stay in their dtype (PyTorch: int64); bool gives int32; `dtype` converts the input first.
+   */
+  cumsum(dim: number | S.ScanOptions, opts?: Omit<S.ScanOptions, 'dim'>): Tensor<ArithResult<D>> { return S.scan('cumsum', this, dim, opts) as never; }
+  /** Inclusive running product along dim (options as cumsum); its gradient is exact with zeros in the input. */
+  cumprod(dim: number | S.ScanOptions, opts?: Omit<S.ScanOptions, 'dim'>): Tensor<ArithResult<D>> { return S.scan('cumprod', this, dim, opts) as never; }
+  /**
+   * Sorted values along dim (default -1) and their int32 indices: `x.sort()`, `x.sort(0, true)`,
+   * `x.sort({ dim: 0, descending: true })`. Stable always; NaN sorts as the largest value.
+   */
+  sort(dim?: number | O.SortOptions, descending?: boolean | Omit<O.SortOptions, 'dim'>): O.SortResult<Tensor<D>> { return O.sort(this, dim, descending) as O.SortResult<Tensor<D>>; }
+  /** The int32 indices that sort along dim (default -1), as sort's indices. */
+  argsort(dim?: number | O.SortOptions, descending?: boolean | Omit<O.SortOptions, 'dim'>): Tensor<'int32'> { return O.argsort(this, dim, descending); }
+  /**
+   * The k largest (largest: false: smallest) values along dim (default -1) and their int32
+   * indices, sorted: `x.topk(5)`, `x.topk(5, 0)`, `x.topk(5, { dim: 0, largest: false })`.
+   */
+  topk(k: number, dim?: number | O.TopkOptions, largest?: boolean | Omit<O.TopkOptions, 'dim'>, sorted?: boolean): O.SortResult<Tensor<D>> { return O.topk(this, k, dim, largest, sorted) as O.SortResult<Tensor<D>>; }
 
   // ---- views ----
   /** The same elements in a new shape (one size may be -1): `reshape([3, 2])` or `reshape(3, 2)`. */
@@ -342,6 +375,22 @@ export class Tensor<out D extends DType = DType> {
   }
 
   // ---- contraction composites (mm, bmm, dot, outer, einsum, scatter, …) ----
+  /** torch.mm: [n, m] @ [m, p] for 2-d tensors only (no broadcasting; see matmul). */
+  mm(mat2: Tensor): Tensor { return C.mm(this, mat2); }
+  /** torch.bmm: [b, n, m] @ [b, m, p] for 3-d tensors with equal batch sizes. */
+  bmm(mat2: Tensor): Tensor { return C.bmm(this, mat2); }
+  /** torch.dot: the inner product of two 1-d tensors of one length, a 0-d tensor. */
+  dot(other: Tensor): Tensor { return C.dot(this, other); }
+  /** torch.outer: the [n, m] outer product of 1-d tensors of lengths n and m. */
+  outer(vec2: Tensor): Tensor { return C.outer(this, vec2); }
+  /**
+   * torch.scatter (a new tensor, not in place): this with src written at index along dim; src
+   * is a tensor of this dtype or a number. Repeated indices: a number is written once, tensor
+   * values are averaged (PyTorch leaves it undefined).
+   */
+  scatter(dim: number, index: Tensor, src: Tensor | number): Tensor<D> { return C.scatter(this, dim, index, src) as Tensor<D>; }
+  /** This tensor when its elements are in row-major order already, else a (lazy, fused) copy that is. */
+  contiguous(): Tensor<D> { return C.contiguous(this) as Tensor<D>; }
 
   // ---- autodiff ----
   get requiresGrad(): boolean { return this.node.requiresGrad; }

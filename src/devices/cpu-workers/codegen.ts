@@ -10,6 +10,7 @@ import { matmulSource, matmulWorkUnits } from './matmul.js';
 import { loadJs, num, storeJs } from './js-values.js';
 import { jsPrelude } from './prelude.js';
 import { ERR, indexCheckJs, scatter } from './scatter.js';
+import { rowKernel } from './row.js';
 
 export interface JsKernel {
   readonly source: string;
@@ -230,9 +231,11 @@ function elementwise(k: Kernel): string {
 /** Outputs a column reduction advances together: their inputs are adjacent in memory. */
 const COLUMN_BLOCK = 256;
 
-function combineInto(op: ReduceOp, slot: string, v: string): string {
+function combineInto(op: ReduceOp, slot: string, v: string, d: DType): string {
   switch (op) {
     case 'sum': return `${slot} += ${v};`;
+    // Integer products wrap as PyTorch's do (int32 exactly; wider ones are exact to 2^53).
+    case 'prod': return d === 'int32' ? `${slot} = Math.imul(${slot}, ${v});` : `${slot} *= ${v};`;
     case 'max': return `if (${v} > ${slot} || ${v} !== ${v}) ${slot} = ${v};`;
     case 'min': return `if (${v} < ${slot} || ${v} !== ${v}) ${slot} = ${v};`;
   }
@@ -266,7 +269,7 @@ function columnReduction(k: Kernel): string {
     'for (let i = i0; i < i1; i++) {',
     ...unravelOutput(k.loop, 'i', false),
     ...inner.lines,
-    combineInto(red.op, 'accs[i - i0]', v),
+    combineInto(red.op, 'accs[i - i0]', v, red.value.dtype),
     '}',
     ...loops.map(() => '}'),
     'for (let i = i0; i < i1; i++) {',
@@ -287,7 +290,7 @@ function reduction(k: Kernel): string {
     `let acc = ${num(reduceIdentity[red.op])};`,
     ...loops.map(([d, j]) => `for (let r${j} = 0; r${j} < ${d}; r${j}++) {`),
     ...inner.lines,
-    combineInto(red.op, 'acc', v),
+    combineInto(red.op, 'acc', v, red.value.dtype),
     ...loops.map(() => '}'),
     ...outer.lines,
     `out[${at}] = ${storeJs(k.out.dtype, result)};`,
@@ -309,7 +312,7 @@ function spreadReduction(k: Kernel): string {
     `let acc = ${num(reduceIdentity[red.op])};`,
     ...loops.map(([d, j]) => `for (let r${j} = 0; r${j} < ${d}; r${j}++) {`),
     ...inner.lines,
-    combineInto(red.op, 'acc', v),
+    combineInto(red.op, 'acc', v, red.value.dtype),
     ...loops.map(() => '}'),
     `let i = row * ${numel(red.dims)};`,
     ...rowLoops.map(([d, i]) => `for (let o${i} = 0; o${i} < ${d}; o${i}++) {`),
@@ -357,7 +360,8 @@ const preludeFor = (k: Kernel): string => (checksIndices(k) ? jsPrelude + indexC
 
 export function printJs(k: Kernel): JsKernel {
   if (k.matmul) return matmul(k);
-  const sc = k.scatter ? scatter(k, (prefix) => new ScalarPrinter(false, (i) => `b${i}`, prefix)) : null;
+  const printer = (prefix: string): ScalarPrinter => new ScalarPrinter(false, (i) => `b${i}`, prefix);
+  const sc = k.scatter ? scatter(k, printer) : k.row ? rowKernel(k, printer) : null;
   const units = sc ? sc.units : unitsOf(k);
   const body = sc ? sc.body : !k.reduce ? elementwise(k) : k.reduce.spread ? spreadReduction(k) : k.reduce.inner ? reduction(k) : columnReduction(k);
   const binds = ['const out = b[0];', ...k.inputs.map((_, i) => `const b${i + 1} = b[${i + 1}];`)];
