@@ -143,6 +143,7 @@ describe('recurrent layers', () => {
     expect(() => nn.RNN(3, 4, { nonlinearity: 'gelu' as never })).toThrow(/RNN: nonlinearity must be 'tanh' or 'relu'/);
     expect(() => nn.LSTM(3, 4, { dropout: 2 })).toThrow(RangeError);
     expect(() => nn.LSTM(3, 4).forward(born.zeros([2, 1, 3]), born.zeros([1, 1, 4]) as never)).toThrow(/LSTM: hx must be \[h0, c0\]/);
+    expect(() => nn.LSTM(3, 4).forward(born.zeros([2, 1, 3]), [born.zeros([1, 1, 4]), null] as never)).toThrow(/LSTM: hx must be \[h0, c0\]/);
   });
 
   test('dropout acts between layers only, and only while training', async () => {

@@ -14,7 +14,7 @@ import { uniformParam } from './init.js';
 import { Linear } from './layers.js';
 import { Module, parameter } from './module.js';
 
-const ModuleBase = Module as unknown as abstract new () => Omit<Module, 'forward' | 'train' | 'eval'>;
+const ModuleBase = Module as unknown as abstract new () => Omit<Module, 'forward' | 'train' | 'eval' | 'to'>;
 
 /**
  * The base of layers whose forward does not fit Module's one-tensor-in, one-tensor-out
@@ -23,8 +23,10 @@ const ModuleBase = Module as unknown as abstract new () => Omit<Module, 'forward
  * stateDict(), train() all behave the same); only forward's declared type differs.
  */
 export abstract class FreeModule extends ModuleBase {
-  declare train: (mode?: boolean) => this;
+  // Module's methods that return `this`, typed for the subclass again (Omit loses `this`).
+  declare train: (...args: Parameters<Module['train']>) => this;
   declare eval: () => this;
+  declare to: (...args: Parameters<Module['to']>) => this;
 }
 
 /** Zeroes elements with probability p and scales the rest by 1/(1-p) (PyTorch's dropout); p = 0 is the identity. */

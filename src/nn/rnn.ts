@@ -221,7 +221,7 @@ export class LSTM extends RNNBase {
   /** Example: `const [out, [hN, cN]] = nn.LSTM(4, 8, { numLayers: 2 }).forward(x)`. */
   forward(input: Tensor, hx?: readonly [Tensor, Tensor] | null): [Tensor, [Tensor, Tensor]] {
     const { x, batched } = this.sequence(input);
-    if (hx !== undefined && hx !== null && (!Array.isArray(hx) || hx.length !== 2)) {
+    if (hx !== undefined && hx !== null && (!Array.isArray(hx) || hx.length !== 2 || !hx[0] || !hx[1])) {
       throw new TypeError('LSTM: hx must be [h0, c0] (two tensors), as PyTorch\'s (h_0, c_0) tuple');
     }
     const n = x.shape[1]!;

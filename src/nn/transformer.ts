@@ -34,11 +34,17 @@ export interface EncoderLayerForwardOptions {
   isCausal?: boolean;
 }
 export interface DecoderLayerForwardOptions {
+  /** Self-attention mask [T, T] or [N·nhead, T, T]: bool true where not allowed, or float added. */
   tgtMask?: Tensor | null;
+  /** Memory-attention mask [T, S] or [N·nhead, T, S]. */
   memoryMask?: Tensor | null;
+  /** [N, T]: bool true at padding positions of tgt, or float added. */
   tgtKeyPaddingMask?: Tensor | null;
+  /** [N, S]: bool true at padding positions of memory, or float added. */
   memoryKeyPaddingMask?: Tensor | null;
+  /** tgtMask is causal; without a tgtMask, the causal mask is made. */
   tgtIsCausal?: boolean;
+  /** memoryMask is causal; without a memoryMask, the causal mask is made. */
   memoryIsCausal?: boolean;
 }
 
@@ -105,6 +111,7 @@ export class TransformerEncoderLayer extends TransformerLayer {
     this.dropout1 = new Dropout(p);
     this.dropout2 = new Dropout(p);
   }
+  /** src → the same shape; masks as PyTorch's src_mask / src_key_padding_mask. */
   forward(src: Tensor, opts: EncoderLayerForwardOptions = {}): Tensor {
     const o = options<EncoderLayerForwardOptions>('TransformerEncoderLayer', opts, ['srcMask', 'srcKeyPaddingMask', 'isCausal']);
     const sa = (x: Tensor): Tensor => this.dropout1.forward(this.selfAttn.forward(x, x, x, {
@@ -153,6 +160,7 @@ export class TransformerDecoderLayer extends TransformerLayer {
     this.dropout2 = new Dropout(p);
     this.dropout3 = new Dropout(p);
   }
+  /** (tgt, memory) → tgt's shape; masks as PyTorch's tgt_mask, memory_mask and the key-padding masks. */
   forward(tgt: Tensor, memory: Tensor, opts: DecoderLayerForwardOptions = {}): Tensor {
     const o = options<DecoderLayerForwardOptions>('TransformerDecoderLayer', opts,
       ['tgtMask', 'memoryMask', 'tgtKeyPaddingMask', 'memoryKeyPaddingMask', 'tgtIsCausal', 'memoryIsCausal']);
