@@ -36,6 +36,15 @@ export function dropoutOf(x: Tensor, p: number): Tensor {
   return x.mul(rand(x.shape).ge(p).to(x.dtype)).mul(1 / (1 - p));
 }
 
+/**
+ * x Wᵀ + b over the last dim as one 2-D matmul: a batched matmul of a 3-D input would first copy W
+ * once per batch element (the broadcast operand is materialised), and the bias fuses as an epilogue.
+ */
+export function project(x: Tensor, w: Tensor, b?: Tensor): Tensor {
+  const y = x.reshape([-1, x.shape[x.ndim - 1]!]).matmul(w.T);
+  return (b ? y.add(b) : y).reshape([...x.shape.slice(0, -1), w.shape[0]!]);
+}
+
 /** A dropout probability option, checked. */
 export function probability(op: string, name: string, p: unknown): number {
   if (p === undefined) return 0;
@@ -123,8 +132,6 @@ export interface MultiheadAttentionForwardOptions {
 const FORWARD_KEYS = ['keyPaddingMask', 'needWeights', 'attnMask', 'averageAttnWeights', 'isCausal'] as const;
 const CTOR_KEYS = ['dropout', 'bias', 'addBiasKv', 'addZeroAttn', 'kdim', 'vdim', 'batchFirst'] as const;
 
-/** Appends one step along dim 1 of a [N, S, E] tensor. */
-const appendStep = (x: Tensor, step: Tensor): Tensor => cat([x, step.expand([x.shape[0]!, 1, x.shape[2]!])], 1);
 
 /**
  * Multi-head attention as torch.nn.MultiheadAttention: project q, k, v, attend per head, project
@@ -197,36 +204,32 @@ export class MultiheadAttention extends FreeModule {
     if (!(query.ndim === 2 || batched) || !okShape(query, e) || !okShape(key, this.kdim) || !okShape(value, this.vdim)) {
       throw new ShapeError(`${op}(${e}, ${h}): expected query ${seqDims} (or [L, E] unbatched) ending in ${e}, key ending in ${this.kdim} and value ending in ${this.vdim}, all of the same rank; got ${fmt(query.shape)}, ${fmt(key.shape)} and ${fmt(value.shape)}`);
     }
-    // Everything below works on [N, L, E].
-    const toNLE = (t: Tensor): Tensor => (!batched ? t.unsqueeze(0) : this.batchFirst ? t : t.transpose(0, 1));
-    const q0 = toNLE(query), k0 = toNLE(key), v0 = toNLE(value);
-    const n = q0.shape[0]!, l = q0.shape[1]!;
-    if (k0.shape[0] !== n || v0.shape[0] !== n || k0.shape[1] !== v0.shape[1]) {
+    // The projections work in the caller's layout (no transposed copies); unbatched inputs become
+    // [L, 1, E]. seqDim / batchDim say where the sequence and the batch are.
+    const bf = batched && this.batchFirst;
+    const seqDim = bf ? 1 : 0, batchDim = bf ? 0 : 1;
+    const as3 = (t: Tensor): Tensor => (batched ? t : t.unsqueeze(1));
+    const q0 = as3(query), k0 = as3(key), v0 = as3(value);
+    const n = q0.shape[batchDim]!, l = q0.shape[seqDim]!;
+    if (k0.shape[batchDim] !== n || v0.shape[batchDim] !== n || k0.shape[seqDim] !== v0.shape[seqDim]) {
       throw new ShapeError(`${op}: key ${fmt(key.shape)} and value ${fmt(value.shape)} must have the same batch and sequence sizes, and the batch of query ${fmt(query.shape)}`);
     }
     const b = this.inProjBias;
-    const proj = (x: Tensor, w: Tensor, i: number): Tensor => {
-      const y = x.matmul(w.T);
-      return b ? y.add(b.narrow(0, i * e, e)) : y;
-    };
+    const part = (t: Tensor | undefined, i: number): Tensor | undefined => t?.narrow(0, i * e, e);
     let q: Tensor, k: Tensor, v: Tensor;
-    if (this.inProjWeight) {
-      const w = this.inProjWeight;
-      if (query === key && key === value) {
-        // Self-attention: one matmul for q, k and v, as PyTorch does.
-        const qkv = q0.matmul(w.T);
-        [q, k, v] = [0, 1, 2].map((i) => { const y = qkv.narrow(-1, i * e, e); return b ? y.add(b.narrow(0, i * e, e)) : y; }) as [Tensor, Tensor, Tensor];
-      } else {
-        [q, k, v] = [q0, k0, v0].map((x, i) => proj(x, w.narrow(0, i * e, e), i)) as [Tensor, Tensor, Tensor];
-      }
+    if (this.inProjWeight && query === key && key === value) {
+      // Self-attention: one matmul for q, k and v, as PyTorch does.
+      const qkv = project(q0, this.inProjWeight, b);
+      [q, k, v] = [0, 1, 2].map((i) => qkv.narrow(-1, i * e, e)) as [Tensor, Tensor, Tensor];
     } else {
-      q = proj(q0, this.qProjWeight!, 0);
-      k = proj(k0, this.kProjWeight!, 1);
-      v = proj(v0, this.vProjWeight!, 2);
+      const w = this.inProjWeight;
+      q = project(q0, w ? w.narrow(0, 0, e) : this.qProjWeight!, part(b, 0));
+      k = project(k0, w ? w.narrow(0, e, e) : this.kProjWeight!, part(b, 1));
+      v = project(v0, w ? w.narrow(0, 2 * e, e) : this.vProjWeight!, part(b, 2));
     }
     let attnMask = o.attnMask ?? null;
     let padMask = o.keyPaddingMask ?? null;
-    const s0 = k.shape[1]!;
+    const s0 = k.shape[seqDim]!;
     if (attnMask) {
       const ok = attnMask.ndim === 2 ? attnMask.shape[0] === l && attnMask.shape[1] === s0
         : attnMask.ndim === 3 && attnMask.shape[0] === n * h && attnMask.shape[1] === l && attnMask.shape[2] === s0;
@@ -246,27 +249,31 @@ export class MultiheadAttention extends FreeModule {
       if (attnMask) attnMask = attnMask.pad([0, 1]);
       if (padMask) padMask = padMask.pad([0, 1]);
     };
+    const append = (t: Tensor, step: Tensor): Tensor => cat([t, step.reshape([1, 1, e]).expand(bf ? [n, 1, e] : [1, n, e])], seqDim);
     if (this.biasK && this.biasV) {
-      k = appendStep(k, this.biasK);
-      v = appendStep(v, this.biasV);
+      k = append(k, this.biasK);
+      v = append(v, this.biasV);
       extend();
     }
     if (this.addZeroAttn) {
-      k = appendStep(k, zeros([1, 1, e], { dtype: k.dtype }));
-      v = appendStep(v, zeros([1, 1, e], { dtype: v.dtype }));
+      k = append(k, zeros([1, 1, e], { dtype: k.dtype }));
+      v = append(v, zeros([1, 1, e], { dtype: v.dtype }));
       extend();
     }
-    const s = k.shape[1]!;
-    const heads = (t: Tensor, len: number): Tensor => t.reshape([n, len, h, hd]).permute([0, 2, 1, 3]);
+    const s = k.shape[seqDim]!;
+    // [N, H, len, hd] from either layout.
+    const heads = (t: Tensor, len: number): Tensor => (bf ? t.reshape([n, len, h, hd]).permute([0, 2, 1, 3])
+      : t.reshape([len, n, h, hd]).permute([1, 2, 0, 3]));
     let scores = heads(q, l).matmul(heads(k, s).transpose(-2, -1)).mul(1 / Math.sqrt(hd)); // [N, H, L, S]
     if (attnMask) scores = applyMask(op, 'attnMask', scores, attnMask, true);
     else if (flag(op, 'isCausal', o.isCausal)) scores = applyMask(op, 'the causal mask', scores, causalMask(l, s), true);
     if (padMask) scores = applyMask(op, 'keyPaddingMask', scores, padMask, true);
     let weights = scores.softmax({ dim: -1 });
     if (this.training) weights = dropoutOf(weights, this.dropout);
-    const attended = weights.matmul(heads(v, s)).permute([0, 2, 1, 3]).reshape([n, l, e]);
-    const y = this.outProj.forward(attended);
-    const out = !batched ? y.squeeze(0) : this.batchFirst ? y : y.transpose(0, 1);
+    const perHead = weights.matmul(heads(v, s)); // [N, H, L, hd]
+    const attended = bf ? perHead.permute([0, 2, 1, 3]).reshape([n, l, e]) : perHead.permute([2, 0, 1, 3]).reshape([l, n, e]);
+    const y = project(attended, this.outProj.weight, this.outProj.bias);
+    const out = batched ? y : y.squeeze(1);
     if (!(flag(op, 'needWeights', o.needWeights) ?? true)) return [out, null];
     const w = (flag(op, 'averageAttnWeights', o.averageAttnWeights) ?? true) ? weights.mean({ dim: 1 }) : weights;
     return [out, batched ? w : w.squeeze(0)];

@@ -11,7 +11,7 @@ import { ShapeError, fmt } from '../graph/errors.js';
 import { flag, int, isPlainObject, options } from '../tensor/args.js';
 import { cat, stack } from '../tensor/join.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { FreeModule, dropoutOf, probability } from './attention.js';
+import { FreeModule, dropoutOf, probability, project } from './attention.js';
 import { uniformParam } from './init.js';
 
 export interface RNNBaseOptions {
@@ -127,8 +127,7 @@ abstract class RNNBase extends FreeModule {
         const idx = layer * dirs + d;
         const w = this.#layers[idx]!;
         // The input projection of all steps at once: one matmul per layer and direction.
-        let xp = layerInput.matmul(w.wIh.T);
-        if (w.bIh) xp = xp.add(w.bIh);
+        const xp = project(layerInput, w.wIh, w.bIh);
         let state: State = hx[0] ? hx.map((h) => h!.narrow(0, idx, 1).reshape([n, H])) : null;
         const steps: Tensor[] = new Array<Tensor>(T);
         for (let i = 0; i < T; i++) {

@@ -5,7 +5,7 @@
  */
 import { flag, int, options } from '../tensor/args.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { FreeModule, MultiheadAttention, probability } from './attention.js';
+import { FreeModule, MultiheadAttention, probability, project } from './attention.js';
 import { Dropout, Linear } from './layers.js';
 import { LayerNorm } from './norm.js';
 
@@ -80,7 +80,8 @@ abstract class TransformerLayer extends FreeModule {
   }
   /** linear2(dropout(activation(linear1(x)))), then dropoutN (PyTorch's _ff_block). */
   protected feedForward(x: Tensor, linear1: Linear, dropout: Dropout, linear2: Linear, after: Dropout): Tensor {
-    return after.forward(linear2.forward(dropout.forward(this.activation(linear1.forward(x)))));
+    const hidden = dropout.forward(this.activation(project(x, linear1.weight, linear1.bias)));
+    return after.forward(project(hidden, linear2.weight, linear2.bias));
   }
 }
 
