@@ -227,3 +227,38 @@ describe('attention', () => {
     expect(() => enc.forward(born.zeros([3, 2, 8]), { mask: null } as never)).toThrow(/TransformerEncoderLayer: unknown option 'mask'/);
   });
 });
+
+describe('training', () => {
+  test('an LSTM and a transformer encoder layer learn a small sequence task with backward() and Adam', async () => {
+    born.manualSeed(7);
+    // Predict, at every step, the running mean of the first feature so far (it needs the recurrence / causal attention).
+    const x = born.randn([6, 4, 2], { seed: 8 });
+    const steps = born.arange(1, 7).reshape([6, 1, 1]);
+    const target = (await x.narrow(2, 0, 1).data()).reduce<number[]>((acc, v, i) => {
+      const t = Math.floor(i / 4), b = i % 4;
+      acc[i] = v + (t ? acc[(t - 1) * 4 + b]! : 0);
+      return acc;
+    }, []);
+    const y = born.tensor(Float32Array.from(target), { shape: [6, 4, 1] }).div(steps);
+    const lstm = nn.LSTM(2, 8);
+    const head = nn.Linear(8, 1);
+    const enc = nn.TransformerEncoderLayer(2, 1, { dimFeedforward: 8, dropout: 0 });
+    const encHead = nn.Linear(2, 1);
+    const models: [() => born.Tensor, born.Tensor[]][] = [
+      [() => head.forward(lstm.forward(x)[0]), [...lstm.parameters(), ...head.parameters()]],
+      [() => encHead.forward(enc.forward(x, { isCausal: true })), [...enc.parameters(), ...encHead.parameters()]],
+    ];
+    for (const [predict, params] of models) {
+      const opt = new born.optim.Adam(params, { lr: 0.03 });
+      const losses: number[] = [];
+      for (let i = 0; i < 25; i++) {
+        opt.zeroGrad();
+        const loss = predict().sub(y).pow(2).mean();
+        loss.backward();
+        losses.push(await loss.item());
+        await opt.step();
+      }
+      expect(losses[24]!, `loss ${losses[0]} -> ${losses[24]}`).toBeLessThan(losses[0]! * 0.5);
+    }
+  });
+});
