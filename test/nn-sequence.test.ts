@@ -139,7 +139,11 @@ describe('recurrent layers', () => {
     const m = nn.GRU(3, 4, { numLayers: 2 });
     expect(() => m.forward(born.zeros([5, 2, 4]))).toThrow(/GRU\(3, 4\): expected input \[T, N, 3\] or \[T, 3\]/);
     expect(() => m.forward(born.zeros([5, 2, 3]), born.zeros([1, 2, 4]))).toThrow(/GRU: h0 should be \[numLayers·numDirections, N, hiddenSize\] = \[2, 2, 4\], got \[1, 2, 4\]/);
-    expect(() => nn.LSTM(3, 4, { numLayer: 2 } as never)).toThrow(/LSTM: unknown option 'numLayer' \(valid options: numLayers, bias, batchFirst, dropout, bidirectional\)/);
+    expect(() => nn.LSTM(3, 4, { numLayer: 2 } as never)).toThrow(/LSTM: unknown option 'numLayer' \(valid options: numLayers, bias, batchFirst, dropout, bidirectional, projSize\)/);
+    expect(() => nn.GRU(3, 4, { projSize: 2 } as never)).toThrow(/GRU: unknown option 'projSize'/);
+    expect(() => nn.LSTM(3, 4, { projSize: 4 })).toThrow(/LSTM: projSize must be 0 \(none\) or between 1 and hiddenSize - 1 = 3, got 4/);
+    expect(() => nn.LSTM(3, 4, { projSize: 2 }).forward(born.zeros([2, 1, 3]), [born.zeros([1, 1, 4]), born.zeros([1, 1, 4])]))
+      .toThrow(/LSTM: h0 should be \[numLayers·numDirections, N, projSize\] = \[1, 1, 2\], got \[1, 1, 4\]/);
     expect(() => nn.RNN(3, 4, { nonlinearity: 'gelu' as never })).toThrow(/RNN: nonlinearity must be 'tanh' or 'relu'/);
     expect(() => nn.LSTM(3, 4, { dropout: 2 })).toThrow(RangeError);
     expect(() => nn.LSTM(3, 4).forward(born.zeros([2, 1, 3]), born.zeros([1, 1, 4]) as never)).toThrow(/LSTM: hx must be \[h0, c0\]/);

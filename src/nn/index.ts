@@ -51,7 +51,7 @@ export const GRU = callable(rnn.GRU);
 export const MultiheadAttention = callable(attention.MultiheadAttention);
 export const TransformerEncoderLayer = callable(transformer.TransformerEncoderLayer);
 export const TransformerDecoderLayer = callable(transformer.TransformerDecoderLayer);
-export type { RNNOptions, RNNBaseOptions } from './rnn.js';
+export type { RNNOptions, RNNBaseOptions, LSTMOptions } from './rnn.js';
 export type { MultiheadAttentionOptions, MultiheadAttentionForwardOptions, SDPAOptions } from './attention.js';
 export type { TransformerLayerOptions, EncoderLayerForwardOptions, DecoderLayerForwardOptions } from './transformer.js';
 

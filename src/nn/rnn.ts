@@ -26,6 +26,10 @@ export interface RNNBaseOptions {
   /** A second, reversed pass per layer; outputs are concatenated (default false). */
   bidirectional?: boolean;
 }
+export interface LSTMOptions extends RNNBaseOptions {
+  /** Projects each hidden state to this size with weight_hr (0 = none, the default; must be below hiddenSize). */
+  projSize?: number;
+}
 export interface RNNOptions extends RNNBaseOptions {
   /** 'tanh' (default) or 'relu'. */
   nonlinearity?: 'tanh' | 'relu';
@@ -36,7 +40,7 @@ const GATES: Record<Cell, number> = { tanh: 1, relu: 1, lstm: 4, gru: 3 };
 const KEYS = ['numLayers', 'bias', 'batchFirst', 'dropout', 'bidirectional'] as const;
 
 /** One direction of one layer: its weights, in PyTorch's order [w_ih, w_hh, b_ih?, b_hh?]. */
-interface LayerWeights { wIh: Tensor; wHh: Tensor; bIh?: Tensor; bHh?: Tensor }
+interface LayerWeights { wIh: Tensor; wHh: Tensor; bIh?: Tensor; bHh?: Tensor; wHr?: Tensor }
 
 /** The recurrent state of one layer and direction: [h] or, for LSTM, [h, c]; null before the first step without hx. */
 type State = Tensor[] | null;
@@ -47,14 +51,16 @@ abstract class RNNBase extends FreeModule {
   readonly batchFirst: boolean;
   readonly dropout: number;
   readonly bidirectional: boolean;
+  /** LSTM's projection size (0: none). */
+  readonly projSize: number;
   // Private (#): the module walk sees the weights only as the named fields above.
   readonly #layers: LayerWeights[] = [];
 
   constructor(private readonly op: string, private readonly cell: Cell, readonly inputSize: number, readonly hiddenSize: number,
-    layersOrOpts: number | RNNOptions | undefined, maybeOpts: RNNOptions | undefined, extra: readonly string[]) {
+    layersOrOpts: number | RNNOptions | LSTMOptions | undefined, maybeOpts: RNNOptions | LSTMOptions | undefined, extra: readonly string[]) {
     super();
     const positional = typeof layersOrOpts === 'number';
-    const o = options<RNNOptions>(op, positional ? maybeOpts : layersOrOpts, [...KEYS, ...extra] as (keyof RNNOptions)[]);
+    const o = options<RNNOptions & LSTMOptions>(op, positional ? maybeOpts : layersOrOpts, [...KEYS, ...extra] as (keyof RNNOptions)[]);
     if (!positional && maybeOpts !== undefined) throw new TypeError(`${op}: expected (inputSize, hiddenSize, numLayers?, options?), got two options objects`);
     int(op, 'inputSize', inputSize);
     int(op, 'hiddenSize', hiddenSize);
@@ -66,27 +72,31 @@ abstract class RNNBase extends FreeModule {
     this.batchFirst = flag(op, 'batchFirst', o.batchFirst) ?? false;
     this.dropout = probability(op, 'dropout', o.dropout);
     this.bidirectional = flag(op, 'bidirectional', o.bidirectional) ?? false;
+    this.projSize = o.projSize === undefined ? 0 : int(op, 'projSize', o.projSize);
+    if (this.projSize < 0 || this.projSize >= hiddenSize) throw new ShapeError(`${op}: projSize must be 0 (none) or between 1 and hiddenSize - 1 = ${hiddenSize - 1}, got ${this.projSize}`);
+    const out = this.projSize || hiddenSize; // the size of h
     const g = GATES[cell] * hiddenSize, k = 1 / Math.sqrt(hiddenSize), dirs = this.bidirectional ? 2 : 1;
     // Fields named as PyTorch's parameters, created in PyTorch's order, so the state dict matches.
     const self = this as unknown as Record<string, Tensor>;
     for (let layer = 0; layer < this.numLayers; layer++) {
       for (let d = 0; d < dirs; d++) {
         const sfx = `_l${layer}${d ? '_reverse' : ''}`;
-        const inp = layer === 0 ? inputSize : hiddenSize * dirs;
+        const inp = layer === 0 ? inputSize : out * dirs;
         self[`weight_ih${sfx}`] = uniformParam([g, inp], k);
-        self[`weight_hh${sfx}`] = uniformParam([g, hiddenSize], k);
+        self[`weight_hh${sfx}`] = uniformParam([g, out], k);
         if (this.bias) {
           self[`bias_ih${sfx}`] = uniformParam([g], k);
           self[`bias_hh${sfx}`] = uniformParam([g], k);
         }
-        this.#layers.push({ wIh: self[`weight_ih${sfx}`]!, wHh: self[`weight_hh${sfx}`]!, bIh: self[`bias_ih${sfx}`], bHh: self[`bias_hh${sfx}`] });
+        if (this.projSize) self[`weight_hr${sfx}`] = uniformParam([this.projSize, hiddenSize], k);
+        this.#layers.push({ wIh: self[`weight_ih${sfx}`]!, wHh: self[`weight_hh${sfx}`]!, bIh: self[`bias_ih${sfx}`], bHh: self[`bias_hh${sfx}`], wHr: self[`weight_hr${sfx}`] });
       }
     }
   }
 
-  /** The parameters per layer and direction, as PyTorch's all_weights: [[w_ih, w_hh, b_ih, b_hh], …]. */
+  /** The parameters per layer and direction, as PyTorch's all_weights: [[w_ih, w_hh, b_ih, b_hh, w_hr], …]. */
   get allWeights(): Tensor[][] {
-    return this.#layers.map((w) => [w.wIh, w.wHh, ...(w.bIh && w.bHh ? [w.bIh, w.bHh] : [])]);
+    return this.#layers.map((w) => [w.wIh, w.wHh, ...(w.bIh && w.bHh ? [w.bIh, w.bHh] : []), ...(w.wHr ? [w.wHr] : [])]);
   }
 
   private get dirs(): number { return this.bidirectional ? 2 : 1; }
@@ -102,12 +112,16 @@ abstract class RNNBase extends FreeModule {
     return { x: this.batchFirst ? input.transpose(0, 1) : input, batched: true };
   }
 
-  /** An initial state tensor as [numLayers·dirs, N, H] ([numLayers·dirs, H] unbatched), checked; null when absent. */
-  protected initial(name: string, t: Tensor | null | undefined, n: number, batched: boolean): Tensor | null {
+  /**
+   * An initial state tensor as [numLayers·dirs, N, size] ([numLayers·dirs, size] unbatched), checked;
+   * null when absent. size is hiddenSize, or projSize for an LSTM's h0 with a projection.
+   */
+  protected initial(name: string, t: Tensor | null | undefined, n: number, batched: boolean, size = this.hiddenSize): Tensor | null {
     if (t === undefined || t === null) return null;
-    const want = batched ? [this.numLayers * this.dirs, n, this.hiddenSize] : [this.numLayers * this.dirs, this.hiddenSize];
+    const want = batched ? [this.numLayers * this.dirs, n, size] : [this.numLayers * this.dirs, size];
     if (t.ndim !== want.length || t.shape.some((d, i) => d !== want[i])) {
-      throw new ShapeError(`${this.op}: ${name} should be [numLayers·numDirections, ${batched ? 'N, ' : ''}hiddenSize] = ${fmt(want)}, got ${fmt(t.shape)}`);
+      const sizeName = size === this.hiddenSize ? 'hiddenSize' : 'projSize';
+      throw new ShapeError(`${this.op}: ${name} should be [numLayers·numDirections, ${batched ? 'N, ' : ''}${sizeName}] = ${fmt(want)}, got ${fmt(t.shape)}`);
     }
     return batched ? t : t.unsqueeze(1);
   }
@@ -118,7 +132,7 @@ abstract class RNNBase extends FreeModule {
    * [L·D, N, H].
    */
   protected run(x: Tensor, hx: (Tensor | null)[]): { output: Tensor; finals: Tensor[] } {
-    const T = x.shape[0]!, n = x.shape[1]!, H = this.hiddenSize, dirs = this.dirs;
+    const T = x.shape[0]!, n = x.shape[1]!, dirs = this.dirs;
     const finals: Tensor[][] = hx.map(() => []);
     let layerInput = x;
     for (let layer = 0; layer < this.numLayers; layer++) {
@@ -128,7 +142,7 @@ abstract class RNNBase extends FreeModule {
         const w = this.#layers[idx]!;
         // The input projection of all steps at once: one matmul per layer and direction.
         const xp = project(layerInput, w.wIh, w.bIh);
-        let state: State = hx[0] ? hx.map((h) => h!.narrow(0, idx, 1).reshape([n, H])) : null;
+        let state: State = hx[0] ? hx.map((h) => h!.narrow(0, idx, 1).reshape([n, h!.shape[2]!])) : null;
         const steps: Tensor[] = new Array<Tensor>(T);
         for (let i = 0; i < T; i++) {
           const t = d ? T - 1 - i : i;
@@ -162,7 +176,8 @@ abstract class RNNBase extends FreeModule {
         const [ig, fg, gg, og] = [0, 1, 2, 3].map((i) => all.narrow(-1, i * H, H)) as [Tensor, Tensor, Tensor, Tensor];
         const ic = ig.sigmoid().mul(gg.tanh());
         const c = state ? fg.sigmoid().mul(state[1]!).add(ic) : ic;
-        return [og.sigmoid().mul(c.tanh()), c];
+        const hNew = og.sigmoid().mul(c.tanh());
+        return [w.wHr ? hNew.matmul(w.wHr.T) : hNew, c];
       }
       case 'gru': {
         // Gate order r, z, n; n = tanh(W_in x + b_in + r (W_hn h + b_hn)), h' = (1 - z) n + z h.
@@ -210,12 +225,14 @@ export class RNN extends RNNBase {
 }
 
 /**
- * Long short-term memory, as torch.nn.LSTM (gates i, f, g, o; no projSize). forward(input,
- * [h0, c0]?) → [output, [h_n, c_n]]; shapes as RNN, c like h. Init U(-1/√hidden, 1/√hidden).
+ * Long short-term memory, as torch.nn.LSTM (gates i, f, g, o). forward(input, [h0, c0]?) →
+ * [output, [h_n, c_n]]; shapes as RNN, c like h. With projSize P, h = (o · tanh(c)) W_hrᵀ is
+ * [.., P] (output [T, N, D·P], h0 / h_n [L·D, N, P]) while c stays hiddenSize.
+ * Init U(-1/√hidden, 1/√hidden).
  */
 export class LSTM extends RNNBase {
-  constructor(...[inputSize, hiddenSize, a, b]: Args<RNNBaseOptions>) {
-    super('LSTM', 'lstm', inputSize, hiddenSize, a, b, []);
+  constructor(...[inputSize, hiddenSize, a, b]: Args<LSTMOptions>) {
+    super('LSTM', 'lstm', inputSize, hiddenSize, a, b, ['projSize']);
   }
   /** Example: `const [out, [hN, cN]] = nn.LSTM(4, 8, { numLayers: 2 }).forward(x)`. */
   forward(input: Tensor, hx?: readonly [Tensor, Tensor] | null): [Tensor, [Tensor, Tensor]] {
@@ -224,7 +241,7 @@ export class LSTM extends RNNBase {
       throw new TypeError('LSTM: hx must be [h0, c0] (two tensors), as PyTorch\'s (h_0, c_0) tuple');
     }
     const n = x.shape[1]!;
-    const { output, finals } = this.run(x, [this.initial('h0', hx?.[0], n, batched), this.initial('c0', hx?.[1], n, batched)]);
+    const { output, finals } = this.run(x, [this.initial('h0', hx?.[0], n, batched, this.projSize || this.hiddenSize), this.initial('c0', hx?.[1], n, batched)]);
     return [layout(output, batched, this.batchFirst), [stateLayout(finals[0]!, batched), stateLayout(finals[1]!, batched)]];
   }
 }
