@@ -230,6 +230,9 @@ export class MultiheadAttention extends FreeModule {
     let attnMask = o.attnMask ?? null;
     let padMask = o.keyPaddingMask ?? null;
     const s0 = k.shape[seqDim]!;
+    // isCausal is PyTorch's hint that attnMask is causal; without an attnMask, the mask is made
+    // (over the real keys, before bias_k or a zero key is appended).
+    if (!attnMask && flag(op, 'isCausal', o.isCausal)) attnMask = causalMask(l, s0);
     if (attnMask) {
       const ok = attnMask.ndim === 2 ? attnMask.shape[0] === l && attnMask.shape[1] === s0
         : attnMask.ndim === 3 && attnMask.shape[0] === n * h && attnMask.shape[1] === l && attnMask.shape[2] === s0;
@@ -266,7 +269,6 @@ export class MultiheadAttention extends FreeModule {
       : t.reshape([len, n, h, hd]).permute([1, 2, 0, 3]));
     let scores = heads(q, l).matmul(heads(k, s).transpose(-2, -1)).mul(1 / Math.sqrt(hd)); // [N, H, L, S]
     if (attnMask) scores = applyMask(op, 'attnMask', scores, attnMask, true);
-    else if (flag(op, 'isCausal', o.isCausal)) scores = applyMask(op, 'the causal mask', scores, causalMask(l, s), true);
     if (padMask) scores = applyMask(op, 'keyPaddingMask', scores, padMask, true);
     let weights = scores.softmax({ dim: -1 });
     if (this.training) weights = dropoutOf(weights, this.dropout);
