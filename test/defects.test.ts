@@ -34,7 +34,11 @@ describe('every nn layer works with and without new', () => {
   // fails the test below, so a new layer cannot skip it.
   const x2 = (): born.Tensor => born.randn([2, 6], { seed: 3 });
   const x4 = (): born.Tensor => born.randn([2, 3, 4, 4], { seed: 4 });
-  const cases: Record<string, { args: unknown[]; input: () => born.Tensor; shape: number[] }> = {
+  const seq = (): born.Tensor => born.randn([3, 2, 6], { seed: 5 });
+  // Layers whose forward returns an array or takes more than one tensor say how to call them.
+  type Call = (m: unknown, x: born.Tensor) => born.Tensor;
+  const firstOf = (m: unknown, x: born.Tensor): born.Tensor => (m as { forward(x: born.Tensor): born.Tensor[] }).forward(x)[0]!;
+  const cases: Record<string, { args: unknown[]; input: () => born.Tensor; shape: number[]; call?: Call }> = {
     Linear: { args: [6, 5], input: x2, shape: [2, 5] },
     Embedding: { args: [10, 3], input: () => born.tensor(Int32Array.from([1, 9, 0]), { dtype: 'int32' }), shape: [3, 3] },
     Dropout: { args: [0.5], input: x2, shape: [2, 6] },
@@ -69,6 +73,15 @@ describe('every nn layer works with and without new', () => {
     LogSigmoid: { args: [], input: x2, shape: [2, 6] },
     Softmax: { args: [1], input: x2, shape: [2, 6] },
     LogSoftmax: { args: [{ dim: -1 }], input: x2, shape: [2, 6] },
+    // recurrent and attention modules
+    RNN: { args: [6, 4], input: seq, shape: [3, 2, 4], call: firstOf },
+    LSTM: { args: [6, 4, { bidirectional: true }], input: seq, shape: [3, 2, 8], call: firstOf },
+    GRU: { args: [6, 4, 2], input: seq, shape: [3, 2, 4], call: firstOf },
+    MultiheadAttention: { args: [6, 2], input: seq, shape: [3, 2, 6],
+      call: (m, x) => (m as { forward(q: born.Tensor, k: born.Tensor, v: born.Tensor): born.Tensor[] }).forward(x, x, x)[0]! },
+    TransformerEncoderLayer: { args: [6, 2, { dimFeedforward: 8 }], input: seq, shape: [3, 2, 6] },
+    TransformerDecoderLayer: { args: [6, 2, { dimFeedforward: 8 }], input: seq, shape: [3, 2, 6],
+      call: (m, x) => (m as { forward(t: born.Tensor, mem: born.Tensor): born.Tensor }).forward(x, x) },
   };
   // The abstract base: extended, never instantiated (checked through every case's instanceof).
   const abstract = new Set(['Module']);
@@ -92,7 +105,8 @@ describe('every nn layer works with and without new', () => {
       m.eval(); // Dropout and BatchNorm: deterministic
     }
     const input = c.input();
-    const a = withNew.forward(input), b = withoutNew.forward(input);
+    const run: Call = c.call ?? ((m, t) => (m as born.nn.Module).forward(t));
+    const a = run(withNew, input), b = run(withoutNew, input);
     expect(a.shape).toEqual(c.shape);
     const [va, vb] = [Array.from(await a.data()), Array.from(await b.data())];
     expect(va.every(Number.isFinite)).toBe(true);

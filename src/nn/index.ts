@@ -56,6 +56,18 @@ export const CELU = callable(activations.CELU);
 // ---- containers, Parameter, init, loss modules ----
 
 // ---- recurrent and attention modules (RNN, LSTM, GRU, MultiheadAttention, Transformer…) ----
+import * as rnn from './rnn.js';
+import * as attention from './attention.js';
+import * as transformer from './transformer.js';
+export const RNN = callable(rnn.RNN);
+export const LSTM = callable(rnn.LSTM);
+export const GRU = callable(rnn.GRU);
+export const MultiheadAttention = callable(attention.MultiheadAttention);
+export const TransformerEncoderLayer = callable(transformer.TransformerEncoderLayer);
+export const TransformerDecoderLayer = callable(transformer.TransformerDecoderLayer);
+export type { RNNOptions, RNNBaseOptions, LSTMOptions } from './rnn.js';
+export type { MultiheadAttentionOptions, MultiheadAttentionForwardOptions, SDPAOptions } from './attention.js';
+export type { TransformerLayerOptions, EncoderLayerForwardOptions, DecoderLayerForwardOptions } from './transformer.js';
 
 // ---- convolution, pooling, normalisation and resampling modules ----
 
@@ -69,6 +81,7 @@ export const functional = {
   ...activations.functional,
   // ---- functional: losses, linear, embedding, normalize, … ----
   // ---- functional: attention ----
+  scaledDotProductAttention: attention.scaledDotProductAttention,
   // ---- functional: convolution, pooling, pad, interpolate ----
 };
 export type { Reduction, CrossEntropyOptions, NllOptions } from './losses.js';
