@@ -121,13 +121,21 @@ export abstract class Module {
     for (const p of this.parameters()) p.zeroGrad();
   }
 
-  /** Parameters then buffers, by PyTorch name. Two entries with one name are an error (they would overwrite each other). */
+  /**
+   * Every parameter and buffer by PyTorch name, in PyTorch's order (a module's own parameters,
+   * then its buffers, then each child's). Two entries with one name are an error (they would
+   * overwrite each other).
+   */
   stateDict(): Record<string, Tensor> {
     const out: Record<string, Tensor> = {};
-    for (const [k, t] of [...this.namedParameters(), ...this.namedBuffers()]) {
-      if (k in out) throw new Error(`stateDict: two tensors are named '${k}' in ${this.constructor.name}; rename one field`);
-      out[k] = t;
-    }
+    const walk = (m: Module, prefix: string): void => {
+      for (const [k, t] of [...m.ownParameters(), ...m.buffers]) {
+        if (prefix + k in out) throw new Error(`stateDict: two tensors are named '${prefix + k}' in ${this.constructor.name}; rename one field`);
+        out[prefix + k] = t;
+      }
+      for (const [name, child] of m.namedChildren()) walk(child, `${prefix}${name}.`);
+    };
+    walk(this, '');
     return out;
   }
 

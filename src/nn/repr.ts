@@ -31,3 +31,13 @@ export function moduleRepr(m: Printable): string {
   const trainable = params.reduce((n, p) => n + (p.requiresGrad ? p.numel() : 0), 0);
   return `${treeRepr(m)}\nTotal parameters: ${count(total)} (trainable: ${count(trainable)})`;
 }
+
+/** A float as Python's repr prints it (1e-05, 0.1): the exponent form below 1e-4. */
+export function pyFloat(v: number): string {
+  if (v !== 0 && Number.isFinite(v) && (Math.abs(v) < 1e-4 || Math.abs(v) >= 1e16)) {
+    const [m, e] = v.toExponential().split('e') as [string, string];
+    const sign = e.startsWith('-') ? '-' : '+';
+    return `${m}e${sign}${e.replace(/^[-+]/, '').padStart(2, '0')}`;
+  }
+  return Number.isInteger(v) && Number.isFinite(v) ? `${v}.0` : String(v);
+}
