@@ -66,7 +66,12 @@ describe('loss modules', () => {
     expect(Object.keys(nn.CrossEntropyLoss({ weight: born.ones([3]) }).stateDict())).toEqual(['weight']);
     expect(Object.keys(nn.BCEWithLogitsLoss({ posWeight: born.ones([3]) }).stateDict())).toEqual(['pos_weight']);
     expect(Object.keys(nn.MSELoss().stateDict())).toEqual([]);
-    expect(nn.CrossEntropyLoss()).toBeInstanceOf(nn.Module);
+    for (const name of ['CrossEntropyLoss', 'NLLLoss', 'MSELoss', 'L1Loss', 'SmoothL1Loss', 'HuberLoss', 'BCELoss', 'BCEWithLogitsLoss', 'KLDivLoss'] as const) {
+      const cls = nn[name] as unknown as (new () => object) & (() => object);
+      expect(new cls(), name).toBeInstanceOf(nn[name]);
+      expect(cls(), name).toBeInstanceOf(nn[name]);
+      expect(cls(), name).toBeInstanceOf(nn.Module);
+    }
     expect(String(nn.KLDivLoss({ reduction: 'batchmean' })).split('\n')[0]).toBe('KLDivLoss()');
   });
 

@@ -117,6 +117,8 @@ describe('ModuleList', () => {
     expect(l.length).toBe(5);
     expect(Object.keys(l.stateDict())).toEqual(['0.weight', '0.bias', '1.weight', '1.bias', '2.weight', '2.bias']);
     expect(new nn.ModuleList().length).toBe(0);
+    expect(new nn.ModuleDict()).toBeInstanceOf(nn.ModuleDict);
+    expect(nn.ModuleDict()).toBeInstanceOf(nn.ModuleDict);
   });
 
   test('bad input names the method and what is valid', () => {
@@ -283,6 +285,27 @@ describe('loadStateDict', () => {
       constructor() { super(); (this as Record<string, unknown>)['fc.weight'] = nn.Parameter(born.ones([1, 1])); }
     }
     expect(() => new Clash2().stateDict()).toThrow(/two tensors are named 'fc.weight'/);
+  });
+});
+
+describe('shared modules and tied weights', () => {
+  test('a parameter held twice is one parameter (stepped once) but two state-dict keys, as in PyTorch', async () => {
+    class Tied extends nn.Module {
+      embed = nn.Embedding(5, 3);
+      head = nn.Linear(3, 5, { bias: false });
+      again = this.head;
+      constructor() { super(); (this.head as { weight: Tensor }).weight = this.embed.weight; }
+      forward(x: Tensor): Tensor { return this.head.forward(this.embed.forward(x)); }
+    }
+    const m = new Tied();
+    expect(m.namedParameters().map(([k]) => k)).toEqual(['embed.weight']);
+    expect(m.children().length).toBe(2);
+    expect(m.modules().length).toBe(3);
+    expect(Object.keys(m.stateDict())).toEqual(['embed.weight', 'head.weight', 'again.weight']);
+    expect(String(m).split('\n').at(-1)).toBe('Total parameters: 15 (trainable: 15)');
+    const src = new Tied();
+    m.loadStateDict(src.stateDict());
+    expect(await m.head.weight.data()).toEqual(await src.embed.weight.data());
   });
 });
 

@@ -59,15 +59,21 @@ export abstract class Module {
     return out;
   }
 
+  /** The child modules, each once. */
   children(): Module[] {
-    return this.namedChildren().map(([, m]) => m);
+    return [...new Set(this.namedChildren().map(([, m]) => m))];
   }
 
   /** This module and every descendant, depth first, with their dotted names ('' for this one). */
+  /** A module held twice (under two names) is listed once, under its first name, as in PyTorch. */
   namedModules(prefix = ''): [string, Module][] {
-    const out: [string, Module][] = [[prefix, this]];
-    for (const [name, child] of this.namedChildren()) out.push(...child.namedModules(prefix ? `${prefix}.${name}` : name));
-    return out;
+    const all: [string, Module][] = [];
+    const walk = (m: Module, p: string): void => {
+      all.push([p, m]);
+      for (const [name, child] of m.namedChildren()) walk(child, p ? `${p}.${name}` : name);
+    };
+    walk(this, prefix);
+    return unique(all);
   }
 
   modules(): Module[] {
@@ -91,19 +97,28 @@ export abstract class Module {
     return out;
   }
 
+  /**
+   * Every parameter with its dotted name. A parameter shared by two modules (tied weights) is
+   * listed once, under its first name, as PyTorch's named_parameters, so an optimizer steps it
+   * once; stateDict() holds it under every name.
+   */
   namedParameters(prefix = ''): [string, Tensor][] {
-    const out = this.ownParameters().map(([k, p]): [string, Tensor] => [prefix + k, p]);
-    for (const [name, child] of this.namedChildren()) out.push(...child.namedParameters(`${prefix}${name}.`));
-    return out;
+    return unique(this.walk(prefix, (m) => m.ownParameters()));
   }
 
   parameters(): Tensor[] {
     return this.namedParameters().map(([, p]) => p);
   }
 
+  /** Every buffer with its dotted name; a shared one once, as namedParameters. */
   namedBuffers(prefix = ''): [string, Tensor][] {
-    const out: [string, Tensor][] = [...this.buffers].map(([k, t]) => [prefix + k, t]);
-    for (const [name, child] of this.namedChildren()) out.push(...child.namedBuffers(`${prefix}${name}.`));
+    return unique(this.walk(prefix, (m) => [...m.buffers]));
+  }
+
+  /** `own(m)` of this module and every descendant, with dotted names, in PyTorch's order. */
+  private walk(prefix: string, own: (m: Module) => [string, Tensor][]): [string, Tensor][] {
+    const out = own(this).map(([k, t]): [string, Tensor] => [prefix + k, t]);
+    for (const [name, child] of this.namedChildren()) out.push(...child.walk(`${prefix}${name}.`, own));
     return out;
   }
 
@@ -128,14 +143,10 @@ export abstract class Module {
    */
   stateDict(): Record<string, Tensor> {
     const out: Record<string, Tensor> = {};
-    const walk = (m: Module, prefix: string): void => {
-      for (const [k, t] of [...m.ownParameters(), ...m.buffers]) {
-        if (prefix + k in out) throw new Error(`stateDict: two tensors are named '${prefix + k}' in ${this.constructor.name}; rename one field`);
-        out[prefix + k] = t;
-      }
-      for (const [name, child] of m.namedChildren()) walk(child, `${prefix}${name}.`);
-    };
-    walk(this, '');
+    for (const [k, t] of this.walk('', (m) => [...m.ownParameters(), ...m.buffers])) {
+      if (k in out) throw new Error(`stateDict: two tensors are named '${k}' in ${this.constructor.name}; rename one field`);
+      out[k] = t;
+    }
     return out;
   }
 
@@ -153,7 +164,8 @@ export abstract class Module {
     const missingKeys = [...own.keys()].filter((k) => !(k in sd));
     const unexpectedKeys = Object.keys(sd).filter((k) => !own.has(k));
     const problems: string[] = [];
-    const writes: [Tensor, Tensor][] = [];
+    // By target: a tensor tied under two names is written once.
+    const writes = new Map<Tensor, Tensor>();
     for (const [k, t] of own) {
       const v = sd[k];
       if (v === undefined) continue;
@@ -162,7 +174,7 @@ export abstract class Module {
         problems.push(`'${k}' has shape ${fmt(v.shape)} in the state dict but ${fmt(t.shape)} in the model`);
       } else if (kind(v.dtype) !== kind(t.dtype)) {
         problems.push(`'${k}' is ${v.dtype} in the state dict but ${t.dtype} in the model (a ${kind(v.dtype)} value cannot load into a ${kind(t.dtype)} tensor)`);
-      } else writes.push([t, v.to(t.dtype)]);
+      } else writes.set(t, v.to(t.dtype));
     }
     if (strict && missingKeys.length) problems.push(`missing: ${missingKeys.join(', ')}`);
     if (strict && unexpectedKeys.length) problems.push(`unexpected: ${unexpectedKeys.join(', ')}`);
@@ -174,7 +186,7 @@ export abstract class Module {
     }
     // Copied into the model's own buffers in one schedule (as PyTorch copies), so training
     // in place never writes into the tensors of the state dict.
-    assignAll(writes).catch(() => {}); // a failure surfaces when a parameter is read
+    assignAll([...writes]).catch(() => {}); // a failure surfaces when a parameter is read
     return { missingKeys, unexpectedKeys };
   }
 
@@ -217,6 +229,12 @@ export abstract class Module {
   [Symbol.for('nodejs.util.inspect.custom')](): string {
     return this.toString();
   }
+}
+
+/** The first entry of each distinct value. */
+function unique<T>(entries: [string, T][]): [string, T][] {
+  const seen = new Set<T>();
+  return entries.filter(([, v]) => (seen.has(v) ? false : (seen.add(v), true)));
 }
 
 /** A number, boolean, string or list of numbers as Python prints it; undefined for anything else. */
