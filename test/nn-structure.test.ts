@@ -428,6 +428,8 @@ describe('printing', () => {
     expect(String(lin)).toBe(lin.toString());
     expect(inspect(lin)).toBe(lin.toString());
     expect(String(nn.Linear(3, 2, { bias: false })).split('\n')[0]).toBe('Linear(in_features=3, out_features=2, bias=False)');
+    expect(String(nn.ReLU())).toBe('ReLU()'); // no parameters, no count line
+    expect(inspect(nn.Sequential(nn.ReLU(), nn.Identity()))).toBe('Sequential(\n  (0): ReLU()\n  (1): Identity()\n)');
     const tree = String(nn.Sequential(nn.Conv2d(1, 8, 3, { padding: 1 }), nn.ReLU(), nn.Flatten(), nn.Dropout(0.25), nn.LayerNorm(8), nn.Identity(), nn.Unflatten(1, [2, 4]), nn.CrossEntropyLoss()));
     expect(tree).toBe([
       'Sequential(',

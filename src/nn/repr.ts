@@ -24,11 +24,15 @@ export function treeRepr(m: Printable): string {
 
 const count = (n: number): string => n.toLocaleString('en-US');
 
-/** The tree, then `Total parameters: N (trainable: M)`; a parameter shared by two modules counts once. */
+/**
+ * The tree, then `Total parameters: N (trainable: M)` (left out for a module without
+ * parameters, `ReLU()`, as PyTorch prints it); a parameter shared by two modules counts once.
+ */
 export function moduleRepr(m: Printable): string {
   const params = [...new Set(m.namedParameters().map(([, p]) => p))];
   const total = params.reduce((n, p) => n + p.numel(), 0);
   const trainable = params.reduce((n, p) => n + (p.requiresGrad ? p.numel() : 0), 0);
+  if (!params.length) return treeRepr(m);
   return `${treeRepr(m)}\nTotal parameters: ${count(total)} (trainable: ${count(trainable)})`;
 }
 
