@@ -106,6 +106,16 @@ describe('functional: dropout, oneHot and errors', () => {
     expect(() => F.dropout(x, { rate: 0.5 } as never)).toThrow(/dropout: unknown option 'rate'/);
   });
 
+  test('PyTorch\'s positional forms give what the options forms give', async () => {
+    const x = born.randn([3, 4], { seed: 8 }), y = born.randn([3, 4], { seed: 9 });
+    expect(F.dropout(x, 0.5, false)).toBe(x);
+    expect(await F.normalize(x, 1, -1, 1e-6).data()).toEqual(await F.normalize(x, { p: 1, dim: -1, eps: 1e-6 }).data());
+    expect(await F.normalize(x, 3).data()).toEqual(await F.normalize(x, { p: 3 }).data());
+    expect(await F.cosineSimilarity(x, y, 0).data()).toEqual(await F.cosineSimilarity(x, y, { dim: 0 }).data());
+    expect(() => F.dropout(x, 0.5, 'yes' as never)).toThrow(/dropout: training must be true or false/);
+    expect(() => F.normalize(x, '2' as never)).toThrow(/normalize: p must be a number, got string/);
+  });
+
   test('oneHot: int32 rows with a 1 at each label', async () => {
     const y = F.oneHot(born.tensor([2, 0, 1], { dtype: 'int32' }), 3);
     expect(y.dtype).toBe('int32');

@@ -369,6 +369,9 @@ describe('nn.init', () => {
     nn.init.kaimingUniform_(w, { mode: 'fan_out', nonlinearity: 'relu' });
     expect((await stats(w)).max).toBeGreaterThan(0.99 * Math.sqrt(6 / 400));
     expect((await stats(w)).max).toBeLessThanOrEqual(Math.sqrt(6 / 400) + 1e-6);
+    nn.init.kaimingUniform_(w, 0, 'fan_out', 'relu'); // PyTorch's positional form
+    expect((await stats(w)).max).toBeGreaterThan(0.99 * Math.sqrt(6 / 400));
+    expect((await stats(w)).max).toBeLessThanOrEqual(Math.sqrt(6 / 400) + 1e-6);
     nn.init.kaimingNormal_(w, { nonlinearity: 'relu' });
     s = await stats(w);
     expect(s.std).toBeCloseTo(Math.sqrt(2 / 100), 2);
@@ -410,6 +413,12 @@ describe('nn.init', () => {
     expect(s.max).toBeLessThanOrEqual(1);
     expect(s.mean).toBeCloseTo(0.5105, 2); // of N(1, 4) truncated to [0, 1], as torch's trunc_normal_ draws it
     expect(s.std).toBeCloseTo(0.2876, 2);
+    nn.init.truncNormal_(t, 0, 1, -0.5, 0.25); // PyTorch's positional (mean, std, a, b)
+    s = await stats(t);
+    expect(s.min).toBeGreaterThanOrEqual(-0.5);
+    expect(s.max).toBeLessThanOrEqual(0.25);
+    expect(s.min).toBeLessThan(-0.49);
+    expect(s.max).toBeGreaterThan(0.24);
     expect(() => nn.init.truncNormal_(t, { std: 0 })).toThrow(/truncNormal_: need std > 0 and a < b/);
     expect(() => nn.init.truncNormal_(t, { sd: 1 } as never)).toThrow(/unknown option 'sd'/);
   });

@@ -6,7 +6,7 @@ import { ShapeError, DTypeError, fmt } from '../graph/errors.js';
 import { isFloat } from '../graph/dtype.js';
 import { full, rand } from '../tensor/creation.js';
 import { indexSelect, oneHot as oneHotImpl } from '../tensor/linalg.js';
-import { int, options } from '../tensor/args.js';
+import { int, isPlainObject, options } from '../tensor/args.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 export interface DropoutOptions { p?: number; training?: boolean }
@@ -14,12 +14,14 @@ export interface DropoutOptions { p?: number; training?: boolean }
 /**
  * Zeroes each element with probability p (default 0.5) and scales the rest by 1/(1-p); the
  * identity when `training` is false. `training` defaults to true, as in PyTorch's F.dropout
- * (pass `{ training: this.training }` inside a module).
+ * (pass `{ training: this.training }` inside a module). Positional as PyTorch: dropout(x, 0.2, false).
  */
-export function dropout(x: Tensor, opts: DropoutOptions = {}): Tensor {
-  const { p = 0.5, training = true } = options<DropoutOptions>('dropout', opts, ['p', 'training']);
+export function dropout(x: Tensor, opts?: DropoutOptions | number, training?: boolean): Tensor {
+  const o = isPlainObject(opts) ? options<DropoutOptions>('dropout', opts, ['p', 'training']) : { p: opts as number | undefined, training };
+  const { p = 0.5, training: train = true } = o;
+  if (typeof train !== 'boolean') throw new TypeError(`dropout: training must be true or false, got ${typeof train}`);
   if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new RangeError(`dropout: p must be in [0, 1], got ${String(p)}`);
-  if (!training || p === 0) return x;
+  if (!train || p === 0) return x;
   if (p === 1) return x.mul(full(x.shape, 0));
   return x.mul(rand(x.shape).ge(p).to(x.dtype)).mul(1 / (1 - p));
 }
@@ -74,27 +76,36 @@ const floatInput = (op: string, x: Tensor): void => {
 
 export interface NormalizeOptions { p?: number; dim?: number; eps?: number }
 
-/** x / max(‖x‖ₚ, eps) along `dim` (defaults p 2, dim 1, eps 1e-12), as PyTorch's F.normalize. */
-export function normalize(x: Tensor, opts: NormalizeOptions = {}): Tensor {
-  const { p = 2, dim = 1, eps = 1e-12 } = options<NormalizeOptions>('normalize', opts, ['p', 'dim', 'eps']);
+/**
+ * x / max(‖x‖ₚ, eps) along `dim` (defaults p 2, dim 1, eps 1e-12), as PyTorch's F.normalize:
+ * normalize(x, { p, dim, eps }) or positionally normalize(x, p, dim, eps).
+ */
+export function normalize(x: Tensor, opts?: NormalizeOptions | number, dim?: number, eps?: number): Tensor {
+  const o = isPlainObject(opts) ? options<NormalizeOptions>('normalize', opts, ['p', 'dim', 'eps']) : { p: opts as number | undefined, dim, eps };
+  const { p = 2, dim: d = 1, eps: e = 1e-12 } = o;
+  if (typeof p !== 'number') throw new TypeError(`normalize: p must be a number, got ${typeof p}`);
+  if (typeof e !== 'number') throw new TypeError(`normalize: eps must be a number, got ${typeof e}`);
   floatInput('normalize', x);
-  return x.div(pnorm('normalize', x, p, int('normalize', 'dim', dim)).clamp({ min: eps }));
+  return x.div(pnorm('normalize', x, p, int('normalize', 'dim', d)).clamp({ min: e }));
 }
 
 export interface CosineSimilarityOptions { dim?: number; eps?: number }
 
 /**
  * Cosine of the angle between a and b along `dim` (default 1; a and b broadcast):
- * a·b / max(‖a‖·‖b‖, eps), eps default 1e-8. The dim is reduced away.
+ * a·b / max(‖a‖·‖b‖, eps), eps default 1e-8. The dim is reduced away. Options or positional:
+ * cosineSimilarity(a, b, { dim: -1 }) or cosineSimilarity(a, b, -1).
  */
-export function cosineSimilarity(a: Tensor, b: Tensor, opts: CosineSimilarityOptions = {}): Tensor {
-  const { dim = 1, eps = 1e-8 } = options<CosineSimilarityOptions>('cosineSimilarity', opts, ['dim', 'eps']);
+export function cosineSimilarity(a: Tensor, b: Tensor, opts?: CosineSimilarityOptions | number, eps?: number): Tensor {
+  const o = isPlainObject(opts) ? options<CosineSimilarityOptions>('cosineSimilarity', opts, ['dim', 'eps']) : { dim: opts as number | undefined, eps };
+  const { dim = 1, eps: e = 1e-8 } = o;
+  if (typeof e !== 'number') throw new TypeError(`cosineSimilarity: eps must be a number, got ${typeof e}`);
   floatInput('cosineSimilarity', a);
   floatInput('cosineSimilarity', b);
   const d = int('cosineSimilarity', 'dim', dim);
   const dot = a.mul(b).sum({ dim: d });
   const na = a.pow(2).sum({ dim: d }), nb = b.pow(2).sum({ dim: d });
-  return dot.div(na.mul(nb).sqrt().clamp({ min: eps }));
+  return dot.div(na.mul(nb).sqrt().clamp({ min: e }));
 }
 
 /**

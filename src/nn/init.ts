@@ -8,7 +8,7 @@ import { isFloat } from '../graph/dtype.js';
 import { where } from '../tensor/elementwise.js';
 import { full, rand, randn } from '../tensor/creation.js';
 import { Tensor } from '../tensor/tensor.js';
-import { options } from '../tensor/args.js';
+import { isPlainObject, options } from '../tensor/args.js';
 import { parameter } from './module.js';
 
 /** U(-bound, bound), as a parameter. */
@@ -96,21 +96,30 @@ export const ones_ = (t: Tensor): Tensor => constant_(t, 1);
 
 export interface KaimingOptions { a?: number; mode?: FanMode; nonlinearity?: Nonlinearity }
 
-function kaimingStd(op: string, t: Tensor, opts: KaimingOptions): number {
-  const o = options<KaimingOptions>(op, opts, ['a', 'mode', 'nonlinearity']);
+/** Kaiming's arguments: an options object, or PyTorch's positional (a, mode, nonlinearity). */
+type KaimingArgs = [opts?: KaimingOptions] | [a?: number, mode?: FanMode, nonlinearity?: Nonlinearity];
+
+function kaimingStd(op: string, t: Tensor, args: KaimingArgs): number {
+  const o = isPlainObject(args[0]) ? options<KaimingOptions>(op, args[0], ['a', 'mode', 'nonlinearity'])
+    : { a: args[0] as number | undefined, mode: args[1] as FanMode | undefined, nonlinearity: args[2] as Nonlinearity | undefined };
+  if (o.a !== undefined && typeof o.a !== 'number') throw new TypeError(`${op}: a must be a number, got ${typeof o.a}`);
   const gain = calculateGain(o.nonlinearity ?? 'leaky_relu', o.a ?? 0);
   return gain / Math.sqrt(fan(op, target(op, t), o.mode ?? 'fan_in'));
 }
 
-/** He (Kaiming) uniform: U(±gain·√(3 / fan)); defaults a = 0, mode 'fan_in', nonlinearity 'leaky_relu'. */
-export function kaimingUniform_(t: Tensor, opts: KaimingOptions = {}): Tensor {
-  const bound = Math.sqrt(3) * kaimingStd('kaimingUniform_', t, opts);
+/**
+ * He (Kaiming) uniform: U(±gain·√(3 / fan)); defaults a = 0, mode 'fan_in', nonlinearity
+ * 'leaky_relu'. kaimingUniform_(w, { mode: 'fan_out', nonlinearity: 'relu' }) or PyTorch's
+ * positional kaimingUniform_(w, 0, 'fan_out', 'relu').
+ */
+export function kaimingUniform_(t: Tensor, ...args: KaimingArgs): Tensor {
+  const bound = Math.sqrt(3) * kaimingStd('kaimingUniform_', t, args);
   return write(t, rand(t.shape).mul(2 * bound).sub(bound));
 }
 
-/** He (Kaiming) normal: N(0, gain² / fan); the same defaults as kaimingUniform_. */
-export function kaimingNormal_(t: Tensor, opts: KaimingOptions = {}): Tensor {
-  return write(t, randn(t.shape).mul(kaimingStd('kaimingNormal_', t, opts)));
+/** He (Kaiming) normal: N(0, gain² / fan); the same defaults and call forms as kaimingUniform_. */
+export function kaimingNormal_(t: Tensor, ...args: KaimingArgs): Tensor {
+  return write(t, randn(t.shape).mul(kaimingStd('kaimingNormal_', t, args)));
 }
 
 const xavierStd = (op: string, t: Tensor, gain: number): number => {
@@ -174,15 +183,20 @@ export interface TruncNormalOptions { mean?: number; std?: number; a?: number; b
 /**
  * Fills t with N(mean, std²) truncated to [a, b] (defaults 0, 1, -2, 2; a and b are absolute
  * bounds, as PyTorch's trunc_normal_): inverse-CDF sampling of a uniform draw between Φ of the
- * bounds, then clamped to [a, b] against rounding.
+ * bounds, then clamped to [a, b] against rounding. truncNormal_(w, { std: 0.02 }) or PyTorch's
+ * positional truncNormal_(w, mean, std, a, b).
  */
-export function truncNormal_(t: Tensor, opts: TruncNormalOptions = {}): Tensor {
+export function truncNormal_(t: Tensor, opts?: TruncNormalOptions | number, std?: number, a?: number, b?: number): Tensor {
   target('truncNormal_', t);
-  const { mean = 0, std = 1, a = -2, b = 2 } = options<TruncNormalOptions>('truncNormal_', opts, ['mean', 'std', 'a', 'b']);
-  if (!(std > 0) || !(a < b)) throw new RangeError(`truncNormal_: need std > 0 and a < b, got std=${std}, a=${a}, b=${b}`);
-  const lo = 2 * normCdf((a - mean) / std) - 1, hi = 2 * normCdf((b - mean) / std) - 1;
+  const o = isPlainObject(opts) ? options<TruncNormalOptions>('truncNormal_', opts, ['mean', 'std', 'a', 'b']) : { mean: opts as number | undefined, std, a, b };
+  const { mean = 0, std: sd = 1, a: lower = -2, b: upper = 2 } = o;
+  for (const [k, v] of [['mean', mean], ['std', sd], ['a', lower], ['b', upper]] as const) {
+    if (typeof v !== 'number') throw new TypeError(`truncNormal_: ${k} must be a number, got ${typeof v}`);
+  }
+  if (!(sd > 0) || !(lower < upper)) throw new RangeError(`truncNormal_: need std > 0 and a < b, got std=${sd}, a=${lower}, b=${upper}`);
+  const lo = 2 * normCdf((lower - mean) / sd) - 1, hi = 2 * normCdf((upper - mean) / sd) - 1;
   // Kept strictly inside (-1, 1), where erfinv is finite.
   const eps = 1e-7;
   const u = rand(t.shape).mul(hi - lo).add(lo).clamp({ min: -1 + eps, max: 1 - eps });
-  return write(t, erfinv(u).mul(std * Math.SQRT2).add(mean).clamp({ min: a, max: b }));
+  return write(t, erfinv(u).mul(sd * Math.SQRT2).add(mean).clamp({ min: lower, max: upper }));
 }
