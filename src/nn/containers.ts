@@ -3,8 +3,7 @@
  * key ('0.weight', 'layers.0.weight', 'heads.cls.weight') exactly as PyTorch names them, so a
  * model's state dict round-trips through born.save / born.load and loads PyTorch checkpoints.
  */
-import { int } from '../tensor/args.js';
-import { isPlainObject } from '../tensor/args.js';
+import { int, isPlainObject } from '../tensor/args.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { Module } from './module.js';
 
@@ -63,6 +62,7 @@ export class ModuleList<M extends Module = Module> extends Module {
   pop(i = -1): M { return this.#items.splice(position('ModuleList.pop', i, this.#items.length), 1)[0]!; }
   /** A new ModuleList of the modules in [start, end), as PyTorch's slice `layers[a:b]` (the same module objects). */
   slice(start?: number, end?: number): ModuleList<M> { return new ModuleList(this.#items.slice(start, end)); }
+  /** Iterates the modules in order. */
   [Symbol.iterator](): Iterator<M> { return this.#items[Symbol.iterator](); }
   override namedChildren(): [string, Module][] { return this.#items.map((m, i) => [String(i), m]); }
   forward(): Tensor {
@@ -100,9 +100,11 @@ export class ModuleDict<M extends Module = Module> extends Module {
     this.#items.set(key, checkModule(`ModuleDict.set('${key}')`, m) as M);
     return this;
   }
+  /** Whether a module is held under `key` (PyTorch's `key in heads`). */
   has(key: string): boolean { return this.#items.has(key); }
   /** Removes and returns the module under `key`. */
   pop(key: string): M { const m = this.get(key); this.#items.delete(key); return m; }
+  /** Removes every module. */
   clear(): void { this.#items.clear(); }
   /** Adds every [key, module] of an object, a Map, another ModuleDict or an iterable of pairs. */
   update(modules: Record<string, M> | Iterable<readonly [string, M]>): this {
@@ -112,11 +114,15 @@ export class ModuleDict<M extends Module = Module> extends Module {
     for (const [k, m] of pairs) this.set(k, m);
     return this;
   }
+  /** The keys, in insertion order. */
   keys(): IterableIterator<string> { return this.#items.keys(); }
+  /** The modules, in insertion order. */
   values(): IterableIterator<M> { return this.#items.values(); }
+  /** The [key, module] pairs, in insertion order. */
   entries(): IterableIterator<[string, M]> { return this.#items.entries(); }
   /** PyTorch's items(): the [key, module] pairs. */
   items(): IterableIterator<[string, M]> { return this.#items.entries(); }
+  /** Iterates the keys, as iterating a PyTorch ModuleDict does. */
   [Symbol.iterator](): Iterator<string> { return this.#items.keys(); }
   override namedChildren(): [string, Module][] { return [...this.#items]; }
   forward(): Tensor {
@@ -140,12 +146,15 @@ export class Sequential extends Module {
   }
   /** The modules, in order. */
   get layers(): Module[] { return this.#items.map(([, m]) => m); }
+  /** How many modules run. */
   get length(): number { return this.#items.length; }
   /** The module at `i` (negative counts from the end). */
   at(i: number): Module { return this.#items[position('Sequential.at', i, this.#items.length)]![1]; }
+  /** The module at `i`, as at(i). */
   get(i: number): Module { return this.at(i); }
   /** Adds a module at the end, named by its position; returns this. */
   append(m: Module): this { this.#items.push([String(this.#items.length), checkModule('Sequential.append', m)]); return this; }
+  /** Iterates the modules in order. */
   [Symbol.iterator](): Iterator<Module> { return this.layers[Symbol.iterator](); }
   override namedChildren(): [string, Module][] { return [...this.#items]; }
   forward(x: Tensor): Tensor {

@@ -76,6 +76,7 @@ export abstract class Module {
     return unique(all);
   }
 
+  /** This module and every descendant, each once. */
   modules(): Module[] {
     return this.namedModules().map(([, m]) => m);
   }
@@ -106,6 +107,7 @@ export abstract class Module {
     return unique(this.walk(prefix, (m) => m.ownParameters()));
   }
 
+  /** Every parameter, each once (what an optimizer takes). */
   parameters(): Tensor[] {
     return this.namedParameters().map(([, p]) => p);
   }
