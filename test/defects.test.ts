@@ -82,9 +82,15 @@ describe('every nn layer works with and without new', () => {
     TransformerEncoderLayer: { args: [6, 2, { dimFeedforward: 8 }], input: seq, shape: [3, 2, 6] },
     TransformerDecoderLayer: { args: [6, 2, { dimFeedforward: 8 }], input: seq, shape: [3, 2, 6],
       call: (m, x) => (m as { forward(t: born.Tensor, mem: born.Tensor): born.Tensor }).forward(x, x) },
+    // basic modules
+    Identity: { args: [], input: x2, shape: [2, 6] },
+    Unflatten: { args: [1, [2, 3]], input: x2, shape: [2, 2, 3] },
   };
   // The abstract base: extended, never instantiated (checked through every case's instanceof).
-  const abstract = new Set(['Module']);
+  // Containers, Parameter and the loss modules (two inputs) are not layers of one input: their
+  // with-and-without-new forms are tested in nn-structure.test.ts and nn-losses-functional.test.ts.
+  const abstract = new Set(['Module', 'ModuleList', 'ModuleDict', 'Parameter', 'CrossEntropyLoss', 'NLLLoss', 'MSELoss', 'L1Loss',
+    'SmoothL1Loss', 'HuberLoss', 'BCELoss', 'BCEWithLogitsLoss', 'KLDivLoss']);
   type Ctor = new (...a: unknown[]) => born.nn.Module;
   const classLike = Object.entries(nn).filter(([name, v]) => typeof v === 'function' && /^[A-Z]/.test(name) && !abstract.has(name)) as [string, Ctor][];
 

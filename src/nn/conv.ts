@@ -57,6 +57,15 @@ export class Conv2d extends Module {
   forward(x: Tensor): Tensor {
     return conv2d(x, this.weight, this.bias, this.opts);
   }
+  /** As PyTorch prints a Conv2d: stride always, padding / dilation / groups / bias where not the default. */
+  override extraRepr(): string {
+    const t = (p: Pair): string => `(${pair(p).join(', ')})`;
+    const o = this.opts;
+    return `${this.inChannels}, ${this.outChannels}, kernel_size=${t(this.kernelSize)}, stride=${t(o.stride ?? 1)}` +
+      (pair(o.padding ?? 0).some((v) => v !== 0) ? `, padding=${t(o.padding!)}` : '') +
+      (pair(o.dilation ?? 1).some((v) => v !== 1) ? `, dilation=${t(o.dilation!)}` : '') +
+      ((o.groups ?? 1) !== 1 ? `, groups=${o.groups}` : '') + (this.bias ? '' : ', bias=False');
+  }
 }
 
 /** Windows of a pooling layer, reduced by `reduce` over the window dims. */

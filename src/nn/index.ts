@@ -8,6 +8,11 @@ import * as conv from './conv.js';
 import * as layers from './layers.js';
 import * as norm from './norm.js';
 import * as losses from './losses.js';
+import * as containers from './containers.js';
+import * as basic from './basic.js';
+import * as lossModules from './loss-modules.js';
+import * as parameterModule from './parameter.js';
+import * as fb from './functional-basic.js';
 
 /** A class that can also be called like a function to construct an instance. */
 export type Callable<C extends new (...args: never[]) => unknown> = C & ((...args: ConstructorParameters<C>) => InstanceType<C>);
@@ -21,7 +26,7 @@ export const Linear = callable(layers.Linear);
 export const Embedding = callable(layers.Embedding);
 export const Dropout = callable(layers.Dropout);
 export const Flatten = callable(layers.Flatten);
-export const Sequential = callable(layers.Sequential);
+export const Sequential = callable(containers.Sequential);
 export const Conv2d = callable(conv.Conv2d);
 export const MaxPool2d = callable(conv.MaxPool2d);
 export const AvgPool2d = callable(conv.AvgPool2d);
@@ -54,6 +59,23 @@ export const SELU = callable(activations.SELU);
 export const CELU = callable(activations.CELU);
 
 // ---- containers, Parameter, init, loss modules ----
+export const ModuleList = callable(containers.ModuleList);
+export const ModuleDict = callable(containers.ModuleDict);
+export const Parameter = callable(parameterModule.Parameter);
+export const Identity = callable(basic.Identity);
+export const Unflatten = callable(basic.Unflatten);
+export const CrossEntropyLoss = callable(lossModules.CrossEntropyLoss);
+export const NLLLoss = callable(lossModules.NLLLoss);
+export const MSELoss = callable(lossModules.MSELoss);
+export const L1Loss = callable(lossModules.L1Loss);
+export const SmoothL1Loss = callable(lossModules.SmoothL1Loss);
+export const HuberLoss = callable(lossModules.HuberLoss);
+export const BCELoss = callable(lossModules.BCELoss);
+export const BCEWithLogitsLoss = callable(lossModules.BCEWithLogitsLoss);
+export const KLDivLoss = callable(lossModules.KLDivLoss);
+/** PyTorch's torch.nn.init: in-place initialisers (kaimingUniform_, xavierNormal_, truncNormal_, …) and calculateGain. */
+export * as init from './init-public.js';
+export type { LoadResult } from './module.js';
 
 // ---- recurrent and attention modules (RNN, LSTM, GRU, MultiheadAttention, Transformer…) ----
 import * as rnn from './rnn.js';
@@ -80,9 +102,19 @@ export const functional = {
   // ---- functional: activations ----
   ...activations.functional,
   // ---- functional: losses, linear, embedding, normalize, … ----
+  // (the losses — crossEntropy, nllLoss, mseLoss, l1Loss, smoothL1Loss, huberLoss, binaryCrossEntropy,
+  // binaryCrossEntropyWithLogits, klDiv — come from ...losses above)
+  dropout: fb.dropout,
+  linear: fb.linear,
+  embedding: fb.embedding,
+  layerNorm: fb.layerNorm,
+  normalize: fb.normalize,
+  cosineSimilarity: fb.cosineSimilarity,
+  oneHot: fb.oneHot,
   // ---- functional: attention ----
   scaledDotProductAttention: attention.scaledDotProductAttention,
   // ---- functional: convolution, pooling, pad, interpolate ----
 };
-export type { Reduction, CrossEntropyOptions, NllOptions } from './losses.js';
+export type { Reduction, CrossEntropyOptions, NllOptions, ReductionOptions, SmoothL1Options, HuberOptions, BceOptions, BceWithLogitsOptions, KlDivOptions } from './losses.js';
+export type { DropoutOptions, NormalizeOptions, CosineSimilarityOptions } from './functional-basic.js';
 export type { Conv2dOptions, Pair } from './conv.js';

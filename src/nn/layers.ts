@@ -1,4 +1,4 @@
-/** Dense layers, embeddings, dropout, reshaping and containers. */
+/** Dense layers, embeddings, dropout and reshaping. */
 import { ShapeError, fmt } from '../graph/errors.js';
 import { full, rand } from '../tensor/creation.js';
 import { indexSelect } from '../tensor/linalg.js';
@@ -25,6 +25,7 @@ export class Linear extends Module {
     const y = x.matmul(this.weight.T);
     return this.bias ? y.add(this.bias) : y;
   }
+  override extraRepr(): string { return `in_features=${this.inFeatures}, out_features=${this.outFeatures}, bias=${this.bias ? 'True' : 'False'}`; }
 }
 
 /** Looks up rows of a [numEmbeddings, dim] table. Input: int32 indices of any shape → [..., dim]. Init N(0, 1). */
@@ -37,6 +38,7 @@ export class Embedding extends Module {
   forward(idx: Tensor): Tensor {
     return indexSelect(this.weight, 0, idx.flatten(), 'embedding').reshape([...idx.shape, this.embeddingDim]);
   }
+  override extraRepr(): string { return `${this.numEmbeddings}, ${this.embeddingDim}`; }
 }
 
 /** Zeroes elements with probability p while training, scaling the rest by 1/(1-p); identity in eval. */
@@ -50,30 +52,24 @@ export class Dropout extends Module {
     if (this.p === 1) return x.mul(full(x.shape, 0));
     return x.mul(rand(x.shape).ge(this.p).to(x.dtype)).mul(1 / (1 - this.p));
   }
+  override extraRepr(): string { return `p=${this.p}, inplace=False`; }
 }
 
 /** [N, ...] → [N, prod(...)] (startDim 1 to endDim -1, as PyTorch). */
 export class Flatten extends Module {
   constructor(readonly startDim = 1, readonly endDim = -1) { super(); }
   forward(x: Tensor): Tensor { return x.flatten(this.startDim, this.endDim); }
+  override extraRepr(): string { return `start_dim=${this.startDim}, end_dim=${this.endDim}`; }
 }
 
-/** Runs modules in order; state-dict keys are their indices ('0.weight'). */
-export class Sequential extends Module {
-  readonly layers: Module[];
-  constructor(...layers: Module[]) {
-    super();
-    this.layers = layers;
-  }
-  forward(x: Tensor): Tensor {
-    return this.layers.reduce((h, m) => m.forward(h), x);
-  }
-}
+// Sequential lives with the other containers; re-exported here for existing imports.
+export { Sequential } from './containers.js';
 
 /** A module wrapping an elementwise function of its input (shape-preserving). */
 export class Activation extends Module {
   constructor(private readonly fn: (x: Tensor) => Tensor) { super(); }
   forward(x: Tensor): Tensor { return this.fn(x); }
+  override extraRepr(): string { return ''; }
 }
 
 // Each activation is its own class, so `new nn.ReLU()`, `nn.ReLU()` and `instanceof nn.ReLU` work

@@ -1,23 +1,35 @@
 /**
  * nn.Module: parameters, buffers and children found by walking the module's own fields, named
- * as PyTorch names them ('0.weight', 'bn.running_mean'), so PyTorch state dicts load unchanged.
+ * as PyTorch names them ('0.weight', 'bn.running_mean', 'layers.0.weight'), so PyTorch state
+ * dicts load unchanged.
  */
-import { ShapeError, fmt } from '../graph/errors.js';
+import { DTypeError, ShapeError, fmt } from '../graph/errors.js';
+import { isFloat } from '../graph/dtype.js';
+import type { DType } from '../graph/dtype.js';
 import { Tensor } from '../tensor/tensor.js';
 import { realize } from '../scheduler/realize.js';
 import { assignAll } from '../tensor/assign.js';
+import { isPlainObject, options } from '../tensor/args.js';
+import { Parameter } from './parameter.js';
+import { moduleRepr } from './repr.js';
 
 /**
- * A tensor that is a learnable parameter: requiresGrad, and found by Module.parameters(). Its
- * value is computed now (in the background), so every forward reads the same stored float32
- * numbers instead of re-deriving an initialiser inside its kernels.
+ * A tensor that is a learnable parameter: an nn.Parameter sharing `t`'s node, requiresGrad,
+ * found by Module.parameters(). Its value is computed now (in the background), so every
+ * forward reads the same stored float32 numbers instead of re-deriving an initialiser.
  */
-export function parameter(t: Tensor): Tensor {
-  realize([t.node]).catch(() => {}); // a failure surfaces when the parameter is read
-  return t.requiresGrad_();
+export function parameter<D extends DType>(t: Tensor<D>): Parameter<D> {
+  return t instanceof Parameter && t.requiresGrad ? t : new Parameter(t);
 }
 
 const isModule = (v: unknown): v is Module => v instanceof Module;
+/** A field value that is a parameter: an nn.Parameter, or a tensor marked requiresGrad_ as a leaf. */
+const isParam = (v: unknown): v is Tensor => v instanceof Parameter || (v instanceof Tensor && v.node.gradLeaf);
+
+/** What loadStateDict reports, as PyTorch's load_state_dict returns it. */
+export interface LoadResult { missingKeys: string[]; unexpectedKeys: string[] }
+
+const kind = (d: DType): string => (d === 'bool' ? 'bool' : isFloat(d) ? 'floating-point' : 'integer');
 
 export abstract class Module {
   training = true;
@@ -32,36 +44,83 @@ export abstract class Module {
     return t;
   }
 
-  /** Child modules by field name; arrays of modules (Sequential) by index. */
+  /**
+   * Child modules in field order, named as PyTorch names them: a field `fooBar` is 'foo_bar';
+   * an array of modules in field `layers` is 'layers.0', 'layers.1', … and a plain object of
+   * modules in `heads` is 'heads.<key>' (the keys PyTorch gives the equivalent ModuleList /
+   * ModuleDict), nested ones likewise ('blocks.0.1'). Containers override this.
+   */
   namedChildren(): [string, Module][] {
     const out: [string, Module][] = [];
     for (const [key, v] of Object.entries(this)) {
       if (isModule(v)) out.push([fieldName(key), v]);
-      else if (Array.isArray(v) && v.length && v.every(isModule)) v.forEach((m, i) => out.push([String(i), m]));
+      else for (const [k, m] of collection(v, isModule)) out.push([`${fieldName(key)}.${k}`, m]);
     }
     return out;
   }
 
+  /** The child modules, each once. */
   children(): Module[] {
-    return this.namedChildren().map(([, m]) => m);
+    return [...new Set(this.namedChildren().map(([, m]) => m))];
   }
 
-  namedParameters(prefix = ''): [string, Tensor][] {
+  /** This module and every descendant, depth first, with their dotted names ('' for this one). */
+  /** A module held twice (under two names) is listed once, under its first name, as in PyTorch. */
+  namedModules(prefix = ''): [string, Module][] {
+    const all: [string, Module][] = [];
+    const walk = (m: Module, p: string): void => {
+      all.push([p, m]);
+      for (const [name, child] of m.namedChildren()) walk(child, p ? `${p}.${name}` : name);
+    };
+    walk(this, prefix);
+    return unique(all);
+  }
+
+  /** This module and every descendant, each once. */
+  modules(): Module[] {
+    return this.namedModules().map(([, m]) => m);
+  }
+
+  /** Calls `fn` on every descendant and then on this module (PyTorch's order); returns this. */
+  apply(fn: (m: Module) => void): this {
+    for (const c of this.children()) c.apply(fn);
+    fn(this);
+    return this;
+  }
+
+  /** This module's own parameters (not its children's), by PyTorch name. */
+  protected ownParameters(): [string, Tensor][] {
     const out: [string, Tensor][] = [];
     for (const [key, v] of Object.entries(this)) {
-      if (v instanceof Tensor && v.node.gradLeaf) out.push([prefix + fieldName(key), v]);
+      if (isParam(v)) out.push([fieldName(key), v]);
+      else for (const [k, p] of collection(v, isParam)) out.push([`${fieldName(key)}.${k}`, p]);
     }
-    for (const [name, child] of this.namedChildren()) out.push(...child.namedParameters(`${prefix}${name}.`));
     return out;
   }
 
+  /**
+   * Every parameter with its dotted name. A parameter shared by two modules (tied weights) is
+   * listed once, under its first name, as PyTorch's named_parameters, so an optimizer steps it
+   * once; stateDict() holds it under every name.
+   */
+  namedParameters(prefix = ''): [string, Tensor][] {
+    return unique(this.walk(prefix, (m) => m.ownParameters()));
+  }
+
+  /** Every parameter, each once (what an optimizer takes). */
   parameters(): Tensor[] {
     return this.namedParameters().map(([, p]) => p);
   }
 
+  /** Every buffer with its dotted name; a shared one once, as namedParameters. */
   namedBuffers(prefix = ''): [string, Tensor][] {
-    const out: [string, Tensor][] = [...this.buffers].map(([k, t]) => [prefix + k, t]);
-    for (const [name, child] of this.namedChildren()) out.push(...child.namedBuffers(`${prefix}${name}.`));
+    return unique(this.walk(prefix, (m) => [...m.buffers]));
+  }
+
+  /** `own(m)` of this module and every descendant, with dotted names, in PyTorch's order. */
+  private walk(prefix: string, own: (m: Module) => [string, Tensor][]): [string, Tensor][] {
+    const out = own(this).map(([k, t]): [string, Tensor] => [prefix + k, t]);
+    for (const [name, child] of this.namedChildren()) out.push(...child.walk(`${prefix}${name}.`, own));
     return out;
   }
 
@@ -79,32 +138,58 @@ export abstract class Module {
     for (const p of this.parameters()) p.zeroGrad();
   }
 
+  /**
+   * Every parameter and buffer by PyTorch name, in PyTorch's order (a module's own parameters,
+   * then its buffers, then each child's). Two entries with one name are an error (they would
+   * overwrite each other).
+   */
   stateDict(): Record<string, Tensor> {
-    return Object.fromEntries([...this.namedParameters(), ...this.namedBuffers()]);
+    const out: Record<string, Tensor> = {};
+    for (const [k, t] of this.walk('', (m) => [...m.ownParameters(), ...m.buffers])) {
+      if (k in out) throw new Error(`stateDict: two tensors are named '${k}' in ${this.constructor.name}; rename one field`);
+      out[k] = t;
+    }
+    return out;
   }
 
-  /** Copies values in by name, checking shapes; `strict` (default) also rejects missing and extra keys. */
-  loadStateDict(sd: Record<string, Tensor>, opts: { strict?: boolean } = {}): void {
-    const own = new Map([...this.namedParameters(), ...this.namedBuffers()]);
-    if (opts.strict ?? true) {
-      const missing = [...own.keys()].filter((k) => !(k in sd));
-      const extra = Object.keys(sd).filter((k) => !own.has(k));
-      if (missing.length || extra.length) {
-        throw new Error(`loadStateDict: keys differ` + (missing.length ? `; missing: ${missing.join(', ')}` : '') + (extra.length ? `; unexpected: ${extra.join(', ')}` : ''));
-      }
-    }
-    const writes: [Tensor, Tensor][] = [];
+  /**
+   * Copies values in by name (cast to the model's dtypes), in one schedule. Strict (the
+   * default): a key of the model missing from `sd`, a key of `sd` the model lacks, a shape
+   * mismatch or a dtype of another kind (a float into an integer buffer, …) is an Error listing
+   * every problem, and nothing is loaded. `{ strict: false }` loads the keys both have and
+   * returns the others; shape and dtype-kind mismatches stay errors, as in PyTorch.
+   */
+  loadStateDict(sd: Record<string, Tensor>, opts: { strict?: boolean } = {}): LoadResult {
+    const strict = options<{ strict?: boolean }>('loadStateDict', opts, ['strict']).strict ?? true;
+    if (!isPlainObject(sd)) throw new TypeError('loadStateDict: expected a state dict (an object of tensors by name), as stateDict() or born.load() returns');
+    const own = new Map(Object.entries(this.stateDict()));
+    const missingKeys = [...own.keys()].filter((k) => !(k in sd));
+    const unexpectedKeys = Object.keys(sd).filter((k) => !own.has(k));
+    const problems: string[] = [];
+    // By target: a tensor tied under two names is written once.
+    const writes = new Map<Tensor, Tensor>();
     for (const [k, t] of own) {
       const v = sd[k];
-      if (!v) continue;
+      if (v === undefined) continue;
+      if (!(v instanceof Tensor)) { problems.push(`'${k}' is not a tensor`); continue; }
       if (v.shape.length !== t.shape.length || v.shape.some((d, i) => d !== t.shape[i])) {
-        throw new ShapeError(`loadStateDict: '${k}' has shape ${fmt(v.shape)} in the state dict but ${fmt(t.shape)} in the model`);
-      }
-      writes.push([t, v.to(t.dtype)]);
+        problems.push(`'${k}' has shape ${fmt(v.shape)} in the state dict but ${fmt(t.shape)} in the model`);
+      } else if (kind(v.dtype) !== kind(t.dtype)) {
+        problems.push(`'${k}' is ${v.dtype} in the state dict but ${t.dtype} in the model (a ${kind(v.dtype)} value cannot load into a ${kind(t.dtype)} tensor)`);
+      } else writes.set(t, v.to(t.dtype));
+    }
+    if (strict && missingKeys.length) problems.push(`missing: ${missingKeys.join(', ')}`);
+    if (strict && unexpectedKeys.length) problems.push(`unexpected: ${unexpectedKeys.join(', ')}`);
+    if (problems.length) {
+      const msg = `loadStateDict: cannot load into ${this.constructor.name}: ${problems.join('; ')}` +
+        (strict && (missingKeys.length || unexpectedKeys.length) ? ' (keys differ; pass { strict: false } to load the keys both have)' : '');
+      const all = (re: RegExp): boolean => problems.every((p) => re.test(p));
+      throw all(/ has shape /) ? new ShapeError(msg) : all(/ in the state dict but \w+ in the model/) ? new DTypeError(msg) : new Error(msg);
     }
     // Copied into the model's own buffers in one schedule (as PyTorch copies), so training
     // in place never writes into the tensors of the state dict.
-    assignAll(writes).catch(() => {}); // a failure surfaces when a parameter is read
+    assignAll([...writes]).catch(() => {}); // a failure surfaces when a parameter is read
+    return { missingKeys, unexpectedKeys };
   }
 
   /** Only the CPU device exists in this build; 'webgpu' is a clear error. */
@@ -117,7 +202,67 @@ export abstract class Module {
   async realize(): Promise<void> {
     await realize([...this.parameters(), ...this.namedBuffers().map(([, b]) => b)].map((t) => t.node));
   }
+
+  /**
+   * The settings shown between the parentheses when the module prints
+   * (`in_features=784, out_features=256, bias=True`), as PyTorch's extra_repr. The default
+   * lists the module's own number, boolean and string fields (and those of an `opts` field)
+   * in snake_case; a module overrides it to print what PyTorch prints.
+   */
+  extraRepr(): string {
+    const parts: string[] = [];
+    const show = (k: string, v: unknown): void => {
+      const s = pyValue(v);
+      if (s !== undefined) parts.push(`${fieldName(k)}=${s}`);
+    };
+    for (const [k, v] of Object.entries(this)) {
+      if (k === 'training') continue;
+      if (k === 'opts' && isPlainObject(v)) for (const [ok, ov] of Object.entries(v)) show(ok, ov);
+      else show(k, v);
+    }
+    return parts.join(', ');
+  }
+
+  /** The module tree as PyTorch prints it, then the number of parameters (all, and trainable). */
+  toString(): string {
+    return moduleRepr(this);
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
+  }
+}
+
+/** The first entry of each distinct value. */
+function unique<T>(entries: [string, T][]): [string, T][] {
+  const seen = new Set<T>();
+  return entries.filter(([, v]) => (seen.has(v) ? false : (seen.add(v), true)));
+}
+
+/** A number, boolean, string or list of numbers as Python prints it; undefined for anything else. */
+function pyValue(v: unknown): string | undefined {
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : v > 0 ? 'inf' : v < 0 ? '-inf' : 'nan';
+  if (typeof v === 'boolean') return v ? 'True' : 'False';
+  if (typeof v === 'string') return `'${v}'`;
+  if (Array.isArray(v) && v.length && v.every((e) => typeof e === 'number')) return `(${v.join(', ')}${v.length === 1 ? ',' : ''})`;
+  return undefined;
+}
+
+/**
+ * The values passing `is` inside an array or plain-object field, nested ones included, with
+ * their dotted paths ('0', 'encoder.1'): the keys of the equivalent ModuleList / ModuleDict.
+ * Other values beside them (numbers, options, functions) are skipped, as they hold no state.
+ */
+function collection<T>(v: unknown, is: (e: unknown) => e is T, seen = new Set<unknown>()): [string, T][] {
+  if (!(Array.isArray(v) || isPlainObject(v)) || seen.has(v)) return [];
+  seen.add(v);
+  const out: [string, T][] = [];
+  for (const [k, e] of Array.isArray(v) ? v.map((e, i): [string, unknown] => [String(i), e]) : Object.entries(v)) {
+    if (is(e)) out.push([k, e]);
+    else for (const [kk, ee] of collection(e, is, seen)) out.push([`${k}.${kk}`, ee]);
+  }
+  return out;
 }
 
 /** Fields are camelCase; state-dict keys are PyTorch's snake_case. */
-const fieldName = (key: string): string => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+export const fieldName = (key: string): string => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);

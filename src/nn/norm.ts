@@ -5,6 +5,7 @@ import { assignLater } from '../tensor/assign.js';
 import { ones, zeros } from '../tensor/creation.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { Module, parameter } from './module.js';
+import { pyFloat } from './repr.js';
 
 /**
  * BatchNorm over the channel dim 1: [N, C] (1d) or [N, C, H, W] (2d). Training normalises with
@@ -60,6 +61,9 @@ class BatchNorm extends Module {
     }
     return x.sub(mean).mul(variance.add(eps).rsqrt()).mul(this.weight.reshape(bshape)).add(this.bias.reshape(bshape));
   }
+  override extraRepr(): string {
+    return `${this.numFeatures}, eps=${pyFloat(this.opts.eps ?? 1e-5)}, momentum=${pyFloat(this.opts.momentum ?? 0.1)}, affine=True, track_running_stats=True`;
+  }
 }
 
 export class BatchNorm1d extends BatchNorm {
@@ -96,6 +100,9 @@ export class LayerNorm extends Module {
     const centered = x.sub(mean);
     const variance = centered.pow(2).mean({ dim, keepdim: true });
     return centered.mul(variance.add(this.opts.eps ?? 1e-5).rsqrt()).mul(this.weight).add(this.bias);
+  }
+  override extraRepr(): string {
+    return `(${this.normalizedShape.join(', ')}${this.normalizedShape.length === 1 ? ',' : ''}), eps=${pyFloat(this.opts.eps ?? 1e-5)}, elementwise_affine=True`;
   }
 }
 
