@@ -71,3 +71,4 @@ export const defaultDevice = (): 'cpu' => 'cpu';
 // ---- grad modes and threads (setGradEnabled, enableGrad, inferenceMode, setNumThreads) ----
 
 // ---- printing (format) ----
+export { format } from './tensor/format.js';

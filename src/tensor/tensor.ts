@@ -26,6 +26,8 @@ import * as AD from '../autodiff/grad.js';
 import { isFloat } from '../graph/dtype.js';
 import { reduceArgs } from './args.js';
 import { DTypeError } from '../graph/errors.js';
+import type { InspectOptions } from 'node:util';
+import * as F from './format.js';
 
 export type Nested = number | Nested[];
 type Operand = Tensor | number | boolean;
@@ -268,6 +270,10 @@ export class Tensor<out D extends DType = DType> {
   toString(): string { return `Tensor(shape=${fmt(this.shape)}, dtype=${this.dtype}, device=${this.device})`; }
 
   // ---- printing ----
+  /** console.log(t): values (if computed), shape, dtype, device; never computes (see format.ts). */
+  [Symbol.for('nodejs.util.inspect.custom')](depth: number, options: InspectOptions): string { return F.inspect(this, depth, options); }
+  /** Computes the tensor and prints it as PyTorch's print(t) would; resolves to the text. */
+  async print(): Promise<string> { const s = await F.format(this); console.log(s); return s; }
 }
 
 export type { DataFor };
