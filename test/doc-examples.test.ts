@@ -3,9 +3,11 @@
 // as it does for a user), so no example drifts from the code. Build first.
 //
 // A line `EXPR; // → RESULT` (or `const v = EXPR; // → RESULT`) also checks its result: RESULT is
-// JSON (numbers match to the decimals written: `// → 0.7311` accepts 0.73105…) or, when it is not
+// JSON (a number written with decimals matches to those decimals, `// → 0.7311` accepts 0.73105…;
+// one written as an integer matches to float32's precision) or, when it is not
 // JSON, the exact text (`\n` in it stands for a line break). A Tensor result is compared through tolist(), a typed array as an array.
-// The examples of one page run in one Node process, in order, each as its own module.
+// The examples of one page run in one Node process, in order, each as its own module, in the
+// repository's root directory (an example may read test/fixtures).
 import { execFile } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -67,7 +69,8 @@ function same(a, w, raw) {
   if (typeof w === 'number' && typeof a === 'number') {
     if (Number.isNaN(w)) return Number.isNaN(a);
     const d = decimals(raw ?? w);
-    return Math.abs(a - w) <= 0.5 * 10 ** -d * (1 + 1e-9) + Math.abs(w) * 1e-12;
+    // Written with decimals: to those decimals. Written as an integer: to float32's precision.
+    return d > 0 ? Math.abs(a - w) <= 0.5 * 10 ** -d * (1 + 1e-9) : Math.abs(a - w) <= 1e-6 * Math.max(1, Math.abs(w));
   }
   if (Array.isArray(w)) return Array.isArray(a) && a.length === w.length && w.every((x, i) => same(a[i], x, rawItems(raw)?.[i]));
   if (w && typeof w === 'object') return a && typeof a === 'object' && Object.keys(w).every((k) => same(a[k], w[k]));
@@ -111,7 +114,7 @@ function runPage(page: string, exs: Example[]): Promise<{ results: Result[]; out
   const runner = join(dir, 'run.mjs');
   writeFileSync(runner, RUNTIME);
   return new Promise((resolve) => {
-    execFile(process.execPath, [runner, ...files], { cwd: dir, timeout: 120_000, maxBuffer: 16 * 2 ** 20 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [runner, ...files], { cwd: ROOT, timeout: 120_000, maxBuffer: 16 * 2 ** 20 }, (err, stdout, stderr) => {
       const m = /\n@@results (.*)\n/.exec(stdout);
       const output = `${stdout}\n${stderr}`;
       if (!m) resolve({ results: exs.map(() => ({ ok: false, error: `the examples' process failed (${err?.message}):\n${output}` })), output });
