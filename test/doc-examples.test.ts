@@ -143,6 +143,31 @@ for (const [page, exs] of examples) {
   });
 }
 
+test('every example type-checks against the package\'s declarations (dist/index.d.ts)', () => {
+  const dir = join(OUT, 'typecheck');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const files = new Map<string, Example>();
+  for (const exs of examples.values()) {
+    for (const ex of exs) {
+      const f = join(dir, `${ex.page.replace(/[^\w]/g, '_')}-line-${ex.line}.mts`);
+      writeFileSync(f, `${ex.source}\nexport {};\n`); // a module: top-level await
+      files.set(f, ex);
+    }
+  }
+  const program = ts.createProgram([...files.keys()], {
+    target: ts.ScriptTarget.ES2022, lib: ['lib.es2022.d.ts', 'lib.esnext.disposable.d.ts'],
+    module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    strict: true, noEmit: true, skipLibCheck: true, types: ['node'], typeRoots: [join(ROOT, 'node_modules', '@types')],
+  });
+  const problems = ts.getPreEmitDiagnostics(program).map((d) => {
+    const ex = d.file && files.get(d.file.fileName);
+    const line = d.file && d.start !== undefined ? d.file.getLineAndCharacterOfPosition(d.start).line : 0;
+    return `${ex ? `${ex.page}:${ex.line + line}` : d.file?.fileName ?? '?'}: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`;
+  });
+  expect(problems).toEqual([]);
+}, 120_000);
+
 describe('the checker', () => {
   test('turns `// → RESULT` lines into checks and leaves others alone', () => {
     const js = instrument({ page: 'p.md', line: 10, source: "const n = 1 + 1; // → 2\nawait x.tolist(); // → [1, 2]\nconsole.log(1); // a note" });
