@@ -123,9 +123,10 @@ function runPage(page: string, exs: Example[]): Promise<{ results: Result[]; out
   });
 }
 
+// Transpiling every example is synchronous work that takes seconds on a busy machine.
 beforeAll(() => {
   for (const [page, exs] of examples) if (exs.length) results.set(page, runPage(page, exs));
-});
+}, 120_000);
 
 test('every page but the index has examples', () => {
   for (const page of pages) if (page !== 'docs/README.md') expect(examples.get(page)!.length, page).toBeGreaterThan(0);
