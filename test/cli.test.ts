@@ -101,6 +101,17 @@ describe('--out', () => {
     expect(r.stdout).not.toContain('epoch');
   });
 
+  test('--checkpoint in a missing directory and a missing --resume fail before training', async () => {
+    const cwd = dir('checkpoint');
+    const c = await born(['train', ...quick, '--checkpoint', 'gone/ck.safetensors'], cwd);
+    expect(c.code).toBe(2);
+    expect(c.stderr).toContain('--checkpoint gone/ck.safetensors: the directory gone does not exist');
+    const r = await born(['train', ...quick, '--resume', 'ck.safetensors'], cwd);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--resume ck.safetensors: no such file');
+    expect(r.stdout + c.stdout).not.toContain('epoch');
+  });
+
   test('eval without --model on a file that names none asks for it', async () => {
     const cwd = dir('eval-nometa');
     // A valid safetensors file with no metadata: header {} and no tensors.

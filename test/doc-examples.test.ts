@@ -17,8 +17,8 @@ import { beforeAll, describe, expect, test } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 // Inside the package (its package.json names it "born"), so the bare specifier 'born' resolves to
-// the package itself; dist/ is build output, ignored by git.
-const OUT = join(ROOT, 'dist', 'doc-examples');
+// the package itself; ignored by git, and outside dist/ so that npm pack never ships it.
+const OUT = join(ROOT, '.doc-examples');
 
 interface Example { page: string; line: number; source: string }
 
