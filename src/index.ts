@@ -74,3 +74,4 @@ export type { NormOptions, NormOrder } from './tensor/scan.js';
 // ---- grad modes and threads (setGradEnabled, enableGrad, inferenceMode, setNumThreads) ----
 
 // ---- printing (format) ----
+export { format } from './tensor/format.js';

@@ -1,27 +1,20 @@
 #!/usr/bin/env node
 /**
- * The `born` command. `born bench` runs the benchmark suite of a source checkout; `born info`
- * prints what this installation can run on.
+ * The `born` command: `born train` and `born eval` on Fashion-MNIST, `born info` (what this
+ * installation can run on), `born bench` (the benchmark suite of a source checkout). Every
+ * command answers --help and --version; a mistake in the call (a bad flag value, a missing file)
+ * exits with status 2 and a pointer to the command's --help, before any work.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { UsageError } from './flags.js';
+import { isCommand, USAGE, type Command } from './usage.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
-
-const usage = `usage: born <command> [options]
-
-commands:
-  train [options]      train on Fashion-MNIST: --model mlp|cnn --epochs N --data DIR --out FILE
-                       [--batch-size 256 --lr 0.001 --seed 0 --checkpoint FILE --resume FILE --limit N]
-  eval [options]       test accuracy of saved weights: --model mlp|cnn --weights FILE --data DIR
-  info                 version, devices and worker threads
-  bench [options]      the benchmark table against peers (source checkout; options go to bench/run)
-  help                 this text`;
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string };
@@ -41,26 +34,45 @@ function bench(args: string[]): number {
   return run.status ?? 1;
 }
 
+/** --help / -h and --version, wherever they stand among a command's arguments (before `--`). */
+function helpOrVersion(command: Command | 'born', args: readonly string[]): number | null {
+  const end = args.indexOf('--');
+  const own = end < 0 ? args : args.slice(0, end);
+  if (own.includes('--help') || own.includes('-h')) { console.log(USAGE[command]); return 0; }
+  if (own.includes('--version')) { console.log(`born ${version()}`); return 0; }
+  return null;
+}
+
 async function main(argv: string[]): Promise<number> {
-  const { positionals } = parseArgs({ args: argv.slice(0, 1), allowPositionals: true, strict: false });
-  const [command = 'help'] = positionals;
+  const [command = 'help', ...rest] = argv;
+  if (command === '--help' || command === '-h') { console.log(USAGE.born); return 0; }
+  if (command === '--version' || command === '-v') { console.log(`born ${version()}`); return 0; }
+  if (command === 'help') {
+    const topic = rest[0];
+    if (topic !== undefined && !isCommand(topic)) throw new UsageError(`born help: unknown command '${topic}'`);
+    console.log(USAGE[topic ?? 'born']);
+    return 0;
+  }
+  if (!isCommand(command)) {
+    console.error(`born: unknown command '${command}'\n\n${USAGE.born}`);
+    return 2;
+  }
+  const early = helpOrVersion(command, rest);
+  if (early !== null) return early;
   switch (command) {
     case 'info':
+      if (rest.length) throw new UsageError(`born info: takes no arguments, got '${rest.join(' ')}'`);
       console.log(`born ${version()} on Node ${process.version}`);
       console.log(`devices: cpu (${availableParallelism()} worker threads); webgpu: not in this build yet`);
       return 0;
     case 'bench':
-      return bench(argv.slice(1));
+      return bench(rest);
     case 'train':
-      return (await import('./train.js')).trainCommand(argv.slice(1));
+      return (await import('./train.js')).trainCommand(rest);
     case 'eval':
-      return (await import('./train.js')).evalCommand(argv.slice(1));
-    case 'help': case '--help': case '-h':
-      console.log(usage);
-      return 0;
+      return (await import('./train.js')).evalCommand(rest);
     default:
-      console.error(`born: unknown command '${command}'\n\n${usage}`);
-      return 2;
+      throw new Error(`internal: command '${command satisfies never}' has no handler`);
   }
 }
 
@@ -71,6 +83,11 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (e: unknown) => {
+    if (e instanceof UsageError) {
+      const command = /^born (\w+):/.exec(e.message)?.[1];
+      console.error(`${e.message}\n(see born ${command && isCommand(command) ? `${command} ` : ''}--help)`);
+      process.exit(2);
+    }
     console.error(`born: ${e instanceof Error ? e.message : String(e)}`);
     process.exit(1);
   },

@@ -1,84 +1,113 @@
 /** `born train` and `born eval` on Fashion-MNIST. */
-import { parseArgs } from 'node:util';
 import { DataLoader } from '../data/loader.js';
 import { Subset, type Example, type TensorDataset } from '../data/dataset.js';
-import { loadFashionMnist } from '../data/fashion-mnist.js';
+import { loadFashionMnist, readFashionMnist } from '../data/fashion-mnist.js';
 import { manualSeed } from '../tensor/creation.js';
 import { Adam } from '../train/optim.js';
 import { evaluate, Trainer } from '../train/trainer.js';
-import { load, save } from '../io/safetensors.js';
+import { loadWithMetadata, save } from '../io/safetensors.js';
 import { isModelName, MODELS, type ModelName } from './models.js';
+import { intFlag, parse, positiveFlag, UsageError } from './flags.js';
+import { checkOut, checkReadable, checkWritableDir, dataIn } from './files.js';
 
 const common = {
-  model: { type: 'string', default: 'mlp' },
+  model: { type: 'string' },
   data: { type: 'string' },
   'batch-size': { type: 'string', default: '256' },
   seed: { type: 'string', default: '0' },
   'no-install': { type: 'boolean', default: false },
 } as const;
 
-function modelName(s: string | undefined): ModelName {
-  if (!s || !isModelName(s)) throw new Error(`--model must be one of ${Object.keys(MODELS).join(', ')}, got '${s}'`);
+const MODEL_LIST = Object.keys(MODELS).join(', ');
+
+function modelName(command: string, s: string): ModelName {
+  if (!isModelName(s)) throw new UsageError(`born ${command}: --model must be one of ${MODEL_LIST}, got '${s}'`);
   return s;
 }
 
-function int(name: string, s: string | undefined): number {
-  const v = Number(s);
-  if (!Number.isInteger(v) || v < 0) throw new Error(`--${name} must be a non-negative integer, got '${s}'`);
-  return v;
+/**
+ * Both splits: from --data DIR only (never another directory), or, without it, from Debian's
+ * directory, which root may install. Installing needs root and apt; otherwise the error says
+ * where to put the files.
+ */
+async function data(command: string, dir: string | undefined, install: boolean) {
+  if (dir === undefined) return loadFashionMnist({ install: install && process.getuid?.() === 0 });
+  const files = dataIn(command, dir);
+  const [train, test] = await Promise.all([
+    readFashionMnist(files.trainImages, files.trainLabels),
+    readFashionMnist(files.testImages, files.testLabels),
+  ]);
+  return { train, test, files };
 }
 
-async function data(dir: string | undefined, install: boolean) {
-  // Installing Debian's package needs root and apt; otherwise the error says where to put the files.
-  return loadFashionMnist({ ...(dir ? { dir } : {}), install: install && process.getuid?.() === 0 });
-}
-
+/** `born train`; `values` are checked (numbers, paths, --out's contents) before any work. */
 export async function trainCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      ...common,
-      epochs: { type: 'string', default: '2' },
-      lr: { type: 'string', default: '0.001' },
-      out: { type: 'string', default: 'model.safetensors' },
-      checkpoint: { type: 'string' },
-      resume: { type: 'string' },
-      limit: { type: 'string' },
-    },
+  const { values } = parse('train', argv, {
+    ...common,
+    epochs: { type: 'string', default: '2' },
+    lr: { type: 'string', default: '0.001' },
+    out: { type: 'string', default: 'model.safetensors' },
+    force: { type: 'boolean', default: false },
+    checkpoint: { type: 'string' },
+    resume: { type: 'string' },
+    limit: { type: 'string' },
   });
-  const name = modelName(values.model);
-  const seed = int('seed', values.seed);
+  const name = modelName('train', values.model ?? 'mlp');
+  const seed = intFlag('train', 'seed', values.seed, 0);
+  const epochs = intFlag('train', 'epochs', values.epochs, 1);
+  const batchSize = intFlag('train', 'batch-size', values['batch-size'], 1);
+  const lr = positiveFlag('train', 'lr', values.lr);
+  const limit = values.limit === undefined ? undefined : intFlag('train', 'limit', values.limit, 1);
+  const out = values.out!;
+  await checkOut(out, name, values.force!);
+  if (values.checkpoint !== undefined) await checkWritableDir('train', 'checkpoint', values.checkpoint);
+  if (values.resume !== undefined) await checkReadable('train', 'resume', values.resume);
+  if (values.data !== undefined) dataIn('train', values.data);
+
   manualSeed(seed);
-  const { train, test, files } = await data(values.data, !values['no-install']);
+  const { train, test, files } = await data('train', values.data, !values['no-install']);
   console.log(`data: ${files.dir} (${train.n} train, ${test.n} test); model: ${name}; seed ${seed}`);
-  const limit = values.limit ? int('limit', values.limit) : undefined;
   const trainSet = train.dataset(), testSet = test.dataset();
-  const batchSize = int('batch-size', values['batch-size']);
   const loader = new DataLoader(limit ? subset(trainSet, limit) : trainSet, { batchSize, shuffle: true, seed });
   const evalLoader = new DataLoader(limit ? subset(testSet, limit) : testSet, { batchSize: 1000 });
   const model = MODELS[name]();
   await model.realize();
-  const opt = new Adam(model.parameters(), { lr: Number(values.lr) });
+  const opt = new Adam(model.parameters(), { lr });
   const trainer = new Trainer(model, opt, loader);
   await trainer.fit({
-    epochs: int('epochs', values.epochs), evalLoader,
+    epochs, evalLoader,
     ...(values.checkpoint ? { checkpoint: values.checkpoint } : {}),
     ...(values.resume ? { resume: values.resume } : {}),
   });
-  await save(model.stateDict(), values.out!, { metadata: { model: name } });
-  console.log(`wrote ${values.out}`);
+  await save(model.stateDict(), out, { metadata: { model: name } });
+  console.log(`wrote ${out} (model ${name})`);
   return 0;
 }
 
+/** `born eval`: the model comes from --model or from the weights file's metadata. */
 export async function evalCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { ...common, weights: { type: 'string' } } });
-  if (!values.weights) throw new Error('--weights FILE is required (a .safetensors file written by born train)');
-  const name = modelName(values.model);
-  const { test } = await data(values.data, !values['no-install']);
+  const { values } = parse('eval', argv, { ...common, weights: { type: 'string' } });
+  if (values.weights === undefined) throw new UsageError('born eval: --weights FILE is required (a .safetensors file written by born train)');
+  const given = values.model === undefined ? undefined : modelName('eval', values.model);
+  const batchSize = intFlag('eval', 'batch-size', values['batch-size'], 1);
+  intFlag('eval', 'seed', values.seed, 0);
+  await checkReadable('eval', 'weights', values.weights);
+  if (values.data !== undefined) dataIn('eval', values.data);
+  const { tensors, metadata } = await loadWithMetadata(values.weights);
+  const stored = metadata.model;
+  if (stored !== undefined && !isModelName(stored)) {
+    throw new UsageError(`born eval: ${values.weights} holds a model named '${stored}' in its metadata; born knows ${MODEL_LIST}`);
+  }
+  if (given && stored && given !== stored) {
+    throw new UsageError(`born eval: --model ${given}, but ${values.weights} holds the weights of model '${stored}' (leave out --model to use it)`);
+  }
+  const name = given ?? stored;
+  if (!name) throw new UsageError(`born eval: ${values.weights} names no model in its metadata; pass --model (${MODEL_LIST})`);
   const model = MODELS[name]();
-  model.loadStateDict(await load(values.weights));
-  const m = await evaluate(model, new DataLoader(test.dataset(), { batchSize: int('batch-size', values['batch-size']) }));
-  console.log(`test loss ${m.loss.toFixed(4)}, test accuracy ${(100 * m.accuracy).toFixed(2)}% (${test.n} examples)`);
+  model.loadStateDict(tensors);
+  const { test } = await data('eval', values.data, !values['no-install']);
+  const m = await evaluate(model, new DataLoader(test.dataset(), { batchSize }));
+  console.log(`model ${name}: test loss ${m.loss.toFixed(4)}, test accuracy ${(100 * m.accuracy).toFixed(2)}% (${test.n} examples)`);
   return 0;
 }
 

@@ -37,6 +37,11 @@ export interface Device {
   write(buf: DeviceBuffer, data: ArrayBufferView): void;
   /** A copy of the first `length` elements of `buf`, as `dtype`. */
   read(buf: DeviceBuffer, dtype: DType, length: number): Promise<ArrayBufferView>;
+  /**
+   * The first `length` elements of `buf` as `dtype`, synchronously and without copying, on a
+   * device whose memory the main thread can see (console.log of a computed tensor reads them).
+   */
+  peek?(buf: DeviceBuffer, dtype: DType, length: number): ArrayBufferView;
   /** Cached by the kernel's structural hash, in a cache bounded by count and bytes. */
   compile(kernel: Kernel): CompiledKernel;
   /**

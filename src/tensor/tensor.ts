@@ -32,6 +32,8 @@ import { DTypeError } from '../graph/errors.js';
 import type { NestedArray, NestedBool } from './creation.js';
 import * as MT from './math.js';
 import * as AC from './activations.js';
+import type { InspectOptions } from 'node:util';
+import * as F from './format.js';
 
 export type Nested = number | Nested[];
 /** An elementwise operand: a tensor, a number, a boolean, or a nested array (made a tensor as born.tensor does). */
@@ -454,6 +456,10 @@ export class Tensor<out D extends DType = DType> {
   toString(): string { return `Tensor(shape=${fmt(this.shape)}, dtype=${this.dtype}, device=${this.device})`; }
 
   // ---- printing ----
+  /** console.log(t): values (if computed), shape, dtype, device; never computes (see format.ts). */
+  [Symbol.for('nodejs.util.inspect.custom')](depth: number, options: InspectOptions): string { return F.inspect(this, depth, options); }
+  /** Computes the tensor and prints it as PyTorch's print(t) would; resolves to the text. */
+  async print(): Promise<string> { const s = await F.format(this); console.log(s); return s; }
 }
 
 export type { DataFor };

@@ -89,6 +89,10 @@ export class CpuDevice implements Device {
     return Promise.resolve(arrayFor(dtype, (buf as CpuBuffer).sab, length).slice());
   }
 
+  peek(buf: DeviceBuffer, dtype: DType, length: number): ArrayBufferView {
+    return arrayFor(dtype, (buf as CpuBuffer).sab, length);
+  }
+
   compile(kernel: Kernel): CpuKernel {
     const hash = kernelHash(kernel);
     let k = this.kernels.get(hash);

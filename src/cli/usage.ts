@@ -1,0 +1,73 @@
+/** The help text of `born` and of each of its commands (`born <command> --help`). */
+
+export const USAGE = {
+  born: `usage: born <command> [options]
+
+commands:
+  train [options]      train a model on Fashion-MNIST and write its weights
+  eval [options]       test accuracy of weights written by born train
+  info                 version, devices and worker threads
+  bench [options]      the benchmark table against peers (source checkout)
+  help [command]       this text, or a command's
+
+Every command takes --help (-h) and --version.`,
+
+  train: `usage: born train [options]
+
+Trains a model on Fashion-MNIST with Adam and writes its weights as safetensors, with the
+model name in the file's metadata (born eval reads it from there).
+
+options:
+  --model mlp|cnn      the model (default mlp)
+  --epochs N           passes over the training set (default 2)
+  --batch-size N       examples per step (default 256)
+  --lr X               learning rate (default 0.001)
+  --seed N             seed of initialisation and shuffling (default 0)
+  --data DIR           the directory holding the four idx files (plain or .gz); without it,
+                       Debian's /usr/share/datasets/fashion-mnist (installed when missing if
+                       run as root)
+  --no-install         never install Debian's dataset-fashion-mnist package
+  --out FILE           where the weights go (default model.safetensors); an existing file
+                       holding another model, or not written by born train, is kept unless
+                       --force
+  --force              overwrite --out whatever it holds
+  --checkpoint FILE    write a resumable checkpoint after every epoch
+  --resume FILE        continue from a checkpoint
+  --limit N            only the first N training and test examples (quick runs)
+  -h, --help           this text
+  --version            born's version`,
+
+  eval: `usage: born eval --weights FILE [options]
+
+Reports the test loss and accuracy of weights written by born train.
+
+options:
+  --weights FILE       the .safetensors file (required)
+  --model mlp|cnn      the model; default: the name in the file's metadata
+  --data DIR           the directory holding the idx files (see born train --help)
+  --no-install         never install Debian's dataset-fashion-mnist package
+  --batch-size N       examples per batch (default 256)
+  --seed N             accepted for symmetry with born train (default 0)
+  -h, --help           this text
+  --version            born's version`,
+
+  info: `usage: born info
+
+Prints born's version, the Node version, the devices and the worker thread count.
+
+options:
+  -h, --help           this text
+  --version            born's version`,
+
+  bench: `usage: born bench [options]
+
+Runs the benchmark suite of a source checkout (bench/) and writes bench/RESULTS.md; the options
+go to bench/run.
+
+options:
+  -h, --help           this text
+  --version            born's version`,
+} as const;
+
+export type Command = Exclude<keyof typeof USAGE, 'born'>;
+export const isCommand = (s: string): s is Command => s !== 'born' && s in USAGE;
