@@ -217,6 +217,32 @@ describe('unknown option keys and wrong argument types are TypeErrors', () => {
   });
 });
 
+describe('the other methods check their options too', () => {
+  const b = ref.random([2, 3], 8);
+  test('gelu(approximate), softplus(beta, threshold), pad(pads, value) positionally', async () => {
+    await same(toBorn(b).gelu('tanh'), toBorn(b).gelu({ approximate: 'tanh' }));
+    await same(toBorn(b).softplus(2, 1), toBorn(b).softplus({ beta: 2, threshold: 1 }));
+    await expectTensor(toBorn(b).pad([1, 1], 0.5), ref.pad(b, [1, 1], { value: 0.5 }));
+  });
+  test('backward(gradient) positionally, as in PyTorch', async () => {
+    const w = born.tensor([1, 2, 3]).requiresGrad_();
+    w.mul(2).backward(born.tensor([1, 10, 100]));
+    expect(Array.from(await w.grad!.data())).toEqual([2, 20, 200]);
+  });
+  test('misspelt options and wrong types are TypeErrors', () => {
+    typeError(() => toBorn(b).gelu({ approx: 'tanh' } as never), /gelu: unknown option 'approx'/, /approximate/);
+    typeError(() => toBorn(b).gelu('fast' as never), /gelu: approximate must be one of 'none', 'tanh'/);
+    typeError(() => toBorn(b).softplus({ beta: 2, thresh: 1 } as never), /softplus: unknown option 'thresh'/);
+    typeError(() => toBorn(b).softplus('2' as never), /softplus: beta must be a number/);
+    typeError(() => toBorn(b).pad([1, 1], { val: 1 } as never), /pad: unknown option 'val'/, /value/);
+    typeError(() => toBorn(b).slice('1' as never, 0), /slice: dim must be an integer/);
+    typeError(() => toBorn(b).narrow(1, 0, '2' as never), /narrow: length must be an integer/);
+    typeError(() => toBorn(b).requiresGrad_('yes' as never), /requiresGrad_: flag must be true or false/);
+    const w = born.tensor([1, 2]).requiresGrad_();
+    typeError(() => w.sum().backward({ grad: born.tensor(1) } as never), /backward: unknown option 'grad'/, /gradOutput/);
+  });
+});
+
 describe('elementwise operands', () => {
   const b = ref.random([2, 3], 7, { quantum: 8 });
   test('nested number arrays are tensors (float32), as born.tensor makes them', async () => {
