@@ -95,6 +95,9 @@ describe('max / min with a dim return { values, indices } like torch.max(x, dim)
     const whole: born.Tensor<'float32'> = t.max();
     const { values, indices }: { values: born.Tensor<'float32'>; indices: born.Tensor<'int32'> } = t.max(1);
     const byOptions: born.Tensor<'float32'> = t.min({ dim: 0 }).values;
+    // @ts-expect-error: with a dim, max is { values, indices }, not a tensor
+    const notATensor: born.Tensor = t.max(0);
+    expect(notATensor).not.toBeInstanceOf(born.Tensor);
     expect([whole.shape, values.shape, indices.shape, byOptions.shape]).toEqual([[], [2], [2], [2]]);
   });
   test('a list of dims is refused, pointing to amax / amin', () => {
