@@ -161,7 +161,8 @@ export class Tensor<out D extends DType = DType> {
   relu(): Tensor<D> { return E.relu(this) as Tensor<D>; }
   /** GELU, exact (erf) by default: `gelu()`, `gelu('tanh')` or `gelu({ approximate: 'tanh' })`. */
   gelu(approximate?: 'none' | 'tanh' | { approximate?: 'none' | 'tanh' }): Tensor<FloatResult<D>> {
-    return E.gelu(this, choice('gelu', 'approximate', positionalOrOptions<{ approximate: string }>('gelu', approximate === undefined ? [] : [approximate], ['approximate']).approximate, ['none', 'tanh'])) as never;
+    const a = typeof approximate === 'object' ? options<{ approximate?: unknown }>('gelu', approximate, ['approximate']).approximate : approximate;
+    return E.gelu(this, choice('gelu', 'approximate', a, ['none', 'tanh'])) as never;
   }
   silu(): Tensor<FloatResult<D>> { return E.silu(this) as never; }
   /** log(1 + exp(βx)) / β, linear above threshold: `softplus()`, `softplus(2, 10)` or `softplus({ beta: 2, threshold: 10 })`. */
