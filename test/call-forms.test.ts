@@ -95,6 +95,9 @@ describe('max / min with a dim return { values, indices } like torch.max(x, dim)
     const whole: born.Tensor<'float32'> = t.max();
     const { values, indices }: { values: born.Tensor<'float32'>; indices: born.Tensor<'int32'> } = t.max(1);
     const byOptions: born.Tensor<'float32'> = t.min({ dim: 0 }).values;
+    // @ts-expect-error: with a dim, max is { values, indices }, not a tensor
+    const notATensor: born.Tensor = t.max(0);
+    expect(notATensor).not.toBeInstanceOf(born.Tensor);
     expect([whole.shape, values.shape, indices.shape, byOptions.shape]).toEqual([[], [2], [2], [2]]);
   });
   test('a list of dims is refused, pointing to amax / amin', () => {
@@ -214,6 +217,32 @@ describe('unknown option keys and wrong argument types are TypeErrors', () => {
     typeError(() => x().softmax('0' as never), /softmax: dim must be an integer/);
     typeError(() => x().var(1, 0 as never), /var: after the dim, expected unbiased/);
     typeError(() => x().std({ correction: '1' } as never), /std: correction must be a number/);
+  });
+});
+
+describe('the other methods check their options too', () => {
+  const b = ref.random([2, 3], 8);
+  test('gelu(approximate), softplus(beta, threshold), pad(pads, value) positionally', async () => {
+    await same(toBorn(b).gelu('tanh'), toBorn(b).gelu({ approximate: 'tanh' }));
+    await same(toBorn(b).softplus(2, 1), toBorn(b).softplus({ beta: 2, threshold: 1 }));
+    await expectTensor(toBorn(b).pad([1, 1], 0.5), ref.pad(b, [1, 1], { value: 0.5 }));
+  });
+  test('backward(gradient) positionally, as in PyTorch', async () => {
+    const w = born.tensor([1, 2, 3]).requiresGrad_();
+    w.mul(2).backward(born.tensor([1, 10, 100]));
+    expect(Array.from(await w.grad!.data())).toEqual([2, 20, 200]);
+  });
+  test('misspelt options and wrong types are TypeErrors', () => {
+    typeError(() => toBorn(b).gelu({ approx: 'tanh' } as never), /gelu: unknown option 'approx'/, /approximate/);
+    typeError(() => toBorn(b).gelu('fast' as never), /gelu: approximate must be one of 'none', 'tanh'/);
+    typeError(() => toBorn(b).softplus({ beta: 2, thresh: 1 } as never), /softplus: unknown option 'thresh'/);
+    typeError(() => toBorn(b).softplus('2' as never), /softplus: beta must be a number/);
+    typeError(() => toBorn(b).pad([1, 1], { val: 1 } as never), /pad: unknown option 'val'/, /value/);
+    typeError(() => toBorn(b).slice('1' as never, 0), /slice: dim must be an integer/);
+    typeError(() => toBorn(b).narrow(1, 0, '2' as never), /narrow: length must be an integer/);
+    typeError(() => toBorn(b).requiresGrad_('yes' as never), /requiresGrad_: flag must be true or false/);
+    const w = born.tensor([1, 2]).requiresGrad_();
+    typeError(() => w.sum().backward({ grad: born.tensor(1) } as never), /backward: unknown option 'grad'/, /gradOutput/);
   });
 });
 

@@ -41,6 +41,35 @@ export function flag(op: string, name: string, v: unknown): boolean | undefined 
   throw new TypeError(`${op}: ${name} must be true or false, got ${describe(v)}`);
 }
 
+/** An optional integer argument (a start, an end, a step). */
+export function optInt(op: string, name: string, v: unknown): number | undefined {
+  return v === undefined ? undefined : int(op, name, v);
+}
+
+/** An optional finite number argument (beta, a fill value, …). */
+export function num(op: string, name: string, v: unknown): number | undefined {
+  if (v === undefined || (typeof v === 'number' && !Number.isNaN(v))) return v;
+  throw new TypeError(`${op}: ${name} must be a number, got ${describe(v)}`);
+}
+
+/** An optional string argument that must be one of `allowed` (approximate: 'none' | 'tanh', …). */
+export function choice<T extends string>(op: string, name: string, v: unknown, allowed: readonly T[]): T | undefined {
+  if (v === undefined || (allowed as readonly unknown[]).includes(v)) return v as T | undefined;
+  throw new TypeError(`${op}: ${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${describe(v)}`);
+}
+
+/**
+ * Arguments given positionally or as one options object: `f(a, b)` or `f({ a, b })` (PyTorch's
+ * keyword arguments). `names` are the positions' option names, in order.
+ */
+export function positionalOrOptions<T extends object>(op: string, args: readonly unknown[], names: readonly (keyof T & string)[]): Partial<T> {
+  if (args.length === 1 && isPlainObject(args[0])) return options<Partial<T>>(op, args[0], names);
+  if (args.length > names.length) throw new TypeError(`${op}: expected at most ${names.length} arguments (${names.join(', ')}), got ${args.length}`);
+  const o: Record<string, unknown> = {};
+  args.forEach((a, i) => { if (a !== undefined) o[names[i]!] = a; });
+  return o as Partial<T>;
+}
+
 /** One dim or a list of dims, or undefined (all). */
 export function dims(op: string, v: unknown): Dims | undefined {
   if (v === undefined) return undefined;

@@ -27,7 +27,10 @@ import { broadcastTo, cast, node } from './make.js';
 import { assignAll, checkAssign, ensureBuffer, sliceAssign } from './assign.js';
 import * as AD from '../autodiff/grad.js';
 import { isFloat } from '../graph/dtype.js';
-import { dimArg, dims, int, intList, oneDimArgs, reduceArgs, shapeArgs, varArgs, type Dims, type VarOptions } from './args.js';
+import {
+  choice, dimArg, dims, flag as checkFlag, int, intList, num, oneDimArgs, optInt, options, positionalOrOptions, reduceArgs, shapeArgs, varArgs,
+  type Dims, type VarOptions,
+} from './args.js';
 import { DTypeError } from '../graph/errors.js';
 import type { NestedArray, NestedBool } from './creation.js';
 import * as MT from './math.js';
@@ -43,7 +46,6 @@ type KeepArg = boolean | { keepdim?: boolean };
 /** A shape or list of dims as one list or as integer arguments (`reshape([3, 2])`, `reshape(3, 2)`). */
 type ShapeCall = [readonly number[]] | number[];
 type VarCall = [dim?: Dims | VarOptions, unbiasedOrOptions?: boolean | Omit<VarOptions, 'dim'>, keepdim?: boolean];
-const optInt = (op: string, name: string, v: unknown): number | undefined => (v === undefined ? undefined : int(op, name, v));
 
 /**
  * R where D is a known dtype (or union), DType where it is not: ops on a plain `Tensor` give a
@@ -164,9 +166,17 @@ export class Tensor<out D extends DType = DType> {
   logicalNot(): Tensor<'bool'> { return E.unary('not', this) as Tensor<'bool'>; }
   sigmoid(): Tensor<FloatResult<D>> { return E.sigmoid(this) as never; }
   relu(): Tensor<D> { return E.relu(this) as Tensor<D>; }
-  gelu(opts: { approximate?: 'none' | 'tanh' } = {}): Tensor<FloatResult<D>> { return E.gelu(this, opts.approximate) as never; }
+  /** GELU, exact (erf) by default: `gelu()`, `gelu('tanh')` or `gelu({ approximate: 'tanh' })`. */
+  gelu(approximate?: 'none' | 'tanh' | { approximate?: 'none' | 'tanh' }): Tensor<FloatResult<D>> {
+    const a = typeof approximate === 'object' ? options<{ approximate?: unknown }>('gelu', approximate, ['approximate']).approximate : approximate;
+    return E.gelu(this, choice('gelu', 'approximate', a, ['none', 'tanh'])) as never;
+  }
   silu(): Tensor<FloatResult<D>> { return E.silu(this) as never; }
-  softplus(opts: { beta?: number; threshold?: number } = {}): Tensor<FloatResult<D>> { return E.softplus(this, opts.beta, opts.threshold) as never; }
+  /** log(1 + exp(βx)) / β, linear above threshold: `softplus()`, `softplus(2, 10)` or `softplus({ beta: 2, threshold: 10 })`. */
+  softplus(...args: [opts?: { beta?: number; threshold?: number }] | [beta?: number, threshold?: number]): Tensor<FloatResult<D>> {
+    const o = positionalOrOptions<{ beta: number; threshold: number }>('softplus', args, ['beta', 'threshold']);
+    return E.softplus(this, num('softplus', 'beta', o.beta), num('softplus', 'threshold', o.threshold)) as never;
+  }
   /** Values limited to [min, max], either bound optional, numbers or tensors: `clamp(0, 1)`, `clamp({ min: 0 })`. */
   clamp(min?: Operand | { min?: Operand; max?: Operand }, max?: Operand): Tensor<D> { return E.clampCall(this, min, max) as Tensor<D>; }
 
@@ -353,9 +363,16 @@ export class Tensor<out D extends DType = DType> {
   get T(): Tensor<D> { return M.permute(this, this.shape.map((_, i) => this.ndim - 1 - i)) as Tensor<D>; }
   /** A broadcast view to a larger shape (-1 keeps a dim, new dims go in front): `expand([4, 2, 3])` or `expand(4, 2, 3)`. */
   expand(...shape: ShapeCall): Tensor<D> { return M.expand(this, shapeArgs('expand', shape)) as Tensor<D>; }
-  slice(dim: number, start?: number, end?: number, step?: number): Tensor<D> { return M.slice(this, dim, start, end, step) as Tensor<D>; }
-  narrow(dim: number, start: number, length: number): Tensor<D> { return M.narrow(this, dim, start, length) as Tensor<D>; }
-  pad(pads: readonly number[], opts: { value?: number } = {}): Tensor<D> { return M.pad(this, pads, opts.value) as Tensor<D>; }
+  /** Python's `x[..., start:end:step]` along dim (negative indices count from the end). */
+  slice(dim: number, start?: number, end?: number, step?: number): Tensor<D> {
+    return M.slice(this, int('slice', 'dim', dim), optInt('slice', 'start', start), optInt('slice', 'end', end), optInt('slice', 'step', step)) as Tensor<D>;
+  }
+  /** `length` elements from `start` along dim (torch.narrow). */
+  narrow(dim: number, start: number, length: number): Tensor<D> { return M.narrow(this, int('narrow', 'dim', dim), int('narrow', 'start', start), int('narrow', 'length', length)) as Tensor<D>; }
+  /** torch.nn.functional.pad, constant mode: pairs from the last dim back; `pad([1, 1], 0.5)` or `pad([1, 1], { value: 0.5 })`. */
+  pad(pads: readonly number[], value?: number | { value?: number }): Tensor<D> {
+    return M.pad(this, intList('pad', 'pads', [pads]), num('pad', 'value', positionalOrOptions<{ value: number }>('pad', value === undefined ? [] : [value], ['value']).value)) as Tensor<D>;
+  }
   /** Reverses the order along dims: `flip([0, 1])`, `flip(0)` or `flip(0, 1)`. */
   flip(...dims: ShapeCall): Tensor<D> { return M.flip(this, intList('flip', 'dims', dims)) as Tensor<D>; }
   /** `chunks` pieces (the last may be smaller) along dim (default 0): `chunk(3, 1)` or `chunk(3, { dim: 1 })`. */
@@ -398,7 +415,7 @@ export class Tensor<out D extends DType = DType> {
   get requiresGrad(): boolean { return this.node.requiresGrad; }
   /** Marks a leaf whose gradient backward() accumulates into .grad; its history is kept once realised. */
   requiresGrad_(...args: FloatArgs<D, [flag?: boolean]>): this {
-    const flag = args[0] ?? true;
+    const flag = checkFlag('requiresGrad_', 'flag', args[0]) ?? true;
     if (flag && !isFloat(this.dtype)) throw new DTypeError(`requiresGrad_: only floating-point tensors can require gradients, got ${this.dtype}`);
     this.node.requiresGrad = flag;
     this.node.gradLeaf = flag;
@@ -407,7 +424,10 @@ export class Tensor<out D extends DType = DType> {
   get grad(): Tensor | null { return this.node.grad ? new Tensor(this.node.grad) : null; }
   set grad(g: Tensor | null) { this.node.grad = g ? g.node : null; }
   zeroGrad(): void { this.node.grad = null; }
-  backward(opts?: { gradOutput?: Tensor }): void { AD.backward(this, opts); }
+  /** Accumulates gradients into the leaves' .grad: `backward()`, PyTorch's `backward(gradient)` or `backward({ gradOutput })`. */
+  backward(gradOutput?: Tensor | { gradOutput?: Tensor }): void {
+    AD.backward(this, gradOutput instanceof Tensor ? { gradOutput } : options<{ gradOutput?: Tensor }>('backward', gradOutput, ['gradOutput']));
+  }
   /**
    * A copy with storage of its own (PyTorch's clone): realised, it never shares a buffer with
    * this tensor, so in-place writes to one do not show in the other. Differentiable.
