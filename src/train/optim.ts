@@ -10,6 +10,7 @@ import { assignAll } from '../tensor/assign.js';
 import { rounded } from '../tensor/make.js';
 import { scalar, tensor, zeros } from '../tensor/creation.js';
 import { Tensor } from '../tensor/tensor.js';
+import { options as readOptions } from '../tensor/args.js';
 
 export type ParamState = Record<string, Tensor>;
 
@@ -19,7 +20,7 @@ export abstract class Optimizer<O extends { lr: number }> {
   stepCount = 0;
 
   constructor(params: Iterable<Tensor>, readonly options: O) {
-    this.params = [...params];
+    this.params = [...(params ?? [])];
     if (!this.params.length) throw new Error(`${this.constructor.name}: given no parameters`);
     for (const p of this.params) {
       if (!p.requiresGrad) throw new Error(`${this.constructor.name}: every parameter must have requiresGrad (got a tensor of shape [${p.shape.join(', ')}] without)`);
@@ -91,9 +92,16 @@ export interface Update { readonly value: Tensor; readonly state: ParamState }
 
 export interface SGDOptions { lr: number; momentum?: number; dampening?: number; weightDecay?: number; nesterov?: boolean }
 
+/**
+ * Stochastic gradient descent, optionally with (Nesterov) momentum, PyTorch's update rule.
+ * `lr` is required, as in PyTorch 1.13: `new optim.SGD(model.parameters(), { lr: 0.1, momentum: 0.9 })`.
+ */
 export class SGD extends Optimizer<SGDOptions> {
   constructor(params: Iterable<Tensor>, options: SGDOptions) {
-    super(params, options);
+    if ((options as SGDOptions | undefined)?.lr === undefined) {
+      throw new TypeError('SGD: lr is required (PyTorch 1.13 has no default learning rate for SGD): new optim.SGD(params, { lr: 0.01 })');
+    }
+    super(params, optimizerOptions('SGD', options, { lr: options.lr }, ['lr', 'momentum', 'dampening', 'weightDecay', 'nesterov']));
     const { momentum = 0, dampening = 0, nesterov = false } = options;
     if (nesterov && (momentum <= 0 || dampening !== 0)) {
       throw new RangeError('SGD: nesterov momentum requires a momentum > 0 and zero dampening (as in PyTorch)');
@@ -118,11 +126,19 @@ export class SGD extends Optimizer<SGDOptions> {
   }
 }
 
-export interface AdamOptions { lr: number; betas?: readonly [number, number]; eps?: number; weightDecay?: number }
+export interface AdamOptions { lr?: number; betas?: readonly [number, number]; eps?: number; weightDecay?: number }
 
-/** Adam; AdamW differs only in decoupled weight decay. */
-export class Adam extends Optimizer<AdamOptions> {
+const ADAM_KEYS = ['lr', 'betas', 'eps', 'weightDecay'] as const;
+
+/**
+ * Adam, PyTorch's update rule and defaults (lr 1e-3, betas [0.9, 0.999], eps 1e-8, weightDecay 0);
+ * AdamW differs only in decoupled weight decay. `new optim.Adam(model.parameters())`.
+ */
+export class Adam extends Optimizer<AdamOptions & { lr: number }> {
   protected decoupled = false;
+  constructor(params: Iterable<Tensor>, options: AdamOptions = {}) {
+    super(params, optimizerOptions(new.target.name, options, { lr: 1e-3 }, ADAM_KEYS));
+  }
   protected scalars(t: number): Record<string, number> {
     const [b1, b2] = this.options.betas ?? [0.9, 0.999];
     const { lr, weightDecay = 0 } = this.options;
@@ -144,16 +160,21 @@ export class Adam extends Optimizer<AdamOptions> {
   }
 }
 
+/** AdamW: Adam with decoupled weight decay, PyTorch's defaults (lr 1e-3, weightDecay 0.01). */
 export class AdamW extends Adam {
   protected override decoupled = true;
-  constructor(params: Iterable<Tensor>, options: AdamOptions) {
-    super(params, { weightDecay: 0.01, ...options });
+  constructor(params: Iterable<Tensor>, options: AdamOptions = {}) {
+    super(params, { weightDecay: 0.01, ...optimizerOptions('AdamW', options, { lr: 1e-3 }, ADAM_KEYS) });
   }
 }
 
-export interface RMSpropOptions { lr: number; alpha?: number; eps?: number; weightDecay?: number; momentum?: number }
+export interface RMSpropOptions { lr?: number; alpha?: number; eps?: number; weightDecay?: number; momentum?: number }
 
-export class RMSprop extends Optimizer<RMSpropOptions> {
+/** RMSprop, PyTorch's update rule and defaults (lr 1e-2, alpha 0.99, eps 1e-8). */
+export class RMSprop extends Optimizer<RMSpropOptions & { lr: number }> {
+  constructor(params: Iterable<Tensor>, options: RMSpropOptions = {}) {
+    super(params, optimizerOptions('RMSprop', options, { lr: 1e-2 }, ['lr', 'alpha', 'eps', 'weightDecay', 'momentum']));
+  }
   protected scalars(): Record<string, number> { return { lr: this.options.lr }; }
   protected initState(p: Tensor): ParamState {
     const st: ParamState = { square_avg: zeros(p.shape, { dtype: p.dtype }) };
@@ -174,4 +195,28 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
   }
 }
 
-const result = (value: Tensor, state: ParamState): Update => ({ value, state });
+export const result = (value: Tensor, state: ParamState): Update => ({ value, state });
+
+/**
+ * The options of optimizer `op` with PyTorch's defaults filled in, after checking that only
+ * `keys` are given (a misspelt option is a TypeError) and that each hyper-parameter is in the
+ * range PyTorch accepts (a RangeError naming it and the valid range).
+ */
+export function optimizerOptions<O extends { lr: number }>(op: string, given: unknown, defaults: O, keys: readonly string[]): O {
+  const o = { ...defaults, ...readOptions<Partial<O>>(op, given, keys as (keyof O & string)[]) } as O;
+  const rec = o as unknown as Record<string, unknown>;
+  for (const k of keys) {
+    const v = rec[k];
+    if (v === undefined) continue;
+    if (k === 'nesterov') {
+      if (typeof v !== 'boolean') throw new TypeError(`${op}: nesterov must be true or false, got ${String(v)}`);
+    } else if (k === 'betas') {
+      if (!Array.isArray(v) || v.length !== 2 || !v.every((b) => typeof b === 'number' && b >= 0 && b < 1)) {
+        throw new RangeError(`${op}: betas must be two numbers in [0, 1), got ${JSON.stringify(v)}`);
+      }
+    } else if (typeof v !== 'number' || !(v >= 0)) {
+      throw new RangeError(`${op}: invalid ${k} ${String(v)} (must be a number >= 0)`);
+    }
+  }
+  return o;
+}
