@@ -65,9 +65,33 @@ export function explain(...tensors: Tensor[]): Explanation {
 export const defaultDevice = (): 'cpu' => 'cpu';
 
 // ---- functional forms of tensor ops (born.exp, born.matmul, …) ----
+import { functionalForms } from './tensor/functional.js';
+export type { FunctionalForm, FunctionalForms, TensorMethod } from './tensor/functional.js';
+/**
+ * Functional forms of Tensor methods: `born.exp(x)` is `x.exp()`, `born.sum(x, …)` is
+ * `x.sum(…)`, `born.matmul(a, b)` is `a.matmul(b)` — the same parameters, types and results.
+ * Adding a method here is one more name in this list.
+ */
+export const {
+  add, sub, mul, div, pow, maximum, minimum, eq, ne, lt, le, gt, ge,
+  neg, abs, sign, exp, log, log1p, sqrt, rsqrt, reciprocal, sin, cos, tanh, erf, floor, logicalNot,
+  sigmoid, relu, clamp,
+  sum, mean, max, min, amax, amin, argmax, argmin, std, logsumexp, softmax, logSoftmax,
+  reshape, flatten, squeeze, unsqueeze, permute, transpose, narrow, flip, chunk, split,
+  matmul, gather, indexSelect, scatterAdd, indexAdd, clone, detach,
+} = functionalForms;
+// `var` is a reserved word: it is exported under its PyTorch name from a renamed binding.
+const { var: variance } = functionalForms;
+export { variance as var };
 
 // ---- creation: *Like, empty, randperm, multinomial, bernoulli, meshgrid ----
+export { zerosLike, onesLike, fullLike, randLike, randnLike, empty } from './tensor/like.js';
+export type { LikeOptions, RandomLikeOptions } from './tensor/like.js';
+export { randperm, multinomial, bernoulli } from './tensor/sampling.js';
+export type { SampleOptions } from './tensor/sampling.js';
 
 // ---- grad modes and threads (setGradEnabled, enableGrad, inferenceMode, setNumThreads) ----
+export { setGradEnabled, isGradEnabled, enableGrad, inferenceMode } from './autodiff/modes.js';
+export { setNumThreads, getNumThreads } from './devices/threads.js';
 
 // ---- printing (format) ----
