@@ -11,7 +11,9 @@ import type { Arr } from './reference/golden.js';
 const { optim } = born;
 
 type Cls = 'Adagrad' | 'Adamax' | 'NAdam' | 'RAdam' | 'Adam' | 'RMSprop' | 'AdamW';
-interface OptimCase { name: string; cls: Cls; opts: Record<string, unknown>; stepLRGamma: number | null; steps: { loss: number; W: Arr; b: Arr }[] }
+interface OptimCase {
+  name: string; cls: Cls | 'SGD'; opts: Record<string, unknown>; stepLRGamma: number | null;
+  oneCycle: ({ maxLr: number } & Record<string, unknown>) | null; steps: { loss: number; W: Arr; b: Arr }[] }
 interface SchedCase { name: string; kind: string; args: unknown[]; lr: number; lrs: number[]; metrics?: number[] }
 interface ClipCase { name: string; clipValue: number; grads: Arr[]; clipped: Arr[] }
 interface Golden { torch: string; problem: { x: Arr; t: Arr; W: Arr; b: Arr }; optim: OptimCase[]; schedulers: SchedCase[]; clip: ClipCase[] }
@@ -35,7 +37,7 @@ async function expectArr(t: Tensor, want: Arr, label: string): Promise<void> {
 const P = golden.problem;
 const problemLoss = (W: Tensor, b: Tensor): Tensor => f32(P.x).matmul(W.T).add(b).tanh().sub(f32(P.t)).pow(2).mean();
 
-function make(cls: Cls, params: Tensor[], opts: Record<string, unknown>): born.optim.Optimizer<{ lr: number }> {
+function make(cls: Cls | 'SGD', params: Tensor[], opts: Record<string, unknown>): born.optim.Optimizer<{ lr: number }> {
   const o = opts as never;
   switch (cls) {
     case 'Adagrad': return new optim.Adagrad(params, o);
@@ -45,16 +47,20 @@ function make(cls: Cls, params: Tensor[], opts: Record<string, unknown>): born.o
     case 'Adam': return new optim.Adam(params, o);
     case 'AdamW': return new optim.AdamW(params, o);
     case 'RMSprop': return new optim.RMSprop(params, o);
+    case 'SGD': return new optim.SGD(params, o);
   }
 }
 
-describe(`optimizers vs torch.optim ${golden.torch}: parameters after each of 8 steps`, () => {
+describe(`optimizers vs torch.optim ${golden.torch} (StepLR, OneCycleLR cycling momentum): parameters after each of 8 steps`, () => {
   for (const c of golden.optim) {
     test(c.name, async () => {
       const W = f32(P.W).requiresGrad_();
       const b = f32(P.b).requiresGrad_();
       const opt = make(c.cls, [W, b], c.opts);
-      const sched = c.stepLRGamma ? new optim.StepLR(opt, 1, c.stepLRGamma) : null;
+      const oc = c.oneCycle;
+      const sched = c.stepLRGamma ? new optim.StepLR(opt, 1, c.stepLRGamma)
+        : oc ? new optim.OneCycleLR(opt, oc.maxLr, { ...Object.fromEntries(Object.entries(oc).filter(([k]) => k !== 'maxLr')), totalSteps: c.steps.length })
+          : null;
       for (const [i, want] of c.steps.entries()) {
         opt.zeroGrad();
         const loss = problemLoss(W, b);
@@ -93,24 +99,64 @@ describe('PyTorch defaults and option checks', () => {
     expect(() => new optim.NAdam([param()], { betas: [0.9, 1] })).toThrow(/NAdam: betas must be two numbers in \[0, 1\)/);
     expect(() => new optim.RAdam([param()], { eps: -1 })).toThrow(/RAdam: invalid eps -1/);
     expect(() => new optim.Adagrad([param()], { lrDecay: -0.1 })).toThrow(/Adagrad: invalid lrDecay/);
-    expect(() => new optim.Adamax([param()], { lr: -1 })).toThrow(/Adamax: invalid lr -1/);
+    expect(() => new optim.Adamax([param()], { lr: -1 })).toThrow(/Adamax: invalid learning rate \(lr\) -1/);
     expect(() => new optim.SGD([param()], { lr: 0.1, nesterov: true })).toThrow(/nesterov/);
   });
 });
 
-describe('step-dependent factors are runtime scalars', () => {
-  for (const cls of ['Adagrad', 'Adamax', 'NAdam', 'RAdam', 'Adam', 'SGD'] as const) {
-    test(`${cls}: once warm, changing lr every step (through 10 steps, past RAdam's switch at ρ > 5) compiles no kernel`, async () => {
+describe('momentum and resuming', () => {
+  test('momentum is SGD\'s / RMSprop\'s momentum and the Adam family\'s β₁; Adagrad has none', () => {
+    const p = born.zeros([2]).requiresGrad_();
+    const sgd = new optim.SGD([p], { lr: 0.1 });
+    expect(sgd.momentum).toBe(0);
+    sgd.momentum = 0.9;
+    expect(sgd.options.momentum).toBe(0.9);
+    const adam = new optim.NAdam([p], { betas: [0.8, 0.99] });
+    expect(adam.momentum).toBe(0.8);
+    adam.momentum = 0.7;
+    expect(adam.options.betas).toEqual([0.7, 0.99]);
+    const ada = new optim.Adagrad([p]);
+    expect(ada.momentum).toBeUndefined();
+    expect(() => { ada.momentum = 0.9; }).toThrow(/Adagrad: has no momentum/);
+  });
+  test('resuming from stateDict() after 2 steps gives PyTorch\'s third step (NAdam\'s μ product, Adagrad\'s sum, RAdam)', async () => {
+    for (const name of ['NAdam lr 0.05, betas [0.8, 0.95], weightDecay 0.1, momentumDecay 0.01', 'Adagrad defaults', 'RAdam defaults (crosses rho_t > 5 at step 6)', 'Adamax defaults']) {
+      const c = golden.optim.find((o) => o.name === name)!;
       const W = f32(P.W).requiresGrad_();
       const b = f32(P.b).requiresGrad_();
-      const opt = cls === 'SGD' ? new optim.SGD([W, b], { lr: 0.1, momentum: 0.9 }) : make(cls, [W, b], {});
+      const first = make(c.cls, [W, b], c.opts);
+      for (let i = 0; i < 2; i++) {
+        first.zeroGrad();
+        problemLoss(W, b).backward();
+        await first.step();
+      }
+      const W2 = born.tensor(await W.data(), { shape: W.shape }).requiresGrad_();
+      const b2 = born.tensor(await b.data(), { shape: b.shape }).requiresGrad_();
+      const second = make(c.cls, [W2, b2], c.opts);
+      await second.loadStateDict(first.stateDict());
+      problemLoss(W2, b2).backward();
+      await second.step();
+      await expectArr(W2, c.steps[2]!.W, `${name}: W after resumed step 3`);
+      await expectArr(b2, c.steps[2]!.b, `${name}: b after resumed step 3`);
+    }
+  });
+});
+
+describe('step-dependent factors are runtime scalars', () => {
+  for (const cls of ['Adagrad', 'Adamax', 'NAdam', 'RAdam', 'Adam', 'SGD', 'RMSprop'] as const) {
+    test(`${cls}: once warm, changing lr (and momentum) every step (through 10 steps, past RAdam's switch at ρ > 5) compiles no kernel`, async () => {
+      const W = f32(P.W).requiresGrad_();
+      const b = f32(P.b).requiresGrad_();
+      const opt = cls === 'SGD' ? new optim.SGD([W, b], { lr: 0.1, momentum: 0.9 }) : make(cls, [W, b], cls === 'RMSprop' ? { momentum: 0.5 } : {});
       const sched = new optim.ExponentialLR(opt, 0.9);
+      const cycling = opt.momentumOption !== null;
       const step = async (): Promise<void> => {
         opt.zeroGrad();
         const loss = problemLoss(W, b);
         loss.backward();
         await opt.step([loss]);
         sched.step();
+        if (cycling) opt.momentum = opt.momentum! * 0.99;
       };
       const lr0 = opt.lr;
       for (let i = 0; i < 3; i++) await step();
@@ -168,6 +214,8 @@ describe(`lr schedulers vs torch.optim.lr_scheduler ${golden.torch}`, () => {
     expect(() => new optim.ReduceLROnPlateau(opt, { min_lr: 0.1 })).toThrow(/unknown option 'min_lr'.*minLr/);
     // @ts-expect-error: the metric is a number
     expect(() => new optim.ReduceLROnPlateau(opt).step(born.tensor([1]))).toThrow(/await loss.item\(\)/);
+    expect(() => new optim.OneCycleLR(new optim.Adagrad([born.zeros([1]).requiresGrad_()]), 1, { totalSteps: 5 }))
+      .toThrow(/OneCycleLR: Adagrad has no momentum to cycle: pass \{ cycleMomentum: false \}/);
     expect(() => new optim.CosineAnnealingWarmRestarts(opt, 0)).toThrow(/T0 must be a positive integer/);
     expect(() => new optim.CosineAnnealingWarmRestarts(opt, 2, 1.5)).toThrow(/TMult must be a positive integer/);
     expect(() => new optim.MultiStepLR(opt, [1.5])).toThrow(/milestones must be integers/);

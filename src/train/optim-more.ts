@@ -8,7 +8,7 @@
 import { full, rounded } from '../tensor/make.js';
 import { zeros } from '../tensor/creation.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { Optimizer, optimizerOptions, result, type ParamState, type Update } from './optim.js';
+import { beta1, firstMoment, Optimizer, optimizerOptions, result, type ParamState, type Update } from './optim.js';
 
 type Scalars = Record<string, Tensor>;
 const withDecay = (p: Tensor, g: Tensor, weightDecay: number): Tensor => (weightDecay ? g.add(p.mul(weightDecay)) : g);
@@ -46,21 +46,22 @@ export interface AdamaxOptions { lr?: number; betas?: readonly [number, number];
  * Defaults as PyTorch: lr 2e-3, betas [0.9, 0.999], eps 1e-8, weightDecay 0.
  */
 export class Adamax extends Optimizer<AdamaxOptions & { lr: number }> {
+  override readonly momentumOption = 'betas' as const;
   constructor(params: Iterable<Tensor>, options: AdamaxOptions = {}) {
     super(params, optimizerOptions('Adamax', options, { lr: 2e-3 }, ['lr', 'betas', 'eps', 'weightDecay']));
   }
   protected scalars(t: number): Record<string, number> {
     const [b1] = this.options.betas ?? [0.9, 0.999];
-    return { clr: this.options.lr / (1 - b1 ** t) };
+    return { clr: this.options.lr / (1 - b1 ** t), ...beta1(b1) };
   }
   protected initState(p: Tensor): ParamState {
     return { exp_avg: zeros(p.shape, { dtype: p.dtype }), exp_inf: zeros(p.shape, { dtype: p.dtype }) };
   }
   protected update(p: Tensor, grad: Tensor, state: ParamState, s: Scalars): Update {
-    const [b1, b2] = this.options.betas ?? [0.9, 0.999];
+    const [, b2] = this.options.betas ?? [0.9, 0.999];
     const { eps = 1e-8, weightDecay = 0 } = this.options;
     const g = withDecay(p, grad, weightDecay);
-    const m = state['exp_avg']!.mul(b1).add(g.mul(1 - b1));
+    const m = firstMoment(state['exp_avg']!, g, s);
     // PyTorch stores β₂·u first (rounded), then takes the max with |g| + eps.
     const u = rounded(state['exp_inf']!.mul(b2)).maximum(g.abs().add(eps));
     return result(p.sub(rounded(m).mul(s['clr']!).div(rounded(u))), { exp_avg: m, exp_inf: u });
@@ -76,6 +77,10 @@ export interface NAdamOptions { lr?: number; betas?: readonly [number, number]; 
  * count (PyTorch keeps it per parameter, in float32: so does this, on the host).
  */
 export class NAdam extends Optimizer<NAdamOptions & { lr: number }> {
+  override readonly momentumOption = 'betas' as const;
+  /** The product of the μ so far, at step muStep (PyTorch's per-parameter mu_product). */
+  private muProduct = 1;
+  private muStep = 0;
   constructor(params: Iterable<Tensor>, options: NAdamOptions = {}) {
     super(params, optimizerOptions('NAdam', options, { lr: 2e-3 }, ['lr', 'betas', 'eps', 'weightDecay', 'momentumDecay']));
   }
@@ -83,8 +88,14 @@ export class NAdam extends Optimizer<NAdamOptions & { lr: number }> {
     const [b1, b2] = this.options.betas ?? [0.9, 0.999];
     const { lr, momentumDecay = 4e-3 } = this.options;
     const mu = (k: number): number => b1 * (1 - 0.5 * 0.96 ** (k * momentumDecay));
-    let product = 1;
-    for (let k = 1; k <= t; k++) product = Math.fround(product * mu(k));
+    // Accumulated step by step, as PyTorch does, so a β₁ that changes (OneCycleLR) counts with the
+    // value it had at each step; recomputed from the start after a resume (loadStateDict).
+    if (t !== this.muStep + 1) {
+      this.muProduct = 1;
+      for (let k = 1; k < t; k++) this.muProduct = Math.fround(this.muProduct * mu(k));
+    }
+    const product = (this.muProduct = Math.fround(this.muProduct * mu(t)));
+    this.muStep = t;
     // PyTorch 1.13 computes the next product as product·μₜ·μₜ₊₁ (μₜ counted twice); kept, to
     // follow its trajectories exactly.
     const next = Math.fround(Math.fround(product * mu(t)) * mu(t + 1));
@@ -92,16 +103,17 @@ export class NAdam extends Optimizer<NAdamOptions & { lr: number }> {
       gradCoef: (lr * (1 - mu(t))) / (1 - product),
       avgCoef: (lr * mu(t + 1)) / (1 - next),
       rootCorrection: 1 / Math.sqrt(1 - b2 ** t),
+      ...beta1(b1),
     };
   }
   protected initState(p: Tensor): ParamState {
     return { exp_avg: zeros(p.shape, { dtype: p.dtype }), exp_avg_sq: zeros(p.shape, { dtype: p.dtype }) };
   }
   protected update(p: Tensor, grad: Tensor, state: ParamState, s: Scalars): Update {
-    const [b1, b2] = this.options.betas ?? [0.9, 0.999];
+    const [, b2] = this.options.betas ?? [0.9, 0.999];
     const { eps = 1e-8, weightDecay = 0 } = this.options;
     const g = withDecay(p, grad, weightDecay);
-    const m = state['exp_avg']!.mul(b1).add(g.mul(1 - b1));
+    const m = firstMoment(state['exp_avg']!, g, s);
     const v = state['exp_avg_sq']!.mul(b2).add(g.mul(g).mul(1 - b2));
     const denom = rounded(v).sqrt().mul(s['rootCorrection']!).add(eps);
     const value = p.sub(g.mul(s['gradCoef']!).div(denom)).sub(rounded(m).mul(s['avgCoef']!).div(denom));
@@ -117,6 +129,7 @@ export interface RAdamOptions { lr?: number; betas?: readonly [number, number]; 
  * PyTorch: lr 1e-3, betas [0.9, 0.999], eps 1e-8, weightDecay 0.
  */
 export class RAdam extends Optimizer<RAdamOptions & { lr: number }> {
+  override readonly momentumOption = 'betas' as const;
   constructor(params: Iterable<Tensor>, options: RAdamOptions = {}) {
     super(params, optimizerOptions('RAdam', options, { lr: 1e-3 }, ['lr', 'betas', 'eps', 'weightDecay']));
   }
@@ -130,18 +143,18 @@ export class RAdam extends Optimizer<RAdamOptions & { lr: number }> {
     // factors zero: the switch at ρₜ = 5 compiles nothing new.
     if (rho > 5) {
       const rect = Math.sqrt(((rho - 4) * (rho - 2) * rhoInf) / ((rhoInf - 4) * (rhoInf - 2) * rho));
-      return { plain: 0, rectified: (lr * rect * Math.sqrt(bc2)) / bc1 };
+      return { plain: 0, rectified: (lr * rect * Math.sqrt(bc2)) / bc1, ...beta1(b1) };
     }
-    return { plain: lr / bc1, rectified: 0 };
+    return { plain: lr / bc1, rectified: 0, ...beta1(b1) };
   }
   protected initState(p: Tensor): ParamState {
     return { exp_avg: zeros(p.shape, { dtype: p.dtype }), exp_avg_sq: zeros(p.shape, { dtype: p.dtype }) };
   }
   protected update(p: Tensor, grad: Tensor, state: ParamState, s: Scalars): Update {
-    const [b1, b2] = this.options.betas ?? [0.9, 0.999];
+    const [, b2] = this.options.betas ?? [0.9, 0.999];
     const { eps = 1e-8, weightDecay = 0 } = this.options;
     const g = withDecay(p, grad, weightDecay);
-    const m = state['exp_avg']!.mul(b1).add(g.mul(1 - b1));
+    const m = firstMoment(state['exp_avg']!, g, s);
     const v = state['exp_avg_sq']!.mul(b2).add(g.mul(g).mul(1 - b2));
     const factor = s['rectified']!.div(rounded(v).sqrt().add(eps)).add(s['plain']!);
     return result(p.sub(rounded(m).mul(factor)), { exp_avg: m, exp_avg_sq: v });

@@ -31,6 +31,26 @@ export abstract class Optimizer<O extends { lr: number }> {
   get lr(): number { return this.options.lr; }
   set lr(v: number) { this.options.lr = v; }
 
+  /**
+   * The hyper-parameter that momentum-cycling schedules (OneCycleLR) move: β₁ of the Adam family
+   * ('betas'), SGD's and RMSprop's 'momentum', or none. Either way it reaches the kernels as a
+   * runtime scalar, so cycling it compiles nothing new.
+   */
+  readonly momentumOption: 'betas' | 'momentum' | null = null;
+  /** The current momentum (β₁ for the Adam family); undefined for an optimizer without one. */
+  get momentum(): number | undefined {
+    const o = this.options as unknown as Record<string, unknown>;
+    if (this.momentumOption === 'betas') return ((o['betas'] as readonly number[] | undefined) ?? [0.9, 0.999])[0]!;
+    if (this.momentumOption === 'momentum') return (o['momentum'] as number | undefined) ?? 0;
+    return undefined;
+  }
+  set momentum(v: number | undefined) {
+    const o = this.options as unknown as Record<string, unknown>;
+    if (this.momentumOption === null || v === undefined) throw new TypeError(`${this.constructor.name}: has no momentum to set`);
+    if (this.momentumOption === 'betas') o['betas'] = [v, ((o['betas'] as readonly number[] | undefined) ?? [0.9, 0.999])[1]!];
+    else o['momentum'] = v;
+  }
+
   zeroGrad(): void {
     for (const p of this.params) p.zeroGrad();
   }
@@ -97,6 +117,7 @@ export interface SGDOptions { lr: number; momentum?: number; dampening?: number;
  * `lr` is required, as in PyTorch 1.13: `new optim.SGD(model.parameters(), { lr: 0.1, momentum: 0.9 })`.
  */
 export class SGD extends Optimizer<SGDOptions> {
+  override readonly momentumOption = 'momentum' as const;
   constructor(params: Iterable<Tensor>, options: SGDOptions) {
     if ((options as SGDOptions | undefined)?.lr === undefined) {
       throw new TypeError('SGD: lr is required (PyTorch 1.13 has no default learning rate for SGD): new optim.SGD(params, { lr: 0.01 })');
@@ -107,7 +128,7 @@ export class SGD extends Optimizer<SGDOptions> {
       throw new RangeError('SGD: nesterov momentum requires a momentum > 0 and zero dampening (as in PyTorch)');
     }
   }
-  protected scalars(): Record<string, number> { return { lr: this.options.lr }; }
+  protected scalars(): Record<string, number> { return { lr: this.options.lr, momentum: this.options.momentum ?? 0 }; }
   protected initState(): ParamState { return {}; }
   protected update(p: Tensor, grad: Tensor, state: ParamState, s: Record<string, Tensor>): Update {
     const { momentum = 0, dampening = 0, weightDecay = 0, nesterov = false } = this.options;
@@ -116,11 +137,11 @@ export class SGD extends Optimizer<SGDOptions> {
     if (momentum) {
       const prev = state['momentum_buffer'];
       // The first buffer is a copy of the gradient, as in PyTorch (assignAll copies into new state).
-      const buf = prev ? prev.mul(momentum).add(g.mul(1 - dampening)) : g;
+      const buf = prev ? prev.mul(s['momentum']!).add(g.mul(1 - dampening)) : g;
       next['momentum_buffer'] = buf;
       // Read as stored (rounded to its dtype), whether the kernel recomputes it or loads it.
       const stored = rounded(buf);
-      g = nesterov ? g.add(stored.mul(momentum)) : stored;
+      g = nesterov ? g.add(stored.mul(s['momentum']!)) : stored;
     }
     return result(p.sub(g.mul(s['lr']!)), next);
   }
@@ -136,22 +157,23 @@ const ADAM_KEYS = ['lr', 'betas', 'eps', 'weightDecay'] as const;
  */
 export class Adam extends Optimizer<AdamOptions & { lr: number }> {
   protected decoupled = false;
+  override readonly momentumOption = 'betas' as const;
   constructor(params: Iterable<Tensor>, options: AdamOptions = {}) {
     super(params, optimizerOptions(new.target.name, options, { lr: 1e-3 }, ADAM_KEYS));
   }
   protected scalars(t: number): Record<string, number> {
     const [b1, b2] = this.options.betas ?? [0.9, 0.999];
     const { lr, weightDecay = 0 } = this.options;
-    return { stepSize: lr / (1 - b1 ** t), rootCorrection: 1 / Math.sqrt(1 - b2 ** t), decay: 1 - lr * weightDecay };
+    return { stepSize: lr / (1 - b1 ** t), rootCorrection: 1 / Math.sqrt(1 - b2 ** t), decay: 1 - lr * weightDecay, ...beta1(b1) };
   }
   protected initState(p: Tensor): ParamState {
     return { exp_avg: zeros(p.shape, { dtype: p.dtype }), exp_avg_sq: zeros(p.shape, { dtype: p.dtype }) };
   }
   protected update(p: Tensor, grad: Tensor, state: ParamState, s: Record<string, Tensor>): Update {
-    const [b1, b2] = this.options.betas ?? [0.9, 0.999];
+    const [, b2] = this.options.betas ?? [0.9, 0.999];
     const { eps = 1e-8, weightDecay = 0 } = this.options;
     const g = !this.decoupled && weightDecay ? grad.add(p.mul(weightDecay)) : grad;
-    const m = state['exp_avg']!.mul(b1).add(g.mul(1 - b1));
+    const m = firstMoment(state['exp_avg']!, g, s);
     const v = state['exp_avg_sq']!.mul(b2).add(g.mul(g).mul(1 - b2));
     const base = this.decoupled && weightDecay ? p.mul(s['decay']!) : p;
     // m and v as stored (rounded to their dtype), whether the kernel recomputes them or loads them.
@@ -172,10 +194,11 @@ export interface RMSpropOptions { lr?: number; alpha?: number; eps?: number; wei
 
 /** RMSprop, PyTorch's update rule and defaults (lr 1e-2, alpha 0.99, eps 1e-8). */
 export class RMSprop extends Optimizer<RMSpropOptions & { lr: number }> {
+  override readonly momentumOption = 'momentum' as const;
   constructor(params: Iterable<Tensor>, options: RMSpropOptions = {}) {
     super(params, optimizerOptions('RMSprop', options, { lr: 1e-2 }, ['lr', 'alpha', 'eps', 'weightDecay', 'momentum']));
   }
-  protected scalars(): Record<string, number> { return { lr: this.options.lr }; }
+  protected scalars(): Record<string, number> { return { lr: this.options.lr, momentum: this.options.momentum ?? 0 }; }
   protected initState(p: Tensor): ParamState {
     const st: ParamState = { square_avg: zeros(p.shape, { dtype: p.dtype }) };
     if (this.options.momentum) st['momentum_buffer'] = zeros(p.shape, { dtype: p.dtype });
@@ -188,12 +211,17 @@ export class RMSprop extends Optimizer<RMSpropOptions & { lr: number }> {
     // State read as stored (rounded to its dtype), whether the kernel recomputes it or loads it.
     const step = g.div(rounded(sq).sqrt().add(eps));
     if (momentum) {
-      const buf = state['momentum_buffer']!.mul(momentum).add(step);
+      const buf = state['momentum_buffer']!.mul(s['momentum']!).add(step);
       return result(p.sub(rounded(buf).mul(s['lr']!)), { square_avg: sq, momentum_buffer: buf });
     }
     return result(p.sub(step.mul(s['lr']!)), { square_avg: sq });
   }
 }
+
+/** β₁ and 1 - β₁ as runtime scalars (momentum-cycling schedules change β₁ every step). */
+export const beta1 = (b1: number): Record<string, number> => ({ beta1: b1, oneMinusBeta1: 1 - b1 });
+/** The Adam family's first moment, m = β₁·m + (1 - β₁)·g, with β₁ a runtime scalar. */
+export const firstMoment = (m: Tensor, g: Tensor, s: Record<string, Tensor>): Tensor => m.mul(s['beta1']!).add(g.mul(s['oneMinusBeta1']!));
 
 export const result = (value: Tensor, state: ParamState): Update => ({ value, state });
 
@@ -215,7 +243,7 @@ export function optimizerOptions<O extends { lr: number }>(op: string, given: un
         throw new RangeError(`${op}: betas must be two numbers in [0, 1), got ${JSON.stringify(v)}`);
       }
     } else if (typeof v !== 'number' || !(v >= 0)) {
-      throw new RangeError(`${op}: invalid ${k} ${String(v)} (must be a number >= 0)`);
+      throw new RangeError(`${op}: invalid ${k === 'lr' ? 'learning rate (lr)' : k} ${String(v)} (must be a number >= 0)`);
     }
   }
   return o;

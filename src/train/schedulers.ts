@@ -106,27 +106,45 @@ export interface OneCycleOptions {
   finalDivFactor?: number;
   /** Three phases (up, down to the initial lr, down to the min lr) instead of two (default false). */
   threePhase?: boolean;
+  /**
+   * Cycle the momentum inversely to the lr, between maxMomentum and baseMomentum (default true,
+   * as PyTorch: SGD's / RMSprop's momentum, the Adam family's β₁).
+   */
+  cycleMomentum?: boolean;
+  /** The lowest momentum, reached at maxLr (default 0.85). */
+  baseMomentum?: number;
+  /** The highest momentum, at the start and end of the cycle (default 0.95). */
+  maxMomentum?: number;
 }
 
 /**
  * The 1cycle policy (torch.optim.lr_scheduler.OneCycleLR): from maxLr/divFactor up to maxLr over
  * pctStart of the cycle, then annealed down to initial/finalDivFactor; call step() after every
- * batch. Sets the initial lr at construction. Momentum is not cycled (PyTorch's cycleMomentum):
- * the optimizer's momentum / betas stay as given.
+ * batch. Sets the initial lr at construction. Like PyTorch, it also cycles the momentum (β₁ for
+ * the Adam family) from maxMomentum down to baseMomentum and back, unless `cycleMomentum: false`;
+ * an optimizer without momentum (Adagrad) then needs `cycleMomentum: false`.
  */
 export class OneCycleLR extends LRScheduler {
   readonly totalSteps: number;
-  private readonly phases: { end: number; from: number; to: number }[];
+  private readonly phases: { end: number; from: number; to: number; mFrom: number; mTo: number }[];
+  private readonly cycleMomentum: boolean;
   private readonly anneal: (from: number, to: number, pct: number) => number;
   constructor(opt: Opt, readonly maxLr: number, opts: OneCycleOptions = {}) {
     super(opt);
-    const o = options<OneCycleOptions>('OneCycleLR', opts, ['totalSteps', 'epochs', 'stepsPerEpoch', 'pctStart', 'annealStrategy', 'divFactor', 'finalDivFactor', 'threePhase']);
+    const o = options<OneCycleOptions>('OneCycleLR', opts, ['totalSteps', 'epochs', 'stepsPerEpoch', 'pctStart', 'annealStrategy', 'divFactor', 'finalDivFactor', 'threePhase', 'cycleMomentum', 'baseMomentum', 'maxMomentum']);
     finite('OneCycleLR', 'maxLr', maxLr);
     if (o.totalSteps !== undefined) this.totalSteps = positiveInt('OneCycleLR', 'totalSteps', o.totalSteps);
     else if (o.epochs !== undefined && o.stepsPerEpoch !== undefined) {
       this.totalSteps = positiveInt('OneCycleLR', 'epochs', o.epochs) * positiveInt('OneCycleLR', 'stepsPerEpoch', o.stepsPerEpoch);
     } else throw new TypeError('OneCycleLR: give totalSteps, or epochs and stepsPerEpoch');
     const { pctStart = 0.3, annealStrategy = 'cos', divFactor = 25, finalDivFactor = 1e4, threePhase = false } = o;
+    const { cycleMomentum = true, baseMomentum = 0.85, maxMomentum = 0.95 } = o;
+    if (typeof cycleMomentum !== 'boolean') throw new TypeError(`OneCycleLR: cycleMomentum must be true or false, got ${String(cycleMomentum)}`);
+    if (cycleMomentum && opt.momentumOption === null) {
+      throw new TypeError(`OneCycleLR: ${opt.constructor.name} has no momentum to cycle: pass { cycleMomentum: false }`);
+    }
+    this.cycleMomentum = cycleMomentum;
+    const [hi, lo] = [finite('OneCycleLR', 'maxMomentum', maxMomentum), finite('OneCycleLR', 'baseMomentum', baseMomentum)];
     if (!(pctStart >= 0 && pctStart <= 1)) throw new RangeError(`OneCycleLR: pctStart must be between 0 and 1, got ${pctStart}`);
     if (annealStrategy !== 'cos' && annealStrategy !== 'linear') throw new RangeError(`OneCycleLR: annealStrategy must be 'cos' or 'linear', got ${String(annealStrategy)}`);
     this.anneal = annealStrategy === 'cos'
@@ -136,15 +154,24 @@ export class OneCycleLR extends LRScheduler {
     const min = initial / finite('OneCycleLR', 'finalDivFactor', finalDivFactor);
     const n = this.totalSteps;
     this.phases = threePhase
-      ? [{ end: pctStart * n - 1, from: initial, to: maxLr }, { end: 2 * pctStart * n - 2, from: maxLr, to: initial }, { end: n - 1, from: initial, to: min }]
-      : [{ end: pctStart * n - 1, from: initial, to: maxLr }, { end: n - 1, from: maxLr, to: min }];
+      ? [
+        { end: pctStart * n - 1, from: initial, to: maxLr, mFrom: hi, mTo: lo },
+        { end: 2 * pctStart * n - 2, from: maxLr, to: initial, mFrom: lo, mTo: hi },
+        { end: n - 1, from: initial, to: min, mFrom: hi, mTo: hi },
+      ]
+      : [{ end: pctStart * n - 1, from: initial, to: maxLr, mFrom: hi, mTo: lo }, { end: n - 1, from: maxLr, to: min, mFrom: lo, mTo: hi }];
+    if (cycleMomentum) opt.momentum = hi;
     opt.lr = this.lrAt(0);
   }
   protected lrAt(step: number): number {
     if (step > this.totalSteps) throw new RangeError(`OneCycleLR: tried to step ${step + 1} times; totalSteps is ${this.totalSteps}`);
     let start = 0;
     for (const [i, ph] of this.phases.entries()) {
-      if (step <= ph.end || i === this.phases.length - 1) return this.anneal(ph.from, ph.to, (step - start) / (ph.end - start));
+      if (step <= ph.end || i === this.phases.length - 1) {
+        const pct = (step - start) / (ph.end - start);
+        if (this.cycleMomentum) this.optimizer.momentum = this.anneal(ph.mFrom, ph.mTo, pct);
+        return this.anneal(ph.from, ph.to, pct);
+      }
       start = ph.end;
     }
     throw new Error('internal: OneCycleLR has no phases');
