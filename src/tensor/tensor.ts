@@ -25,8 +25,9 @@ import { assignAll, checkAssign, ensureBuffer, sliceAssign } from './assign.js';
 import * as AD from '../autodiff/grad.js';
 import { isFloat } from '../graph/dtype.js';
 import { reduceArgs } from './args.js';
-import * as IP from './inplace.js';
 import { DTypeError } from '../graph/errors.js';
+// In-place ops (their section below).
+import * as IP from './inplace.js';
 
 export type Nested = number | Nested[];
 type Operand = Tensor | number | boolean;
