@@ -68,10 +68,38 @@ export const defaultDevice = (): 'cpu' => 'cpu';
 export { einsum } from './tensor/contract.js';
 export type { SortResult, SortOptions, TopkOptions } from './tensor/sort.js';
 export type { NormOptions, NormOrder } from './tensor/scan.js';
+import { functionalForms } from './tensor/functional.js';
+export type { FunctionalForm, FunctionalForms, TensorMethod } from './tensor/functional.js';
+/**
+ * Functional forms of Tensor methods: `born.exp(x)` is `x.exp()`, `born.sum(x, …)` is
+ * `x.sum(…)`, `born.matmul(a, b)` is `a.matmul(b)` — the same parameters, types and results.
+ * Adding a method here is one more name in this list.
+ */
+export const {
+  add, sub, mul, div, pow, maximum, minimum, eq, ne, lt, le, gt, ge,
+  neg, abs, sign, exp, log, log1p, sqrt, rsqrt, reciprocal, sin, cos, tanh, erf, floor, logicalNot,
+  sigmoid, relu, clamp,
+  sum, mean, max, min, amax, amin, argmax, argmin, std, logsumexp, softmax, logSoftmax,
+  reshape, flatten, squeeze, unsqueeze, permute, transpose, narrow, flip, chunk, split,
+  matmul, gather, indexSelect, scatterAdd, indexAdd, clone, detach,
+  tan, asin, acos, atan, atan2, sinh, cosh, log2, log10, expm1, square, round, ceil, trunc, remainder, fmod,
+  isnan, isinf, isfinite, logicalAnd, logicalOr, logicalXor, bitwiseAnd, bitwiseOr, bitwiseXor, bitwiseNot,
+  lerp, maskedFill, isclose, allclose, equal,
+  prod, norm, all, any, cumsum, cumprod, sort, argsort, topk, scatter, mm, bmm, dot, outer,
+} = functionalForms;
+// `var` is a reserved word: it is exported under its PyTorch name from a renamed binding.
+const { var: variance } = functionalForms;
+export { variance as var };
 
 // ---- creation: *Like, empty, randperm, multinomial, bernoulli, meshgrid ----
+export { zerosLike, onesLike, fullLike, randLike, randnLike, empty } from './tensor/like.js';
+export type { LikeOptions, RandomLikeOptions } from './tensor/like.js';
+export { randperm, multinomial, bernoulli } from './tensor/sampling.js';
+export type { SampleOptions } from './tensor/sampling.js';
 
 // ---- grad modes and threads (setGradEnabled, enableGrad, inferenceMode, setNumThreads) ----
+export { setGradEnabled, isGradEnabled, enableGrad, inferenceMode } from './autodiff/modes.js';
+export { setNumThreads, getNumThreads } from './devices/threads.js';
 
 // ---- printing (format) ----
 export { format } from './tensor/format.js';

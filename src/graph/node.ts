@@ -140,37 +140,48 @@ export function argKey(a: NodeArg): string {
 }
 
 /**
- * Grad mode. The synchronous extent of a noGrad call is a plain counter (no other code can run in
- * between). An async callback's continuations after each `await` run later, interleaved with
- * other tasks, so for those the mode is carried by the async context: inside
- * `noGrad(async () => …)` every continuation still records no gradients, while a task running
- * concurrently outside it does. The context is entered only for async callbacks: on Node 20 an
- * AsyncLocalStorage in use adds a promise hook to every promise of the process, which sync
- * callers (the optimizers, every training step) should not pay for.
+ * Grad mode. The synchronous extent of a mode block (noGrad, enableGrad) is a plain variable (no
+ * other code can run in between). An async callback's continuations after each `await` run
+ * later, interleaved with other tasks, so for those the mode is carried by the async context:
+ * inside `noGrad(async () => …)` every continuation still records no gradients, while a task
+ * running concurrently outside it does. The context is entered only for async callbacks: on
+ * Node 20 an AsyncLocalStorage in use adds a promise hook to every promise of the process, which
+ * sync callers (the optimizers, every training step) should not pay for. The innermost block
+ * wins; outside every block the process-wide setting (setGradEnabled) applies.
  */
-const gradContext = new AsyncLocalStorage<number>();
+interface ModeBox { enabled: boolean }
+const gradContext = new AsyncLocalStorage<ModeBox>();
 let contextUsed = false;
-let syncDepth = 0;
+let syncBox: ModeBox | null = null;
+const processBox: ModeBox = { enabled: true };
 const AsyncFunction = (async () => {}).constructor as abstract new () => unknown;
+const currentBox = (): ModeBox => syncBox ?? (contextUsed ? gradContext.getStore() : undefined) ?? processBox;
 
 export const gradMode = {
-  /** While > 0 (inside noGrad, in this async context), new nodes record no gradient information. */
-  get disabled(): number { return contextUsed ? syncDepth + (gradContext.getStore() ?? 0) : syncDepth; },
+  /** 1 while gradients are not recorded (inside noGrad, in this async context), else 0. */
+  get disabled(): number { return currentBox().enabled ? 0 : 1; },
+  get enabled(): boolean { return currentBox().enabled; },
   /**
-   * Runs `fn` one noGrad level deeper. An `async` function keeps the level across its awaits; a
-   * plain function that returns a promise keeps it for its synchronous part only (what it calls
-   * back later records gradients again: write it as an async function).
+   * Sets the mode of the innermost block running now (until that block ends, as PyTorch's
+   * set_grad_enabled inside a `with` block), or of the process outside every block.
    */
-  withoutGrad<T>(fn: () => T): T {
+  set(enabled: boolean): void { currentBox().enabled = enabled; },
+  /**
+   * Runs `fn` with gradient recording on or off. An `async` function keeps the mode across its
+   * awaits; a plain function that returns a promise keeps it for its synchronous part only (what
+   * it calls back later follows the surrounding mode again: write it as an async function).
+   */
+  run<T>(enabled: boolean, fn: () => T): T {
+    const saved = syncBox;
+    const box: ModeBox = { enabled };
     if (fn instanceof AsyncFunction) {
       contextUsed = true;
-      return gradContext.run(this.disabled + 1, fn);
+      // The async context holds the mode; the synchronous part must not see the outer block's.
+      syncBox = null;
+      try { return gradContext.run(box, fn); } finally { syncBox = saved; }
     }
-    syncDepth++;
-    try {
-      return fn();
-    } finally {
-      syncDepth--;
-    }
+    syncBox = box;
+    try { return fn(); } finally { syncBox = saved; }
   },
+  withoutGrad<T>(fn: () => T): T { return this.run(false, fn); },
 };

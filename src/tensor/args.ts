@@ -11,7 +11,8 @@ export interface ReduceOptions { dim?: Dims; keepdim?: boolean }
 
 const describe = (v: unknown): string =>
   v === null || v === undefined ? String(v) : typeof v === 'function' ? 'a function' : Array.isArray(v) ? `an array (${JSON.stringify(v)})` : typeof v === 'object'
-    ? `a ${(v as object).constructor?.name ?? 'object'}` : `${typeof v} ${typeof v === 'string' ? JSON.stringify(v) : String(v)}`;
+    ? article((v as object).constructor?.name ?? 'object') : `${typeof v} ${typeof v === 'string' ? JSON.stringify(v) : String(v)}`;
+const article = (name: string): string => `${/^[aeiou]/i.test(name) ? 'an' : 'a'} ${name}`;
 
 export const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v) && !ArrayBuffer.isView(v) &&

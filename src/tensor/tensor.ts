@@ -37,6 +37,7 @@ import * as MT from './math.js';
 import * as AC from './activations.js';
 import type { InspectOptions } from 'node:util';
 import * as F from './format.js';
+import * as IP from './inplace.js';
 
 export type Nested = number | Nested[];
 /** An elementwise operand: a tensor, a number, a boolean, or a nested array (made a tensor as born.tensor does). */
@@ -472,6 +473,20 @@ export class Tensor<out D extends DType = DType> {
   }
 
   // ---- in-place ops (fill_, zero_, add_, mul_, clamp_, …) ----
+  /** In place: every element = value (cast to this dtype), like PyTorch's fill_. Returns this tensor. */
+  fill_(value: number | boolean | Tensor): this { IP.fill(this, value); return this; }
+  /** In place: every element = 0. Returns this tensor. */
+  zero_(): this { IP.fill(this, 0, 'zero_'); return this; }
+  /** In place: this += alpha · y (y broadcasts to this shape; the dtype stays). `x.add_(y, { alpha: 2 })`. */
+  add_(y: Operand, opts?: { alpha?: number }): this { IP.addSub('add_', this, y, opts); return this; }
+  /** In place: this -= alpha · y (y broadcasts to this shape; the dtype stays). */
+  sub_(y: Operand, opts?: { alpha?: number }): this { IP.addSub('sub_', this, y, opts); return this; }
+  /** In place: this *= y (y broadcasts to this shape; the dtype stays). */
+  mul_(y: Operand): this { IP.mulDiv('mul_', this, y); return this; }
+  /** In place: this /= y (true division, so this must be a float tensor). */
+  div_(y: Operand): this { IP.mulDiv('div_', this, y); return this; }
+  /** In place: this limited to [min, max]: `x.clamp_(0, 1)`, `x.clamp_({ min: 0 })`. */
+  clamp_(min?: number | Tensor | IP.ClampOptions | null, max?: number | Tensor | null): this { IP.clampInPlace(this, min, max); return this; }
 
   toString(): string { return `Tensor(shape=${fmt(this.shape)}, dtype=${this.dtype}, device=${this.device})`; }
 

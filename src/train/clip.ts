@@ -13,3 +13,14 @@ export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number): Tensor 
     return total;
   });
 }
+
+/**
+ * Clamps every gradient into [-clipValue, clipValue] (torch.nn.utils.clip_grad_value_), lazily:
+ * the clamp fuses into the optimizer's update schedule.
+ */
+export function clipGradValue(params: Iterable<Tensor>, clipValue: number): void {
+  if (typeof clipValue !== 'number' || !(clipValue >= 0)) throw new RangeError(`clipGradValue: clipValue must be a number >= 0, got ${String(clipValue)}`);
+  noGrad(() => {
+    for (const p of params) if (p.grad) p.grad = p.grad.clamp({ min: -clipValue, max: clipValue });
+  });
+}

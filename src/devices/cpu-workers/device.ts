@@ -3,6 +3,7 @@
  * their output on a worker pool, or inline on the calling thread when the work is too small to
  * be worth a message (the cost model below).
  */
+import { availableParallelism } from 'node:os';
 import { arrayFor, itemBytes, type DType } from '../../graph/dtype.js';
 import type { Kernel } from '../../kernel/ir.js';
 import { kernelHash } from '../../kernel/ir.js';
@@ -56,7 +57,30 @@ export class CpuDevice implements Device {
   /** Worker-side cache keys: never reused, so an evicted kernel that comes back cannot meet a stale entry. */
   private nextKey = 0;
 
-  constructor(private readonly threads?: number) {}
+  /** Pools replaced by setThreads, finishing the kernels they were running. */
+  private readonly retiring = new Set<Promise<void>>();
+
+  constructor(private threads?: number) {}
+
+  /** The number of worker threads kernels run on (the machine's parallelism unless set). */
+  get threadCount(): number { return this.threads ?? availableParallelism(); }
+
+  /**
+   * Resizes the worker pool: kernels started from now on run on `n` threads; the old pool
+   * finishes the kernels it is running, then stops.
+   */
+  setThreads(n: number): void {
+    if (!Number.isInteger(n) || n < 1) throw new RangeError(`setNumThreads: the number of threads must be a positive integer, got ${String(n)}`);
+    if (n === this.threads) return;
+    this.threads = n;
+    const old = this.pool;
+    this.pool = null;
+    if (old) {
+      const done = old.retire().catch(() => {});
+      this.retiring.add(done);
+      void done.then(() => this.retiring.delete(done));
+    }
+  }
 
   private workers(): WorkerPool {
     // Spawned on first parallel use so small programs start fast and never pay for threads.
@@ -141,6 +165,7 @@ export class CpuDevice implements Device {
   }
 
   async destroy(): Promise<void> {
+    await Promise.all(this.retiring);
     await this.pool?.destroy();
     this.pool = null;
   }

@@ -54,6 +54,8 @@ export class WorkerPool {
   private piscina: Piscina<KernelTask, void>;
   private readonly inline = new KernelCache(1024);
   private destroyed = false;
+  /** Runs not yet settled, so that retire() can let them finish. */
+  private readonly inflight = new Set<Promise<void>>();
 
   constructor(opts: { threads?: number } = {}) {
     const threads = opts.threads ?? availableParallelism();
@@ -117,10 +119,20 @@ export class WorkerPool {
       piscina.run(opts.args?.length ? { key, source, bindings, start, end, args: [...opts.args] } : { key, source, bindings, start, end }, runOpts));
     // allSettled, not all: reject only once no range is still writing, so the
     // caller may free or reuse the buffers as soon as the promise settles.
-    return Promise.allSettled(tasks).then((results) => {
+    const all = Promise.allSettled(tasks);
+    const settled = all.then(() => {});
+    this.inflight.add(settled);
+    void settled.then(() => this.inflight.delete(settled));
+    return all.then((results) => {
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) throw this.toKernelError(key, failed.reason);
     });
+  }
+
+  /** Lets the runs in flight finish, then stops the threads (a resized pool replaces this one). */
+  async retire(): Promise<void> {
+    while (this.inflight.size) await Promise.allSettled([...this.inflight]);
+    await this.destroy();
   }
 
   runInline(key: string, source: string, bindings: KernelBinding[], start: number, end: number): void {
