@@ -67,6 +67,11 @@ export const defaultDevice = (): 'cpu' => 'cpu';
 // ---- functional forms of tensor ops (born.exp, born.matmul, …) ----
 
 // ---- creation: *Like, empty, randperm, multinomial, bernoulli, meshgrid ----
+/**
+ * torch.meshgrid: coordinate grids from 1-D tensors (`const [gx, gy] = born.meshgrid(x, y)`),
+ * as zero-copy expanded views; `{ indexing: 'xy' }` swaps the first two output dims as NumPy does.
+ */
+export { meshgrid } from './tensor/movement-more.js';
 
 // ---- grad modes and threads (setGradEnabled, enableGrad, inferenceMode, setNumThreads) ----
 
