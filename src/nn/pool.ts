@@ -7,33 +7,45 @@
  * widest bin, shorter bins repeating their last element, for the max.
  */
 import { ShapeError, fmt } from '../graph/errors.js';
-import { int, options } from '../tensor/args.js';
+import { flag, int, options } from '../tensor/args.js';
 import { fromArray } from '../tensor/creation.js';
 import { stack } from '../tensor/join.js';
 import { indexSelect } from '../tensor/linalg.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { Module } from './module.js';
 
-export interface MaxPool1dOptions { stride?: number; padding?: number; dilation?: number }
-export interface AvgPool1dOptions { stride?: number; padding?: number; countIncludePad?: boolean }
+export interface MaxPool1dOptions { stride?: number; padding?: number; dilation?: number; ceilMode?: boolean }
+export interface AvgPool1dOptions { stride?: number; padding?: number; ceilMode?: boolean; countIncludePad?: boolean }
 
 const single = (op: string, name: string, v: number | readonly number[] | undefined, fallback: number): number => {
   const e = Array.isArray(v) ? (v.length === 1 ? v[0] : NaN) : v ?? fallback;
   return int(op, name, e);
 };
 
+interface Window { kernel: number; stride: number; padding: number; dilation: number; ceilMode: boolean }
+
+/** PyTorch's output length: floor (or ceil) of the window count; a ceil window must start inside the input or left padding. */
+function outLength(L: number, w: Window): number {
+  const span = L + 2 * w.padding - w.dilation * (w.kernel - 1) - 1 + (w.ceilMode ? w.stride - 1 : 0);
+  let n = Math.floor(span / w.stride) + 1;
+  if (w.ceilMode && (n - 1) * w.stride >= L + w.padding) n--;
+  return n;
+}
+
 /** [N, C, L] or [C, L] windows along the last dim, reduced by `reduce` over the window axis. */
-function pool1d(op: string, x: Tensor, kernel: number, stride: number, padding: number, dilation: number, padValue: number,
-  reduce: (windows: Tensor, axis: number) => Tensor): Tensor {
+function pool1d(op: string, x: Tensor, w: Window, padValue: number, reduce: (windows: Tensor, axis: number) => Tensor): Tensor {
+  const { kernel, stride, padding, dilation } = w;
   if (x.ndim !== 2 && x.ndim !== 3) throw new ShapeError(`${op}: expected input [N, C, L] or [C, L], got ${fmt(x.shape)}`);
   if (kernel < 1 || stride < 1 || dilation < 1 || padding < 0 || padding > kernel / 2) {
     throw new ShapeError(`${op}: kernel ${kernel}, stride ${stride}, padding ${padding}, dilation ${dilation}: ` +
       'kernel, stride and dilation must be >= 1 and padding between 0 and half the kernel');
   }
   const L = x.shape[x.ndim - 1]!;
-  const Lo = Math.floor((L + 2 * padding - dilation * (kernel - 1) - 1) / stride) + 1;
+  const Lo = outLength(L, w);
   if (Lo < 1) throw new ShapeError(`${op}: input ${fmt(x.shape)} is shorter than the window (kernel ${kernel}, dilation ${dilation}, padding ${padding})`);
-  const xp = padding ? x.pad([padding, padding], { value: padValue }) : x;
+  // ceilMode's last window may reach past the right padding: pad as far as it reads.
+  const right = Math.max(padding, (Lo - 1) * stride + dilation * (kernel - 1) + 1 - L - padding);
+  const xp = padding || right ? x.pad([padding, right], { value: padValue }) : x;
   const last = x.ndim - 1;
   const taps: Tensor[] = [];
   for (let i = 0; i < kernel; i++) taps.push(xp.slice(last, i * dilation, i * dilation + stride * (Lo - 1) + 1, stride));
@@ -43,24 +55,31 @@ function pool1d(op: string, x: Tensor, kernel: number, stride: number, padding: 
 /** torch.nn.functional.max_pool1d. Shapes: [N, C, L] → [N, C, Lo]; padding reads as -∞. */
 export function maxPool1d(x: Tensor, kernelSize: number | readonly number[], opts: MaxPool1dOptions = {}): Tensor {
   const op = 'maxPool1d';
-  const o = options<MaxPool1dOptions>(op, opts, ['stride', 'padding', 'dilation']);
+  const o = options<MaxPool1dOptions>(op, opts, ['stride', 'padding', 'dilation', 'ceilMode']);
   const k = single(op, 'kernelSize', kernelSize, 1);
-  return pool1d(op, x, k, single(op, 'stride', o.stride, k), single(op, 'padding', o.padding, 0), single(op, 'dilation', o.dilation, 1),
-    -Infinity, (t, axis) => t.amax(axis));
+  const w = { kernel: k, stride: single(op, 'stride', o.stride, k), padding: single(op, 'padding', o.padding, 0),
+    dilation: single(op, 'dilation', o.dilation, 1), ceilMode: flag(op, 'ceilMode', o.ceilMode) ?? false };
+  return pool1d(op, x, w, -Infinity, (t, axis) => t.amax(axis));
 }
 
 /**
  * torch.nn.functional.avg_pool1d. Shapes: [N, C, L] → [N, C, Lo]. Padding counts as zeros in
- * the average unless countIncludePad is false (then each window divides by its real elements).
+ * the average unless countIncludePad is false (then each window divides by its real elements);
+ * a ceilMode window past the right padding divides by the part inside it, as PyTorch.
  */
 export function avgPool1d(x: Tensor, kernelSize: number | readonly number[], opts: AvgPool1dOptions = {}): Tensor {
   const op = 'avgPool1d';
-  const o = options<AvgPool1dOptions>(op, opts, ['stride', 'padding', 'countIncludePad']);
-  const k = single(op, 'kernelSize', kernelSize, 1), s = single(op, 'stride', o.stride, k), p = single(op, 'padding', o.padding, 0);
-  const sum = pool1d(op, x, k, s, p, 1, 0, (t, axis) => t.sum({ dim: axis }));
-  if (o.countIncludePad ?? true) return sum.div(k);
-  const L = x.shape[x.ndim - 1]!;
-  const counts = Array.from({ length: sum.shape[sum.ndim - 1]! }, (_, i) => Math.min(i * s - p + k, L) - Math.max(i * s - p, 0));
+  const o = options<AvgPool1dOptions>(op, opts, ['stride', 'padding', 'ceilMode', 'countIncludePad']);
+  const k = single(op, 'kernelSize', kernelSize, 1);
+  const w = { kernel: k, stride: single(op, 'stride', o.stride, k), padding: single(op, 'padding', o.padding, 0),
+    dilation: 1, ceilMode: flag(op, 'ceilMode', o.ceilMode) ?? false };
+  const sum = pool1d(op, x, w, 0, (t, axis) => t.sum({ dim: axis }));
+  const L = x.shape[x.ndim - 1]!, p = w.padding, include = flag(op, 'countIncludePad', o.countIncludePad) ?? true;
+  const counts = Array.from({ length: sum.shape[sum.ndim - 1]! }, (_, i) => {
+    const start = i * w.stride - p;
+    return include ? Math.min(start + k, L + p) - start : Math.min(start + k, L) - Math.max(start, 0);
+  });
+  if (counts.every((c) => c === k)) return sum.div(k);
   return sum.div(fromArray(counts, [counts.length], x.dtype === 'float64' ? 'float64' : 'float32'));
 }
 

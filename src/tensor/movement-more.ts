@@ -37,6 +37,9 @@ export function tile(x: Tensor, reps: readonly number[]): Tensor {
 
 /** torch.Tensor.expand_as. */
 export function expandAs(x: Tensor, other: Tensor): Tensor {
+  if (typeof other !== 'object' || other === null || !Array.isArray((other as { shape?: unknown }).shape)) {
+    throw new TypeError(`expandAs: expected a tensor whose shape to expand to, got ${describeArg(other)}`);
+  }
   return expand(x, other.shape);
 }
 
