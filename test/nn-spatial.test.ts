@@ -156,6 +156,36 @@ describe('shapes and forms beyond the golden cases', () => {
   });
 });
 
+describe("PyTorch's positional forms read as the options forms", () => {
+  const x = born.randn([1, 2, 7], { seed: 8 }), x4 = born.randn([1, 2, 3, 4], { seed: 9 });
+  const w = born.randn([4, 1, 3], { seed: 10 }), wt = born.randn([2, 3, 3], { seed: 11 }), wt2 = born.randn([2, 2, 2, 3], { seed: 12 });
+  const same = async (a: Tensor, b: Tensor): Promise<void> => {
+    expect(a.shape).toEqual(b.shape);
+    expect(await a.data()).toEqual(await b.data());
+  };
+  test.each([
+    ['conv1d(x, w, b, stride, padding, dilation, groups)', () => [F.conv1d(x, w, null, 2, 1, 2, 2), F.conv1d(x, w, null, { stride: 2, padding: 1, dilation: 2, groups: 2 })]],
+    ['convTranspose1d(x, w, b, stride, padding, outputPadding)', () => [F.convTranspose1d(x, wt, null, 2, 1, 1), F.convTranspose1d(x, wt, null, { stride: 2, padding: 1, outputPadding: 1 })]],
+    ['convTranspose2d(x, w, b, stride, padding)', () => [F.convTranspose2d(x4, wt2, null, [2, 1], 1), F.convTranspose2d(x4, wt2, null, { stride: [2, 1], padding: 1 })]],
+    ['maxPool1d(x, k, stride, padding, dilation, ceilMode)', () => [F.maxPool1d(x, 3, 2, 1, 1, true), F.maxPool1d(x, 3, { stride: 2, padding: 1, ceilMode: true })]],
+    ['avgPool1d(x, k, stride, padding, ceilMode, countIncludePad)', () => [F.avgPool1d(x, 3, 2, 1, false, false), F.avgPool1d(x, 3, { stride: 2, padding: 1, countIncludePad: false })]],
+    ["pad(x, pads, 'reflect')", () => [F.pad(x, [2, 1], 'reflect'), F.pad(x, [2, 1], { mode: 'reflect' })]],
+    ["pad(x, pads, 'constant', value)", () => [F.pad(x, [2, 1], 'constant', 3), F.pad(x, [2, 1], { value: 3 })]],
+    ['interpolate(x, size)', () => [F.interpolate(x4, [5, 6]), F.interpolate(x4, { size: [5, 6] })]],
+    ["interpolate(x, null, scaleFactor, 'bilinear', true)", () => [F.interpolate(x4, null, 2, 'bilinear', true), F.interpolate(x4, { scaleFactor: 2, mode: 'bilinear', alignCorners: true })]],
+    ['instanceNorm(x, null, null, weight, bias)', () => [F.instanceNorm(x, null, null, born.ones([2]).mul(2), born.zeros([2])), F.instanceNorm(x, { weight: born.ones([2]).mul(2), bias: born.zeros([2]) })]],
+  ] as const)('%s', async (_name, pair) => {
+    const [a, b] = pair();
+    await same(a, b);
+  });
+  test('an option given both ways, or too many positional arguments, is a TypeError', () => {
+    const loosePad = F.pad as (...a: unknown[]) => Tensor;
+    expect(() => loosePad(x, [1, 1], 'reflect', 0, 1)).toThrow(/pad: expected at most 2 positional arguments after the inputs \(mode, value\), got 3/);
+    expect(() => loosePad(x, [1, 1], 'reflect', { mode: 'replicate' })).toThrow(/pad: mode given both positionally and in the options object/);
+    expect(() => F.maxPool1d(x, 3, 2, { stride: 1 } as never)).toThrow(/maxPool1d: stride given both positionally and in the options object/);
+  });
+});
+
 describe('errors name the op and what would be valid', () => {
   const x3 = born.zeros([1, 2, 5]), x4 = born.zeros([1, 2, 4, 4]);
   test.each([

@@ -14,6 +14,7 @@ import { conv2d, type Pair } from './conv.js';
 import { defaultWeight, uniformParam } from './init.js';
 import { Module } from './module.js';
 import { pad as padFn } from './resample.js';
+import { spatialArgs } from './spatial-args.js';
 
 export interface Conv1dOptions {
   stride?: number;
@@ -40,17 +41,24 @@ function pads1d(op: string, padding: Conv1dOptions['padding'], k: number, stride
   return [p, p];
 }
 
+/** conv1d's arguments after the bias: an options object, or PyTorch's positional stride, padding, dilation, groups. */
+export type Conv1dArgs = [opts?: Conv1dOptions] | [stride?: number, padding?: Conv1dOptions['padding'], dilation?: number, groups?: number];
+
 /**
- * torch.nn.functional.conv1d. Shapes: x [N, C, L] (or [C, L]), weight [O, C/groups, k],
- * bias [O] → [N, O, Lo], Lo = floor((L + padding·2 - dilation·(k-1) - 1) / stride) + 1.
+ * torch.nn.functional.conv1d: `conv1d(x, w, b, { stride, padding, dilation, groups })` or
+ * `conv1d(x, w, b, stride, padding, dilation, groups)`. Shapes: x [N, C, L] (or [C, L]),
+ * weight [O, C/groups, k], bias [O] → [N, O, Lo], Lo = floor((L + 2·padding - dilation·(k-1) - 1) / stride) + 1.
  */
-export function conv1d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Conv1dOptions = {}, paddingMode: PaddingMode = 'zeros'): Tensor {
+export function conv1d(x: Tensor, weight: Tensor, bias?: Tensor | null, ...args: Conv1dArgs): Tensor {
+  return conv1dWith(x, weight, bias, spatialArgs<Conv1dOptions>('conv1d', args, ['stride', 'padding', 'dilation', 'groups']), 'zeros');
+}
+
+function conv1dWith(x: Tensor, weight: Tensor, bias: Tensor | null | undefined, o: Conv1dOptions, paddingMode: PaddingMode): Tensor {
   const op = 'conv1d';
-  const o = options<Conv1dOptions>(op, opts, ['stride', 'padding', 'dilation', 'groups']);
   if ((x.ndim !== 3 && x.ndim !== 2) || weight.ndim !== 3) {
     throw new ShapeError(`${op}: expected input [N, C, L] or [C, L] and weight [O, C/groups, k], got ${fmt(x.shape)} and ${fmt(weight.shape)}`);
   }
-  if (x.ndim === 2) return conv1d(x.unsqueeze(0), weight, bias, o, paddingMode).squeeze(0);
+  if (x.ndim === 2) return conv1dWith(x.unsqueeze(0), weight, bias, o, paddingMode).squeeze(0);
   const stride = one(op, 'stride', o.stride, 1), dilation = one(op, 'dilation', o.dilation, 1);
   const [left, right] = pads1d(op, o.padding, weight.shape[2]!, stride, dilation);
   let xp = x;
@@ -81,7 +89,7 @@ export class Conv1d extends Module {
     this.weight = defaultWeight([outChannels, inChannels / groups, k], fanIn);
     if (o.bias ?? true) this.bias = uniformParam([outChannels], 1 / Math.sqrt(fanIn));
   }
-  forward(x: Tensor): Tensor { return conv1d(x, this.weight, this.bias, this.opts, this.paddingMode); }
+  forward(x: Tensor): Tensor { return conv1dWith(x, this.weight, this.bias, this.opts, this.paddingMode); }
 }
 
 function checkGroups(op: string, inC: number, outC: number, groups: number): void {
@@ -111,13 +119,21 @@ function dilate(x: Tensor, d: number, s: number): Tensor {
   return spread.reshape(shape).slice(d, 0, (n - 1) * s + 1);
 }
 
+const TRANSPOSE_NAMES = ['stride', 'padding', 'outputPadding', 'groups', 'dilation'] as const;
+/** A transposed convolution's arguments after the bias: options, or PyTorch's positional stride, padding, outputPadding, groups, dilation. */
+export type ConvTransposeArgs<P> = [opts?: ConvTransposeOptions<P>] | [stride?: P, padding?: P, outputPadding?: P, groups?: number, dilation?: P];
+
 /**
- * torch.nn.functional.conv_transpose2d. Shapes: x [N, Cin, H, W], weight [Cin, Cout/groups, kh, kw]
- * (PyTorch's layout), bias [Cout] → [N, Cout, Ho, Wo], Ho = (H-1)·stride - 2·padding +
- * dilation·(kh-1) + outputPadding + 1.
+ * torch.nn.functional.conv_transpose2d: `convTranspose2d(x, w, b, { stride, padding,
+ * outputPadding, groups, dilation })` or the same positionally. Shapes: x [N, Cin, H, W], weight
+ * [Cin, Cout/groups, kh, kw] (PyTorch's layout), bias [Cout] → [N, Cout, Ho, Wo],
+ * Ho = (H-1)·stride - 2·padding + dilation·(kh-1) + outputPadding + 1.
  */
-export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: ConvTransposeOptions = {}, op = 'convTranspose2d'): Tensor {
-  const o = options<ConvTransposeOptions>(op, opts, ['stride', 'padding', 'outputPadding', 'groups', 'dilation']);
+export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null, ...args: ConvTransposeArgs<Pair>): Tensor {
+  return convTranspose2dWith(x, weight, bias, spatialArgs<ConvTransposeOptions>('convTranspose2d', args, TRANSPOSE_NAMES), 'convTranspose2d');
+}
+
+function convTranspose2dWith(x: Tensor, weight: Tensor, bias: Tensor | null | undefined, o: ConvTransposeOptions, op: string): Tensor {
   if (x.ndim !== 4 || weight.ndim !== 4) {
     throw new ShapeError(`${op}: expected input [N, Cin, H, W] and weight [Cin, Cout/groups, kh, kw], got ${fmt(x.shape)} and ${fmt(weight.shape)}`);
   }
@@ -145,16 +161,19 @@ export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null,
   return conv2d(padded, flipped, bias, { dilation: [dl[0]!, dl[1]!], groups });
 }
 
-/** torch.nn.functional.conv_transpose1d: x [N, Cin, L] (or [Cin, L]), weight [Cin, Cout/groups, k] → [N, Cout, Lo]. */
-export function convTranspose1d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: ConvTransposeOptions<number> = {}): Tensor {
+/** torch.nn.functional.conv_transpose1d (options or positional, as convTranspose2d): x [N, Cin, L] (or [Cin, L]), weight [Cin, Cout/groups, k] → [N, Cout, Lo]. */
+export function convTranspose1d(x: Tensor, weight: Tensor, bias?: Tensor | null, ...args: ConvTransposeArgs<number>): Tensor {
+  return convTranspose1dWith(x, weight, bias, spatialArgs<ConvTransposeOptions<number>>('convTranspose1d', args, TRANSPOSE_NAMES));
+}
+
+function convTranspose1dWith(x: Tensor, weight: Tensor, bias: Tensor | null | undefined, o: ConvTransposeOptions<number>): Tensor {
   const op = 'convTranspose1d';
-  const o = options<ConvTransposeOptions<number>>(op, opts, ['stride', 'padding', 'outputPadding', 'groups', 'dilation']);
   if ((x.ndim !== 3 && x.ndim !== 2) || weight.ndim !== 3) {
     throw new ShapeError(`${op}: expected input [N, Cin, L] or [Cin, L] and weight [Cin, Cout/groups, k], got ${fmt(x.shape)} and ${fmt(weight.shape)}`);
   }
-  if (x.ndim === 2) return convTranspose1d(x.unsqueeze(0), weight, bias, o).squeeze(0);
+  if (x.ndim === 2) return convTranspose1dWith(x.unsqueeze(0), weight, bias, o).squeeze(0);
   const as2 = (name: string, v: number | undefined, fallback: number): [number, number] => [fallback === 1 ? 1 : 0, one(op, name, v, fallback)];
-  return convTranspose2d(x.unsqueeze(2), weight.unsqueeze(2), bias, {
+  return convTranspose2dWith(x.unsqueeze(2), weight.unsqueeze(2), bias, {
     stride: as2('stride', o.stride, 1), padding: as2('padding', o.padding, 0), outputPadding: as2('outputPadding', o.outputPadding, 0),
     dilation: as2('dilation', o.dilation, 1), groups: o.groups ?? 1,
   }, op).squeeze(2);

@@ -10,6 +10,7 @@ import { assignLater } from '../tensor/assign.js';
 import { ones, zeros } from '../tensor/creation.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { Module, parameter } from './module.js';
+import { spatialArgs } from './spatial-args.js';
 
 export interface GroupNormOptions { weight?: Tensor | null; bias?: Tensor | null; eps?: number }
 
@@ -65,10 +66,13 @@ export interface InstanceNormOptions {
  * dims. x [N, C, *]. With useInputStats (the default) and running statistics given, these are
  * updated in place (by the next schedule) with the mean over the batch of the instance means and
  * unbiased variances; with useInputStats false, x is normalised by the running statistics.
+ * Options, or PyTorch's positional order (runningMean, runningVar, weight, bias, useInputStats, momentum, eps).
  */
-export function instanceNorm(x: Tensor, opts: InstanceNormOptions = {}): Tensor {
+export function instanceNorm(x: Tensor, ...args: [opts?: InstanceNormOptions] | [runningMean?: Tensor | null, runningVar?: Tensor | null,
+  weight?: Tensor | null, bias?: Tensor | null, useInputStats?: boolean, momentum?: number, eps?: number]): Tensor {
   const op = 'instanceNorm';
-  const o = options<InstanceNormOptions>(op, opts, ['runningMean', 'runningVar', 'weight', 'bias', 'useInputStats', 'momentum', 'eps']);
+  const o = spatialArgs<InstanceNormOptions>(op, args.map((a) => (a === null ? undefined : a)),
+    ['runningMean', 'runningVar', 'weight', 'bias', 'useInputStats', 'momentum', 'eps']);
   if (x.ndim < 3) throw new ShapeError(`${op}: expected input [N, C, *] with at least one spatial dim, got ${fmt(x.shape)}`);
   const [N, C] = x.shape as [number, number];
   for (const [name, t] of [['weight', o.weight], ['bias', o.bias], ['runningMean', o.runningMean], ['runningVar', o.runningVar]] as const) {

@@ -7,12 +7,13 @@
  * widest bin, shorter bins repeating their last element, for the max.
  */
 import { ShapeError, fmt } from '../graph/errors.js';
-import { flag, int, options } from '../tensor/args.js';
+import { flag, int } from '../tensor/args.js';
 import { fromArray } from '../tensor/creation.js';
 import { stack } from '../tensor/join.js';
 import { indexSelect } from '../tensor/linalg.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { Module } from './module.js';
+import { spatialArgs } from './spatial-args.js';
 
 export interface MaxPool1dOptions { stride?: number; padding?: number; dilation?: number; ceilMode?: boolean }
 export interface AvgPool1dOptions { stride?: number; padding?: number; ceilMode?: boolean; countIncludePad?: boolean }
@@ -52,10 +53,14 @@ function pool1d(op: string, x: Tensor, w: Window, padValue: number, reduce: (win
   return reduce(taps.length === 1 ? taps[0]!.unsqueeze(last) : stack(taps, last), last);
 }
 
-/** torch.nn.functional.max_pool1d. Shapes: [N, C, L] → [N, C, Lo]; padding reads as -∞. */
-export function maxPool1d(x: Tensor, kernelSize: number | readonly number[], opts: MaxPool1dOptions = {}): Tensor {
+/**
+ * torch.nn.functional.max_pool1d: `maxPool1d(x, k, { stride, padding, dilation, ceilMode })` or
+ * `maxPool1d(x, k, stride, padding, dilation, ceilMode)`. Shapes: [N, C, L] → [N, C, Lo]; padding reads as -∞.
+ */
+export function maxPool1d(x: Tensor, kernelSize: number | readonly number[],
+  ...args: [opts?: MaxPool1dOptions] | [stride?: number, padding?: number, dilation?: number, ceilMode?: boolean]): Tensor {
   const op = 'maxPool1d';
-  const o = options<MaxPool1dOptions>(op, opts, ['stride', 'padding', 'dilation', 'ceilMode']);
+  const o = spatialArgs<MaxPool1dOptions>(op, args, ['stride', 'padding', 'dilation', 'ceilMode']);
   const k = single(op, 'kernelSize', kernelSize, 1);
   const w = { kernel: k, stride: single(op, 'stride', o.stride, k), padding: single(op, 'padding', o.padding, 0),
     dilation: single(op, 'dilation', o.dilation, 1), ceilMode: flag(op, 'ceilMode', o.ceilMode) ?? false };
@@ -63,13 +68,14 @@ export function maxPool1d(x: Tensor, kernelSize: number | readonly number[], opt
 }
 
 /**
- * torch.nn.functional.avg_pool1d. Shapes: [N, C, L] → [N, C, Lo]. Padding counts as zeros in
+ * torch.nn.functional.avg_pool1d (options, or positional stride, padding, ceilMode, countIncludePad). Shapes: [N, C, L] → [N, C, Lo]. Padding counts as zeros in
  * the average unless countIncludePad is false (then each window divides by its real elements);
  * a ceilMode window past the right padding divides by the part inside it, as PyTorch.
  */
-export function avgPool1d(x: Tensor, kernelSize: number | readonly number[], opts: AvgPool1dOptions = {}): Tensor {
+export function avgPool1d(x: Tensor, kernelSize: number | readonly number[],
+  ...args: [opts?: AvgPool1dOptions] | [stride?: number, padding?: number, ceilMode?: boolean, countIncludePad?: boolean]): Tensor {
   const op = 'avgPool1d';
-  const o = options<AvgPool1dOptions>(op, opts, ['stride', 'padding', 'ceilMode', 'countIncludePad']);
+  const o = spatialArgs<AvgPool1dOptions>(op, args, ['stride', 'padding', 'ceilMode', 'countIncludePad']);
   const k = single(op, 'kernelSize', kernelSize, 1);
   const w = { kernel: k, stride: single(op, 'stride', o.stride, k), padding: single(op, 'padding', o.padding, 0),
     dilation: 1, ceilMode: flag(op, 'ceilMode', o.ceilMode) ?? false };

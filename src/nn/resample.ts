@@ -11,6 +11,7 @@ import { cat } from '../tensor/join.js';
 import { indexSelect } from '../tensor/linalg.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { Module } from './module.js';
+import { spatialArgs } from './spatial-args.js';
 
 export type PadMode = 'constant' | 'reflect' | 'replicate' | 'circular';
 export interface PadOptions { mode?: PadMode; value?: number }
@@ -43,11 +44,12 @@ function padDim(op: string, x: Tensor, d: number, before: number, after: number,
  * torch.nn.functional.pad. `pads` pairs (before, after) from the last dim backwards, as PyTorch
  * orders them: `pad(x, [1, 1, 2, 0])` pads the last dim by 1 on each side and the one before it
  * by 2 in front. 'constant' fills `value` (negative pads crop); 'reflect' mirrors without
- * repeating the edge, 'replicate' repeats the edge, 'circular' wraps around.
+ * repeating the edge, 'replicate' repeats the edge, 'circular' wraps around. The mode and value
+ * may also follow positionally, as in PyTorch: `pad(x, [1, 1], 'reflect')`.
  */
-export function pad(x: Tensor, pads: readonly number[], opts: PadOptions = {}): Tensor {
+export function pad(x: Tensor, pads: readonly number[], ...args: [opts?: PadOptions] | [mode?: PadMode, value?: number]): Tensor {
   const op = 'pad';
-  const o = options<PadOptions>(op, opts, ['mode', 'value']);
+  const o = spatialArgs<PadOptions>(op, args, ['mode', 'value']);
   const mode = o.mode ?? 'constant';
   if (!Array.isArray(pads)) throw new TypeError(`${op}: pads must be a list of integers, got ${describeArg(pads)}`);
   pads.forEach((p) => int(op, 'each pad', p));
@@ -115,11 +117,13 @@ function resizeDim(x: Tensor, d: number, m: number, factor: number | undefined, 
  * torch.nn.functional.interpolate for [N, C, L] ('nearest', 'linear') and [N, C, H, W]
  * ('nearest', 'bilinear') inputs: give the output `size` or a `scaleFactor` (one number or one
  * per spatial dim). alignCorners (linear modes only, default false) maps the corner pixels'
- * centres onto each other.
+ * centres onto each other. PyTorch's positional order works too: `interpolate(x, [8, 8])`,
+ * `interpolate(x, null, 2, 'bilinear')`.
  */
-export function interpolate(x: Tensor, opts: InterpolateOptions): Tensor {
+export function interpolate(x: Tensor,
+  ...args: [opts: InterpolateOptions] | [size: InterpolateOptions['size'] | null, scaleFactor?: InterpolateOptions['scaleFactor'] | null, mode?: InterpolateMode, alignCorners?: boolean]): Tensor {
   const op = 'interpolate';
-  const o = options<InterpolateOptions>(op, opts, ['size', 'scaleFactor', 'mode', 'alignCorners']);
+  const o = spatialArgs<InterpolateOptions>(op, args.map((a) => (a === null ? undefined : a)), ['size', 'scaleFactor', 'mode', 'alignCorners']);
   const mode = o.mode ?? 'nearest';
   const spatial = x.ndim - 2;
   if (mode !== 'nearest' && mode !== 'linear' && mode !== 'bilinear') {
