@@ -89,6 +89,34 @@ describe('zero-copy', () => {
   });
 });
 
+describe('on non-contiguous inputs (permuted, sliced, flipped views)', () => {
+  const base = born.arange(0, 30).reshape([5, 6]).to('float32');
+  const inputs: [string, Tensor][] = [
+    ['transposed', base.T],
+    ['strided slice', base.slice(1, 1, 6, 2)],
+    ['flipped', base.flip([0, 1])],
+  ];
+  const ops: [string, (t: Tensor) => Tensor][] = [
+    ['repeat(2, 1, 3)', (t) => t.repeat(2, 1, 3)],
+    ['tile(2)', (t) => t.tile(2)],
+    ['roll([1, -1], [0, 1])', (t) => t.roll([1, -1], [0, 1])],
+    ['roll(4)', (t) => t.roll(4)],
+    ['movedim(0, 1)', (t) => t.movedim(0, 1)],
+    ['triu(1)', (t) => t.triu(1)],
+    ['tril(-1)', (t) => t.tril(-1)],
+    ['diag(1)', (t) => t.diag(1)],
+    ['diag(-1)', (t) => t.diag(-1)],
+    ['trace()', (t) => t.trace()],
+  ];
+  for (const [iname, t] of inputs) {
+    for (const [oname, f] of ops) {
+      test(`${oname} of a ${iname} view equals it on a stored copy`, async () => {
+        expect(await f(t).tolist()).toEqual(await f(t.clone()).tolist());
+      });
+    }
+  }
+});
+
 describe('errors name the op and what would be valid', () => {
   const x = born.zeros([2, 3]);
   test.each([
