@@ -145,6 +145,12 @@ describe('shapes and forms beyond the golden cases', () => {
     [...a].forEach((v, i) => expect(v).toBeCloseTo(b[i]!, 6));
     expect(nn.InstanceNorm1d(2).forward(x).shape).toEqual([2, 5]);
   });
+  test('adaptive pooling with equal bins (global pooling) is one kernel', async () => {
+    const x = born.randn([2, 3, 4, 6], { seed: 2 });
+    await x.data();
+    expect(born.explain(F.adaptiveAvgPool2d(x, 1)).kernels.length).toBe(1);
+    expect(born.explain(F.adaptiveMaxPool2d(x, [2, 3])).kernels.length).toBe(1);
+  });
   test('interpolate by an integer factor in nearest mode is a zero-copy view', () => {
     const x = born.randn([1, 1, 3, 3], { seed: 1 });
     const y = F.interpolate(x, { scaleFactor: 2 });

@@ -127,15 +127,18 @@ function adaptive(op: string, x: Tensor, size: Size1 | Size2, spatial: 1 | 2, ki
   }
   const list = (Array.isArray(size) ? [...size] : new Array<number | null>(spatial).fill(size as number | null)) as (number | null)[];
   if (list.length !== spatial) throw new ShapeError(`${op}: outputSize must be one size or ${spatial}, got ${JSON.stringify(size)}`);
-  let y = x;
-  list.forEach((s, i) => {
-    const d = x.ndim - spatial + i;
-    // null keeps the input's size, as None does in PyTorch.
-    const m = s === null ? x.shape[d]! : int(op, 'outputSize', s);
-    if (m < 1) throw new ShapeError(`${op}: output sizes must be positive, got ${JSON.stringify(size)}`);
-    y = adaptiveDim(y, d, m, kind);
-  });
-  return y;
+  const lead = x.ndim - spatial;
+  // null keeps the input's size, as None does in PyTorch.
+  const out = list.map((s, i) => (s === null ? x.shape[lead + i]! : int(op, 'outputSize', s)));
+  if (out.some((m) => m < 1)) throw new ShapeError(`${op}: output sizes must be positive, got ${JSON.stringify(size)}`);
+  const inner = out.map((m, i) => x.shape[lead + i]! / m);
+  if (inner.every(Number.isInteger)) {
+    // Equal bins in every dim (global pooling among them): one reshape and one reduction.
+    const w = x.reshape([...x.shape.slice(0, lead), ...out.flatMap((m, i) => [m, inner[i]!])]);
+    const axes = out.map((_, i) => lead + 2 * i + 1);
+    return kind === 'avg' ? w.mean({ dim: axes }) : w.amax(axes);
+  }
+  return out.reduce((y, m, i) => adaptiveDim(y, lead + i, m, kind), x);
 }
 
 /** torch.nn.functional.adaptive_avg_pool1d: [N, C, L] → [N, C, outputSize]. */
