@@ -86,6 +86,7 @@ export const {
   isnan, isinf, isfinite, logicalAnd, logicalOr, logicalXor, bitwiseAnd, bitwiseOr, bitwiseXor, bitwiseNot,
   lerp, maskedFill, isclose, allclose, equal,
   prod, norm, all, any, cumsum, cumprod, sort, argsort, topk, scatter, mm, bmm, dot, outer,
+  triu, tril, roll, movedim, diag, trace, tile,
 } = functionalForms;
 // `var` is a reserved word: it is exported under its PyTorch name from a renamed binding.
 const { var: variance } = functionalForms;
@@ -96,6 +97,11 @@ export { zerosLike, onesLike, fullLike, randLike, randnLike, empty } from './ten
 export type { LikeOptions, RandomLikeOptions } from './tensor/like.js';
 export { randperm, multinomial, bernoulli } from './tensor/sampling.js';
 export type { SampleOptions } from './tensor/sampling.js';
+/**
+ * torch.meshgrid: coordinate grids from 1-D tensors (`const [gx, gy] = born.meshgrid(x, y)`),
+ * as zero-copy expanded views; `{ indexing: 'xy' }` swaps the first two output dims as NumPy does.
+ */
+export { meshgrid } from './tensor/movement-more.js';
 
 // ---- grad modes and threads (setGradEnabled, enableGrad, inferenceMode, setNumThreads) ----
 export { setGradEnabled, isGradEnabled, enableGrad, inferenceMode } from './autodiff/modes.js';

@@ -85,6 +85,18 @@ describe('every nn layer works with and without new', () => {
     // basic modules
     Identity: { args: [], input: x2, shape: [2, 6] },
     Unflatten: { args: [1, [2, 3]], input: x2, shape: [2, 2, 3] },
+    // spatial modules (Conv1d, ConvTranspose1d/2d, 1-D and adaptive pools, Upsample, GroupNorm, InstanceNorm)
+    Conv1d: { args: [3, 2, 3, { padding: 'same' }], input: () => born.randn([2, 3, 5], { seed: 5 }), shape: [2, 2, 5] },
+    ConvTranspose1d: { args: [3, 2, 3, { stride: 2 }], input: () => born.randn([2, 3, 5], { seed: 5 }), shape: [2, 2, 11] },
+    ConvTranspose2d: { args: [3, 2, 2, { stride: 2 }], input: x4, shape: [2, 2, 8, 8] },
+    MaxPool1d: { args: [2], input: () => born.randn([2, 3, 5], { seed: 5 }), shape: [2, 3, 2] },
+    AvgPool1d: { args: [2], input: () => born.randn([2, 3, 5], { seed: 5 }), shape: [2, 3, 2] },
+    AdaptiveAvgPool1d: { args: [3], input: () => born.randn([2, 3, 5], { seed: 5 }), shape: [2, 3, 3] },
+    AdaptiveMaxPool2d: { args: [[3, 2]], input: x4, shape: [2, 3, 3, 2] },
+    Upsample: { args: [{ scaleFactor: 2 }], input: x4, shape: [2, 3, 8, 8] },
+    GroupNorm: { args: [1, 3], input: x4, shape: [2, 3, 4, 4] },
+    InstanceNorm1d: { args: [3], input: () => born.randn([2, 3, 5], { seed: 5 }), shape: [2, 3, 5] },
+    InstanceNorm2d: { args: [3, { affine: true }], input: x4, shape: [2, 3, 4, 4] },
   };
   // The abstract base: extended, never instantiated (checked through every case's instanceof).
   // Containers, Parameter and the loss modules (two inputs) are not layers of one input: their

@@ -9,6 +9,7 @@ import { stack } from '../tensor/join.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { defaultWeight, uniformParam } from './init.js';
 import { Module } from './module.js';
+import { adaptiveAvgPool2d as adaptiveAvg2d } from './pool.js';
 
 export type Pair = number | readonly [number, number];
 const pair = (p: Pair): [number, number] => (typeof p === 'number' ? [p, p] : [p[0], p[1]]);
@@ -94,23 +95,11 @@ export const maxPool2d = (x: Tensor, kernel: Pair, opts: { stride?: Pair; paddin
 export const avgPool2d = (x: Tensor, kernel: Pair, opts: { stride?: Pair; padding?: Pair } = {}): Tensor =>
   pool2d('avgPool2d', x, kernel, opts.stride, opts.padding ?? 0, (t, dim) => t.mean({ dim }), 0);
 
-/** Output size (oh, ow); bins as PyTorch: [floor(i·H/oh), ceil((i+1)·H/oh)). */
-export function adaptiveAvgPool2d(x: Tensor, size: Pair): Tensor {
-  const [oh, ow] = pair(size);
-  const [, , H, W] = x.shape as [number, number, number, number];
-  if (H % oh === 0 && W % ow === 0) return avgPool2d(x, [H / oh, W / ow]);
-  const rows: Tensor[] = [];
-  for (let i = 0; i < oh; i++) {
-    const r0 = Math.floor((i * H) / oh), r1 = Math.ceil(((i + 1) * H) / oh);
-    const cols: Tensor[] = [];
-    for (let j = 0; j < ow; j++) {
-      const c0 = Math.floor((j * W) / ow), c1 = Math.ceil(((j + 1) * W) / ow);
-      cols.push(x.slice(2, r0, r1).slice(3, c0, c1).mean({ dim: [2, 3] }));
-    }
-    rows.push(stack(cols, 2));
-  }
-  return stack(rows, 2);
-}
+/**
+ * torch.nn.functional.adaptive_avg_pool2d: [N, C, H, W] or [C, H, W] → output size (oh, ow), any
+ * sizes (null keeps one); bins as PyTorch: [floor(i·H/oh), ceil((i+1)·H/oh)). See pool.ts.
+ */
+export const adaptiveAvgPool2d = (x: Tensor, size: Pair | null | readonly [number | null, number | null]): Tensor => adaptiveAvg2d(x, size);
 
 export class MaxPool2d extends Module {
   constructor(readonly kernelSize: Pair, readonly opts: { stride?: Pair; padding?: Pair } = {}) { super(); }
@@ -121,6 +110,6 @@ export class AvgPool2d extends Module {
   forward(x: Tensor): Tensor { return avgPool2d(x, this.kernelSize, this.opts); }
 }
 export class AdaptiveAvgPool2d extends Module {
-  constructor(readonly outputSize: Pair) { super(); }
+  constructor(readonly outputSize: Pair | null | readonly [number | null, number | null]) { super(); }
   forward(x: Tensor): Tensor { return adaptiveAvgPool2d(x, this.outputSize); }
 }

@@ -13,6 +13,10 @@ import * as basic from './basic.js';
 import * as lossModules from './loss-modules.js';
 import * as parameterModule from './parameter.js';
 import * as fb from './functional-basic.js';
+import * as conv1d from './conv1d.js';
+import * as pool from './pool.js';
+import * as resample from './resample.js';
+import * as groupnorm from './groupnorm.js';
 
 /** A class that can also be called like a function to construct an instance. */
 export type Callable<C extends new (...args: never[]) => unknown> = C & ((...args: ConstructorParameters<C>) => InstanceType<C>);
@@ -92,6 +96,21 @@ export type { MultiheadAttentionOptions, MultiheadAttentionForwardOptions, SDPAO
 export type { TransformerLayerOptions, EncoderLayerForwardOptions, DecoderLayerForwardOptions } from './transformer.js';
 
 // ---- convolution, pooling, normalisation and resampling modules ----
+export const Conv1d = callable(conv1d.Conv1d);
+export const ConvTranspose1d = callable(conv1d.ConvTranspose1d);
+export const ConvTranspose2d = callable(conv1d.ConvTranspose2d);
+export const MaxPool1d = callable(pool.MaxPool1d);
+export const AvgPool1d = callable(pool.AvgPool1d);
+export const AdaptiveAvgPool1d = callable(pool.AdaptiveAvgPool1d);
+export const AdaptiveMaxPool2d = callable(pool.AdaptiveMaxPool2d);
+export const Upsample = callable(resample.Upsample);
+export const GroupNorm = callable(groupnorm.GroupNorm);
+export const InstanceNorm1d = callable(groupnorm.InstanceNorm1d);
+export const InstanceNorm2d = callable(groupnorm.InstanceNorm2d);
+export type { Conv1dOptions, ConvTransposeOptions, PaddingMode } from './conv1d.js';
+export type { MaxPool1dOptions, AvgPool1dOptions, AdaptiveSize1, AdaptiveSize2 } from './pool.js';
+export type { PadMode, PadOptions, InterpolateMode, InterpolateOptions } from './resample.js';
+export type { GroupNormOptions, InstanceNormOptions, InstanceNormModuleOptions } from './groupnorm.js';
 
 export const functional = {
   ...losses,
@@ -114,6 +133,17 @@ export const functional = {
   // ---- functional: attention ----
   scaledDotProductAttention: attention.scaledDotProductAttention,
   // ---- functional: convolution, pooling, pad, interpolate ----
+  conv1d: conv1d.conv1d,
+  convTranspose1d: conv1d.convTranspose1d,
+  convTranspose2d: conv1d.convTranspose2d,
+  maxPool1d: pool.maxPool1d,
+  avgPool1d: pool.avgPool1d,
+  adaptiveAvgPool1d: pool.adaptiveAvgPool1d,
+  adaptiveMaxPool2d: pool.adaptiveMaxPool2d,
+  groupNorm: groupnorm.groupNorm,
+  instanceNorm: groupnorm.instanceNorm,
+  pad: resample.pad,
+  interpolate: resample.interpolate,
 };
 export type { Reduction, CrossEntropyOptions, NllOptions, ReductionOptions, SmoothL1Options, HuberOptions, BceOptions, BceWithLogitsOptions, KlDivOptions } from './losses.js';
 export type { DropoutOptions, NormalizeOptions, CosineSimilarityOptions } from './functional-basic.js';

@@ -23,6 +23,7 @@ import * as J from './join.js';
 import * as S from './scan.js';
 import * as O from './sort.js';
 import * as C from './contract.js';
+import * as MM from './movement-more.js';
 import { broadcastTo, cast, node } from './make.js';
 import { assignAll, checkAssign, ensureBuffer, sliceAssign } from './assign.js';
 import * as AD from '../autodiff/grad.js';
@@ -382,6 +383,24 @@ export class Tensor<out D extends DType = DType> {
   split(sizeOrSections: number | readonly number[], dim?: number | { dim?: number }): Tensor<D>[] { return J.split(this, J.sections(sizeOrSections), dimArg('split', dim, 0)) as Tensor<D>[]; }
 
   // ---- movement composites (repeat, tile, roll, triu, tril, movedim, diag, …) ----
+  /** torch.Tensor.repeat: tiled sizes[i] times along dim i (`x.repeat(2, 3)` or `x.repeat([2, 3])`); extra leading sizes add dims. */
+  repeat(...sizes: number[] | [readonly number[]]): Tensor<D> { return MM.repeat(this, MM.sizesArg('repeat', sizes)) as Tensor<D>; }
+  /** torch.tile: like repeat, but fewer counts than dims repeat the trailing dims. */
+  tile(...dims: number[] | [readonly number[]]): Tensor<D> { return MM.tile(this, MM.sizesArg('tile', dims)) as Tensor<D>; }
+  /** This tensor expanded (zero-copy) to other's shape. */
+  expandAs(other: Tensor): Tensor<D> { return MM.expandAs(this, other) as Tensor<D>; }
+  /** torch.roll: shifted along dims with wrap-around (`x.roll(1, 0)`, `x.roll([1, -2], [0, 1])`); no dims rolls the flattened tensor. */
+  roll(shifts: number | readonly number[] | { shifts: number | readonly number[]; dims?: number | readonly number[] }, dims?: number | readonly number[]): Tensor<D> { return MM.roll(this, shifts, dims) as Tensor<D>; }
+  /** torch.movedim: dims moved from source to destination positions (`x.movedim(0, -1)`). */
+  movedim(source: number | readonly number[], destination: number | readonly number[]): Tensor<D> { return MM.movedim(this, source, destination) as Tensor<D>; }
+  /** torch.triu: zero below diagonal k of the last two dims (`x.triu()`, `x.triu(1)`). */
+  triu(diagonal?: number | { diagonal?: number }): Tensor<D> { return MM.triu(this, diagonal) as Tensor<D>; }
+  /** torch.tril: zero above diagonal k of the last two dims (`x.tril()`, `x.tril(-1)`). */
+  tril(diagonal?: number | { diagonal?: number }): Tensor<D> { return MM.tril(this, diagonal) as Tensor<D>; }
+  /** torch.diag: a 1-D tensor → the matrix with it on diagonal k; a matrix → its k-th diagonal. */
+  diag(diagonal?: number | { diagonal?: number }): Tensor<D> { return MM.diag(this, diagonal) as Tensor<D>; }
+  /** torch.trace: the sum of a matrix's main diagonal (0-d). */
+  trace(): Tensor<ArithResult<D>> { return MM.trace(this) as never; }
 
   // ---- contraction and indexing ----
   matmul<B extends DType>(y: Tensor<B>): Tensor<Known<D, Known<B, PromoteTensors<D, B>>>> { return L.matmul(this, y) as never; }
