@@ -13,6 +13,7 @@ import * as basic from './basic.js';
 import * as lossModules from './loss-modules.js';
 import * as parameterModule from './parameter.js';
 import * as fb from './functional-basic.js';
+import type { AnyModule, Module } from './module.js';
 
 /** A class that can also be called like a function to construct an instance. */
 export type Callable<C extends new (...args: never[]) => unknown> = C & ((...args: ConstructorParameters<C>) => InstanceType<C>);
@@ -59,8 +60,17 @@ export const SELU = callable(activations.SELU);
 export const CELU = callable(activations.CELU);
 
 // ---- containers, Parameter, init, loss modules ----
-export const ModuleList = callable(containers.ModuleList);
-export const ModuleDict = callable(containers.ModuleDict);
+// Generic containers keep their item type when called without `new` too (Callable's
+// InstanceType would fall back to the constraint, any module).
+// Lists of one-tensor layers are lists of Module, so that any layer can be appended later.
+export const ModuleList = callable(containers.ModuleList) as typeof containers.ModuleList & {
+  (modules?: Iterable<Module>): containers.ModuleList;
+  <M extends AnyModule>(modules: Iterable<M>): containers.ModuleList<M>;
+};
+export const ModuleDict = callable(containers.ModuleDict) as typeof containers.ModuleDict & {
+  (modules?: Record<string, Module> | Iterable<readonly [string, Module]>): containers.ModuleDict;
+  <M extends AnyModule>(modules: Record<string, M> | Iterable<readonly [string, M]>): containers.ModuleDict<M>;
+};
 export const Parameter = callable(parameterModule.Parameter);
 export const Identity = callable(basic.Identity);
 export const Unflatten = callable(basic.Unflatten);
@@ -75,7 +85,7 @@ export const BCEWithLogitsLoss = callable(lossModules.BCEWithLogitsLoss);
 export const KLDivLoss = callable(lossModules.KLDivLoss);
 /** PyTorch's torch.nn.init: in-place initialisers (kaimingUniform_, xavierNormal_, truncNormal_, …) and calculateGain. */
 export * as init from './init-public.js';
-export type { LoadResult } from './module.js';
+export type { AnyModule, LoadResult } from './module.js';
 
 // ---- recurrent and attention modules (RNN, LSTM, GRU, MultiheadAttention, Transformer…) ----
 import * as rnn from './rnn.js';
