@@ -54,7 +54,7 @@ describe(`loss options, loss modules and functional forms vs PyTorch ${golden.to
       let k = 0;
       for (const [i, g] of c.expected.grads.entries()) if (g) await expectArr(gs[k++]!, g, tolFor(c.dtype), `d/dinput${i}`);
       if (c.module) {
-        const m = (nn[c.module] as unknown as (o: object) => InstanceType<typeof nn.Module>)(opts);
+        const m = (nn[c.module] as unknown as (o: object) => born.nn.Module)(opts);
         await expectArr(m.forward(xs[0]!, xs[1]!), c.expected.out, tolFor(c.dtype), `${c.module} module`);
       }
     });

@@ -11,7 +11,7 @@ import type { Tensor } from './reference/check.js';
 import { expectArr, type Arr } from './reference/golden.js';
 
 const { nn } = born;
-type Module = InstanceType<typeof nn.Module>;
+type Module = born.nn.Module;
 
 type DT = 'float32' | 'float64';
 interface ModuleCase {
@@ -222,7 +222,7 @@ describe('train() / eval()', () => {
     head = nn.Linear(3, 2);
     forward(x: Tensor): Tensor { return this.head.forward(this.body.forward(x)); }
   }
-  const all = (m: Module): Module[] => [m, ...m.children().flatMap(all)];
+  const all = (m: born.nn.AnyModule): born.nn.AnyModule[] => [m, ...m.children().flatMap(all)];
 
   test('propagate to every descendant and return the module', () => {
     const m = new Outer();

@@ -13,7 +13,7 @@ import { f32, f64, fnCases, i32, moduleCases, type ModuleCase } from './referenc
 
 const { nn } = born;
 const F = nn.functional;
-type Module = InstanceType<typeof nn.Module>;
+type Module = born.nn.Module;
 
 const TOL64 = { rtol: 1e-10, atol: 1e-12 };
 const TOL32 = { rtol: 1e-4, atol: 1e-5 };

@@ -14,7 +14,7 @@ import type { Tensor } from './reference/check.js';
 import { expectArr, type Arr } from './reference/golden.js';
 
 const { nn } = born;
-type Module = InstanceType<typeof nn.Module>;
+type Module = born.nn.Module;
 
 const tmp = mkdtempSync(join(tmpdir(), 'born-nn-structure-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

@@ -278,7 +278,7 @@ describe('training steps in place', () => {
     const rmBuffer = bn.runningMean.node.realized;
     for (let i = 0; i < 3; i++) {
       opt.zeroGrad();
-      const h = model.children()[0]!.forward(x);
+      const h = (model.children()[0] as born.nn.Module).forward(x);
       const hv = await h.data(); // the input of the first BatchNorm, before this step's update
       const mean = Array.from({ length: 6 }, (_, c) => { let s = 0; for (let r = 0; r < 8; r++) s += hv[r * 6 + c]!; return s / 8; });
       const rmBefore = [...await bn.runningMean.data()];

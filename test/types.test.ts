@@ -157,3 +157,20 @@ describe('assignability', () => {
     expect(keep([born.zeros([1]), born.zeros([1], { dtype: 'int8' })])).toBe(2);
   });
 });
+
+describe('module types', () => {
+  const { nn } = born;
+  test('layers whose forward takes options or returns several tensors are Modules: they chain and list', () => {
+    const enc = nn.TransformerEncoderLayer(6, 2, { dimFeedforward: 8 });
+    const seq = nn.Sequential(nn.Linear(6, 6), enc);
+    expectTypeOf(seq.forward(born.zeros([3, 2, 6]))).toEqualTypeOf<born.Tensor>();
+    const heads = nn.ModuleList([nn.MultiheadAttention(6, 2), nn.MultiheadAttention(6, 2)]);
+    const x = born.zeros([3, 2, 6]);
+    expectTypeOf(heads.at(0).forward(x, x, x)).toEqualTypeOf<[born.Tensor, born.Tensor | null]>();
+    const lstm = nn.LSTM(6, 4);
+    expectTypeOf(lstm.forward(x)).toEqualTypeOf<[born.Tensor, [born.Tensor, born.Tensor]]>();
+    expect(lstm).toBeInstanceOf(nn.Module);
+    // @ts-expect-error: Sequential chains one tensor to one tensor; an LSTM returns an array
+    nn.Sequential(lstm);
+  });
+});

@@ -14,21 +14,6 @@ import { uniformParam } from './init.js';
 import { Linear } from './layers.js';
 import { Module, parameter } from './module.js';
 
-const ModuleBase = Module as unknown as abstract new () => Omit<Module, 'forward' | 'train' | 'eval' | 'to'>;
-
-/**
- * The base of layers whose forward does not fit Module's one-tensor-in, one-tensor-out
- * signature: it takes an options object (masks) or returns several tensors, as PyTorch's LSTM and
- * MultiheadAttention return tuples. At run time it is a Module (instanceof, parameters(),
- * stateDict(), train() all behave the same); only forward's declared type differs.
- */
-export abstract class FreeModule extends ModuleBase {
-  // Module's methods that return `this`, typed for the subclass again (Omit loses `this`).
-  declare train: (...args: Parameters<Module['train']>) => this;
-  declare eval: () => this;
-  declare to: (...args: Parameters<Module['to']>) => this;
-}
-
 /** Zeroes elements with probability p and scales the rest by 1/(1-p) (PyTorch's dropout); p = 0 is the identity. */
 export function dropoutOf(x: Tensor, p: number): Tensor {
   if (p === 0) return x;
@@ -139,7 +124,7 @@ const CTOR_KEYS = ['dropout', 'bias', 'addBiasKv', 'addZeroAttn', 'kdim', 'vdim'
  * [attnOutput [L, N, E], attnWeights [N, L, S] | null]; unbatched [L, E] inputs give [L, E] and
  * [L, S]. Init as PyTorch: in_proj xavier_uniform, biases 0, bias_k / bias_v xavier_normal.
  */
-export class MultiheadAttention extends FreeModule {
+export class MultiheadAttention extends Module<[query: Tensor, key: Tensor, value: Tensor, opts?: MultiheadAttentionForwardOptions], [Tensor, Tensor | null]> {
   readonly inProjWeight?: Tensor; // [3E, E] when kdim = vdim = E
   readonly qProjWeight?: Tensor;  // [E, E], otherwise
   readonly kProjWeight?: Tensor;  // [E, kdim]

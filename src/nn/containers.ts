@@ -5,11 +5,11 @@
  */
 import { int, isPlainObject } from '../tensor/args.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { Module } from './module.js';
+import { Module, type AnyModule } from './module.js';
 
 const describe = (v: unknown): string => (v === null ? 'null' : typeof v === 'object' ? `a ${(v as object).constructor?.name ?? 'object'}` : typeof v);
 
-function checkModule(op: string, m: unknown): Module {
+function checkModule(op: string, m: unknown): AnyModule {
   if (!(m instanceof Module)) throw new TypeError(`${op}: expected an nn.Module, got ${describe(m)}`);
   return m;
 }
@@ -29,7 +29,7 @@ function position(op: string, i: unknown, n: number, allowEnd = false): number {
  * @example this.layers = nn.ModuleList([nn.Linear(4, 8), nn.Linear(8, 2)]);  // keys 'layers.0.weight', …
  * for (const layer of this.layers) x = layer.forward(x);
  */
-export class ModuleList<M extends Module = Module> extends Module {
+export class ModuleList<M extends AnyModule = Module> extends Module {
   #items: M[] = [];
   constructor(modules: Iterable<M> = []) {
     super();
@@ -64,7 +64,7 @@ export class ModuleList<M extends Module = Module> extends Module {
   slice(start?: number, end?: number): ModuleList<M> { return new ModuleList(this.#items.slice(start, end)); }
   /** Iterates the modules in order. */
   [Symbol.iterator](): Iterator<M> { return this.#items[Symbol.iterator](); }
-  override namedChildren(): [string, Module][] { return this.#items.map((m, i) => [String(i), m]); }
+  override namedChildren(): [string, AnyModule][] { return this.#items.map((m, i) => [String(i), m]); }
   forward(): Tensor {
     throw new Error('ModuleList has no forward: iterate its modules in your own forward (for (const m of this.layers) x = m.forward(x))');
   }
@@ -78,7 +78,7 @@ export class ModuleList<M extends Module = Module> extends Module {
  * @example this.heads = nn.ModuleDict({ cls: nn.Linear(8, 3), box: nn.Linear(8, 4) });  // 'heads.cls.weight', …
  * const y = this.heads.get('cls').forward(h);
  */
-export class ModuleDict<M extends Module = Module> extends Module {
+export class ModuleDict<M extends AnyModule = Module> extends Module {
   #items = new Map<string, M>();
   constructor(modules: Record<string, M> | Iterable<readonly [string, M]> = {}) {
     super();
@@ -124,7 +124,7 @@ export class ModuleDict<M extends Module = Module> extends Module {
   items(): IterableIterator<[string, M]> { return this.#items.entries(); }
   /** Iterates the keys, as iterating a PyTorch ModuleDict does. */
   [Symbol.iterator](): Iterator<string> { return this.#items.keys(); }
-  override namedChildren(): [string, Module][] { return [...this.#items]; }
+  override namedChildren(): [string, AnyModule][] { return [...this.#items]; }
   forward(): Tensor {
     throw new Error("ModuleDict has no forward: call the modules it holds in your own forward (this.heads.get('name').forward(x))");
   }
@@ -136,27 +136,33 @@ export class ModuleDict<M extends Module = Module> extends Module {
  *
  * @example nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
  */
+/**
+ * What Sequential chains: a module whose forward takes the previous output as its first argument
+ * (further arguments optional, as a TransformerEncoderLayer's options) and returns one tensor.
+ */
+export type SequentialLayer = Module<[x: Tensor, ...rest: never[]], Tensor>;
+
 export class Sequential extends Module {
-  #items: [string, Module][];
-  constructor(...layers: Module[] | [Record<string, Module>]) {
+  #items: [string, SequentialLayer][];
+  constructor(...layers: SequentialLayer[] | [Record<string, SequentialLayer>]) {
     super();
     const first = layers[0];
     const named = layers.length === 1 && isPlainObject(first) ? Object.entries(first) : (layers as unknown[]).map((m, i): [string, unknown] => [String(i), m]);
-    this.#items = named.map(([k, m]) => [k, checkModule(`Sequential: argument ${k}`, m)]);
+    this.#items = named.map(([k, m]) => [k, checkModule(`Sequential: argument ${k}`, m) as SequentialLayer]);
   }
   /** The modules, in order. */
-  get layers(): Module[] { return this.#items.map(([, m]) => m); }
+  get layers(): SequentialLayer[] { return this.#items.map(([, m]) => m); }
   /** How many modules run. */
   get length(): number { return this.#items.length; }
   /** The module at `i` (negative counts from the end). */
-  at(i: number): Module { return this.#items[position('Sequential.at', i, this.#items.length)]![1]; }
+  at(i: number): SequentialLayer { return this.#items[position('Sequential.at', i, this.#items.length)]![1]; }
   /** The module at `i`, as at(i). */
-  get(i: number): Module { return this.at(i); }
+  get(i: number): SequentialLayer { return this.at(i); }
   /** Adds a module at the end, named by its position; returns this. */
-  append(m: Module): this { this.#items.push([String(this.#items.length), checkModule('Sequential.append', m)]); return this; }
+  append(m: SequentialLayer): this { this.#items.push([String(this.#items.length), checkModule('Sequential.append', m) as SequentialLayer]); return this; }
   /** Iterates the modules in order. */
-  [Symbol.iterator](): Iterator<Module> { return this.layers[Symbol.iterator](); }
-  override namedChildren(): [string, Module][] { return [...this.#items]; }
+  [Symbol.iterator](): Iterator<SequentialLayer> { return this.layers[Symbol.iterator](); }
+  override namedChildren(): [string, AnyModule][] { return [...this.#items]; }
   forward(x: Tensor): Tensor {
     return this.#items.reduce((h, [, m]) => m.forward(h), x);
   }

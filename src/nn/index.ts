@@ -17,6 +17,7 @@ import * as conv1d from './conv1d.js';
 import * as pool from './pool.js';
 import * as resample from './resample.js';
 import * as groupnorm from './groupnorm.js';
+import type { AnyModule, Module } from './module.js';
 
 /** A class that can also be called like a function to construct an instance. */
 export type Callable<C extends new (...args: never[]) => unknown> = C & ((...args: ConstructorParameters<C>) => InstanceType<C>);
@@ -63,8 +64,17 @@ export const SELU = callable(activations.SELU);
 export const CELU = callable(activations.CELU);
 
 // ---- containers, Parameter, init, loss modules ----
-export const ModuleList = callable(containers.ModuleList);
-export const ModuleDict = callable(containers.ModuleDict);
+// Generic containers keep their item type when called without `new` too (Callable's
+// InstanceType would fall back to the constraint, any module).
+// Lists of one-tensor layers are lists of Module, so that any layer can be appended later.
+export const ModuleList = callable(containers.ModuleList) as typeof containers.ModuleList & {
+  (modules?: Iterable<Module>): containers.ModuleList;
+  <M extends AnyModule>(modules: Iterable<M>): containers.ModuleList<M>;
+};
+export const ModuleDict = callable(containers.ModuleDict) as typeof containers.ModuleDict & {
+  (modules?: Record<string, Module> | Iterable<readonly [string, Module]>): containers.ModuleDict;
+  <M extends AnyModule>(modules: Record<string, M> | Iterable<readonly [string, M]>): containers.ModuleDict<M>;
+};
 export const Parameter = callable(parameterModule.Parameter);
 export const Identity = callable(basic.Identity);
 export const Unflatten = callable(basic.Unflatten);
@@ -79,7 +89,7 @@ export const BCEWithLogitsLoss = callable(lossModules.BCEWithLogitsLoss);
 export const KLDivLoss = callable(lossModules.KLDivLoss);
 /** PyTorch's torch.nn.init: in-place initialisers (kaimingUniform_, xavierNormal_, truncNormal_, …) and calculateGain. */
 export * as init from './init-public.js';
-export type { LoadResult } from './module.js';
+export type { AnyModule, LoadResult } from './module.js';
 
 // ---- recurrent and attention modules (RNN, LSTM, GRU, MultiheadAttention, Transformer…) ----
 import * as rnn from './rnn.js';

@@ -22,7 +22,7 @@ export function parameter<D extends DType>(t: Tensor<D>): Parameter<D> {
   return t instanceof Parameter && t.requiresGrad ? t : new Parameter(t);
 }
 
-const isModule = (v: unknown): v is Module => v instanceof Module;
+const isModule = (v: unknown): v is AnyModule => v instanceof Module;
 /** A field value that is a parameter: an nn.Parameter, or a tensor marked requiresGrad_ as a leaf. */
 const isParam = (v: unknown): v is Tensor => v instanceof Parameter || (v instanceof Tensor && v.node.gradLeaf);
 
@@ -31,12 +31,20 @@ export interface LoadResult { missingKeys: string[]; unexpectedKeys: string[] }
 
 const kind = (d: DType): string => (d === 'bool' ? 'bool' : isFloat(d) ? 'floating-point' : 'integer');
 
-export abstract class Module {
+/** Any module, whatever its forward takes and returns (the type of children and containers' items). */
+export type AnyModule = Module<never, unknown>;
+
+/**
+ * A layer or a model. `I` and `O` are forward's parameters and result: one tensor in and one out
+ * unless a module says otherwise (LSTM returns [output, [h, c]], MultiheadAttention takes query,
+ * key, value and options), as PyTorch's modules return tuples.
+ */
+export abstract class Module<I extends unknown[] = Tensor[], O = Tensor> {
   training = true;
   /** Non-learnable state saved in the state dict (BatchNorm's running statistics), by PyTorch name. */
   protected readonly buffers = new Map<string, Tensor>();
 
-  abstract forward(...inputs: Tensor[]): Tensor;
+  abstract forward(...inputs: I): O;
 
   protected registerBuffer(name: string, t: Tensor): Tensor {
     realize([t.node]).catch(() => {});
@@ -50,8 +58,8 @@ export abstract class Module {
    * modules in `heads` is 'heads.<key>' (the keys PyTorch gives the equivalent ModuleList /
    * ModuleDict), nested ones likewise ('blocks.0.1'). Containers override this.
    */
-  namedChildren(): [string, Module][] {
-    const out: [string, Module][] = [];
+  namedChildren(): [string, AnyModule][] {
+    const out: [string, AnyModule][] = [];
     for (const [key, v] of Object.entries(this)) {
       if (isModule(v)) out.push([fieldName(key), v]);
       else for (const [k, m] of collection(v, isModule)) out.push([`${fieldName(key)}.${k}`, m]);
@@ -60,15 +68,15 @@ export abstract class Module {
   }
 
   /** The child modules, each once. */
-  children(): Module[] {
+  children(): AnyModule[] {
     return [...new Set(this.namedChildren().map(([, m]) => m))];
   }
 
   /** This module and every descendant, depth first, with their dotted names ('' for this one). */
   /** A module held twice (under two names) is listed once, under its first name, as in PyTorch. */
-  namedModules(prefix = ''): [string, Module][] {
-    const all: [string, Module][] = [];
-    const walk = (m: Module, p: string): void => {
+  namedModules(prefix = ''): [string, AnyModule][] {
+    const all: [string, AnyModule][] = [];
+    const walk = (m: AnyModule, p: string): void => {
       all.push([p, m]);
       for (const [name, child] of m.namedChildren()) walk(child, p ? `${p}.${name}` : name);
     };
@@ -77,12 +85,12 @@ export abstract class Module {
   }
 
   /** This module and every descendant, each once. */
-  modules(): Module[] {
+  modules(): AnyModule[] {
     return this.namedModules().map(([, m]) => m);
   }
 
   /** Calls `fn` on every descendant and then on this module (PyTorch's order); returns this. */
-  apply(fn: (m: Module) => void): this {
+  apply(fn: (m: AnyModule) => void): this {
     for (const c of this.children()) c.apply(fn);
     fn(this);
     return this;
@@ -118,7 +126,7 @@ export abstract class Module {
   }
 
   /** `own(m)` of this module and every descendant, with dotted names, in PyTorch's order. */
-  private walk(prefix: string, own: (m: Module) => [string, Tensor][]): [string, Tensor][] {
+  private walk(prefix: string, own: (m: AnyModule) => [string, Tensor][]): [string, Tensor][] {
     const out = own(this).map(([k, t]): [string, Tensor] => [prefix + k, t]);
     for (const [name, child] of this.namedChildren()) out.push(...child.walk(`${prefix}${name}.`, own));
     return out;

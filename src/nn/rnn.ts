@@ -11,8 +11,9 @@ import { ShapeError, fmt } from '../graph/errors.js';
 import { flag, int, isPlainObject, options } from '../tensor/args.js';
 import { cat, stack } from '../tensor/join.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { FreeModule, dropoutOf, probability, project } from './attention.js';
+import { dropoutOf, probability, project } from './attention.js';
 import { uniformParam } from './init.js';
+import { Module } from './module.js';
 
 export interface RNNBaseOptions {
   /** Stacked layers (default 1); each layer after the first reads the previous one's output. */
@@ -45,7 +46,7 @@ interface LayerWeights { wIh: Tensor; wHh: Tensor; bIh?: Tensor; bHh?: Tensor; w
 /** The recurrent state of one layer and direction: [h] or, for LSTM, [h, c]; null before the first step without hx. */
 type State = Tensor[] | null;
 
-abstract class RNNBase extends FreeModule {
+abstract class RNNBase<I extends unknown[], O> extends Module<I, O> {
   readonly numLayers: number;
   readonly bias: boolean;
   readonly batchFirst: boolean;
@@ -207,7 +208,7 @@ type Args<O> = [inputSize: number, hiddenSize: number, numLayersOrOptions?: numb
  * [T, inputSize]); output [T, N, D·hiddenSize]; h0 and h_n [numLayers·D, N, hiddenSize]
  * (D = 2 when bidirectional). Init as PyTorch: every parameter U(-1/√hidden, 1/√hidden).
  */
-export class RNN extends RNNBase {
+export class RNN extends RNNBase<[input: Tensor, h0?: Tensor | null], [Tensor, Tensor]> {
   readonly nonlinearity: 'tanh' | 'relu';
   constructor(...[inputSize, hiddenSize, a, b]: Args<RNNOptions>) {
     const o = (typeof a === 'number' ? b : a) ?? {};
@@ -230,7 +231,7 @@ export class RNN extends RNNBase {
  * [.., P] (output [T, N, D·P], h0 / h_n [L·D, N, P]) while c stays hiddenSize.
  * Init U(-1/√hidden, 1/√hidden).
  */
-export class LSTM extends RNNBase {
+export class LSTM extends RNNBase<[input: Tensor, hx?: readonly [Tensor, Tensor] | null], [Tensor, [Tensor, Tensor]]> {
   constructor(...[inputSize, hiddenSize, a, b]: Args<LSTMOptions>) {
     super('LSTM', 'lstm', inputSize, hiddenSize, a, b, ['projSize']);
   }
@@ -250,7 +251,7 @@ export class LSTM extends RNNBase {
  * Gated recurrent unit, as torch.nn.GRU (gates r, z, n; n = tanh(W_in x + b_in + r (W_hn h + b_hn))).
  * forward(input, h0?) → [output, h_n]; shapes as RNN. Init U(-1/√hidden, 1/√hidden).
  */
-export class GRU extends RNNBase {
+export class GRU extends RNNBase<[input: Tensor, h0?: Tensor | null], [Tensor, Tensor]> {
   constructor(...[inputSize, hiddenSize, a, b]: Args<RNNBaseOptions>) {
     super('GRU', 'gru', inputSize, hiddenSize, a, b, []);
   }

@@ -5,9 +5,10 @@
  */
 import { flag, int, options } from '../tensor/args.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { FreeModule, MultiheadAttention, probability, project } from './attention.js';
+import { MultiheadAttention, probability, project } from './attention.js';
 import { Dropout, Linear } from './layers.js';
 import { LayerNorm } from './norm.js';
+import { Module } from './module.js';
 
 export interface TransformerLayerOptions {
   /** Width of the feed-forward block (default 2048). */
@@ -56,7 +57,7 @@ function activationOf(op: string, a: TransformerLayerOptions['activation']): (x:
 }
 
 /** The parts both layers share: the feed-forward block and its options. */
-abstract class TransformerLayer extends FreeModule {
+abstract class TransformerLayer<I extends unknown[]> extends Module<I, Tensor> {
   readonly normFirst: boolean;
   protected readonly activation: (x: Tensor) => Tensor;
   readonly dimFeedforward: number;
@@ -91,7 +92,7 @@ abstract class TransformerLayer extends FreeModule {
  * Shapes: src [L, N, dModel] ([N, L, dModel] batchFirst, or [L, dModel]) → the same.
  * Example: `nn.TransformerEncoderLayer(16, 4, { dimFeedforward: 32 }).forward(src, { srcKeyPaddingMask })`.
  */
-export class TransformerEncoderLayer extends TransformerLayer {
+export class TransformerEncoderLayer extends TransformerLayer<[src: Tensor, opts?: EncoderLayerForwardOptions]> {
   readonly selfAttn: MultiheadAttention;
   readonly linear1: Linear;
   readonly dropout: Dropout;
@@ -134,7 +135,7 @@ export class TransformerEncoderLayer extends TransformerLayer {
  * Shapes: tgt [T, N, dModel], memory [S, N, dModel] ([N, ·, dModel] batchFirst) → [T, N, dModel].
  * Example: `nn.TransformerDecoderLayer(16, 4).forward(tgt, memory, { tgtIsCausal: true })`.
  */
-export class TransformerDecoderLayer extends TransformerLayer {
+export class TransformerDecoderLayer extends TransformerLayer<[tgt: Tensor, memory: Tensor, opts?: DecoderLayerForwardOptions]> {
   readonly selfAttn: MultiheadAttention;
   readonly multiheadAttn: MultiheadAttention;
   readonly linear1: Linear;
