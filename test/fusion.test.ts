@@ -49,6 +49,21 @@ describe('fusion', () => {
     }
   });
 
+  test('a Linear layer on a 3-D input reads its transposed weight in place: one kernel, no copy per batch', async () => {
+    const l = born.nn.Linear(16, 8);
+    const x = born.randn([5, 8, 16], { seed: 2 });
+    await born.realize(x, l.weight, l.bias!);
+    const plan = born.explain(l.forward(x)).kernels;
+    expect(plan).toHaveLength(1);
+    expect(plan[0]!.ops).toEqual(['matmul', 'add']);
+    const [got, w, b, xs] = [await l.forward(x).data(), await l.weight.data(), await l.bias!.data(), await x.data()];
+    for (const [n, i, o] of [[0, 0, 0], [4, 7, 7], [2, 3, 5]] as const) {
+      let want = b[o]!;
+      for (let k = 0; k < 16; k++) want += xs[(n * 8 + i) * 16 + k]! * w[o * 16 + k]!;
+      expect(got[(n * 8 + i) * 8 + o]!).toBeCloseTo(want, 4);
+    }
+  });
+
   test('a transposed matmul operand is read in place, not copied', async () => {
     const a = born.randn([8, 4], { seed: 1 }), b = born.randn([8, 4], { seed: 2 });
     await born.realize(a, b);

@@ -213,6 +213,19 @@ describe('each view function, by hand', () => {
     expectValues(materialise(prefix, base.data), ref.slice(ref.reshape(ref.flip(base, [0]), [12]), 0, 0, 6), 'a prefix');
     expect(isIdentity(compose(c, c))).toBe(true);
   });
+
+  test('compose merges an outer view whose dims each walk along one inner dim into one view', () => {
+    // w.T broadcast over a batch of 5 (what a Linear layer reads for a 3-D input).
+    const t = permute(c, [1, 0]); // [4, 3], strides [1, 4]
+    const batched = expand(reshape([contiguousView([4, 3])], [1, 4, 3]), [5, 4, 3]);
+    const merged = compose(t, batched);
+    expect(merged).toEqual([{ shape: [5, 4, 3], strides: [0, 1, 4], offset: 0, mask: null }]);
+    expectValues(materialise(merged, base.data), ref.expand(ref.reshape(ref.permute(base, [1, 0]), [1, 4, 3]), [5, 4, 3]), 'broadcast transpose');
+    // Every other row of a transposed view, from row 1: strides scale, the offset moves.
+    const rows = compose(t, slice([contiguousView([4, 3])], 0, 1, 4, 2));
+    expect(rows).toEqual([{ shape: [2, 3], strides: [2, 4], offset: 1, mask: null }]);
+    expectValues(materialise(rows, base.data), ref.slice(ref.permute(base, [1, 0]), 0, 1, 4, 2), 'strided rows of a transpose');
+  });
 });
 
 describe('random view chains as trackers', () => {

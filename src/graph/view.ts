@@ -136,7 +136,44 @@ export function compose(inner: ShapeTracker, outer: ShapeTracker): ShapeTracker 
   // A contiguous outer view is a reshape of inner only when it covers all of it (not a prefix).
   const o = outer[0]!;
   if (outer.length === 1 && isContiguous(o) && numel(o.shape) === numel(trackerShape(inner))) return reshape(inner, o.shape);
+  const merged = mergeViews(inner[inner.length - 1]!, o);
+  if (merged) return [...inner.slice(0, -1), merged, ...outer.slice(1)];
   return [...inner, ...outer];
+}
+
+/**
+ * `outer` (which indexes the row-major flat space of `inner`'s shape) and `inner` as one view,
+ * where that is exact: every dim of outer walks along a single dim of inner without leaving it
+ * (a broadcast of a transposed matrix, a strided slice of a permuted view). Null otherwise, or
+ * where either view is masked.
+ */
+function mergeViews(inner: View, outer: View): View | null {
+  if (inner.mask || outer.mask) return null;
+  const shape = inner.shape;
+  const rowMajor = contiguousStrides(shape).map((s, j) => (shape[j] === 1 ? 0 : s));
+  // Where outer's origin lies in inner's coordinates.
+  const base: number[] = [];
+  let rest = outer.offset;
+  for (let j = 0; j < shape.length; j++) {
+    const step = numel(shape.slice(j + 1));
+    base.push(step === 0 ? 0 : Math.floor(rest / step));
+    rest -= base[j]! * step;
+  }
+  if (rest !== 0 || base.some((b, j) => b < 0 || (b >= shape[j]! && shape[j]! > 0))) return null;
+  const reach = [...base];
+  const strides = outer.shape.map((d, i) => {
+    const st = outer.strides[i]!;
+    if (d === 1 || st === 0) return 0;
+    // The inner dim whose row-major stride divides st with a quotient inside that dim.
+    const j = rowMajor.findIndex((rs, k) => rs > 0 && st % rs === 0 && st / rs < shape[k]!);
+    if (j < 0 || st < 0) return NaN;
+    const q = st / rowMajor[j]!;
+    reach[j]! += q * (d - 1);
+    return q * inner.strides[j]!;
+  });
+  if (strides.some((s) => Number.isNaN(s)) || reach.some((r, j) => r >= shape[j]!)) return null;
+  const offset = inner.offset + base.reduce((sum, b, j) => sum + b * inner.strides[j]!, 0);
+  return { shape: [...outer.shape], strides, offset, mask: null };
 }
 
 
