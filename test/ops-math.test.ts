@@ -199,3 +199,21 @@ describe('result types', () => {
     expect(i.atan2(i).dtype).toBe('float32');
   });
 });
+
+describe('floor, like ceil, round and trunc', () => {
+  test('its gradient is zeros (PyTorch), so the input stays in the graph', async () => {
+    const x = born.tensor([0.1, 0.7, -0.3]);
+    const [g] = born.grad(x.floor().sum(), [x]);
+    expect(Array.from(await g!.data())).toEqual([0, 0, 0]);
+  });
+  test('a fused float32 chain is rounded to float32 before it is floored, as a stored tensor is', async () => {
+    // In double, float32(0.7) · 3 · 10 is just below 21 (floor 20); rounded to float32 at each op, as
+    // PyTorch computes it, it is 21.
+    const x = born.tensor([0.1, 0.7, -0.3]);
+    expect(Array.from(await x.mul(3).mul(10).floor().data())).toEqual([3, 21, -9]);
+  });
+  test('integers pass through; bool is refused as PyTorch refuses it', async () => {
+    expect(Array.from(await born.tensor([1, -2], { dtype: 'int32' }).floor().data())).toEqual([1, -2]);
+    expect(() => born.tensor([true]).floor()).toThrow(/floor/);
+  });
+});

@@ -37,7 +37,7 @@ export const elementwiseVjp: { [K in ElementwiseOp]: ElementwiseVjp } = {
   tanh: (g, _x, out) => [g.mul(out.mul(out).neg().add(1))],
   erf: (g, [x]) => [g.mul(x!.mul(x!).neg().exp().mul(TWO_OVER_SQRT_PI))],
   relu: (g, _x, out) => [where(out.gt(0), g, 0)],
-  floor: none,
+  floor: zeroGrad,
   not: none,
   add: (g) => [g, g],
   sub: (g) => [g, g.neg()],

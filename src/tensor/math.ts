@@ -57,8 +57,8 @@ function noBool(op: string, x: Tensor): void {
 /** A float unary primitive (tan, asin, …, expm1): integer and bool inputs compute in float32. */
 export const floatUnary = (op: UnaryOp, x: Tensor): Tensor => E.unary(op, x);
 
-/** round (half to even), ceil, trunc: float dtypes keep theirs, integers pass through, bool is refused. */
-export function rounding(op: 'round' | 'ceil' | 'trunc', x: Tensor): Tensor {
+/** round (half to even), ceil, trunc, floor: float dtypes keep theirs, integers pass through, bool is refused. */
+export function rounding(op: 'round' | 'ceil' | 'trunc' | 'floor', x: Tensor): Tensor {
   noBool(op, x);
   return E.unary(op, isFloat(x.dtype) ? rounded(x) : x);
 }

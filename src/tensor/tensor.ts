@@ -164,7 +164,8 @@ export class Tensor<out D extends DType = DType> {
   cos(): Tensor<FloatResult<D>> { return E.unary('cos', this) as never; }
   tanh(): Tensor<FloatResult<D>> { return E.unary('tanh', this) as never; }
   erf(): Tensor<FloatResult<D>> { return E.unary('erf', this) as never; }
-  floor(): Tensor<D> { return E.unary('floor', this) as Tensor<D>; }
+  /** The largest integer ≤ x (torch.floor); integer dtypes are unchanged. */
+  floor(): Tensor<D> { return MT.rounding('floor', this) as Tensor<D>; }
   logicalNot(): Tensor<'bool'> { return E.unary('not', this) as Tensor<'bool'>; }
   sigmoid(): Tensor<FloatResult<D>> { return E.sigmoid(this) as never; }
   relu(): Tensor<D> { return E.relu(this) as Tensor<D>; }
