@@ -14,7 +14,7 @@ import { uniformParam } from './init.js';
 import { Linear } from './layers.js';
 import { Module, parameter } from './module.js';
 
-/** Zeroes elements with probability p and scales the rest by 1/(1-p) (PyTorch's dropout); p = 0 is the identity. */
+/** Zeroes elements with probability p and scales the rest by 1/(1-p) (PyTorch's dropout); p = 0 is the identity. @internal */
 export function dropoutOf(x: Tensor, p: number): Tensor {
   if (p === 0) return x;
   if (p === 1) return x.mul(0);
@@ -24,13 +24,14 @@ export function dropoutOf(x: Tensor, p: number): Tensor {
 /**
  * x Wᵀ + b over the last dim as one 2-D matmul: a batched matmul of a 3-D input would first copy W
  * once per batch element (the broadcast operand is materialised), and the bias fuses as an epilogue.
+ * @internal
  */
 export function project(x: Tensor, w: Tensor, b?: Tensor): Tensor {
   const y = x.reshape([-1, x.shape[x.ndim - 1]!]).matmul(w.T);
   return (b ? y.add(b) : y).reshape([...x.shape.slice(0, -1), w.shape[0]!]);
 }
 
-/** A dropout probability option, checked. */
+/** A dropout probability option, checked. @internal */
 export function probability(op: string, name: string, p: unknown): number {
   if (p === undefined) return 0;
   if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new RangeError(`${op}: ${name} must be a number in [0, 1], got ${String(p)}`);
@@ -47,7 +48,7 @@ function applyMask(op: string, name: string, scores: Tensor, mask: Tensor, maske
   return scores.add(mask);
 }
 
-/** [L, S] bool, true above the diagonal: the keys a causal mask hides from each query (PyTorch's tril, top-left aligned). */
+/** [L, S] bool, true above the diagonal: the keys a causal mask hides from each query (PyTorch's tril, top-left aligned). @internal */
 export function causalMask(l: number, s: number): Tensor<'bool'> {
   return iotaAlong([l, s], 0).lt(iotaAlong([l, s], 1));
 }

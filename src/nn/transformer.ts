@@ -29,7 +29,7 @@ const CTOR_KEYS = ['dimFeedforward', 'dropout', 'activation', 'layerNormEps', 'b
 export interface EncoderLayerForwardOptions {
   /** Self-attention mask, [L, L] or [N·nhead, L, L]: bool true where not allowed, or float added. */
   srcMask?: Tensor | null;
-  /** [N, L]: bool true at padding positions, or float added. */
+  /** Shape [N, L]; bool true at padding positions, or float added. */
   srcKeyPaddingMask?: Tensor | null;
   /** srcMask is causal; without a srcMask, the causal mask is made. */
   isCausal?: boolean;
@@ -39,9 +39,9 @@ export interface DecoderLayerForwardOptions {
   tgtMask?: Tensor | null;
   /** Memory-attention mask [T, S] or [N·nhead, T, S]. */
   memoryMask?: Tensor | null;
-  /** [N, T]: bool true at padding positions of tgt, or float added. */
+  /** Shape [N, T]; bool true at padding positions of tgt, or float added. */
   tgtKeyPaddingMask?: Tensor | null;
-  /** [N, S]: bool true at padding positions of memory, or float added. */
+  /** Shape [N, S]; bool true at padding positions of memory, or float added. */
   memoryKeyPaddingMask?: Tensor | null;
   /** tgtMask is causal; without a tgtMask, the causal mask is made. */
   tgtIsCausal?: boolean;
