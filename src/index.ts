@@ -68,6 +68,11 @@ export const defaultDevice = (): 'cpu' => 'cpu';
 export { einsum } from './tensor/contract.js';
 export type { SortResult, SortOptions, TopkOptions } from './tensor/sort.js';
 export type { NormOptions, NormOrder } from './tensor/scan.js';
+export type { ScanOptions } from './tensor/scan.js';
+export type { IscloseOptions } from './tensor/math.js';
+export type { ClampOptions } from './tensor/inplace.js';
+export type { ValuesIndices } from './tensor/reduce.js';
+export type { ExtremeForm } from './tensor/functional.js';
 import { functionalForms } from './tensor/functional.js';
 export type { FunctionalForm, FunctionalForms, TensorMethod } from './tensor/functional.js';
 /**

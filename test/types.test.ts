@@ -174,3 +174,16 @@ describe('module types', () => {
     nn.Sequential(lstm);
   });
 });
+
+describe('functional forms of overloaded methods', () => {
+  test('born.max / born.min keep the method overloads: a value, { values, indices } along a dim, or elementwise', async () => {
+    const x = born.tensor([[1, 5], [7, 2]]);
+    expectTypeOf(born.max(x)).toEqualTypeOf<born.Tensor<'float32'>>();
+    const r = born.max(x, 1);
+    expectTypeOf(r.indices).toEqualTypeOf<born.Tensor<'int32'>>();
+    expect(Array.from(await r.values.data())).toEqual([5, 7]);
+    expect(Array.from(await born.min(x, { dim: 0 }).indices.data())).toEqual([0, 1]);
+    expect(Array.from(await born.max(x, born.tensor([[3, 3], [3, 3]])).data())).toEqual([3, 5, 7, 3]);
+    expect(Array.from(await born.nn.functional.gelu(born.tensor([1]), 'tanh').data())).toEqual(Array.from(await born.tensor([1]).gelu({ approximate: 'tanh' }).data()));
+  });
+});

@@ -119,11 +119,11 @@ export class PReLU extends Module {
 export const functional = {
   relu: (x: Tensor): Tensor => x.relu(),
   relu6: (x: Tensor): Tensor => AC.hardtanh(x, 0, 6),
-  gelu: (x: Tensor, opts?: { approximate?: 'none' | 'tanh' }): Tensor => x.gelu(opts),
+  gelu: (x: Tensor, ...args: Parameters<Tensor['gelu']>): Tensor => x.gelu(...args),
   silu: (x: Tensor): Tensor => x.silu(),
   sigmoid: (x: Tensor): Tensor => x.sigmoid(),
   tanh: (x: Tensor): Tensor => x.tanh(),
-  softplus: (x: Tensor, opts?: { beta?: number; threshold?: number }): Tensor => x.softplus(opts),
+  softplus: (x: Tensor, ...args: Parameters<Tensor['softplus']>): Tensor => x.softplus(...args),
   softmax: (x: Tensor, dim: number | { dim: number }): Tensor => R.softmax(x, requiredDim('softmax', dim)),
   logSoftmax: (x: Tensor, dim: number | { dim: number }): Tensor => R.logSoftmax(x, requiredDim('logSoftmax', dim)),
   leakyRelu: (x: Tensor, ...args: Slope): Tensor => AC.leakyRelu(x, scalarParams('leakyRelu', args, { negativeSlope: 0.01 }).negativeSlope),

@@ -6,7 +6,8 @@
  */
 import type { DType } from '../graph/dtype.js';
 import { describeArg } from './args.js';
-import { Tensor } from './tensor.js';
+import type { ValuesIndices } from './reduce.js';
+import { Tensor, type Promoted } from './tensor.js';
 
 /** The names of Tensor's methods (not getters, not fields). */
 export type TensorMethod = {
@@ -18,7 +19,19 @@ export type FunctionalForm<K extends TensorMethod> =
   <D extends DType>(x: Tensor<D>, ...args: Tensor<D>[K] extends (...a: infer A) => unknown ? A : never)
     => Tensor<D>[K] extends (...a: never[]) => infer R ? R : never;
 
-export type FunctionalForms = { readonly [K in TensorMethod]: FunctionalForm<K> };
+/**
+ * torch.max / torch.min keep the method's overloads (a conditional type would see only the last):
+ * the value, `{ values, indices }` along a dim, or the elementwise extreme of two tensors.
+ */
+export interface ExtremeForm {
+  <D extends DType>(x: Tensor<D>): Tensor<D>;
+  <D extends DType>(x: Tensor<D>, dim: number, keepdim?: boolean | { keepdim?: boolean }): ValuesIndices<Tensor<D>>;
+  <D extends DType>(x: Tensor<D>, opts: { dim: number; keepdim?: boolean }): ValuesIndices<Tensor<D>>;
+  <D extends DType>(x: Tensor<D>, opts: { dim?: undefined; keepdim?: boolean }): Tensor<D>;
+  <D extends DType, B extends DType>(x: Tensor<D>, other: Tensor<B>): Tensor<Promoted<D, Tensor<B>>>;
+}
+
+export type FunctionalForms = { readonly [K in TensorMethod]: K extends 'max' | 'min' ? ExtremeForm : FunctionalForm<K> };
 
 function form(name: string): (x: unknown, ...args: unknown[]) => unknown {
   const f = (x: unknown, ...args: unknown[]): unknown => {
