@@ -1,47 +1,28 @@
 /**
  * Random sampling with the counter-based Philox generator that rand uses (the same seed gives the
- * same numbers on every device and thread count): randperm, multinomial, bernoulli. All three are
- * lazy graph without sorting: an order is a rank, counted by comparing every pair (fused into one
- * reduction, so no pairwise matrix is stored), which costs n² comparisons for n items.
+ * same numbers on every device and thread count): randperm, multinomial, bernoulli. An order is a
+ * stable argsort of random keys (O(n log n) per row, a per-row kernel).
  */
 import { isFloat, type DType } from '../graph/dtype.js';
 import { DTypeError, ShapeError, fmt } from '../graph/errors.js';
 import { options, int, flag, describeArg } from './args.js';
-import { checkDType, iotaAlong, rand } from './creation.js';
-import { where } from './elementwise.js';
+import { checkDType, rand } from './creation.js';
 import { cast, node } from './make.js';
-import { ensureBuffer } from './assign.js';
+import { argsort } from './sort.js';
 import { Tensor } from './tensor.js';
 
 export interface SampleOptions { seed?: number }
 
 /**
  * A key per element from both 24-bit words of one Philox draw: w0 + w1·2⁻²⁴ holds 48 random bits
- * exactly in float64, so ties are vanishingly rare. Computed into a buffer of its own now, so that
- * the n² comparisons read it instead of recomputing the generator for every pair.
+ * exactly in float64, so ties are vanishingly rare (and broken by index: the sort is stable).
  */
 function randomKeys(shape: readonly number[], seed: number | undefined): Tensor {
   const w0 = rand([...shape], seed === undefined ? {} : { seed });
   const a = w0.node.arg;
   if (a.kind !== 'rand') throw new Error('internal: rand did not return a Philox node');
   const w1 = node({ kind: 'rand', seed: a.seed, word: 1 }, w0.node.srcs.map((s) => new Tensor(s)), shape, 'float32');
-  const key = w0.to('float64').add(w1.to('float64').mul(2 ** -24));
-  ensureBuffer(key, 'random keys');
-  return key;
-}
-
-/**
- * For keys k of shape [..., n], the rank of each element along
- * the last dim: how many elements come before it (smaller key, or an equal key at a lower index).
- * A permutation of 0..n-1 along that dim, int32.
- */
-function ranks(k: Tensor): Tensor {
-  const n = k.shape[k.ndim - 1]!;
-  const mine = k.unsqueeze(-1);   // [..., n, 1]: element i
-  const other = k.unsqueeze(-2);  // [..., 1, n]: element j
-  const idx = iotaAlong([n], 0);
-  const before = where(other.eq(mine), idx.unsqueeze(-2).lt(idx.unsqueeze(-1)), other.lt(mine));
-  return before.to('int32').sum({ dim: -1 }) as Tensor;
+  return w0.to('float64').add(w1.to('float64').mul(2 ** -24));
 }
 
 function intDType(op: string, d: unknown): DType {
@@ -51,14 +32,13 @@ function intDType(op: string, d: unknown): DType {
 
 /**
  * A random permutation of 0..n-1 (torch.randperm), int32 unless `{ dtype }` (PyTorch's default is
- * int64): `born.randperm(10, { seed: 1 })`. Lazy and exact; it compares all n² pairs, so it suits
- * n up to some thousands (a DataLoader shuffles on the host instead).
+ * int64): `born.randperm(10, { seed: 1 })`, the order that sorts n random keys.
  */
 export function randperm(n: number, opts?: SampleOptions & { dtype?: DType }): Tensor {
   const o = options<SampleOptions & { dtype?: DType }>('randperm', opts, ['seed', 'dtype']);
   if (int('randperm', 'n', n) < 0) throw new ShapeError(`randperm: n must be >= 0, got ${n}`);
   const dtype = intDType('randperm', o.dtype);
-  return cast(ranks(randomKeys([n], o.seed)), dtype);
+  return cast(argsort(randomKeys([n], o.seed)), dtype);
 }
 
 /**
@@ -86,9 +66,7 @@ export function multinomial(probs: Tensor, numSamples: number, opts?: SampleOpti
   const p = probs.reshape([rows, k]).to('float64');
   let out: Tensor;
   if (replacement) {
-    // cdf[r, c] = sum of p[r, 0..c], as a masked sum over [rows, c, j].
-    const upTo = iotaAlong([k, k], 1).le(iotaAlong([k, k], 0));
-    const cdf = where(upTo, p.unsqueeze(1), 0).sum({ dim: -1 });          // [rows, k]
+    const cdf = p.cumsum(-1);                                              // [rows, k]
     const total = cdf.slice(1, k - 1, k);                                  // [rows, 1]
     const u = rand([rows, s], o.seed === undefined ? {} : { seed: o.seed }).to('float64').mul(total); // [rows, s]
     // The first category whose cumulative weight exceeds the draw: count those that do not.
@@ -96,12 +74,9 @@ export function multinomial(probs: Tensor, numSamples: number, opts?: SampleOpti
     out = idx.minimum(k - 1);
   } else {
     // Exponential race: e = -log(u) / p; the smallest e arrives first (weight 0: never, +inf).
+    // The categories in order of arrival: the first s of a stable argsort of the arrival times.
     const e = randomKeys([rows, k], o.seed).neg().add(1).log().neg().div(p);
-    ensureBuffer(e, op);
-    const r = ranks(e);                                               // [rows, k]
-    const want = iotaAlong([s, k], 0);                                      // [s, k]: sample number
-    const hit = r.unsqueeze(1).eq(want.unsqueeze(0));                       // [rows, s, k]
-    out = where(hit, iotaAlong([1, s, k], 2), 0).sum({ dim: -1 });
+    out = argsort(e).slice(1, 0, s);
   }
   out = out.to('int32');
   return (probs.ndim === 1 ? out.reshape([s]) : out) as Tensor<'int32'>;
