@@ -5,8 +5,8 @@
 import { describe, expect, test } from 'vitest';
 import * as born from '../src/index.js';
 import type { Tensor } from './reference/check.js';
-import { expectArr } from './reference/golden.js';
-import { f64, fnCases } from './reference/spatial.js';
+import { expectArr, f64 } from './reference/golden.js';
+import { fnCases } from './reference/spatial.js';
 
 const TOL64 = { rtol: 1e-10, atol: 1e-12 };
 const MOVEMENT = new Set(['triu', 'tril', 'repeat', 'tile', 'expandAs', 'roll', 'movedim', 'diag', 'trace', 'meshgrid']);
