@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import * as born from '../src/index.js';
 import type { Tensor } from './reference/check.js';
-import { expectArr, f32, f64, i32, type Arr } from './reference/golden.js';
+import { expectFnCase, f32, f64, i32, type Arr } from './reference/golden.js';
 import { expectModuleCase, type ModuleGolden } from './reference/module-case.js';
 
 const { nn } = born;
@@ -101,12 +101,7 @@ describe('nn.functional conv / pooling vs PyTorch (float64)', () => {
       else if (c.fn === 'maxPool2d') y = F.maxPool2d(ins['x']!, o['kernel']!, o);
       else if (c.fn === 'avgPool2d') y = F.avgPool2d(ins['x']!, o['kernel']!, o);
       else y = F.adaptiveAvgPool2d(ins['x']!, o['size']!);
-      expect(y.dtype).toBe('float64');
-      const names = Object.keys(c.expected.grads);
-      const gs = born.grad(y.mul(f64(c.r)).sum(), names.map((n) => ins[n]!));
-      await born.realize(y, ...gs);
-      await expectArr(y, c.expected.out, TOL64, 'forward');
-      for (const [i, n] of names.entries()) await expectArr(gs[i]!, c.expected.grads[n]!, TOL64, `d/d${n}`);
+      await expectFnCase(y, ins, c, TOL64);
     });
   }
 });

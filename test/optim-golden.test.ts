@@ -8,7 +8,7 @@ import { describe, expect, test } from 'vitest';
 import * as born from '../src/index.js';
 import type { Tensor } from './reference/check.js';
 import { f32, type Arr } from './reference/golden.js';
-import { close, expectNear, problemLossOf, type OptimProblem } from './reference/optim-problem.js';
+import { close, expectNear, problemLossOf, restoredAfterTwoSteps, type OptimProblem } from './reference/optim-problem.js';
 
 const { optim } = born;
 
@@ -96,19 +96,7 @@ describe('optimizer behaviour', () => {
   test('resuming from stateDict() after 2 steps gives PyTorch\'s third step (SGD momentum, Adam, AdamW, RMSprop momentum)', async () => {
     for (const name of ['SGD momentum 0.9 nesterov', 'Adam betas [0.8, 0.95], eps 1e-6, weightDecay 0.1', 'AdamW weightDecay 0.1', 'RMSprop momentum 0.9']) {
       const c = golden.optim.find((o) => o.name === name)!;
-      const W = f32(P.W).requiresGrad_();
-      const b = f32(P.b).requiresGrad_();
-      const first = makeOptimizer(c, [W, b]);
-      for (let i = 0; i < 2; i++) {
-        first.zeroGrad();
-        problemLoss(W, b).backward();
-        await first.step();
-      }
-      // A fresh optimizer (and fresh parameter tensors) restored from the state dict.
-      const W2 = born.tensor(await W.data(), { shape: W.shape }).requiresGrad_();
-      const b2 = born.tensor(await b.data(), { shape: b.shape }).requiresGrad_();
-      const second = makeOptimizer(c, [W2, b2]);
-      await second.loadStateDict(first.stateDict());
+      const { W: W2, b: b2, restored: second } = await restoredAfterTwoSteps(P, (ps) => makeOptimizer(c, ps));
       expect(second.stepCount, name).toBe(2);
       problemLoss(W2, b2).backward();
       await second.step();

@@ -7,7 +7,7 @@ import { describe, expect, test } from 'vitest';
 import * as born from '../src/index.js';
 import type { Tensor } from './reference/check.js';
 import { f32, type Arr } from './reference/golden.js';
-import { close, expectNear, problemLossOf, type OptimProblem } from './reference/optim-problem.js';
+import { close, expectNear, problemLossOf, restoredAfterTwoSteps, type OptimProblem } from './reference/optim-problem.js';
 
 const { optim } = born;
 
@@ -109,18 +109,7 @@ describe('momentum and resuming', () => {
   test('resuming from stateDict() after 2 steps gives PyTorch\'s third step (NAdam\'s μ product, Adagrad\'s sum, RAdam)', async () => {
     for (const name of ['NAdam lr 0.05, betas [0.8, 0.95], weightDecay 0.1, momentumDecay 0.01', 'Adagrad defaults', 'RAdam defaults (crosses rho_t > 5 at step 6)', 'Adamax defaults']) {
       const c = golden.optim.find((o) => o.name === name)!;
-      const W = f32(P.W).requiresGrad_();
-      const b = f32(P.b).requiresGrad_();
-      const first = make(c.cls, [W, b], c.opts);
-      for (let i = 0; i < 2; i++) {
-        first.zeroGrad();
-        problemLoss(W, b).backward();
-        await first.step();
-      }
-      const W2 = born.tensor(await W.data(), { shape: W.shape }).requiresGrad_();
-      const b2 = born.tensor(await b.data(), { shape: b.shape }).requiresGrad_();
-      const second = make(c.cls, [W2, b2], c.opts);
-      await second.loadStateDict(first.stateDict());
+      const { W: W2, b: b2, restored: second } = await restoredAfterTwoSteps(P, (ps) => make(c.cls, ps, c.opts));
       problemLoss(W2, b2).backward();
       await second.step();
       await expectNear(W2, c.steps[2]!.W, `${name}: W after resumed step 3`);

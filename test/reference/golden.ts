@@ -26,6 +26,20 @@ export async function expectArr(t: Tensor, want: Arr, tol: { rtol: number; atol:
   expect(bad, `${label}: values (rtol ${tol.rtol}, atol ${tol.atol})`).toEqual([]);
 }
 
+/** A case computed in float64 (a functional op): its output and the gradients of sum(out * r)
+ * with respect to the inputs named in expected.grads. */
+export interface FnGolden { r: Arr; expected: { out: Arr; grads: Record<string, Arr> } }
+
+/** Checks output y, computed from the float64 inputs `ins`, and its input gradients against case c. */
+export async function expectFnCase(y: Tensor, ins: Record<string, Tensor>, c: FnGolden, tol: { rtol: number; atol: number }): Promise<void> {
+  expect(y.dtype).toBe('float64');
+  const names = Object.keys(c.expected.grads);
+  const gs = born.grad(y.mul(f64(c.r)).sum(), names.map((n) => ins[n]!));
+  await born.realize(y, ...gs);
+  await expectArr(y, c.expected.out, tol, 'forward');
+  for (const [i, n] of names.entries()) await expectArr(gs[i]!, c.expected.grads[n]!, tol, `d/d${n}`);
+}
+
 /** The kernels the engine ran while `f` was pending. */
 export async function kernelsRun(f: () => Promise<unknown>): Promise<KernelEvent[]> {
   const seen: KernelEvent[] = [];
