@@ -8,26 +8,20 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import * as born from '../src/index.js';
 import type { Tensor } from './reference/check.js';
-import { expectArr, type Arr } from './reference/golden.js';
+import { expectFnCase, f32, f64, i32, type Arr } from './reference/golden.js';
+import { expectModuleCase, type ModuleGolden } from './reference/module-case.js';
 
 const { nn } = born;
 type Module = born.nn.Module;
 
 type DT = 'float32' | 'float64';
-interface ModuleCase {
+interface ModuleCase extends ModuleGolden {
   name: string;
   kind: string;
   args: unknown[];
   opts: Record<string, unknown>;
   born: 'mlp' | 'cnn' | 'net' | null;
   dtype: DT;
-  mode: 'train' | 'eval';
-  state: Record<string, Arr>;
-  keys: string[];
-  before: Arr[];
-  input: Arr;
-  r: Arr;
-  expected: { out: Arr; grads: Record<string, Arr>; buffers?: Record<string, Arr | number> };
 }
 interface FunctionalCase {
   name: string;
@@ -44,9 +38,6 @@ const golden = JSON.parse(readFileSync(new URL('./fixtures/nn_golden.json', impo
 const TOL32 = { rtol: 1e-4, atol: 1e-5 };
 const TOL64 = { rtol: 1e-10, atol: 1e-12 };
 
-const f32 = (a: Arr): Tensor => born.tensor(Float32Array.from(a.data), { shape: a.shape });
-const f64 = (a: Arr): Tensor => born.tensor(Float64Array.from(a.data), { shape: a.shape, dtype: 'float64' });
-const i32 = (a: Arr): Tensor => born.tensor(Int32Array.from(a.data), { shape: a.shape, dtype: 'int32' });
 
 
 /** Mirrors gen_nn_golden.py's Net: named children, camelCase field fcOut → 'fc_out'. */
@@ -91,43 +82,10 @@ function build(c: ModuleCase): Module {
   throw new Error(`unknown module kind ${c.kind}`);
 }
 
-/** A PyTorch state dict as Born tensors (num_batches_tracked as an int32 scalar). */
-function stateDict(c: ModuleCase): Record<string, Tensor> {
-  return Object.fromEntries(Object.entries(c.state).map(([k, a]) => [k, k.endsWith('num_batches_tracked') ? i32(a) : f32(a)]));
-}
-
 describe(`nn modules vs PyTorch ${golden.torch}`, () => {
   for (const c of golden.modules) {
     test(c.name, async () => {
-      const m = build(c);
-      expect(Object.keys(m.stateDict()).sort(), 'state-dict keys as PyTorch names them').toEqual([...c.keys].sort());
-      m.loadStateDict(stateDict(c));
-      if (c.mode === 'train') m.train(); else m.eval();
-      // Forward passes in train mode before the checked one (BatchNorm's running statistics accumulate).
-      if (c.before.length) {
-        m.train();
-        for (const b of c.before) m.forward(f32(b));
-        if (c.mode === 'eval') m.eval();
-      }
-      const x = c.kind === 'Embedding' ? i32(c.input) : f32(c.input);
-      const y = m.forward(x);
-      const params = new Map(m.namedParameters());
-      const names = Object.keys(c.expected.grads);
-      const wrt = names.map((n) => (n === 'input' ? x : params.get(n)!));
-      expect(wrt.every(Boolean), `parameters ${names.join(', ')}`).toBe(true);
-      // Gradients are built before anything is realised: realising a graph releases the history of
-      // tensors without requiresGrad (the input).
-      const gs = born.grad(y.mul(f32(c.r)).sum(), wrt);
-      await born.realize(y, ...gs);
-      await expectArr(y, c.expected.out, TOL32, 'forward');
-      for (const [i, n] of names.entries()) await expectArr(gs[i]!, c.expected.grads[n]!, TOL32, `d/d${n}`);
-      if (c.expected.buffers) {
-        const sd = m.stateDict();
-        for (const [k, want] of Object.entries(c.expected.buffers)) {
-          if (typeof want === 'number') expect(await sd[k]!.item(), k).toBe(want);
-          else await expectArr(sd[k]!, want, TOL32, k);
-        }
-      }
+      await expectModuleCase(build(c), c, TOL32, c.kind === 'Embedding' ? i32(c.input) : f32(c.input));
     });
   }
 });
@@ -143,12 +101,7 @@ describe('nn.functional conv / pooling vs PyTorch (float64)', () => {
       else if (c.fn === 'maxPool2d') y = F.maxPool2d(ins['x']!, o['kernel']!, o);
       else if (c.fn === 'avgPool2d') y = F.avgPool2d(ins['x']!, o['kernel']!, o);
       else y = F.adaptiveAvgPool2d(ins['x']!, o['size']!);
-      expect(y.dtype).toBe('float64');
-      const names = Object.keys(c.expected.grads);
-      const gs = born.grad(y.mul(f64(c.r)).sum(), names.map((n) => ins[n]!));
-      await born.realize(y, ...gs);
-      await expectArr(y, c.expected.out, TOL64, 'forward');
-      for (const [i, n] of names.entries()) await expectArr(gs[i]!, c.expected.grads[n]!, TOL64, `d/d${n}`);
+      await expectFnCase(y, ins, c, TOL64);
     });
   }
 });

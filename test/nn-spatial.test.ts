@@ -8,8 +8,9 @@
 import { describe, expect, test } from 'vitest';
 import * as born from '../src/index.js';
 import type { Tensor } from './reference/check.js';
-import { expectArr } from './reference/golden.js';
-import { f32, f64, fnCases, i32, moduleCases, type ModuleCase } from './reference/spatial.js';
+import { expectFnCase, f64 } from './reference/golden.js';
+import { expectModuleCase } from './reference/module-case.js';
+import { fnCases, moduleCases, type ModuleCase } from './reference/spatial.js';
 
 const { nn } = born;
 const F = nn.functional;
@@ -51,12 +52,7 @@ describe(`nn.functional spatial ops vs PyTorch ${'1.13'} (float64, values and gr
     test(c.name, async () => {
       const ins = Object.fromEntries(Object.entries(c.inputs).map(([k, a]) => [k, f64(a)]));
       const y = run(c.fn, ins, c.opts as O);
-      expect(y.dtype).toBe('float64');
-      const names = Object.keys(c.expected.grads);
-      const gs = born.grad(y.mul(f64(c.r)).sum(), names.map((n) => ins[n]!));
-      await born.realize(y, ...gs);
-      await expectArr(y, c.expected.out, TOL64, 'forward');
-      for (const [i, n] of names.entries()) await expectArr(gs[i]!, c.expected.grads[n]!, TOL64, `d/d${n}`);
+      await expectFnCase(y, ins, c, TOL64);
     });
   }
 });
@@ -84,29 +80,7 @@ function build(c: ModuleCase): Module {
 describe('spatial modules vs PyTorch (float32, loaded state dicts)', () => {
   for (const c of moduleCases) {
     test(c.name, async () => {
-      const m = build(c);
-      expect(Object.keys(m.stateDict()).sort(), 'state-dict keys as PyTorch names them').toEqual([...c.keys].sort());
-      m.loadStateDict(Object.fromEntries(Object.entries(c.state).map(([k, v]) => [k, k.endsWith('num_batches_tracked') ? i32(v) : f32(v)])));
-      if (c.before.length) {
-        m.train();
-        for (const b of c.before) m.forward(f32(b));
-      }
-      if (c.mode === 'train') m.train(); else m.eval();
-      const x = f32(c.input);
-      const y = m.forward(x);
-      const params = new Map(m.namedParameters());
-      const names = Object.keys(c.expected.grads);
-      const wrt = names.map((n) => (n === 'input' ? x : params.get(n)!));
-      expect(wrt.every(Boolean), `parameters ${names.join(', ')}`).toBe(true);
-      const gs = born.grad(y.mul(f32(c.r)).sum(), wrt);
-      await born.realize(y, ...gs);
-      await expectArr(y, c.expected.out, TOL32, 'forward');
-      for (const [i, n] of names.entries()) await expectArr(gs[i]!, c.expected.grads[n]!, TOL32, `d/d${n}`);
-      for (const [k, want] of Object.entries(c.expected.buffers ?? {})) {
-        const got = m.stateDict()[k]!;
-        if (typeof want === 'number') expect(await got.item(), k).toBe(want);
-        else await expectArr(got, want, TOL32, k);
-      }
+      await expectModuleCase(build(c), c, TOL32);
     });
   }
 });

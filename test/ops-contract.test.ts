@@ -2,12 +2,11 @@
 // gradients (test/fixtures/reduce_sort.json), einsum's lowering to the fast matmul, and errors.
 import { describe, expect, test } from 'vitest';
 import * as born from '../src/index.js';
-import type { Tensor } from './reference/check.js';
 import { kernelsRun } from './reference/golden.js';
-import { checkCase, goldenCases } from './reference/reduce-sort-cases.js';
+import { describeGoldenCases, type CaseRun } from './reference/reduce-sort-cases.js';
 import { f64, gradcheck } from './reference/gradcheck.js';
 
-const runs: Record<string, (x: Record<string, Tensor>, a: Record<string, unknown>) => Tensor[]> = {
+const runs: Record<string, CaseRun> = {
   mm: ({ a, b }) => [a!.mm(b!)],
   bmm: ({ a, b }) => [a!.bmm(b!)],
   dot: ({ a, b }) => [a!.dot(b!)],
@@ -15,15 +14,7 @@ const runs: Record<string, (x: Record<string, Tensor>, a: Record<string, unknown
   einsum: (x, a) => [born.einsum(a.equation as string, ...Object.keys(x).sort().map((k) => x[k]!))],
 };
 
-describe('PyTorch golden values and gradients', () => {
-  const mine = goldenCases.filter((c) => c.op in runs);
-  test('the fixture covers every op here', () => {
-    expect(new Set(mine.map((c) => c.op))).toEqual(new Set(Object.keys(runs)));
-  });
-  test.each(mine.map((c) => [c.name, c] as const))('%s', async (_n, c) => {
-    await checkCase(c, (x) => runs[c.op]!(x, c.args));
-  });
-});
+describeGoldenCases(runs);
 
 describe('mm / bmm / dot / outer', () => {
   test('strict ranks and sizes, with errors that say what is valid', () => {

@@ -5,15 +5,14 @@ import { describe, expect, expectTypeOf, test } from 'vitest';
 import * as born from '../src/index.js';
 import type { Tensor } from './reference/check.js';
 import { kernelsRun } from './reference/golden.js';
-import { checkCase, goldenCases } from './reference/reduce-sort-cases.js';
+import { describeGoldenCases, type CaseRun } from './reference/reduce-sort-cases.js';
 import { gradcheck, gradgradcheck, f64, awayFromZero } from './reference/gradcheck.js';
 
-type Run = (x: Record<string, Tensor>, a: Record<string, unknown>) => Tensor[];
 const p = (a: Record<string, unknown>): number | string => {
   const v = a.p as number | string;
   return v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : v;
 };
-const runs: Record<string, Run> = {
+const runs: Record<string, CaseRun> = {
   prod: ({ x }, a) => [x!.prod(a.dim as number | undefined, a.keepdim as boolean | undefined)],
   norm: ({ x }, a) => [x!.norm({ p: p(a) as number, dim: a.dim as number, keepdim: a.keepdim as boolean })],
   all: ({ x }, a) => [x!.all(a.dim as number | undefined, a.keepdim as boolean | undefined)],
@@ -32,15 +31,7 @@ const runs: Record<string, Run> = {
   scatter: ({ x, index, src }, a) => [x!.scatter(a.dim as number, index!, src ?? (a.value as number))],
 };
 
-describe('PyTorch golden values and gradients', () => {
-  const mine = goldenCases.filter((c) => c.op in runs);
-  test('the fixture covers every op here', () => {
-    expect(new Set(mine.map((c) => c.op))).toEqual(new Set(Object.keys(runs)));
-  });
-  test.each(mine.map((c) => [c.name, c] as const))('%s', async (_n, c) => {
-    await checkCase(c, (x) => runs[c.op]!(x, c.args));
-  });
-});
+describeGoldenCases(runs);
 
 describe('prod', () => {
   test('call forms, empty products and dtypes', async () => {

@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import * as born from '../src/index.js';
 import type { Tensor } from './reference/check.js';
-import type { Arr } from './reference/golden.js';
+import { f32, type Arr } from './reference/golden.js';
+import { close, expectNear, problemLossOf, restoredAfterTwoSteps, type OptimProblem } from './reference/optim-problem.js';
 
 const { optim } = born;
 
@@ -22,7 +23,7 @@ interface SchedCase { name: string; kind: 'StepLR' | 'CosineAnnealingLR' | 'Line
 interface ClipCase { name: string; maxNorm: number; grads: Arr[]; total: number; clipped: Arr[] }
 interface Golden {
   torch: string;
-  optimProblem: { x: Arr; t: Arr; W: Arr; b: Arr };
+  optimProblem: OptimProblem;
   optim: OptimCase[];
   schedulers: SchedCase[];
   clip: ClipCase[];
@@ -30,22 +31,8 @@ interface Golden {
 
 const golden = JSON.parse(readFileSync(new URL('./fixtures/nn_golden.json', import.meta.url), 'utf8')) as Golden;
 
-const TOL = { rtol: 1e-4, atol: 1e-5 };
-const f32 = (a: Arr): Tensor => born.tensor(Float32Array.from(a.data), { shape: a.shape });
-const close = (g: number, w: number, tol = TOL): boolean => Math.abs(g - w) <= tol.atol + tol.rtol * Math.abs(w);
-
-async function expectArr(t: Tensor, want: Arr, label: string): Promise<void> {
-  expect([...t.shape], `${label}: shape`).toEqual(want.shape);
-  const got = await t.data();
-  const bad: string[] = [];
-  want.data.forEach((w, i) => {
-    if (!close(Number(got[i]), w) && bad.length < 6) bad.push(`[${i}] got ${got[i]}, want ${w}`);
-  });
-  expect(bad, `${label}: values`).toEqual([]);
-}
-
 const P = golden.optimProblem;
-const problemLoss = (W: Tensor, b: Tensor): Tensor => f32(P.x).matmul(W.T).add(b).tanh().sub(f32(P.t)).pow(2).mean();
+const problemLoss = problemLossOf(P);
 
 function makeOptimizer(c: OptimCase, params: Tensor[]): InstanceType<typeof optim.Optimizer> {
   const o = c.opts as never;
@@ -71,8 +58,8 @@ describe(`optimizers vs PyTorch ${golden.torch}: parameters after each of 3 step
         expect(close(await loss.item(), want.loss), `step ${i + 1} loss ${await loss.item()} vs ${want.loss}`).toBe(true);
         await opt.step();
         sched?.step();
-        await expectArr(W, want.W, `step ${i + 1} W`);
-        await expectArr(b, want.b, `step ${i + 1} b`);
+        await expectNear(W, want.W, `step ${i + 1} W`);
+        await expectNear(b, want.b, `step ${i + 1} b`);
       }
       expect(opt.stepCount).toBe(3);
     });
@@ -109,24 +96,12 @@ describe('optimizer behaviour', () => {
   test('resuming from stateDict() after 2 steps gives PyTorch\'s third step (SGD momentum, Adam, AdamW, RMSprop momentum)', async () => {
     for (const name of ['SGD momentum 0.9 nesterov', 'Adam betas [0.8, 0.95], eps 1e-6, weightDecay 0.1', 'AdamW weightDecay 0.1', 'RMSprop momentum 0.9']) {
       const c = golden.optim.find((o) => o.name === name)!;
-      const W = f32(P.W).requiresGrad_();
-      const b = f32(P.b).requiresGrad_();
-      const first = makeOptimizer(c, [W, b]);
-      for (let i = 0; i < 2; i++) {
-        first.zeroGrad();
-        problemLoss(W, b).backward();
-        await first.step();
-      }
-      // A fresh optimizer (and fresh parameter tensors) restored from the state dict.
-      const W2 = born.tensor(await W.data(), { shape: W.shape }).requiresGrad_();
-      const b2 = born.tensor(await b.data(), { shape: b.shape }).requiresGrad_();
-      const second = makeOptimizer(c, [W2, b2]);
-      await second.loadStateDict(first.stateDict());
+      const { W: W2, b: b2, restored: second } = await restoredAfterTwoSteps(P, (ps) => makeOptimizer(c, ps));
       expect(second.stepCount, name).toBe(2);
       problemLoss(W2, b2).backward();
       await second.step();
-      await expectArr(W2, c.steps[2]!.W, `${name}: W after resumed step 3`);
-      await expectArr(b2, c.steps[2]!.b, `${name}: b after resumed step 3`);
+      await expectNear(W2, c.steps[2]!.W, `${name}: W after resumed step 3`);
+      await expectNear(b2, c.steps[2]!.b, `${name}: b after resumed step 3`);
     }
   });
 
@@ -140,8 +115,8 @@ describe('optimizer behaviour', () => {
       opt.zeroGrad();
       born.nn.functional.mseLoss(lin.forward(f32(P.x)).tanh(), f32(P.t)).backward();
       await opt.step();
-      await expectArr(lin.weight, want.W, 'weight');
-      await expectArr(lin.bias!, want.b, 'bias');
+      await expectNear(lin.weight, want.W, 'weight');
+      await expectNear(lin.bias!, want.b, 'bias');
     }
   });
 });
@@ -172,7 +147,7 @@ describe(`clipGradNorm vs torch.nn.utils.clip_grad_norm_ (${golden.torch})`, () 
       ps.forEach((p, i) => { p.grad = f32(c.grads[i]!); });
       const total = optim.clipGradNorm(ps, c.maxNorm)!;
       expect(close(await total.item(), c.total), `total norm ${await total.item()} vs ${c.total}`).toBe(true);
-      for (const [i, p] of ps.entries()) await expectArr(p.grad!, c.clipped[i]!, `grad ${i}`);
+      for (const [i, p] of ps.entries()) await expectNear(p.grad!, c.clipped[i]!, `grad ${i}`);
     });
   }
   test('no gradients: null, nothing changed', () => {

@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import * as born from '../src/index.js';
 import type { Tensor } from './reference/check.js';
-import type { Arr } from './reference/golden.js';
+import { f32, type Arr } from './reference/golden.js';
+import { close, expectNear, problemLossOf, restoredAfterTwoSteps, type OptimProblem } from './reference/optim-problem.js';
 
 const { optim } = born;
 
@@ -16,26 +17,12 @@ interface OptimCase {
   oneCycle: ({ maxLr: number } & Record<string, unknown>) | null; steps: { loss: number; W: Arr; b: Arr }[] }
 interface SchedCase { name: string; kind: string; args: unknown[]; lr: number; lrs: number[]; metrics?: number[] }
 interface ClipCase { name: string; clipValue: number; grads: Arr[]; clipped: Arr[] }
-interface Golden { torch: string; problem: { x: Arr; t: Arr; W: Arr; b: Arr }; optim: OptimCase[]; schedulers: SchedCase[]; clip: ClipCase[] }
+interface Golden { torch: string; problem: OptimProblem; optim: OptimCase[]; schedulers: SchedCase[]; clip: ClipCase[] }
 
 const golden = JSON.parse(readFileSync(new URL('./fixtures/optim_more.json', import.meta.url), 'utf8')) as Golden;
 
-const TOL = { rtol: 1e-4, atol: 1e-5 };
-const f32 = (a: Arr): Tensor => born.tensor(Float32Array.from(a.data), { shape: a.shape });
-const close = (g: number, w: number, tol = TOL): boolean => Math.abs(g - w) <= tol.atol + tol.rtol * Math.abs(w);
-
-async function expectArr(t: Tensor, want: Arr, label: string): Promise<void> {
-  expect([...t.shape], `${label}: shape`).toEqual(want.shape);
-  const got = await t.data();
-  const bad: string[] = [];
-  want.data.forEach((w, i) => {
-    if (!close(Number(got[i]), w) && bad.length < 6) bad.push(`[${i}] got ${got[i]}, want ${w}`);
-  });
-  expect(bad, `${label}: values`).toEqual([]);
-}
-
 const P = golden.problem;
-const problemLoss = (W: Tensor, b: Tensor): Tensor => f32(P.x).matmul(W.T).add(b).tanh().sub(f32(P.t)).pow(2).mean();
+const problemLoss = problemLossOf(P);
 
 function make(cls: Cls | 'SGD', params: Tensor[], opts: Record<string, unknown>): born.optim.Optimizer<{ lr: number }> {
   const o = opts as never;
@@ -68,8 +55,8 @@ describe(`optimizers vs torch.optim ${golden.torch} (StepLR, OneCycleLR cycling 
         await opt.step([loss]);
         expect(close(await loss.item(), want.loss), `step ${i + 1} loss ${await loss.item()} vs ${want.loss}`).toBe(true);
         sched?.step();
-        await expectArr(W, want.W, `step ${i + 1} W`);
-        await expectArr(b, want.b, `step ${i + 1} b`);
+        await expectNear(W, want.W, `step ${i + 1} W`);
+        await expectNear(b, want.b, `step ${i + 1} b`);
       }
     });
   }
@@ -122,22 +109,11 @@ describe('momentum and resuming', () => {
   test('resuming from stateDict() after 2 steps gives PyTorch\'s third step (NAdam\'s μ product, Adagrad\'s sum, RAdam)', async () => {
     for (const name of ['NAdam lr 0.05, betas [0.8, 0.95], weightDecay 0.1, momentumDecay 0.01', 'Adagrad defaults', 'RAdam defaults (crosses rho_t > 5 at step 6)', 'Adamax defaults']) {
       const c = golden.optim.find((o) => o.name === name)!;
-      const W = f32(P.W).requiresGrad_();
-      const b = f32(P.b).requiresGrad_();
-      const first = make(c.cls, [W, b], c.opts);
-      for (let i = 0; i < 2; i++) {
-        first.zeroGrad();
-        problemLoss(W, b).backward();
-        await first.step();
-      }
-      const W2 = born.tensor(await W.data(), { shape: W.shape }).requiresGrad_();
-      const b2 = born.tensor(await b.data(), { shape: b.shape }).requiresGrad_();
-      const second = make(c.cls, [W2, b2], c.opts);
-      await second.loadStateDict(first.stateDict());
+      const { W: W2, b: b2, restored: second } = await restoredAfterTwoSteps(P, (ps) => make(c.cls, ps, c.opts));
       problemLoss(W2, b2).backward();
       await second.step();
-      await expectArr(W2, c.steps[2]!.W, `${name}: W after resumed step 3`);
-      await expectArr(b2, c.steps[2]!.b, `${name}: b after resumed step 3`);
+      await expectNear(W2, c.steps[2]!.W, `${name}: W after resumed step 3`);
+      await expectNear(b2, c.steps[2]!.b, `${name}: b after resumed step 3`);
     }
   });
 });
@@ -228,7 +204,7 @@ describe(`clipGradValue vs torch.nn.utils.clip_grad_value_ (${golden.torch})`, (
       const ps = c.grads.map((g) => born.zeros(g.shape).requiresGrad_());
       ps.forEach((p, i) => { p.grad = f32(c.grads[i]!); });
       optim.clipGradValue(ps, c.clipValue);
-      for (const [i, p] of ps.entries()) await expectArr(p.grad!, c.clipped[i]!, `grad ${i}`);
+      for (const [i, p] of ps.entries()) await expectNear(p.grad!, c.clipped[i]!, `grad ${i}`);
     });
   }
   test('parameters without gradients are skipped; a negative clipValue is refused', () => {

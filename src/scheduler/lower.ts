@@ -193,6 +193,31 @@ function keptCoords(sym: Symbolic, outShape: readonly number[], kept: readonly n
 }
 
 /**
+ * The kernel of a structural node (scatter, row) that loops over root's shape: `spec` holds its
+ * own fields. Its bytes are every input read once and the output written once.
+ */
+function structural(root: LazyNode, b: Builder, name: string, value: Kernel['value'],
+  spec: Pick<Kernel, 'scatter' | 'row' | 'indexChecks'>): Lowered {
+  const bytes = b.inputs.reduce((t, n) => t + numel(n.shape) * itemBytes[n.dtype], numel(root.shape) * itemBytes[root.dtype]);
+  const kernel: Kernel = {
+    name,
+    out: { dtype: root.dtype, shape: root.shape },
+    inputs: b.inputs.map((n) => n.dtype),
+    loop: root.shape,
+    reduce: null,
+    matmul: null,
+    value,
+    ...spec,
+    params: b.params.map((n) => n.dtype),
+    outIndex: null,
+    ops: b.ops,
+    flops: b.flops,
+    bytes,
+  };
+  return { kernel, inputs: b.inputs, params: b.params, hazard: false };
+}
+
+/**
  * A scatter-add: the base over the output's coordinates, then the index and the added values over
  * the index's coordinates s0..s{q-1}. Each may be a fused expression of buffers.
  */
@@ -212,24 +237,8 @@ function lowerScatter(root: LazyNode, isBuffer: (n: LazyNode) => boolean): Lower
   // One add per index element and one write per output element: O(index + output).
   b.flops += space + outSize;
   b.ops.push('scatterAdd');
-  const bytes = b.inputs.reduce((t, n) => t + numel(n.shape) * itemBytes[n.dtype], outSize * itemBytes[root.dtype]);
-  const kernel: Kernel = {
-    name: `S_${root.shape.join('_') || '1'}_${index.shape.join('_') || '1'}`,
-    out: { dtype: root.dtype, shape: root.shape },
-    inputs: b.inputs.map((n) => n.dtype),
-    loop: root.shape,
-    reduce: null,
-    matmul: null,
-    value,
-    scatter: { axis, space: index.shape, target, src: added, check },
-    indexChecks: b.checks,
-    params: b.params.map((n) => n.dtype),
-    outIndex: null,
-    ops: b.ops,
-    flops: b.flops,
-    bytes,
-  };
-  return { kernel, inputs: b.inputs, params: b.params, hazard: false };
+  return structural(root, b, `S_${root.shape.join('_') || '1'}_${index.shape.join('_') || '1'}`, value,
+    { scatter: { axis, space: index.shape, target, src: added, check }, indexChecks: b.checks });
 }
 
 /** A per-row kernel (RowSpec): its source, a fused expression of buffers, over the output's coordinates. */
@@ -243,24 +252,8 @@ function lowerRow(root: LazyNode, isBuffer: (n: LazyNode) => boolean): Lowered {
   const sorts = root.arg.op.startsWith('argsort');
   b.flops += sorts ? Math.ceil(size * Math.log2(Math.max(2, n))) : size;
   b.ops.push(root.arg.op);
-  const bytes = b.inputs.reduce((t, m) => t + numel(m.shape) * itemBytes[m.dtype], size * itemBytes[root.dtype]);
-  const kernel: Kernel = {
-    name: `W_${root.shape.join('_') || '1'}`,
-    out: { dtype: root.dtype, shape: root.shape },
-    inputs: b.inputs.map((m) => m.dtype),
-    loop: root.shape,
-    reduce: null,
-    matmul: null,
-    value,
-    row: { op: root.arg.op, n },
-    ...(b.checks.length ? { indexChecks: b.checks } : {}),
-    params: b.params.map((m) => m.dtype),
-    outIndex: null,
-    ops: b.ops,
-    flops: b.flops,
-    bytes,
-  };
-  return { kernel, inputs: b.inputs, params: b.params, hazard: false };
+  return structural(root, b, `W_${root.shape.join('_') || '1'}`, value,
+    { row: { op: root.arg.op, n }, ...(b.checks.length ? { indexChecks: b.checks } : {}) });
 }
 
 export function lower(group: Group, isBuffer: (n: LazyNode) => boolean, sharesTarget: (n: LazyNode) => boolean = () => false): Lowered {

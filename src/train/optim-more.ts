@@ -13,6 +13,26 @@ import { beta1, firstMoment, Optimizer, optimizerOptions, result, type ParamStat
 type Scalars = Record<string, Tensor>;
 const withDecay = (p: Tensor, g: Tensor, weightDecay: number): Tensor => (weightDecay ? g.add(p.mul(weightDecay)) : g);
 
+/** The options Adamax, NAdam and RAdam share with Adam. */
+interface MomentOptions { betas?: readonly [number, number]; eps?: number; weightDecay?: number }
+
+/** First-moment and second buffer (`exp_avg_sq`, or Adamax's `exp_inf`), zero, as PyTorch names them. */
+function momentState(p: Tensor, second: 'exp_avg_sq' | 'exp_inf'): ParamState {
+  return { exp_avg: zeros(p.shape, { dtype: p.dtype }), [second]: zeros(p.shape, { dtype: p.dtype }) };
+}
+
+/** The start of every Adam-family update: the weight-decayed gradient g, the new first moment m,
+ * and β₂ and eps with PyTorch's defaults. */
+function momentStep(o: MomentOptions, p: Tensor, grad: Tensor, state: ParamState, s: Scalars): { g: Tensor; m: Tensor; b2: number; eps: number } {
+  const [, b2] = o.betas ?? [0.9, 0.999];
+  const { eps = 1e-8, weightDecay = 0 } = o;
+  const g = withDecay(p, grad, weightDecay);
+  return { g, m: firstMoment(state['exp_avg']!, g, s), b2, eps };
+}
+
+/** Adam's second moment, β₂·v + (1 - β₂)·g². */
+const secondMoment = (v: Tensor, g: Tensor, b2: number): Tensor => v.mul(b2).add(g.mul(g).mul(1 - b2));
+
 export interface AdagradOptions { lr?: number; lrDecay?: number; weightDecay?: number; initialAccumulatorValue?: number; eps?: number }
 
 /**
@@ -55,13 +75,10 @@ export class Adamax extends Optimizer<AdamaxOptions & { lr: number }> {
     return { clr: this.options.lr / (1 - b1 ** t), ...beta1(b1) };
   }
   protected initState(p: Tensor): ParamState {
-    return { exp_avg: zeros(p.shape, { dtype: p.dtype }), exp_inf: zeros(p.shape, { dtype: p.dtype }) };
+    return momentState(p, 'exp_inf');
   }
   protected update(p: Tensor, grad: Tensor, state: ParamState, s: Scalars): Update {
-    const [, b2] = this.options.betas ?? [0.9, 0.999];
-    const { eps = 1e-8, weightDecay = 0 } = this.options;
-    const g = withDecay(p, grad, weightDecay);
-    const m = firstMoment(state['exp_avg']!, g, s);
+    const { g, m, b2, eps } = momentStep(this.options, p, grad, state, s);
     // PyTorch stores β₂·u first (rounded), then takes the max with |g| + eps.
     const u = rounded(state['exp_inf']!.mul(b2)).maximum(g.abs().add(eps));
     return result(p.sub(rounded(m).mul(s['clr']!).div(rounded(u))), { exp_avg: m, exp_inf: u });
@@ -107,14 +124,11 @@ export class NAdam extends Optimizer<NAdamOptions & { lr: number }> {
     };
   }
   protected initState(p: Tensor): ParamState {
-    return { exp_avg: zeros(p.shape, { dtype: p.dtype }), exp_avg_sq: zeros(p.shape, { dtype: p.dtype }) };
+    return momentState(p, 'exp_avg_sq');
   }
   protected update(p: Tensor, grad: Tensor, state: ParamState, s: Scalars): Update {
-    const [, b2] = this.options.betas ?? [0.9, 0.999];
-    const { eps = 1e-8, weightDecay = 0 } = this.options;
-    const g = withDecay(p, grad, weightDecay);
-    const m = firstMoment(state['exp_avg']!, g, s);
-    const v = state['exp_avg_sq']!.mul(b2).add(g.mul(g).mul(1 - b2));
+    const { g, m, b2, eps } = momentStep(this.options, p, grad, state, s);
+    const v = secondMoment(state['exp_avg_sq']!, g, b2);
     const denom = rounded(v).sqrt().mul(s['rootCorrection']!).add(eps);
     const value = p.sub(g.mul(s['gradCoef']!).div(denom)).sub(rounded(m).mul(s['avgCoef']!).div(denom));
     return result(value, { exp_avg: m, exp_avg_sq: v });
@@ -148,14 +162,11 @@ export class RAdam extends Optimizer<RAdamOptions & { lr: number }> {
     return { plain: lr / bc1, rectified: 0, ...beta1(b1) };
   }
   protected initState(p: Tensor): ParamState {
-    return { exp_avg: zeros(p.shape, { dtype: p.dtype }), exp_avg_sq: zeros(p.shape, { dtype: p.dtype }) };
+    return momentState(p, 'exp_avg_sq');
   }
   protected update(p: Tensor, grad: Tensor, state: ParamState, s: Scalars): Update {
-    const [, b2] = this.options.betas ?? [0.9, 0.999];
-    const { eps = 1e-8, weightDecay = 0 } = this.options;
-    const g = withDecay(p, grad, weightDecay);
-    const m = firstMoment(state['exp_avg']!, g, s);
-    const v = state['exp_avg_sq']!.mul(b2).add(g.mul(g).mul(1 - b2));
+    const { g, m, b2, eps } = momentStep(this.options, p, grad, state, s);
+    const v = secondMoment(state['exp_avg_sq']!, g, b2);
     const factor = s['rectified']!.div(rounded(v).sqrt().add(eps)).add(s['plain']!);
     return result(p.sub(rounded(m).mul(factor)), { exp_avg: m, exp_avg_sq: v });
   }

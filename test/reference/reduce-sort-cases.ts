@@ -3,7 +3,7 @@
 // test/ops-contract.test.ts: decoding (NaN is null, infinities are strings), building Born
 // inputs, and checking outputs and gradients of sum(out * r).
 import { readFileSync } from 'node:fs';
-import { expect } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import * as born from '../../src/index.js';
 import type { Tensor } from './check.js';
 
@@ -58,4 +58,20 @@ export async function checkCase(c: GoldenCase, run: (inputs: Record<string, Tens
   const loss = outs[0]!.mul(fromCase(c.r)).sum();
   const grads = born.grad(loss, names.map((k) => inputs[k]!), { allowUnused: true });
   for (let i = 0; i < names.length; i++) await expectCase(grads[i]!, c.grads[names[i]!]!, `${c.name}: gradient of ${names[i]}`);
+}
+
+/** How a test runs one op of the fixture: its inputs by name and the case's args, to its outputs. */
+export type CaseRun = (inputs: Record<string, Tensor>, args: Record<string, unknown>) => Tensor[];
+
+/** One test per fixture case of the ops in `runs`, and one that the fixture covers each of them. */
+export function describeGoldenCases(runs: Record<string, CaseRun>): void {
+  describe('PyTorch golden values and gradients', () => {
+    const mine = goldenCases.filter((c) => c.op in runs);
+    test('the fixture covers every op here', () => {
+      expect(new Set(mine.map((c) => c.op))).toEqual(new Set(Object.keys(runs)));
+    });
+    test.each(mine.map((c) => [c.name, c] as const))('%s', async (_n, c) => {
+      await checkCase(c, (x) => runs[c.op]!(x, c.args));
+    });
+  });
 }
