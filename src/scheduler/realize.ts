@@ -134,21 +134,27 @@ function newBuffer(node: LazyNode, device: Device): Buffer {
   return new Buffer(device, device.alloc(numel(node.shape) * itemBytes[node.dtype]));
 }
 
-function getPlan(outputs: readonly LazyNode[], device: Device): { cp: CompiledPlan; order: readonly LazyNode[]; key: string } {
+/** The walk of `outputs`, refusing one that reads a disposed tensor. */
+function walkChecked(outputs: readonly LazyNode[]): Walk {
   const w = walk(outputs);
   checkLeaves(w.order);
+  return w;
+}
+
+/** The cached plan of the walk, or one made now (and cached). */
+function planNow(outputs: readonly LazyNode[], w: Walk, device: Device): CompiledPlan {
   let cp = plans.get(w.key);
   if (!cp) {
     engine.counters.plansMade++;
     cp = compilePlan(plan(outputs, w), w.order, device);
     plans.set(w.key, cp, planBytes(w.key, cp));
   }
-  return { cp, order: w.order, key: w.key };
+  return cp;
 }
 
 /** The plan without running it. */
 export function planFor(outputs: readonly LazyNode[]): Plan {
-  return getPlan(outputs, engine.device()).cp.plan;
+  return planNow(outputs, walkChecked(outputs), engine.device()).plan;
 }
 
 /**
@@ -332,13 +338,9 @@ function schedule(outputs: readonly LazyNode[]): void {
   if (!outputs.length) return;
   engine.counters.schedules++;
   const device = engine.device();
-  const w = walk(outputs);
-  checkLeaves(w.order);
-  const cached = plans.get(w.key);
-  if (!cached && (w.order.length >= COLD_PLAN_NODES || inflight.has(w.key))) { scheduleCold(outputs, w, device); return; }
-  if (!cached) engine.counters.plansMade++;
-  const cp = cached ?? compilePlan(plan(outputs, w), w.order, device);
-  if (!cached) plans.set(w.key, cp, planBytes(w.key, cp));
+  const w = walkChecked(outputs);
+  if (!plans.has(w.key) && (w.order.length >= COLD_PLAN_NODES || inflight.has(w.key))) { scheduleCold(outputs, w, device); return; }
+  const cp = planNow(outputs, w, device);
   const { order } = w;
   const c = claim(order, cp.plan.steps.flatMap((s) => (s.target === null ? [] : [[s.output, s.target] as const])));
   const args = prepare(cp, order, c.bufs, device);
