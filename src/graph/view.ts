@@ -150,7 +150,7 @@ export function compose(inner: ShapeTracker, outer: ShapeTracker): ShapeTracker 
 function mergeViews(inner: View, outer: View): View | null {
   if (inner.mask || outer.mask) return null;
   const shape = inner.shape;
-  const rowMajor = contiguousStrides(shape).map((s, j) => (shape[j] === 1 ? 0 : s));
+  const rowMajor = contiguousStrides(shape); // 0 for size-1 dims, which no outer dim walks
   // Where outer's origin lies in inner's coordinates.
   const base: number[] = [];
   let rest = outer.offset;
