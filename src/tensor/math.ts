@@ -8,7 +8,7 @@ import { isFloat, resultType, type DType, type Participant } from '../graph/dtyp
 import { DTypeError, ShapeError, fmt } from '../graph/errors.js';
 import type { UnaryOp } from '../graph/ops.js';
 import { broadcastShapes, sameShape } from '../graph/shape.js';
-import { describeArg, isPlainObject, options } from './args.js';
+import { describeArg, isPlainObject, options, positionalOrOptions } from './args.js';
 import * as E from './elementwise.js';
 import { broadcastTo, cast, full, node, rounded } from './make.js';
 import { Tensor } from './tensor.js';
@@ -31,12 +31,7 @@ export function numberArg(op: string, name: string, v: unknown): number {
  */
 export function scalarParams<K extends string>(op: string, args: readonly unknown[], defaults: Record<K, number>): Record<K, number> {
   const keys = Object.keys(defaults) as K[];
-  let given: Partial<Record<K, unknown>>;
-  if (args.length === 1 && isPlainObject(args[0])) given = options<Partial<Record<K, unknown>>>(op, args[0], keys);
-  else {
-    if (args.length > keys.length) throw new TypeError(`${op}: expected at most ${keys.length} arguments (${keys.join(', ')}), got ${args.length}`);
-    given = Object.fromEntries(args.map((a, i) => [keys[i]!, a])) as Partial<Record<K, unknown>>;
-  }
+  const given = positionalOrOptions<Record<K, unknown>>(op, args, keys);
   const out = {} as Record<K, number>;
   for (const k of keys) out[k] = given[k] === undefined ? defaults[k] : numberArg(op, k, given[k]);
   return out;
