@@ -75,7 +75,8 @@ export function where(cond0: Tensor | boolean | NestedArray, a: OperandLike, b: 
   return node({ kind: 'elementwise', op: 'where' }, [broadcastTo(c, shape), broadcastTo(x, shape), broadcastTo(y, shape)], shape, x.dtype);
 }
 
-const floatOf = (x: Tensor): Tensor => (isFloat(x.dtype) ? x : cast(x, 'float32'));
+/** x, or x as float32 when it is not a float dtype (what float ops compute in). */
+export const floatOf = (x: Tensor): Tensor => (isFloat(x.dtype) ? x : cast(x, 'float32'));
 
 export function pow(x: Tensor, e0: OperandLike): Tensor {
   const e = operand('pow', e0);

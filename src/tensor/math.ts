@@ -37,8 +37,6 @@ export function scalarParams<K extends string>(op: string, args: readonly unknow
   return out;
 }
 
-const floatOf = (x: Tensor): Tensor => (isFloat(x.dtype) ? x : cast(x, 'float32'));
-
 /**
  * Rounding ops and predicates see the float32 value PyTorch's op-by-op kernels see: a fused
  * chain keeps intermediates in double, where x * 1e30 is finite and 0.1 * 3 is not 0.3f.
@@ -242,4 +240,3 @@ export function equal(a: Tensor, other: unknown): Promise<boolean> {
   return allTrue(E.binary('eq', a, other, 'equal'));
 }
 
-export { floatOf };
