@@ -45,7 +45,7 @@ const participant = (x: TensorLike): Participant =>
  * tensor or a JS number only raises the category (int32 + 2.5 is float32, float16 + 2.5 stays
  * float16, float16 + a 0-d float32 tensor stays float16).
  */
-function operands(op: string, a0: OperandLike, b0: OperandLike): [Tensor, Tensor] {
+export function operands(op: string, a0: OperandLike, b0: OperandLike): [Tensor, Tensor] {
   const a = operand(op, a0), b = operand(op, b0);
   const d = resultType(participant(a), participant(b));
   const as = (x: TensorLike): Tensor => (x instanceof Tensor ? cast(x, d) : full([], Number(x), d));

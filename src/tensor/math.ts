@@ -4,7 +4,7 @@
  * and the closeness tests. Primitives come from the op table; the rest are composites, so their
  * gradients follow from the primitives' rules.
  */
-import { isFloat, resultType, type DType, type Participant } from '../graph/dtype.js';
+import { isFloat, type DType } from '../graph/dtype.js';
 import { DTypeError, ShapeError, fmt } from '../graph/errors.js';
 import type { UnaryOp } from '../graph/ops.js';
 import { broadcastShapes, sameShape } from '../graph/shape.js';
@@ -116,9 +116,6 @@ export function logical(op: 'logicalAnd' | 'logicalOr' | 'logicalXor', a: Tensor
   }
 }
 
-const participant = (x: Operand): Participant =>
-  (x instanceof Tensor ? { kind: 'tensor', dtype: x.dtype, ndim: x.ndim } : { kind: 'scalar', value: x });
-
 const bitwiseName = { bitand: 'bitwiseAnd', bitor: 'bitwiseOr', bitxor: 'bitwiseXor' } as const;
 
 function refuseFloat(op: string, d: DType, what: string): void {
@@ -131,11 +128,10 @@ function refuseFloat(op: string, d: DType, what: string): void {
 export function bitwise(op: 'bitand' | 'bitor' | 'bitxor', a: Tensor, b: unknown): Tensor {
   const name = bitwiseName[op];
   const y = operand(name, b);
-  const d = resultType(participant(a), participant(y));
-  const desc = (x: Operand): string => (x instanceof Tensor ? `${x.dtype} of shape ${fmt(x.shape)}` : `the number ${String(x)}`);
+  const [x, z] = E.operands(name, a, y);
+  const d = x.dtype;
+  const desc = (v: Operand): string => (v instanceof Tensor ? `${v.dtype} of shape ${fmt(v.shape)}` : `the number ${String(v)}`);
   refuseFloat(name, d, `${desc(a)} and ${desc(y)} (which promote to ${d})`);
-  const as = (x: Operand): Tensor => (x instanceof Tensor ? cast(x, d) : full([], Number(x), d));
-  const [x, z] = [as(a), as(y)];
   const shape = broadcastShapes(name, x.shape, z.shape);
   return node({ kind: 'elementwise', op }, [broadcastTo(x, shape), broadcastTo(z, shape)], shape, d);
 }
