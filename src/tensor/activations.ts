@@ -6,7 +6,7 @@
  */
 import { DTypeError, ShapeError, fmt } from '../graph/errors.js';
 import * as E from './elementwise.js';
-import { floatOf } from './math.js';
+import { floatOf } from './elementwise.js';
 import type { Tensor } from './tensor.js';
 
 /** x where x > 0, else negativeSlope·x (the slope also at 0, as PyTorch's gradient). */

@@ -45,7 +45,7 @@ const participant = (x: TensorLike): Participant =>
  * tensor or a JS number only raises the category (int32 + 2.5 is float32, float16 + 2.5 stays
  * float16, float16 + a 0-d float32 tensor stays float16).
  */
-function operands(op: string, a0: OperandLike, b0: OperandLike): [Tensor, Tensor] {
+export function operands(op: string, a0: OperandLike, b0: OperandLike): [Tensor, Tensor] {
   const a = operand(op, a0), b = operand(op, b0);
   const d = resultType(participant(a), participant(b));
   const as = (x: TensorLike): Tensor => (x instanceof Tensor ? cast(x, d) : full([], Number(x), d));
@@ -75,7 +75,8 @@ export function where(cond0: Tensor | boolean | NestedArray, a: OperandLike, b: 
   return node({ kind: 'elementwise', op: 'where' }, [broadcastTo(c, shape), broadcastTo(x, shape), broadcastTo(y, shape)], shape, x.dtype);
 }
 
-const floatOf = (x: Tensor): Tensor => (isFloat(x.dtype) ? x : cast(x, 'float32'));
+/** x, or x as float32 when it is not a float dtype (what float ops compute in). */
+export const floatOf = (x: Tensor): Tensor => (isFloat(x.dtype) ? x : cast(x, 'float32'));
 
 export function pow(x: Tensor, e0: OperandLike): Tensor {
   const e = operand('pow', e0);

@@ -4,11 +4,11 @@
  * and the closeness tests. Primitives come from the op table; the rest are composites, so their
  * gradients follow from the primitives' rules.
  */
-import { isFloat, resultType, type DType, type Participant } from '../graph/dtype.js';
+import { isFloat, type DType } from '../graph/dtype.js';
 import { DTypeError, ShapeError, fmt } from '../graph/errors.js';
 import type { UnaryOp } from '../graph/ops.js';
 import { broadcastShapes, sameShape } from '../graph/shape.js';
-import { describeArg, isPlainObject, options } from './args.js';
+import { describeArg, isPlainObject, options, positionalOrOptions } from './args.js';
 import * as E from './elementwise.js';
 import { broadcastTo, cast, full, node, rounded } from './make.js';
 import { Tensor } from './tensor.js';
@@ -31,18 +31,11 @@ export function numberArg(op: string, name: string, v: unknown): number {
  */
 export function scalarParams<K extends string>(op: string, args: readonly unknown[], defaults: Record<K, number>): Record<K, number> {
   const keys = Object.keys(defaults) as K[];
-  let given: Partial<Record<K, unknown>>;
-  if (args.length === 1 && isPlainObject(args[0])) given = options<Partial<Record<K, unknown>>>(op, args[0], keys);
-  else {
-    if (args.length > keys.length) throw new TypeError(`${op}: expected at most ${keys.length} arguments (${keys.join(', ')}), got ${args.length}`);
-    given = Object.fromEntries(args.map((a, i) => [keys[i]!, a])) as Partial<Record<K, unknown>>;
-  }
+  const given = positionalOrOptions<Record<K, unknown>>(op, args, keys);
   const out = {} as Record<K, number>;
   for (const k of keys) out[k] = given[k] === undefined ? defaults[k] : numberArg(op, k, given[k]);
   return out;
 }
-
-const floatOf = (x: Tensor): Tensor => (isFloat(x.dtype) ? x : cast(x, 'float32'));
 
 /**
  * Rounding ops and predicates see the float32 value PyTorch's op-by-op kernels see: a fused
@@ -123,9 +116,6 @@ export function logical(op: 'logicalAnd' | 'logicalOr' | 'logicalXor', a: Tensor
   }
 }
 
-const participant = (x: Operand): Participant =>
-  (x instanceof Tensor ? { kind: 'tensor', dtype: x.dtype, ndim: x.ndim } : { kind: 'scalar', value: x });
-
 const bitwiseName = { bitand: 'bitwiseAnd', bitor: 'bitwiseOr', bitxor: 'bitwiseXor' } as const;
 
 function refuseFloat(op: string, d: DType, what: string): void {
@@ -138,11 +128,10 @@ function refuseFloat(op: string, d: DType, what: string): void {
 export function bitwise(op: 'bitand' | 'bitor' | 'bitxor', a: Tensor, b: unknown): Tensor {
   const name = bitwiseName[op];
   const y = operand(name, b);
-  const d = resultType(participant(a), participant(y));
-  const desc = (x: Operand): string => (x instanceof Tensor ? `${x.dtype} of shape ${fmt(x.shape)}` : `the number ${String(x)}`);
+  const [x, z] = E.operands(name, a, y);
+  const d = x.dtype;
+  const desc = (v: Operand): string => (v instanceof Tensor ? `${v.dtype} of shape ${fmt(v.shape)}` : `the number ${String(v)}`);
   refuseFloat(name, d, `${desc(a)} and ${desc(y)} (which promote to ${d})`);
-  const as = (x: Operand): Tensor => (x instanceof Tensor ? cast(x, d) : full([], Number(x), d));
-  const [x, z] = [as(a), as(y)];
   const shape = broadcastShapes(name, x.shape, z.shape);
   return node({ kind: 'elementwise', op }, [broadcastTo(x, shape), broadcastTo(z, shape)], shape, d);
 }
@@ -247,4 +236,3 @@ export function equal(a: Tensor, other: unknown): Promise<boolean> {
   return allTrue(E.binary('eq', a, other, 'equal'));
 }
 
-export { floatOf };

@@ -10,7 +10,7 @@ import { where } from './elementwise.js';
 import { cat } from './join.js';
 import { full } from './make.js';
 import { expand, flatten, pad, permute, reshape, slice } from './movement.js';
-import { describeArg, int, isPlainObject, options, shapeArgs } from './args.js';
+import { describeArg, int, isPlainObject, options } from './args.js';
 import type { Tensor } from './tensor.js';
 
 /**
@@ -162,6 +162,3 @@ export function meshgrid(...args: unknown[]): Tensor[] {
   const shape = ts.map((_, j) => sizes[pos.indexOf(j)]!);
   return ts.map((t, i) => expand(reshape(t, shape.map((s, j) => (j === pos[i] ? s : 1))), shape));
 }
-
-/** Sizes given as a list or as integer arguments (`repeat(2, 3)`, `repeat([2, 3])`). */
-export const sizesArg = (op: string, args: readonly unknown[]): number[] => shapeArgs(op, args);

@@ -385,9 +385,9 @@ export class Tensor<out D extends DType = DType> {
 
   // ---- movement composites (repeat, tile, roll, triu, tril, movedim, diag, …) ----
   /** torch.Tensor.repeat: tiled sizes[i] times along dim i (`x.repeat(2, 3)` or `x.repeat([2, 3])`); extra leading sizes add dims. */
-  repeat(...sizes: number[] | [readonly number[]]): Tensor<D> { return MM.repeat(this, MM.sizesArg('repeat', sizes)) as Tensor<D>; }
+  repeat(...sizes: number[] | [readonly number[]]): Tensor<D> { return MM.repeat(this, shapeArgs('repeat', sizes)) as Tensor<D>; }
   /** torch.tile: like repeat, but fewer counts than dims repeat the trailing dims. */
-  tile(...dims: number[] | [readonly number[]]): Tensor<D> { return MM.tile(this, MM.sizesArg('tile', dims)) as Tensor<D>; }
+  tile(...dims: number[] | [readonly number[]]): Tensor<D> { return MM.tile(this, shapeArgs('tile', dims)) as Tensor<D>; }
   /** This tensor expanded (zero-copy) to other's shape. */
   expandAs(other: Tensor): Tensor<D> { return MM.expandAs(this, other) as Tensor<D>; }
   /** torch.roll: shifted along dims with wrap-around (`x.roll(1, 0)`, `x.roll([1, -2], [0, 1])`); no dims rolls the flattened tensor. */
