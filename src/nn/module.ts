@@ -59,12 +59,7 @@ export abstract class Module<I extends unknown[] = Tensor[], O = Tensor> {
    * ModuleDict), nested ones likewise ('blocks.0.1'). Containers override this.
    */
   namedChildren(): [string, AnyModule][] {
-    const out: [string, AnyModule][] = [];
-    for (const [key, v] of Object.entries(this)) {
-      if (isModule(v)) out.push([fieldName(key), v]);
-      else for (const [k, m] of collection(v, isModule)) out.push([`${fieldName(key)}.${k}`, m]);
-    }
-    return out;
+    return fields(this, isModule);
   }
 
   /** The child modules, each once. */
@@ -72,8 +67,10 @@ export abstract class Module<I extends unknown[] = Tensor[], O = Tensor> {
     return [...new Set(this.namedChildren().map(([, m]) => m))];
   }
 
-  /** This module and every descendant, depth first, with their dotted names ('' for this one). */
-  /** A module held twice (under two names) is listed once, under its first name, as in PyTorch. */
+  /**
+   * This module and every descendant, depth first, with their dotted names ('' for this one).
+   * A module held twice (under two names) is listed once, under its first name, as in PyTorch.
+   */
   namedModules(prefix = ''): [string, AnyModule][] {
     const all: [string, AnyModule][] = [];
     const walk = (m: AnyModule, p: string): void => {
@@ -98,12 +95,7 @@ export abstract class Module<I extends unknown[] = Tensor[], O = Tensor> {
 
   /** This module's own parameters (not its children's), by PyTorch name. */
   protected ownParameters(): [string, Tensor][] {
-    const out: [string, Tensor][] = [];
-    for (const [key, v] of Object.entries(this)) {
-      if (isParam(v)) out.push([fieldName(key), v]);
-      else for (const [k, p] of collection(v, isParam)) out.push([`${fieldName(key)}.${k}`, p]);
-    }
-    return out;
+    return fields(this, isParam);
   }
 
   /**
@@ -272,5 +264,16 @@ function collection<T>(v: unknown, is: (e: unknown) => e is T, seen = new Set<un
   return out;
 }
 
+/** The values passing `is` in m's fields, directly or inside a collection field, by PyTorch name. */
+function fields<T>(m: object, is: (e: unknown) => e is T): [string, T][] {
+  const out: [string, T][] = [];
+  for (const [key, v] of Object.entries(m)) {
+    const name = fieldName(key);
+    if (is(v)) out.push([name, v]);
+    else for (const [k, e] of collection(v, is)) out.push([`${name}.${k}`, e]);
+  }
+  return out;
+}
+
 /** Fields are camelCase; state-dict keys are PyTorch's snake_case. */
-export const fieldName = (key: string): string => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+const fieldName = (key: string): string => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);

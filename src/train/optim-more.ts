@@ -6,32 +6,20 @@
  * step, whatever the learning rate does.
  */
 import { full, rounded } from '../tensor/make.js';
-import { zeros } from '../tensor/creation.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { beta1, firstMoment, Optimizer, optimizerOptions, result, type ParamState, type Update } from './optim.js';
+import { beta1, firstMoment, momentState, Optimizer, optimizerOptions, result, secondMoment, type AdamOptions, type ParamState, type Update } from './optim.js';
 
 type Scalars = Record<string, Tensor>;
 const withDecay = (p: Tensor, g: Tensor, weightDecay: number): Tensor => (weightDecay ? g.add(p.mul(weightDecay)) : g);
 
-/** The options Adamax, NAdam and RAdam share with Adam. */
-interface MomentOptions { betas?: readonly [number, number]; eps?: number; weightDecay?: number }
-
-/** First-moment and second buffer (`exp_avg_sq`, or Adamax's `exp_inf`), zero, as PyTorch names them. */
-function momentState(p: Tensor, second: 'exp_avg_sq' | 'exp_inf'): ParamState {
-  return { exp_avg: zeros(p.shape, { dtype: p.dtype }), [second]: zeros(p.shape, { dtype: p.dtype }) };
-}
-
 /** The start of every Adam-family update: the weight-decayed gradient g, the new first moment m,
  * and β₂ and eps with PyTorch's defaults. */
-function momentStep(o: MomentOptions, p: Tensor, grad: Tensor, state: ParamState, s: Scalars): { g: Tensor; m: Tensor; b2: number; eps: number } {
+function momentStep(o: AdamOptions, p: Tensor, grad: Tensor, state: ParamState, s: Scalars): { g: Tensor; m: Tensor; b2: number; eps: number } {
   const [, b2] = o.betas ?? [0.9, 0.999];
   const { eps = 1e-8, weightDecay = 0 } = o;
   const g = withDecay(p, grad, weightDecay);
   return { g, m: firstMoment(state['exp_avg']!, g, s), b2, eps };
 }
-
-/** Adam's second moment, β₂·v + (1 - β₂)·g². */
-const secondMoment = (v: Tensor, g: Tensor, b2: number): Tensor => v.mul(b2).add(g.mul(g).mul(1 - b2));
 
 export interface AdagradOptions { lr?: number; lrDecay?: number; weightDecay?: number; initialAccumulatorValue?: number; eps?: number }
 
@@ -59,7 +47,8 @@ export class Adagrad extends Optimizer<AdagradOptions & { lr: number }> {
   }
 }
 
-export interface AdamaxOptions { lr?: number; betas?: readonly [number, number]; eps?: number; weightDecay?: number }
+/** Adamax's options are Adam's. */
+export type AdamaxOptions = AdamOptions;
 
 /**
  * Adamax (torch.optim.Adamax): Adam with the infinity norm, u = max(β₂·u, |g| + eps).
@@ -85,7 +74,7 @@ export class Adamax extends Optimizer<AdamaxOptions & { lr: number }> {
   }
 }
 
-export interface NAdamOptions { lr?: number; betas?: readonly [number, number]; eps?: number; weightDecay?: number; momentumDecay?: number }
+export interface NAdamOptions extends AdamOptions { momentumDecay?: number }
 
 /**
  * NAdam (torch.optim.NAdam): Adam with Nesterov momentum and a momentum schedule
@@ -135,7 +124,8 @@ export class NAdam extends Optimizer<NAdamOptions & { lr: number }> {
   }
 }
 
-export interface RAdamOptions { lr?: number; betas?: readonly [number, number]; eps?: number; weightDecay?: number }
+/** RAdam's options are Adam's. */
+export type RAdamOptions = AdamOptions;
 
 /**
  * RAdam (torch.optim.RAdam): Adam with the variance rectification of Liu et al.; while the

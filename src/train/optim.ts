@@ -167,14 +167,14 @@ export class Adam extends Optimizer<AdamOptions & { lr: number }> {
     return { stepSize: lr / (1 - b1 ** t), rootCorrection: 1 / Math.sqrt(1 - b2 ** t), decay: 1 - lr * weightDecay, ...beta1(b1) };
   }
   protected initState(p: Tensor): ParamState {
-    return { exp_avg: zeros(p.shape, { dtype: p.dtype }), exp_avg_sq: zeros(p.shape, { dtype: p.dtype }) };
+    return momentState(p, 'exp_avg_sq');
   }
   protected update(p: Tensor, grad: Tensor, state: ParamState, s: Record<string, Tensor>): Update {
     const [, b2] = this.options.betas ?? [0.9, 0.999];
     const { eps = 1e-8, weightDecay = 0 } = this.options;
     const g = !this.decoupled && weightDecay ? grad.add(p.mul(weightDecay)) : grad;
     const m = firstMoment(state['exp_avg']!, g, s);
-    const v = state['exp_avg_sq']!.mul(b2).add(g.mul(g).mul(1 - b2));
+    const v = secondMoment(state['exp_avg_sq']!, g, b2);
     const base = this.decoupled && weightDecay ? p.mul(s['decay']!) : p;
     // m and v as stored (rounded to their dtype), whether the kernel recomputes them or loads them.
     const value = base.sub(rounded(m).mul(s['stepSize']!).div(rounded(v).sqrt().mul(s['rootCorrection']!).add(eps)));
@@ -222,6 +222,14 @@ export class RMSprop extends Optimizer<RMSpropOptions & { lr: number }> {
 export const beta1 = (b1: number): Record<string, number> => ({ beta1: b1, oneMinusBeta1: 1 - b1 });
 /** The Adam family's first moment, m = β₁·m + (1 - β₁)·g, with β₁ a runtime scalar. */
 export const firstMoment = (m: Tensor, g: Tensor, s: Record<string, Tensor>): Tensor => m.mul(s['beta1']!).add(g.mul(s['oneMinusBeta1']!));
+
+/** Adam's second moment, β₂·v + (1 - β₂)·g². */
+export const secondMoment = (v: Tensor, g: Tensor, b2: number): Tensor => v.mul(b2).add(g.mul(g).mul(1 - b2));
+
+/** First-moment and second buffer (`exp_avg_sq`, or Adamax's `exp_inf`), zero, as PyTorch names them. */
+export function momentState(p: Tensor, second: 'exp_avg_sq' | 'exp_inf'): ParamState {
+  return { exp_avg: zeros(p.shape, { dtype: p.dtype }), [second]: zeros(p.shape, { dtype: p.dtype }) };
+}
 
 export const result = (value: Tensor, state: ParamState): Update => ({ value, state });
 

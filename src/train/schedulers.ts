@@ -42,8 +42,11 @@ export class LinearWarmup extends LRScheduler {
 
 type Opt = Optimizer<{ lr: number }>;
 
-function positiveInt(op: string, name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new RangeError(`${op}: ${name} must be a positive integer, got ${String(v)}`);
+/** An integer of at least `min` (1: positive, 0: non-negative), else a RangeError naming the op. */
+function intAtLeast(op: string, name: string, v: unknown, min: 0 | 1 = 1): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
+    throw new RangeError(`${op}: ${name} must be a ${min ? 'positive' : 'non-negative'} integer, got ${String(v)}`);
+  }
   return v;
 }
 function finite(op: string, name: string, v: unknown): number {
@@ -133,9 +136,9 @@ export class OneCycleLR extends LRScheduler {
     super(opt);
     const o = options<OneCycleOptions>('OneCycleLR', opts, ['totalSteps', 'epochs', 'stepsPerEpoch', 'pctStart', 'annealStrategy', 'divFactor', 'finalDivFactor', 'threePhase', 'cycleMomentum', 'baseMomentum', 'maxMomentum']);
     finite('OneCycleLR', 'maxLr', maxLr);
-    if (o.totalSteps !== undefined) this.totalSteps = positiveInt('OneCycleLR', 'totalSteps', o.totalSteps);
+    if (o.totalSteps !== undefined) this.totalSteps = intAtLeast('OneCycleLR', 'totalSteps', o.totalSteps);
     else if (o.epochs !== undefined && o.stepsPerEpoch !== undefined) {
-      this.totalSteps = positiveInt('OneCycleLR', 'epochs', o.epochs) * positiveInt('OneCycleLR', 'stepsPerEpoch', o.stepsPerEpoch);
+      this.totalSteps = intAtLeast('OneCycleLR', 'epochs', o.epochs) * intAtLeast('OneCycleLR', 'stepsPerEpoch', o.stepsPerEpoch);
     } else throw new TypeError('OneCycleLR: give totalSteps, or epochs and stepsPerEpoch');
     const { pctStart = 0.3, annealStrategy = 'cos', divFactor = 25, finalDivFactor = 1e4, threePhase = false } = o;
     const { cycleMomentum = true, baseMomentum = 0.85, maxMomentum = 0.95 } = o;
@@ -188,8 +191,8 @@ export class CosineAnnealingWarmRestarts extends LRScheduler {
   private tI: number;
   constructor(opt: Opt, readonly T0: number, readonly TMult = 1, readonly etaMin = 0) {
     super(opt);
-    positiveInt('CosineAnnealingWarmRestarts', 'T0', T0);
-    positiveInt('CosineAnnealingWarmRestarts', 'TMult', TMult);
+    intAtLeast('CosineAnnealingWarmRestarts', 'T0', T0);
+    intAtLeast('CosineAnnealingWarmRestarts', 'TMult', TMult);
     finite('CosineAnnealingWarmRestarts', 'etaMin', etaMin);
     this.tI = T0;
   }
@@ -246,8 +249,8 @@ export class ReduceLROnPlateau {
     if (this.thresholdMode !== 'rel' && this.thresholdMode !== 'abs') throw new RangeError(`${op}: thresholdMode must be 'rel' or 'abs', got ${String(this.thresholdMode)}`);
     this.factor = finite(op, 'factor', o.factor ?? 0.1);
     if (this.factor >= 1) throw new RangeError(`${op}: factor must be < 1, got ${this.factor}`);
-    this.patience = nonNegativeInt(op, 'patience', o.patience ?? 10);
-    this.cooldown = nonNegativeInt(op, 'cooldown', o.cooldown ?? 0);
+    this.patience = intAtLeast(op, 'patience', o.patience ?? 10, 0);
+    this.cooldown = intAtLeast(op, 'cooldown', o.cooldown ?? 0, 0);
     this.threshold = finite(op, 'threshold', o.threshold ?? 1e-4);
     this.minLr = finite(op, 'minLr', o.minLr ?? 0);
     this.eps = finite(op, 'eps', o.eps ?? 1e-8);
@@ -275,9 +278,4 @@ export class ReduceLROnPlateau {
     return this.thresholdMode === 'rel' ? a > best * (threshold + 1) : a > best + threshold;
   }
   get lastLr(): number { return this.optimizer.lr; }
-}
-
-function nonNegativeInt(op: string, name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new RangeError(`${op}: ${name} must be a non-negative integer, got ${String(v)}`);
-  return v;
 }
