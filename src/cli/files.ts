@@ -8,11 +8,11 @@
 import { open, stat } from 'node:fs/promises';
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { findFashionMnist, type FashionMnistFiles } from '../data/fashion-mnist.js';
+import { FASHION_MNIST_FILES, findFashionMnist, type FashionMnistFiles } from '../data/fashion-mnist.js';
 import { MAX_HEADER_BYTES } from '../io/safetensors.js';
 import { UsageError } from './flags.js';
 
-const DATA_FILES = ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'];
+const DATA_FILES = Object.values(FASHION_MNIST_FILES);
 
 /** The four Fashion-MNIST files in `dir` and nowhere else; the error lists what it looked for. */
 export function dataIn(command: string, dir: string): FashionMnistFiles {
