@@ -149,11 +149,14 @@ export interface LoadOptions extends EnsureOptions {
 
 /** Finds (or with `install: true` installs) and reads both splits. */
 export async function loadFashionMnist(opts: LoadOptions = {}): Promise<{ train: FashionMnistSplit; test: FashionMnistSplit; files: FashionMnistFiles }> {
-  const files = await ensureFashionMnist(opts.dir, opts);
-  const read = { maxBytes: opts.maxBytes ?? DEFAULT_MAX_BYTES };
+  return readFashionMnistFiles(await ensureFashionMnist(opts.dir, opts), opts);
+}
+
+/** Reads both splits from files already found (findFashionMnist). */
+export async function readFashionMnistFiles(files: FashionMnistFiles, opts: { maxBytes?: number } = {}): Promise<{ train: FashionMnistSplit; test: FashionMnistSplit; files: FashionMnistFiles }> {
   const [train, test] = await Promise.all([
-    readFashionMnist(files.trainImages, files.trainLabels, read),
-    readFashionMnist(files.testImages, files.testLabels, read),
+    readFashionMnist(files.trainImages, files.trainLabels, opts),
+    readFashionMnist(files.testImages, files.testLabels, opts),
   ]);
   return { train, test, files };
 }
