@@ -157,7 +157,7 @@ function cutReason(output: LazyNode, input: LazyNode): string {
  * covered for its synchronous part only: write it as an `async` function to cover the rest.
  */
 export function noGrad<T>(fn: () => T): T {
-  return gradMode.withoutGrad(fn);
+  return gradMode.run(false, fn);
 }
 
 /** PyTorch's loss.backward(): accumulates into .grad of every requiresGrad leaf it reaches. */

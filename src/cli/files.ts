@@ -8,10 +8,11 @@
 import { open, stat } from 'node:fs/promises';
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { findFashionMnist, type FashionMnistFiles } from '../data/fashion-mnist.js';
+import { FASHION_MNIST_FILES, findFashionMnist, type FashionMnistFiles } from '../data/fashion-mnist.js';
+import { MAX_HEADER_BYTES } from '../io/safetensors.js';
 import { UsageError } from './flags.js';
 
-const DATA_FILES = ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'];
+const DATA_FILES = Object.values(FASHION_MNIST_FILES);
 
 /** The four Fashion-MNIST files in `dir` and nowhere else; the error lists what it looked for. */
 export function dataIn(command: string, dir: string): FashionMnistFiles {
@@ -38,7 +39,7 @@ export async function checkWritableDir(command: string, flag: string, file: stri
  * The `__metadata__` of a safetensors file, read from its header alone; null when the file is not
  * a safetensors file.
  */
-export async function readMetadata(file: string): Promise<Record<string, string> | null> {
+async function readMetadata(file: string): Promise<Record<string, string> | null> {
   const fh = await open(file, 'r');
   try {
     const { size } = await fh.stat();
@@ -46,7 +47,7 @@ export async function readMetadata(file: string): Promise<Record<string, string>
     const prefix = Buffer.alloc(8);
     await fh.read(prefix, 0, 8, 0);
     const n = prefix.readBigUInt64LE(0);
-    if (n > BigInt(Math.min(size - 8, 100_000_000))) return null;
+    if (n > BigInt(Math.min(size - 8, MAX_HEADER_BYTES))) return null;
     const json = Buffer.alloc(Number(n));
     await fh.read(json, 0, json.length, 8);
     const header = JSON.parse(json.toString('utf8')) as unknown;

@@ -29,18 +29,21 @@ export function parse<O extends Options>(command: string, argv: string[], option
   }
 }
 
+/** A flag's value as a number; NaN when absent or blank (Number('') would be 0). */
+const numberOf = (s: string | undefined): number => (s === undefined || s.trim() === '' ? NaN : Number(s));
+
 /** An integer flag, at least `min`. */
 export function intFlag(command: string, name: string, s: string | undefined, min: number): number {
-  const v = s === undefined || s.trim() === '' ? NaN : Number(s);
+  const v = numberOf(s);
   if (!Number.isSafeInteger(v) || v < min) {
-    throw new UsageError(`born ${command}: --${name} must be an integer ${min === 0 ? '>= 0' : `>= ${min}`}, got '${s ?? ''}'`);
+    throw new UsageError(`born ${command}: --${name} must be an integer >= ${min}, got '${s ?? ''}'`);
   }
   return v;
 }
 
 /** A finite number flag, greater than 0. */
 export function positiveFlag(command: string, name: string, s: string | undefined): number {
-  const v = s === undefined || s.trim() === '' ? NaN : Number(s);
+  const v = numberOf(s);
   if (!Number.isFinite(v) || v <= 0) throw new UsageError(`born ${command}: --${name} must be a number > 0, got '${s ?? ''}'`);
   return v;
 }

@@ -1,7 +1,7 @@
 /** `born train` and `born eval` on Fashion-MNIST. */
 import { DataLoader } from '../data/loader.js';
 import { Subset, type Example, type TensorDataset } from '../data/dataset.js';
-import { loadFashionMnist, readFashionMnist } from '../data/fashion-mnist.js';
+import { loadFashionMnist, readFashionMnistFiles, type FashionMnistFiles } from '../data/fashion-mnist.js';
 import { manualSeed } from '../tensor/creation.js';
 import { Adam } from '../train/optim.js';
 import { evaluate, Trainer } from '../train/trainer.js';
@@ -30,14 +30,8 @@ function modelName(command: string, s: string): ModelName {
  * directory, which root may install. Installing needs root and apt; otherwise the error says
  * where to put the files.
  */
-async function data(command: string, dir: string | undefined, install: boolean) {
-  if (dir === undefined) return loadFashionMnist({ install: install && process.getuid?.() === 0 });
-  const files = dataIn(command, dir);
-  const [train, test] = await Promise.all([
-    readFashionMnist(files.trainImages, files.trainLabels),
-    readFashionMnist(files.testImages, files.testLabels),
-  ]);
-  return { train, test, files };
+async function data(files: FashionMnistFiles | undefined, install: boolean) {
+  return files ? readFashionMnistFiles(files) : loadFashionMnist({ install: install && process.getuid?.() === 0 });
 }
 
 /** `born train`; `values` are checked (numbers, paths, --out's contents) before any work. */
@@ -62,10 +56,10 @@ export async function trainCommand(argv: string[]): Promise<number> {
   await checkOut(out, name, values.force!);
   if (values.checkpoint !== undefined) await checkWritableDir('train', 'checkpoint', values.checkpoint);
   if (values.resume !== undefined) await checkReadable('train', 'resume', values.resume);
-  if (values.data !== undefined) dataIn('train', values.data);
+  const dataFiles = values.data === undefined ? undefined : dataIn('train', values.data);
 
   manualSeed(seed);
-  const { train, test, files } = await data('train', values.data, !values['no-install']);
+  const { train, test, files } = await data(dataFiles, !values['no-install']);
   console.log(`data: ${files.dir} (${train.n} train, ${test.n} test); model: ${name}; seed ${seed}`);
   const trainSet = train.dataset(), testSet = test.dataset();
   const loader = new DataLoader(limit ? subset(trainSet, limit) : trainSet, { batchSize, shuffle: true, seed });
@@ -92,7 +86,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const batchSize = intFlag('eval', 'batch-size', values['batch-size'], 1);
   intFlag('eval', 'seed', values.seed, 0);
   await checkReadable('eval', 'weights', values.weights);
-  if (values.data !== undefined) dataIn('eval', values.data);
+  const dataFiles = values.data === undefined ? undefined : dataIn('eval', values.data);
   const { tensors, metadata } = await loadWithMetadata(values.weights);
   const stored = metadata.model;
   if (stored !== undefined && !isModelName(stored)) {
@@ -105,7 +99,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
   if (!name) throw new UsageError(`born eval: ${values.weights} names no model in its metadata; pass --model (${MODEL_LIST})`);
   const model = MODELS[name]();
   model.loadStateDict(tensors);
-  const { test } = await data('eval', values.data, !values['no-install']);
+  const { test } = await data(dataFiles, !values['no-install']);
   const m = await evaluate(model, new DataLoader(test.dataset(), { batchSize }));
   console.log(`model ${name}: test loss ${m.loss.toFixed(4)}, test accuracy ${(100 * m.accuracy).toFixed(2)}% (${test.n} examples)`);
   return 0;

@@ -22,7 +22,8 @@ export const FASHION_MNIST_CLASSES = [
   'T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot',
 ] as const;
 
-const FILES = {
+/** The four IDX file names (each may also be gzipped, with `.gz`). */
+export const FASHION_MNIST_FILES = {
   trainImages: 'train-images-idx3-ubyte',
   trainLabels: 'train-labels-idx1-ubyte',
   testImages: 't10k-images-idx3-ubyte',
@@ -66,8 +67,8 @@ const isFile = (p: string): boolean => {
 export function findFashionMnist(dir?: string, opts: FindOptions = {}): FashionMnistFiles | null {
   const dirs = [...(dir === undefined ? [] : [dir]), ...(opts.systemDirs ?? [DEBIAN_FASHION_MNIST_DIR])];
   for (const d of dirs) {
-    const found: Partial<Record<keyof typeof FILES, string>> = {};
-    for (const [key, name] of Object.entries(FILES) as [keyof typeof FILES, string][]) {
+    const found: Partial<Record<keyof typeof FASHION_MNIST_FILES, string>> = {};
+    for (const [key, name] of Object.entries(FASHION_MNIST_FILES) as [keyof typeof FASHION_MNIST_FILES, string][]) {
       const path = [join(d, name), join(d, `${name}.gz`)].find(isFile);
       if (path) found[key] = path;
     }
@@ -99,7 +100,7 @@ export async function ensureFashionMnist(dir?: string, opts: EnsureOptions = {})
   const found = findFashionMnist(dir, opts);
   if (found) return found;
   const searched = [...(dir === undefined ? [] : [dir]), ...(opts.systemDirs ?? [DEBIAN_FASHION_MNIST_DIR])];
-  const names = Object.values(FILES).map((n) => `${n}[.gz]`).join(', ');
+  const names = Object.values(FASHION_MNIST_FILES).map((n) => `${n}[.gz]`).join(', ');
   const where = `Fashion-MNIST not found (looked in ${searched.join(', ') || 'no directories'}). ` +
     `Put ${names} in ${dir ?? 'a directory and pass it'}, or install Debian's package: sudo apt-get install ${FASHION_MNIST_PACKAGE} ` +
     `(files go to ${DEBIAN_FASHION_MNIST_DIR})`;
@@ -148,11 +149,14 @@ export interface LoadOptions extends EnsureOptions {
 
 /** Finds (or with `install: true` installs) and reads both splits. */
 export async function loadFashionMnist(opts: LoadOptions = {}): Promise<{ train: FashionMnistSplit; test: FashionMnistSplit; files: FashionMnistFiles }> {
-  const files = await ensureFashionMnist(opts.dir, opts);
-  const read = { maxBytes: opts.maxBytes ?? DEFAULT_MAX_BYTES };
+  return readFashionMnistFiles(await ensureFashionMnist(opts.dir, opts), opts);
+}
+
+/** Reads both splits from files already found (findFashionMnist). */
+export async function readFashionMnistFiles(files: FashionMnistFiles, opts: { maxBytes?: number } = {}): Promise<{ train: FashionMnistSplit; test: FashionMnistSplit; files: FashionMnistFiles }> {
   const [train, test] = await Promise.all([
-    readFashionMnist(files.trainImages, files.trainLabels, read),
-    readFashionMnist(files.testImages, files.testLabels, read),
+    readFashionMnist(files.trainImages, files.trainLabels, opts),
+    readFashionMnist(files.testImages, files.testLabels, opts),
   ]);
   return { train, test, files };
 }

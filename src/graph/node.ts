@@ -183,5 +183,4 @@ export const gradMode = {
     syncBox = box;
     try { return fn(); } finally { syncBox = saved; }
   },
-  withoutGrad<T>(fn: () => T): T { return this.run(false, fn); },
 };

@@ -66,11 +66,10 @@ export class CpuDevice implements Device {
   get threadCount(): number { return this.threads ?? availableParallelism(); }
 
   /**
-   * Resizes the worker pool: kernels started from now on run on `n` threads; the old pool
-   * finishes the kernels it is running, then stops.
+   * Resizes the worker pool: kernels started from now on run on `n` threads (a positive integer,
+   * checked by setNumThreads); the old pool finishes the kernels it is running, then stops.
    */
   setThreads(n: number): void {
-    if (!Number.isInteger(n) || n < 1) throw new RangeError(`setNumThreads: the number of threads must be a positive integer, got ${String(n)}`);
     if (n === this.threads) return;
     this.threads = n;
     const old = this.pool;
