@@ -24,8 +24,8 @@ export interface ModuleCase extends ModuleGolden {
 }
 interface Golden { torch: string; cases: (FnCase | ModuleCase)[] }
 
-export const spatial = JSON.parse(readFileSync(new URL('../fixtures/spatial.json', import.meta.url), 'utf8')) as Golden;
-export const fnCases = spatial.cases.filter((c): c is FnCase => c.section === 'fn');
+const spatial = JSON.parse(readFileSync(new URL('../fixtures/spatial.json', import.meta.url), 'utf8')) as Golden;
+const fnCases = spatial.cases.filter((c): c is FnCase => c.section === 'fn');
 export const moduleCases = spatial.cases.filter((c): c is ModuleCase => c.section === 'module');
 
 const TOL64 = { rtol: 1e-10, atol: 1e-12 };
