@@ -8,15 +8,13 @@
 import { describe, expect, test } from 'vitest';
 import * as born from '../src/index.js';
 import type { Tensor } from './reference/check.js';
-import { expectFnCase, f64 } from './reference/golden.js';
 import { expectModuleCase } from './reference/module-case.js';
-import { fnCases, moduleCases, type ModuleCase } from './reference/spatial.js';
+import { moduleCases, testFnCases, type ModuleCase } from './reference/spatial.js';
 
 const { nn } = born;
 const F = nn.functional;
 type Module = born.nn.Module;
 
-const TOL64 = { rtol: 1e-10, atol: 1e-12 };
 const TOL32 = { rtol: 1e-4, atol: 1e-5 };
 const SPATIAL = new Set(['conv1d', 'convTranspose1d', 'convTranspose2d', 'maxPool1d', 'avgPool1d', 'adaptiveAvgPool1d',
   'adaptiveAvgPool2d', 'adaptiveMaxPool2d', 'groupNorm', 'instanceNorm', 'pad', 'interpolate']);
@@ -44,17 +42,7 @@ function run(fn: string, ins: Record<string, Tensor>, opts: O): Tensor {
 }
 
 describe(`nn.functional spatial ops vs PyTorch ${'1.13'} (float64, values and gradients)`, () => {
-  const cases = fnCases.filter((c) => SPATIAL.has(c.fn));
-  test('the fixture holds every function', () => {
-    expect(new Set(cases.map((c) => c.fn))).toEqual(SPATIAL);
-  });
-  for (const c of cases) {
-    test(c.name, async () => {
-      const ins = Object.fromEntries(Object.entries(c.inputs).map(([k, a]) => [k, f64(a)]));
-      const y = run(c.fn, ins, c.opts as O);
-      await expectFnCase(y, ins, c, TOL64);
-    });
-  }
+  testFnCases(SPATIAL, 'function', run);
 });
 
 function build(c: ModuleCase): Module {

@@ -5,10 +5,8 @@
 import { describe, expect, test } from 'vitest';
 import * as born from '../src/index.js';
 import type { Tensor } from './reference/check.js';
-import { expectFnCase, f64 } from './reference/golden.js';
-import { fnCases } from './reference/spatial.js';
+import { testFnCases } from './reference/spatial.js';
 
-const TOL64 = { rtol: 1e-10, atol: 1e-12 };
 const MOVEMENT = new Set(['triu', 'tril', 'repeat', 'tile', 'expandAs', 'roll', 'movedim', 'diag', 'trace', 'meshgrid']);
 
 type O = Record<string, never>;
@@ -30,17 +28,7 @@ function run(fn: string, ins: Record<string, Tensor>, o: O): Tensor {
 }
 
 describe('movement composites vs PyTorch (float64, values and gradients)', () => {
-  const cases = fnCases.filter((c) => MOVEMENT.has(c.fn));
-  test('the fixture holds every composite', () => {
-    expect(new Set(cases.map((c) => c.fn))).toEqual(MOVEMENT);
-  });
-  for (const c of cases) {
-    test(c.name, async () => {
-      const ins = Object.fromEntries(Object.entries(c.inputs).map(([k, a]) => [k, f64(a)]));
-      const y = run(c.fn, ins, c.opts as O);
-      await expectFnCase(y, ins, c, TOL64);
-    });
-  }
+  testFnCases(MOVEMENT, 'composite', run);
 });
 
 describe('call forms', () => {

@@ -11,7 +11,7 @@ import { DTYPES, itemBytes, storageCtor, type DType, type TypedArray } from '../
 import { readNode } from '../src/scheduler/realize.js';
 import { writeAll, writeFileAtomic } from '../src/io/atomic.js';
 import { load, loadWithMetadata, parse, save, serialize, SafetensorsError, type RawTensor } from '../src/io/safetensors.js';
-import { pythonTest } from './reference/python.js';
+import { PYTHON, pythonTest } from './reference/python.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'safetensors');
 const GEN = join(import.meta.dirname, 'fixtures', 'gen_safetensors.py');
@@ -264,7 +264,7 @@ describe('files written by PyTorch (test/fixtures/gen_safetensors.py)', () => {
     const path = join(tmp(), 'out.safetensors');
     const sd = everyDtype();
     await save(sd, path, { metadata: { format: 'pt' } });
-    const py = JSON.parse(execFileSync('/usr/bin/python3', [GEN, '--read', path], { encoding: 'utf8', timeout: 60_000 })) as {
+    const py = JSON.parse(execFileSync(PYTHON, [GEN, '--read', path], { encoding: 'utf8', timeout: 60_000 })) as {
       metadata: Record<string, string>; tensors: Record<string, { dtype: string; shape: number[]; hex: string }>;
     };
     expect(py.metadata).toEqual({ format: 'pt' });

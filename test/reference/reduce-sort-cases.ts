@@ -18,12 +18,12 @@ export interface GoldenCase {
   grads?: Record<string, CaseArr>;
 }
 
-export const goldenCases: GoldenCase[] = JSON.parse(readFileSync(new URL('../fixtures/reduce_sort.json', import.meta.url), 'utf8')).cases;
+const goldenCases: GoldenCase[] = JSON.parse(readFileSync(new URL('../fixtures/reduce_sort.json', import.meta.url), 'utf8')).cases;
 
 const decode = (v: number | string | null): number => (v === null ? NaN : typeof v === 'string' ? Number(v) : v);
 
 /** A Born tensor of a fixture array: float64 stays float64, int64 indices become int32. */
-export function fromCase(a: CaseArr): Tensor {
+function fromCase(a: CaseArr): Tensor {
   const data = a.data.map(decode);
   switch (a.dtype) {
     case 'float64': return born.tensor(new Float64Array(data), { shape: a.shape });
@@ -33,7 +33,7 @@ export function fromCase(a: CaseArr): Tensor {
 }
 
 /** Shape and values within atol + rtol·|want|, NaN where PyTorch has NaN, infinities exactly. */
-export async function expectCase(t: Tensor, want: CaseArr, label: string, tol = { rtol: 1e-10, atol: 1e-12 }): Promise<void> {
+async function expectCase(t: Tensor, want: CaseArr, label: string, tol = { rtol: 1e-10, atol: 1e-12 }): Promise<void> {
   expect([...t.shape], `${label}: shape`).toEqual(want.shape);
   const got = await t.data();
   const bad: string[] = [];
@@ -46,7 +46,7 @@ export async function expectCase(t: Tensor, want: CaseArr, label: string, tol = 
 }
 
 /** Runs a case: `run` maps the Born inputs to the outputs (in the fixture's order). */
-export async function checkCase(c: GoldenCase, run: (inputs: Record<string, Tensor>) => Tensor[]): Promise<void> {
+async function checkCase(c: GoldenCase, run: (inputs: Record<string, Tensor>) => Tensor[]): Promise<void> {
   const inputs = Object.fromEntries(Object.entries(c.inputs).map(([k, v]) => [k, fromCase(v)]));
   // Kept differentiable: the outputs are read before their gradients are taken.
   for (const k of Object.keys(c.grads ?? {})) inputs[k]!.requiresGrad_();
