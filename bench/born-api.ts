@@ -30,6 +30,9 @@ export interface BornTensor {
 export interface BornModule {
   forward(x: BornTensor): BornTensor;
   parameters(): BornTensor[];
+  // the infer-* workloads
+  loadStateDict?(sd: Record<string, BornTensor>): unknown;
+  eval?(): unknown;
 }
 
 export interface BornNN {
@@ -64,6 +67,9 @@ export interface Born {
     off(event: 'kernel', fn: (e: { name: string; ms: number }) => void): unknown;
   };
   nn?: BornNN;
+  // the infer-* workloads
+  load?(file: string): Promise<Record<string, BornTensor>>;
+  noGrad?<T>(fn: () => T): T;
   optim?: { Adam: new (params: Iterable<BornTensor>, opts: { lr: number }) => BornOptimizer };
 }
 

@@ -8,7 +8,7 @@
 
 import { performance } from 'node:perf_hooks';
 
-export const WORKLOADS = ['chain', 'reduce', 'matmul', 'overhead', 'mlp-step', 'train-mlp', 'train-cnn', 'embedding-bwd'] as const;
+export const WORKLOADS = ['chain', 'reduce', 'matmul', 'overhead', 'mlp-step', 'train-mlp', 'train-cnn', 'infer-mlp', 'infer-cnn', 'embedding-bwd'] as const;
 export type Workload = (typeof WORKLOADS)[number];
 /** The tensor-op workloads (every peer runs them); the others need autodiff / nn (Born, tfjs, PyTorch). */
 export const OP_WORKLOADS = ['chain', 'reduce', 'matmul', 'overhead'] as const satisfies readonly Workload[];
@@ -45,6 +45,14 @@ export const CASES: Record<Workload, readonly CaseSpec[]> = {
   'mlp-step': [{ id: 'mlp_step', unit: 'ms', label: 'MLP 784-512-256-10 forward+backward (all grads), batch 256' }],
   'train-mlp': [{ id: 'train_mlp', unit: 'ms', rate: 'samples/s', label: 'train MLP 784-512-256-10, Adam, batch 256' }],
   'train-cnn': [{ id: 'train_cnn', unit: 'ms', rate: 'samples/s', label: 'train CNN conv32-pool-conv64-pool-fc128-fc10, Adam, batch 256' }],
+  'infer-mlp': [
+    { id: 'infer_mlp_1', unit: 'ms', label: 'infer MLP 784-512-256-10, batch 1: latency, input data → output data' },
+    { id: 'infer_mlp_256', unit: 'ms', rate: 'samples/s', label: 'infer MLP 784-512-256-10, batch 256' },
+  ],
+  'infer-cnn': [
+    { id: 'infer_cnn_1', unit: 'ms', label: 'infer CNN of born train, batch 1: latency, input data → output data' },
+    { id: 'infer_cnn_256', unit: 'ms', rate: 'samples/s', label: 'infer CNN of born train, batch 256' },
+  ],
   'embedding-bwd': [{ id: 'embedding_bwd', unit: 'ms', label: 'Embedding(32000, 256) backward, 512 tokens (dense table gradient)' }],
 };
 
@@ -130,6 +138,15 @@ export const PLANS: Record<Workload, { full: Plan; quick: Plan }> = {
   'train-cnn': {
     full: { warmup: 2, reps: 20, budgetMs: 15_000, minReps: 2 },
     quick: { warmup: 1, reps: 4, budgetMs: 6_000, minReps: 1 },
+  },
+  // Both batch sizes of a model under one plan: batch 1 stops at reps, batch 256 at the budget.
+  'infer-mlp': {
+    full: { warmup: 10, reps: 200, budgetMs: 5_000, minReps: 5 },
+    quick: { warmup: 3, reps: 20, budgetMs: 1_500, minReps: 3 },
+  },
+  'infer-cnn': {
+    full: { warmup: 10, reps: 200, budgetMs: 8_000, minReps: 5 },
+    quick: { warmup: 3, reps: 20, budgetMs: 2_000, minReps: 3 },
   },
   'embedding-bwd': {
     full: { warmup: 3, reps: 20, budgetMs: 10_000, minReps: 3 },

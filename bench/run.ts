@@ -4,8 +4,11 @@
 //
 //   --quick                 fewer repetitions
 //   --only chain,matmul     workloads to run (chain, reduce, matmul, overhead, mlp-step,
-//                           train-mlp, train-cnn, embedding-bwd)
-//   --peers born,numpy      peers to run (born, tfjs-wasm, tfjs-cpu, numpy, torch, js-loop)
+//                           train-mlp, train-cnn, infer-mlp, infer-cnn, embedding-bwd);
+//                           `--only done-means`: the workloads of issue 9's targets
+//   --peers born,numpy      peers to run (born, tfjs-wasm, tfjs-cpu, numpy, torch, ort, js-loop);
+//                           `--peers installed`: those whose packages are installed (tfjs-cpu
+//                           and js-loop only when named: they are slow floors, not targets)
 //   --no-born               all peers but Born
 //   --out FILE              where the markdown goes (default bench/RESULTS.md); --no-write: nowhere
 //   --no-merge              replace FILE outright; by default the figures of the (workload, peer)
@@ -31,6 +34,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CASES, OP_WORKLOADS, PLANS, TRAIN_BATCH, WORKLOADS, type CaseResult, type PeerResult, type Workload } from './common.js';
+import { DONE_MEANS_WORKLOADS, doneMeansTable, judge } from './done-means.js';
+import { installedPeers } from './installed.js';
+import { ensureModels, MODELS_ENV, MODELS_ERROR_ENV } from './models.js';
 
 /** Above this many CPUs' worth of other work during a peer's run, its figures are flagged noisy. */
 const NOISY = 0.15;
@@ -59,6 +65,7 @@ interface Options {
   waitQuietS: number;
   retries: number;
   merge: boolean;
+  noBorn?: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -74,6 +81,7 @@ function parseOptions(argv: string[]): Options {
     retries: 0,
     merge: true,
   };
+  let peerList: string[] | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const eq = a.indexOf('=');
@@ -85,19 +93,19 @@ function parseOptions(argv: string[]): Options {
         o.quick = true;
         break;
       case '--only': {
-        const ws = list(val());
+        const ws = list(val()).flatMap((w) => (w === 'done-means' ? [...DONE_MEANS_WORKLOADS] : [w]));
         for (const w of ws) if (!(WORKLOADS as readonly string[]).includes(w)) die(`--only: unknown workload ${w} (${WORKLOADS.join(', ')})`);
         o.workloads = WORKLOADS.filter((w) => ws.includes(w));
         break;
       }
       case '--peers': {
         const ps = list(val());
-        for (const p of ps) if (!PEERS.some((q) => q.name === p)) die(`--peers: unknown peer ${p} (${PEERS.map((q) => q.name).join(', ')})`);
-        o.peers = PEERS.map((p) => p.name).filter((p) => ps.includes(p));
+        for (const p of ps) if (p !== 'installed' && !PEERS.some((q) => q.name === p)) die(`--peers: unknown peer ${p} (${PEERS.map((q) => q.name).join(', ')}, or installed)`);
+        peerList = ps;
         break;
       }
       case '--no-born':
-        o.peers = o.peers.filter((p) => p !== 'born');
+        o.noBorn = true;
         break;
       case '--out':
         o.out = path.resolve(val());
@@ -132,6 +140,12 @@ function parseOptions(argv: string[]): Options {
         die(`unknown option ${a} (try --help)`);
     }
   }
+  // Resolved after the loop: `installed` asks the interpreter --python names, wherever it stands.
+  if (peerList) {
+    const ps = peerList.flatMap((p) => (p === 'installed' ? installedPeers(o.python) : [p]));
+    o.peers = PEERS.map((p) => p.name).filter((p) => ps.includes(p));
+  }
+  if (o.noBorn) o.peers = o.peers.filter((p) => p !== 'born');
   return o;
 }
 
@@ -165,6 +179,7 @@ const PEERS: Peer[] = [
   { name: 'tfjs-cpu', label: 'tfjs-cpu', workloads: WORKLOADS, command: nodePeer('tfjs.js', ['--backend', 'cpu']) },
   { name: 'numpy', label: 'numpy', workloads: OP_WORKLOADS, command: pyPeer('numpy_peer.py') },
   { name: 'torch', label: 'PyTorch (2 thr)', workloads: WORKLOADS, command: pyPeer('torch_peer.py') },
+  { name: 'ort', label: 'onnxruntime (2 thr)', workloads: ['matmul', 'infer-mlp', 'infer-cnn'], command: nodePeer('ort.js') },
   { name: 'js-loop', label: 'plain JS loop (1 thr)', workloads: ['chain', 'reduce', 'matmul'], command: nodePeer('js_loop.js') },
 ];
 
@@ -513,11 +528,23 @@ async function main(): Promise<void> {
     process.stderr.write('bench: note: dist/devices/cpu-workers/worker.js is missing: run `npm run build` first if Born needs its workers\n');
   }
 
+  // The model files of the inference workloads (and onnxruntime's matmul), once for every peer.
+  const modelEnv: Record<string, string> = {};
+  const needsModels = o.workloads.some((w) => w.startsWith('infer-')) || (o.workloads.includes('matmul') && peers.some((p) => p.name === 'ort'));
+  if (needsModels) {
+    const dir = path.join(root, 'dist-bench', 'models');
+    process.stderr.write('bench: model files (bench/export_models.py) … ');
+    const why = ensureModels(root, dir, o.python);
+    process.stderr.write(why ? `none: ${why}\n` : `in ${path.relative(process.cwd(), dir) || '.'}\n`);
+    if (why) modelEnv[MODELS_ERROR_ENV] = why;
+    else modelEnv[MODELS_ENV] = dir;
+  }
+
   for (const w of o.workloads) {
     for (const p of peers) {
       if (!p.workloads.includes(w)) continue;
       process.stderr.write(`bench: ${w.padEnd(8)} ${p.name.padEnd(9)} … `);
-      const env = { ...process.env, ...(p.name === 'numpy' || p.name === 'torch' ? blas.env : {}) };
+      const env = { ...process.env, ...modelEnv, ...(p.name === 'numpy' || p.name === 'torch' ? blas.env : {}) };
       let r: RunOutcome | undefined;
       for (let attempt = 0; attempt <= o.retries; attempt++) {
         if (o.waitQuietS > 0) await waitQuiet(o.waitQuietS);
@@ -598,6 +625,11 @@ async function main(): Promise<void> {
   const checks = [...(allResults.get('born') ?? new Map<string, CaseResult>()).values()]
     .filter((c) => c.check)
     .sort((a, b) => tableWorkloads.indexOf(caseWorkload.get(a.id)!) - tableWorkloads.indexOf(caseWorkload.get(b.id)!));
+  const peerChecks = tablePeers
+    .filter((p) => p.name !== 'born')
+    .flatMap((p) => [...(allResults.get(p.name)?.values() ?? [])].filter((c) => c.check && (c.id.startsWith('infer_') || !c.check.startsWith('ok'))).map((c) => `- ${p.label}, ${c.id}: ${c.check}`));
+  // The targets of issue 9, when this run (with what it carried over) measured any of them.
+  const doneLines = tableWorkloads.some((w) => DONE_MEANS_WORKLOADS.includes(w)) ? doneMeansTable(judge(allResults)) : [];
   const plan = (w: Workload, quick: boolean): string => {
     const pl = PLANS[w][quick ? 'quick' : 'full'];
     return `${w} ${pl.warmup} / ${pl.reps} (≥ ${pl.minReps}, budget ${pl.budgetMs / 1000} s)`;
@@ -622,6 +654,13 @@ async function main(): Promise<void> {
       `Each step timed on its own; samples/s = ${TRAIN_BATCH} / step time. A peer whose first step alone takes longer than the whole budget is timed on that one cold step (footnoted). ` +
       'Check (every peer): the loss falls over the steps on the repeated batch.',
     'train-cnn': '',
+    'infer-mlp':
+      '- infer-mlp / infer-cnn: inference of the `born train` models with one set of weights for every peer, written by `bench/export_models.py` (PyTorch layers in Born\'s layout, PyTorch\'s init from a fixed seed: ' +
+      'safetensors for Born, tfjs and PyTorch, ONNX opset 13 with a dynamic batch for onnxruntime) into dist-bench/models/. One call: the input batch as a Float32Array in hand → a tensor → forward → the logits read back. ' +
+      'Born: `noGrad(() => model.forward(tensor(x, { shape })))` + `await data()`, the model filled by `loadStateDict(await load(file))`, eval mode; onnxruntime-node: `session.run({ x: new ort.Tensor(…) })`, ' +
+      'CPU execution provider, intraOpNumThreads 2, interOpNumThreads 1, sequential, graphOptimizationLevel all; PyTorch: `model.eval()`, `no_grad`, `model(torch.from_numpy(x)).numpy()`; tfjs: raw ops (matMul, conv2d NHWC, maxPool). ' +
+      'Batch 1: latency, median ms per call; batch 256: samples/s. Check: every peer\'s logits against PyTorch\'s for the same input (|Δ| ≤ 1e-3·|ref| + 2e-5).',
+    'infer-cnn': '',
     'embedding-bwd':
       '- embedding-bwd: the dense gradient of an Embedding(32000, 256) table for 512 random tokens and a given output gradient [512, 256]. ' +
       'Born: `born.grad(emb.forward(tokens), [emb.weight], { gradOutput })` then `realize` (a scatter-add kernel); tfjs: `tf.grad((w) => tf.gather(w, ids))(W, dy)`; ' +
@@ -662,7 +701,9 @@ async function main(): Promise<void> {
     ...tableLines,
     '',
     ...(notes.render().length ? ['Notes:', '', ...notes.render(), ''] : []),
-    ...(checks.length ? ['Born result checks (against float64 references in JS; training: the loss falls):', '', ...checks.map((c) => `- ${c.id}: ${c.check}`), ''] : []),
+    ...(checks.length ? ['Born result checks (against float64 references in JS; training: the loss falls; inference: PyTorch\'s logits):', '', ...checks.map((c) => `- ${c.id}: ${c.check}`), ''] : []),
+    ...(peerChecks.length ? ['Other peers\' inference checks (against PyTorch\'s logits) and failed checks:', '', ...peerChecks, ''] : []),
+    ...(doneLines.length ? ['## Done means (issue 9)', '', 'measured: Born\'s median time over the peer\'s for time and latency targets, Born\'s rate over the peer\'s for GFLOP/s and samples/s, in this run (or the carried-over rows).', '', ...doneLines, ''] : []),
     '## Method',
     '',
     ...tableWorkloads.map((w) => method[w]).filter(Boolean),
@@ -675,6 +716,7 @@ async function main(): Promise<void> {
   ];
   const text = md.join('\n');
   process.stdout.write('\n' + tableLines.join('\n') + '\n\n' + (notes.render().length ? notes.render().join('\n') + '\n' : ''));
+  if (doneLines.length) process.stdout.write('\nDone means (issue 9): Born\'s ratio to the peer, medians of this run\n\n' + doneLines.join('\n') + '\n');
   if (o.out) {
     const runs: Record<string, RunMeta> = {};
     for (const [k, m] of carried?.runs ?? []) runs[k] = m;

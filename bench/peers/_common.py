@@ -17,6 +17,8 @@ CASES = {
     "mlp-step": ["mlp_step"],
     "train-mlp": ["train_mlp"],
     "train-cnn": ["train_cnn"],
+    "infer-mlp": ["infer_mlp_1", "infer_mlp_256"],
+    "infer-cnn": ["infer_cnn_1", "infer_cnn_256"],
     "embedding-bwd": ["embedding_bwd"],
 }
 UNITS = {"overhead": "us"}

@@ -4,6 +4,7 @@ import { loadBorn, type Born } from '../born-api.js';
 import { emit, failAll, parsePeerArgs, type CaseResult, type Plan, type Workload } from '../common.js';
 import * as chain from '../workloads/chain.js';
 import * as embedding from '../workloads/embedding.js';
+import * as infer from '../workloads/infer.js';
 import * as matmul from '../workloads/matmul.js';
 import * as mlpStep from '../workloads/mlp-step.js';
 import * as overhead from '../workloads/overhead.js';
@@ -18,6 +19,8 @@ const WORK: Record<Workload, (b: Born, p: Plan) => Promise<CaseResult[]>> = {
   'mlp-step': mlpStep.born,
   'train-mlp': train.bornMlp,
   'train-cnn': train.bornCnn,
+  'infer-mlp': infer.bornMlp,
+  'infer-cnn': infer.bornCnn,
   'embedding-bwd': embedding.born,
 };
 

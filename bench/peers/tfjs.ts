@@ -10,6 +10,7 @@ import { flops, SIZES } from '../workloads/matmul.js';
 import { CASES as OVERHEAD_CASES } from '../workloads/overhead.js';
 import { CASES as REDUCE_CASES, N } from '../workloads/reduce.js';
 import { lossCheck } from '../workloads/train.js';
+import { tfjsInfer } from './tfjs-infer.js';
 import {
   emit,
   errorText,
@@ -312,6 +313,8 @@ const WORK: Record<Workload, (p: Plan) => Promise<CaseResult[]>> = {
   'mlp-step': mlpStep,
   'train-mlp': (p) => train(p, 'mlp'),
   'train-cnn': (p) => train(p, 'cnn'),
+  'infer-mlp': (p) => tfjsInfer(p, 'mlp'),
+  'infer-cnn': (p) => tfjsInfer(p, 'cnn'),
   'embedding-bwd': embeddingBwd,
 };
 

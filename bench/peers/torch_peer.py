@@ -139,6 +139,39 @@ def train(which):
     return [run_case(cid, "ms", body)]
 
 
+def infer(which):
+    """The exported weights (bench/export_models.py), eval mode, no_grad (set above).
+    One call: torch.from_numpy(x) -> model -> .numpy()."""
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    import numpy as np
+    from export_models import load_model, read_safetensors
+
+    out = []
+    try:
+        if os.environ.get("BORN_BENCH_MODELS_ERROR"):
+            raise RuntimeError(os.environ["BORN_BENCH_MODELS_ERROR"])
+        d = os.environ["BORN_BENCH_MODELS"]
+        model = load_model(which, d)
+        io = read_safetensors(os.path.join(d, "io.safetensors"))
+    except Exception as e:  # noqa: BLE001
+        return fail_all(f"infer-{which}", f"cannot load the exported model: {type(e).__name__}: {e}")
+    for batch in (1, 256):
+        cid = f"infer_{which}_{batch}"
+
+        def body(batch=batch, cid=cid):
+            x = np.ascontiguousarray(io["input"][:batch])
+            ref = io[f"{which}_out"][:batch]
+            got = []
+            f = lambda: got.append(model(torch.from_numpy(x)).numpy())  # noqa: E731
+            r = summarize(cid, "ms", time_ms(f, a), samples=batch if batch > 1 else None, note="model.eval(), torch.no_grad()")
+            err = float(np.abs(got[-1] - ref).max())
+            r["check"] = f"ok (max |Δ| {err:.1e} from the exported logits)" if err <= 2e-5 else f"WRONG: max |Δ| {err:.1e} from the exported logits"
+            return r
+
+        out.append(run_case(cid, "ms", body))
+    return out
+
+
 def embedding_bwd():
     def body():
         V, D, T = 32000, 256, 512
@@ -163,6 +196,8 @@ cases = {
     "mlp-step": mlp_step,
     "train-mlp": lambda: train("mlp"),
     "train-cnn": lambda: train("cnn"),
+    "infer-mlp": lambda: infer("mlp"),
+    "infer-cnn": lambda: infer("cnn"),
     "embedding-bwd": embedding_bwd,
 }[a.workload]()
 emit(peer, a.workload, f"torch {torch.__version__}, {torch.get_num_threads()} threads, {blas_info()}", cases)
