@@ -46,6 +46,8 @@ export interface Verdict {
   why?: string;
 }
 
+const PEER_NAMES: Record<string, string> = { torch: 'PyTorch', 'tfjs-wasm': 'tfjs-wasm', ort: 'onnxruntime', numpy: 'numpy' };
+
 type Results = ReadonlyMap<string, ReadonlyMap<string, CaseResult>>;
 
 const usable = (c: CaseResult | undefined): c is CaseResult & { median: number } =>
@@ -57,15 +59,14 @@ export function judge(results: Results, targets: readonly Target[] = DONE_MEANS)
     const born = results.get('born')?.get(target.caseId);
     const peer = results.get(target.peer)?.get(target.caseId);
     if (!usable(born)) return { target, status: 'missing', why: born?.error ? `Born: ${born.error}` : 'Born not measured' };
-    if (!usable(peer)) return { target, status: 'missing', why: peer?.error ? `${target.peer}: ${peer.error}` : `${target.peer} not measured` };
+    const name = PEER_NAMES[target.peer] ?? target.peer;
+    if (!usable(peer)) return { target, status: 'missing', why: peer?.error ? `${name}: ${peer.error}` : `${name} not measured` };
     const ratio = target.kind === 'time' ? born.median / peer.median : peer.median / born.median;
     const met = target.kind === 'speed' ? ratio >= target.threshold : target.strict ? ratio < target.threshold : ratio <= target.threshold;
     if (born.check !== undefined && !born.check.startsWith('ok')) return { target, ratio, status: 'fail', why: `Born's result check failed: ${born.check}` };
     return { target, ratio, status: met ? 'pass' : 'fail' };
   });
 }
-
-const PEER_NAMES: Record<string, string> = { torch: 'PyTorch', 'tfjs-wasm': 'tfjs-wasm', ort: 'onnxruntime', numpy: 'numpy' };
 
 /** '≤ 0.5x PyTorch's time', '≥ 4x tfjs-wasm', '< 1x onnxruntime's latency'. */
 export function thresholdText(t: Target): string {

@@ -5,8 +5,7 @@
  * command answers --help and --version; a mistake in the call (a bad flag value, a missing file)
  * exits with status 2 and a pointer to the command's --help, before any work.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,19 +18,6 @@ const root = path.resolve(here, '..', '..');
 function version(): string {
   const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string };
   return pkg.version;
-}
-
-function bench(args: string[]): number {
-  const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-  const config = path.join(root, 'tsconfig.bench.json');
-  if (!existsSync(config) || !existsSync(tsc)) {
-    console.error('born bench: the benchmark suite ships with the source checkout (bench/ and its dev dependencies); run it there with `npm run bench`.');
-    return 2;
-  }
-  const build = spawnSync(process.execPath, [tsc, '-p', config], { stdio: 'inherit', cwd: root });
-  if (build.status !== 0) return build.status ?? 1;
-  const run = spawnSync(process.execPath, [path.join(root, 'dist-bench', 'bench', 'run.js'), ...args], { stdio: 'inherit', cwd: root });
-  return run.status ?? 1;
 }
 
 /** --help / -h and --version, wherever they stand among a command's arguments (before `--`). */
@@ -66,7 +52,7 @@ async function main(argv: string[]): Promise<number> {
       console.log(`devices: cpu (${availableParallelism()} worker threads); webgpu: not in this build yet`);
       return 0;
     case 'bench':
-      return bench(rest);
+      return (await import('./bench.js')).benchCommand(rest, root);
     case 'train':
       return (await import('./train.js')).trainCommand(rest);
     case 'eval':

@@ -7,7 +7,7 @@ commands:
   train [options]      train a model on Fashion-MNIST and write its weights
   eval [options]       test accuracy of weights written by born train
   info                 version, devices and worker threads
-  bench [options]      the benchmark table against peers (source checkout)
+  bench [options]      issue 9's benchmark table against installed peers (source checkout)
   help [command]       this text, or a command's
 
 Every command takes --help (-h) and --version.`,
@@ -61,10 +61,26 @@ options:
 
   bench: `usage: born bench [options]
 
-Runs the benchmark suite of a source checkout (bench/) and writes bench/RESULTS.md; the options
-go to bench/run.
+Runs issue 9's benchmark table (gelu chain, sums, matmul, MLP and CNN training, MLP and CNN
+inference at batch 1 and 256) against every peer installed here (tfjs-wasm, numpy, PyTorch,
+onnxruntime-node), in one run, writes bench/RESULTS.md and prints the "Done means" summary:
+each target, its threshold, Born's measured ratio and pass/fail. Needs the source checkout
+(bench/ and its development dependencies), not the installed package. Takes 10-20 minutes.
 
 options:
+  --quick              fewer repetitions (the same sizes)
+  --only LIST          workloads (default chain,reduce,matmul,train-mlp,train-cnn,infer-mlp,infer-cnn);
+                       also overhead, mlp-step, embedding-bwd, or done-means
+  --peers LIST         peers (default installed): born, tfjs-wasm, tfjs-cpu, numpy, torch,
+                       ort, js-loop, or installed
+  --out FILE           where the table goes (default bench/RESULTS.md, and its .json)
+  --no-write           print only
+  --no-merge           do not carry over the figures of pairs this run skips from --out's .json
+  --python PATH        interpreter of the numpy and PyTorch peers (default /usr/bin/python3)
+  --wait-quiet S       before each peer, wait up to S seconds for other load to settle
+  --retries N          rerun a peer disturbed by other load up to N times
+  --timeout-s S        per peer process (default 900)
+  --no-build           use the compiled dist-bench/ as it is (skip tsc -p tsconfig.bench.json)
   -h, --help           this text
   --version            born's version`,
 } as const;
