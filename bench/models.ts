@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { Plan } from './common.js';
 
 export const MODELS_ENV = 'BORN_BENCH_MODELS';
 /** Set instead when the files could not be written: why (the peers report it). */
@@ -81,6 +82,12 @@ export function readIo(which: InferModel, dir = modelsDir()): InferIo {
   if (!input || !out) throw new Error(`${dir}/io.safetensors lacks input or ${which}_out`);
   return { input, out };
 }
+
+/**
+ * The plan of one batch size: batch 1 takes the workload's plan; batch 256 at most 3 warm-up
+ * calls, since a slow peer's call (tfjs-cpu's CNN) takes seconds.
+ */
+export const planFor = (plan: Plan, batch: number): Plan => (batch === 1 ? plan : { ...plan, warmup: Math.min(plan.warmup, 3) });
 
 /** The first `batch` samples of the input. */
 export const inputBatch = (io: InferIo, batch: number): Float32Array => io.input.subarray(0, batch * 784);

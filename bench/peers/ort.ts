@@ -9,7 +9,7 @@
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { emit, failAll, parsePeerArgs, randnArray, runCase, summarize, timeMs, type CaseResult, type Plan, type Workload } from '../common.js';
-import { checkLogits, INFER_BATCHES, inputBatch, modelsDir, readIo, type InferModel } from '../models.js';
+import { checkLogits, INFER_BATCHES, inputBatch, planFor, modelsDir, readIo, type InferModel } from '../models.js';
 import { checkMatmul, flops, SIZES } from '../workloads/matmul.js';
 
 const THREADS = Number(process.env['BORN_BENCH_ORT_THREADS'] ?? 2);
@@ -43,7 +43,7 @@ async function infer(plan: Plan, which: InferModel): Promise<CaseResult[]> {
         const samples = await timeMs(async () => {
           const r = await s!.run({ x: new ort.Tensor('float32', x, [batch, 1, 28, 28]) });
           got = r['y']!.data as Float32Array;
-        }, plan);
+        }, planFor(plan, batch));
         return summarize(id, 'ms', samples, { ...(batch > 1 ? { samples: batch } : {}), check: checkLogits(got!, io!, batch) });
       }),
     );

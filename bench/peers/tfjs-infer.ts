@@ -7,7 +7,7 @@
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { runCase, summarize, timeMs, type CaseResult, type Plan } from '../common.js';
-import { checkLogits, INFER_BATCHES, inputBatch, modelsDir, readF32Safetensors, readIo, type InferModel } from '../models.js';
+import { checkLogits, INFER_BATCHES, inputBatch, planFor, modelsDir, readF32Safetensors, readIo, type InferModel } from '../models.js';
 
 type Forward = (x: tf.Tensor) => tf.Tensor;
 
@@ -71,7 +71,7 @@ export async function tfjsInfer(plan: Plan, which: InferModel): Promise<CaseResu
           const y = tf.tidy(() => model!.forward(tf.tensor(x, [batch, 1, 28, 28])));
           got = await y.data();
           y.dispose();
-        }, plan);
+        }, planFor(plan, batch));
         return summarize(id, 'ms', samples, { ...(batch > 1 ? { samples: batch } : {}), check: checkLogits(got!, io!, batch), note: 'raw tf ops (matMul, conv2d NHWC, maxPool) on the exported weights' });
       }),
     );

@@ -5,6 +5,7 @@ except in mlp-step / train-* (forward+backward, Adam training of the `born train
 gelu: torch.nn.functional.gelu, exact erf form (its default).
 """
 
+import argparse
 import os
 import sys
 
@@ -163,7 +164,8 @@ def infer(which):
             ref = io[f"{which}_out"][:batch]
             got = []
             f = lambda: got.append(model(torch.from_numpy(x)).numpy())  # noqa: E731
-            r = summarize(cid, "ms", time_ms(f, a), samples=batch if batch > 1 else None, note="model.eval(), torch.no_grad()")
+            plan = a if batch == 1 else argparse.Namespace(**{**vars(a), "warmup": min(a.warmup, 3)})
+            r = summarize(cid, "ms", time_ms(f, plan), samples=batch if batch > 1 else None, note="model.eval(), torch.no_grad()")
             err = float(np.abs(got[-1] - ref).max())
             r["check"] = f"ok (max |Δ| {err:.1e} from the exported logits)" if err <= 2e-5 else f"WRONG: max |Δ| {err:.1e} from the exported logits"
             return r

@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Born } from '../born-api.js';
 import { free, need } from '../born-api.js';
 import { runCase, summarize, timeMs, type CaseResult, type Plan } from '../common.js';
-import { checkLogits, INFER_BATCHES, inputBatch, modelsDir, readIo, type InferModel } from '../models.js';
+import { checkLogits, INFER_BATCHES, inputBatch, planFor, modelsDir, readIo, type InferModel } from '../models.js';
 import { bornModel } from './train.js';
 
 async function infer(b0: Born, plan: Plan, which: InferModel): Promise<CaseResult[]> {
@@ -41,7 +41,7 @@ async function infer(b0: Born, plan: Plan, which: InferModel): Promise<CaseResul
           const y = b.noGrad(() => model!.forward(b.tensor(x, { shape })));
           got = await y.data();
           free(y);
-        }, plan);
+        }, planFor(plan, batch));
         return summarize(id, 'ms', samples, { ...(batch > 1 ? { samples: batch } : {}), check: checkLogits(got!, io!, batch) });
       }),
     );
