@@ -694,7 +694,7 @@ async function main(): Promise<void> {
     '## Results',
     '',
     'Each cell: **median (best)** over the timed repetitions, each workload in a fresh process per peer, after warm-up.',
-    'For matmul the figures are GFLOP/s (2n³ / time) at the median and at the best time; for train-* samples/s (batch / step time).',
+    'For matmul the figures are GFLOP/s (2n³ / time) at the median and at the best time; for train-* and infer-* at batch 256 samples/s (batch / time per step or call).',
     'The bold ratio is *peer time / Born time* at the median (for rates: Born\'s rate / the peer\'s): **> 1 means Born is faster**.',
     'Inputs are materialised before timing; a timed call includes building the graph and `await data()` (the peers: the eager op plus reading the result).',
     '',

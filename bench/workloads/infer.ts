@@ -42,7 +42,17 @@ async function infer(b0: Born, plan: Plan, which: InferModel): Promise<CaseResul
           got = await y.data();
           free(y);
         }, planFor(plan, batch));
-        return summarize(id, 'ms', samples, { ...(batch > 1 ? { samples: batch } : {}), check: checkLogits(got!, io!, batch) });
+        // One more call, untimed: the kernels it runs and their time ('kernel' events).
+        let kernels = 0;
+        let kernelMs = 0;
+        const count = (e: { ms: number }): void => void ((kernels += 1), (kernelMs += e.ms));
+        b0.engine?.on('kernel', count);
+        const y = b.noGrad(() => model!.forward(b.tensor(x, { shape })));
+        await y.data();
+        b0.engine?.off('kernel', count);
+        free(y);
+        const note = b0.engine ? `${kernels} kernels per call, ${kernelMs.toFixed(2)} ms of kernel time in an untimed call ('kernel' events)` : undefined;
+        return summarize(id, 'ms', samples, { ...(batch > 1 ? { samples: batch } : {}), check: checkLogits(got!, io!, batch), ...(note ? { kernels, note } : {}) });
       }),
     );
   }
