@@ -3,7 +3,7 @@
 // logits; `born bench` end to end on one quick workload and its flag checks (node dist/cli/main.js:
 // build first).
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -117,6 +117,21 @@ describe('born bench', () => {
     const unknown = await born(['bench', '--fast']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("Unknown option '--fast'");
+  });
+
+  test('from an installed package (dist/ without bench/) it says that it needs the checkout', async () => {
+    const pkg = join(tmp, 'installed');
+    mkdirSync(pkg);
+    cpSync(join(ROOT, 'dist'), join(pkg, 'dist'), { recursive: true });
+    cpSync(join(ROOT, 'package.json'), join(pkg, 'package.json'));
+    symlinkSync(join(ROOT, 'node_modules'), join(pkg, 'node_modules'));
+    const r = await new Promise<Run>((resolve) => {
+      execFile(process.execPath, [join(pkg, 'dist', 'cli', 'main.js'), 'bench', '--quick'], { cwd: pkg, timeout: 60_000 }, (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+      });
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('born bench: the benchmark suite is part of the source checkout, not of the package');
   });
 
   test('--quick --only matmul --peers born runs end to end, writes the table and prints the Done-means summary', async () => {
