@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { CaseResult } from '../bench/common.js';
+import { CASES, type CaseResult } from '../bench/common.js';
 import { DONE_MEANS, DONE_MEANS_WORKLOADS, doneMeansTable, judge, type Target } from '../bench/done-means.js';
 import { checkLogits, readIo } from '../bench/models.js';
 import { MODELS } from '../src/cli/models.js';
@@ -66,6 +66,7 @@ describe('Done means', () => {
       'train_mlp/torch speed 1', 'train_cnn/torch speed 0.75', 'infer_mlp_256/ort speed 0.45', 'infer_mlp_1/ort time 1',
       'infer_cnn_256/ort speed 0.45', 'infer_cnn_1/ort time 1', 'sum_dim0/numpy time 1.5', 'sum_dim1/numpy time 1.5',
     ]);
+    for (const t of DONE_MEANS) expect(CASES[t.workload].map((c) => c.id), t.caseId).toContain(t.caseId);
     expect(DONE_MEANS_WORKLOADS.join(',')).toBe('chain,matmul,train-mlp,train-cnn,infer-mlp,infer-cnn,reduce');
     expect(new Set(DONE_MEANS_ONLY.split(','))).toEqual(new Set(DONE_MEANS_WORKLOADS));
     const lines = doneMeansTable(judge(results({ born: { chain: fig(40) }, torch: { chain: fig(100) } })));
