@@ -716,7 +716,10 @@ async function main(): Promise<void> {
   ];
   const text = md.join('\n');
   process.stdout.write('\n' + tableLines.join('\n') + '\n\n' + (notes.render().length ? notes.render().join('\n') + '\n' : ''));
-  if (doneLines.length) process.stdout.write('\nDone means (issue 9): Born\'s ratio to the peer, medians of this run\n\n' + doneLines.join('\n') + '\n');
+  if (doneLines.length) {
+    const from = carried ? 'medians of this run and of the rows carried over from an earlier one (see RESULTS.md)' : 'medians of this run';
+    process.stdout.write(`\nDone means (issue 9): Born's ratio to the peer, ${from}\n\n${doneLines.join('\n')}\n`);
+  }
   if (o.out) {
     const runs: Record<string, RunMeta> = {};
     for (const [k, m] of carried?.runs ?? []) runs[k] = m;
