@@ -6,6 +6,7 @@
  */
 import { ShapeError, fmt } from '../graph/errors.js';
 import { stack } from '../tensor/join.js';
+import { im2col, maxPoolWindows, windowDType, type WindowGeom } from '../tensor/window.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { defaultWeight, uniformParam } from './init.js';
 import { Module } from './module.js';
@@ -29,6 +30,21 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null | undefine
   const Ho = Math.floor((H + 2 * ph - dh * (kh - 1) - 1) / sh) + 1;
   const Wo = Math.floor((W + 2 * pw - dw * (kw - 1) - 1) / sw) + 1;
   if (Ho < 1 || Wo < 1) throw new ShapeError(`conv2d: input ${fmt(x.shape)} is smaller than the ${kh}x${kw} kernel (dilation ${dh}x${dw}, padding ${ph}x${pw})`);
+  // [N, C, kh·kw, Ho, Wo] → [N, groups, Cg·kh·kw, Ho·Wo]: the channel-major order of weight's rows.
+  const cols = patches(x, { H, W, Ho, Wo, kh, kw, sh, sw, ph, pw, dh, dw }).reshape([N, groups, Cg * kh * kw, Ho * Wo]);
+  const w = weight.reshape([groups, O / groups, Cg * kh * kw]);
+  let y = w.matmul(cols).reshape([N, O, Ho, Wo]);
+  if (bias) y = y.add(bias.reshape([1, O, 1, 1]));
+  return y;
+}
+
+/**
+ * The im2col patches [N, C, kh·kw, Ho, Wo] of x: one window kernel for float32/float64 (its
+ * gradient is the col2im kernel), else strided slices of the padded input, stacked.
+ */
+function patches(x: Tensor, g: WindowGeom): Tensor {
+  if (windowDType(x.dtype)) return im2col(x, g);
+  const { Ho, Wo, kh, kw, sh, sw, ph, pw, dh, dw } = g;
   const xp = ph || pw ? x.pad([pw, pw, ph, ph]) : x;
   const taps: Tensor[] = [];
   for (let i = 0; i < kh; i++) {
@@ -36,12 +52,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null | undefine
       taps.push(xp.slice(2, i * dh, i * dh + sh * (Ho - 1) + 1, sh).slice(3, j * dw, j * dw + sw * (Wo - 1) + 1, sw));
     }
   }
-  // [N, C, kh·kw, Ho, Wo] → [N, groups, Cg·kh·kw, Ho·Wo]: the channel-major order of weight's rows.
-  const cols = (taps.length === 1 ? taps[0]!.unsqueeze(2) : stack(taps, 2)).reshape([N, groups, Cg * kh * kw, Ho * Wo]);
-  const w = weight.reshape([groups, O / groups, Cg * kh * kw]);
-  let y = w.matmul(cols).reshape([N, O, Ho, Wo]);
-  if (bias) y = y.add(bias.reshape([1, O, 1, 1]));
-  return y;
+  return taps.length === 1 ? taps[0]!.unsqueeze(2) : stack(taps, 2);
 }
 
 export class Conv2d extends Module {
@@ -89,8 +100,16 @@ function pool2d(name: string, x: Tensor, kernel: Pair, stride: Pair | undefined,
   return reduce(stack(taps, 2), [2]);
 }
 
-export const maxPool2d = (x: Tensor, kernel: Pair, opts: { stride?: Pair; padding?: Pair } = {}): Tensor =>
-  pool2d('maxPool2d', x, kernel, opts.stride, opts.padding ?? 0, (t, dim) => t.amax(dim), -Infinity);
+/** Max over each window, padding never chosen; the gradient goes to the window's first maximum (PyTorch's). */
+export function maxPool2d(x: Tensor, kernel: Pair, opts: { stride?: Pair; padding?: Pair } = {}): Tensor {
+  const [kh, kw] = pair(kernel), [sh, sw] = pair(opts.stride ?? kernel), [ph, pw] = pair(opts.padding ?? 0);
+  if (x.ndim === 4 && windowDType(x.dtype) && 2 * ph <= kh && 2 * pw <= kw) {
+    const [, , H, W] = x.shape as [number, number, number, number];
+    const Ho = Math.floor((H + 2 * ph - kh) / sh) + 1, Wo = Math.floor((W + 2 * pw - kw) / sw) + 1;
+    if (Ho >= 1 && Wo >= 1) return maxPoolWindows(x, { H, W, Ho, Wo, kh, kw, sh, sw, ph, pw, dh: 1, dw: 1 });
+  }
+  return pool2d('maxPool2d', x, kernel, opts.stride, opts.padding ?? 0, (t, dim) => t.amax(dim), -Infinity);
+}
 /** Average over each window, padding counted as zeros (PyTorch's count_include_pad). */
 export const avgPool2d = (x: Tensor, kernel: Pair, opts: { stride?: Pair; padding?: Pair } = {}): Tensor =>
   pool2d('avgPool2d', x, kernel, opts.stride, opts.padding ?? 0, (t, dim) => t.mean({ dim }), 0);

@@ -209,8 +209,9 @@ function* planOnce(outputs: readonly LazyNode[], w: Walk, temps: ReadonlySet<Laz
   const materialized = new Set<LazyNode>(outputs.filter((o) => !o.realized));
   // A scatter-add writes its output out of order (rows chosen by data), so it is always a kernel
   // of its own; its base, index and added values fuse into it. So is a per-row kernel (a scan,
-  // a sort: each output element depends on the whole row); its source fuses into it.
-  for (const n of order) if (!n.realized && (isContraction(n) || n.arg.kind === 'scatterAdd' || n.arg.kind === 'row')) materialized.add(n);
+  // a sort: each output element depends on the whole row); its source fuses into it. So is a
+  // sliding-window kernel (kernel/ir.ts WindowSpec), whose sources fuse into it.
+  for (const n of order) if (!n.realized && (isContraction(n) || n.arg.kind === 'scatterAdd' || n.arg.kind === 'row' || n.arg.kind === 'window')) materialized.add(n);
 
   for (const t of temps) materialized.add(t);
   const isBuffer = (n: LazyNode): boolean => n.realized !== null || materialized.has(n);

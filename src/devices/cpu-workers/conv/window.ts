@@ -1,0 +1,104 @@
+/**
+ * The JS printer of sliding-window kernels (kernel/ir.ts WindowSpec): im2col, col2im, max
+ * pooling and its gradient. A thread owns whole NCHW planes [start, end) (units are N·C planes),
+ * so the accumulating ops (col2im, maxPoolGrad) write only their own planes, in a fixed order:
+ * results do not depend on the split. Padding is never read: each tap's in-grid range of
+ * window columns is computed once per tap, and rows outside the grid are skipped whole.
+ */
+import type { Kernel, Scalar } from '../../../kernel/ir.js';
+import { storeJs } from '../js-values.js';
+import type { Printer } from '../scatter.js';
+
+/** The statements computing `s` and the expression naming it, from a fresh printer. */
+function source(s: Scalar, printer: (prefix: string) => Printer, prefix: string): { lines: string; expr: string } {
+  const p = printer(prefix);
+  const expr = p.print(s);
+  return { lines: p.lines.join('\n'), expr };
+}
+
+/** The body of `function (b, start, end)` over planes [start, end), and the plane count. */
+export function windowKernel(k: Kernel, printer: (prefix: string) => Printer): { body: string; units: number } {
+  const w = k.window;
+  if (!w) throw new Error(`internal: kernel ${k.name} is not a window kernel`);
+  const { H, W, Ho, Wo, kh, kw, sh, sw, ph, pw, dh, dw } = w.geom;
+  const C = w.C, units = w.N * C;
+  const dt = k.out.dtype;
+  if (dt !== 'float32' && dt !== 'float64') throw new Error(`internal: window kernel ${k.name} of dtype ${dt}`);
+  const x = source(w.args[0]!, printer, 'x');
+  const plane = [
+    'for (let p = start; p < end; p++) {',
+    `const wn = (p / ${C}) | 0, wc = p - wn * ${C};`,
+  ];
+  // The window columns wj whose tap column tb lies inside the grid: [j0, j1).
+  const columns = [
+    `const offw = tb * ${dw} - ${pw};`,
+    `const j0 = offw >= 0 ? 0 : Math.ceil(-offw / ${sw});`,
+    `const j1 = Math.max(j0, Math.min(${Wo}, Math.floor((${W - 1} - offw) / ${sw}) + 1));`,
+  ];
+  const lines: string[] = [...plane];
+  switch (w.op) {
+    case 'im2col':
+      lines.push(
+        `let o = p * ${kh * kw * Ho * Wo};`,
+        `for (let ta = 0; ta < ${kh}; ta++) for (let tb = 0; tb < ${kw}; tb++) {`,
+        ...columns,
+        `for (let wi = 0; wi < ${Ho}; wi++, o += ${Wo}) {`,
+        `const wh = wi * ${sh} - ${ph} + ta * ${dh};`,
+        `if (wh < 0 || wh >= ${H}) { out.fill(0, o, o + ${Wo}); continue; }`,
+        'for (let wj = 0; wj < j0; wj++) out[o + wj] = 0;',
+        'for (let wj = j0; wj < j1; wj++) {',
+        `const ww = wj * ${sw} + offw;`,
+        x.lines,
+        `out[o + wj] = ${storeJs(dt, x.expr)};`,
+        '}',
+        `for (let wj = j1; wj < ${Wo}; wj++) out[o + wj] = 0;`,
+        '}', '}');
+      break;
+    case 'col2im':
+      lines.push(
+        `const ob = p * ${H * W};`,
+        `out.fill(0, ob, ob + ${H * W});`,
+        `for (let ta = 0; ta < ${kh}; ta++) for (let tb = 0; tb < ${kw}; tb++) {`,
+        `const wq = ta * ${kw} + tb;`,
+        ...columns,
+        `for (let wi = 0; wi < ${Ho}; wi++) {`,
+        `const wh = wi * ${sh} - ${ph} + ta * ${dh};`,
+        `if (wh < 0 || wh >= ${H}) continue;`,
+        `const rb = ob + wh * ${W} + offw;`,
+        'for (let wj = j0; wj < j1; wj++) {',
+        x.lines,
+        `out[rb + wj * ${sw}] += ${x.expr};`,
+        '}', '}', '}');
+      break;
+    case 'maxPool': case 'maxPoolGrad': case 'maxPoolPick': {
+      // PyTorch's scan: the first in-grid tap, then any larger value or NaN replaces it.
+      const argmax = [
+        'let m = -Infinity, mh = -1, mw = -1;',
+        `for (let ta = 0; ta < ${kh}; ta++) {`,
+        `const wh = wi * ${sh} - ${ph} + ta * ${dh};`,
+        `if (wh < 0 || wh >= ${H}) continue;`,
+        `for (let tb = 0; tb < ${kw}; tb++) {`,
+        `const ww = wj * ${sw} - ${pw} + tb * ${dw};`,
+        `if (ww < 0 || ww >= ${W}) continue;`,
+        x.lines,
+        `const v = ${x.expr};`,
+        'if (mh < 0 || v > m || v !== v) { m = v; mh = wh; mw = ww; }',
+        '}', '}',
+      ];
+      if (w.op === 'maxPoolGrad') lines.push(`const ob = p * ${H * W};`, `out.fill(0, ob, ob + ${H * W});`);
+      else lines.push(`let o = p * ${Ho * Wo};`);
+      lines.push(`for (let wi = 0; wi < ${Ho}; wi++) for (let wj = 0; wj < ${Wo}; wj++) {`, ...argmax);
+      if (w.op === 'maxPool') lines.push(`out[o++] = ${storeJs(dt, 'm')};`);
+      else {
+        const y = source(w.args[1]!, printer, 'y');
+        lines.push('{', 'const wh = mh, ww = mw;', y.lines,
+          w.op === 'maxPoolGrad' ? `if (mh >= 0) out[ob + mh * ${W} + mw] += ${y.expr};` : `out[o++] = mh >= 0 ? ${storeJs(dt, y.expr)} : 0;`,
+          '}');
+      }
+      lines.push('}');
+      break;
+    }
+  }
+  lines.push('}');
+  return { body: lines.filter((l) => l !== '').join('\n'), units };
+}
