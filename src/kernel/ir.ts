@@ -120,7 +120,7 @@ export interface WindowGeom {
 
 /**
  * A sliding-window kernel over NCHW planes (the 'window' node kind). The output is contiguous;
- * its shape is [N, C, kh·kw, Ho, Wo] (im2col) or [N, C, H, W] (col2im, maxPoolGrad) or
+ * its shape is [C, kh·kw, N, Ho, Wo] (im2col: rows of a matmul over the batch) or [N, C, H, W] (col2im, maxPoolGrad) or
  * [N, C, Ho, Wo] (maxPool, maxPoolPick). `args` are the sources, fused expressions of buffers
  * over the variables wn, wc (batch, channel) and:
  * - im2col, maxPool: args[0] is the input at wh, ww (input grid);

@@ -30,20 +30,26 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null | undefine
   const Ho = Math.floor((H + 2 * ph - dh * (kh - 1) - 1) / sh) + 1;
   const Wo = Math.floor((W + 2 * pw - dw * (kw - 1) - 1) / sw) + 1;
   if (Ho < 1 || Wo < 1) throw new ShapeError(`conv2d: input ${fmt(x.shape)} is smaller than the ${kh}x${kw} kernel (dilation ${dh}x${dw}, padding ${ph}x${pw})`);
-  // [N, C, kh·kw, Ho, Wo] → [N, groups, Cg·kh·kw, Ho·Wo]: the channel-major order of weight's rows.
-  const cols = patches(x, { H, W, Ho, Wo, kh, kw, sh, sw, ph, pw, dh, dw }).reshape([N, groups, Cg * kh * kw, Ho * Wo]);
+  const geom: WindowGeom = { H, W, Ho, Wo, kh, kw, sh, sw, ph, pw, dh, dw };
   const w = weight.reshape([groups, O / groups, Cg * kh * kw]);
+  if (windowDType(x.dtype)) {
+    // Patches [C, kh·kw, N, Ho, Wo] (one window kernel; its gradient is the col2im kernel) as
+    // [groups, Cg·kh·kw, N·Ho·Wo]: one matmul per group over the whole batch, whose weight
+    // gradient is one matmul too (no per-sample products summed afterwards).
+    const cols = im2col(x, geom).reshape([groups, Cg * kh * kw, N * Ho * Wo]);
+    let y = w.matmul(cols);
+    if (bias) y = y.add(bias.reshape([groups, O / groups, 1]));
+    return y.reshape([O, N, Ho, Wo]).permute([1, 0, 2, 3]);
+  }
+  // [N, C, kh·kw, Ho, Wo] → [N, groups, Cg·kh·kw, Ho·Wo]: the channel-major order of weight's rows.
+  const cols = slicedPatches(x, geom).reshape([N, groups, Cg * kh * kw, Ho * Wo]);
   let y = w.matmul(cols).reshape([N, O, Ho, Wo]);
   if (bias) y = y.add(bias.reshape([1, O, 1, 1]));
   return y;
 }
 
-/**
- * The im2col patches [N, C, kh·kw, Ho, Wo] of x: one window kernel for float32/float64 (its
- * gradient is the col2im kernel), else strided slices of the padded input, stacked.
- */
-function patches(x: Tensor, g: WindowGeom): Tensor {
-  if (windowDType(x.dtype)) return im2col(x, g);
+/** The im2col patches [N, C, kh·kw, Ho, Wo] of x as strided slices of the padded input, stacked. */
+function slicedPatches(x: Tensor, g: WindowGeom): Tensor {
   const { Ho, Wo, kh, kw, sh, sw, ph, pw, dh, dw } = g;
   const xp = ph || pw ? x.pad([pw, pw, ph, ph]) : x;
   const taps: Tensor[] = [];

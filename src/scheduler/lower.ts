@@ -263,13 +263,13 @@ function lowerRow(root: LazyNode, isBuffer: (n: LazyNode) => boolean): Lowered {
 function lowerWindow(root: LazyNode, isBuffer: (n: LazyNode) => boolean): Lowered {
   if (root.arg.kind !== 'window') throw new Error('internal: lowerWindow of a non-window node');
   const { op, geom: g } = root.arg;
-  const [N, C] = root.shape as [number, number];
+  const [N, C] = (op === 'im2col' ? [root.shape[2], root.shape[0]] : root.shape) as [number, number];
   const sizes = new Map<string, number>([['wn', N], ['wc', C], ['wh', g.H], ['ww', g.W], ['wi', g.Ho], ['wj', g.Wo], ['wq', g.kh * g.kw]]);
   const b = new Builder(isBuffer, null, new Symbolic(sizes));
   const at = (names: string[], shape: readonly number[]): Index[] => names.map((v, i) => (shape[i] === 1 ? inum(0) : ivar(v)));
   const input = ['wn', 'wc', 'wh', 'ww'], grid = ['wn', 'wc', 'wi', 'wj'];
   const [x, y] = root.srcs as [LazyNode, LazyNode | undefined];
-  const args = op === 'col2im' ? [b.expr(x, at(['wn', 'wc', 'wq', 'wi', 'wj'], x.shape), numel(x.shape))]
+  const args = op === 'col2im' ? [b.expr(x, at(['wc', 'wq', 'wn', 'wi', 'wj'], x.shape), numel(x.shape))]
     : [b.expr(x, at(input, x.shape), numel(x.shape)),
       ...(y ? [b.expr(y, at(op === 'maxPoolGrad' ? grid : input, y.shape), numel(y.shape))] : [])];
   b.flops += N * C * g.Ho * g.Wo * g.kh * g.kw;

@@ -18,14 +18,18 @@ export const windowDType = (d: DType): boolean => d === 'float32' || d === 'floa
 
 const planes = (x: Tensor): [number, number] => [x.shape[0]!, x.shape[1]!];
 
-/** x [N, C, H, W] → patches [N, C, kh·kw, Ho, Wo], zero where a tap falls in the padding. */
+/**
+ * x [N, C, H, W] → patches [C, kh·kw, N, Ho, Wo], zero where a tap falls in the padding: rows
+ * (channel, tap) of a matmul over the whole batch.
+ */
 export function im2col(x: Tensor, g: WindowGeom): Tensor {
-  return node({ kind: 'window', op: 'im2col', geom: g }, [x], [...planes(x), g.kh * g.kw, g.Ho, g.Wo], x.dtype);
+  const [N, C] = planes(x);
+  return node({ kind: 'window', op: 'im2col', geom: g }, [x], [C, g.kh * g.kw, N, g.Ho, g.Wo], x.dtype);
 }
 
-/** patches [N, C, kh·kw, Ho, Wo] → [N, C, H, W]: every tap added at the element it read. */
+/** patches [C, kh·kw, N, Ho, Wo] → [N, C, H, W]: every tap added at the element it read. */
 export function col2im(cols: Tensor, g: WindowGeom): Tensor {
-  return node({ kind: 'window', op: 'col2im', geom: g }, [cols], [...planes(cols), g.H, g.W], cols.dtype);
+  return node({ kind: 'window', op: 'col2im', geom: g }, [cols], [cols.shape[2]!, cols.shape[0]!, g.H, g.W], cols.dtype);
 }
 
 /** x [N, C, H, W] → [N, C, Ho, Wo]: the maximum of each window's in-grid taps. */

@@ -2,7 +2,7 @@
  * The JS printer of sliding-window kernels (kernel/ir.ts WindowSpec): im2col, col2im, max
  * pooling and its gradient. A thread owns whole NCHW planes [start, end) (units are N·C planes),
  * so the accumulating ops (col2im, maxPoolGrad) write only their own planes, in a fixed order:
- * results do not depend on the split. Padding is never read: each tap's in-grid range of
+ * results do not depend on the split. A plane of im2col's patches is kh·kw runs of Ho·Wo. Padding is never read: each tap's in-grid range of
  * window columns is computed once per tap, and rows outside the grid are skipped whole.
  */
 import type { Kernel, Scalar } from '../../../kernel/ir.js';
@@ -39,8 +39,9 @@ export function windowKernel(k: Kernel, printer: (prefix: string) => Printer): {
   switch (w.op) {
     case 'im2col':
       lines.push(
-        `let o = p * ${kh * kw * Ho * Wo};`,
         `for (let ta = 0; ta < ${kh}; ta++) for (let tb = 0; tb < ${kw}; tb++) {`,
+        // Patches are [C, kh·kw, N, Ho, Wo]: the plane's rows for this tap are contiguous.
+        `let o = ((wc * ${kh * kw} + ta * ${kw} + tb) * ${w.N} + wn) * ${Ho * Wo};`,
         ...columns,
         `for (let wi = 0; wi < ${Ho}; wi++, o += ${Wo}) {`,
         `const wh = wi * ${sh} - ${ph} + ta * ${dh};`,
