@@ -105,6 +105,20 @@ function fusedSize(n: LazyNode, isBuffer: (m: LazyNode) => boolean, limit: numbe
 
 const isContraction = (n: LazyNode): boolean => n.arg.kind === 'reduce' || n.arg.kind === 'matmul';
 
+/**
+ * Whether `s` reads `base` only through permutes and reshapes that nothing else reads: then the
+ * copy that makes `s` a matmul operand computes each element of `base` once, so `base` (a
+ * convolution's output gradient, read transposed by the weight gradient) needs no buffer of its own.
+ */
+function permutedOnly(s: LazyNode, base: LazyNode, consumers: ReadonlyMap<LazyNode, LazyNode[]>): boolean {
+  if (base.arg.kind !== 'elementwise' && base.arg.kind !== 'cast') return false;
+  for (let n = s; n !== base; n = n.srcs[0]!) {
+    const m = n.srcs[0]!;
+    if (n.arg.kind !== 'view' || (n.arg.movement.op !== 'permute' && n.arg.movement.op !== 'reshape') || (consumers.get(m)?.length ?? 0) !== 1) return false;
+  }
+  return true;
+}
+
 /** A view that only renames the shape of a contiguous buffer: it can share that buffer. */
 function isPlainReshape(n: LazyNode): boolean {
   return n.arg.kind === 'view' && n.arg.tracker.length === 1 && isContiguous(n.arg.tracker[0]!);
@@ -232,7 +246,7 @@ function* planOnce(outputs: readonly LazyNode[], w: Walk, temps: ReadonlySet<Laz
       // it still is not one strided read of a buffer.
       let base = s;
       while (base.arg.kind === 'view' && !isBuffer(base)) base = base.srcs[0]!;
-      if (!isBuffer(base)) materialized.add(base);
+      if (!isBuffer(base) && !permutedOnly(s, base, consumers)) materialized.add(base);
       if (!resolveOperand(s, isBuffer)) materialized.add(s);
     }
   }

@@ -73,7 +73,16 @@ export function windowKernel(k: Kernel, printer: (prefix: string) => Printer): {
       break;
     case 'maxPool': case 'maxPoolGrad': case 'maxPoolPick': {
       // PyTorch's scan: the first in-grid tap, then any larger value or NaN replaces it.
-      const argmax = [
+      const take = 'if (mh < 0 || v > m || v !== v) { m = v; mh = wh; mw = ww; }';
+      // Without padding every tap of every window is in the grid: the taps unroll, unchecked.
+      const unrolled = ph === 0 && pw === 0 && kh * kw <= 16 ? [
+        'let m = -Infinity, mh = -1, mw = -1;',
+        ...Array.from({ length: kh * kw }, (_, t) => {
+          const a = Math.floor(t / kw), bb = t % kw;
+          return `{ const wh = wi * ${sh} + ${a * dh}, ww = wj * ${sw} + ${bb * dw};\n${x.lines}\nconst v = ${x.expr};\n${take} }`;
+        }),
+      ] : null;
+      const argmax = unrolled ?? [
         'let m = -Infinity, mh = -1, mw = -1;',
         `for (let ta = 0; ta < ${kh}; ta++) {`,
         `const wh = wi * ${sh} - ${ph} + ta * ${dh};`,
@@ -83,7 +92,7 @@ export function windowKernel(k: Kernel, printer: (prefix: string) => Printer): {
         `if (ww < 0 || ww >= ${W}) continue;`,
         x.lines,
         `const v = ${x.expr};`,
-        'if (mh < 0 || v > m || v !== v) { m = v; mh = wh; mw = ww; }',
+        take,
         '}', '}',
       ];
       if (w.op === 'maxPoolGrad') lines.push(`const ob = p * ${H * W};`, `out.fill(0, ob, ob + ${H * W});`);
