@@ -165,6 +165,47 @@ describe('max pooling through the window kernels', () => {
   });
 });
 
+describe('average pooling through the window kernels (padding counted as zeros)', () => {
+  const pools: { xs: number[]; k: [number, number]; s: [number, number]; p: [number, number] }[] = [
+    { xs: [2, 3, 7, 9], k: [2, 2], s: [2, 2], p: [0, 0] },
+    { xs: [2, 2, 8, 7], k: [3, 3], s: [2, 2], p: [1, 1] },
+    { xs: [1, 2, 6, 5], k: [3, 2], s: [1, 2], p: [1, 0] },
+  ];
+  for (const c of pools) {
+    test(`kernel ${c.k}, stride ${c.s}, padding ${c.p}: values, gradient, second order`, async () => {
+      const [N, C, H, W] = c.xs as [number, number, number, number];
+      const Ho = Math.floor((H + 2 * c.p[0] - c.k[0]) / c.s[0]) + 1, Wo = Math.floor((W + 2 * c.p[1] - c.k[1]) / c.s[1]) + 1;
+      const x = rnd(N * C * H * W, 14), dy = rnd(N * C * Ho * Wo, 15);
+      const y = new Float64Array(dy.length), gx = new Float64Array(x.length);
+      const kk = c.k[0] * c.k[1];
+      for (let nc = 0; nc < N * C; nc++) for (let i = 0; i < Ho; i++) for (let j = 0; j < Wo; j++) {
+        for (let a = 0; a < c.k[0]; a++) for (let b = 0; b < c.k[1]; b++) {
+          const h = i * c.s[0] - c.p[0] + a, w = j * c.s[1] - c.p[1] + b;
+          if (h < 0 || h >= H || w < 0 || w >= W) continue;
+          y[(nc * Ho + i) * Wo + j] += x[(nc * H + h) * W + w]! / kk;
+          gx[(nc * H + h) * W + w] += dy[(nc * Ho + i) * Wo + j]! / kk;
+        }
+      }
+      const X = t64(x, c.xs, true), U = t64(dy, [N, C, Ho, Wo], true);
+      const out = born.nn.functional.avgPool2d(X, c.k, { stride: c.s, padding: c.p });
+      const [g] = born.grad(out.mul(U).sum(), [X]);
+      close(await out.data(), y);
+      close(await g!.data(), gx);
+      // g is linear in U: its derivative is the average pool of v.
+      const v = rnd(x.length, 16);
+      const [gu] = born.grad(g!.mul(t64(v, c.xs)).sum(), [U]);
+      const want = new Float64Array(dy.length);
+      for (let nc = 0; nc < N * C; nc++) for (let i = 0; i < Ho; i++) for (let j = 0; j < Wo; j++) {
+        for (let a = 0; a < c.k[0]; a++) for (let b = 0; b < c.k[1]; b++) {
+          const h = i * c.s[0] - c.p[0] + a, w = j * c.s[1] - c.p[1] + b;
+          if (h >= 0 && h < H && w >= 0 && w < W) want[(nc * Ho + i) * Wo + j] += v[(nc * H + h) * W + w]! / kk;
+        }
+      }
+      close(await gu!.data(), want);
+    });
+  }
+});
+
 describe('window kernels in the plan', () => {
   test('conv → relu → max pool forward is three kernels: patches, matmul (with the bias), pool (with the relu)', async () => {
     const x = born.rand([4, 3, 12, 12]), w = born.rand([8, 3, 3, 3]), b = born.rand([8]);
@@ -183,5 +224,14 @@ describe('window kernels in the plan', () => {
     expect(ops.filter((o) => o.includes('col2im'))).toHaveLength(1);
     expect(ops.filter((o) => o.includes('maxPoolGrad'))).toHaveLength(1);
     expect(ops.some((o) => o.includes('where') || o.includes('eq'))).toBe(false);
+  });
+
+  test('average pooling and its gradient are one kernel each', async () => {
+    const x = born.rand([2, 3, 9, 9]).requiresGrad_();
+    await born.realize(x);
+    const y = born.nn.functional.avgPool2d(x, 3, { stride: 2, padding: 1 });
+    expect(born.explain(y).kernels.map((k) => k.ops)).toEqual([['avgPool']]);
+    const [gx] = born.grad(y.sum(), [x]);
+    expect(born.explain(gx!).kernels.map((k) => k.ops)).toEqual([['avgPoolGrad']]);
   });
 });

@@ -104,7 +104,7 @@ export interface RowSpec {
   readonly n: number;
 }
 
-export type WindowOp = 'im2col' | 'col2im' | 'maxPool' | 'maxPoolGrad' | 'maxPoolPick';
+export type WindowOp = 'im2col' | 'col2im' | 'maxPool' | 'maxPoolGrad' | 'maxPoolPick' | 'avgPool' | 'avgPoolGrad';
 
 /**
  * The geometry of a sliding window over an H x W grid: a kh x kw window with stride sh x sw,
@@ -121,9 +121,10 @@ export interface WindowGeom {
 /**
  * A sliding-window kernel over NCHW planes (the 'window' node kind). The output is contiguous;
  * its shape is [C, kh·kw, N, Ho, Wo] (im2col: rows of a matmul over the batch) or [N, C, H, W] (col2im, maxPoolGrad) or
- * [N, C, Ho, Wo] (maxPool, maxPoolPick). `args` are the sources, fused expressions of buffers
+ * [N, C, Ho, Wo] (maxPool, maxPoolPick, avgPool) or [N, C, H, W] (avgPoolGrad). `args` are the sources, fused expressions of buffers
  * over the variables wn, wc (batch, channel) and:
- * - im2col, maxPool: args[0] is the input at wh, ww (input grid);
+ * - im2col, maxPool, avgPool: args[0] is the input at wh, ww (input grid);
+ * - avgPoolGrad: args[0] is the gradient at wi, wj;
  * - col2im: args[0] is the patches at wq (tap a·kw + b), wi, wj (window grid);
  * - maxPoolGrad: args[0] the input at wh, ww; args[1] the gradient at wi, wj;
  * - maxPoolPick: args[0] the input at wh, ww; args[1] the gradient at wh, ww (read at the maximum).
@@ -131,7 +132,9 @@ export interface WindowGeom {
  * element, in tap order (a, b), then window order; maxPool is each window's maximum over its
  * in-grid taps (a NaN is the maximum); its "first maximum" is PyTorch's: scanning taps in order,
  * the last position where v > max or v is NaN (the first in-grid tap if none), and maxPoolGrad
- * adds g there (windows in row-major order), maxPoolPick reads gg there.
+ * adds g there (windows in row-major order), maxPoolPick reads gg there. avgPool is the sum of
+ * the in-grid taps divided by kh·kw (padding counts as zeros); avgPoolGrad adds g / (kh·kw) to
+ * each in-grid tap of each window, windows in row-major order.
  * Printers must not race: planes (wn, wc) are independent, so a thread (CPU) or workgroup
  * (WebGPU) owns whole planes; maxPoolGrad and col2im accumulate within a plane in the order above.
  */

@@ -270,6 +270,7 @@ function lowerWindow(root: LazyNode, isBuffer: (n: LazyNode) => boolean): Lowere
   const input = ['wn', 'wc', 'wh', 'ww'], grid = ['wn', 'wc', 'wi', 'wj'];
   const [x, y] = root.srcs as [LazyNode, LazyNode | undefined];
   const args = op === 'col2im' ? [b.expr(x, at(['wc', 'wq', 'wn', 'wi', 'wj'], x.shape), numel(x.shape))]
+    : op === 'avgPoolGrad' ? [b.expr(x, at(grid, x.shape), numel(x.shape))]
     : [b.expr(x, at(input, x.shape), numel(x.shape)),
       ...(y ? [b.expr(y, at(op === 'maxPoolGrad' ? grid : input, y.shape), numel(y.shape))] : [])];
   b.flops += N * C * g.Ho * g.Wo * g.kh * g.kw;

@@ -4,7 +4,8 @@
  * convolution's input gradient), and max pooling with its gradient. Each is one kernel; none
  * expands windows into masked taps. The five ops are closed under differentiation: im2col and
  * col2im are adjoint linear maps, and so are maxPoolGrad and maxPoolPick in their second source
- * (the maximum's position is piecewise constant in x, so x gets no gradient through them).
+ * (the maximum's position is piecewise constant in x, so x gets no gradient through them), and
+ * avgPool and avgPoolGrad are adjoint.
  */
 import type { DType } from '../graph/dtype.js';
 import type { WindowGeom, WindowOp } from '../kernel/ir.js';
@@ -47,6 +48,16 @@ export function maxPoolPick(x: Tensor, gg: Tensor, g: WindowGeom): Tensor {
   return node({ kind: 'window', op: 'maxPoolPick', geom: g }, [x, gg], [...planes(x), g.Ho, g.Wo], gg.dtype);
 }
 
+/** x [N, C, H, W] → [N, C, Ho, Wo]: each window's in-grid sum over kh·kw (padding counted as zeros). */
+export function avgPoolWindows(x: Tensor, g: WindowGeom): Tensor {
+  return node({ kind: 'window', op: 'avgPool', geom: g }, [x], [...planes(x), g.Ho, g.Wo], x.dtype);
+}
+
+/** The gradient of avgPoolWindows: g [N, C, Ho, Wo] spread over each window's in-grid taps. */
+export function avgPoolGrad(grad: Tensor, g: WindowGeom): Tensor {
+  return node({ kind: 'window', op: 'avgPoolGrad', geom: g }, [grad], [...planes(grad), g.H, g.W], grad.dtype);
+}
+
 /** The VJP of a window node with sources `x` and output gradient `g`, one entry per source. */
 export function windowVjp(op: WindowOp, geom: WindowGeom, g: Tensor, x: readonly Tensor[]): (Tensor | null)[] {
   switch (op) {
@@ -55,5 +66,7 @@ export function windowVjp(op: WindowOp, geom: WindowGeom, g: Tensor, x: readonly
     case 'maxPool': return [maxPoolGrad(x[0]!, g, geom)];
     case 'maxPoolGrad': return [null, maxPoolPick(x[0]!, g, geom)];
     case 'maxPoolPick': return [null, maxPoolGrad(x[0]!, g, geom)];
+    case 'avgPool': return [avgPoolGrad(g, geom)];
+    case 'avgPoolGrad': return [avgPoolWindows(g, geom)];
   }
 }

@@ -1,6 +1,6 @@
 /**
- * The JS printer of sliding-window kernels (kernel/ir.ts WindowSpec): im2col, col2im, max
- * pooling and its gradient. A thread owns whole NCHW planes [start, end) (units are N·C planes),
+ * The JS printer of sliding-window kernels (kernel/ir.ts WindowSpec): im2col, col2im, max and
+ * average pooling and their gradients. A thread owns whole NCHW planes [start, end) (units are N·C planes),
  * so the accumulating ops (col2im, maxPoolGrad) write only their own planes, in a fixed order:
  * results do not depend on the split. A plane of im2col's patches is kh·kw runs of Ho·Wo. Padding is never read: each tap's in-grid range of
  * window columns is computed once per tap, and rows outside the grid are skipped whole.
@@ -71,6 +71,27 @@ export function windowKernel(k: Kernel, printer: (prefix: string) => Printer): {
         `out[rb + wj * ${sw}] += ${x.expr};`,
         '}', '}', '}');
       break;
+    case 'avgPool': case 'avgPoolGrad': {
+      // Windows in row-major order; for each, its in-grid taps (a window's rows, then columns).
+      const grad = w.op === 'avgPoolGrad';
+      lines.push(grad ? `const ob = p * ${H * W};` : `let o = p * ${Ho * Wo};`);
+      if (grad) lines.push(`out.fill(0, ob, ob + ${H * W});`);
+      lines.push(`for (let wi = 0; wi < ${Ho}; wi++) for (let wj = 0; wj < ${Wo}; wj++) {`);
+      if (grad) lines.push(x.lines, `const gv = ${x.expr} / ${kh * kw};`);
+      else lines.push('let s = 0;');
+      lines.push(
+        `for (let ta = 0; ta < ${kh}; ta++) {`,
+        `const wh = wi * ${sh} - ${ph} + ta * ${dh};`,
+        `if (wh < 0 || wh >= ${H}) continue;`,
+        `for (let tb = 0; tb < ${kw}; tb++) {`,
+        `const ww = wj * ${sw} - ${pw} + tb * ${dw};`,
+        `if (ww < 0 || ww >= ${W}) continue;`,
+        ...(grad ? [`out[ob + wh * ${W} + ww] += gv;`] : [x.lines, `s += ${x.expr};`]),
+        '}', '}');
+      if (!grad) lines.push(`out[o++] = ${storeJs(dt, `s / ${kh * kw}`)};`);
+      lines.push('}');
+      break;
+    }
     case 'maxPool': case 'maxPoolGrad': case 'maxPoolPick': {
       // PyTorch's scan: the first in-grid tap, then any larger value or NaN replaces it.
       const take = 'if (mh < 0 || v > m || v !== v) { m = v; mh = wh; mw = ww; }';
