@@ -13,6 +13,7 @@ import { numel, sameShape } from '../graph/shape.js';
 import { isContiguous } from '../graph/view.js';
 import type { Kernel } from '../kernel/ir.js';
 import { lower, resolveOperand } from './lower.js';
+import { permutedOnly } from './permuted-operand.js';
 
 /** One kernel of a plan; it holds no nodes, so a cached plan keeps no graph alive. */
 export interface Step {
@@ -104,20 +105,6 @@ function fusedSize(n: LazyNode, isBuffer: (m: LazyNode) => boolean, limit: numbe
 }
 
 const isContraction = (n: LazyNode): boolean => n.arg.kind === 'reduce' || n.arg.kind === 'matmul';
-
-/**
- * Whether `s` reads `base` only through permutes and reshapes that nothing else reads: then the
- * copy that makes `s` a matmul operand computes each element of `base` once, so `base` (a
- * convolution's output gradient, read transposed by the weight gradient) needs no buffer of its own.
- */
-function permutedOnly(s: LazyNode, base: LazyNode, consumers: ReadonlyMap<LazyNode, LazyNode[]>): boolean {
-  if (base.arg.kind !== 'elementwise' && base.arg.kind !== 'cast') return false;
-  for (let n = s; n !== base; n = n.srcs[0]!) {
-    const m = n.srcs[0]!;
-    if (n.arg.kind !== 'view' || (n.arg.movement.op !== 'permute' && n.arg.movement.op !== 'reshape') || (consumers.get(m)?.length ?? 0) !== 1) return false;
-  }
-  return true;
-}
 
 /** A view that only renames the shape of a contiguous buffer: it can share that buffer. */
 function isPlainReshape(n: LazyNode): boolean {
