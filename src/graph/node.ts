@@ -7,6 +7,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { DType } from './dtype.js';
 import type { ElementwiseOp, ReduceOp, RowOp } from './ops.js';
+import type { WindowGeom, WindowOp } from '../kernel/ir.js';
 import type { Movement, ShapeTracker } from './view.js';
 
 /** A device buffer shared by every node realised to it; freed when the last holder lets go. */
@@ -54,6 +55,15 @@ export type NodeArg =
    * sort, NaN as the largest value). Ops over another dim permute it last with views.
    */
   | { kind: 'row'; op: RowOp }
+  /**
+   * A sliding-window op over the two trailing (spatial) dims of NCHW tensors (WindowSpec in
+   * kernel/ir.ts): im2col (x → [N, C, kh·kw, Ho, Wo] patches, zero padding), col2im (its adjoint:
+   * patches → [N, C, H, W], overlapping taps summed), maxPool (x → [N, C, Ho, Wo], padding
+   * ignored), maxPoolGrad (srcs [x, g]: each g element added at its window's first maximum) and
+   * maxPoolPick (srcs [x, gg]: gg read at each window's first maximum, maxPoolGrad's adjoint),
+   * avgPool (x → [N, C, Ho, Wo], padding as zeros) and avgPoolGrad (its adjoint: g → [N, C, H, W]).
+   */
+  | { kind: 'window'; op: WindowOp; geom: WindowGeom }
   /**
    * A runtime scalar (0-d): its value travels with each kernel run as an argument, so a new
    * value (a learning rate, a temperature, a position) reuses the compiled kernel and plan.
@@ -133,6 +143,7 @@ export function argKey(a: NodeArg): string {
     case 'gather': return `g${a.axis}${a.op}`;
     case 'scatterAdd': return `s${a.axis}${a.op}`;
     case 'row': return `w${a.op}`;
+    case 'window': { const g = a.geom; return `W${a.op}${[g.H, g.W, g.Ho, g.Wo, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw].join(',')}`; }
     // The value is a kernel argument, not part of the structure.
     case 'param': return 'p';
     case 'store': return a.slice ? `st${a.slice.dim}@${a.slice.start ?? 'rt'}` : 'st';

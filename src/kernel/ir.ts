@@ -104,6 +104,48 @@ export interface RowSpec {
   readonly n: number;
 }
 
+export type WindowOp = 'im2col' | 'col2im' | 'maxPool' | 'maxPoolGrad' | 'maxPoolPick' | 'avgPool' | 'avgPoolGrad';
+
+/**
+ * The geometry of a sliding window over an H x W grid: a kh x kw window with stride sh x sw,
+ * padding ph x pw (each side) and dilation dh x dw gives an Ho x Wo grid of windows; window
+ * (i, j)'s tap (a, b) reads input row i·sh - ph + a·dh, column j·sw - pw + b·dw (outside the
+ * grid: padding).
+ */
+export interface WindowGeom {
+  readonly H: number; readonly W: number; readonly Ho: number; readonly Wo: number;
+  readonly kh: number; readonly kw: number; readonly sh: number; readonly sw: number;
+  readonly ph: number; readonly pw: number; readonly dh: number; readonly dw: number;
+}
+
+/**
+ * A sliding-window kernel over NCHW planes (the 'window' node kind). The output is contiguous;
+ * its shape is [C, kh·kw, N, Ho, Wo] (im2col: rows of a matmul over the batch) or [N, C, H, W] (col2im, maxPoolGrad) or
+ * [N, C, Ho, Wo] (maxPool, maxPoolPick, avgPool) or [N, C, H, W] (avgPoolGrad). `args` are the sources, fused expressions of buffers
+ * over the variables wn, wc (batch, channel) and:
+ * - im2col, maxPool, avgPool: args[0] is the input at wh, ww (input grid);
+ * - avgPoolGrad: args[0] is the gradient at wi, wj;
+ * - col2im: args[0] is the patches at wq (tap a·kw + b), wi, wj (window grid);
+ * - maxPoolGrad: args[0] the input at wh, ww; args[1] the gradient at wi, wj;
+ * - maxPoolPick: args[0] the input at wh, ww; args[1] the gradient at wh, ww (read at the maximum).
+ * Semantics: im2col writes tap values, 0 for padding; col2im sums every tap landing on an input
+ * element, in tap order (a, b), then window order; maxPool is each window's maximum over its
+ * in-grid taps (a NaN is the maximum); its "first maximum" is PyTorch's: scanning taps in order,
+ * the last position where v > max or v is NaN (the first in-grid tap if none), and maxPoolGrad
+ * adds g there (windows in row-major order), maxPoolPick reads gg there. avgPool is the sum of
+ * the in-grid taps divided by kh·kw (padding counts as zeros); avgPoolGrad adds g / (kh·kw) to
+ * each in-grid tap of each window, windows in row-major order.
+ * Printers must not race: planes (wn, wc) are independent, so a thread (CPU) or workgroup
+ * (WebGPU) owns whole planes; maxPoolGrad and col2im accumulate within a plane in the order above.
+ */
+export interface WindowSpec {
+  readonly op: WindowOp;
+  readonly N: number;
+  readonly C: number;
+  readonly geom: WindowGeom;
+  readonly args: readonly Scalar[];
+}
+
 export interface MatmulOperand { readonly input: number; readonly offset: number; readonly sBatch: number; readonly sRow: number; readonly sCol: number }
 
 export interface Kernel {
@@ -133,6 +175,8 @@ export interface Kernel {
   readonly scatter?: ScatterSpec | null;
   /** A per-row kernel: `value` is the input element at the loop's coordinates. */
   readonly row?: RowSpec | null;
+  /** A sliding-window kernel: `value` is unused (a constant); the sources are `window.args`. */
+  readonly window?: WindowSpec | null;
   /** Data-dependent index reads and their valid ranges; non-empty means an ErrorRecord is bound. */
   readonly indexChecks?: readonly IndexCheck[];
   /** The dtypes of the runtime scalars the kernel reads ('param' scalars), by slot. */
@@ -165,7 +209,7 @@ function exactNumber(_key: string, v: unknown): unknown {
 /** Structural identity of a kernel: equal hashes compile to the same code. */
 export function kernelHash(k: Kernel): string {
   return JSON.stringify([k.out, k.inputs, k.loop, k.reduce, k.matmul, k.value,
-    k.params, k.outIndex, k.scatter ?? null, k.indexChecks?.length ?? 0, ...(k.row ? [k.row] : [])], exactNumber);
+    k.params, k.outIndex, k.scatter ?? null, k.indexChecks?.length ?? 0, ...(k.row ? [k.row] : []), ...(k.window ? [{ window: k.window }] : [])], exactNumber);
 }
 
 /** A scalar or an index expression, as the walks over kernel expressions meet them. */

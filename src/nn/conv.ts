@@ -1,11 +1,14 @@
 /**
- * Convolution and pooling, composed from views, matmul and reductions: the patches of a
- * convolution are strided slices of the padded input (zero-copy views) gathered into one
- * im2col kernel and multiplied by the weight; pooling reshapes or stacks windows and reduces.
- * Gradients come from the view, matmul and reduction rules: no special backward kernels.
+ * Convolution and pooling. A float convolution is one im2col window kernel (tensor/window.ts:
+ * patches laid out channel-major over the whole batch) and one matmul per group; its input
+ * gradient is a matmul and the col2im window kernel, its weight gradient one matmul. Max pooling
+ * is one window kernel, and so is its gradient (to each window's first maximum, as PyTorch);
+ * so are average pooling and its gradient. Other dtypes compose strided slices of the padded input, stacked, with
+ * matmul and reductions, and take their gradients from those rules.
  */
 import { ShapeError, fmt } from '../graph/errors.js';
 import { stack } from '../tensor/join.js';
+import { avgPoolWindows, im2col, maxPoolWindows, windowDType, type WindowGeom } from '../tensor/window.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { defaultWeight, uniformParam } from './init.js';
 import { Module } from './module.js';
@@ -29,6 +32,27 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null | undefine
   const Ho = Math.floor((H + 2 * ph - dh * (kh - 1) - 1) / sh) + 1;
   const Wo = Math.floor((W + 2 * pw - dw * (kw - 1) - 1) / sw) + 1;
   if (Ho < 1 || Wo < 1) throw new ShapeError(`conv2d: input ${fmt(x.shape)} is smaller than the ${kh}x${kw} kernel (dilation ${dh}x${dw}, padding ${ph}x${pw})`);
+  const geom: WindowGeom = { H, W, Ho, Wo, kh, kw, sh, sw, ph, pw, dh, dw };
+  const w = weight.reshape([groups, O / groups, Cg * kh * kw]);
+  if (windowDType(x.dtype)) {
+    // Patches [C, kh·kw, N, Ho, Wo] (one window kernel; its gradient is the col2im kernel) as
+    // [groups, Cg·kh·kw, N·Ho·Wo]: one matmul per group over the whole batch, whose weight
+    // gradient is one matmul too (no per-sample products summed afterwards).
+    const cols = im2col(x, geom).reshape([groups, Cg * kh * kw, N * Ho * Wo]);
+    let y = w.matmul(cols);
+    if (bias) y = y.add(bias.reshape([groups, O / groups, 1]));
+    return y.reshape([O, N, Ho, Wo]).permute([1, 0, 2, 3]);
+  }
+  // [N, C, kh·kw, Ho, Wo] → [N, groups, Cg·kh·kw, Ho·Wo]: the channel-major order of weight's rows.
+  const cols = slicedPatches(x, geom).reshape([N, groups, Cg * kh * kw, Ho * Wo]);
+  let y = w.matmul(cols).reshape([N, O, Ho, Wo]);
+  if (bias) y = y.add(bias.reshape([1, O, 1, 1]));
+  return y;
+}
+
+/** The im2col patches [N, C, kh·kw, Ho, Wo] of x as strided slices of the padded input, stacked. */
+function slicedPatches(x: Tensor, g: WindowGeom): Tensor {
+  const { Ho, Wo, kh, kw, sh, sw, ph, pw, dh, dw } = g;
   const xp = ph || pw ? x.pad([pw, pw, ph, ph]) : x;
   const taps: Tensor[] = [];
   for (let i = 0; i < kh; i++) {
@@ -36,12 +60,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null | undefine
       taps.push(xp.slice(2, i * dh, i * dh + sh * (Ho - 1) + 1, sh).slice(3, j * dw, j * dw + sw * (Wo - 1) + 1, sw));
     }
   }
-  // [N, C, kh·kw, Ho, Wo] → [N, groups, Cg·kh·kw, Ho·Wo]: the channel-major order of weight's rows.
-  const cols = (taps.length === 1 ? taps[0]!.unsqueeze(2) : stack(taps, 2)).reshape([N, groups, Cg * kh * kw, Ho * Wo]);
-  const w = weight.reshape([groups, O / groups, Cg * kh * kw]);
-  let y = w.matmul(cols).reshape([N, O, Ho, Wo]);
-  if (bias) y = y.add(bias.reshape([1, O, 1, 1]));
-  return y;
+  return taps.length === 1 ? taps[0]!.unsqueeze(2) : stack(taps, 2);
 }
 
 export class Conv2d extends Module {
@@ -89,11 +108,30 @@ function pool2d(name: string, x: Tensor, kernel: Pair, stride: Pair | undefined,
   return reduce(stack(taps, 2), [2]);
 }
 
-export const maxPool2d = (x: Tensor, kernel: Pair, opts: { stride?: Pair; padding?: Pair } = {}): Tensor =>
-  pool2d('maxPool2d', x, kernel, opts.stride, opts.padding ?? 0, (t, dim) => t.amax(dim), -Infinity);
+/**
+ * The window geometry of a 2-D pool where the window kernels apply (float NCHW, padding at most
+ * half the window, as PyTorch requires); null sends the pool to the composite, which reports errors.
+ */
+function windowGeom(x: Tensor, kernel: Pair, opts: { stride?: Pair; padding?: Pair }): WindowGeom | null {
+  const [kh, kw] = pair(kernel), [sh, sw] = pair(opts.stride ?? kernel), [ph, pw] = pair(opts.padding ?? 0);
+  if (x.ndim !== 4 || !windowDType(x.dtype) || 2 * ph > kh || 2 * pw > kw || Math.min(kh, kw, sh, sw) < 1 || Math.min(ph, pw) < 0) return null;
+  const [, , H, W] = x.shape as [number, number, number, number];
+  const Ho = Math.floor((H + 2 * ph - kh) / sh) + 1, Wo = Math.floor((W + 2 * pw - kw) / sw) + 1;
+  return Ho >= 1 && Wo >= 1 ? { H, W, Ho, Wo, kh, kw, sh, sw, ph, pw, dh: 1, dw: 1 } : null;
+}
+
+/** Max over each window, padding never chosen; the gradient goes to the window's first maximum (PyTorch's). */
+export function maxPool2d(x: Tensor, kernel: Pair, opts: { stride?: Pair; padding?: Pair } = {}): Tensor {
+  const g = windowGeom(x, kernel, opts);
+  if (g) return maxPoolWindows(x, g);
+  return pool2d('maxPool2d', x, kernel, opts.stride, opts.padding ?? 0, (t, dim) => t.amax(dim), -Infinity);
+}
 /** Average over each window, padding counted as zeros (PyTorch's count_include_pad). */
-export const avgPool2d = (x: Tensor, kernel: Pair, opts: { stride?: Pair; padding?: Pair } = {}): Tensor =>
-  pool2d('avgPool2d', x, kernel, opts.stride, opts.padding ?? 0, (t, dim) => t.mean({ dim }), 0);
+export function avgPool2d(x: Tensor, kernel: Pair, opts: { stride?: Pair; padding?: Pair } = {}): Tensor {
+  const g = windowGeom(x, kernel, opts);
+  if (g) return avgPoolWindows(x, g);
+  return pool2d('avgPool2d', x, kernel, opts.stride, opts.padding ?? 0, (t, dim) => t.mean({ dim }), 0);
+}
 
 /**
  * torch.nn.functional.adaptive_avg_pool2d: [N, C, H, W] or [C, H, W] → output size (oh, ow), any

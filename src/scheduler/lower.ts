@@ -158,7 +158,7 @@ class Builder {
         const at = coords.map((c, i) => (i === a.axis ? ({ k: 'val', v: index, bound } as const) : c));
         return this.expr(node.srcs[0]!, at, size);
       }
-      case 'buffer': case 'reduce': case 'matmul': case 'scatterAdd': case 'store': case 'row':
+      case 'buffer': case 'reduce': case 'matmul': case 'scatterAdd': case 'store': case 'row': case 'window':
         throw new Error(`internal: ${a.kind} node ${node.id} reached inside a fused group without a buffer`);
     }
   }
@@ -197,7 +197,7 @@ function keptCoords(sym: Symbolic, outShape: readonly number[], kept: readonly n
  * own fields. Its bytes are every input read once and the output written once.
  */
 function structural(root: LazyNode, b: Builder, name: string, value: Kernel['value'],
-  spec: Pick<Kernel, 'scatter' | 'row' | 'indexChecks'>): Lowered {
+  spec: Pick<Kernel, 'scatter' | 'row' | 'window' | 'indexChecks'>): Lowered {
   const bytes = b.inputs.reduce((t, n) => t + numel(n.shape) * itemBytes[n.dtype], numel(root.shape) * itemBytes[root.dtype]);
   const kernel: Kernel = {
     name,
@@ -256,10 +256,34 @@ function lowerRow(root: LazyNode, isBuffer: (n: LazyNode) => boolean): Lowered {
     { row: { op: root.arg.op, n }, ...(b.checks.length ? { indexChecks: b.checks } : {}) });
 }
 
+/**
+ * A sliding-window kernel (WindowSpec): each source a fused expression of buffers over the
+ * window variables (wn, wc and the input grid wh, ww, the window grid wi, wj, the tap wq).
+ */
+function lowerWindow(root: LazyNode, isBuffer: (n: LazyNode) => boolean): Lowered {
+  if (root.arg.kind !== 'window') throw new Error('internal: lowerWindow of a non-window node');
+  const { op, geom: g } = root.arg;
+  const [N, C] = (op === 'im2col' ? [root.shape[2], root.shape[0]] : root.shape) as [number, number];
+  const sizes = new Map<string, number>([['wn', N], ['wc', C], ['wh', g.H], ['ww', g.W], ['wi', g.Ho], ['wj', g.Wo], ['wq', g.kh * g.kw]]);
+  const b = new Builder(isBuffer, null, new Symbolic(sizes));
+  const at = (names: string[], shape: readonly number[]): Index[] => names.map((v, i) => (shape[i] === 1 ? inum(0) : ivar(v)));
+  const input = ['wn', 'wc', 'wh', 'ww'], grid = ['wn', 'wc', 'wi', 'wj'];
+  const [x, y] = root.srcs as [LazyNode, LazyNode | undefined];
+  const args = op === 'col2im' ? [b.expr(x, at(['wc', 'wq', 'wn', 'wi', 'wj'], x.shape), numel(x.shape))]
+    : op === 'avgPoolGrad' ? [b.expr(x, at(grid, x.shape), numel(x.shape))]
+    : [b.expr(x, at(input, x.shape), numel(x.shape)),
+      ...(y ? [b.expr(y, at(op === 'maxPoolGrad' ? grid : input, y.shape), numel(y.shape))] : [])];
+  b.flops += N * C * g.Ho * g.Wo * g.kh * g.kw;
+  b.ops.push(op);
+  return structural(root, b, `WN_${op}_${root.shape.join('_')}`, { k: 'const', value: 0, dtype: root.dtype },
+    { window: { op, N, C, geom: g, args }, ...(b.checks.length ? { indexChecks: b.checks } : {}) });
+}
+
 export function lower(group: Group, isBuffer: (n: LazyNode) => boolean, sharesTarget: (n: LazyNode) => boolean = () => false): Lowered {
   const { contraction: x } = group;
   if (group.root.arg.kind === 'scatterAdd') return lowerScatter(group.root, isBuffer);
   if (group.root.arg.kind === 'row') return lowerRow(group.root, isBuffer);
+  if (group.root.arg.kind === 'window') return lowerWindow(group.root, isBuffer);
   const store = group.root.arg.kind === 'store' ? group.root : null;
   // A store loops over its value (the whole target, or a slice of it) and writes into the target.
   const root = store ? store.srcs[1]! : group.root;

@@ -13,6 +13,7 @@ import { numel, sameShape } from '../graph/shape.js';
 import { isContiguous } from '../graph/view.js';
 import type { Kernel } from '../kernel/ir.js';
 import { lower, resolveOperand } from './lower.js';
+import { permutedOnly } from './permuted-operand.js';
 
 /** One kernel of a plan; it holds no nodes, so a cached plan keeps no graph alive. */
 export interface Step {
@@ -209,8 +210,9 @@ function* planOnce(outputs: readonly LazyNode[], w: Walk, temps: ReadonlySet<Laz
   const materialized = new Set<LazyNode>(outputs.filter((o) => !o.realized));
   // A scatter-add writes its output out of order (rows chosen by data), so it is always a kernel
   // of its own; its base, index and added values fuse into it. So is a per-row kernel (a scan,
-  // a sort: each output element depends on the whole row); its source fuses into it.
-  for (const n of order) if (!n.realized && (isContraction(n) || n.arg.kind === 'scatterAdd' || n.arg.kind === 'row')) materialized.add(n);
+  // a sort: each output element depends on the whole row); its source fuses into it. So is a
+  // sliding-window kernel (kernel/ir.ts WindowSpec), whose sources fuse into it.
+  for (const n of order) if (!n.realized && (isContraction(n) || n.arg.kind === 'scatterAdd' || n.arg.kind === 'row' || n.arg.kind === 'window')) materialized.add(n);
 
   for (const t of temps) materialized.add(t);
   const isBuffer = (n: LazyNode): boolean => n.realized !== null || materialized.has(n);
@@ -231,7 +233,7 @@ function* planOnce(outputs: readonly LazyNode[], w: Walk, temps: ReadonlySet<Laz
       // it still is not one strided read of a buffer.
       let base = s;
       while (base.arg.kind === 'view' && !isBuffer(base)) base = base.srcs[0]!;
-      if (!isBuffer(base)) materialized.add(base);
+      if (!isBuffer(base) && !permutedOnly(s, base, consumers)) materialized.add(base);
       if (!resolveOperand(s, isBuffer)) materialized.add(s);
     }
   }

@@ -11,6 +11,7 @@ import { loadJs, num, storeJs } from './js-values.js';
 import { jsPrelude } from './prelude.js';
 import { ERR, indexCheckJs, scatter } from './scatter.js';
 import { rowKernel } from './row.js';
+import { windowKernel } from './conv/window.js';
 
 export interface JsKernel {
   readonly source: string;
@@ -361,7 +362,7 @@ const preludeFor = (k: Kernel): string => (checksIndices(k) ? jsPrelude + indexC
 export function printJs(k: Kernel): JsKernel {
   if (k.matmul) return matmul(k);
   const printer = (prefix: string): ScalarPrinter => new ScalarPrinter(false, (i) => `b${i}`, prefix);
-  const sc = k.scatter ? scatter(k, printer) : k.row ? rowKernel(k, printer) : null;
+  const sc = k.scatter ? scatter(k, printer) : k.row ? rowKernel(k, printer) : k.window ? windowKernel(k, printer) : null;
   const units = sc ? sc.units : unitsOf(k);
   const body = sc ? sc.body : !k.reduce ? elementwise(k) : k.reduce.spread ? spreadReduction(k) : k.reduce.inner ? reduction(k) : columnReduction(k);
   const binds = ['const out = b[0];', ...k.inputs.map((_, i) => `const b${i + 1} = b[${i + 1}];`)];
