@@ -12,6 +12,7 @@ import { numel } from '../graph/shape.js';
 import { LruCache, type CacheLimits } from '../kernel/lru.js';
 import { attach, Buffer, detach } from './buffers.js';
 import { engine } from './engine.js';
+import { hostProfile } from './host-profile.js';
 import { IndexRecords } from './index-checks.js';
 import { drain, frozen, plan, planning, walk, type Plan, type Walk } from './schedule.js';
 import { yieldIfDue } from './turns.js';
@@ -337,14 +338,25 @@ function settle(planOf: () => CompiledPlan | null, order: readonly LazyNode[], k
 function schedule(outputs: readonly LazyNode[]): void {
   if (!outputs.length) return;
   engine.counters.schedules++;
+  const prof = hostProfile.enabled;
+  const t0 = prof ? performance.now() : 0;
   const device = engine.device();
   const w = walkChecked(outputs);
   if (!plans.has(w.key) && (w.order.length >= COLD_PLAN_NODES || inflight.has(w.key))) { scheduleCold(outputs, w, device); return; }
   const cp = planNow(outputs, w, device);
+  const t1 = prof ? performance.now() : 0;
   const { order } = w;
   const c = claim(order, cp.plan.steps.flatMap((s) => (s.target === null ? [] : [[s.output, s.target] as const])));
   const args = prepare(cp, order, c.bufs, device);
+  const t2 = prof ? performance.now() : 0;
   const done = execute(cp, order, c.bufs, device, c.waits, args);
+  if (prof) {
+    hostProfile.schedules++;
+    hostProfile.nodes += w.order.length;
+    hostProfile.walkMs += t1 - t0;
+    hostProfile.prepareMs += t2 - t1;
+    hostProfile.executeSyncMs += performance.now() - t2;
+  }
   register(c, done);
   attachKept(cp, order, c.bufs, done);
   settle(() => cp, order, w.key, c, done);
