@@ -5,7 +5,7 @@
 //                outside the scheduler);
 //   schedule:    walking the graph, finding its cached plan, claiming and binding buffers;
 //   run:         the rest of the step (kernels, inline and on the pool, until the step settles).
-// Usage: node dist-bench/bench/host-overhead.js [steps=40] [batch=256] [model=mlp]
+// Usage: node dist-bench/bench/host-overhead.js [steps=100] [batch=256] [model=mlp]
 import { MODELS, isModelName } from '../src/cli/models.js';
 import { hostProfile, resetHostProfile } from '../src/scheduler/host-profile.js';
 import { engine, nn, optim, rand, randint, realize } from '../src/index.js';
@@ -17,7 +17,7 @@ const median = (xs: readonly number[]): number => {
 };
 
 async function main(): Promise<void> {
-  const steps = Number(process.argv[2] ?? 40);
+  const steps = Number(process.argv[2] ?? 100);
   const batch = Number(process.argv[3] ?? 256);
   const which = process.argv[4] ?? 'mlp';
   if (!isModelName(which)) throw new Error(`unknown model ${which} (mlp or cnn)`);
