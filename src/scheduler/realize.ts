@@ -13,7 +13,8 @@ import { LruCache, type CacheLimits } from '../kernel/lru.js';
 import { attach, Buffer, detach } from './buffers.js';
 import { engine } from './engine.js';
 import { hostProfile } from './host-profile.js';
-import { IndexRecords } from './index-checks.js';
+import { LOOKAHEAD, runSteps } from './run-plan.js';
+import { overlapping, stepGraph, type StepGraph } from './step-deps.js';
 import { sameStructure, templateBytes, templateOf, type Template } from './plan-key.js';
 import { drain, frozen, plan, planning, walk, type Plan, type Walk } from './schedule.js';
 import { yieldIfDue } from './turns.js';
@@ -34,6 +35,8 @@ interface CompiledPlan {
   readonly backward: boolean;
   /** The structure it was made for: a walk with the same key runs it only if it matches. */
   readonly template: Template;
+  /** Which steps wait for which: independent kernels run at the same time. */
+  readonly graph: StepGraph;
 }
 
 /**
@@ -63,7 +66,7 @@ function* compiling(p: Plan, w: Walk, device: Device): Generator<void, CompiledP
     kernels.push(device.compile(s.kernel));
     if (kernels.length % COMPILE_BATCH === 0) yield;
   }
-  return { plan: p, kernels, lastRead, keep, backward, template: templateOf(w) };
+  return { plan: p, kernels, lastRead, keep, backward, template: templateOf(w), graph: stepGraph(p, order) };
 }
 
 const compilePlan = (p: Plan, w: Walk, device: Device): CompiledPlan => drain(compiling(p, w, device));
@@ -180,6 +183,27 @@ function planNow(outputs: readonly LazyNode[], w: Walk, device: Device): Compile
 /** The plan without running it. */
 export function planFor(outputs: readonly LazyNode[]): Plan {
   return planNow(outputs, walkChecked(outputs), engine.device()).plan;
+}
+
+/**
+ * The plan without running it, and per step where the device runs it (the cost model's choice)
+ * and the steps it may run beside (step-deps.ts), e.g. 'pool ×2 (cost 1.2M), concurrent with 4, 5'.
+ */
+export function placementsFor(outputs: readonly LazyNode[]): { plan: Plan; placements: string[] } {
+  const device = engine.device();
+  const cp = planNow(outputs, walkChecked(outputs), device);
+  const where = cp.kernels.map((k) => device.placement?.(k) ?? { inline: false, ranges: 1, text: device.name });
+  const beside = where.map(() => new Set<number>());
+  overlapping(cp.graph, where.map((p) => p.inline), LOOKAHEAD).forEach((js, i) => {
+    for (const j of js) { beside[i]!.add(j); beside[j]!.add(i); }
+  });
+  const placements = where.map((p, i) => {
+    const others = [...beside[i]!].sort((a, b) => a - b);
+    if (!others.length) return p.text;
+    const shown = others.length > 6 ? `${others.slice(0, 6).join(', ')}, …` : others.join(', ');
+    return `${p.text}, concurrent with ${shown}`;
+  });
+  return { plan: cp.plan, placements };
 }
 
 /**
@@ -416,30 +440,5 @@ function scheduleCold(outputs: readonly LazyNode[], w: Walk, device: Device): vo
 
 async function execute(cp: CompiledPlan, order: readonly LazyNode[], bufs: (Buffer | undefined)[], device: Device, pendingLeaves: Promise<unknown>[], args: readonly RuntimeArgs[]): Promise<void> {
   if (pendingLeaves.length) await Promise.all(pendingLeaves);
-  const { steps } = cp.plan;
-  const { keep } = cp;
-  const listen = engine.listenerCount('kernel') > 0;
-  const records = new IndexRecords(device, steps);
-  for (let si = 0; si < steps.length; si++) {
-    // Inline kernels resolve at once: without this the event loop would wait for the whole schedule.
-    const turn = yieldIfDue();
-    if (turn) await turn;
-    const step = steps[si]!;
-    const out = bufs[step.output] ??= newBuffer(order[step.output]!, device);
-    const t0 = listen ? performance.now() : 0;
-    await device.run(cp.kernels[si]!, [out.buf, ...step.inputIdx.map((j) => bufs[j]!.buf), ...records.bind(si)], args[si]);
-    if (listen) {
-      const k = step.kernel;
-      engine.emit('kernel', { name: k.name, device: device.name, ops: k.ops, ms: performance.now() - t0, bytes: k.bytes, flops: k.flops });
-    }
-    // Temporaries go back to the device as soon as their last reader is done, for reuse below.
-    for (const j of step.inputIdx) {
-      if (cp.lastRead[j] === si && !keep.has(j) && !order[j]!.realized) {
-        bufs[j]?.release();
-        bufs[j] = undefined;
-      }
-    }
-  }
-  // After every kernel, not between them: a bad index rejects this schedule's outputs.
-  if (records.bound) await records.report();
+  await runSteps({ steps: cp.plan.steps, kernels: cp.kernels, graph: cp.graph, keep: cp.keep }, order, bufs, device, args, (n) => newBuffer(n, device));
 }
