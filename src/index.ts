@@ -2,7 +2,7 @@
  * Born: lazy tensors, a fusing scheduler, and worker-pool / WebGPU devices for Node.js.
  */
 import { Tensor } from './tensor/tensor.js';
-import { realize as realizeNodes, planFor } from './scheduler/realize.js';
+import { realize as realizeNodes, placementsFor } from './scheduler/realize.js';
 import { engine } from './scheduler/engine.js';
 
 export { Tensor } from './tensor/tensor.js';
@@ -43,6 +43,11 @@ export interface KernelPlan {
   readonly device: string;
   readonly bytes: number;
   readonly flops: number;
+  /**
+   * Where the device runs it and the kernels it may run beside: 'inline (cost 12k < 350k)',
+   * 'pool ×2 (cost 1.2M), concurrent with 3, 4'.
+   */
+  readonly placement: string;
 }
 export interface Explanation {
   readonly kernels: readonly KernelPlan[];
@@ -52,13 +57,14 @@ export interface Explanation {
 /** The plan that realize() would run, without running it. */
 export function explain(...tensors: Tensor[]): Explanation {
   const todo = tensors.filter((t) => !t.node.realized).map((t) => t.node);
-  const kernels = todo.length ? planFor(todo).steps.map((s) => ({
-    name: s.kernel.name, ops: s.kernel.ops, device: 'cpu', bytes: s.kernel.bytes, flops: s.kernel.flops,
+  const planned = todo.length ? placementsFor(todo) : null;
+  const kernels = planned ? planned.plan.steps.map((s, i) => ({
+    name: s.kernel.name, ops: s.kernel.ops, device: 'cpu', bytes: s.kernel.bytes, flops: s.kernel.flops, placement: planned.placements[i]!,
   })) : [];
   return {
     kernels,
     toString: () => `${kernels.length} kernel${kernels.length === 1 ? '' : 's'}\n` +
-      kernels.map((k, i) => `  ${i}: ${k.name} [${k.ops.join(', ')}] on ${k.device}, ${k.bytes} bytes, ${k.flops} flops`).join('\n'),
+      kernels.map((k, i) => `  ${i}: ${k.name} [${k.ops.join(', ')}] on ${k.device}, ${k.bytes} bytes, ${k.flops} flops, ${k.placement}`).join('\n'),
   };
 }
 

@@ -50,8 +50,18 @@ export interface Device {
    */
   run(k: CompiledKernel, bufs: readonly DeviceBuffer[], args?: RuntimeArgs): Promise<void>;
   free(buf: DeviceBuffer): void;
+  /** Where the device runs `k` and why (explain() prints it); absent on devices with one way to run. */
+  placement?(k: CompiledKernel): KernelPlacement;
   stats(): DeviceStats;
   setKernelCacheLimits(limits: CacheLimits): void;
+}
+
+/** How a device runs one kernel: on the calling thread, or split into `ranges` parallel tasks. */
+export interface KernelPlacement {
+  readonly inline: boolean;
+  readonly ranges: number;
+  /** E.g. 'inline (cost 12k < 350k)', 'pool ×2 (cost 1.2M)'. */
+  readonly text: string;
 }
 
 export type DeviceName = 'cpu' | 'webgpu';

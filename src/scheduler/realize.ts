@@ -12,7 +12,10 @@ import { numel } from '../graph/shape.js';
 import { LruCache, type CacheLimits } from '../kernel/lru.js';
 import { attach, Buffer, detach } from './buffers.js';
 import { engine } from './engine.js';
-import { IndexRecords } from './index-checks.js';
+import { hostProfile } from './host-profile.js';
+import { LOOKAHEAD, runSteps } from './run-plan.js';
+import { overlapping, stepGraph, type StepGraph } from './step-deps.js';
+import { sameStructure, templateBytes, templateOf, type Template } from './plan-key.js';
 import { drain, frozen, plan, planning, walk, type Plan, type Walk } from './schedule.js';
 import { yieldIfDue } from './turns.js';
 
@@ -30,6 +33,10 @@ interface CompiledPlan {
   readonly keep: ReadonlySet<number>;
   /** Computes gradient nodes: a backward pass, after which the saved values it read are released. */
   readonly backward: boolean;
+  /** The structure it was made for: a walk with the same key runs it only if it matches. */
+  readonly template: Template;
+  /** Which steps wait for which: independent kernels run at the same time. */
+  readonly graph: StepGraph;
 }
 
 /**
@@ -43,7 +50,8 @@ engine.planCache = plans;
 /** Kernels printed between two yields of compiling(). */
 const COMPILE_BATCH = 16;
 
-function* compiling(p: Plan, order: readonly LazyNode[], device: Device): Generator<void, CompiledPlan> {
+function* compiling(p: Plan, w: Walk, device: Device): Generator<void, CompiledPlan> {
+  const { order } = w;
   const lastRead = new Array<number>(order.length).fill(-1);
   p.steps.forEach((s, i) => { for (const j of s.inputIdx) lastRead[j] = i; });
   // A store's result is its target's buffer, which the target already holds.
@@ -58,11 +66,23 @@ function* compiling(p: Plan, order: readonly LazyNode[], device: Device): Genera
     kernels.push(device.compile(s.kernel));
     if (kernels.length % COMPILE_BATCH === 0) yield;
   }
-  return { plan: p, kernels, lastRead, keep, backward };
+  return { plan: p, kernels, lastRead, keep, backward, template: templateOf(w), graph: stepGraph(p, order) };
 }
 
-const compilePlan = (p: Plan, order: readonly LazyNode[], device: Device): CompiledPlan => drain(compiling(p, order, device));
-const planBytes = (key: string, cp: CompiledPlan): number => key.length + cp.kernels.reduce((n, k) => n + k.hash.length, 0);
+const compilePlan = (p: Plan, w: Walk, device: Device): CompiledPlan => drain(compiling(p, w, device));
+const planBytes = (key: string, cp: CompiledPlan): number => key.length + templateBytes(cp.template) + cp.kernels.reduce((n, k) => n + k.hash.length, 0);
+
+/**
+ * The key plans are cached under: the walk's structural hash. Tests replace it (with a constant,
+ * say) to force collisions, which must only cost misses.
+ */
+export const planKeys = { of: (w: Walk): string => w.key };
+
+/** The cached plan for the walk's structure, if any (a hash hit that is another structure is a miss). */
+function cachedPlan(w: Walk): CompiledPlan | undefined {
+  const cp = plans.get(planKeys.of(w));
+  return cp && sameStructure(cp.template, w) ? cp : undefined;
+}
 
 /** Runs a stepwise computation, letting the event loop turn whenever the engine's budget is spent. */
 async function stepwise<T>(g: Generator<void, T>): Promise<T> {
@@ -81,22 +101,29 @@ async function stepwise<T>(g: Generator<void, T>): Promise<T> {
  */
 export const COLD_PLAN_NODES = 256;
 /** Plans being made across turns, by graph key: concurrent schedules of one structure share one. */
-const inflight = new Map<string, Promise<CompiledPlan>>();
+const inflight = new Map<string, { template: Template; plan: Promise<CompiledPlan> }>();
+
+/** The plan being made across turns for the walk's structure, if any. */
+function inflightPlan(w: Walk): Promise<CompiledPlan> | undefined {
+  const f = inflight.get(planKeys.of(w));
+  return f && sameStructure(f.template, w) ? f.plan : undefined;
+}
 
 function planAcrossTurns(w: Walk, outputs: readonly LazyNode[], device: Device): Promise<CompiledPlan> {
-  let p = inflight.get(w.key);
-  if (p) return p;
+  const key = planKeys.of(w);
+  const shared = inflightPlan(w);
+  if (shared) return shared;
   const f = frozen(w, outputs);
   engine.counters.plansMade++;
-  p = (async () => {
-    const cp = await stepwise(compiling(await stepwise(planning(f.outputs, f.walk, { ownOutputs: true })), f.walk.order, device));
-    plans.set(w.key, cp, planBytes(w.key, cp));
+  const p = (async () => {
+    const cp = await stepwise(compiling(await stepwise(planning(f.outputs, f.walk, { ownOutputs: true })), f.walk, device));
+    plans.set(key, cp, planBytes(key, cp));
     return cp;
   })();
-  const mine = p;
-  const forget = (): void => { if (inflight.get(w.key) === mine) inflight.delete(w.key); };
+  const mine = { template: templateOf(w), plan: p };
+  const forget = (): void => { if (inflight.get(key) === mine) inflight.delete(key); };
   p.then(forget, forget);
-  inflight.set(w.key, p);
+  inflight.set(key, mine);
   return p;
 }
 
@@ -143,11 +170,12 @@ function walkChecked(outputs: readonly LazyNode[]): Walk {
 
 /** The cached plan of the walk, or one made now (and cached). */
 function planNow(outputs: readonly LazyNode[], w: Walk, device: Device): CompiledPlan {
-  let cp = plans.get(w.key);
+  let cp = cachedPlan(w);
   if (!cp) {
     engine.counters.plansMade++;
-    cp = compilePlan(plan(outputs, w), w.order, device);
-    plans.set(w.key, cp, planBytes(w.key, cp));
+    cp = compilePlan(plan(outputs, w), w, device);
+    const key = planKeys.of(w);
+    plans.set(key, cp, planBytes(key, cp));
   }
   return cp;
 }
@@ -155,6 +183,27 @@ function planNow(outputs: readonly LazyNode[], w: Walk, device: Device): Compile
 /** The plan without running it. */
 export function planFor(outputs: readonly LazyNode[]): Plan {
   return planNow(outputs, walkChecked(outputs), engine.device()).plan;
+}
+
+/**
+ * The plan without running it, and per step where the device runs it (the cost model's choice)
+ * and the steps it may run beside (step-deps.ts), e.g. 'pool ×2 (cost 1.2M), concurrent with 4, 5'.
+ */
+export function placementsFor(outputs: readonly LazyNode[]): { plan: Plan; placements: string[] } {
+  const device = engine.device();
+  const cp = planNow(outputs, walkChecked(outputs), device);
+  const where = cp.kernels.map((k) => device.placement?.(k) ?? { inline: false, ranges: 1, text: device.name });
+  const beside = where.map(() => new Set<number>());
+  overlapping(cp.graph, where.map((p) => p.inline), LOOKAHEAD).forEach((js, i) => {
+    for (const j of js) { beside[i]!.add(j); beside[j]!.add(i); }
+  });
+  const placements = where.map((p, i) => {
+    const others = [...beside[i]!].sort((a, b) => a - b);
+    if (!others.length) return p.text;
+    const shown = others.length > 6 ? `${others.slice(0, 6).join(', ')}, …` : others.join(', ');
+    return `${p.text}, concurrent with ${shown}`;
+  });
+  return { plan: cp.plan, placements };
 }
 
 /**
@@ -337,17 +386,29 @@ function settle(planOf: () => CompiledPlan | null, order: readonly LazyNode[], k
 function schedule(outputs: readonly LazyNode[]): void {
   if (!outputs.length) return;
   engine.counters.schedules++;
+  const prof = hostProfile.enabled;
+  const t0 = prof ? performance.now() : 0;
   const device = engine.device();
   const w = walkChecked(outputs);
-  if (!plans.has(w.key) && (w.order.length >= COLD_PLAN_NODES || inflight.has(w.key))) { scheduleCold(outputs, w, device); return; }
-  const cp = planNow(outputs, w, device);
+  const hit = cachedPlan(w);
+  if (!hit && (w.order.length >= COLD_PLAN_NODES || inflightPlan(w))) { scheduleCold(outputs, w, device); return; }
+  const cp = hit ?? planNow(outputs, w, device);
+  const t1 = prof ? performance.now() : 0;
   const { order } = w;
   const c = claim(order, cp.plan.steps.flatMap((s) => (s.target === null ? [] : [[s.output, s.target] as const])));
   const args = prepare(cp, order, c.bufs, device);
+  const t2 = prof ? performance.now() : 0;
   const done = execute(cp, order, c.bufs, device, c.waits, args);
+  if (prof) {
+    hostProfile.schedules++;
+    hostProfile.nodes += w.order.length;
+    hostProfile.walkMs += t1 - t0;
+    hostProfile.prepareMs += t2 - t1;
+    hostProfile.executeSyncMs += performance.now() - t2;
+  }
   register(c, done);
   attachKept(cp, order, c.bufs, done);
-  settle(() => cp, order, w.key, c, done);
+  settle(() => cp, order, planKeys.of(w), c, done);
 }
 
 /**
@@ -374,35 +435,10 @@ function scheduleCold(outputs: readonly LazyNode[], w: Walk, device: Device): vo
   })();
   register(c, done);
   for (const o of own) { o.saved = false; attachOutput(o, c.bufs[pos.get(o)!]!, done); }
-  settle(() => cp, order, w.key, c, done);
+  settle(() => cp, order, planKeys.of(w), c, done);
 }
 
 async function execute(cp: CompiledPlan, order: readonly LazyNode[], bufs: (Buffer | undefined)[], device: Device, pendingLeaves: Promise<unknown>[], args: readonly RuntimeArgs[]): Promise<void> {
   if (pendingLeaves.length) await Promise.all(pendingLeaves);
-  const { steps } = cp.plan;
-  const { keep } = cp;
-  const listen = engine.listenerCount('kernel') > 0;
-  const records = new IndexRecords(device, steps);
-  for (let si = 0; si < steps.length; si++) {
-    // Inline kernels resolve at once: without this the event loop would wait for the whole schedule.
-    const turn = yieldIfDue();
-    if (turn) await turn;
-    const step = steps[si]!;
-    const out = bufs[step.output] ??= newBuffer(order[step.output]!, device);
-    const t0 = listen ? performance.now() : 0;
-    await device.run(cp.kernels[si]!, [out.buf, ...step.inputIdx.map((j) => bufs[j]!.buf), ...records.bind(si)], args[si]);
-    if (listen) {
-      const k = step.kernel;
-      engine.emit('kernel', { name: k.name, device: device.name, ops: k.ops, ms: performance.now() - t0, bytes: k.bytes, flops: k.flops });
-    }
-    // Temporaries go back to the device as soon as their last reader is done, for reuse below.
-    for (const j of step.inputIdx) {
-      if (cp.lastRead[j] === si && !keep.has(j) && !order[j]!.realized) {
-        bufs[j]?.release();
-        bufs[j] = undefined;
-      }
-    }
-  }
-  // After every kernel, not between them: a bad index rejects this schedule's outputs.
-  if (records.bound) await records.report();
+  await runSteps({ steps: cp.plan.steps, kernels: cp.kernels, graph: cp.graph, keep: cp.keep }, order, bufs, device, args, (n) => newBuffer(n, device));
 }

@@ -8,12 +8,13 @@
  * contraction that is not fused away and every matmul operand that is not a plain strided
  * buffer is materialised, once.
  */
-import { argKey, LazyNode, type BufferHandle } from '../graph/node.js';
+import { LazyNode, type BufferHandle } from '../graph/node.js';
 import { numel, sameShape } from '../graph/shape.js';
 import { isContiguous } from '../graph/view.js';
 import type { Kernel } from '../kernel/ir.js';
 import { lower, resolveOperand } from './lower.js';
 import { permutedOnly } from './permuted-operand.js';
+import type { Walk } from './plan-key.js';
 
 /** One kernel of a plan; it holds no nodes, so a cached plan keeps no graph alive. */
 export interface Step {
@@ -35,51 +36,7 @@ export interface Plan {
   readonly outputs: readonly number[];
 }
 
-export interface Walk {
-  /** Unrealised nodes and realised leaves, every source before its consumers. */
-  readonly order: readonly LazyNode[];
-  /** Structural key: equal keys mean equal plans. */
-  readonly key: string;
-}
-
-/** Depth-first over unrealised nodes, stopping at realised ones; iterative, so deep chains are fine. */
-export function walk(outputs: readonly LazyNode[]): Walk {
-  const index = new Map<LazyNode, number>();
-  const order: LazyNode[] = [];
-  const parts: string[] = [];
-  const stack: [LazyNode, number][] = [];
-  // Leaves that share one buffer are marked in the key: in-place writes are ordered by buffer.
-  const firstHolder = new Map<BufferHandle, number>();
-  for (const out of outputs) {
-    if (index.has(out)) continue;
-    stack.push([out, 0]);
-    while (stack.length) {
-      const top = stack[stack.length - 1]!;
-      const [n, i] = top;
-      const srcs = n.realized ? [] : n.srcs;
-      if (i < srcs.length) {
-        top[1]++;
-        const s = srcs[i]!;
-        if (!index.has(s)) stack.push([s, 0]);
-        continue;
-      }
-      stack.pop();
-      if (index.has(n)) continue;
-      index.set(n, order.length);
-      order.push(n);
-      let shared = '';
-      if (n.realized) {
-        const first = firstHolder.get(n.realized);
-        if (first === undefined) firstHolder.set(n.realized, order.length - 1);
-        else shared = `=${first}`;
-      }
-      parts.push(n.realized
-        ? `L${n.dtype}${n.shape.join(',')}${shared}`
-        : `${argKey(n.arg)}:${n.dtype}:${n.shape.join(',')}:${srcs.map((s) => index.get(s)).join(',')}${n.requiresGrad ? 'g' : ''}${n.gradNode ? 'd' : ''}`);
-    }
-  }
-  return { order, key: `${parts.join(';')}>${outputs.map((o) => index.get(o)).join(',')}` };
-}
+export { walk, type Walk } from './plan-key.js';
 
 /** Above this many fused nodes, a shared value is computed once rather than in every consumer. */
 const SHARED_LIMIT = 12;
@@ -189,7 +146,7 @@ export function frozen(w: Walk, outputs: readonly LazyNode[]): { walk: Walk; out
     copy.set(n, c);
     return c;
   });
-  return { walk: { order, key: w.key }, outputs: outputs.map((o) => copy.get(o)!) };
+  return { walk: { ...w, order }, outputs: outputs.map((o) => copy.get(o)!) };
 }
 
 /** Kernels lowered between two yields of planning(): a few milliseconds of work on this machine. */

@@ -8,10 +8,10 @@ import { arrayFor, itemBytes, type DType } from '../../graph/dtype.js';
 import type { Kernel } from '../../kernel/ir.js';
 import { kernelHash } from '../../kernel/ir.js';
 import { LruCache, type CacheLimits } from '../../kernel/lru.js';
-import type { CompiledKernel, Device, DeviceBuffer, DeviceStats, RuntimeArgs } from '../device.js';
+import type { CompiledKernel, Device, DeviceBuffer, DeviceStats, KernelPlacement, RuntimeArgs } from '../device.js';
 import { printJs } from './codegen.js';
 import { describeThrown, KernelCache, runCached, type ArrayKind, type KernelBinding } from './compile.js';
-import { KernelError, WorkerPool } from './pool.js';
+import { KernelError, splitRanges, WorkerPool } from './pool.js';
 
 export interface CpuBuffer extends DeviceBuffer {
   readonly sab: SharedArrayBuffer;
@@ -43,6 +43,11 @@ export const SERIAL_INLINE_COST = 4_000_000;
 const POOL_BYTES = 512 * 1024 * 1024;
 /** Compiled kernels kept, by count and by bytes of generated source. */
 export const KERNEL_CACHE_LIMITS: CacheLimits = { count: 2048, bytes: 64 * 1024 * 1024 };
+
+/** The cost model: below INLINE_COST (or SERIAL_INLINE_COST for a kernel that cannot be split) a kernel runs on the calling thread. */
+const runsInline = (k: CpuKernel): boolean => k.cost < INLINE_COST || (k.units <= 1 && k.cost < SERIAL_INLINE_COST);
+
+const compact = (n: number): string => (n >= 1e6 ? `${+(n / 1e6).toPrecision(3)}M` : n >= 1e3 ? `${+(n / 1e3).toPrecision(3)}k` : `${n}`);
 
 export class CpuDevice implements Device {
   readonly name = 'cpu' as const;
@@ -152,7 +157,7 @@ export class CpuDevice implements Device {
       const sab = (b as CpuBuffer).sab;
       return { sab, kind, length: Math.floor(sab.byteLength / itemBytes[kind]) };
     });
-    if (k.cost < INLINE_COST || (k.units <= 1 && k.cost < SERIAL_INLINE_COST)) {
+    if (runsInline(k)) {
       try {
         runCached(this.inline, k.key, k.source, bindings, 0, k.units, args);
         return Promise.resolve();
@@ -161,6 +166,17 @@ export class CpuDevice implements Device {
       }
     }
     return this.workers().run(k.key, k.source, bindings, k.units, { grain: 1, args });
+  }
+
+  placement(ck: CompiledKernel): KernelPlacement {
+    const k = ck as CpuKernel;
+    const cost = `cost ${compact(k.cost)}`;
+    if (runsInline(k)) {
+      const bound = k.units <= 1 && k.cost >= INLINE_COST ? `one unit, < ${compact(SERIAL_INLINE_COST)}` : `< ${compact(INLINE_COST)}`;
+      return { inline: true, ranges: 1, text: `inline (${cost} ${bound})` };
+    }
+    const ranges = splitRanges(k.units, this.threadCount).length;
+    return { inline: false, ranges, text: `pool ×${ranges} (${cost})` };
   }
 
   async destroy(): Promise<void> {

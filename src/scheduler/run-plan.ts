@@ -1,0 +1,100 @@
+/**
+ * Runs the steps of a plan, each as soon as the steps it waits for (step-deps.ts) are done:
+ * a kernel that does not read what a running one writes starts beside it, so small kernels that
+ * each fill part of the pool share it, and inline kernels run on the main thread while the pool
+ * works. A step starts once what it waits for is done, at most LOOKAHEAD steps past the first
+ * one not yet started (ready ones in plan order), at most MAX_IN_FLIGHT at a time. A temporary goes back to the
+ * device once its last reader is done. A failing kernel stops new starts; the run rejects once
+ * no started kernel is still writing, so the caller may free every buffer.
+ */
+import type { CompiledKernel, Device, RuntimeArgs } from '../devices/device.js';
+import type { LazyNode } from '../graph/node.js';
+import type { Buffer } from './buffers.js';
+import { engine } from './engine.js';
+import { IndexRecords } from './index-checks.js';
+import type { Step } from './schedule.js';
+import type { StepGraph } from './step-deps.js';
+import { yieldIfDue } from './turns.js';
+
+/** Kernels started and not yet done, at most: bounds the memory a schedule holds at once. */
+export const MAX_IN_FLIGHT = 8;
+/** How far past the first step not yet started a ready step may start. */
+export const LOOKAHEAD = 16;
+
+export interface StepRun {
+  readonly steps: readonly Step[];
+  readonly kernels: readonly CompiledKernel[];
+  readonly graph: StepGraph;
+  /** Outputs that keep their buffers after the schedule. */
+  readonly keep: ReadonlySet<number>;
+}
+
+const noop = (): void => {};
+
+export async function runSteps(
+  r: StepRun, order: readonly LazyNode[], bufs: (Buffer | undefined)[], device: Device,
+  args: readonly RuntimeArgs[], newBuffer: (n: LazyNode) => Buffer,
+): Promise<void> {
+  const { steps, kernels, graph, keep } = r;
+  const listen = engine.listenerCount('kernel') > 0;
+  const records = new IndexRecords(device, steps);
+  const left = graph.readers.slice();
+  const started = new Uint8Array(steps.length);
+  const done = new Uint8Array(steps.length);
+  const inFlight = new Set<Promise<void>>();
+  let failed = false;
+  let failure: unknown;
+
+  const finish = (si: number, t0: number): void => {
+    const step = steps[si]!;
+    if (listen) {
+      const k = step.kernel;
+      engine.emit('kernel', { name: k.name, device: device.name, ops: k.ops, ms: performance.now() - t0, bytes: k.bytes, flops: k.flops });
+    }
+    // Temporaries go back to the device as soon as their last reader is done, for reuse below.
+    for (const j of step.inputIdx) {
+      if (--left[j]! === 0 && !keep.has(j) && !order[j]!.realized) {
+        bufs[j]?.release();
+        bufs[j] = undefined;
+      }
+    }
+  };
+
+  const start = (si: number): void => {
+    started[si] = 1;
+    const step = steps[si]!;
+    const out = bufs[step.output] ??= newBuffer(order[step.output]!);
+    const t0 = listen ? performance.now() : 0;
+    let ran: Promise<void>;
+    try {
+      ran = device.run(kernels[si]!, [out.buf, ...step.inputIdx.map((j) => bufs[j]!.buf), ...records.bind(si)], args[si]);
+    } catch (e) {
+      ran = Promise.reject(e);
+    }
+    const tracked: Promise<void> = ran.then(() => { done[si] = 1; finish(si, t0); }, (e: unknown) => {
+      if (!failed) { failed = true; failure = e; }
+    }).finally(() => { inFlight.delete(tracked); });
+    inFlight.add(tracked);
+  };
+
+  const n = steps.length;
+  let next = 0; // every step before it has started
+  while (next < n && !failed) {
+    let startedAny = false;
+    for (let si = next; si < n && si < next + LOOKAHEAD && inFlight.size < MAX_IN_FLIGHT && !failed; si++) {
+      if (started[si] || !graph.after[si]!.every((d) => done[d])) continue;
+      // Inline kernels resolve at once: without this the event loop would wait for the whole schedule.
+      const turn = yieldIfDue();
+      if (turn) await turn;
+      if (failed) break;
+      start(si);
+      startedAny = true;
+    }
+    while (next < n && started[next]) next++;
+    if (!startedAny && inFlight.size) await Promise.race(inFlight);
+  }
+  while (inFlight.size) await Promise.all(inFlight).then(noop, noop);
+  if (failed) throw failure;
+  // After every kernel, not between them: a bad index rejects this schedule's outputs.
+  if (records.bound) await records.report();
+}
