@@ -10,6 +10,7 @@ import { ops } from '../graph/ops.js';
 import { numel } from '../graph/shape.js';
 import { compose, contiguousView, type Movement, type ShapeTracker } from '../graph/view.js';
 import { key, Symbolic } from '../kernel/symbolic.js';
+import { outputTransposed, transposedMatmul } from './matmul-output.js';
 import {
   inum, ivar, partsOf, type ExprRef, type Index, type IndexCheck, type Kernel, type MatmulOperand, type Scalar, type Valid,
 } from '../kernel/ir.js';
@@ -296,10 +297,18 @@ export function lower(group: Group, isBuffer: (n: LazyNode) => boolean, sharesTa
     const ra = resolveOperand(A, isBuffer), rb = resolveOperand(B, isBuffer);
     if (!ra || !rb) throw new Error('internal: matmul operand was not materialised');
     const r = x.shape.length;
-    const M = x.shape[r - 2]!, N = x.shape[r - 1]!, K = A.shape[r - 1]!;
+    const K = A.shape[r - 1]!;
     const batch = numel(x.shape.slice(0, -2));
-    matmul = { batch, M, N, K, a: { input: b.freshSlot(ra.base), ...ra.op }, b: { input: b.freshSlot(rb.base), ...rb.op } };
-    b.flops += 2 * batch * M * N * K;
+    if (outputTransposed(root, x, isBuffer)) {
+      // Read through a transpose only: compute C^T = B^T A^T, which writes that layout directly.
+      const t = transposedMatmul(ra.op, rb.op, x.shape[r - 2]!, x.shape[r - 1]!);
+      const bIn = b.freshSlot(rb.base), aIn = b.freshSlot(ra.base);
+      matmul = { batch, M: t.M, N: t.N, K, a: { input: bIn, ...t.a }, b: { input: aIn, ...t.b } };
+    } else {
+      const M = x.shape[r - 2]!, N = x.shape[r - 1]!;
+      matmul = { batch, M, N, K, a: { input: b.freshSlot(ra.base), ...ra.op }, b: { input: b.freshSlot(rb.base), ...rb.op } };
+    }
+    b.flops += 2 * batch * matmul.M * matmul.N * K;
     b.ops.push('matmul');
     name = 'MM';
   }

@@ -13,6 +13,7 @@ import { numel, sameShape } from '../graph/shape.js';
 import { isContiguous } from '../graph/view.js';
 import type { Kernel } from '../kernel/ir.js';
 import { lower, resolveOperand } from './lower.js';
+import { transposesMatmul } from './matmul-output.js';
 
 /** One kernel of a plan; it holds no nodes, so a cached plan keeps no graph alive. */
 export interface Step {
@@ -245,13 +246,17 @@ function* planOnce(outputs: readonly LazyNode[], w: Walk, temps: ReadonlySet<Laz
   for (const x of order) {
     if (x.realized || !isContraction(x) || outputSet.has(x)) continue;
     let cur = x;
+    // A matmul may also write its output transposed, once (matmul-output.ts).
+    let transposed = false;
     for (;;) {
       const cs = consumers.get(cur) ?? [];
       if (cs.length !== 1) break;
       const c = cs[0]!;
+      const flips: boolean = !transposed && transposesMatmul(c, x);
       const fits = numel(c.shape) === numel(x.shape) &&
-        (c.arg.kind === 'elementwise' || c.arg.kind === 'cast' || isPlainReshape(c));
+        (c.arg.kind === 'elementwise' || c.arg.kind === 'cast' || isPlainReshape(c) || flips);
       if (!fits || (isContraction(c))) break;
+      transposed ||= flips;
       cur = c;
       if (materialized.has(c)) break;
     }
