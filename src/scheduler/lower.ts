@@ -11,6 +11,7 @@ import { numel } from '../graph/shape.js';
 import { compose, contiguousView, type Movement, type ShapeTracker } from '../graph/view.js';
 import { key, Symbolic } from '../kernel/symbolic.js';
 import { outputTransposed, transposedMatmul } from './matmul-output.js';
+import { prologueLeaf } from './matmul-prologue.js';
 import {
   inum, ivar, partsOf, type ExprRef, type Index, type IndexCheck, type Kernel, type MatmulOperand, type Scalar, type Valid,
 } from '../kernel/ir.js';
@@ -63,6 +64,20 @@ export function resolveOperand(node: LazyNode, isBuffer: (n: LazyNode) => boolea
   return { base: n, op: { offset: v.offset, sBatch, sRow: v.strides[r - 2]!, sCol: v.strides[r - 1]! } };
 }
 
+/** A matmul operand read from a buffer, through a prologue where it is a function of one (matmul-prologue.ts). */
+function matmulOperand(node: LazyNode, isBuffer: (n: LazyNode) => boolean, b: Builder): { base: LazyNode; op: Omit<MatmulOperand, 'input'> } {
+  const direct = resolveOperand(node, isBuffer);
+  if (direct) return direct;
+  const leaf = prologueLeaf(node, isBuffer, (n) => resolveOperand(n, isBuffer) !== null);
+  const r = leaf && resolveOperand(leaf, isBuffer);
+  if (!leaf || !r) throw new Error('internal: matmul operand was not materialised');
+  // Coordinates of their own, so nothing here shares a memo entry with the epilogue.
+  b.prologueOf = leaf;
+  const prologue = b.expr(node, node.shape.map((_, i) => ivar(`q${i}`)), numel(node.shape));
+  b.prologueOf = null;
+  return { base: r.base, op: { ...r.op, prologue } };
+}
+
 class Builder {
   readonly inputs: LazyNode[] = [];
   readonly params: LazyNode[] = [];
@@ -72,6 +87,9 @@ class Builder {
   readonly slots = new Map<LazyNode, number>();
   private readonly paramSlots = new Map<LazyNode, number>();
   private readonly memo = new Map<string, Scalar>();
+
+  /** While a matmul prologue is built: the operand element it is a function of, read as `acc`. */
+  prologueOf: LazyNode | null = null;
 
   /** In a spread reduction, the coordinates at which the reduction must be read: its own row's. */
   accAt: string | null = null;
@@ -125,6 +143,7 @@ class Builder {
 
   private build(node: LazyNode, coords: readonly Index[], size: number): Scalar {
     const dtype = node.dtype;
+    if (node === this.prologueOf) return { k: 'acc', dtype };
     if (node === this.contraction) {
       if (this.accAt !== null && coords.map(key).join(',') !== this.accAt) throw new Error(`internal: spread reduction reads its reduction ${node.id} outside its row`);
       return { k: 'acc', dtype };
@@ -294,8 +313,7 @@ export function lower(group: Group, isBuffer: (n: LazyNode) => boolean, sharesTa
     name = 'R';
   } else if (x && x.arg.kind === 'matmul') {
     const [A, B] = x.srcs as [LazyNode, LazyNode];
-    const ra = resolveOperand(A, isBuffer), rb = resolveOperand(B, isBuffer);
-    if (!ra || !rb) throw new Error('internal: matmul operand was not materialised');
+    const ra = matmulOperand(A, isBuffer, b), rb = matmulOperand(B, isBuffer, b);
     const r = x.shape.length;
     const K = A.shape[r - 1]!;
     const batch = numel(x.shape.slice(0, -2));

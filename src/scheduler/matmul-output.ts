@@ -58,8 +58,8 @@ export function outputTransposed(root: LazyNode, x: LazyNode, isBuffer: (n: Lazy
 /** The operands and sizes of C^T = B^T A^T, given those of C = A B. */
 export function transposedMatmul(a: Operand, b: Operand, M: number, N: number): { a: Operand; b: Operand; M: number; N: number } {
   return {
-    a: { offset: b.offset, sBatch: b.sBatch, sRow: b.sCol, sCol: b.sRow },
-    b: { offset: a.offset, sBatch: a.sBatch, sRow: a.sCol, sCol: a.sRow },
+    a: { ...b, sRow: b.sCol, sCol: b.sRow },
+    b: { ...a, sRow: a.sCol, sCol: a.sRow },
     M: N,
     N: M,
   };
