@@ -120,16 +120,16 @@ describe('matmul prologues in the graph', () => {
     await close(t, want, 1e-12);
   });
 
-  test('batched with a square prologue against a broadcast right operand', async () => {
+  test('batched: a square prologue against a broadcast operand, and a prologue under a broadcast', async () => {
     const [B, M, K, N] = [3, 10, 12, 7];
     const av = values(B * M * K, 8), wv = values(K * N, 9);
     const a = born.tensor(av, { shape: [B, M, K] }), w = born.tensor(wv, { shape: [K, N] });
     await born.realize(a, w);
     const y = a.square().matmul(w);
     expect(born.explain(y).kernels).toHaveLength(1);
-    // A prologue under a broadcast (the view above the function) is not fused yet: two kernels.
+    // A prologue under a broadcast: the function commutes with the view above it.
     const z = a.matmul(w.add(1));
-    expect(born.explain(z).kernels).toHaveLength(2);
+    expect(born.explain(z).kernels).toHaveLength(1);
     const want: number[] = [];
     const wantZ: number[] = [];
     for (let t = 0; t < B; t++) {
@@ -141,6 +141,30 @@ describe('matmul prologues in the graph', () => {
     await close(z, wantZ);
   });
 
+  test('a cast or dequantise prologue: int8 and bool operands, float32 under float64', async () => {
+    const [M, K, N] = [9, 33, 6];
+    const qv = values(M * K, 16).map((v) => Math.round(v * 127)), wv = values(K * N, 17);
+    const q = born.tensor(qv, { shape: [M, K], dtype: 'int8' }), w = born.tensor(wv, { shape: [K, N] });
+    const mask = born.tensor(qv.map((v) => (v > 0 ? 1 : 0)), { shape: [M, K], dtype: 'bool' });
+    await born.realize(q, w, mask);
+    const y = q.to('float32').mul(0.02).matmul(w);
+    const plan = born.explain(y).kernels;
+    expect(plan).toHaveLength(1);
+    expect(plan[0]!.ops).toEqual(['mul', 'matmul']);
+    const wf = wv.map(Math.fround);
+    await close(y, mm(qv.map((v) => Math.fround(v * Math.fround(0.02))), wf, M, K, N));
+    const z = mask.to('float32').matmul(w);
+    expect(born.explain(z).kernels).toHaveLength(1);
+    await close(z, mm(qv.map((v) => (v > 0 ? 1 : 0)), wf, M, K, N));
+    const d = w.to('float64').T.matmul(q.to('float64').T);
+    expect(born.explain(d).kernels).toHaveLength(1);
+    const wT: number[] = [];
+    for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) wT.push(wf[k * N + n]!);
+    const qT: number[] = [];
+    for (let k = 0; k < K; k++) for (let m = 0; m < M; m++) qT.push(qv[m * K + k]!);
+    await close(d, mm(wT, qT, N, K, M), 1e-12);
+  });
+
   test('an operand reading two buffers, or a broadcast one, is still materialised, with the same values', async () => {
     const [M, K, N] = [6, 8, 5];
     const xv = values(M * K, 10), yv = values(M * K, 11), sv = values(K, 12), wv = values(K * N, 13);
@@ -148,6 +172,13 @@ describe('matmul prologues in the graph', () => {
     const s = born.tensor(sv, { shape: [K] }), w = born.tensor(wv, { shape: [K, N] });
     await born.realize(x, y, s, w);
     const p = x.mul(y).matmul(w), q = x.mul(s).matmul(w);
+    // Padding would need coordinates (f(0) is not 0): materialised too.
+    const pv = values((K + 1) * N, 18);
+    const r = x.add(1).pad([1, 0]).matmul(born.tensor(pv, { shape: [K + 1, N] }));
+    expect(born.explain(r).kernels).toHaveLength(3);
+    const xp: number[] = [];
+    for (let m = 0; m < M; m++) xp.push(0, ...xv.slice(m * K, (m + 1) * K).map((v) => Math.fround(Math.fround(v) + 1)));
+    await close(r, mm(xp, pv.map(Math.fround), M, K + 1, N));
     expect(born.explain(p).kernels).toHaveLength(2);
     expect(born.explain(q).kernels).toHaveLength(2);
     await close(p, mm(xv.map((v, i) => Math.fround(Math.fround(v) * Math.fround(yv[i]!))), wv.map(Math.fround), M, K, N));

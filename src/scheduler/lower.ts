@@ -11,7 +11,7 @@ import { numel } from '../graph/shape.js';
 import { compose, contiguousView, type Movement, type ShapeTracker } from '../graph/view.js';
 import { key, Symbolic } from '../kernel/symbolic.js';
 import { outputTransposed, transposedMatmul } from './matmul-output.js';
-import { prologueLeaf } from './matmul-prologue.js';
+import { hop, prologueOf } from './matmul-prologue.js';
 import {
   inum, ivar, partsOf, type ExprRef, type Index, type IndexCheck, type Kernel, type MatmulOperand, type Scalar, type Valid,
 } from '../kernel/ir.js';
@@ -42,12 +42,18 @@ export interface Lowered {
  * A matmul operand read straight from a buffer: a single strided view whose batch dims fold
  * into one stride. Null when the operand must be materialised first.
  */
-export function resolveOperand(node: LazyNode, isBuffer: (n: LazyNode) => boolean): { base: LazyNode; op: Omit<MatmulOperand, 'input'> } | null {
+export function resolveOperand(
+  node: LazyNode, isBuffer: (n: LazyNode) => boolean, through?: (n: LazyNode) => LazyNode | null,
+): { base: LazyNode; op: Omit<MatmulOperand, 'input'> } | null {
   let t: ShapeTracker = [contiguousView(node.shape)];
   let n = node;
-  while (!isBuffer(n) && n.arg.kind === 'view') {
-    t = compose(n.arg.tracker, t);
-    n = n.srcs[0]!;
+  for (;;) {
+    if (isBuffer(n)) break;
+    // `through`: a node read element for element as another (a prologue's function, matmul-prologue.ts).
+    const next = n.arg.kind === 'view' ? n.srcs[0]! : through?.(n);
+    if (!next) break;
+    if (n.arg.kind === 'view') t = compose(n.arg.tracker, t);
+    n = next;
   }
   if (!isBuffer(n) || t.length !== 1 || t[0]!.mask) return null;
   const v = t[0]!;
@@ -68,11 +74,11 @@ export function resolveOperand(node: LazyNode, isBuffer: (n: LazyNode) => boolea
 function matmulOperand(node: LazyNode, isBuffer: (n: LazyNode) => boolean, b: Builder): { base: LazyNode; op: Omit<MatmulOperand, 'input'> } {
   const direct = resolveOperand(node, isBuffer);
   if (direct) return direct;
-  const leaf = prologueLeaf(node, isBuffer, (n) => resolveOperand(n, isBuffer) !== null);
-  const r = leaf && resolveOperand(leaf, isBuffer);
-  if (!leaf || !r) throw new Error('internal: matmul operand was not materialised');
+  const p = prologueOf(node, isBuffer);
+  const r = p && resolveOperand(node, isBuffer, hop(p));
+  if (!p || !r) throw new Error('internal: matmul operand was not materialised');
   // Coordinates of their own, so nothing here shares a memo entry with the epilogue.
-  b.prologueOf = leaf;
+  b.prologueOf = p.leaf;
   const prologue = b.expr(node, node.shape.map((_, i) => ivar(`q${i}`)), numel(node.shape));
   b.prologueOf = null;
   return { base: r.base, op: { ...r.op, prologue } };

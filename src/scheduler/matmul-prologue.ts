@@ -5,10 +5,20 @@
  *
  * The function may read constants and runtime scalars only, besides the element: anything that
  * reads another buffer, or an index (rand, iota, padding), would need the element's coordinates,
- * which packing does not have. The leaf must hold the operand's dtype, so packing reads it as is.
+ * which packing does not have. The leaf holds the operand's dtype, or one whose every value the
+ * operand's float type holds exactly (small integers, bool, float32 under float64), so that
+ * packing may read it as a number and convert it as it copies (a cast or dequantise prologue).
  */
+import type { DType } from '../graph/dtype.js';
 import type { LazyNode } from '../graph/node.js';
 import { sameShape } from '../graph/shape.js';
+
+/** Leaf dtypes read as plain numbers whose values `to` holds exactly. */
+function readableAs(from: DType, to: DType): boolean {
+  if (from === to) return true;
+  if (from === 'int8' || from === 'uint8' || from === 'int16' || from === 'bool') return to === 'float32' || to === 'float64';
+  return to === 'float64' && (from === 'float32' || from === 'int32');
+}
 
 /** Leaves that hold no data: constants and runtime scalars, possibly through views. */
 function isScalarLike(n: LazyNode, isBuffer: (n: LazyNode) => boolean, seen: Map<LazyNode, boolean>): boolean {
@@ -25,30 +35,38 @@ function isScalarLike(n: LazyNode, isBuffer: (n: LazyNode) => boolean, seen: Map
   return ok;
 }
 
+/** A prologue operand: `top` is the elementwise function (under the operand's views, if any), `leaf` the data node it reads. */
+export interface Prologue { readonly top: LazyNode; readonly leaf: LazyNode }
+
 /**
- * The one node the operand `node` is an elementwise function of (besides constants), when
- * `node` is such a function and that node is read straight from a buffer (`resolves`); else null.
+ * The prologue of matmul operand `node` when it is (non-padding views of) an elementwise function
+ * of one data node besides constants, else null. The function commutes with the views, so the
+ * operand is the data node read through those views and the data node's own: `hop` lets
+ * resolveOperand walk from `top` to `leaf` as if `top` were a view of it.
  */
-export function prologueLeaf(node: LazyNode, isBuffer: (n: LazyNode) => boolean, resolves: (n: LazyNode) => boolean): LazyNode | null {
-  if (isBuffer(node) || (node.arg.kind !== 'elementwise' && node.arg.kind !== 'cast')) return null;
+export function prologueOf(node: LazyNode, isBuffer: (n: LazyNode) => boolean): Prologue | null {
+  let top = node;
+  while (!isBuffer(top) && top.arg.kind === 'view' && top.arg.movement.op !== 'pad') top = top.srcs[0]!;
+  if (isBuffer(top) || (top.arg.kind !== 'elementwise' && top.arg.kind !== 'cast')) return null;
   const scalar = new Map<LazyNode, boolean>();
   let leaf: LazyNode | null = null;
-  const stack = [node];
+  const stack = [top];
   const seen = new Set<LazyNode>();
   while (stack.length) {
     const n = stack.pop()!;
     if (seen.has(n)) continue;
     seen.add(n);
-    if (n.arg.kind === 'elementwise' || n.arg.kind === 'cast') {
-      if (!isBuffer(n)) {
-        for (const s of n.srcs) if (!isScalarLike(s, isBuffer, scalar)) stack.push(s);
-        continue;
-      }
+    if ((n.arg.kind === 'elementwise' || n.arg.kind === 'cast') && !isBuffer(n)) {
+      for (const s of n.srcs) if (!isScalarLike(s, isBuffer, scalar)) stack.push(s);
+      continue;
     }
-    // A data leaf: the same one everywhere, of the operand's shape and dtype, read in place.
+    // A data leaf: the same one everywhere, of the function's shape, in a dtype packing reads as is.
     if (leaf !== null && leaf !== n) return null;
-    if (!sameShape(n.shape, node.shape) || n.dtype !== node.dtype || !resolves(n)) return null;
+    if (!sameShape(n.shape, top.shape) || !readableAs(n.dtype, top.dtype)) return null;
     leaf = n;
   }
-  return leaf;
+  return leaf === null ? null : { top, leaf };
 }
+
+/** For resolveOperand: the step from the function to its data node. */
+export const hop = (p: Prologue) => (n: LazyNode): LazyNode | null => (n === p.top ? p.leaf : null);

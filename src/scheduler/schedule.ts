@@ -14,7 +14,7 @@ import { isContiguous } from '../graph/view.js';
 import type { Kernel } from '../kernel/ir.js';
 import { lower, resolveOperand } from './lower.js';
 import { transposesMatmul } from './matmul-output.js';
-import { prologueLeaf } from './matmul-prologue.js';
+import { hop, prologueOf } from './matmul-prologue.js';
 
 /** One kernel of a plan; it holds no nodes, so a cached plan keeps no graph alive. */
 export interface Step {
@@ -229,7 +229,8 @@ function* planOnce(outputs: readonly LazyNode[], w: Walk, temps: ReadonlySet<Laz
     if (n.realized || n.arg.kind !== 'matmul') continue;
     for (const s of n.srcs) {
       if (resolveOperand(s, isBuffer)) continue;
-      if (prologueLeaf(s, isBuffer, (m) => resolveOperand(m, isBuffer) !== null)) continue;
+      const pro = prologueOf(s, isBuffer);
+      if (pro && resolveOperand(s, isBuffer, hop(pro))) continue;
       // Materialise what the views read (other consumers can share it); copy the view only if
       // it still is not one strided read of a buffer.
       let base = s;
