@@ -4,9 +4,10 @@
  * Fusion rules (DESIGN.md): chains of elementwise ops and views fuse into one kernel; elementwise
  * producers fuse into the reduction or matmul that consumes them only as far as their inputs are
  * buffers (a contraction reads its own prologue); a contraction whose single consumer path is
- * elementwise on its output fuses that path as an epilogue. Everything the user asked for, every
- * contraction that is not fused away and every matmul operand that is not a plain strided
- * buffer is materialised, once.
+ * elementwise on its output fuses that path as an epilogue (for a matmul, possibly through one
+ * transpose of its output: matmul-output.ts). Everything the user asked for, every contraction
+ * that is not fused away and every matmul operand that is neither a plain strided buffer nor an
+ * elementwise function of one (a prologue: matmul-prologue.ts) is materialised, once.
  */
 import { argKey, LazyNode, type BufferHandle } from '../graph/node.js';
 import { numel, sameShape } from '../graph/shape.js';
