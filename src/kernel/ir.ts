@@ -146,7 +146,16 @@ export interface WindowSpec {
   readonly args: readonly Scalar[];
 }
 
-export interface MatmulOperand { readonly input: number; readonly offset: number; readonly sBatch: number; readonly sRow: number; readonly sCol: number }
+export interface MatmulOperand {
+  readonly input: number; readonly offset: number; readonly sBatch: number; readonly sRow: number; readonly sCol: number;
+  /**
+   * A prologue: the operand's element is this function of the element read at the strides,
+   * which it names `{ k: 'acc' }`. It holds only op, cast, const, param and acc scalars (no
+   * loads, no indices), so a printer may apply it wherever it reads the operand (CPU: as it
+   * packs panels), once per element read, rounding to the operand's dtype.
+   */
+  readonly prologue?: Scalar;
+}
 
 export interface Kernel {
   readonly name: string;

@@ -10,6 +10,8 @@ import { ops } from '../graph/ops.js';
 import { numel } from '../graph/shape.js';
 import { compose, contiguousView, type Movement, type ShapeTracker } from '../graph/view.js';
 import { key, Symbolic } from '../kernel/symbolic.js';
+import { outputTransposed, transposedMatmul } from './matmul-output.js';
+import { hop, prologueOf } from './matmul-prologue.js';
 import {
   inum, ivar, partsOf, type ExprRef, type Index, type IndexCheck, type Kernel, type MatmulOperand, type Scalar, type Valid,
 } from '../kernel/ir.js';
@@ -40,12 +42,18 @@ export interface Lowered {
  * A matmul operand read straight from a buffer: a single strided view whose batch dims fold
  * into one stride. Null when the operand must be materialised first.
  */
-export function resolveOperand(node: LazyNode, isBuffer: (n: LazyNode) => boolean): { base: LazyNode; op: Omit<MatmulOperand, 'input'> } | null {
+export function resolveOperand(
+  node: LazyNode, isBuffer: (n: LazyNode) => boolean, through?: (n: LazyNode) => LazyNode | null,
+): { base: LazyNode; op: Omit<MatmulOperand, 'input'> } | null {
   let t: ShapeTracker = [contiguousView(node.shape)];
   let n = node;
-  while (!isBuffer(n) && n.arg.kind === 'view') {
-    t = compose(n.arg.tracker, t);
-    n = n.srcs[0]!;
+  for (;;) {
+    if (isBuffer(n)) break;
+    // `through`: a node read element for element as another (a prologue's function, matmul-prologue.ts).
+    const next = n.arg.kind === 'view' ? n.srcs[0]! : through?.(n);
+    if (!next) break;
+    if (n.arg.kind === 'view') t = compose(n.arg.tracker, t);
+    n = next;
   }
   if (!isBuffer(n) || t.length !== 1 || t[0]!.mask) return null;
   const v = t[0]!;
@@ -62,6 +70,20 @@ export function resolveOperand(node: LazyNode, isBuffer: (n: LazyNode) => boolea
   return { base: n, op: { offset: v.offset, sBatch, sRow: v.strides[r - 2]!, sCol: v.strides[r - 1]! } };
 }
 
+/** A matmul operand read from a buffer, through a prologue where it is a function of one (matmul-prologue.ts). */
+function matmulOperand(node: LazyNode, isBuffer: (n: LazyNode) => boolean, b: Builder): { base: LazyNode; op: Omit<MatmulOperand, 'input'> } {
+  const direct = resolveOperand(node, isBuffer);
+  if (direct) return direct;
+  const p = prologueOf(node, isBuffer);
+  const r = p && resolveOperand(node, isBuffer, hop(p));
+  if (!p || !r) throw new Error('internal: matmul operand was not materialised');
+  // Coordinates of their own, so nothing here shares a memo entry with the epilogue.
+  b.prologueOf = p.leaf;
+  const prologue = b.expr(node, node.shape.map((_, i) => ivar(`q${i}`)), numel(node.shape));
+  b.prologueOf = null;
+  return { base: r.base, op: { ...r.op, prologue } };
+}
+
 class Builder {
   readonly inputs: LazyNode[] = [];
   readonly params: LazyNode[] = [];
@@ -71,6 +93,9 @@ class Builder {
   readonly slots = new Map<LazyNode, number>();
   private readonly paramSlots = new Map<LazyNode, number>();
   private readonly memo = new Map<string, Scalar>();
+
+  /** While a matmul prologue is built: the operand element it is a function of, read as `acc`. */
+  prologueOf: LazyNode | null = null;
 
   /** In a spread reduction, the coordinates at which the reduction must be read: its own row's. */
   accAt: string | null = null;
@@ -124,6 +149,7 @@ class Builder {
 
   private build(node: LazyNode, coords: readonly Index[], size: number): Scalar {
     const dtype = node.dtype;
+    if (node === this.prologueOf) return { k: 'acc', dtype };
     if (node === this.contraction) {
       if (this.accAt !== null && coords.map(key).join(',') !== this.accAt) throw new Error(`internal: spread reduction reads its reduction ${node.id} outside its row`);
       return { k: 'acc', dtype };
@@ -317,13 +343,20 @@ export function lower(group: Group, isBuffer: (n: LazyNode) => boolean, sharesTa
     name = 'R';
   } else if (x && x.arg.kind === 'matmul') {
     const [A, B] = x.srcs as [LazyNode, LazyNode];
-    const ra = resolveOperand(A, isBuffer), rb = resolveOperand(B, isBuffer);
-    if (!ra || !rb) throw new Error('internal: matmul operand was not materialised');
+    const ra = matmulOperand(A, isBuffer, b), rb = matmulOperand(B, isBuffer, b);
     const r = x.shape.length;
-    const M = x.shape[r - 2]!, N = x.shape[r - 1]!, K = A.shape[r - 1]!;
+    const K = A.shape[r - 1]!;
     const batch = numel(x.shape.slice(0, -2));
-    matmul = { batch, M, N, K, a: { input: b.freshSlot(ra.base), ...ra.op }, b: { input: b.freshSlot(rb.base), ...rb.op } };
-    b.flops += 2 * batch * M * N * K;
+    if (outputTransposed(root, x, isBuffer)) {
+      // Read through a transpose only: compute C^T = B^T A^T, which writes that layout directly.
+      const t = transposedMatmul(ra.op, rb.op, x.shape[r - 2]!, x.shape[r - 1]!);
+      const bIn = b.freshSlot(rb.base), aIn = b.freshSlot(ra.base);
+      matmul = { batch, M: t.M, N: t.N, K, a: { input: bIn, ...t.a }, b: { input: aIn, ...t.b } };
+    } else {
+      const M = x.shape[r - 2]!, N = x.shape[r - 1]!;
+      matmul = { batch, M, N, K, a: { input: b.freshSlot(ra.base), ...ra.op }, b: { input: b.freshSlot(rb.base), ...rb.op } };
+    }
+    b.flops += 2 * batch * matmul.M * matmul.N * K;
     b.ops.push('matmul');
     name = 'MM';
   }

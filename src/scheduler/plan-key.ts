@@ -13,6 +13,7 @@
 import type { DType } from '../graph/dtype.js';
 import type { BufferHandle, LazyNode, NodeArg } from '../graph/node.js';
 import type { ShapeTracker } from '../graph/view.js';
+import type { WindowGeom } from '../kernel/ir.js';
 
 export interface Walk {
   /** Unrealised nodes and realised leaves, every source before its consumers. */
@@ -97,6 +98,7 @@ function mixArg(a: NodeArg): void {
     case 'reduce': mix(nameId(a.op)); mixList(a.axes); return;
     case 'gather': case 'scatterAdd': mix(a.axis); mix(nameId(a.op)); return;
     case 'store': if (a.slice) { mix(a.slice.dim); mixNumber(a.slice.start ?? NaN); mix(a.slice.start === null ? 1 : 0); } else mix(-1); return;
+    case 'window': mix(nameId(a.op)); mixList(windowNumbers(a.geom)); return;
   }
 }
 
@@ -194,6 +196,9 @@ function sameTracker(a: ShapeTracker, b: ShapeTracker): boolean {
   return true;
 }
 
+/** A window's geometry as the numbers that identify it. */
+const windowNumbers = (g: WindowGeom): number[] => [g.H, g.W, g.Ho, g.Wo, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw];
+
 /** Whether two args plan alike: every field but a param's value. */
 export function sameArg(a: NodeArg, b: NodeArg): boolean {
   if (a === b) return true;
@@ -212,6 +217,7 @@ export function sameArg(a: NodeArg, b: NodeArg): boolean {
       if (a.slice === null || b.slice === null) return a.slice === b.slice;
       return a.slice.dim === b.slice.dim && a.slice.start === b.slice.start;
     }
+    case 'window': return b.kind === 'window' && a.op === b.op && sameList(windowNumbers(a.geom), windowNumbers(b.geom));
   }
 }
 

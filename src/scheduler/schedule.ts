@@ -4,9 +4,10 @@
  * Fusion rules (DESIGN.md): chains of elementwise ops and views fuse into one kernel; elementwise
  * producers fuse into the reduction or matmul that consumes them only as far as their inputs are
  * buffers (a contraction reads its own prologue); a contraction whose single consumer path is
- * elementwise on its output fuses that path as an epilogue. Everything the user asked for, every
- * contraction that is not fused away and every matmul operand that is not a plain strided
- * buffer is materialised, once.
+ * elementwise on its output fuses that path as an epilogue (for a matmul, possibly through one
+ * transpose of its output: matmul-output.ts). Everything the user asked for, every contraction
+ * that is not fused away and every matmul operand that is neither a plain strided buffer nor an
+ * elementwise function of one (a prologue: matmul-prologue.ts) is materialised, once.
  */
 import { LazyNode, type BufferHandle } from '../graph/node.js';
 import { numel, sameShape } from '../graph/shape.js';
@@ -15,6 +16,8 @@ import type { Kernel } from '../kernel/ir.js';
 import { lower, resolveOperand } from './lower.js';
 import { permutedOnly } from './permuted-operand.js';
 import type { Walk } from './plan-key.js';
+import { transposesMatmul } from './matmul-output.js';
+import { hop, prologueOf } from './matmul-prologue.js';
 
 /** One kernel of a plan; it holds no nodes, so a cached plan keeps no graph alive. */
 export interface Step {
@@ -186,6 +189,8 @@ function* planOnce(outputs: readonly LazyNode[], w: Walk, temps: ReadonlySet<Laz
     if (n.realized || n.arg.kind !== 'matmul') continue;
     for (const s of n.srcs) {
       if (resolveOperand(s, isBuffer)) continue;
+      const pro = prologueOf(s, isBuffer);
+      if (pro && resolveOperand(s, isBuffer, hop(pro))) continue;
       // Materialise what the views read (other consumers can share it); copy the view only if
       // it still is not one strided read of a buffer.
       let base = s;
@@ -204,13 +209,17 @@ function* planOnce(outputs: readonly LazyNode[], w: Walk, temps: ReadonlySet<Laz
   for (const x of order) {
     if (x.realized || !isContraction(x) || outputSet.has(x)) continue;
     let cur = x;
+    // A matmul may also write its output transposed, once (matmul-output.ts).
+    let transposed = false;
     for (;;) {
       const cs = consumers.get(cur) ?? [];
       if (cs.length !== 1) break;
       const c = cs[0]!;
+      const flips: boolean = !transposed && transposesMatmul(c, x);
       const fits = numel(c.shape) === numel(x.shape) &&
-        (c.arg.kind === 'elementwise' || c.arg.kind === 'cast' || isPlainReshape(c));
+        (c.arg.kind === 'elementwise' || c.arg.kind === 'cast' || isPlainReshape(c) || flips);
       if (!fits || (isContraction(c))) break;
+      transposed ||= flips;
       cur = c;
       if (materialized.has(c)) break;
     }

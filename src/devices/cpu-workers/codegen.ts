@@ -341,12 +341,15 @@ function matmul(k: Kernel): JsKernel {
   let expr = p.print(k.value);
   expr = storeJs(k.out.dtype, expr.replace(/\bo(\d+)\b/g, (m) => coords.get(m) ?? m));
   const isIdentity = k.value.k === 'acc';
+  const withPrologue = mm.a.prologue !== undefined || mm.b.prologue !== undefined;
   const spec = {
     batch: mm.batch, M: mm.M, N: mm.N, K: mm.K,
-    a: { offset: mm.a.offset, sBatch: mm.a.sBatch, sRow: mm.a.sRow, sCol: mm.a.sCol },
-    b: { offset: mm.b.offset, sBatch: mm.b.sBatch, sRow: mm.b.sRow, sCol: mm.b.sCol },
+    a: { offset: mm.a.offset, sBatch: mm.a.sBatch, sRow: mm.a.sRow, sCol: mm.a.sCol, ...(mm.a.prologue ? { prologue: p.print(mm.a.prologue) } : {}) },
+    b: { offset: mm.b.offset, sBatch: mm.b.sBatch, sRow: mm.b.sRow, sCol: mm.b.sCol, ...(mm.b.prologue ? { prologue: p.print(mm.b.prologue) } : {}) },
     dtype: k.out.dtype === 'float64' ? 'float64' as const : 'float32' as const,
     ...(isIdentity ? {} : { epilogue: { prelude: preludeFor(k), expr } }),
+    // The epilogue's prelude serves the prologues too.
+    ...(withPrologue && isIdentity ? { prelude: preludeFor(k) } : {}),
   };
   if (mm.a.input !== 1 || mm.b.input !== 2) {
     // The matmul template reads A from b[1] and B from b[2]; remap slots so it can.

@@ -39,13 +39,41 @@ export const INLINE_COST = 350_000;
  * goes to a worker so that the event loop on the main thread is not held longer.
  */
 export const SERIAL_INLINE_COST = 4_000_000;
+/**
+ * The WebAssembly SIMD matmul does this many of its flops in the time the cost model's unit
+ * (one op-table operation of a JS elementwise loop) takes: a matmul's cost is its flops over
+ * this, so that a 64^3 matmul (~20 µs) runs inline rather than paying a pool round trip.
+ * Measured here: ~30 GFLOP/s per thread for the wasm micro-kernel, ~1-2 ns per JS element op.
+ */
+export const MATMUL_FLOPS_PER_OP = 16;
+/**
+ * A splittable kernel costing less than this runs one share of its ranges on the calling thread
+ * while the workers run the others: a share of at most ~2 ms holds the event loop no longer than
+ * an inline kernel does, and saves a worker's wake-up plus a third runnable thread on the cores
+ * (two workers and the waiting main thread on 2 vCPUs).
+ */
+export const SHARED_COST = 4_000_000;
 /** Free buffers kept for reuse, by byte size, up to this much in total. */
 const POOL_BYTES = 512 * 1024 * 1024;
 /** Compiled kernels kept, by count and by bytes of generated source. */
 export const KERNEL_CACHE_LIMITS: CacheLimits = { count: 2048, bytes: 64 * 1024 * 1024 };
 
-/** The cost model: below INLINE_COST (or SERIAL_INLINE_COST for a kernel that cannot be split) a kernel runs on the calling thread. */
-const runsInline = (k: CpuKernel): boolean => k.cost < INLINE_COST || (k.units <= 1 && k.cost < SERIAL_INLINE_COST);
+/**
+ * Where a kernel of `cost` (see CpuKernel.cost) over `units` work units runs: on the calling
+ * thread, on the pool with the calling thread taking one share, or on the pool alone.
+ */
+export function placement(cost: number, units: number, threads: number): 'inline' | 'shared' | 'pool' {
+  if (cost < INLINE_COST || (units <= 1 && cost < SERIAL_INLINE_COST)) return 'inline';
+  if (threads >= 2 && units >= 2 && cost < SHARED_COST) return 'shared';
+  return 'pool';
+}
+
+/** The cost-model estimate of a kernel: its op-table flops, a matmul's scaled to the wasm kernel's speed. */
+export function kernelCost(kernel: Kernel, units: number): number {
+  // The lowering already counted each fused op's flops over its loop; a plain copy still costs
+  // one operation per element.
+  return kernel.matmul ? Math.ceil(kernel.flops / MATMUL_FLOPS_PER_OP) : Math.max(kernel.flops, units);
+}
 
 const compact = (n: number): string => (n >= 1e6 ? `${+(n / 1e6).toPrecision(3)}M` : n >= 1e3 ? `${+(n / 1e3).toPrecision(3)}k` : `${n}`);
 
@@ -127,9 +155,7 @@ export class CpuDevice implements Device {
     if (!k) {
       const { source, units } = printJs(kernel);
       this.kernelCompiles++;
-      // The lowering already counted each fused op's flops over its loop; a plain copy still
-      // costs one operation per element.
-      const cost = Math.max(kernel.flops, units);
+      const cost = kernelCost(kernel, units);
       // Workers cache compiled kernels by this key: short, so each task message stays small.
       k = { hash, key: `k${this.nextKey++}`, kernel, source, units, cost, kinds: [kernel.out.dtype, ...kernel.inputs, ...(kernel.indexChecks?.length ? ['int32' as const] : [])] };
       this.kernels.set(hash, k, source.length + hash.length);
@@ -157,7 +183,8 @@ export class CpuDevice implements Device {
       const sab = (b as CpuBuffer).sab;
       return { sab, kind, length: Math.floor(sab.byteLength / itemBytes[kind]) };
     });
-    if (runsInline(k)) {
+    const where = placement(k.cost, k.units, this.threadCount);
+    if (where === 'inline') {
       try {
         runCached(this.inline, k.key, k.source, bindings, 0, k.units, args);
         return Promise.resolve();
@@ -165,18 +192,40 @@ export class CpuDevice implements Device {
         return Promise.reject(new KernelError(`kernel ${k.kernel.name} ${describeThrown(e)}`, { cause: e }));
       }
     }
+    if (where === 'shared') return this.runShared(k, bindings, args, this.threadCount);
     return this.workers().run(k.key, k.source, bindings, k.units, { grain: 1, args });
   }
 
   placement(ck: CompiledKernel): KernelPlacement {
     const k = ck as CpuKernel;
     const cost = `cost ${compact(k.cost)}`;
-    if (runsInline(k)) {
+    const where = placement(k.cost, k.units, this.threadCount);
+    if (where === 'inline') {
       const bound = k.units <= 1 && k.cost >= INLINE_COST ? `one unit, < ${compact(SERIAL_INLINE_COST)}` : `< ${compact(INLINE_COST)}`;
       return { inline: true, ranges: 1, text: `inline (${cost} ${bound})` };
     }
+    if (where === 'shared') {
+      const parts = Math.min(this.threadCount, k.units);
+      return { inline: false, ranges: parts, text: `pool ×${parts - 1} + calling thread (${cost} < ${compact(SHARED_COST)})` };
+    }
     const ranges = splitRanges(k.units, this.threadCount).length;
     return { inline: false, ranges, text: `pool ×${ranges} (${cost})` };
+  }
+
+  /** The workers run the first units, the calling thread the last share; settles once both are done. */
+  private async runShared(k: CpuKernel, bindings: KernelBinding[], args: RuntimeArgs, threads: number): Promise<void> {
+    const parts = Math.min(threads, k.units);
+    const mine = Math.floor(k.units / parts);
+    const theirs = this.workers().run(k.key, k.source, bindings, k.units - mine, { grain: 1, args, parts: parts - 1 });
+    let failed: unknown = null;
+    try {
+      runCached(this.inline, k.key, k.source, bindings, k.units - mine, k.units, args);
+    } catch (e) {
+      failed = new KernelError(`kernel ${k.kernel.name} ${describeThrown(e)}`, { cause: e });
+    }
+    // The workers' ranges are awaited even after a local failure, so no range still writes when this settles.
+    await theirs;
+    if (failed !== null) throw failed;
   }
 
   async destroy(): Promise<void> {

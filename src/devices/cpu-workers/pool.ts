@@ -100,17 +100,17 @@ export class WorkerPool {
    * Runs `source` over [0, total) split into ranges, one task per range. Separate run() calls in
    * flight at once are not ordered against each other (their ranges may run on different threads
    * at the same time): a caller orders runs that touch the same memory, as the scheduler does by
-   * awaiting each kernel before the next.
+   * awaiting each kernel before the next. `parts` (default: one per thread) caps the ranges.
    */
   run(
     key: string, source: string, bindings: KernelBinding[], total: number,
-    opts: { grain?: number; signal?: AbortSignal; args?: readonly number[] } = {},
+    opts: { grain?: number; signal?: AbortSignal; args?: readonly number[]; parts?: number } = {},
   ): Promise<void> {
     if (this.destroyed) return Promise.reject(new KernelError(`kernel "${key}": the worker pool is destroyed`));
     if (!Number.isInteger(total) || total < 0) {
       return Promise.reject(new KernelError(`kernel "${key}": total must be a non-negative integer, got ${total}`));
     }
-    const ranges = splitRanges(total, this.threads, opts.grain ?? 1);
+    const ranges = splitRanges(total, opts.parts ?? this.threads, opts.grain ?? 1);
     if (ranges.length === 0) return Promise.resolve();
     this.replaceIfEmpty(this.piscina);
     const piscina = this.piscina;

@@ -1,4 +1,4 @@
-import { lin } from './source-parts.js';
+import { lin, through } from './source-parts.js';
 import { MR } from './tuning.js';
 import type { MatmulSpec } from './types.js';
 
@@ -35,8 +35,9 @@ ${rows((i) => cols((j) => `${at(i, j)} = c${i}_${j};`))}
  * Unpacked JS loop for tiny problems and K = 0: dot products over k, 4-way
  * unrolled, reading A and B through their strides.
  */
-export function directRun(spec: MatmulSpec, expr: string): string {
+export function directRun(spec: MatmulSpec, expr: string, fa: string | null, fb: string | null): string {
   const { a, b, K, M, N } = spec;
+  const A = (i: string): string => through(fa, `$A[${i}]`), B = (i: string): string => through(fb, `$B[${i}]`);
   const aRow = lin([[a.sBatch, '$bt'], [a.sRow, '$m']], a.offset);
   const out = `($bt * ${M} + $m) * ${N}`;
   if (K === 0) {
@@ -54,13 +55,13 @@ export function directRun(spec: MatmulSpec, expr: string): string {
           let $pa = $pa0, $pb = ${bCol};
           let $s0 = 0, $s1 = 0, $s2 = 0, $s3 = 0;
           for (let $k = 0; $k < ${K4}; $k += 4) {
-            $s0 += $A[$pa] * $B[$pb];
-            $s1 += $A[$pa + ${a.sCol}] * $B[$pb + ${b.sRow}];
-            $s2 += $A[$pa + ${2 * a.sCol}] * $B[$pb + ${2 * b.sRow}];
-            $s3 += $A[$pa + ${3 * a.sCol}] * $B[$pb + ${3 * b.sRow}];
+            $s0 += ${A('$pa')} * ${B('$pb')};
+            $s1 += ${A(`$pa + ${a.sCol}`)} * ${B(`$pb + ${b.sRow}`)};
+            $s2 += ${A(`$pa + ${2 * a.sCol}`)} * ${B(`$pb + ${2 * b.sRow}`)};
+            $s3 += ${A(`$pa + ${3 * a.sCol}`)} * ${B(`$pb + ${3 * b.sRow}`)};
             $pa += ${4 * a.sCol}; $pb += ${4 * b.sRow};
           }
-          for (let $k = ${K4}; $k < ${K}; $k++, $pa += ${a.sCol}, $pb += ${b.sRow}) $s0 += $A[$pa] * $B[$pb];
+          for (let $k = ${K4}; $k < ${K}; $k++, $pa += ${a.sCol}, $pb += ${b.sRow}) $s0 += ${A('$pa')} * ${B('$pb')};
           const o = $o + $n, acc = ($s0 + $s1) + ($s2 + $s3);
           $C[o] = (${expr});
         }

@@ -3,7 +3,7 @@
 
 import { directRun, jsMicroKernel } from './js-kernels.js';
 import { G1_VECTORS } from './kernels.js';
-import { base64, lin, stage, stageRows } from './source-parts.js';
+import { base64, lin, stage, stageRows, through } from './source-parts.js';
 import { DIRECT_MAX_MACS, KC, KC_SMALL, MAX_INT32, MC, MR, NC, RS, SET_MIN, SMALL_M } from './tuning.js';
 import type { MatmulSourceOptions, MatmulSpec } from './types.js';
 import { RB, units, validate } from './units.js';
@@ -14,7 +14,12 @@ export function matmulSource(spec: MatmulSpec, options: MatmulSourceOptions = {}
   const u = units(spec);
   const f64 = spec.dtype === 'float64';
   const expr = spec.epilogue?.expr?.trim() || 'acc';
-  const prelude = spec.epilogue?.prelude ?? '';
+  // Prologues become functions $fa / $fb (float32 rounded, as a materialised operand would be).
+  const fa = spec.a.prologue ? '$fa' : null, fb = spec.b.prologue ? '$fb' : null;
+  const round = (e: string): string => (spec.dtype === 'float64' ? `(${e})` : `Math.fround(${e})`);
+  const prelude = [spec.prelude ?? '', spec.epilogue?.prelude ?? '',
+    spec.a.prologue ? `const $fa = (acc) => ${round(spec.a.prologue)};` : '',
+    spec.b.prologue ? `const $fb = (acc) => ${round(spec.b.prologue)};` : ''].join('\n');
   const plainEpilogue = expr === 'acc';
   if (u.total === 0) return '(function (b, start, end, $rt) {})';
   const { a, b, M, N, K } = spec;
@@ -52,7 +57,7 @@ export function matmulSource(spec: MatmulSpec, options: MatmulSourceOptions = {}
   "use strict";
   ${prelude}
   ${head}
-  ${runLoop(directRun(spec, expr))}
+  ${runLoop(directRun(spec, expr, fa, fb))}
 })`;
   }
 
@@ -98,21 +103,21 @@ export function matmulSource(spec: MatmulSpec, options: MatmulSourceOptions = {}
 
   let loadB: string, loadA: string, gcall: string;
   if (kind === 'row') {
-    loadB = stageRows('$B', `$bB + ${lin([[b.sRow, '$pc']])} + $jc`, b.sRow, 1, '$kc', '$nc', '$nc', String(BS));
-    loadA = stageRows('$A', `$aB + ${lin([[a.sCol, '$pc']])}`, 0, a.sCol, '1', '$kc', '$kc', String(AS));
+    loadB = stageRows('$B', `$bB + ${lin([[b.sRow, '$pc']])} + $jc`, b.sRow, 1, '$kc', '$nc', '$nc', String(BS), fb);
+    loadA = stageRows('$A', `$aB + ${lin([[a.sCol, '$pc']])}`, 0, a.sCol, '1', '$kc', '$kc', String(AS), fa);
     gcall = `$W.g1(${AS * S}, ${BS * S}, $nc * ${S}, ${cTile}, Math.ceil($nc / ${G1C}), $kc, ${accumArg});`;
   } else if (kind === 'dot') {
     loadB = `const $kcp = Math.ceil($kc / ${L}) * ${L};
-            ${stageRows('$B', `$bB + ${lin([[b.sCol, '$jc']])} + $pc`, b.sCol, 1, '$nc', '$kc', '$kcp', String(BS))}`;
-    loadA = stageRows('$A', `$aB + ${lin([[a.sRow, '$ic'], [a.sCol, '$pc']])}`, a.sRow, a.sCol, '$mc', '$kc', '$kcp', String(AS));
+            ${stageRows('$B', `$bB + ${lin([[b.sCol, '$jc']])} + $pc`, b.sCol, 1, '$nc', '$kc', '$kcp', String(BS), fb)}`;
+    loadA = stageRows('$A', `$aB + ${lin([[a.sRow, '$ic'], [a.sCol, '$pc']])}`, a.sRow, a.sCol, '$mc', '$kc', '$kcp', String(AS), fa);
     gcall = `$W.d(${AS * S}, $kcp * ${S}, ${BS * S}, $kcp * ${S}, ${cTile}, $ldc * ${S}, $mc, Math.ceil($nc / ${L}), $kcp / ${L}, ${accumArg});`;
   } else {
     // B[bt, pc:pc+kc, jc:jce] -> NR-wide k-major panels at BP (or staged rows at BS when unpacked).
     if (bMode === 'rows') {
-      loadB = stage('$B', `$bB + ${lin([[b.sRow, '$pc']])} + $jc`, b.sRow, '$kc', '$nc', String(BS));
+      loadB = stage('$B', `$bB + ${lin([[b.sRow, '$pc']])} + $jc`, b.sRow, '$kc', '$nc', String(BS), fb);
       if (!bUnpacked) loadB += `\n        $W.pb1(${BS * S}, $nc * ${S}, ${BP * S}, $kc, $nt);`;
     } else if (bMode === 'cols') {
-      loadB = stage('$B', `$bB + ${lin([[b.sCol, '$jc']])} + $pc`, b.sCol, '$nc', '$kc', String(BS));
+      loadB = stage('$B', `$bB + ${lin([[b.sCol, '$jc']])} + $pc`, b.sCol, '$nc', '$kc', String(BS), fb);
       loadB += `\n        $W.pb2(${BS * S}, $kc * ${S}, ${BP * S}, $kc, $nt);`;
     } else {
       loadB = `{
@@ -121,13 +126,13 @@ export function matmulSource(spec: MatmulSpec, options: MatmulSourceOptions = {}
           let $src = $bB + ${lin([[b.sRow, '$pc'], [b.sCol, '$s']])};
           if ($s + ${NR} <= $jce) {
             for (let $k = 0; $k < $kc; $k++) {
-              ${Array.from({ length: NR }, (_, j) => `$F[$d + ${j}] = $B[$src${j ? ` + ${j * b.sCol}` : ''}];`).join(' ')}
+              ${Array.from({ length: NR }, (_, j) => `$F[$d + ${j}] = ${through(fb, `$B[$src${j ? ` + ${j * b.sCol}` : ''}]`)};`).join(' ')}
               $d += ${NR}; $src += ${b.sRow};
             }
           } else {
             const $w = $jce - $s;
             for (let $k = 0; $k < $kc; $k++) {
-              for (let $j = 0; $j < ${NR}; $j++) $F[$d + $j] = $j < $w ? $B[$src + $j * ${b.sCol}] : 0;
+              for (let $j = 0; $j < ${NR}; $j++) $F[$d + $j] = $j < $w ? ${through(fb, `$B[$src + $j * ${b.sCol}]`)} : 0;
               $d += ${NR}; $src += ${b.sRow};
             }
           }
@@ -136,10 +141,10 @@ export function matmulSource(spec: MatmulSpec, options: MatmulSourceOptions = {}
     }
     // A[bt, ic:ic+mc, pc:pc+kc] -> MR-high k-major strips at AP.
     if (aMode === 'rows') {
-      loadA = stage('$A', `$aB + ${lin([[a.sRow, '$ic'], [a.sCol, '$pc']])}`, a.sRow, '$mc', '$kc', String(AS));
+      loadA = stage('$A', `$aB + ${lin([[a.sRow, '$ic'], [a.sCol, '$pc']])}`, a.sRow, '$mc', '$kc', String(AS), fa);
       loadA += `\n          $W.pa2(${AS * S}, $kc * ${S}, ${AP * S}, $kc, $mt);`;
     } else if (aMode === 'cols') {
-      loadA = stage('$A', `$aB + ${lin([[a.sCol, '$pc'], [a.sRow, '$ic']])}`, a.sCol, '$kc', '$mc', String(AS));
+      loadA = stage('$A', `$aB + ${lin([[a.sCol, '$pc'], [a.sRow, '$ic']])}`, a.sCol, '$kc', '$mc', String(AS), fa);
       loadA += `\n          $W.pa1(${AS * S}, $mc * ${S}, ${AP * S}, $kc, $mt);`;
     } else {
       loadA = `{
@@ -149,13 +154,13 @@ export function matmulSource(spec: MatmulSpec, options: MatmulSourceOptions = {}
             let $src = $aB + ${lin([[a.sRow, '$r'], [a.sCol, '$pc']])};
             if ($r + ${MR} <= $ie) {
               for (let $k = 0; $k < $kc; $k++) {
-                ${Array.from({ length: MR }, (_, i) => `$F[$d + ${i}] = $A[$src${i ? ` + ${i * a.sRow}` : ''}];`).join(' ')}
+                ${Array.from({ length: MR }, (_, i) => `$F[$d + ${i}] = ${through(fa, `$A[$src${i ? ` + ${i * a.sRow}` : ''}]`)};`).join(' ')}
                 $d += ${MR}; $src += ${a.sCol};
               }
             } else {
               const $h = $ie - $r;
               for (let $k = 0; $k < $kc; $k++) {
-                for (let $i = 0; $i < ${MR}; $i++) $F[$d + $i] = $i < $h ? $A[$src + $i * ${a.sRow}] : 0;
+                for (let $i = 0; $i < ${MR}; $i++) $F[$d + $i] = $i < $h ? ${through(fa, `$A[$src + $i * ${a.sRow}]`)} : 0;
                 $d += ${MR}; $src += ${a.sCol};
               }
             }

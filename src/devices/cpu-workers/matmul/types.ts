@@ -5,6 +5,12 @@ export interface MatmulOperand {
   sBatch: number;
   sRow: number;
   sCol: number;
+  /**
+   * A JS expression in `acc` (the element read at the strides) giving the operand's element:
+   * applied to every element as it is read, before packing. It may use the epilogue's prelude
+   * and the runtime scalars `$rt`.
+   */
+  prologue?: string;
 }
 
 export interface MatmulSpec {
@@ -22,6 +28,8 @@ export interface MatmulSpec {
    * the start of each call. Default expr: 'acc'.
    */
   epilogue?: { prelude?: string; expr: string };
+  /** Statements run once at the start of each call, for the operands' prologues (helpers they use). */
+  prelude?: string;
   dtype?: 'float32' | 'float64';
 }
 
