@@ -80,9 +80,16 @@ describe('concurrent kernels', () => {
   });
 
   test('independent pool kernels are in flight at once', async () => {
-    await born.realize(x, w1, w2);
+    // Large enough that each matmul runs on the pool alone (not inline, not shared with the
+    // calling thread, which runs its share before the next kernel starts).
+    const xl = born.randn([256, 512], { seed: 7 });
+    const wa = born.randn([512, 512], { seed: 8 });
+    const wb = born.randn([512, 384], { seed: 9 });
+    await born.realize(xl, wa, wb);
     slowMatmuls(30);
-    const d = x.matmul(w1).sum({ dim: 1 }).add(x.matmul(w2).sum({ dim: 1 }));
+    const d = xl.matmul(wa).sum({ dim: 1 }).add(xl.matmul(wb).sum({ dim: 1 }));
+    expect(born.explain(d).kernels.filter((k) => k.ops.includes('matmul')).map((k) => k.placement))
+      .toEqual([expect.stringMatching(/^pool ×2 /), expect.stringMatching(/^pool ×2 /)]);
     expect(await peakInFlight(() => d.data())).toBeGreaterThanOrEqual(2);
   });
 
