@@ -13,7 +13,7 @@ import { LruCache, type CacheLimits } from '../kernel/lru.js';
 import { attach, Buffer, detach } from './buffers.js';
 import { engine } from './engine.js';
 import { IndexRecords } from './index-checks.js';
-import { drain, frozen, plan, planning, walk, type Plan, type Walk } from './schedule.js';
+import { drain, frozen, plan, planning, stepOutputs, walk, type Plan, type Walk } from './schedule.js';
 import { yieldIfDue } from './turns.js';
 
 interface CompiledPlan {
@@ -47,12 +47,12 @@ function* compiling(p: Plan, order: readonly LazyNode[], device: Device): Genera
   const lastRead = new Array<number>(order.length).fill(-1);
   p.steps.forEach((s, i) => { for (const j of s.inputIdx) lastRead[j] = i; });
   // A store's result is its target's buffer, which the target already holds.
-  const stores = new Set(p.steps.flatMap((s) => (s.target === null ? [] : [s.output])));
+  const stores = new Set(p.steps.flatMap((s) => stepOutputs(s).flatMap((o) => (o.target === null ? [] : [o.output]))));
   const backward = isBackwardPass(order);
   const keep = new Set(p.outputs.filter((i) => !stores.has(i)));
   // A backward pass reads the forward values it needs within this schedule; keeping them would
   // only pin memory until the garbage collector runs (PyTorch's retain_graph=False).
-  if (!backward) for (const s of p.steps) if (order[s.output]!.requiresGrad && !stores.has(s.output)) keep.add(s.output);
+  if (!backward) for (const { output } of p.steps.flatMap(stepOutputs)) if (order[output]!.requiresGrad && !stores.has(output)) keep.add(output);
   const kernels: CompiledKernel[] = [];
   for (const s of p.steps) {
     kernels.push(device.compile(s.kernel));
@@ -303,7 +303,7 @@ function attachOutput(node: LazyNode, buf: Buffer, done: Promise<void>): void {
 /** Allocates what the plan keeps (and what aliases share) that has no buffer yet; reads the runtime scalars. */
 function prepare(cp: CompiledPlan, order: readonly LazyNode[], bufs: (Buffer | undefined)[], device: Device): RuntimeArgs[] {
   const { steps, aliases } = cp.plan;
-  for (const s of steps) if (cp.keep.has(s.output) && !bufs[s.output]) bufs[s.output] = newBuffer(order[s.output]!, device);
+  for (const { output } of steps.flatMap(stepOutputs)) if (cp.keep.has(output) && !bufs[output]) bufs[output] = newBuffer(order[output]!, device);
   for (const [, b] of aliases) bufs[b] ??= newBuffer(order[b]!, device);
   for (const [a, b] of aliases) { bufs[b]!.retain(); bufs[a] = bufs[b]; }
   // Runtime scalars are read now: a param node is immutable, but the graph may be gone later.
@@ -342,7 +342,7 @@ function schedule(outputs: readonly LazyNode[]): void {
   if (!plans.has(w.key) && (w.order.length >= COLD_PLAN_NODES || inflight.has(w.key))) { scheduleCold(outputs, w, device); return; }
   const cp = planNow(outputs, w, device);
   const { order } = w;
-  const c = claim(order, cp.plan.steps.flatMap((s) => (s.target === null ? [] : [[s.output, s.target] as const])));
+  const c = claim(order, cp.plan.steps.flatMap(stepOutputs).flatMap((s) => (s.target === null ? [] : [[s.output, s.target] as const])));
   const args = prepare(cp, order, c.bufs, device);
   const done = execute(cp, order, c.bufs, device, c.waits, args);
   register(c, done);
@@ -365,7 +365,7 @@ function scheduleCold(outputs: readonly LazyNode[], w: Walk, device: Device): vo
   let cp: CompiledPlan | null = null;
   const done = (async () => {
     cp = await planAcrossTurns(w, outputs, device);
-    const written = new Set(cp.plan.steps.map((s) => s.output));
+    const written = new Set(cp.plan.steps.flatMap(stepOutputs).map((s) => s.output));
     if (own.some((o) => !written.has(pos.get(o)!))) throw new Error('internal: a plan made across turns does not write every output');
     const args = prepare(cp, order, c.bufs, device);
     const ran = execute(cp, order, c.bufs, device, c.waits, args);
@@ -390,7 +390,10 @@ async function execute(cp: CompiledPlan, order: readonly LazyNode[], bufs: (Buff
     const step = steps[si]!;
     const out = bufs[step.output] ??= newBuffer(order[step.output]!, device);
     const t0 = listen ? performance.now() : 0;
-    await device.run(cp.kernels[si]!, [out.buf, ...step.inputIdx.map((j) => bufs[j]!.buf), ...records.bind(si)], args[si]);
+    const bound = [out.buf, ...step.inputIdx.map((j) => bufs[j]!.buf), ...records.bind(si)];
+    // A multi-output kernel's further outputs are bound last (Kernel.extraOutputs).
+    if (step.extraOutputs) for (const o of step.extraOutputs) bound.push((bufs[o.output] ??= newBuffer(order[o.output]!, device)).buf);
+    await device.run(cp.kernels[si]!, bound, args[si]);
     if (listen) {
       const k = step.kernel;
       engine.emit('kernel', { name: k.name, device: device.name, ops: k.ops, ms: performance.now() - t0, bytes: k.bytes, flops: k.flops });
