@@ -50,9 +50,18 @@ function readsTargetsElsewhere(k: Kernel, slotsOf: (slot: number) => LazyNode, t
 }
 
 /**
- * Groups of stores to merge: connected by a shared input buffer (which includes one reading
- * another's target), over the same loop. A group in which some member reads a target of the
- * group at another element than the one it writes stays apart, member by member.
+ * Outputs of one merged kernel at most: a kernel binding dozens of buffers spills its registers,
+ * and a group that large shares no more than a few inputs per member anyway.
+ */
+export const MAX_OUTPUTS = 8;
+
+/**
+ * Groups of stores to merge: connected by a shared input buffer of the loop's size (which
+ * includes one reading another's target), over the same loop. A small buffer read broadcast (a
+ * clipping coefficient that every parameter's update reads) connects nothing: merging over it
+ * would read nothing less. A group in which some member reads a target of the group at another
+ * element than the one it writes stays apart, member by member, as does one of more than
+ * MAX_OUTPUTS stores.
  */
 export function storeGroups(stores: readonly StoreStep[], order: readonly LazyNode[], idOf: (n: LazyNode) => LazyNode): number[][] {
   const parent = stores.map((_, i) => i);
@@ -63,7 +72,9 @@ export function storeGroups(stores: readonly StoreStep[], order: readonly LazyNo
   const idNum = (n: LazyNode): number => { let v = nodeIds.get(n); if (v === undefined) nodeIds.set(n, (v = nodeIds.size)); return v; };
   stores.forEach((s, i) => {
     if (!mergeable(s.step.kernel)) return;
+    const size = numel(s.step.kernel.loop);
     for (const r of [...s.reads, idOf(s.node.srcs[0]!)]) {
+      if (numel(r.shape) !== size) continue;
       const k = `${loopKey(s)}|${idNum(r)}`;
       const j = byRead.get(k);
       if (j === undefined) byRead.set(k, i); else parent[find(i)] = find(j);
@@ -78,7 +89,7 @@ export function storeGroups(stores: readonly StoreStep[], order: readonly LazyNo
   });
   const out: number[][] = [];
   for (const g of groups.values()) {
-    if (g.length < 2) continue;
+    if (g.length < 2 || g.length > MAX_OUTPUTS) continue;
     const targets = new Set(g.map((i) => idOf(stores[i]!.node.srcs[0]!)));
     const at = writeIndexKey(stores[g[0]!]!.step.kernel.loop);
     const exact = g.every((i) => {
