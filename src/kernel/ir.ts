@@ -2,7 +2,8 @@
  * The kernel IR: what the scheduler emits and every device compiles. Device-neutral and
  * hashable; the CPU device prints it to JS, the WebGPU device to WGSL.
  *
- * A kernel writes one contiguous output (slot 0) from input buffers (slots 1..n). It loops over
+ * A kernel writes one contiguous output (slot 0) from input buffers (slots 1..n) — and, in a
+ * multi-output kernel, further outputs over the same loop (`extraOutputs`). It loops over
  * the output's coordinates o0..o{p-1} (`loop`); a reduction kernel also loops over r0..r{q-1}
  * combining `reduce.value` into an accumulator; a matmul kernel forms dot products of two strided
  * operands. `value` is the output element, where `acc` names the accumulator (an epilogue).
@@ -198,11 +199,34 @@ export interface Kernel {
    * index may depend on runtime scalars (a position). Never set on matmul kernels.
    */
   readonly outIndex: Index | null;
+  /**
+   * Further outputs written by the same loop (a multi-output kernel: one optimizer update storing
+   * a parameter and its state). Each is written like the main output — `value` at every element
+   * of `loop`, contiguously or, for a store, at `outIndex` of an existing buffer — and is bound
+   * at slot extraOutputSlot(k, j), after the inputs (and the error record). A printer evaluates
+   * every output's value at an element before it writes any of them: a store may read its own
+   * target and the other outputs' targets, but only at the element it writes (the scheduler
+   * checks this), so all reads see the old contents. Only on elementwise kernels (no reduce,
+   * matmul, scatter or row); absent or empty on one-output kernels.
+   */
+  readonly extraOutputs?: readonly ExtraOutput[];
   /** For reports: the graph ops fused into this kernel, in order. */
   readonly ops: readonly string[];
   readonly flops: number;
   readonly bytes: number;
 }
+
+/** A further output of a multi-output kernel (Kernel.extraOutputs). */
+export interface ExtraOutput {
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+  readonly value: Scalar;
+  /** As Kernel.outIndex: null writes element i of the loop to out[i]. */
+  readonly outIndex: Index | null;
+}
+
+/** The binding slot of extra output `j` of `k`: after the inputs and the error record, if any. */
+export const extraOutputSlot = (k: Kernel, j: number): number => k.inputs.length + 1 + (k.indexChecks?.length ? 1 : 0) + j;
 
 /**
  * JSON writes Infinity, -Infinity and NaN as null and -0 as 0, so constants that print to
@@ -218,7 +242,8 @@ function exactNumber(_key: string, v: unknown): unknown {
 /** Structural identity of a kernel: equal hashes compile to the same code. */
 export function kernelHash(k: Kernel): string {
   return JSON.stringify([k.out, k.inputs, k.loop, k.reduce, k.matmul, k.value,
-    k.params, k.outIndex, k.scatter ?? null, k.indexChecks?.length ?? 0, ...(k.row ? [k.row] : []), ...(k.window ? [{ window: k.window }] : [])], exactNumber);
+    k.params, k.outIndex, k.scatter ?? null, k.indexChecks?.length ?? 0, ...(k.row ? [k.row] : []), ...(k.window ? [{ window: k.window }] : []),
+    ...(k.extraOutputs?.length ? [k.extraOutputs] : [])], exactNumber);
 }
 
 /** A scalar or an index expression, as the walks over kernel expressions meet them. */

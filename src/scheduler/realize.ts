@@ -16,14 +16,12 @@ import { hostProfile } from './host-profile.js';
 import { LOOKAHEAD, runSteps } from './run-plan.js';
 import { overlapping, stepGraph, type StepGraph } from './step-deps.js';
 import { sameStructure, templateBytes, templateOf, type Template } from './plan-key.js';
-import { drain, frozen, plan, planning, walk, type Plan, type Walk } from './schedule.js';
+import { drain, frozen, plan, planning, stepOutputs, walk, type Plan, type Walk } from './schedule.js';
 import { yieldIfDue } from './turns.js';
 
 interface CompiledPlan {
   readonly plan: Plan;
   readonly kernels: readonly CompiledKernel[];
-  /** Per topological index: the last step that reads it, or -1. */
-  readonly lastRead: readonly number[];
   /**
    * Step outputs that keep their buffer after the schedule: the requested outputs, and, unless
    * the schedule is itself a backward pass, intermediates on a gradient path (like PyTorch's
@@ -52,21 +50,19 @@ const COMPILE_BATCH = 16;
 
 function* compiling(p: Plan, w: Walk, device: Device): Generator<void, CompiledPlan> {
   const { order } = w;
-  const lastRead = new Array<number>(order.length).fill(-1);
-  p.steps.forEach((s, i) => { for (const j of s.inputIdx) lastRead[j] = i; });
   // A store's result is its target's buffer, which the target already holds.
-  const stores = new Set(p.steps.flatMap((s) => (s.target === null ? [] : [s.output])));
+  const stores = new Set(p.steps.flatMap((s) => stepOutputs(s).flatMap((o) => (o.target === null ? [] : [o.output]))));
   const backward = isBackwardPass(order);
   const keep = new Set(p.outputs.filter((i) => !stores.has(i)));
   // A backward pass reads the forward values it needs within this schedule; keeping them would
   // only pin memory until the garbage collector runs (PyTorch's retain_graph=False).
-  if (!backward) for (const s of p.steps) if (order[s.output]!.requiresGrad && !stores.has(s.output)) keep.add(s.output);
+  if (!backward) for (const { output } of p.steps.flatMap(stepOutputs)) if (order[output]!.requiresGrad && !stores.has(output)) keep.add(output);
   const kernels: CompiledKernel[] = [];
   for (const s of p.steps) {
     kernels.push(device.compile(s.kernel));
     if (kernels.length % COMPILE_BATCH === 0) yield;
   }
-  return { plan: p, kernels, lastRead, keep, backward, template: templateOf(w), graph: stepGraph(p, order) };
+  return { plan: p, kernels, keep, backward, template: templateOf(w), graph: stepGraph(p, order) };
 }
 
 const compilePlan = (p: Plan, w: Walk, device: Device): CompiledPlan => drain(compiling(p, w, device));
@@ -352,7 +348,7 @@ function attachOutput(node: LazyNode, buf: Buffer, done: Promise<void>): void {
 /** Allocates what the plan keeps (and what aliases share) that has no buffer yet; reads the runtime scalars. */
 function prepare(cp: CompiledPlan, order: readonly LazyNode[], bufs: (Buffer | undefined)[], device: Device): RuntimeArgs[] {
   const { steps, aliases } = cp.plan;
-  for (const s of steps) if (cp.keep.has(s.output) && !bufs[s.output]) bufs[s.output] = newBuffer(order[s.output]!, device);
+  for (const { output } of steps.flatMap(stepOutputs)) if (cp.keep.has(output) && !bufs[output]) bufs[output] = newBuffer(order[output]!, device);
   for (const [, b] of aliases) bufs[b] ??= newBuffer(order[b]!, device);
   for (const [a, b] of aliases) { bufs[b]!.retain(); bufs[a] = bufs[b]; }
   // Runtime scalars are read now: a param node is immutable, but the graph may be gone later.
@@ -395,7 +391,7 @@ function schedule(outputs: readonly LazyNode[]): void {
   const cp = hit ?? planNow(outputs, w, device);
   const t1 = prof ? performance.now() : 0;
   const { order } = w;
-  const c = claim(order, cp.plan.steps.flatMap((s) => (s.target === null ? [] : [[s.output, s.target] as const])));
+  const c = claim(order, cp.plan.steps.flatMap(stepOutputs).flatMap((s) => (s.target === null ? [] : [[s.output, s.target] as const])));
   const args = prepare(cp, order, c.bufs, device);
   const t2 = prof ? performance.now() : 0;
   const done = execute(cp, order, c.bufs, device, c.waits, args);
@@ -426,7 +422,7 @@ function scheduleCold(outputs: readonly LazyNode[], w: Walk, device: Device): vo
   let cp: CompiledPlan | null = null;
   const done = (async () => {
     cp = await planAcrossTurns(w, outputs, device);
-    const written = new Set(cp.plan.steps.map((s) => s.output));
+    const written = new Set(cp.plan.steps.flatMap(stepOutputs).map((s) => s.output));
     if (own.some((o) => !written.has(pos.get(o)!))) throw new Error('internal: a plan made across turns does not write every output');
     const args = prepare(cp, order, c.bufs, device);
     const ran = execute(cp, order, c.bufs, device, c.waits, args);

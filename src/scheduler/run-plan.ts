@@ -67,7 +67,10 @@ export async function runSteps(
     const t0 = listen ? performance.now() : 0;
     let ran: Promise<void>;
     try {
-      ran = device.run(kernels[si]!, [out.buf, ...step.inputIdx.map((j) => bufs[j]!.buf), ...records.bind(si)], args[si]);
+      const bound = [out.buf, ...step.inputIdx.map((j) => bufs[j]!.buf), ...records.bind(si)];
+      // A multi-output kernel's further outputs are bound last (Kernel.extraOutputs).
+      if (step.extraOutputs) for (const o of step.extraOutputs) bound.push((bufs[o.output] ??= newBuffer(order[o.output]!)).buf);
+      ran = device.run(kernels[si]!, bound, args[si]);
     } catch (e) {
       ran = Promise.reject(e);
     }

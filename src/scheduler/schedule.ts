@@ -18,6 +18,7 @@ import { permutedOnly } from './permuted-operand.js';
 import type { Walk } from './plan-key.js';
 import { transposesMatmul } from './matmul-output.js';
 import { hop, prologueOf } from './matmul-prologue.js';
+import { mergeStores } from './multi-output.js';
 
 /** One kernel of a plan; it holds no nodes, so a cached plan keeps no graph alive. */
 export interface Step {
@@ -29,7 +30,14 @@ export interface Step {
   readonly paramIdx: readonly number[];
   /** For a store: the index of the node whose buffer the kernel writes in place (else null). */
   readonly target: number | null;
+  /** A multi-output kernel's further outputs (Kernel.extraOutputs, in order): node and store target, as above. */
+  readonly extraOutputs?: readonly StepOutput[];
 }
+
+export interface StepOutput { readonly output: number; readonly target: number | null }
+
+/** Every output of a step, the main one first. */
+export const stepOutputs = (s: Step): readonly StepOutput[] => [s, ...(s.extraOutputs ?? [])];
 
 /** A schedule in terms of topological indices, so one plan serves every graph of the same structure. */
 export interface Plan {
@@ -301,7 +309,7 @@ function* planOnce(outputs: readonly LazyNode[], w: Walk, temps: ReadonlySet<Laz
     else steps.push(step);
     if (++sinceYield === LOWER_BATCH) { sinceYield = 0; yield; }
   }
-  const ordered = orderStores(storeSteps, idOf);
+  const ordered = mergeStores(storeSteps, order, idOf) ?? orderStores(storeSteps, idOf);
   if (ordered instanceof LazyNode) return ordered;
   return { steps: [...steps, ...ordered], aliases, outputs: outputs.map((o) => pos.get(o)!) };
 }

@@ -13,7 +13,7 @@
  * stores included).
  */
 import type { LazyNode } from '../graph/node.js';
-import type { Plan } from './schedule.js';
+import { stepOutputs, type Plan } from './schedule.js';
 
 export interface StepGraph {
   /** Per step: the earlier steps it waits for (direct hazards only), ascending. */
@@ -31,7 +31,7 @@ export function stepGraph(p: Plan, order: readonly LazyNode[]): StepGraph {
     if (h === undefined) holder.set(n.realized, i); else owner[i] = h;
   });
   const alias = new Map(p.aliases.map(([a, b]) => [a, b] as const));
-  for (const s of p.steps) if (s.target !== null) alias.set(s.output, s.target);
+  for (const o of p.steps.flatMap(stepOutputs)) if (o.target !== null) alias.set(o.output, o.target);
   const bufOf = (j: number): number => {
     let k = j;
     for (let guard = 0; alias.has(k) && guard <= alias.size; guard++) k = alias.get(k)!;
@@ -47,17 +47,22 @@ export function stepGraph(p: Plan, order: readonly LazyNode[]): StepGraph {
       const w = lastWriter.get(bufOf(j));
       if (w !== undefined) deps.add(w);
     }
-    const out = bufOf(s.output);
-    const w = lastWriter.get(out);
-    if (w !== undefined) deps.add(w);
-    for (const r of readersSince.get(out) ?? []) if (r !== si) deps.add(r);
+    // A multi-output kernel writes every one of its outputs (Kernel.extraOutputs).
+    const outs = stepOutputs(s).map((o) => bufOf(o.output));
+    for (const out of outs) {
+      const w = lastWriter.get(out);
+      if (w !== undefined) deps.add(w);
+      for (const r of readersSince.get(out) ?? []) if (r !== si) deps.add(r);
+    }
     for (const j of s.inputIdx) {
       const b = bufOf(j);
       const rs = readersSince.get(b);
       if (rs) rs.push(si); else readersSince.set(b, [si]);
     }
-    lastWriter.set(out, si);
-    readersSince.set(out, []);
+    for (const out of outs) {
+      lastWriter.set(out, si);
+      readersSince.set(out, []);
+    }
     return [...deps].sort((a, b) => a - b);
   });
   return { after, readers };

@@ -5,7 +5,7 @@
 import { isFloat, type DType } from '../../graph/dtype.js';
 import { ops, reduceIdentity, type OpDef, type ReduceOp } from '../../graph/ops.js';
 import { contiguousStrides, numel } from '../../graph/shape.js';
-import type { Index, Kernel, Scalar, Valid } from '../../kernel/ir.js';
+import { extraOutputSlot, type Index, type Kernel, type Scalar, type Valid } from '../../kernel/ir.js';
 import { matmulSource, matmulWorkUnits } from './matmul.js';
 import { loadJs, num, storeJs } from './js-values.js';
 import { jsPrelude } from './prelude.js';
@@ -214,7 +214,8 @@ function elementwise(k: Kernel): string {
   const raw = p.raw64(k.value);
   const v = raw ?? p.print(k.value);
   const at = outAt(k, p);
-  const body = [...p.lines, `out[${at}] = ${raw ?? storeJs(k.out.dtype, v)};`];
+  const body = k.extraOutputs?.length ? multiOutputBody(k, p, `out[${at}]`, raw ?? storeJs(k.out.dtype, v))
+    : [...p.lines, `out[${at}] = ${raw ?? storeJs(k.out.dtype, v)};`];
   const dims = k.loop.map((d, i) => [d, i] as const).filter(([d]) => d !== 1);
   if (dims.length === 0) return `for (let i = start; i < end; i++) {\n${body.join('\n')}\n}`;
   const [lastD, lastI] = dims[dims.length - 1]!;
@@ -227,6 +228,21 @@ function elementwise(k: Kernel): string {
     '}',
     '}',
   ].join('\n');
+}
+
+/**
+ * The per-element body of a multi-output kernel (Kernel.extraOutputs): every value, and every
+ * element to store, is computed before the first write, so stores that read each other's
+ * targets (at the element they write) all see the old contents.
+ */
+function multiOutputBody(k: Kernel, p: ScalarPrinter, mainAt: string, main: string): string[] {
+  const writes = [[mainAt, main] as const, ...k.extraOutputs!.map((e, j) => {
+    const raw = p.raw64(e.value);
+    const v = raw ?? storeJs(e.dtype, p.print(e.value));
+    return [`x${j}[${e.outIndex ? printIndex(e.outIndex, (s) => p.print(s)) : 'i'}]`, v] as const;
+  })];
+  const held = writes.map(([, v], j) => { p.lines.push(`const w${j}_ = ${v};`); return `w${j}_`; });
+  return [...p.lines, ...writes.map(([at], j) => `${at} = ${held[j]!};`)];
 }
 
 /** Outputs a column reduction advances together: their inputs are adjacent in memory. */
@@ -363,6 +379,9 @@ const checksIndices = (k: Kernel): boolean => (k.indexChecks?.length ?? 0) > 0;
 const preludeFor = (k: Kernel): string => (checksIndices(k) ? jsPrelude + indexCheckJs : jsPrelude);
 
 export function printJs(k: Kernel): JsKernel {
+  if (k.extraOutputs?.length && (k.matmul || k.reduce || k.scatter || k.row)) {
+    throw new Error(`internal: kernel ${k.name} has extra outputs, which only elementwise kernels may have`);
+  }
   if (k.matmul) return matmul(k);
   const printer = (prefix: string): ScalarPrinter => new ScalarPrinter(false, (i) => `b${i}`, prefix);
   const sc = k.scatter ? scatter(k, printer) : k.row ? rowKernel(k, printer) : k.window ? windowKernel(k, printer) : null;
@@ -370,6 +389,7 @@ export function printJs(k: Kernel): JsKernel {
   const body = sc ? sc.body : !k.reduce ? elementwise(k) : k.reduce.spread ? spreadReduction(k) : k.reduce.inner ? reduction(k) : columnReduction(k);
   const binds = ['const out = b[0];', ...k.inputs.map((_, i) => `const b${i + 1} = b[${i + 1}];`)];
   if (checksIndices(k)) binds.push(`const ${ERR} = b[${k.inputs.length + 1}];`);
+  k.extraOutputs?.forEach((_, j) => binds.push(`const x${j} = b[${extraOutputSlot(k, j)}];`));
   const source = `(() => {\n${preludeFor(k)}\nreturn function ${k.name.replace(/\W/g, '_')}(b, start, end, ${RUNTIME_ARGS}) {\n${binds.join('\n')}\n${body}\n};\n})()`;
   return { source, units };
 }

@@ -157,7 +157,8 @@ export class CpuDevice implements Device {
       this.kernelCompiles++;
       const cost = kernelCost(kernel, units);
       // Workers cache compiled kernels by this key: short, so each task message stays small.
-      k = { hash, key: `k${this.nextKey++}`, kernel, source, units, cost, kinds: [kernel.out.dtype, ...kernel.inputs, ...(kernel.indexChecks?.length ? ['int32' as const] : [])] };
+      k = { hash, key: `k${this.nextKey++}`, kernel, source, units, cost, kinds: [kernel.out.dtype, ...kernel.inputs, ...(kernel.indexChecks?.length ? ['int32' as const] : []),
+        ...(kernel.extraOutputs ?? []).map((e) => e.dtype)] };
       this.kernels.set(hash, k, source.length + hash.length);
     }
     return k;
