@@ -11,6 +11,7 @@ import { loadJs, num, storeJs } from './js-values.js';
 import { jsPrelude } from './prelude.js';
 import { ERR, indexCheckJs, scatter } from './scatter.js';
 import { rowKernel } from './row.js';
+import { printSimd } from './simd/index.js';
 
 export interface JsKernel {
   readonly source: string;
@@ -360,6 +361,8 @@ const preludeFor = (k: Kernel): string => (checksIndices(k) ? jsPrelude + indexC
 
 export function printJs(k: Kernel): JsKernel {
   if (k.matmul) return matmul(k);
+  const simd = printSimd(k);
+  if (simd !== null) return { source: simd, units: unitsOf(k) };
   const printer = (prefix: string): ScalarPrinter => new ScalarPrinter(false, (i) => `b${i}`, prefix);
   const sc = k.scatter ? scatter(k, printer) : k.row ? rowKernel(k, printer) : null;
   const units = sc ? sc.units : unitsOf(k);

@@ -1,0 +1,62 @@
+/**
+ * WebAssembly SIMD kernels printed from the kernel IR: the CPU printer (codegen.ts printJs) asks
+ * `printSimd` first and prints JS when it answers null. Which kernels qualify is plan.ts; whether
+ * a qualifying kernel is worth it is decided here, by size (measured on bench/simd.ts).
+ */
+import { numel } from '../../../graph/shape.js';
+import type { Kernel } from '../../../kernel/ir.js';
+import { planSimd, type SimdPlan } from './plan.js';
+import { simdBytes, simdSource } from './source.js';
+
+export { SIMD_MARKER } from './source.js';
+export { planSimd } from './plan.js';
+
+/**
+ * 'auto': SIMD for qualifying kernels large enough to gain; 'always': for every qualifying kernel
+ * (tests); 'never': JS only. BORN_SIMD=0 / BORN_SIMD=always set it at start-up.
+ */
+export type SimdMode = 'auto' | 'always' | 'never';
+
+const env = process.env['BORN_SIMD'];
+let mode: SimdMode = env === '0' || env === 'never' ? 'never' : env === 'always' ? 'always' : 'auto';
+
+/**
+ * Sets the mode for kernels printed from now on. Compiled kernels are cached by their IR, so a
+ * kernel printed before the change keeps its form.
+ */
+export function setSimdMode(m: SimdMode): void { mode = m; }
+export function simdMode(): SimdMode { return mode; }
+
+/** Kernels printed as SIMD in this process, for tests. */
+export const simdStats = { printed: 0 };
+
+/** Below these sizes the JS kernel is as fast (per-block copies and calls dominate). */
+export const MIN_ELEMENTS = 16_384;
+export const MIN_SEGMENT = 64;
+
+function worthIt(k: Kernel, plan: SimdPlan): boolean {
+  return plan.segment >= MIN_SEGMENT && numel(k.loop) * (plan.kind === 'sum' ? plan.segment : 1) >= MIN_ELEMENTS;
+}
+
+/** Whether the engine takes the module (an engine without wasm SIMD refuses it). */
+function valid(bytes: Uint8Array): boolean {
+  // Typed structurally: the project's libs (ES2022, no DOM) do not declare WebAssembly's values.
+  const wasm = (globalThis as { WebAssembly?: { validate(bytes: Uint8Array): boolean } }).WebAssembly;
+  try {
+    return wasm !== undefined && wasm.validate(bytes);
+  } catch {
+    return false;
+  }
+}
+
+/** The SIMD form of a kernel, or null where it does not qualify, is too small, or wasm SIMD is missing. */
+export function printSimd(k: Kernel): string | null {
+  if (mode === 'never') return null;
+  const plan = planSimd(k);
+  if (typeof plan === 'string') return null;
+  if (mode === 'auto' && !worthIt(k, plan)) return null;
+  const bytes = simdBytes(plan, false);
+  if (!valid(bytes)) return null;
+  simdStats.printed++;
+  return simdSource(k, plan, bytes);
+}
