@@ -5,6 +5,7 @@
  */
 import { numel } from '../../../graph/shape.js';
 import type { Kernel } from '../../../kernel/ir.js';
+import { wasmFlavour } from '../matmul/wasm-module.js';
 import { planSimd, type SimdPlan } from './plan.js';
 import { simdBytes, simdSource } from './source.js';
 
@@ -26,6 +27,10 @@ let mode: SimdMode = env === '0' || env === 'never' ? 'never' : env === 'always'
  */
 export function setSimdMode(m: SimdMode): void { mode = m; }
 export function simdMode(): SimdMode { return mode; }
+
+let useFma = process.env['BORN_SIMD_FMA'] !== '0';
+/** Whether kernels printed from now on may use relaxed-SIMD multiply-add (tests run both forms). */
+export function setSimdFma(on: boolean): void { useFma = on; }
 
 /** Kernels printed as SIMD in this process, for tests. */
 export const simdStats = { printed: 0 };
@@ -55,7 +60,11 @@ export function printSimd(k: Kernel): string | null {
   const plan = planSimd(k);
   if (typeof plan === 'string') return null;
   if (mode === 'auto' && !worthIt(k, plan)) return null;
-  const bytes = simdBytes(plan, false);
+  // Fused multiply-add where the engine has relaxed SIMD: the matmul's detection decides (and
+  // turns on V8's flag where it must), so both paths agree on it.
+  const fma = useFma && (wasmFlavour(false, true)?.key.includes('_fma_') ?? false);
+  let bytes = simdBytes(plan, fma);
+  if (fma && !valid(bytes)) bytes = simdBytes(plan, false);
   if (!valid(bytes)) return null;
   simdStats.printed++;
   return simdSource(k, plan, bytes);

@@ -70,7 +70,8 @@ export function tanh(b: VecBuilder, x: V): V {
   const ax = b.un(Op.f32Abs, x);
   const z = b.mul(x, x);
   const p = b.poly(z, [-5.70498872745e-3, 2.06390887954e-2, -5.37397155531e-2, 1.33314422036e-1, -3.33332819422e-1]);
-  const small = b.madd(b.mul(x, z), p, x);
+  // The sign restored: x + x·z·p is +0 for x = -0.
+  const small = copySign(b, b.madd(b.mul(x, z), p, x), x);
   // 1 - 2 / (exp(2|x|) + 1): 1 once exp overflows, NaN for NaN.
   const e = exp(b, b.add(ax, ax));
   const large = copySign(b, b.sub(b.f32(1), b.div(b.f32(2), b.add(e, b.f32(1)))), x);

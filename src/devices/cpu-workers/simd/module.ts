@@ -11,7 +11,7 @@ import { emitOp } from './math.js';
 import type { SimdPlan } from './plan.js';
 
 /** Elements per block: each input run and the output block of a call. */
-export const BLOCK = 2048;
+export const BLOCK = Number(process.env['BORN_SIMD_BLOCK'] ?? 8192);
 
 /** Byte offsets in the thread's wasm memory. */
 export interface SimdLayout {
