@@ -1,7 +1,7 @@
 /**
  * WebAssembly SIMD kernels printed from the kernel IR: the CPU printer (codegen.ts printJs) asks
  * `printSimd` first and prints JS when it answers null. Which kernels qualify is plan.ts; whether
- * a qualifying kernel is worth it is decided here, by size (measured on bench/simd.ts).
+ * a qualifying kernel is worth it is decided here, by size (see MIN_ELEMENTS).
  */
 import { numel } from '../../../graph/shape.js';
 import type { Kernel } from '../../../kernel/ir.js';
@@ -35,12 +35,20 @@ export function setSimdFma(on: boolean): void { useFma = on; }
 /** Kernels printed as SIMD in this process, for tests. */
 export const simdStats = { printed: 0 };
 
-/** Below these sizes the JS kernel is as fast (per-block copies and calls dominate). */
-export const MIN_ELEMENTS = 16_384;
-export const MIN_SEGMENT = 64;
+/**
+ * Below these sizes the JS kernel is as fast: each run of `segment` contiguous elements costs a
+ * wasm call and a copy per operand. Measured on this machine (2 vCPUs, bench/simd.ts and a
+ * per-kernel sweep): an elementwise kernel over contiguous operands gains from 512 elements up
+ * (x + 1 over [8, 64]: 3.1 µs in JS, 0.7 µs in SIMD); a sum over rows of 64 is even for a plain
+ * sum and loses at 16 (7 µs against 30 over [256, 16]); rows of 256 gain 1.4-2.5x.
+ */
+export const MIN_ELEMENTS = 1024;
+export const MIN_MAP_SEGMENT = 64;
+export const MIN_SUM_SEGMENT = 128;
 
 function worthIt(k: Kernel, plan: SimdPlan): boolean {
-  return plan.segment >= MIN_SEGMENT && numel(k.loop) * (plan.kind === 'sum' ? plan.segment : 1) >= MIN_ELEMENTS;
+  if (plan.kind === 'sum') return plan.segment >= MIN_SUM_SEGMENT;
+  return plan.segment >= MIN_MAP_SEGMENT && numel(k.loop) >= MIN_ELEMENTS;
 }
 
 /** Whether the engine takes the module (an engine without wasm SIMD refuses it). */
