@@ -1,7 +1,7 @@
 /**
  * The wasm module of one SIMD kernel: a single exported function `f(n)` over the n elements the
  * driver has placed in memory (layout in SimdLayout). A map kernel writes n results; a sum kernel
- * returns the float64 sum of its n terms, accumulated in two f64x2 lanes pairs (the JS path sums
+ * returns the float64 sum of its n terms, accumulated in two f64x2 accumulators (the JS path sums
  * float32 terms in a float64 too). Lanes past n in the last vector are computed and ignored
  * (map) or masked to 0 (sum).
  */

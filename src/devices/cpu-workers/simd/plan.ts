@@ -70,7 +70,7 @@ function affine(i: Index): Affine | null {
   }
 }
 
-/** Why a kernel is not taken, for tests and reports; null when it is. */
+/** Why a kernel is not taken, for tests and reports. */
 export type Refusal = string;
 
 /** Builds the plan, or says why the kernel stays in JS. */

@@ -42,7 +42,6 @@ function epilogueJs(s: Scalar): string {
         case 3: return def.js(a[0]!, a[1]!, a[2]!, d);
       }
     }
-    // eslint-disable-next-line no-fallthrough
     default: throw new Error(`internal: simd epilogue reached ${s.k}`);
   }
 }
