@@ -12,6 +12,7 @@ import { jsPrelude } from './prelude.js';
 import { ERR, indexCheckJs, scatter } from './scatter.js';
 import { rowKernel } from './row.js';
 import { windowKernel } from './conv/window.js';
+import { printSimd } from './simd/index.js';
 
 export interface JsKernel {
   readonly source: string;
@@ -383,6 +384,8 @@ export function printJs(k: Kernel): JsKernel {
     throw new Error(`internal: kernel ${k.name} has extra outputs, which only elementwise kernels may have`);
   }
   if (k.matmul) return matmul(k);
+  const simd = printSimd(k);
+  if (simd !== null) return { source: simd, units: unitsOf(k) };
   const printer = (prefix: string): ScalarPrinter => new ScalarPrinter(false, (i) => `b${i}`, prefix);
   const sc = k.scatter ? scatter(k, printer) : k.row ? rowKernel(k, printer) : k.window ? windowKernel(k, printer) : null;
   const units = sc ? sc.units : unitsOf(k);

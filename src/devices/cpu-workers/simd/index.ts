@@ -1,0 +1,79 @@
+/**
+ * WebAssembly SIMD kernels printed from the kernel IR: the CPU printer (codegen.ts printJs) asks
+ * `printSimd` first and prints JS when it answers null. Which kernels qualify is plan.ts; whether
+ * a qualifying kernel is worth it is decided here, by size (see MIN_ELEMENTS).
+ */
+import { numel } from '../../../graph/shape.js';
+import type { Kernel } from '../../../kernel/ir.js';
+import { wasmFlavour } from '../matmul/wasm-module.js';
+import { planSimd, type SimdPlan } from './plan.js';
+import { simdBytes, simdSource } from './source.js';
+
+export { SIMD_MARKER } from './source.js';
+export { planSimd } from './plan.js';
+
+/**
+ * 'auto': SIMD for qualifying kernels large enough to gain; 'always': for every qualifying kernel
+ * (tests); 'never': JS only. BORN_SIMD=0 / BORN_SIMD=always set it at start-up.
+ */
+export type SimdMode = 'auto' | 'always' | 'never';
+
+const env = process.env['BORN_SIMD'];
+let mode: SimdMode = env === '0' || env === 'never' ? 'never' : env === 'always' ? 'always' : 'auto';
+
+/**
+ * Sets the mode for kernels printed from now on. Compiled kernels are cached by their IR, so a
+ * kernel printed before the change keeps its form.
+ */
+export function setSimdMode(m: SimdMode): void { mode = m; }
+export function simdMode(): SimdMode { return mode; }
+
+let useFma = process.env['BORN_SIMD_FMA'] !== '0';
+/** Whether kernels printed from now on may use relaxed-SIMD multiply-add (tests run both forms). */
+export function setSimdFma(on: boolean): void { useFma = on; }
+
+/** Kernels printed as SIMD in this process, for tests. */
+export const simdStats = { printed: 0 };
+
+/**
+ * Below these sizes the JS kernel is as fast: each run of `segment` contiguous elements costs a
+ * wasm call and a copy per operand. Measured on this machine (2 vCPUs, bench/simd.ts and a
+ * per-kernel sweep): an elementwise kernel over contiguous operands gains from 512 elements up
+ * (x + 1 over [8, 64]: 3.1 µs in JS, 0.7 µs in SIMD); a sum over rows of 64 is even for a plain
+ * sum and loses at 16 (7 µs against 30 over [256, 16]); rows of 256 gain 1.4-2.5x.
+ */
+export const MIN_ELEMENTS = 1024;
+export const MIN_MAP_SEGMENT = 64;
+export const MIN_SUM_SEGMENT = 128;
+
+function worthIt(k: Kernel, plan: SimdPlan): boolean {
+  if (plan.kind === 'sum') return plan.segment >= MIN_SUM_SEGMENT;
+  return plan.segment >= MIN_MAP_SEGMENT && numel(k.loop) >= MIN_ELEMENTS;
+}
+
+/** Whether the engine takes the module (an engine without wasm SIMD refuses it). */
+function valid(bytes: Uint8Array): boolean {
+  // Typed structurally: the project's libs (ES2022, no DOM) do not declare WebAssembly's values.
+  const wasm = (globalThis as { WebAssembly?: { validate(bytes: Uint8Array): boolean } }).WebAssembly;
+  try {
+    return wasm !== undefined && wasm.validate(bytes);
+  } catch {
+    return false;
+  }
+}
+
+/** The SIMD form of a kernel, or null where it does not qualify, is too small, or wasm SIMD is missing. */
+export function printSimd(k: Kernel): string | null {
+  if (mode === 'never') return null;
+  const plan = planSimd(k);
+  if (typeof plan === 'string') return null;
+  if (mode === 'auto' && !worthIt(k, plan)) return null;
+  // Fused multiply-add where the engine has relaxed SIMD: the matmul's detection decides (and
+  // turns on V8's flag where it must), so both paths agree on it.
+  const fma = useFma && (wasmFlavour(false, true)?.key.includes('_fma_') ?? false);
+  let bytes = simdBytes(plan, fma);
+  if (fma && !valid(bytes)) bytes = simdBytes(plan, false);
+  if (!valid(bytes)) return null;
+  simdStats.printed++;
+  return simdSource(k, plan, bytes);
+}
