@@ -92,6 +92,10 @@ describe('which loop form a reduction kernel prints', () => {
     const [row] = kernelsOf(x.sum({ dim: 1 }));
     expect(printJs(row!).source).toContain(`acc${UNROLL - 1} +=`);
   });
+  test('a row sum of a costly fused term (gelu) keeps one accumulator', () => {
+    const [row] = kernelsOf(x.mul(1.5).add(0.5).gelu().mul(x).sum({ dim: 1 }));
+    expect(printJs(row!).source).not.toContain('acc1');
+  });
   test('max over dim 1 keeps one accumulator (ties and signed zeros keep their order)', () => {
     const [row] = kernelsOf(x.amax({ dim: 1 }));
     expect(printJs(row!).source).not.toContain('acc1');

@@ -108,6 +108,13 @@ export function columnBlocks(k: Kernel): string | null {
 /** Ops whose row form gains from independent accumulators; the others keep one, in order. */
 const SPLIT_ACCUMULATORS: ReadonlySet<ReduceOp> = new Set(['sum']);
 
+/**
+ * Row sums whose term takes more statements than this (a fused gelu chain) keep one accumulator:
+ * their adds do not wait on each other's latency anyway, and eight copies of the term measured
+ * slower here (the gelu chain bench, about 1.4x).
+ */
+const CHEAP_TERM_LINES = 2;
+
 /** The pairwise sum of accumulator names, as one expression. */
 function pairwise(names: readonly string[]): string {
   if (names.length === 1) return names[0]!;
@@ -119,7 +126,7 @@ function pairwise(names: readonly string[]): string {
  * A row sum (Kernel.reduce.inner) with UNROLL accumulators over its innermost reduced dim, so
  * consecutive adds do not wait on each other; they are added pairwise at the end. The order of
  * summation differs from one accumulator's by float64 rounding only (float32 sums accumulate
- * in float64 either way). Null for other ops and for short innermost dims.
+ * in float64 either way). Null for other ops, short innermost dims and costly terms.
  */
 export function rowSum(k: Kernel): string | null {
   const red = k.reduce!;
@@ -128,11 +135,12 @@ export function rowSum(k: Kernel): string | null {
   if (!loops.length) return null;
   const [ud, uj] = loops[loops.length - 1]!;
   if (ud < UNROLL) return null;
+  const single = term(red.value, uj, 0);
+  if (single.lines.length > CHEAP_TERM_LINES) return null;
   const outer = new ScalarPrinter(false, (i) => `b${i}`, 'e');
   const result = outer.print(k.value);
   const at = outAt(k, outer);
   const unrolled = Array.from({ length: UNROLL }, (_, t) => term(red.value, uj, t));
-  const single = term(red.value, uj, 0);
   const accs = unrolled.map((_, t) => `acc${t}`);
   return [
     'for (let i = start; i < end; i++) {',
