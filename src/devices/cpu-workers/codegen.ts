@@ -13,6 +13,7 @@ import { ERR, indexCheckJs, scatter } from './scatter.js';
 import { rowKernel } from './row.js';
 import { windowKernel } from './conv/window.js';
 import { printSimd } from './simd/index.js';
+import { columnBlocks, rowSum } from './reduce-print.js';
 
 export interface JsKernel {
   readonly source: string;
@@ -99,7 +100,7 @@ const NO_OVERFLOW: ReadonlySet<string> = new Set(['maximum', 'minimum', 'relu', 
  * subexpressions (gelu reads its input twice) are computed once; in inline mode (matmul
  * epilogues, which must be one expression) the tree is printed as is.
  */
-class ScalarPrinter {
+export class ScalarPrinter {
   readonly lines: string[] = [];
   private readonly names = new Map<Scalar, string>();
   private counter = 0;
@@ -193,7 +194,7 @@ class ScalarPrinter {
 }
 
 /** Statements that set o{i} for every non-unit loop dim from the flat index `i`. */
-function unravelOutput(loop: readonly number[], flat: string, innerLet: boolean): string[] {
+export function unravelOutput(loop: readonly number[], flat: string, innerLet: boolean): string[] {
   const dims = loop.map((d, i) => [d, i] as const).filter(([d]) => d !== 1);
   const lines = [`let t_ = ${flat};`];
   for (let j = dims.length - 1; j >= 0; j--) {
@@ -206,7 +207,7 @@ function unravelOutput(loop: readonly number[], flat: string, innerLet: boolean)
 }
 
 /** Where output element i (at loop coordinates o0, o1, …) is written: contiguous, or a store's index. */
-function outAt(k: Kernel, p: ScalarPrinter): string {
+export function outAt(k: Kernel, p: ScalarPrinter): string {
   return k.outIndex ? printIndex(k.outIndex, (s) => p.print(s)) : 'i';
 }
 
@@ -249,7 +250,7 @@ function multiOutputBody(k: Kernel, p: ScalarPrinter, mainAt: string, main: stri
 /** Outputs a column reduction advances together: their inputs are adjacent in memory. */
 const COLUMN_BLOCK = 256;
 
-function combineInto(op: ReduceOp, slot: string, v: string, d: DType): string {
+export function combineInto(op: ReduceOp, slot: string, v: string, d: DType): string {
   switch (op) {
     case 'sum': return `${slot} += ${v};`;
     // Integer products wrap as PyTorch's do (int32 exactly; wider ones are exact to 2^53).
@@ -389,7 +390,7 @@ export function printJs(k: Kernel): JsKernel {
   const printer = (prefix: string): ScalarPrinter => new ScalarPrinter(false, (i) => `b${i}`, prefix);
   const sc = k.scatter ? scatter(k, printer) : k.row ? rowKernel(k, printer) : k.window ? windowKernel(k, printer) : null;
   const units = sc ? sc.units : unitsOf(k);
-  const body = sc ? sc.body : !k.reduce ? elementwise(k) : k.reduce.spread ? spreadReduction(k) : k.reduce.inner ? reduction(k) : columnReduction(k);
+  const body = sc ? sc.body : !k.reduce ? elementwise(k) : k.reduce.spread ? spreadReduction(k) : k.reduce.inner ? (rowSum(k) ?? reduction(k)) : (columnBlocks(k) ?? columnReduction(k));
   const binds = ['const out = b[0];', ...k.inputs.map((_, i) => `const b${i + 1} = b[${i + 1}];`)];
   if (checksIndices(k)) binds.push(`const ${ERR} = b[${k.inputs.length + 1}];`);
   k.extraOutputs?.forEach((_, j) => binds.push(`const x${j} = b[${extraOutputSlot(k, j)}];`));
