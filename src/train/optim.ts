@@ -7,6 +7,7 @@
  */
 import { noGrad } from '../autodiff/grad.js';
 import { assignAll } from '../tensor/assign.js';
+import { realize } from '../scheduler/realize.js';
 import { rounded } from '../tensor/make.js';
 import { scalar, tensor, zeros } from '../tensor/creation.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -99,11 +100,21 @@ export abstract class Optimizer<O extends { lr: number }> {
   async loadStateDict(sd: Record<string, Tensor>): Promise<void> {
     const step = sd['step'];
     if (step) this.stepCount = await step.item();
+    // Each state tensor gets a buffer of its own, realised now, so the next step updates it in
+    // place with the same plan as every later step (a loaded tensor may be a view of the file's
+    // one buffer, which a step could only replace by a copy: another plan, other roundings).
+    const owned: Tensor[] = [];
     this.params.forEach((p, i) => {
       const prefix = `state.${i}.`;
       const entries = Object.entries(sd).filter(([k]) => k.startsWith(prefix));
-      if (entries.length) this.state.set(p, Object.fromEntries(entries.map(([k, t]) => [k.slice(prefix.length), t.detach()])));
+      if (!entries.length) return;
+      this.state.set(p, Object.fromEntries(entries.map(([k, t]) => {
+        const c = t.detach().clone();
+        owned.push(c);
+        return [k.slice(prefix.length), c];
+      })));
     });
+    await realize(owned.map((t) => t.node));
   }
 }
 
