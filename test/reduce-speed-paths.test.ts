@@ -1,12 +1,19 @@
 // The fast loop forms of reduction kernels (src/devices/cpu-workers/reduce-print.ts): column
 // blocks (reductions over leading dims) and row sums with several accumulators, against naive
 // float64 references — ragged blocks and ranges, several reduced dims, keepdim, NaN, integers.
-import { describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import * as born from '../src/index.js';
 import { printJs } from '../src/devices/cpu-workers/codegen.js';
 import { COLUMN_BLOCK_WIDTH, UNROLL } from '../src/devices/cpu-workers/reduce-print.js';
 import { plan, walk } from '../src/scheduler/schedule.js';
 import type { Kernel } from '../src/kernel/ir.js';
+import { setSimdMode, simdMode } from '../src/devices/cpu-workers/simd/index.js';
+
+// These are the JS loop forms: float32 sums that qualify would otherwise print as WASM SIMD
+// (test/simd-kernels.test.ts covers those).
+const before = simdMode();
+beforeAll(() => setSimdMode('never'));
+afterAll(() => setSimdMode(before));
 
 type Op = 'sum' | 'prod' | 'max' | 'min';
 
