@@ -731,10 +731,23 @@ async function main(): Promise<void> {
       results: Object.fromEntries([...allResults].map(([k, v]) => [k, Object.fromEntries(v)])),
       meta: { runs, others: Object.fromEntries(allOthers) },
     };
-    writeFileSync(o.out, text);
+    writeFileSync(o.out, text + handWritten(o.out));
     writeFileSync(o.out.replace(/\.md$/, '') + '.json', JSON.stringify(saved, null, 1) + '\n');
     process.stderr.write(`bench: wrote ${path.relative(process.cwd(), o.out)}\n`);
   }
+}
+
+/**
+ * The hand-kept sections of a results file (figures of the scripts run.js does not run: serving,
+ * memory): everything from the first heading HAND_WRITTEN names on, kept when the table is rewritten.
+ */
+const HAND_WRITTEN = '\n## Serving and memory';
+
+function handWritten(file: string): string {
+  if (!existsSync(file)) return '';
+  const old = readFileSync(file, 'utf8');
+  const at = old.indexOf(HAND_WRITTEN);
+  return at < 0 ? '' : `\n${old.slice(at).replace(/^\n+/, '')}`;
 }
 
 await main();
