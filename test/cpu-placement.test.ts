@@ -1,42 +1,56 @@
 // The CPU device's cost model: where a kernel runs (inline, the pool with the calling thread
-// taking a share, the pool alone), and that a shared run computes the same values.
+// taking a share when that is turned on, the pool alone), and that a shared run computes the same values.
 import { describe, expect, test } from 'vitest';
 import * as born from '../src/index.js';
-import { INLINE_COST, MATMUL_FLOPS_PER_OP, placement, SERIAL_INLINE_COST, SHARED_COST } from '../src/devices/cpu-workers/device.js';
+import { type CpuDevice, INLINE_COST, MATMUL_FLOPS_PER_OP, placement, SERIAL_INLINE_COST, SHARED_COST } from '../src/devices/cpu-workers/device.js';
 
 describe('CPU kernel placement', () => {
   test('small kernels run inline, mid-sized splittable ones shared, large ones on the pool', () => {
     expect(placement(INLINE_COST - 1, 8, 2)).toBe('inline');
     expect(placement(SERIAL_INLINE_COST - 1, 1, 2)).toBe('inline');
     expect(placement(SERIAL_INLINE_COST, 1, 2)).toBe('pool');
-    expect(placement(INLINE_COST, 8, 2)).toBe('shared');
-    expect(placement(SHARED_COST - 1, 2, 2)).toBe('shared');
-    expect(placement(SHARED_COST, 8, 2)).toBe('pool');
-    expect(placement(INLINE_COST, 8, 1)).toBe('pool');
+    // Shares on the calling thread are off unless asked for.
+    expect(placement(INLINE_COST, 8, 2)).toBe('pool');
+    expect(placement(INLINE_COST, 8, 2, SHARED_COST)).toBe('shared');
+    expect(placement(SHARED_COST - 1, 2, 2, SHARED_COST)).toBe('shared');
+    expect(placement(SHARED_COST, 8, 2, SHARED_COST)).toBe('pool');
+    expect(placement(INLINE_COST, 8, 1, SHARED_COST)).toBe('pool');
   });
 
   test('a matmul costs its flops over the wasm kernel speed: 64^3 inline, 256^3 shared, 1024^3 on the pool', () => {
     const cost = (n: number): number => (2 * n ** 3) / MATMUL_FLOPS_PER_OP;
     expect(placement(cost(64), 2, 2)).toBe('inline');
-    expect(placement(cost(256), 8, 2)).toBe('shared');
+    expect(placement(cost(256), 8, 2)).toBe('pool');
+    expect(placement(cost(256), 8, 2, SHARED_COST)).toBe('shared');
     expect(placement(cost(1024), 32, 2)).toBe('pool');
   });
 
   test('shared runs give the values of a naive float64 matmul and of an elementwise loop', async () => {
-    const n = 256;
-    const a = born.randn([n, n], { seed: 11 }), b = born.randn([n, n], { seed: 12 });
-    await born.realize(a, b);
-    const [av, bv, cv] = [await a.data(), await b.data(), await a.matmul(b).data()];
-    for (const [i, j] of [[0, 0], [255, 255], [31, 32], [128, 7], [200, 199]] as const) {
-      let s = 0;
-      for (let k = 0; k < n; k++) s += av[i * n + k]! * bv[k * n + j]!;
-      expect(Math.abs(cv[i * n + j]! - s)).toBeLessThan(1e-4 * (1 + Math.abs(s)));
+    const device = born.engine.device('cpu') as CpuDevice;
+    device.sharedCost = SHARED_COST;
+    try {
+      await sharedValues();
+    } finally {
+      device.sharedCost = 0;
     }
-    // 150k elements x a few ops: over INLINE_COST, under SHARED_COST.
-    const x = born.randn([150_000], { seed: 13 });
-    await born.realize(x);
-    const xv = await x.data();
-    const y = await x.mul(2).add(1).exp().data();
-    for (const i of [0, 74_999, 75_000, 149_999]) expect(y[i]!).toBeCloseTo(Math.exp(xv[i]! * 2 + 1), 3);
   });
 });
+
+/** A matmul and an elementwise kernel of the sizes that run shared, against naive loops. */
+async function sharedValues(): Promise<void> {
+  const n = 256;
+  const a = born.randn([n, n], { seed: 11 }), b = born.randn([n, n], { seed: 12 });
+  await born.realize(a, b);
+  const [av, bv, cv] = [await a.data(), await b.data(), await a.matmul(b).data()];
+  for (const [i, j] of [[0, 0], [255, 255], [31, 32], [128, 7], [200, 199]] as const) {
+    let s = 0;
+    for (let k = 0; k < n; k++) s += av[i * n + k]! * bv[k * n + j]!;
+    expect(Math.abs(cv[i * n + j]! - s)).toBeLessThan(1e-4 * (1 + Math.abs(s)));
+  }
+  // 150k elements x a few ops: over INLINE_COST, under SHARED_COST.
+  const x = born.randn([150_000], { seed: 13 });
+  await born.realize(x);
+  const xv = await x.data();
+  const y = await x.mul(2).add(1).exp().data();
+  for (const i of [0, 74_999, 75_000, 149_999]) expect(y[i]!).toBeCloseTo(Math.exp(xv[i]! * 2 + 1), 3);
+}

@@ -47,10 +47,10 @@ export const SERIAL_INLINE_COST = 4_000_000;
  */
 export const MATMUL_FLOPS_PER_OP = 16;
 /**
- * A splittable kernel costing less than this runs one share of its ranges on the calling thread
- * while the workers run the others: a share of at most ~2 ms holds the event loop no longer than
- * an inline kernel does, and saves a worker's wake-up plus a third runnable thread on the cores
- * (two workers and the waiting main thread on 2 vCPUs).
+ * A splittable kernel costing less than this may run one share of its ranges on the calling
+ * thread while the workers run the others (CpuDevice.sharedCost; off by default). It saves a
+ * worker's wake-up, but under concurrent requests the shares add up on the event loop: the
+ * serving benchmark (`bench/event-loop.js 3 40`) went from p99 6.9 ms to 17.8 ms with it on.
  */
 export const SHARED_COST = 4_000_000;
 /** Free buffers kept for reuse, by byte size, up to this much in total. */
@@ -62,9 +62,9 @@ export const KERNEL_CACHE_LIMITS: CacheLimits = { count: 2048, bytes: 64 * 1024 
  * Where a kernel of `cost` (see CpuKernel.cost) over `units` work units runs: on the calling
  * thread, on the pool with the calling thread taking one share, or on the pool alone.
  */
-export function placement(cost: number, units: number, threads: number): 'inline' | 'shared' | 'pool' {
+export function placement(cost: number, units: number, threads: number, sharedCost = 0): 'inline' | 'shared' | 'pool' {
   if (cost < INLINE_COST || (units <= 1 && cost < SERIAL_INLINE_COST)) return 'inline';
-  if (threads >= 2 && units >= 2 && cost < SHARED_COST) return 'shared';
+  if (threads >= 2 && units >= 2 && cost < sharedCost) return 'shared';
   return 'pool';
 }
 
@@ -79,6 +79,8 @@ const compact = (n: number): string => (n >= 1e6 ? `${+(n / 1e6).toPrecision(3)}
 
 export class CpuDevice implements Device {
   readonly name = 'cpu' as const;
+  /** Below this cost a splittable kernel runs a share on the calling thread (0: never; see SHARED_COST). */
+  sharedCost = 0;
   private pool: WorkerPool | null = null;
   private readonly kernels = new LruCache<string, CpuKernel>(KERNEL_CACHE_LIMITS);
   private readonly inline = new KernelCache(1024);
@@ -184,7 +186,7 @@ export class CpuDevice implements Device {
       const sab = (b as CpuBuffer).sab;
       return { sab, kind, length: Math.floor(sab.byteLength / itemBytes[kind]) };
     });
-    const where = placement(k.cost, k.units, this.threadCount);
+    const where = placement(k.cost, k.units, this.threadCount, this.sharedCost);
     if (where === 'inline') {
       try {
         runCached(this.inline, k.key, k.source, bindings, 0, k.units, args);
@@ -200,14 +202,14 @@ export class CpuDevice implements Device {
   placement(ck: CompiledKernel): KernelPlacement {
     const k = ck as CpuKernel;
     const cost = `cost ${compact(k.cost)}`;
-    const where = placement(k.cost, k.units, this.threadCount);
+    const where = placement(k.cost, k.units, this.threadCount, this.sharedCost);
     if (where === 'inline') {
       const bound = k.units <= 1 && k.cost >= INLINE_COST ? `one unit, < ${compact(SERIAL_INLINE_COST)}` : `< ${compact(INLINE_COST)}`;
       return { inline: true, ranges: 1, text: `inline (${cost} ${bound})` };
     }
     if (where === 'shared') {
       const parts = Math.min(this.threadCount, k.units);
-      return { inline: false, ranges: parts, text: `pool ×${parts - 1} + calling thread (${cost} < ${compact(SHARED_COST)})` };
+      return { inline: false, ranges: parts, text: `pool ×${parts - 1} + calling thread (${cost} < ${compact(this.sharedCost)})` };
     }
     const ranges = splitRanges(k.units, this.threadCount).length;
     return { inline: false, ranges, text: `pool ×${ranges} (${cost})` };
