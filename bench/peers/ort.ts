@@ -9,7 +9,8 @@
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { emit, failAll, parsePeerArgs, randnArray, runCase, summarize, timeMs, type CaseResult, type Plan, type Workload } from '../common.js';
-import { checkLogits, INFER_BATCHES, inputBatch, planFor, modelsDir, readIo, type InferModel } from '../models.js';
+import { inferCases } from '../infer-cases.js';
+import { modelsDir, type InferModel } from '../models.js';
 import { checkMatmul, flops, SIZES } from '../workloads/matmul.js';
 
 const THREADS = Number(process.env['BORN_BENCH_ORT_THREADS'] ?? 2);
@@ -23,34 +24,11 @@ const OPTIONS: ort.InferenceSession.SessionOptions = {
 
 const session = (file: string): Promise<ort.InferenceSession> => ort.InferenceSession.create(path.join(modelsDir(), file), OPTIONS);
 
-async function infer(plan: Plan, which: InferModel): Promise<CaseResult[]> {
-  let s: ort.InferenceSession | undefined;
-  let setup: unknown;
-  try {
-    s = await session(`${which}.onnx`);
-  } catch (e) {
-    setup = e;
-  }
-  const io = setup ? undefined : readIo(which);
-  const out: CaseResult[] = [];
-  for (const batch of INFER_BATCHES) {
-    const id = `infer_${which}_${batch}`;
-    out.push(
-      await runCase(id, 'ms', async () => {
-        if (setup) throw setup;
-        const x = inputBatch(io!, batch);
-        let got: ArrayLike<number> | undefined;
-        const samples = await timeMs(async () => {
-          const r = await s!.run({ x: new ort.Tensor('float32', x, [batch, 1, 28, 28]) });
-          got = r['y']!.data as Float32Array;
-        }, planFor(plan, batch));
-        return summarize(id, 'ms', samples, { ...(batch > 1 ? { samples: batch } : {}), check: checkLogits(got!, io!, batch) });
-      }),
-    );
-  }
-  await s?.release();
-  return out;
-}
+const infer = (plan: Plan, which: InferModel): Promise<CaseResult[]> => inferCases(plan, which, {
+  open: () => session(`${which}.onnx`),
+  call: async (s, x, batch) => (await s.run({ x: new ort.Tensor('float32', x, [batch, 1, 28, 28]) }))['y']!.data as Float32Array,
+  close: (s) => s.release(),
+});
 
 async function matmul(plan: Plan): Promise<CaseResult[]> {
   const s = await session('matmul.onnx');

@@ -6,8 +6,9 @@
 
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { runCase, summarize, timeMs, type CaseResult, type Plan } from '../common.js';
-import { checkLogits, INFER_BATCHES, inputBatch, planFor, modelsDir, readF32Safetensors, readIo, type InferModel } from '../models.js';
+import type { CaseResult, Plan } from '../common.js';
+import { inferCases } from '../infer-cases.js';
+import { modelsDir, readF32Safetensors, type InferModel } from '../models.js';
 
 type Forward = (x: tf.Tensor) => tf.Tensor;
 
@@ -50,32 +51,14 @@ function build(which: InferModel): { forward: Forward; weights: tf.Tensor[] } {
   };
 }
 
-export async function tfjsInfer(plan: Plan, which: InferModel): Promise<CaseResult[]> {
-  let model: ReturnType<typeof build> | undefined;
-  let setup: unknown;
-  try {
-    model = build(which);
-  } catch (e) {
-    setup = e;
-  }
-  const io = setup ? undefined : readIo(which);
-  const out: CaseResult[] = [];
-  for (const batch of INFER_BATCHES) {
-    const id = `infer_${which}_${batch}`;
-    out.push(
-      await runCase(id, 'ms', async () => {
-        if (setup) throw setup;
-        const x = inputBatch(io!, batch);
-        let got: ArrayLike<number> | undefined;
-        const samples = await timeMs(async () => {
-          const y = tf.tidy(() => model!.forward(tf.tensor(x, [batch, 1, 28, 28])));
-          got = await y.data();
-          y.dispose();
-        }, planFor(plan, batch));
-        return summarize(id, 'ms', samples, { ...(batch > 1 ? { samples: batch } : {}), check: checkLogits(got!, io!, batch), note: 'raw tf ops (matMul, conv2d NHWC, maxPool) on the exported weights' });
-      }),
-    );
-  }
-  if (model) tf.dispose(model.weights);
-  return out;
-}
+export const tfjsInfer = (plan: Plan, which: InferModel): Promise<CaseResult[]> => inferCases(plan, which, {
+  open: () => build(which),
+  call: async (model, x, batch) => {
+    const y = tf.tidy(() => model.forward(tf.tensor(x, [batch, 1, 28, 28])));
+    const got = await y.data();
+    y.dispose();
+    return got;
+  },
+  extra: async () => ({ note: 'raw tf ops (matMul, conv2d NHWC, maxPool) on the exported weights' }),
+  close: (model) => tf.dispose(model.weights),
+});
