@@ -5,7 +5,7 @@
  * results do not depend on the split. A plane of im2col's patches is kh·kw runs of Ho·Wo. Padding is never read: each tap's in-grid range of
  * window columns is computed once per tap, and rows outside the grid are skipped whole.
  */
-import type { Kernel, Scalar } from '../../../kernel/ir.js';
+import type { Kernel, Scalar, WindowGeom } from '../../../kernel/ir.js';
 import { storeJs } from '../js-values.js';
 import type { Printer } from '../scatter.js';
 
@@ -17,6 +17,20 @@ function source(s: Scalar, printer: (prefix: string) => Printer, prefix: string)
 }
 
 /** The body of `function (b, start, end)` over planes [start, end), and the plane count. */
+/** Loops over window (wi, wj)'s in-grid taps, setting wh, ww (rows, then columns), around `body`. */
+function inGridTaps(g: WindowGeom, body: readonly string[]): string[] {
+  return [
+    `for (let ta = 0; ta < ${g.kh}; ta++) {`,
+    `const wh = wi * ${g.sh} - ${g.ph} + ta * ${g.dh};`,
+    `if (wh < 0 || wh >= ${g.H}) continue;`,
+    `for (let tb = 0; tb < ${g.kw}; tb++) {`,
+    `const ww = wj * ${g.sw} - ${g.pw} + tb * ${g.dw};`,
+    `if (ww < 0 || ww >= ${g.W}) continue;`,
+    ...body,
+    '}', '}',
+  ];
+}
+
 export function windowKernel(k: Kernel, printer: (prefix: string) => Printer): { body: string; units: number } {
   const w = k.window;
   if (!w) throw new Error(`internal: kernel ${k.name} is not a window kernel`);
@@ -79,15 +93,7 @@ export function windowKernel(k: Kernel, printer: (prefix: string) => Printer): {
       lines.push(`for (let wi = 0; wi < ${Ho}; wi++) for (let wj = 0; wj < ${Wo}; wj++) {`);
       if (grad) lines.push(x.lines, `const gv = ${x.expr} / ${kh * kw};`);
       else lines.push('let s = 0;');
-      lines.push(
-        `for (let ta = 0; ta < ${kh}; ta++) {`,
-        `const wh = wi * ${sh} - ${ph} + ta * ${dh};`,
-        `if (wh < 0 || wh >= ${H}) continue;`,
-        `for (let tb = 0; tb < ${kw}; tb++) {`,
-        `const ww = wj * ${sw} - ${pw} + tb * ${dw};`,
-        `if (ww < 0 || ww >= ${W}) continue;`,
-        ...(grad ? [`out[ob + wh * ${W} + ww] += gv;`] : [x.lines, `s += ${x.expr};`]),
-        '}', '}');
+      lines.push(...inGridTaps(w.geom, grad ? [`out[ob + wh * ${W} + ww] += gv;`] : [x.lines, `s += ${x.expr};`]));
       if (!grad) lines.push(`out[o++] = ${storeJs(dt, `s / ${kh * kw}`)};`);
       lines.push('}');
       break;
@@ -105,16 +111,7 @@ export function windowKernel(k: Kernel, printer: (prefix: string) => Printer): {
       ] : null;
       const argmax = unrolled ?? [
         'let m = -Infinity, mh = -1, mw = -1;',
-        `for (let ta = 0; ta < ${kh}; ta++) {`,
-        `const wh = wi * ${sh} - ${ph} + ta * ${dh};`,
-        `if (wh < 0 || wh >= ${H}) continue;`,
-        `for (let tb = 0; tb < ${kw}; tb++) {`,
-        `const ww = wj * ${sw} - ${pw} + tb * ${dw};`,
-        `if (ww < 0 || ww >= ${W}) continue;`,
-        x.lines,
-        `const v = ${x.expr};`,
-        take,
-        '}', '}',
+        ...inGridTaps(w.geom, [x.lines, `const v = ${x.expr};`, take]),
       ];
       if (w.op === 'maxPoolGrad') lines.push(`const ob = p * ${H * W};`, `out.fill(0, ob, ob + ${H * W});`);
       else lines.push(`let o = p * ${Ho * Wo};`);
