@@ -34,7 +34,7 @@ import time
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch import nn
+from export_models import make_model  # the `born train` models, shared with the benchmark peers
 
 DATA = "/usr/share/datasets/fashion-mnist"
 
@@ -68,16 +68,6 @@ def load_split(dir_, split):
     x = torch.from_numpy(images.astype(np.float32) / np.float32(255)).reshape(-1, 1, 28, 28)
     y = torch.from_numpy(labels.astype(np.int64))
     return x, y
-
-
-def make_model(which):
-    if which == "mlp":
-        return nn.Sequential(nn.Flatten(), nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 10))
-    return nn.Sequential(
-        nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(64 * 5 * 5, 128), nn.ReLU(), nn.Linear(128, 10),
-    )
 
 
 @torch.no_grad()

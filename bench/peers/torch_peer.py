@@ -10,6 +10,8 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# export_models.py (one level up): the `born train` models and the exported weights' readers.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from _common import (  # noqa: E402
     MLP_SIZES,
     N,
@@ -26,6 +28,7 @@ from _common import (  # noqa: E402
     time_steps,
     time_us,
 )
+from export_models import make_model  # noqa: E402
 
 a = parse_args()
 peer = "torch"
@@ -81,18 +84,6 @@ def overhead():
     return [run_case("overhead_add", "us", add), run_case("overhead_tensor_add", "us", tensor_add)]
 
 
-def make_model(which):
-    """The `born train` models (src/cli/models.ts), PyTorch's default init."""
-    nn = torch.nn
-    if which == "mlp":
-        return nn.Sequential(nn.Flatten(), nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 10))
-    return nn.Sequential(
-        nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(64 * 5 * 5, 128), nn.ReLU(), nn.Linear(128, 10),
-    )
-
-
 def mlp_step():
     def body():
         d = MLP_SIZES
@@ -143,7 +134,6 @@ def train(which):
 def infer(which):
     """The exported weights (bench/export_models.py), eval mode, no_grad (set above).
     One call: torch.from_numpy(x) -> model -> .numpy()."""
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     import numpy as np
     from export_models import load_model, read_safetensors
 
