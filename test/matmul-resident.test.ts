@@ -1,0 +1,126 @@
+// Resident B operands of the few-row matmul kinds (src/devices/cpu-workers/matmul/resident.ts):
+// a kernel keeps its staged B in wasm memory and reuses it while B's buffer keeps its write stamp.
+// Every result is checked against a float64 triple loop; the stale-read tests show that the copy
+// is really reused (they fail if every call stages B afresh).
+import { describe, expect, test } from 'vitest';
+import { matmulSource, matmulWorkUnits, type MatmulOperand, type MatmulSpec } from '../src/devices/cpu-workers/matmul.js';
+import { noteWritten } from '../src/devices/cpu-workers/write-stamps.js';
+import * as born from '../src/index.js';
+
+type Kernel = (b: Float32Array[], start: number, end: number) => void;
+const compile = (spec: MatmulSpec): Kernel => new Function('"use strict"; return (' + matmulSource(spec, { backend: 'wasm' }) + ');')() as Kernel;
+
+const rowMajor = (rows: number, cols: number): MatmulOperand => ({ offset: 0, sBatch: rows * cols, sRow: cols, sCol: 1 });
+const colMajor = (rows: number, cols: number): MatmulOperand => ({ offset: 0, sBatch: rows * cols, sRow: 1, sCol: rows });
+
+function shared(n: number, seed: number): Float32Array {
+  const out = new Float32Array(new SharedArrayBuffer(n * 4));
+  let s = seed;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = (s / 2 ** 32) * 2 - 1;
+  }
+  return out;
+}
+
+function naive(spec: MatmulSpec, A: Float32Array, B: Float32Array): Float64Array {
+  const { batch, M, N, K, a, b } = spec;
+  const C = new Float64Array(batch * M * N);
+  for (let bt = 0; bt < batch; bt++) for (let m = 0; m < M; m++) for (let n = 0; n < N; n++) {
+    let s = 0;
+    for (let k = 0; k < K; k++) s += A[a.offset + bt * a.sBatch + m * a.sRow + k * a.sCol]! * B[b.offset + bt * b.sBatch + k * b.sRow + n * b.sCol]!;
+    C[(bt * M + m) * N + n] = s;
+  }
+  return C;
+}
+
+function close(got: Float32Array, want: Float64Array): boolean {
+  return got.length === want.length && got.every((x, i) => Math.abs(x - want[i]!) <= 1e-4 * (1 + Math.abs(want[i]!)));
+}
+
+interface Setup { spec: MatmulSpec; kernel: Kernel; A: Float32Array; B: Float32Array; C: Float32Array; run(): Float32Array }
+
+function setup(spec: MatmulSpec, seed: number): Setup {
+  const kernel = compile(spec);
+  const A = shared(spec.batch * spec.M * spec.K, seed), B = shared(spec.batch * spec.K * spec.N, seed + 1);
+  const C = new Float32Array(new SharedArrayBuffer(spec.batch * spec.M * spec.N * 4));
+  const total = matmulWorkUnits(spec);
+  return { spec, kernel, A, B, C, run: () => { C.fill(NaN); kernel([C, A, B], 0, total); return C; } };
+}
+
+const kinds: [string, MatmulSpec][] = [
+  ['dot (x @ W^T, batch 1)', { batch: 1, M: 1, N: 130, K: 78, a: rowMajor(1, 78), b: colMajor(78, 130) }],
+  ['row (x @ W, batch 1)', { batch: 1, M: 1, N: 100, K: 61, a: rowMajor(1, 61), b: rowMajor(61, 100) }],
+  ['unpacked gemm (M = 5)', { batch: 1, M: 5, N: 70, K: 33, a: rowMajor(5, 33), b: rowMajor(33, 70) }],
+  ['dot, batched B', { batch: 3, M: 2, N: 21, K: 19, a: rowMajor(2, 19), b: colMajor(19, 21) }],
+];
+
+describe('matmul resident B', () => {
+  for (const [name, spec] of kinds) {
+    test(`${name}: reused while the stamp holds, restaged after a write`, () => {
+      const s = setup(spec, 11);
+      noteWritten(s.B.buffer);
+      expect(close(s.run(), naive(spec, s.A, s.B))).toBe(true);
+      expect(close(s.run(), naive(spec, s.A, s.B))).toBe(true);
+      const before = naive(spec, s.A, s.B);
+      // Changed behind the stamps' back: the kept copy is used (what a stale read would look like).
+      s.B.fill(0.25);
+      expect(close(s.run(), before)).toBe(true);
+      noteWritten(s.B.buffer);
+      expect(close(s.run(), naive(spec, s.A, s.B))).toBe(true);
+      // A new A is read every call.
+      s.A.fill(-1);
+      expect(close(s.run(), naive(spec, s.A, s.B))).toBe(true);
+    });
+  }
+
+  test('an unstamped B is staged every call', () => {
+    const s = setup(kinds[0]![1], 21);
+    expect(close(s.run(), naive(s.spec, s.A, s.B))).toBe(true);
+    s.B.fill(0.5);
+    expect(close(s.run(), naive(s.spec, s.A, s.B))).toBe(true);
+  });
+
+  test('two B buffers, one kernel; a larger scratch of another kernel drops the copies', () => {
+    const s = setup(kinds[0]![1], 31);
+    const other = shared(s.B.length, 77);
+    noteWritten(s.B.buffer);
+    noteWritten(other.buffer);
+    const total = matmulWorkUnits(s.spec);
+    const withB = (B: Float32Array): Float32Array => { s.C.fill(NaN); s.kernel([s.C, s.A, B], 0, total); return s.C; };
+    for (let i = 0; i < 3; i++) {
+      expect(close(withB(s.B), naive(s.spec, s.A, s.B))).toBe(true);
+      expect(close(withB(other), naive(s.spec, s.A, other))).toBe(true);
+    }
+    // A big gemm takes scratch above where the copies were; the copies are made again.
+    const big: MatmulSpec = { batch: 1, M: 300, N: 600, K: 300, a: rowMajor(300, 300), b: rowMajor(300, 600) };
+    const g = setup(big, 41);
+    expect(close(g.run(), naive(big, g.A, g.B))).toBe(true);
+    expect(close(withB(s.B), naive(s.spec, s.A, s.B))).toBe(true);
+    expect(close(withB(other), naive(s.spec, s.A, other))).toBe(true);
+    expect(close(g.run(), naive(big, g.A, g.B))).toBe(true);
+    expect(close(withB(s.B), naive(s.spec, s.A, s.B))).toBe(true);
+  });
+
+  test('engine: a batch-1 linear layer sees in-place updates of its weight', async () => {
+    const { nn } = born;
+    const layer = nn.Linear(64, 48);
+    const x = born.randn([1, 64], { seed: 5 });
+    const reference = async (): Promise<Float64Array> => {
+      const [w, bias, xs] = await Promise.all([layer.weight.data(), layer.bias!.data(), x.data()]);
+      const out = new Float64Array(48);
+      for (let n = 0; n < 48; n++) {
+        let s = Number(bias[n]);
+        for (let k = 0; k < 64; k++) s += Number(xs[k]) * Number(w[n * 64 + k]);
+        out[n] = s;
+      }
+      return out;
+    };
+    const forward = async (): Promise<Float32Array> => (await born.noGrad(() => layer.forward(x)).data()) as Float32Array;
+    for (let i = 0; i < 2; i++) expect(close(await forward(), await reference())).toBe(true);
+    born.noGrad(() => layer.weight.mul_(-0.5));
+    expect(close(await forward(), await reference())).toBe(true);
+    born.noGrad(() => layer.weight.add_(0.125));
+    expect(close(await forward(), await reference())).toBe(true);
+  });
+});
