@@ -7,14 +7,15 @@ import { matmulSource, matmulWorkUnits, type MatmulOperand, type MatmulSpec } fr
 import { noteWritten } from '../src/devices/cpu-workers/write-stamps.js';
 import * as born from '../src/index.js';
 
-type Kernel = (b: Float32Array[], start: number, end: number) => void;
+type Arr = Float32Array | Float64Array;
+type Kernel = (b: Arr[], start: number, end: number) => void;
 const compile = (spec: MatmulSpec): Kernel => new Function('"use strict"; return (' + matmulSource(spec, { backend: 'wasm' }) + ');')() as Kernel;
 
 const rowMajor = (rows: number, cols: number): MatmulOperand => ({ offset: 0, sBatch: rows * cols, sRow: cols, sCol: 1 });
 const colMajor = (rows: number, cols: number): MatmulOperand => ({ offset: 0, sBatch: rows * cols, sRow: 1, sCol: rows });
 
-function shared(n: number, seed: number): Float32Array {
-  const out = new Float32Array(new SharedArrayBuffer(n * 4));
+function shared(n: number, seed: number, f64 = false): Arr {
+  const out = f64 ? new Float64Array(new SharedArrayBuffer(n * 8)) : new Float32Array(new SharedArrayBuffer(n * 4));
   let s = seed;
   for (let i = 0; i < n; i++) {
     s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
@@ -23,7 +24,7 @@ function shared(n: number, seed: number): Float32Array {
   return out;
 }
 
-function naive(spec: MatmulSpec, A: Float32Array, B: Float32Array): Float64Array {
+function naive(spec: MatmulSpec, A: Arr, B: Arr): Float64Array {
   const { batch, M, N, K, a, b } = spec;
   const C = new Float64Array(batch * M * N);
   for (let bt = 0; bt < batch; bt++) for (let m = 0; m < M; m++) for (let n = 0; n < N; n++) {
@@ -34,16 +35,17 @@ function naive(spec: MatmulSpec, A: Float32Array, B: Float32Array): Float64Array
   return C;
 }
 
-function close(got: Float32Array, want: Float64Array): boolean {
+function close(got: Arr, want: Float64Array): boolean {
   return got.length === want.length && got.every((x, i) => Math.abs(x - want[i]!) <= 1e-4 * (1 + Math.abs(want[i]!)));
 }
 
-interface Setup { spec: MatmulSpec; kernel: Kernel; A: Float32Array; B: Float32Array; C: Float32Array; run(): Float32Array }
+interface Setup { spec: MatmulSpec; kernel: Kernel; A: Arr; B: Arr; C: Arr; run(): Arr }
 
 function setup(spec: MatmulSpec, seed: number): Setup {
   const kernel = compile(spec);
-  const A = shared(spec.batch * spec.M * spec.K, seed), B = shared(spec.batch * spec.K * spec.N, seed + 1);
-  const C = new Float32Array(new SharedArrayBuffer(spec.batch * spec.M * spec.N * 4));
+  const f64 = spec.dtype === 'float64';
+  const A = shared(spec.batch * spec.M * spec.K, seed, f64), B = shared(spec.batch * spec.K * spec.N, seed + 1, f64);
+  const C = shared(spec.batch * spec.M * spec.N, 0, f64);
   const total = matmulWorkUnits(spec);
   return { spec, kernel, A, B, C, run: () => { C.fill(NaN); kernel([C, A, B], 0, total); return C; } };
 }
@@ -53,6 +55,8 @@ const kinds: [string, MatmulSpec][] = [
   ['row (x @ W, batch 1)', { batch: 1, M: 1, N: 100, K: 61, a: rowMajor(1, 61), b: rowMajor(61, 100) }],
   ['unpacked gemm (M = 5)', { batch: 1, M: 5, N: 70, K: 33, a: rowMajor(5, 33), b: rowMajor(33, 70) }],
   ['dot, batched B', { batch: 3, M: 2, N: 21, K: 19, a: rowMajor(2, 19), b: colMajor(19, 21) }],
+  ['dot, float64', { batch: 1, M: 1, N: 37, K: 45, a: rowMajor(1, 45), b: colMajor(45, 37), dtype: 'float64' }],
+  ['row, float64', { batch: 1, M: 1, N: 40, K: 29, a: rowMajor(1, 29), b: rowMajor(29, 40), dtype: 'float64' }],
 ];
 
 describe('matmul resident B', () => {
@@ -87,7 +91,7 @@ describe('matmul resident B', () => {
     noteWritten(s.B.buffer);
     noteWritten(other.buffer);
     const total = matmulWorkUnits(s.spec);
-    const withB = (B: Float32Array): Float32Array => { s.C.fill(NaN); s.kernel([s.C, s.A, B], 0, total); return s.C; };
+    const withB = (B: Arr): Arr => { s.C.fill(NaN); s.kernel([s.C, s.A, B], 0, total); return s.C; };
     for (let i = 0; i < 3; i++) {
       expect(close(withB(s.B), naive(s.spec, s.A, s.B))).toBe(true);
       expect(close(withB(other), naive(s.spec, s.A, other))).toBe(true);

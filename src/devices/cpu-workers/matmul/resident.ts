@@ -74,7 +74,7 @@ export function residentLoad(r: ResidentLoad): string {
               $F = $W.f;
               if ($at < 0) $e = undefined;
               else {
-                const $rd = ${r.S === 8 ? '$at >> 3' : '$at >> 2'};
+                const $rd = $at / ${r.S};
                 ${r.load('$rd')}
                 $e = { s: $sab, v: $v, n: $nc, r: $W.rs, at: $at };
                 $RM.set($rk, $e);
