@@ -127,4 +127,40 @@ describe('matmul resident B', () => {
     born.noGrad(() => layer.weight.add_(0.125));
     expect(close(await forward(), await reference())).toBe(true);
   });
+
+  test('engine: batch-1 inference between Adam steps reads the updated weights', async () => {
+    const { nn, optim } = born;
+    const l1 = nn.Linear(96, 64), l2 = nn.Linear(64, 10);
+    const model = nn.Sequential(l1, nn.ReLU(), l2);
+    const opt = new optim.Adam(model.parameters(), { lr: 0.05 });
+    const xb = born.randn([1, 96], { seed: 8 });
+    const xt = born.randn([32, 96], { seed: 9 }), yt = born.randint(0, 10, [32], { seed: 10 });
+    const reference = async (): Promise<Float64Array> => {
+      const [w1, b1, w2, b2, xs] = await Promise.all([l1.weight.data(), l1.bias!.data(), l2.weight.data(), l2.bias!.data(), xb.data()]);
+      const h = new Float64Array(64);
+      for (let n = 0; n < 64; n++) {
+        let s = Number(b1[n]);
+        for (let k = 0; k < 96; k++) s += Number(xs[k]) * Number(w1[n * 96 + k]);
+        h[n] = Math.max(s, 0);
+      }
+      const out = new Float64Array(10);
+      for (let n = 0; n < 10; n++) {
+        let s = Number(b2[n]);
+        for (let k = 0; k < 64; k++) s += h[k]! * Number(w2[n * 64 + k]);
+        out[n] = s;
+      }
+      return out;
+    };
+    let last: Float32Array | undefined;
+    for (let step = 0; step < 4; step++) {
+      const got = (await born.noGrad(() => model.forward(xb)).data()) as Float32Array;
+      expect(close(got, await reference())).toBe(true);
+      if (last) expect(Array.from(got)).not.toEqual(Array.from(last)); // the weights did change
+      last = got;
+      const loss = nn.functional.crossEntropy(model.forward(xt), yt);
+      loss.backward();
+      await opt.step([loss]);
+      opt.zeroGrad();
+    }
+  });
 });
