@@ -20,6 +20,27 @@ describe('LruCache', () => {
     expect([c.get('a'), c.get('c'), c.size]).toEqual([1, 3, 2]);
   });
 
+  test('evicts in the order of a reference LRU (a recency list) over many random uses', () => {
+    const c = new LruCache<number, number>({ count: 7, bytes: 1000 });
+    let recency: number[] = []; // least recent first
+    let seed = 12345;
+    for (let step = 0; step < 5000; step++) {
+      seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+      const key = seed % 13;
+      if (seed & 0x10000) {
+        const want = recency.includes(key) ? key * 10 : undefined;
+        expect(c.get(key)).toBe(want);
+        if (want !== undefined) recency = [...recency.filter((k) => k !== key), key];
+      } else {
+        c.set(key, key * 10, 1);
+        recency = [...recency.filter((k) => k !== key), key];
+        if (recency.length > 7) recency.shift();
+      }
+      expect(c.size).toBe(recency.length);
+    }
+    for (const k of recency) expect(c.has(k)).toBe(true);
+  });
+
   test('evicts past the byte bound, keeps the byte count exact, and drops an entry larger than the bound', () => {
     const c = new LruCache<string, number>({ count: 10, bytes: 10 });
     c.set('a', 1, 4);

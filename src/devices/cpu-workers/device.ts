@@ -12,6 +12,7 @@ import type { CompiledKernel, Device, DeviceBuffer, DeviceStats, KernelPlacement
 import { printJs } from './codegen.js';
 import { describeThrown, KernelCache, runCached, type ArrayKind, type KernelBinding } from './compile.js';
 import { KernelError, splitRanges, WorkerPool } from './pool.js';
+import { noteWritten } from './write-stamps.js';
 
 export interface CpuBuffer extends DeviceBuffer {
   readonly sab: SharedArrayBuffer;
@@ -140,6 +141,7 @@ export class CpuDevice implements Device {
   }
 
   write(buf: DeviceBuffer, data: ArrayBufferView): void {
+    noteWritten((buf as CpuBuffer).sab);
     new Uint8Array((buf as CpuBuffer).sab).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
   }
 
@@ -186,6 +188,8 @@ export class CpuDevice implements Device {
       const sab = (b as CpuBuffer).sab;
       return { sab, kind, length: Math.floor(sab.byteLength / itemBytes[kind]) };
     });
+    // Everything but the inputs may be written: the output, index records, further outputs.
+    for (let i = 0; i < bindings.length; i++) if (i === 0 || i > k.kernel.inputs.length) noteWritten(bindings[i]!.sab);
     const where = placement(k.cost, k.units, this.threadCount, this.sharedCost);
     if (where === 'inline') {
       try {

@@ -3,6 +3,7 @@
 
 import { directRun, jsMicroKernel } from './js-kernels.js';
 import { G1_VECTORS } from './kernels.js';
+import { residentLoad, residentSetup, scratchGuard } from './resident.js';
 import { base64, lin, stage, stageRows, through } from './source-parts.js';
 import { DIRECT_MAX_MACS, KC, KC_SMALL, MAX_INT32, MC, MR, NC, RS, SET_MIN, SMALL_M } from './tuning.js';
 import type { MatmulSourceOptions, MatmulSpec } from './types.js';
@@ -74,6 +75,8 @@ export function matmulSource(spec: MatmulSpec, options: MatmulSourceOptions = {}
   const small = flavour !== null && M <= SMALL_M;
   const kind = !small ? 'gemm' : M === 1 && bMode === 'rows' ? 'row' : bMode === 'cols' ? 'dot' : 'gemm';
   const bUnpacked = small && kind === 'gemm' && bMode === 'rows';
+  // B read straight from its staged copy, in one block: the copy can stay in wasm memory (resident.ts).
+  const resident = small && (kind !== 'gemm' || bUnpacked) && bMode !== 'js' && fb === null && K <= KC_SMALL && N <= NC;
   // K blocks of (nearly) equal length: 784 = 4 x 196 rather than 3 x 256 + 16.
   const kcLimit = small ? KC_SMALL : KC;
   const kcBlock = K <= kcLimit ? Math.max(K, 1) : Math.ceil(K / Math.ceil(K / kcLimit));
@@ -103,18 +106,26 @@ export function matmulSource(spec: MatmulSpec, options: MatmulSourceOptions = {}
 
   let loadB: string, loadA: string, gcall: string;
   if (kind === 'row') {
-    loadB = stageRows('$B', `$bB + ${lin([[b.sRow, '$pc']])} + $jc`, b.sRow, 1, '$kc', '$nc', '$nc', String(BS), fb);
+    const src = `$bB + ${lin([[b.sRow, '$pc']])} + $jc`;
+    const load = (dst: string): string => stageRows('$B', src, b.sRow, 1, '$kc', '$nc', '$nc', dst, fb);
+    loadB = resident ? residentLoad({ load, key: src, bytes: `$kc * $nc * ${S}`, scratch: BS, S }) : load(String(BS));
     loadA = stageRows('$A', `$aB + ${lin([[a.sCol, '$pc']])}`, 0, a.sCol, '1', '$kc', '$kc', String(AS), fa);
-    gcall = `$W.g1(${AS * S}, ${BS * S}, $nc * ${S}, ${cTile}, Math.ceil($nc / ${G1C}), $kc, ${accumArg});`;
+    gcall = `$W.g1(${AS * S}, ${resident ? '$bs' : BS * S}, $nc * ${S}, ${cTile}, Math.ceil($nc / ${G1C}), $kc, ${accumArg});`;
   } else if (kind === 'dot') {
+    const src = `$bB + ${lin([[b.sCol, '$jc']])} + $pc`;
+    const load = (dst: string): string => stageRows('$B', src, b.sCol, 1, '$nc', '$kc', '$kcp', dst, fb);
+    // The kernel reads whole groups of L rows: a copy spans the last group's padding rows too.
+    const bytes = `Math.ceil($nc / ${L}) * ${L} * $kcp * ${S}`;
     loadB = `const $kcp = Math.ceil($kc / ${L}) * ${L};
-            ${stageRows('$B', `$bB + ${lin([[b.sCol, '$jc']])} + $pc`, b.sCol, 1, '$nc', '$kc', '$kcp', String(BS), fb)}`;
+            ${resident ? residentLoad({ load, key: src, bytes, scratch: BS, S }) : load(String(BS))}`;
     loadA = stageRows('$A', `$aB + ${lin([[a.sRow, '$ic'], [a.sCol, '$pc']])}`, a.sRow, a.sCol, '$mc', '$kc', '$kcp', String(AS), fa);
-    gcall = `$W.d(${AS * S}, $kcp * ${S}, ${BS * S}, $kcp * ${S}, ${cTile}, $ldc * ${S}, $mc, Math.ceil($nc / ${L}), $kcp / ${L}, ${accumArg});`;
+    gcall = `$W.d(${AS * S}, $kcp * ${S}, ${resident ? '$bs' : BS * S}, $kcp * ${S}, ${cTile}, $ldc * ${S}, $mc, Math.ceil($nc / ${L}), $kcp / ${L}, ${accumArg});`;
   } else {
     // B[bt, pc:pc+kc, jc:jce] -> NR-wide k-major panels at BP (or staged rows at BS when unpacked).
     if (bMode === 'rows') {
-      loadB = stage('$B', `$bB + ${lin([[b.sRow, '$pc']])} + $jc`, b.sRow, '$kc', '$nc', String(BS), fb);
+      const src = `$bB + ${lin([[b.sRow, '$pc']])} + $jc`;
+      const load = (dst: string): string => stage('$B', src, b.sRow, '$kc', '$nc', dst, fb);
+      loadB = resident ? residentLoad({ load, key: src, bytes: `$kc * $nc * ${S}`, scratch: BS, S }) : load(String(BS));
       if (!bUnpacked) loadB += `\n        $W.pb1(${BS * S}, $nc * ${S}, ${BP * S}, $kc, $nt);`;
     } else if (bMode === 'cols') {
       loadB = stage('$B', `$bB + ${lin([[b.sCol, '$jc']])} + $pc`, b.sCol, '$nc', '$kc', String(BS), fb);
@@ -169,7 +180,7 @@ export function matmulSource(spec: MatmulSpec, options: MatmulSourceOptions = {}
     }
     gcall = flavour
       ? (bUnpacked
-        ? `$g(${AP * S}, ${BS * S}, $nc * ${S}, ${NR * S}, ${cTile}, $ldc * ${S}, $mt, $nt, $kc, ${accumArg});`
+        ? `$g(${AP * S}, ${resident ? '$bs' : BS * S}, $nc * ${S}, ${NR * S}, ${cTile}, $ldc * ${S}, $mt, $nt, $kc, ${accumArg});`
         : `$g(${AP * S}, ${BP * S}, ${NR * S}, $kc * ${NR * S}, ${cTile}, $ldc * ${S}, $mt, $nt, $kc, ${accumArg});`)
       : `$g(${AP}, ${BP}, ${CP} + ($ic - $rs) * $ldc, $mt, $nt, $kc, $ldc, $pc > 0);`;
   }
@@ -225,14 +236,16 @@ export function matmulSource(spec: MatmulSpec, options: MatmulSourceOptions = {}
     globalThis[$key] = $W;
   }
   const $g = $W.g;
+  ${resident ? residentSetup(T) : ''}
   return function (b, start, end, $rt) {
     ${prelude}
     ${head}
+    ${scratchGuard(need * S)}
     if ($W.mem.buffer.byteLength < ${need * S}) {
       $W.mem.grow(Math.ceil((${need * S} - $W.mem.buffer.byteLength) / 65536));
       $W.f = new ${T}($W.mem.buffer);
     }
-    const $F = $W.f;
+    let $F = $W.f;
     ${runLoop(run)}
   };
 })()`;
