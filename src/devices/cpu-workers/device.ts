@@ -4,7 +4,7 @@
  * be worth a message (the cost model below).
  */
 import { availableParallelism } from 'node:os';
-import { arrayFor, itemBytes, type DType } from '../../graph/dtype.js';
+import { arrayFor, itemBytes, newArray, type DType } from '../../graph/dtype.js';
 import type { Kernel } from '../../kernel/ir.js';
 import { kernelHash } from '../../kernel/ir.js';
 import { LruCache, type CacheLimits } from '../../kernel/lru.js';
@@ -22,6 +22,8 @@ interface CpuKernel extends CompiledKernel {
   readonly units: number;
   /** Estimated cost in elementary operations, against INLINE_COST. */
   readonly cost: number;
+  /** Below this cost it runs inline: INLINE_COST, or MATMUL_INLINE_COST for a matmul. */
+  readonly inlineCost: number;
   readonly kinds: readonly ArrayKind[];
   readonly key: string;
 }
@@ -47,6 +49,16 @@ export const SERIAL_INLINE_COST = 4_000_000;
  */
 export const MATMUL_FLOPS_PER_OP = 16;
 /**
+ * A matmul below this cost runs inline even though it could be split. The two vCPUs share one
+ * core's FMA units, so a second thread adds ~10-20 % to a compute-bound kernel, less than what a
+ * pool run costs it at these sizes: the round trip, a wake-up of the workers after idle time
+ * (+1-2 ms on a 256^3 call after a pause), and each range packing all of B. Measured here
+ * (bench/matmul-placement.ts), 256^3 (cost 2.1M) took 1.5 ms inline against 1.7 ms on two
+ * threads back to back and 3-4 ms after a pause; it bounds the time the calling thread is held
+ * to ~1.5-2 ms, as SERIAL_INLINE_COST does for kernels that cannot be split.
+ */
+export const MATMUL_INLINE_COST = 2_500_000;
+/**
  * A splittable kernel costing less than this may run one share of its ranges on the calling
  * thread while the workers run the others (CpuDevice.sharedCost; off by default). It saves a
  * worker's wake-up, but under concurrent requests the shares add up on the event loop: the
@@ -62,8 +74,8 @@ export const KERNEL_CACHE_LIMITS: CacheLimits = { count: 2048, bytes: 64 * 1024 
  * Where a kernel of `cost` (see CpuKernel.cost) over `units` work units runs: on the calling
  * thread, on the pool with the calling thread taking one share, or on the pool alone.
  */
-export function placement(cost: number, units: number, threads: number, sharedCost = 0): 'inline' | 'shared' | 'pool' {
-  if (cost < INLINE_COST || (units <= 1 && cost < SERIAL_INLINE_COST)) return 'inline';
+export function placement(cost: number, units: number, threads: number, sharedCost = 0, inlineCost = INLINE_COST): 'inline' | 'shared' | 'pool' {
+  if (cost < inlineCost || (units <= 1 && cost < SERIAL_INLINE_COST)) return 'inline';
   if (threads >= 2 && units >= 2 && cost < sharedCost) return 'shared';
   return 'pool';
 }
@@ -144,7 +156,11 @@ export class CpuDevice implements Device {
   }
 
   read(buf: DeviceBuffer, dtype: DType, length: number): Promise<ArrayBufferView> {
-    return Promise.resolve(arrayFor(dtype, (buf as CpuBuffer).sab, length).slice());
+    // new + set, not slice(): V8 copies a SharedArrayBuffer view's slice element by element
+    // (0.20 ms for 256 KiB here, against 0.08 ms).
+    const out = newArray(dtype, length);
+    new Uint8Array(out.buffer, 0, out.byteLength).set(new Uint8Array((buf as CpuBuffer).sab, 0, out.byteLength));
+    return Promise.resolve(out);
   }
 
   peek(buf: DeviceBuffer, dtype: DType, length: number): ArrayBufferView {
@@ -159,7 +175,8 @@ export class CpuDevice implements Device {
       this.kernelCompiles++;
       const cost = kernelCost(kernel, units);
       // Workers cache compiled kernels by this key: short, so each task message stays small.
-      k = { hash, key: `k${this.nextKey++}`, kernel, source, units, cost, kinds: [kernel.out.dtype, ...kernel.inputs, ...(kernel.indexChecks?.length ? ['int32' as const] : []),
+      const inlineCost = kernel.matmul ? MATMUL_INLINE_COST : INLINE_COST;
+      k = { hash, key: `k${this.nextKey++}`, kernel, source, units, cost, inlineCost, kinds: [kernel.out.dtype, ...kernel.inputs, ...(kernel.indexChecks?.length ? ['int32' as const] : []),
         ...(kernel.extraOutputs ?? []).map((e) => e.dtype)] };
       this.kernels.set(hash, k, source.length + hash.length);
     }
@@ -186,7 +203,7 @@ export class CpuDevice implements Device {
       const sab = (b as CpuBuffer).sab;
       return { sab, kind, length: Math.floor(sab.byteLength / itemBytes[kind]) };
     });
-    const where = placement(k.cost, k.units, this.threadCount, this.sharedCost);
+    const where = placement(k.cost, k.units, this.threadCount, this.sharedCost, k.inlineCost);
     if (where === 'inline') {
       try {
         runCached(this.inline, k.key, k.source, bindings, 0, k.units, args);
@@ -202,9 +219,10 @@ export class CpuDevice implements Device {
   placement(ck: CompiledKernel): KernelPlacement {
     const k = ck as CpuKernel;
     const cost = `cost ${compact(k.cost)}`;
-    const where = placement(k.cost, k.units, this.threadCount, this.sharedCost);
+    const where = placement(k.cost, k.units, this.threadCount, this.sharedCost, k.inlineCost);
     if (where === 'inline') {
-      const bound = k.units <= 1 && k.cost >= INLINE_COST ? `one unit, < ${compact(SERIAL_INLINE_COST)}` : `< ${compact(INLINE_COST)}`;
+      const bound = k.units <= 1 && k.cost >= k.inlineCost ? `one unit, < ${compact(SERIAL_INLINE_COST)}`
+        : `< ${compact(k.inlineCost)}${k.kernel.matmul ? ' matmul' : ''}`;
       return { inline: true, ranges: 1, text: `inline (${cost} ${bound})` };
     }
     if (where === 'shared') {
