@@ -53,7 +53,7 @@ function slowMatmuls(ms: number, fail96 = false): void {
 
 describe('concurrent kernels', () => {
   // Large enough that each matmul goes to the pool (over MATMUL_INLINE_COST), not inline.
-  const M = 384, K = 640;
+  const M = 512, K = 1024;
   const x = born.randn([M, K], { seed: 3 });
   const w1 = born.randn([K, 128], { seed: 4 });
   const w2 = born.randn([K, 96], { seed: 5 });

@@ -49,15 +49,15 @@ export const SERIAL_INLINE_COST = 4_000_000;
  */
 export const MATMUL_FLOPS_PER_OP = 16;
 /**
- * A matmul below this cost runs inline even though it could be split. The two vCPUs share one
- * core's FMA units, so a second thread adds ~10-20 % to a compute-bound kernel, less than what a
- * pool run costs it at these sizes: the round trip, a wake-up of the workers after idle time
- * (+1-2 ms on a 256^3 call after a pause), and each range packing all of B. Measured here
- * (bench/matmul-placement.ts), 256^3 (cost 2.1M) took 1.5 ms inline against 1.7 ms on two
- * threads back to back and 3-4 ms after a pause; it bounds the time the calling thread is held
- * to ~1.5-2 ms, as SERIAL_INLINE_COST does for kernels that cannot be split.
+ * A matmul below this cost (~80 MFLOP, 2-3 ms of the calling thread) runs inline even though it
+ * could be split. The two vCPUs share one core's FMA units, and a pool run costs a round trip, a
+ * wake-up of the workers after idle time (+1-2 ms on a 256^3 call after a pause) and, per range,
+ * a packing of all of B. Measured here (bench/matmul-shapes.ts, medians of 3 interleaved runs),
+ * inline against pool x2: 256^3 1.5 against 1.7 ms back to back and 3-4 ms after a pause; the
+ * MLP's [256,256]x[256,512]-sized forward and backward matmuls (cost 4.2M) 2.8-3.2 against
+ * 3.5-5.4 ms. At 512^3 (cost 16.8M) two ranges win (5.3 against 10.5 ms), so larger ones split.
  */
-export const MATMUL_INLINE_COST = 2_500_000;
+export const MATMUL_INLINE_COST = 5_000_000;
 /**
  * A splittable kernel costing less than this may run one share of its ranges on the calling
  * thread while the workers run the others (CpuDevice.sharedCost; off by default). It saves a
