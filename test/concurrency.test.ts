@@ -52,7 +52,8 @@ function slowMatmuls(ms: number, fail96 = false): void {
 }
 
 describe('concurrent kernels', () => {
-  const M = 192, K = 160;
+  // Large enough that each matmul goes to the pool (over MATMUL_INLINE_COST), not inline.
+  const M = 512, K = 1024;
   const x = born.randn([M, K], { seed: 3 });
   const w1 = born.randn([K, 128], { seed: 4 });
   const w2 = born.randn([K, 96], { seed: 5 });

@@ -2,7 +2,7 @@
 // taking a share when that is turned on, the pool alone), and that a shared run computes the same values.
 import { describe, expect, test } from 'vitest';
 import * as born from '../src/index.js';
-import { type CpuDevice, INLINE_COST, MATMUL_FLOPS_PER_OP, placement, SERIAL_INLINE_COST, SHARED_COST } from '../src/devices/cpu-workers/device.js';
+import { type CpuDevice, INLINE_COST, MATMUL_FLOPS_PER_OP, MATMUL_INLINE_COST, placement, SERIAL_INLINE_COST, SHARED_COST } from '../src/devices/cpu-workers/device.js';
 
 describe('CPU kernel placement', () => {
   test('small kernels run inline, mid-sized splittable ones shared, large ones on the pool', () => {
@@ -17,12 +17,25 @@ describe('CPU kernel placement', () => {
     expect(placement(INLINE_COST, 8, 1, SHARED_COST)).toBe('pool');
   });
 
-  test('a matmul costs its flops over the wasm kernel speed: 64^3 inline, 256^3 shared, 1024^3 on the pool', () => {
+  test('a matmul costs its flops over the wasm kernel speed: 64^3 inline, 256^3 shared or inline, 1024^3 on the pool', () => {
     const cost = (n: number): number => (2 * n ** 3) / MATMUL_FLOPS_PER_OP;
     expect(placement(cost(64), 2, 2)).toBe('inline');
     expect(placement(cost(256), 8, 2)).toBe('pool');
     expect(placement(cost(256), 8, 2, SHARED_COST)).toBe('shared');
     expect(placement(cost(1024), 32, 2)).toBe('pool');
+    // With the matmul bound (the shared FMA units make a second thread worth less than a pool run).
+    expect(placement(cost(256), 8, 2, 0, MATMUL_INLINE_COST)).toBe('inline');
+    expect(placement(cost(512), 16, 2, 0, MATMUL_INLINE_COST)).toBe('pool');
+    expect(placement(cost(1024), 32, 2, 0, MATMUL_INLINE_COST)).toBe('pool');
+  });
+
+  test('explain() shows a 256^3 matmul inline under the matmul bound, a 512^3 one on the pool, an elementwise kernel of the same cost on the pool', () => {
+    const a = born.randn([256, 256], { seed: 1 }), b = born.randn([256, 256], { seed: 2 });
+    expect(born.explain(a.matmul(b)).kernels.find((k) => k.ops.includes('matmul'))!.placement).toMatch(/^inline \(cost 2\.1M < 5M matmul\)/);
+    const c = born.randn([512, 512], { seed: 3 });
+    expect(born.explain(c.matmul(c)).kernels.find((k) => k.ops.includes('matmul'))!.placement).toMatch(/^pool ×\d/);
+    const x = born.randn([1_000_000], { seed: 4 });
+    expect(born.explain(x.mul(2).add(1)).kernels.at(-1)!.placement).toMatch(/^pool ×\d/);
   });
 
   test('shared runs give the values of a naive float64 matmul and of an elementwise loop', async () => {

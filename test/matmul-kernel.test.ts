@@ -210,6 +210,36 @@ describe('matmul kernel', () => {
     });
   }
 
+  for (const backend of BACKENDS) {
+    test(`the epilogue's row and column ($om, $on) are those of o, in every range (${backend})`, () => {
+      const M = 70, N = 45, K = 33, batch = 3;
+      const spec: MatmulSpec = {
+        batch, M, N, K, a: rowMajor(M, K), b: colMajor(K, N),
+        epilogue: { expr: `acc + b[3][$on] * 2 + b[4][$om] + ($om * ${N} + $on === o % ${M * N} ? 0 : 1e6)` },
+      };
+      const colBias = random(Float32Array, N, 31), rowBias = random(Float32Array, M, 32);
+      const want = (acc: number, o: number): number => acc + colBias[o % N]! * 2 + rowBias[Math.floor(o / N) % M]!;
+      const p = problem(spec, 6, [colBias, rowBias]);
+      check(p, run(p, backend), want);
+      const t = matmulWorkUnits(spec);
+      const q = problem(spec, 6, [colBias, rowBias]);
+      check(q, run(q, backend, Array.from({ length: t }, (_, i) => [t - 1 - i, t - i] as [number, number])), want);
+    });
+  }
+
+  test('a large batch-1 matmul with M < N is split in two column blocks; each half-range gives its columns', () => {
+    // Over units.ts SPLIT_MACS: each range then packs all of A instead of all of B.
+    const M = 256, N = 640, K = 256;
+    const spec: MatmulSpec = { batch: 1, M, N, K, a: rowMajor(M, K), b: colMajor(K, N), epilogue: { expr: 'acc + $on' } };
+    const t = matmulWorkUnits(spec);
+    expect(t).toBe(2 * (M / 32));
+    const p = problem(spec, 21);
+    const C = run(p, 'wasm', [[t >> 1, t], [0, t >> 1]]);
+    check(p, C, (acc, o) => acc + (o % N));
+    // Square and M >= N shapes keep row blocks.
+    expect(matmulWorkUnits({ ...spec, M: 640, N: 256 })).toBe(640 / 32);
+  });
+
   test('float64 epilogue keeps float64 precision', () => {
     const spec: MatmulSpec = {
       batch: 1, M: 20, N: 20, K: 20, a: rowMajor(20, 20), b: rowMajor(20, 20), dtype: 'float64',

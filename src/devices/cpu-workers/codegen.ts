@@ -355,6 +355,12 @@ function matmul(k: Kernel): JsKernel {
   // The epilogue sees only the flat output index `o`; rebuild the coordinates from it.
   const cs = contiguousStrides(k.loop);
   const coords = new Map<string, string>(k.loop.map((d, i) => [`o${i}`, i === 0 ? `((o / ${cs[i]}) | 0)` : `(((o / ${cs[i]}) | 0) % ${d})`]));
+  // Where the loop ends in [M, N], the template names the row and column ($om, $on): no division per element.
+  const L = k.loop.length;
+  if (L >= 1 && k.loop[L - 1] === mm.N && numel(k.loop) === mm.batch * mm.M * mm.N) {
+    coords.set(`o${L - 1}`, '$on');
+    if (L >= 2 && k.loop[L - 2] === mm.M) coords.set(`o${L - 2}`, '$om');
+  }
   const p = new ScalarPrinter(true, (i) => `b[${i}]`, 't', `b[${k.inputs.length + 1}]`);
   let expr = p.print(k.value);
   expr = storeJs(k.out.dtype, expr.replace(/\bo(\d+)\b/g, (m) => coords.get(m) ?? m));

@@ -4,7 +4,7 @@
  * be worth a message (the cost model below).
  */
 import { availableParallelism } from 'node:os';
-import { arrayFor, itemBytes, type DType } from '../../graph/dtype.js';
+import { arrayFor, itemBytes, newArray, type DType } from '../../graph/dtype.js';
 import type { Kernel } from '../../kernel/ir.js';
 import { kernelHash } from '../../kernel/ir.js';
 import { LruCache, type CacheLimits } from '../../kernel/lru.js';
@@ -23,6 +23,8 @@ interface CpuKernel extends CompiledKernel {
   readonly units: number;
   /** Estimated cost in elementary operations, against INLINE_COST. */
   readonly cost: number;
+  /** Below this cost it runs inline: INLINE_COST, or MATMUL_INLINE_COST for a matmul. */
+  readonly inlineCost: number;
   readonly kinds: readonly ArrayKind[];
   readonly key: string;
 }
@@ -48,6 +50,16 @@ export const SERIAL_INLINE_COST = 4_000_000;
  */
 export const MATMUL_FLOPS_PER_OP = 16;
 /**
+ * A matmul below this cost (~80 MFLOP, 2-3 ms of the calling thread) runs inline even though it
+ * could be split. The two vCPUs share one core's FMA units, and a pool run costs a round trip, a
+ * wake-up of the workers after idle time (+1-2 ms on a 256^3 call after a pause) and, per range,
+ * a packing of all of B. Measured here (bench/matmul-shapes.ts, medians of 3 interleaved runs),
+ * inline against pool x2: 256^3 1.5 against 1.7 ms back to back and 3-4 ms after a pause; the
+ * MLP's [256,256]x[256,512]-sized forward and backward matmuls (cost 4.2M) 2.8-3.2 against
+ * 3.5-5.4 ms. At 512^3 (cost 16.8M) two ranges win (5.3 against 10.5 ms), so larger ones split.
+ */
+export const MATMUL_INLINE_COST = 5_000_000;
+/**
  * A splittable kernel costing less than this may run one share of its ranges on the calling
  * thread while the workers run the others (CpuDevice.sharedCost; off by default). It saves a
  * worker's wake-up, but under concurrent requests the shares add up on the event loop: the
@@ -63,8 +75,8 @@ export const KERNEL_CACHE_LIMITS: CacheLimits = { count: 2048, bytes: 64 * 1024 
  * Where a kernel of `cost` (see CpuKernel.cost) over `units` work units runs: on the calling
  * thread, on the pool with the calling thread taking one share, or on the pool alone.
  */
-export function placement(cost: number, units: number, threads: number, sharedCost = 0): 'inline' | 'shared' | 'pool' {
-  if (cost < INLINE_COST || (units <= 1 && cost < SERIAL_INLINE_COST)) return 'inline';
+export function placement(cost: number, units: number, threads: number, sharedCost = 0, inlineCost = INLINE_COST): 'inline' | 'shared' | 'pool' {
+  if (cost < inlineCost || (units <= 1 && cost < SERIAL_INLINE_COST)) return 'inline';
   if (threads >= 2 && units >= 2 && cost < sharedCost) return 'shared';
   return 'pool';
 }
@@ -146,7 +158,11 @@ export class CpuDevice implements Device {
   }
 
   read(buf: DeviceBuffer, dtype: DType, length: number): Promise<ArrayBufferView> {
-    return Promise.resolve(arrayFor(dtype, (buf as CpuBuffer).sab, length).slice());
+    // new + set, not slice(): V8 copies a SharedArrayBuffer view's slice element by element
+    // (0.20 ms for 256 KiB here, against 0.08 ms).
+    const out = newArray(dtype, length);
+    new Uint8Array(out.buffer, 0, out.byteLength).set(new Uint8Array((buf as CpuBuffer).sab, 0, out.byteLength));
+    return Promise.resolve(out);
   }
 
   peek(buf: DeviceBuffer, dtype: DType, length: number): ArrayBufferView {
@@ -161,7 +177,8 @@ export class CpuDevice implements Device {
       this.kernelCompiles++;
       const cost = kernelCost(kernel, units);
       // Workers cache compiled kernels by this key: short, so each task message stays small.
-      k = { hash, key: `k${this.nextKey++}`, kernel, source, units, cost, kinds: [kernel.out.dtype, ...kernel.inputs, ...(kernel.indexChecks?.length ? ['int32' as const] : []),
+      const inlineCost = kernel.matmul ? MATMUL_INLINE_COST : INLINE_COST;
+      k = { hash, key: `k${this.nextKey++}`, kernel, source, units, cost, inlineCost, kinds: [kernel.out.dtype, ...kernel.inputs, ...(kernel.indexChecks?.length ? ['int32' as const] : []),
         ...(kernel.extraOutputs ?? []).map((e) => e.dtype)] };
       this.kernels.set(hash, k, source.length + hash.length);
     }
@@ -190,7 +207,7 @@ export class CpuDevice implements Device {
     });
     // Everything but the inputs may be written: the output, index records, further outputs.
     for (let i = 0; i < bindings.length; i++) if (i === 0 || i > k.kernel.inputs.length) noteWritten(bindings[i]!.sab);
-    const where = placement(k.cost, k.units, this.threadCount, this.sharedCost);
+    const where = placement(k.cost, k.units, this.threadCount, this.sharedCost, k.inlineCost);
     if (where === 'inline') {
       try {
         runCached(this.inline, k.key, k.source, bindings, 0, k.units, args);
@@ -206,9 +223,10 @@ export class CpuDevice implements Device {
   placement(ck: CompiledKernel): KernelPlacement {
     const k = ck as CpuKernel;
     const cost = `cost ${compact(k.cost)}`;
-    const where = placement(k.cost, k.units, this.threadCount, this.sharedCost);
+    const where = placement(k.cost, k.units, this.threadCount, this.sharedCost, k.inlineCost);
     if (where === 'inline') {
-      const bound = k.units <= 1 && k.cost >= INLINE_COST ? `one unit, < ${compact(SERIAL_INLINE_COST)}` : `< ${compact(INLINE_COST)}`;
+      const bound = k.units <= 1 && k.cost >= k.inlineCost ? `one unit, < ${compact(SERIAL_INLINE_COST)}`
+        : `< ${compact(k.inlineCost)}${k.kernel.matmul ? ' matmul' : ''}`;
       return { inline: true, ranges: 1, text: `inline (${cost} ${bound})` };
     }
     if (where === 'shared') {

@@ -42,15 +42,15 @@ export function directRun(spec: MatmulSpec, expr: string, fa: string | null, fb:
   const out = `($bt * ${M} + $m) * ${N}`;
   if (K === 0) {
     return `for (let $m = $m0; $m < $m1; $m++) {
-        const $o = ${out};
-        for (let $n = $n0; $n < $n1; $n++) { const o = $o + $n, acc = 0; $C[o] = (${expr}); }
+        const $o = ${out}, $om = $m;
+        for (let $n = $n0; $n < $n1; $n++) { const o = $o + $n, $on = $n, acc = 0; $C[o] = (${expr}); }
       }`;
   }
   const bCol = lin([[b.sBatch, '$bt'], [b.sCol, '$n']], b.offset);
   const K4 = K - (K % 4);
   return `for (let $m = $m0; $m < $m1; $m++) {
         const $pa0 = ${aRow};
-        const $o = ${out};
+        const $o = ${out}, $om = $m;
         for (let $n = $n0; $n < $n1; $n++) {
           let $pa = $pa0, $pb = ${bCol};
           let $s0 = 0, $s1 = 0, $s2 = 0, $s3 = 0;
@@ -62,7 +62,7 @@ export function directRun(spec: MatmulSpec, expr: string, fa: string | null, fb:
             $pa += ${4 * a.sCol}; $pb += ${4 * b.sRow};
           }
           for (let $k = ${K4}; $k < ${K}; $k++, $pa += ${a.sCol}, $pb += ${b.sRow}) $s0 += ${A('$pa')} * ${B('$pb')};
-          const o = $o + $n, acc = ($s0 + $s1) + ($s2 + $s3);
+          const o = $o + $n, $on = $n, acc = ($s0 + $s1) + ($s2 + $s3);
           $C[o] = (${expr});
         }
       }`;

@@ -196,9 +196,9 @@ export function matmulSource(spec: MatmulSpec, options: MatmulSourceOptions = {}
           }
         }`
     : `for (let $m = $rs; $m < $rse; $m++) {
-          const $s = ${CP} + ($m - $rs) * $ldc, $o = ($bt * ${M} + $m) * ${N} + $jc;
+          const $s = ${CP} + ($m - $rs) * $ldc, $o = ($bt * ${M} + $m) * ${N} + $jc, $om = $m;
           for (let $n = 0; $n < $nc; $n++) {
-            const o = $o + $n, acc = $F[$s + $n];
+            const o = $o + $n, $on = $jc + $n, acc = $F[$s + $n];
             $C[o] = (${expr});
           }
         }`;

@@ -24,8 +24,9 @@ export interface MatmulSpec {
   b: MatmulOperand;
   /**
    * `expr` is a JS expression in `acc` (the dot product), `o` (flat output
-   * index) and `b` (the buffer array); `prelude` holds statements run once at
-   * the start of each call. Default expr: 'acc'.
+   * index), `$om` and `$on` (the output's row and column within its batch item,
+   * cheaper than rebuilding them from `o`) and `b` (the buffer array); `prelude`
+   * holds statements run once at the start of each call. Default expr: 'acc'.
    */
   epilogue?: { prelude?: string; expr: string };
   /** Statements run once at the start of each call, for the operands' prologues (helpers they use). */

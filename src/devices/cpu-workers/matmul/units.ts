@@ -10,6 +10,11 @@ export const RB = 32;
 const MIN_UNITS = 8;
 /** Column blocks are at least this wide when columns are split. */
 const MIN_CB = 64;
+/**
+ * From this many multiply-adds a batch-1 matmul is split over the pool (device.ts
+ * MATMUL_INLINE_COST, 80 MFLOP): then two column blocks rather than row blocks when M < N.
+ */
+const SPLIT_MACS = 40_000_000;
 
 interface Units {
   nRB: number;
@@ -29,6 +34,9 @@ export function units(spec: MatmulSpec): Units {
   const rowUnits = batch * nRB;
   let nCB = 1;
   if (rowUnits < MIN_UNITS) nCB = Math.max(1, Math.min(Math.ceil(MIN_UNITS / rowUnits), Math.floor(N / MIN_CB)));
+  // Ranges of row blocks each pack all of B (K x N); ranges of column blocks each pack all of A
+  // (M x K) instead, the smaller copy when M < N ([256,784]x[784,512]: 200k elements, not 400k).
+  else if (batch === 1 && M < N && M * N * spec.K >= SPLIT_MACS) nCB = Math.min(2, Math.floor(N / MIN_CB));
   let CB = N;
   if (nCB > 1) {
     CB = Math.ceil(Math.ceil(N / nCB) / 8) * 8;
