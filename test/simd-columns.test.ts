@@ -135,4 +135,17 @@ describe('column reductions in SIMD', () => {
     await run(() => born.tensor(x, { shape: [64, 32], dtype: 'float64' }).sum({ dim: 0 }), 0);
     await run(() => X.prod({ dim: 0 }), 0);
   });
+
+  test("in 'auto' mode only wide and large column reductions take SIMD", async () => {
+    setSimdMode('auto');
+    try {
+      const x = values(512 * 512, 4);
+      const big = await run(() => born.tensor(x, { shape: [512, 512] }).sum({ dim: 0 }), 1);
+      expectFold(big, reference(x, [1, 512, 512], 'sum'), 1e-6, 'auto');
+      await run(() => born.tensor(x, { shape: [2048, 128] }).sum({ dim: 0 }), 0);
+      await run(() => born.tensor(x.subarray(0, 64 * 512), { shape: [64, 512] }).sum({ dim: 0 }), 0);
+    } finally {
+      setSimdMode('always');
+    }
+  });
 });
