@@ -50,7 +50,7 @@ export interface SimdPlan {
   readonly segment: number;
 }
 
-function affine(i: Index): Affine | null {
+export function affine(i: Index): Affine | null {
   switch (i.k) {
     case 'var': return { c: 0, coef: new Map([[i.name, 1]]) };
     case 'num': return { c: i.n, coef: new Map() };
@@ -153,7 +153,7 @@ export function planSimd(k: Kernel): SimdPlan | Refusal {
 }
 
 /** Every load of a value, or why the value has no lane-wise form. */
-function collectLoads(s: Scalar, out: { input: number; a: Affine }[]): Refusal | null {
+export function collectLoads(s: Scalar, out: { input: number; a: Affine }[]): Refusal | null {
   if (s.dtype !== 'float32') return `${s.k} of dtype ${s.dtype}`;
   switch (s.k) {
     case 'load': {
@@ -174,7 +174,7 @@ function collectLoads(s: Scalar, out: { input: number; a: Affine }[]): Refusal |
 }
 
 /** A reduction epilogue the driver prints itself: the accumulator, constants, params and ops on them. */
-function epilogueOnly(s: Scalar): boolean {
+export function epilogueOnly(s: Scalar): boolean {
   switch (s.k) {
     case 'acc': case 'const': return true;
     case 'param': return s.dtype === 'float32';

@@ -17,16 +17,16 @@ import type { Affine, SimdPlan } from './plan.js';
 /** Marks a kernel source printed by this module (tests look for it). */
 export const SIMD_MARKER = '/* born:simd */';
 
-const RT = '$rt';
+export const RT = '$rt';
 
-function affineJs(a: Affine): string {
+export function affineJs(a: Affine): string {
   const parts = [...a.coef].map(([v, n]) => (n === 1 ? v : `${n} * ${v}`));
   if (a.c !== 0 || parts.length === 0) parts.unshift(String(a.c));
   return parts.join(' + ');
 }
 
 /** The epilogue of a sum: acc, constants, params and ops on them (plan.ts epilogueOnly). */
-function epilogueJs(s: Scalar): string {
+export function epilogueJs(s: Scalar): string {
   switch (s.k) {
     case 'acc': return 'acc';
     case 'const': return num(s.value);
@@ -47,7 +47,7 @@ function epilogueJs(s: Scalar): string {
 }
 
 /** Statements defining the outer coordinates from `flat`, innermost first. */
-function unravel(outer: SimdPlan['outer'], flat: string): string[] {
+export function unravel(outer: SimdPlan['outer'], flat: string): string[] {
   if (outer.length === 0) return [];
   const lines = [`let t_ = ${flat};`];
   for (let j = outer.length - 1; j >= 0; j--) {
