@@ -1,7 +1,8 @@
 // The CPU device's cost model: where a kernel runs (inline, the pool with the calling thread
 // taking a share when that is turned on, the pool alone), and that a shared run computes the same values.
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import * as born from '../src/index.js';
+import { WorkerPool } from '../src/devices/cpu-workers/pool.js';
 import { type CpuDevice, INLINE_COST, MATMUL_FLOPS_PER_OP, MATMUL_INLINE_COST, placement, SERIAL_INLINE_COST, SHARED_COST } from '../src/devices/cpu-workers/device.js';
 
 describe('CPU kernel placement', () => {
@@ -31,11 +32,33 @@ describe('CPU kernel placement', () => {
 
   test('explain() shows a 256^3 matmul inline under the matmul bound, a 512^3 one on the pool, an elementwise kernel of the same cost on the pool', () => {
     const a = born.randn([256, 256], { seed: 1 }), b = born.randn([256, 256], { seed: 2 });
-    expect(born.explain(a.matmul(b)).kernels.find((k) => k.ops.includes('matmul'))!.placement).toMatch(/^inline \(cost 2\.1M < 5M matmul\)/);
+    expect(born.explain(a.matmul(b)).kernels.find((k) => k.ops.includes('matmul'))!.placement).toMatch(/^inline \(cost 2\.1M < 5M matmul, pool while the pool is busy\)/);
     const c = born.randn([512, 512], { seed: 3 });
     expect(born.explain(c.matmul(c)).kernels.find((k) => k.ops.includes('matmul'))!.placement).toMatch(/^pool ×\d/);
     const x = born.randn([1_000_000], { seed: 4 });
     expect(born.explain(x.mul(2).add(1)).kernels.at(-1)!.placement).toMatch(/^pool ×\d/);
+  });
+
+  test('a matmul inline only by the matmul bound runs on the pool while the pool is busy', async () => {
+    const a = born.randn([256, 256], { seed: 5 }), b = born.randn([256, 256], { seed: 6 });
+    const big = born.randn([1024, 1024], { seed: 7 });
+    await born.realize(a, b, big);
+    const want = await a.matmul(b).data();
+    await big.matmul(big).data(); // both plans cached: the kernels start in call order
+    const runs = vi.spyOn(WorkerPool.prototype, 'run');
+    try {
+      // Idle pool: the 256^3 matmul stays on the calling thread.
+      await a.matmul(b).data();
+      expect(runs).not.toHaveBeenCalled();
+      // A 1024^3 matmul on the pool, not awaited: the 256^3 one joins it there, with the same values.
+      const pending = big.matmul(big).data();
+      const got = await a.matmul(b).data();
+      expect(runs).toHaveBeenCalledTimes(2);
+      expect(Array.from(got)).toEqual(Array.from(want));
+      await pending;
+    } finally {
+      runs.mockRestore();
+    }
   });
 
   test('shared runs give the values of a naive float64 matmul and of an elementwise loop', async () => {

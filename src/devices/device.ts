@@ -47,8 +47,9 @@ export interface Device {
   /**
    * Runs `k` over `bufs` (slot 0 the output; a store kernel's output may also be one of its
    * inputs) with the runtime scalars `args` (one per entry of the kernel's `params`).
+   * `contended`: other schedules are running too, so the calling thread is worth keeping free.
    */
-  run(k: CompiledKernel, bufs: readonly DeviceBuffer[], args?: RuntimeArgs): Promise<void>;
+  run(k: CompiledKernel, bufs: readonly DeviceBuffer[], args?: RuntimeArgs, contended?: boolean): Promise<void>;
   free(buf: DeviceBuffer): void;
   /** Where the device runs `k` and why (explain() prints it); absent on devices with one way to run. */
   placement?(k: CompiledKernel): KernelPlacement;

@@ -31,6 +31,9 @@ export interface StepRun {
 
 const noop = (): void => {};
 
+/** Schedules running now, of every plan: more than one means the calling thread is contended. */
+let running = 0;
+
 export async function runSteps(
   r: StepRun, order: readonly LazyNode[], bufs: (Buffer | undefined)[], device: Device,
   args: readonly RuntimeArgs[], newBuffer: (n: LazyNode) => Buffer,
@@ -70,7 +73,7 @@ export async function runSteps(
       const bound = [out.buf, ...step.inputIdx.map((j) => bufs[j]!.buf), ...records.bind(si)];
       // A multi-output kernel's further outputs are bound last (Kernel.extraOutputs).
       if (step.extraOutputs) for (const o of step.extraOutputs) bound.push((bufs[o.output] ??= newBuffer(order[o.output]!)).buf);
-      ran = device.run(kernels[si]!, bound, args[si]);
+      ran = device.run(kernels[si]!, bound, args[si], running > 1);
     } catch (e) {
       ran = Promise.reject(e);
     }
@@ -80,24 +83,33 @@ export async function runSteps(
     inFlight.add(tracked);
   };
 
-  const n = steps.length;
-  let next = 0; // every step before it has started
-  while (next < n && !failed) {
-    let startedAny = false;
-    for (let si = next; si < n && si < next + LOOKAHEAD && inFlight.size < MAX_IN_FLIGHT && !failed; si++) {
-      if (started[si] || !graph.after[si]!.every((d) => done[d])) continue;
-      // Inline kernels resolve at once: without this the event loop would wait for the whole schedule.
-      const turn = yieldIfDue();
-      if (turn) await turn;
-      if (failed) break;
-      start(si);
-      startedAny = true;
-    }
-    while (next < n && started[next]) next++;
-    if (!startedAny && inFlight.size) await Promise.race(inFlight);
+  running++;
+  try {
+    await runAll();
+  } finally {
+    running--;
   }
-  while (inFlight.size) await Promise.all(inFlight).then(noop, noop);
   if (failed) throw failure;
   // After every kernel, not between them: a bad index rejects this schedule's outputs.
   if (records.bound) await records.report();
+
+  async function runAll(): Promise<void> {
+    const n = steps.length;
+    let next = 0; // every step before it has started
+    while (next < n && !failed) {
+      let startedAny = false;
+      for (let si = next; si < n && si < next + LOOKAHEAD && inFlight.size < MAX_IN_FLIGHT && !failed; si++) {
+        if (started[si] || !graph.after[si]!.every((d) => done[d])) continue;
+        // Inline kernels resolve at once: without this the event loop would wait for the whole schedule.
+        const turn = yieldIfDue();
+        if (turn) await turn;
+        if (failed) break;
+        start(si);
+        startedAny = true;
+      }
+      while (next < n && started[next]) next++;
+      if (!startedAny && inFlight.size) await Promise.race(inFlight);
+    }
+    while (inFlight.size) await Promise.all(inFlight).then(noop, noop);
+  }
 }

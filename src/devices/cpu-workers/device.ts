@@ -198,7 +198,7 @@ export class CpuDevice implements Device {
     this.kernels.setLimits(limits);
   }
 
-  run(ck: CompiledKernel, bufs: readonly DeviceBuffer[], args: RuntimeArgs = []): Promise<void> {
+  run(ck: CompiledKernel, bufs: readonly DeviceBuffer[], args: RuntimeArgs = [], contended = false): Promise<void> {
     const k = ck as CpuKernel;
     const bindings: KernelBinding[] = bufs.map((b, i) => {
       const kind = k.kinds[i]!;
@@ -207,7 +207,11 @@ export class CpuDevice implements Device {
     });
     // Everything but the inputs may be written: the output, index records, further outputs.
     for (let i = 0; i < bindings.length; i++) if (i === 0 || i > k.kernel.inputs.length) noteWritten(bindings[i]!.sab);
-    const where = placement(k.cost, k.units, this.threadCount, this.sharedCost, k.inlineCost);
+    let where = placement(k.cost, k.units, this.threadCount, this.sharedCost, k.inlineCost);
+    // Under concurrent requests the event loop must keep turning: a splittable kernel inline only
+    // by the matmul bound goes to the pool while other schedules run or the pool is busy
+    // (bench/event-loop.js 3 40: main-thread stretches of 65-80 ms and p99 60-85 ms without it).
+    if (where === 'inline' && k.units > 1 && k.cost >= INLINE_COST && (contended || this.pool?.busy === true)) where = 'pool';
     if (where === 'inline') {
       try {
         runCached(this.inline, k.key, k.source, bindings, 0, k.units, args);
@@ -226,7 +230,7 @@ export class CpuDevice implements Device {
     const where = placement(k.cost, k.units, this.threadCount, this.sharedCost, k.inlineCost);
     if (where === 'inline') {
       const bound = k.units <= 1 && k.cost >= k.inlineCost ? `one unit, < ${compact(SERIAL_INLINE_COST)}`
-        : `< ${compact(k.inlineCost)}${k.kernel.matmul ? ' matmul' : ''}`;
+        : `< ${compact(k.inlineCost)}${k.cost >= INLINE_COST ? ' matmul, pool while the pool is busy' : ''}`;
       return { inline: true, ranges: 1, text: `inline (${cost} ${bound})` };
     }
     if (where === 'shared') {

@@ -57,6 +57,9 @@ export class WorkerPool {
   /** Runs not yet settled, so that retire() can let them finish. */
   private readonly inflight = new Set<Promise<void>>();
 
+  /** Whether a run is still in progress on the pool. */
+  get busy(): boolean { return this.inflight.size > 0; }
+
   constructor(opts: { threads?: number } = {}) {
     const threads = opts.threads ?? availableParallelism();
     if (!Number.isInteger(threads) || threads < 1) {
