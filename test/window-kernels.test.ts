@@ -159,6 +159,24 @@ describe('max pooling through the window kernels', () => {
     });
   }
 
+  test('relu then max pooling (pooled first where a gradient flows): values and gradient, ties and all-negative windows', async () => {
+    const xs = [2, 3, 6, 7];
+    // Few distinct values around zero: ties, and windows whose taps are all negative or zero.
+    const x = rnd(xs.reduce((a, b) => a * b), 21).map((v) => Math.round(v * 2) - 0.5 * (v < -0.7 ? 1 : 0));
+    const r = x.map((v) => Math.max(v, 0));
+    const ref0 = naiveMaxPool(r, xs, [2, 2], [2, 2], [0, 0], null);
+    const dy = rnd(ref0.y.length, 22);
+    const ref = naiveMaxPool(r, xs, [2, 2], [2, 2], [0, 0], dy);
+    const gxRef = ref.gx.map((g, i) => (x[i]! > 0 ? g : 0));
+    const X = t64(x, xs, true);
+    const y = born.nn.functional.maxPool2d(X.relu(), 2);
+    const [gx] = born.grad(y.mul(t64(dy, ref.shape)).sum(), [X]);
+    close(await y.data(), ref.y);
+    close(await gx!.data(), gxRef);
+    // Without gradients the value is the same (relu fused into the pool).
+    close(await born.noGrad(() => born.nn.functional.maxPool2d(t64(x, xs).relu(), 2)).data(), ref.y);
+  });
+
   test('a NaN in a window is its maximum', async () => {
     const x = born.tensor([1, NaN, 3, 2, 5, 6, 7, 8], { shape: [1, 1, 2, 4] });
     expect(Array.from(await born.nn.functional.maxPool2d(x, 2).data())).toEqual([NaN, 8]);
@@ -224,6 +242,17 @@ describe('window kernels in the plan', () => {
     expect(ops.filter((o) => o.includes('col2im'))).toHaveLength(1);
     expect(ops.filter((o) => o.includes('maxPoolGrad'))).toHaveLength(1);
     expect(ops.some((o) => o.includes('where') || o.includes('eq'))).toBe(false);
+  });
+
+  test('conv → relu → max pool backward: relu\'s mask is applied at the pooled size, inside the pool gradient', async () => {
+    const x = born.rand([4, 3, 12, 12]), w = born.rand([8, 3, 3, 3]).requiresGrad_(), b = born.rand([8]).requiresGrad_();
+    await born.realize(x, w, b);
+    const y = born.nn.functional.maxPool2d(born.nn.functional.conv2d(x, w, b).relu(), 2);
+    const [gw, gb] = born.grad(y.sum(), [w, b]);
+    const ks = born.explain(gw!, gb!).kernels;
+    // No full-size [4, 8, 10, 10] kernel computes the mask: it is the pool gradient's, read at windows.
+    expect(ks.filter((k) => k.ops.includes('where')).map((k) => k.ops)).toEqual([['relu', 'lt', 'where', 'maxPoolGrad']]);
+    expect(ks.filter((k) => k.ops.includes('maxPoolGrad'))).toHaveLength(1);
   });
 
   test('average pooling and its gradient are one kernel each', async () => {
