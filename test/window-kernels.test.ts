@@ -225,12 +225,28 @@ describe('average pooling through the window kernels (padding counted as zeros)'
 });
 
 describe('window kernels in the plan', () => {
-  test('conv → relu → max pool forward is three kernels: patches, matmul (with the bias), pool (with the relu)', async () => {
+  test('conv → relu → max pool forward: patches, matmul (with the bias), pool, then relu on the pooled quarter', async () => {
     const x = born.rand([4, 3, 12, 12]), w = born.rand([8, 3, 3, 3]), b = born.rand([8]);
     await born.realize(x, w, b);
     const y = born.nn.functional.maxPool2d(born.nn.functional.conv2d(x, w, b).relu(), 2);
     const ks = born.explain(y).kernels;
-    expect(ks.map((k) => k.ops)).toEqual([['im2col'], ['matmul', 'add'], ['relu', 'maxPool']]);
+    expect(ks.map((k) => k.ops)).toEqual([['im2col'], ['matmul', 'add'], ['maxPool'], ['relu']]);
+    expect(ks[3]!.name).toBe('E_4_8_5_5');
+  });
+
+  test('an elementwise source read at several taps is written once; one read per element fuses', async () => {
+    const x = born.rand([2, 3, 9, 9]), w = born.rand([4, 3, 3, 3]);
+    await born.realize(x, w);
+    // 3x3 patches read each element of relu(x) nine times: relu is its own (contiguous) kernel.
+    const conv = born.explain(born.nn.functional.conv2d(x.relu(), w, null)).kernels.map((k) => k.ops);
+    // (The last kernel lays the [O, N, Ho, Wo] product out as the [N, O, Ho, Wo] output.)
+    expect(conv).toEqual([['relu'], ['im2col'], ['matmul'], []]);
+    // 2x2 windows of stride 2 read each element once: the op stays fused into the pool.
+    const pool = born.explain(born.nn.functional.maxPool2d(x.exp(), 2)).kernels.map((k) => k.ops);
+    expect(pool).toEqual([['exp', 'maxPool']]);
+    const vals = await born.nn.functional.conv2d(x.relu(), w, null).data();
+    const ref = await born.nn.functional.conv2d(born.tensor(Array.from(await x.relu().data()), { shape: [2, 3, 9, 9] }), w, null).data();
+    vals.forEach((v, i) => expect(v).toBeCloseTo(ref[i]!, 5));
   });
 
   test('the input gradient of a convolution is a matmul and one col2im kernel; max pooling\'s one kernel', async () => {

@@ -125,11 +125,10 @@ export function maxPool2d(x: Tensor, kernel: Pair, opts: { stride?: Pair; paddin
   const g = windowGeom(x, kernel, opts);
   if (g) {
     // max(relu(z)) is relu(max(z)), and so are their gradients (the first maximum of relu(z) is
-    // z's when it is positive; otherwise relu's mask is zero). Where a gradient will flow, pooling
-    // z first puts relu's mask on the pooled quarter: the backward pass has no full-size mask
-    // kernel. Without one, relu stays fused into the pool, once per tap it reads.
+    // z's when it is positive; otherwise relu's mask is zero). Pooling z first puts relu, and its
+    // mask in the backward pass, on the pooled quarter: no full-size mask kernel.
     const a = x.node.arg;
-    if (a.kind === 'elementwise' && a.op === 'relu' && x.node.requiresGrad) return maxPoolWindows(new Tensor(x.node.srcs[0]!), g).relu();
+    if (a.kind === 'elementwise' && a.op === 'relu') return maxPoolWindows(new Tensor(x.node.srcs[0]!), g).relu();
     return maxPoolWindows(x, g);
   }
   return pool2d('maxPool2d', x, kernel, opts.stride, opts.padding ?? 0, (t, dim) => t.amax(dim), -Infinity);
