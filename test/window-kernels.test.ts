@@ -177,6 +177,20 @@ describe('max pooling through the window kernels', () => {
     close(await born.noGrad(() => born.nn.functional.maxPool2d(t64(x, xs).relu(), 2)).data(), ref.y);
   });
 
+  test('the gradient of a window holding NaNs goes where the scan puts it (its last NaN); others to the first maximum', async () => {
+    // Windows (2x2, stride 2): [1, NaN; 3, NaN] → the last NaN; [5, 6; 6, 2] → the first 6; [-0, 0; -1, 0] → -0.
+    const x = born.tensor([1, NaN, 5, 6, -0, 0, 3, NaN, 6, 2, -1, 0], { shape: [1, 1, 2, 6], dtype: 'float64' }).requiresGrad_();
+    const y = born.nn.functional.maxPool2d(x, 2);
+    const [gx] = born.grad(y.mul(born.tensor([10, 20, 30], { shape: [1, 1, 1, 3], dtype: 'float64' })).sum(), [x]);
+    expect(Array.from(await gx!.data())).toEqual([0, 0, 0, 20, 30, 0, 0, 10, 0, 0, 0, 0]);
+    // The same through float32 and a fused op before the pool (the maximum is compared as stored).
+    const x32 = born.tensor([1, 2, 5, 6, 3, 4, 6, 2], { shape: [1, 1, 2, 4] }).requiresGrad_();
+    const [g32] = born.grad(born.nn.functional.maxPool2d(x32.mul(0.1).exp(), 2).sum(), [x32]);
+    const e = [1, 2, 5, 6, 3, 4, 6, 2].map((v) => Math.exp(v * 0.1) * 0.1);
+    const got = Array.from(await g32!.data());
+    [0, 0, 0, 1, 0, 1, 0, 0].forEach((hit, i) => (hit ? expect(got[i]).toBeCloseTo(e[i]!, 5) : expect(got[i]).toBe(0)));
+  });
+
   test('a NaN in a window is its maximum', async () => {
     const x = born.tensor([1, NaN, 3, 2, 5, 6, 7, 8], { shape: [1, 1, 2, 4] });
     expect(Array.from(await born.nn.functional.maxPool2d(x, 2).data())).toEqual([NaN, 8]);

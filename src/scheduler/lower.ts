@@ -295,11 +295,12 @@ function lowerWindow(root: LazyNode, isBuffer: (n: LazyNode) => boolean): Lowere
   const b = new Builder(isBuffer, null, new Symbolic(sizes));
   const at = (names: string[], shape: readonly number[]): Index[] => names.map((v, i) => (shape[i] === 1 ? inum(0) : ivar(v)));
   const input = ['wn', 'wc', 'wh', 'ww'], grid = ['wn', 'wc', 'wi', 'wj'];
-  const [x, y] = root.srcs as [LazyNode, LazyNode | undefined];
+  const [x, y, z] = root.srcs as [LazyNode, LazyNode | undefined, LazyNode | undefined];
   const args = op === 'col2im' ? [b.expr(x, at(['wc', 'wq', 'wn', 'wi', 'wj'], x.shape), numel(x.shape))]
     : op === 'avgPoolGrad' ? [b.expr(x, at(grid, x.shape), numel(x.shape))]
     : [b.expr(x, at(input, x.shape), numel(x.shape)),
-      ...(y ? [b.expr(y, at(op === 'maxPoolGrad' ? grid : input, y.shape), numel(y.shape))] : [])];
+      ...(y ? [b.expr(y, at(op === 'maxPoolGrad' ? grid : input, y.shape), numel(y.shape))] : []),
+      ...(z ? [b.expr(z, at(grid, z.shape), numel(z.shape))] : [])];
   b.flops += N * C * g.Ho * g.Wo * g.kh * g.kw;
   b.ops.push(op);
   return structural(root, b, `WN_${op}_${root.shape.join('_')}`, { k: 'const', value: 0, dtype: root.dtype },

@@ -31,6 +31,27 @@ function inGridTaps(g: WindowGeom, body: readonly string[]): string[] {
   ];
 }
 
+/**
+ * maxPoolGrad with the window's maximum known (args[2]): the first tap equal to it, found without
+ * data-dependent branches (a scan's compares mispredict about half the time on real data). Sets
+ * `f` (1 if a tap matched) and `at` (that tap's offset in the plane); with none (a NaN maximum)
+ * the caller scans.
+ */
+function knownMaximum(w: NonNullable<Kernel['window']>, printer: (prefix: string) => Printer): string[] {
+  const { W, kh, kw, sh, sw, dh, dw } = w.geom;
+  const mx = source(w.args[2]!, printer, 'z');
+  const round = (v: string): string => (w.args[2]!.dtype === 'float32' ? `Math.fround(${v})` : v);
+  const lines = ['let f = 0, at = 0;', '{', mx.lines, `const mz = ${mx.expr};`];
+  for (let t = 0; t < kh * kw; t++) {
+    const a = Math.floor(t / kw), bb = t % kw;
+    const x = source(w.args[0]!, printer, 'x');
+    lines.push(`{ const wh = wi * ${sh} + ${a * dh}, ww = wj * ${sw} + ${bb * dw};`, x.lines,
+      `const e = ((${round(x.expr)} === mz) | 0) & (f ^ 1);`, `at += e * (wh * ${W} + ww); f |= e; }`);
+  }
+  lines.push('}');
+  return lines;
+}
+
 export function windowKernel(k: Kernel, printer: (prefix: string) => Printer): { body: string; units: number } {
   const w = k.window;
   if (!w) throw new Error(`internal: kernel ${k.name} is not a window kernel`);
@@ -115,13 +136,20 @@ export function windowKernel(k: Kernel, printer: (prefix: string) => Printer): {
       ];
       if (w.op === 'maxPoolGrad') lines.push(`const ob = p * ${H * W};`, `out.fill(0, ob, ob + ${H * W});`);
       else lines.push(`let o = p * ${Ho * Wo};`);
-      lines.push(`for (let wi = 0; wi < ${Ho}; wi++) for (let wj = 0; wj < ${Wo}; wj++) {`, ...argmax);
+      lines.push(`for (let wi = 0; wi < ${Ho}; wi++) for (let wj = 0; wj < ${Wo}; wj++) {`);
+      const known = w.op === 'maxPoolGrad' && unrolled && w.args[2] ? knownMaximum(w, printer) : null;
+      if (known) lines.push(...known, 'if (!f) {');
+      lines.push(...argmax);
       if (w.op === 'maxPool') lines.push(`out[o++] = ${storeJs(dt, 'm')};`);
       else {
         const y = source(w.args[1]!, printer, 'y');
         lines.push('{', 'const wh = mh, ww = mw;', y.lines,
           w.op === 'maxPoolGrad' ? `if (mh >= 0) out[ob + mh * ${W} + mw] += ${y.expr};` : `out[o++] = mh >= 0 ? ${storeJs(dt, y.expr)} : 0;`,
           '}');
+      }
+      if (known) {
+        const y = source(w.args[1]!, printer, 'y');
+        lines.push('} else {', y.lines, `out[ob + at] += ${y.expr};`, '}');
       }
       lines.push('}');
       break;
