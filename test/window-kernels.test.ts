@@ -183,6 +183,11 @@ describe('max pooling through the window kernels', () => {
     const y = born.nn.functional.maxPool2d(x, 2);
     const [gx] = born.grad(y.mul(born.tensor([10, 20, 30], { shape: [1, 1, 1, 3], dtype: 'float64' })).sum(), [x]);
     expect(Array.from(await gx!.data())).toEqual([0, 0, 0, 20, 30, 0, 0, 10, 0, 0, 0, 0]);
+    // The values: NaN, 6, and the first of the tied zeros (-0), as the scan gives them.
+    const vals = Array.from(await y.data());
+    expect(vals[0]).toBeNaN();
+    expect(vals[1]).toBe(6);
+    expect(Object.is(vals[2], -0)).toBe(true);
     // The same through float32 and a fused op before the pool (the maximum is compared as stored).
     const x32 = born.tensor([1, 2, 5, 6, 3, 4, 6, 2], { shape: [1, 1, 2, 4] }).requiresGrad_();
     const [g32] = born.grad(born.nn.functional.maxPool2d(x32.mul(0.1).exp(), 2).sum(), [x32]);

@@ -130,7 +130,17 @@ export function windowKernel(k: Kernel, printer: (prefix: string) => Printer): {
           return `{ const wh = wi * ${sh} + ${a * dh}, ww = wj * ${sw} + ${bb * dw};\n${x.lines}\nconst v = ${x.expr};\n${take} }`;
         }),
       ] : null;
-      const argmax = unrolled ?? [
+      // The forward value needs no position: each tap picks m or v by indexing a two-slot array with
+      // the comparison, which compiles to no branch (a scan's compares mispredict on real data).
+      const pick = w.op === 'maxPool' && unrolled ? [
+        ...Array.from({ length: kh * kw }, (_, t) => {
+          const a = Math.floor(t / kw), bb = t % kw;
+          const v = `{ const wh = wi * ${sh} + ${a * dh}, ww = wj * ${sw} + ${bb * dw};\n${x.lines}\nconst v = ${x.expr};\n`;
+          return t === 0 ? `let m = 0;\n${v}m = v; }` : `${v}T_[0] = m; T_[1] = v; m = T_[(v > m) | (v !== v)]; }`;
+        }),
+      ] : null;
+      if (pick) lines.unshift('const T_ = new Float64Array(2);');
+      const argmax = pick ?? unrolled ?? [
         'let m = -Infinity, mh = -1, mw = -1;',
         ...inGridTaps(w.geom, [x.lines, `const v = ${x.expr};`, take]),
       ];
