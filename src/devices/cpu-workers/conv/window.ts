@@ -1,6 +1,6 @@
 /**
  * The JS printer of sliding-window kernels (kernel/ir.ts WindowSpec): im2col, col2im, max and
- * average pooling and their gradients. A thread owns whole NCHW planes [start, end) (units are N·C planes),
+ * average pooling and their gradients. A thread owns whole NCHW planes [start, end) (units are N·C planes; batch-fastest for im2col and col2im),
  * so the accumulating ops (col2im, maxPoolGrad) write only their own planes, in a fixed order:
  * results do not depend on the split. A plane of im2col's patches is kh·kw runs of Ho·Wo. Padding is never read: each tap's in-grid range of
  * window columns is computed once per tap, and rows outside the grid are skipped whole.
@@ -60,9 +60,12 @@ export function windowKernel(k: Kernel, printer: (prefix: string) => Printer): {
   const dt = k.out.dtype;
   if (dt !== 'float32' && dt !== 'float64') throw new Error(`internal: window kernel ${k.name} of dtype ${dt}`);
   const x = source(w.args[0]!, printer, 'x');
+  // The patch ops take planes batch-fastest: neighbouring planes' patches are neighbours in the
+  // [C, kh·kw, N, Ho, Wo] layout, so a thread streams through it instead of striding by a channel.
+  const patches = w.op === 'im2col' || w.op === 'col2im';
   const plane = [
     'for (let p = start; p < end; p++) {',
-    `const wn = (p / ${C}) | 0, wc = p - wn * ${C};`,
+    patches ? `const wc = (p / ${w.N}) | 0, wn = p - wc * ${w.N};` : `const wn = (p / ${C}) | 0, wc = p - wn * ${C};`,
   ];
   // The window columns wj whose tap column tb lies inside the grid: [j0, j1).
   const columns = [
@@ -92,7 +95,7 @@ export function windowKernel(k: Kernel, printer: (prefix: string) => Printer): {
       break;
     case 'col2im':
       lines.push(
-        `const ob = p * ${H * W};`,
+        `const ob = (wn * ${C} + wc) * ${H * W};`,
         `out.fill(0, ob, ob + ${H * W});`,
         `for (let ta = 0; ta < ${kh}; ta++) for (let tb = 0; tb < ${kw}; tb++) {`,
         `const wq = ta * ${kw} + tb;`,
