@@ -11,7 +11,8 @@ describe('a permuted elementwise matmul operand', () => {
     const y = a.exp().permute([1, 0, 2]).reshape([4, 15]).matmul(born.rand([15, 6], { seed: 3 }));
     const ks = born.explain(y).kernels;
     expect(ks.filter((k) => k.ops.includes('exp'))).toHaveLength(1);
-    expect(ks.find((k) => k.ops.includes('exp'))!.name).toMatch(/^E_4_15/);
+    // Its loop is [4, 3, 5] (refine-loop.ts), so the kernel reads [3, 4, 5] without divisions.
+    expect(ks.find((k) => k.ops.includes('exp'))!.name).toMatch(/^E_4_3_5/);
     const ref = born.tensor(Array.from(await a.exp().data()), { shape: [3, 4, 5] }).permute([1, 0, 2]).reshape([4, 15]).contiguous();
     const want = ref.matmul(born.rand([15, 6], { seed: 3 }));
     const [got, exp] = [await y.data(), await want.data()];

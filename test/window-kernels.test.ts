@@ -159,6 +159,43 @@ describe('max pooling through the window kernels', () => {
     });
   }
 
+  test('relu then max pooling (pooled first where a gradient flows): values and gradient, ties and all-negative windows', async () => {
+    const xs = [2, 3, 6, 7];
+    // Few distinct values around zero: ties, and windows whose taps are all negative or zero.
+    const x = rnd(xs.reduce((a, b) => a * b), 21).map((v) => Math.round(v * 2) - 0.5 * (v < -0.7 ? 1 : 0));
+    const r = x.map((v) => Math.max(v, 0));
+    const ref0 = naiveMaxPool(r, xs, [2, 2], [2, 2], [0, 0], null);
+    const dy = rnd(ref0.y.length, 22);
+    const ref = naiveMaxPool(r, xs, [2, 2], [2, 2], [0, 0], dy);
+    const gxRef = ref.gx.map((g, i) => (x[i]! > 0 ? g : 0));
+    const X = t64(x, xs, true);
+    const y = born.nn.functional.maxPool2d(X.relu(), 2);
+    const [gx] = born.grad(y.mul(t64(dy, ref.shape)).sum(), [X]);
+    close(await y.data(), ref.y);
+    close(await gx!.data(), gxRef);
+    // Without gradients the value is the same (relu fused into the pool).
+    close(await born.noGrad(() => born.nn.functional.maxPool2d(t64(x, xs).relu(), 2)).data(), ref.y);
+  });
+
+  test('the gradient of a window holding NaNs goes where the scan puts it (its last NaN); others to the first maximum', async () => {
+    // Windows (2x2, stride 2): [1, NaN; 3, NaN] → the last NaN; [5, 6; 6, 2] → the first 6; [-0, 0; -1, 0] → -0.
+    const x = born.tensor([1, NaN, 5, 6, -0, 0, 3, NaN, 6, 2, -1, 0], { shape: [1, 1, 2, 6], dtype: 'float64' }).requiresGrad_();
+    const y = born.nn.functional.maxPool2d(x, 2);
+    const [gx] = born.grad(y.mul(born.tensor([10, 20, 30], { shape: [1, 1, 1, 3], dtype: 'float64' })).sum(), [x]);
+    expect(Array.from(await gx!.data())).toEqual([0, 0, 0, 20, 30, 0, 0, 10, 0, 0, 0, 0]);
+    // The values: NaN, 6, and the first of the tied zeros (-0), as the scan gives them.
+    const vals = Array.from(await y.data());
+    expect(vals[0]).toBeNaN();
+    expect(vals[1]).toBe(6);
+    expect(Object.is(vals[2], -0)).toBe(true);
+    // The same through float32 and a fused op before the pool (the maximum is compared as stored).
+    const x32 = born.tensor([1, 2, 5, 6, 3, 4, 6, 2], { shape: [1, 1, 2, 4] }).requiresGrad_();
+    const [g32] = born.grad(born.nn.functional.maxPool2d(x32.mul(0.1).exp(), 2).sum(), [x32]);
+    const e = [1, 2, 5, 6, 3, 4, 6, 2].map((v) => Math.exp(v * 0.1) * 0.1);
+    const got = Array.from(await g32!.data());
+    [0, 0, 0, 1, 0, 1, 0, 0].forEach((hit, i) => (hit ? expect(got[i]).toBeCloseTo(e[i]!, 5) : expect(got[i]).toBe(0)));
+  });
+
   test('a NaN in a window is its maximum', async () => {
     const x = born.tensor([1, NaN, 3, 2, 5, 6, 7, 8], { shape: [1, 1, 2, 4] });
     expect(Array.from(await born.nn.functional.maxPool2d(x, 2).data())).toEqual([NaN, 8]);
@@ -207,12 +244,28 @@ describe('average pooling through the window kernels (padding counted as zeros)'
 });
 
 describe('window kernels in the plan', () => {
-  test('conv → relu → max pool forward is three kernels: patches, matmul (with the bias), pool (with the relu)', async () => {
+  test('conv → relu → max pool forward: patches, matmul (with the bias), pool, then relu on the pooled quarter', async () => {
     const x = born.rand([4, 3, 12, 12]), w = born.rand([8, 3, 3, 3]), b = born.rand([8]);
     await born.realize(x, w, b);
     const y = born.nn.functional.maxPool2d(born.nn.functional.conv2d(x, w, b).relu(), 2);
     const ks = born.explain(y).kernels;
-    expect(ks.map((k) => k.ops)).toEqual([['im2col'], ['matmul', 'add'], ['relu', 'maxPool']]);
+    expect(ks.map((k) => k.ops)).toEqual([['im2col'], ['matmul', 'add'], ['maxPool'], ['relu']]);
+    expect(ks[3]!.name).toBe('E_4_8_5_5');
+  });
+
+  test('an elementwise source read at several taps is written once; one read per element fuses', async () => {
+    const x = born.rand([2, 3, 9, 9]), w = born.rand([4, 3, 3, 3]);
+    await born.realize(x, w);
+    // 3x3 patches read each element of relu(x) nine times: relu is its own (contiguous) kernel.
+    const conv = born.explain(born.nn.functional.conv2d(x.relu(), w, null)).kernels.map((k) => k.ops);
+    // (The last kernel lays the [O, N, Ho, Wo] product out as the [N, O, Ho, Wo] output.)
+    expect(conv).toEqual([['relu'], ['im2col'], ['matmul'], []]);
+    // 2x2 windows of stride 2 read each element once: the op stays fused into the pool.
+    const pool = born.explain(born.nn.functional.maxPool2d(x.exp(), 2)).kernels.map((k) => k.ops);
+    expect(pool).toEqual([['exp', 'maxPool']]);
+    const vals = await born.nn.functional.conv2d(x.relu(), w, null).data();
+    const ref = await born.nn.functional.conv2d(born.tensor(Array.from(await x.relu().data()), { shape: [2, 3, 9, 9] }), w, null).data();
+    vals.forEach((v, i) => expect(v).toBeCloseTo(ref[i]!, 5));
   });
 
   test('the input gradient of a convolution is a matmul and one col2im kernel; max pooling\'s one kernel', async () => {
@@ -224,6 +277,17 @@ describe('window kernels in the plan', () => {
     expect(ops.filter((o) => o.includes('col2im'))).toHaveLength(1);
     expect(ops.filter((o) => o.includes('maxPoolGrad'))).toHaveLength(1);
     expect(ops.some((o) => o.includes('where') || o.includes('eq'))).toBe(false);
+  });
+
+  test('conv → relu → max pool backward: relu\'s mask is applied at the pooled size, inside the pool gradient', async () => {
+    const x = born.rand([4, 3, 12, 12]), w = born.rand([8, 3, 3, 3]).requiresGrad_(), b = born.rand([8]).requiresGrad_();
+    await born.realize(x, w, b);
+    const y = born.nn.functional.maxPool2d(born.nn.functional.conv2d(x, w, b).relu(), 2);
+    const [gw, gb] = born.grad(y.sum(), [w, b]);
+    const ks = born.explain(gw!, gb!).kernels;
+    // No full-size [4, 8, 10, 10] kernel computes the mask: it is the pool gradient's, read at windows.
+    expect(ks.filter((k) => k.ops.includes('where')).map((k) => k.ops)).toEqual([['relu', 'lt', 'where', 'maxPoolGrad']]);
+    expect(ks.filter((k) => k.ops.includes('maxPoolGrad'))).toHaveLength(1);
   });
 
   test('average pooling and its gradient are one kernel each', async () => {

@@ -52,7 +52,7 @@ function vjp(n: LazyNode, g: Tensor): (Tensor | null)[] {
     case 'view': return [movementVjp(g, a.movement, x[0]!)];
     case 'reduce': return [a.op === 'prod' ? prodVjp(g, x[0]!, a.axes) : reduceVjp(a.op, g, x[0]!, out)];
     case 'row': return [rowVjp(a.op, g, x[0]!, out)];
-    case 'window': return windowVjp(a.op, a.geom, g, x);
+    case 'window': return windowVjp(a.op, a.geom, g, x, out);
     case 'matmul': return matmulVjp(g, x[0]!, x[1]!);
     case 'gather': return [gatherVjp(g, x[0]!, a.axis, x[1]!, a.op), null];
     case 'scatterAdd': { const [gb, gs] = scatterAddVjp(g, x[2]!, a.axis, x[1]!, a.op); return [gb, null, gs]; }

@@ -59,7 +59,7 @@ export type NodeArg =
    * A sliding-window op over the two trailing (spatial) dims of NCHW tensors (WindowSpec in
    * kernel/ir.ts): im2col (x → [N, C, kh·kw, Ho, Wo] patches, zero padding), col2im (its adjoint:
    * patches → [N, C, H, W], overlapping taps summed), maxPool (x → [N, C, Ho, Wo], padding
-   * ignored), maxPoolGrad (srcs [x, g]: each g element added at its window's first maximum) and
+   * ignored), maxPoolGrad (srcs [x, g] or [x, g, maxPool(x)]: each g element added at its window's first maximum) and
    * maxPoolPick (srcs [x, gg]: gg read at each window's first maximum, maxPoolGrad's adjoint),
    * avgPool (x → [N, C, Ho, Wo], padding as zeros) and avgPoolGrad (its adjoint: g → [N, C, H, W]).
    */

@@ -127,7 +127,10 @@ export interface WindowGeom {
  * - im2col, maxPool, avgPool: args[0] is the input at wh, ww (input grid);
  * - avgPoolGrad: args[0] is the gradient at wi, wj;
  * - col2im: args[0] is the patches at wq (tap a·kw + b), wi, wj (window grid);
- * - maxPoolGrad: args[0] the input at wh, ww; args[1] the gradient at wi, wj;
+ * - maxPoolGrad: args[0] the input at wh, ww; args[1] the gradient at wi, wj; optionally args[2],
+ *   the window's maximum at wi, wj (the maxPool of args[0], as stored in the output dtype): a
+ *   printer may take the first in-grid tap whose value, rounded to that dtype, equals it, instead
+ *   of scanning for the maximum (the same position unless it is NaN or no tap matches: then scan);
  * - maxPoolPick: args[0] the input at wh, ww; args[1] the gradient at wh, ww (read at the maximum).
  * Semantics: im2col writes tap values, 0 for padding; col2im sums every tap landing on an input
  * element, in tap order (a, b), then window order; maxPool is each window's maximum over its

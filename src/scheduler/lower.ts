@@ -10,6 +10,7 @@ import { ops } from '../graph/ops.js';
 import { numel } from '../graph/shape.js';
 import { compose, contiguousView, type Movement, type ShapeTracker } from '../graph/view.js';
 import { key, Symbolic } from '../kernel/symbolic.js';
+import { chooseLoop } from './refine-loop.js';
 import { outputTransposed, transposedMatmul } from './matmul-output.js';
 import { hop, prologueOf } from './matmul-prologue.js';
 import {
@@ -294,11 +295,12 @@ function lowerWindow(root: LazyNode, isBuffer: (n: LazyNode) => boolean): Lowere
   const b = new Builder(isBuffer, null, new Symbolic(sizes));
   const at = (names: string[], shape: readonly number[]): Index[] => names.map((v, i) => (shape[i] === 1 ? inum(0) : ivar(v)));
   const input = ['wn', 'wc', 'wh', 'ww'], grid = ['wn', 'wc', 'wi', 'wj'];
-  const [x, y] = root.srcs as [LazyNode, LazyNode | undefined];
+  const [x, y, z] = root.srcs as [LazyNode, LazyNode | undefined, LazyNode | undefined];
   const args = op === 'col2im' ? [b.expr(x, at(['wc', 'wq', 'wn', 'wi', 'wj'], x.shape), numel(x.shape))]
     : op === 'avgPoolGrad' ? [b.expr(x, at(grid, x.shape), numel(x.shape))]
     : [b.expr(x, at(input, x.shape), numel(x.shape)),
-      ...(y ? [b.expr(y, at(op === 'maxPoolGrad' ? grid : input, y.shape), numel(y.shape))] : [])];
+      ...(y ? [b.expr(y, at(op === 'maxPoolGrad' ? grid : input, y.shape), numel(y.shape))] : []),
+      ...(z ? [b.expr(z, at(grid, z.shape), numel(z.shape))] : [])];
   b.flops += N * C * g.Ho * g.Wo * g.kh * g.kw;
   b.ops.push(op);
   return structural(root, b, `WN_${op}_${root.shape.join('_')}`, { k: 'const', value: 0, dtype: root.dtype },
@@ -318,7 +320,7 @@ export function lower(group: Group, isBuffer: (n: LazyNode) => boolean, sharesTa
     const axes = x.arg.axes;
     axes.forEach((a, j) => sizes.set(`r${j}`, x.srcs[0]!.shape[a]!));
   }
-  const b = new Builder(isBuffer, x, new Symbolic(sizes));
+  let b = new Builder(isBuffer, x, new Symbolic(sizes));
   const outSize = numel(root.shape);
   let reduce: Kernel['reduce'] = null;
   let matmul: Kernel['matmul'] = null;
@@ -360,15 +362,26 @@ export function lower(group: Group, isBuffer: (n: LazyNode) => boolean, sharesTa
     b.ops.push('matmul');
     name = 'MM';
   }
-  const value = b.expr(root, oVars(root.shape), outSize);
+  let value = b.expr(root, oVars(root.shape), outSize);
+  let loop: readonly number[] = root.shape;
+  if (!x && !store) {
+    // A permuted copy loops over finer dims, so its reads need no divisions (refine-loop.ts).
+    const at = (l: readonly number[]): { b: Builder; value: Scalar } => {
+      const bl = new Builder(isBuffer, null, new Symbolic(new Map(l.map((d, i) => [`o${i}`, d]))));
+      return { b: bl, value: bl.expr(root, bl.sym.unravel(bl.sym.ravel(oVars(l), l), root.shape), outSize) };
+    };
+    const chosen = chooseLoop(root.shape, { b, value }, at);
+    ({ loop } = chosen);
+    ({ b, value } = chosen.lowered);
+  }
   const outIndex = store ? storeIndex(b, store) : null;
   const bytes = b.inputs.reduce((s, n) => s + numel(n.shape) * itemBytes[n.dtype], outSize * itemBytes[root.dtype]);
-  const dims = reduce ? (reduce.spread ? root.shape : [...root.shape, ...reduce.dims]) : matmul ? [matmul.batch, matmul.M, matmul.N, matmul.K] : root.shape;
+  const dims = reduce ? (reduce.spread ? root.shape : [...root.shape, ...reduce.dims]) : matmul ? [matmul.batch, matmul.M, matmul.N, matmul.K] : loop;
   const kernel: Kernel = {
     name: `${store ? 'S' : ''}${reduce?.spread ? 'RS' : name}_${dims.join('_') || '1'}`,
     out: { dtype: group.root.dtype, shape: group.root.shape },
     inputs: b.inputs.map((n) => n.dtype),
-    loop: root.shape,
+    loop,
     reduce,
     matmul,
     value,

@@ -19,6 +19,7 @@ import type { Walk } from './plan-key.js';
 import { transposesMatmul } from './matmul-output.js';
 import { hop, prologueOf } from './matmul-prologue.js';
 import { mergeStores } from './multi-output.js';
+import { repeatedWindowSources } from './window-sources.js';
 
 /** One kernel of a plan; it holds no nodes, so a cached plan keeps no graph alive. */
 export interface Step {
@@ -207,6 +208,8 @@ function* planOnce(outputs: readonly LazyNode[], w: Walk, temps: ReadonlySet<Laz
       if (!resolveOperand(s, isBuffer)) materialized.add(s);
     }
   }
+
+  for (const s of repeatedWindowSources(order, isBuffer)) materialized.add(s);
 
   yield;
   // Epilogue fusion: walk up from a contraction through single-consumer elementwise ops and plain

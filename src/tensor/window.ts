@@ -38,9 +38,12 @@ export function maxPoolWindows(x: Tensor, g: WindowGeom): Tensor {
   return node({ kind: 'window', op: 'maxPool', geom: g }, [x], [...planes(x), g.Ho, g.Wo], x.dtype);
 }
 
-/** The gradient of maxPoolWindows: g [N, C, Ho, Wo] added at each window's first maximum in x. */
-export function maxPoolGrad(x: Tensor, grad: Tensor, g: WindowGeom): Tensor {
-  return node({ kind: 'window', op: 'maxPoolGrad', geom: g }, [x, grad], x.shape, grad.dtype);
+/**
+ * The gradient of maxPoolWindows: g [N, C, Ho, Wo] added at each window's first maximum in x.
+ * `max`, the pool's output when known, lets the kernel find that position without a scan.
+ */
+export function maxPoolGrad(x: Tensor, grad: Tensor, g: WindowGeom, max?: Tensor): Tensor {
+  return node({ kind: 'window', op: 'maxPoolGrad', geom: g }, max ? [x, grad, max] : [x, grad], x.shape, grad.dtype);
 }
 
 /** gg [N, C, H, W] read at each window's first maximum in x: [N, C, Ho, Wo]. */
@@ -58,13 +61,13 @@ export function avgPoolGrad(grad: Tensor, g: WindowGeom): Tensor {
   return node({ kind: 'window', op: 'avgPoolGrad', geom: g }, [grad], [...planes(grad), g.H, g.W], grad.dtype);
 }
 
-/** The VJP of a window node with sources `x` and output gradient `g`, one entry per source. */
-export function windowVjp(op: WindowOp, geom: WindowGeom, g: Tensor, x: readonly Tensor[]): (Tensor | null)[] {
+/** The VJP of a window node with sources `x`, output `out` and output gradient `g`, one entry per source. */
+export function windowVjp(op: WindowOp, geom: WindowGeom, g: Tensor, x: readonly Tensor[], out?: Tensor): (Tensor | null)[] {
   switch (op) {
     case 'im2col': return [col2im(g, geom)];
     case 'col2im': return [im2col(g, geom)];
-    case 'maxPool': return [maxPoolGrad(x[0]!, g, geom)];
-    case 'maxPoolGrad': return [null, maxPoolPick(x[0]!, g, geom)];
+    case 'maxPool': return [maxPoolGrad(x[0]!, g, geom, out)];
+    case 'maxPoolGrad': return [null, maxPoolPick(x[0]!, g, geom), ...(x.length > 2 ? [null] : [])];
     case 'maxPoolPick': return [null, maxPoolGrad(x[0]!, g, geom)];
     case 'avgPool': return [avgPoolGrad(g, geom)];
     case 'avgPoolGrad': return [avgPoolWindows(g, geom)];

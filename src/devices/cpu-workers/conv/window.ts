@@ -1,6 +1,6 @@
 /**
  * The JS printer of sliding-window kernels (kernel/ir.ts WindowSpec): im2col, col2im, max and
- * average pooling and their gradients. A thread owns whole NCHW planes [start, end) (units are N·C planes),
+ * average pooling and their gradients. A thread owns whole NCHW planes [start, end) (units are N·C planes; batch-fastest for im2col and col2im),
  * so the accumulating ops (col2im, maxPoolGrad) write only their own planes, in a fixed order:
  * results do not depend on the split. A plane of im2col's patches is kh·kw runs of Ho·Wo. Padding is never read: each tap's in-grid range of
  * window columns is computed once per tap, and rows outside the grid are skipped whole.
@@ -31,6 +31,27 @@ function inGridTaps(g: WindowGeom, body: readonly string[]): string[] {
   ];
 }
 
+/**
+ * maxPoolGrad with the window's maximum known (args[2]): the first tap equal to it, found without
+ * data-dependent branches (a scan's compares mispredict about half the time on real data). Sets
+ * `f` (1 if a tap matched) and `at` (that tap's offset in the plane); with none (a NaN maximum)
+ * the caller scans.
+ */
+function knownMaximum(w: NonNullable<Kernel['window']>, printer: (prefix: string) => Printer): string[] {
+  const { W, kh, kw, sh, sw, dh, dw } = w.geom;
+  const mx = source(w.args[2]!, printer, 'z');
+  const round = (v: string): string => (w.args[2]!.dtype === 'float32' ? `Math.fround(${v})` : v);
+  const lines = ['let f = 0, at = 0;', '{', mx.lines, `const mz = ${mx.expr};`];
+  for (let t = 0; t < kh * kw; t++) {
+    const a = Math.floor(t / kw), bb = t % kw;
+    const x = source(w.args[0]!, printer, 'x');
+    lines.push(`{ const wh = wi * ${sh} + ${a * dh}, ww = wj * ${sw} + ${bb * dw};`, x.lines,
+      `const e = ((${round(x.expr)} === mz) | 0) & (f ^ 1);`, `at += e * (wh * ${W} + ww); f |= e; }`);
+  }
+  lines.push('}');
+  return lines;
+}
+
 export function windowKernel(k: Kernel, printer: (prefix: string) => Printer): { body: string; units: number } {
   const w = k.window;
   if (!w) throw new Error(`internal: kernel ${k.name} is not a window kernel`);
@@ -39,9 +60,12 @@ export function windowKernel(k: Kernel, printer: (prefix: string) => Printer): {
   const dt = k.out.dtype;
   if (dt !== 'float32' && dt !== 'float64') throw new Error(`internal: window kernel ${k.name} of dtype ${dt}`);
   const x = source(w.args[0]!, printer, 'x');
+  // The patch ops take planes batch-fastest: neighbouring planes' patches are neighbours in the
+  // [C, kh·kw, N, Ho, Wo] layout, so a thread streams through it instead of striding by a channel.
+  const patches = w.op === 'im2col' || w.op === 'col2im';
   const plane = [
     'for (let p = start; p < end; p++) {',
-    `const wn = (p / ${C}) | 0, wc = p - wn * ${C};`,
+    patches ? `const wc = (p / ${w.N}) | 0, wn = p - wc * ${w.N};` : `const wn = (p / ${C}) | 0, wc = p - wn * ${C};`,
   ];
   // The window columns wj whose tap column tb lies inside the grid: [j0, j1).
   const columns = [
@@ -71,7 +95,7 @@ export function windowKernel(k: Kernel, printer: (prefix: string) => Printer): {
       break;
     case 'col2im':
       lines.push(
-        `const ob = p * ${H * W};`,
+        `const ob = (wn * ${C} + wc) * ${H * W};`,
         `out.fill(0, ob, ob + ${H * W});`,
         `for (let ta = 0; ta < ${kh}; ta++) for (let tb = 0; tb < ${kw}; tb++) {`,
         `const wq = ta * ${kw} + tb;`,
@@ -109,19 +133,36 @@ export function windowKernel(k: Kernel, printer: (prefix: string) => Printer): {
           return `{ const wh = wi * ${sh} + ${a * dh}, ww = wj * ${sw} + ${bb * dw};\n${x.lines}\nconst v = ${x.expr};\n${take} }`;
         }),
       ] : null;
-      const argmax = unrolled ?? [
+      // The forward value needs no position: each tap picks m or v by indexing a two-slot array with
+      // the comparison, which compiles to no branch (a scan's compares mispredict on real data).
+      const pick = w.op === 'maxPool' && unrolled ? [
+        ...Array.from({ length: kh * kw }, (_, t) => {
+          const a = Math.floor(t / kw), bb = t % kw;
+          const v = `{ const wh = wi * ${sh} + ${a * dh}, ww = wj * ${sw} + ${bb * dw};\n${x.lines}\nconst v = ${x.expr};\n`;
+          return t === 0 ? `let m = 0;\n${v}m = v; }` : `${v}T_[0] = m; T_[1] = v; m = T_[(v > m) | (v !== v)]; }`;
+        }),
+      ] : null;
+      if (pick) lines.unshift('const T_ = new Float64Array(2);');
+      const argmax = pick ?? unrolled ?? [
         'let m = -Infinity, mh = -1, mw = -1;',
         ...inGridTaps(w.geom, [x.lines, `const v = ${x.expr};`, take]),
       ];
       if (w.op === 'maxPoolGrad') lines.push(`const ob = p * ${H * W};`, `out.fill(0, ob, ob + ${H * W});`);
       else lines.push(`let o = p * ${Ho * Wo};`);
-      lines.push(`for (let wi = 0; wi < ${Ho}; wi++) for (let wj = 0; wj < ${Wo}; wj++) {`, ...argmax);
+      lines.push(`for (let wi = 0; wi < ${Ho}; wi++) for (let wj = 0; wj < ${Wo}; wj++) {`);
+      const known = w.op === 'maxPoolGrad' && unrolled && w.args[2] ? knownMaximum(w, printer) : null;
+      if (known) lines.push(...known, 'if (!f) {');
+      lines.push(...argmax);
       if (w.op === 'maxPool') lines.push(`out[o++] = ${storeJs(dt, 'm')};`);
       else {
         const y = source(w.args[1]!, printer, 'y');
         lines.push('{', 'const wh = mh, ww = mw;', y.lines,
           w.op === 'maxPoolGrad' ? `if (mh >= 0) out[ob + mh * ${W} + mw] += ${y.expr};` : `out[o++] = mh >= 0 ? ${storeJs(dt, y.expr)} : 0;`,
           '}');
+      }
+      if (known) {
+        const y = source(w.args[1]!, printer, 'y');
+        lines.push('} else {', y.lines, `out[ob + at] += ${y.expr};`, '}');
       }
       lines.push('}');
       break;
