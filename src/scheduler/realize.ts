@@ -17,7 +17,7 @@ import { LOOKAHEAD, runSteps } from './run-plan.js';
 import { overlapping, stepGraph, type StepGraph } from './step-deps.js';
 import { sameStructure, templateBytes, templateOf, type Template } from './plan-key.js';
 import { drain, frozen, plan, planning, stepOutputs, walk, type Plan, type Walk } from './schedule.js';
-import { yieldIfDue } from './turns.js';
+import { workDone, workStarts, yieldIfDue } from './turns.js';
 
 interface CompiledPlan {
   readonly plan: Plan;
@@ -218,6 +218,7 @@ export async function readNode(node: LazyNode): Promise<TypedArray> {
     try {
       if (after) await after;
       const data = (await buf.dev.read(buf.buf, node.dtype, numel(node.shape))) as TypedArray;
+      workDone();
       // The caller's next step (building and planning its next request) also runs on this turn.
       const turn = yieldIfDue();
       if (turn) await turn;
@@ -382,6 +383,7 @@ function settle(planOf: () => CompiledPlan | null, order: readonly LazyNode[], k
 function schedule(outputs: readonly LazyNode[]): void {
   if (!outputs.length) return;
   engine.counters.schedules++;
+  workStarts();
   const prof = hostProfile.enabled;
   const t0 = prof ? performance.now() : 0;
   const device = engine.device();
@@ -434,7 +436,8 @@ function scheduleCold(outputs: readonly LazyNode[], w: Walk, device: Device): vo
   settle(() => cp, order, planKeys.of(w), c, done);
 }
 
-async function execute(cp: CompiledPlan, order: readonly LazyNode[], bufs: (Buffer | undefined)[], device: Device, pendingLeaves: Promise<unknown>[], args: readonly RuntimeArgs[]): Promise<void> {
-  if (pendingLeaves.length) await Promise.all(pendingLeaves);
-  await runSteps({ steps: cp.plan.steps, kernels: cp.kernels, graph: cp.graph, keep: cp.keep }, order, bufs, device, args, (n) => newBuffer(n, device));
+function execute(cp: CompiledPlan, order: readonly LazyNode[], bufs: (Buffer | undefined)[], device: Device, pendingLeaves: Promise<unknown>[], args: readonly RuntimeArgs[]): Promise<void> {
+  const steps = (): Promise<void> => runSteps({ steps: cp.plan.steps, kernels: cp.kernels, graph: cp.graph, keep: cp.keep }, order, bufs, device, args, (n) => newBuffer(n, device));
+  // Nothing to wait for: the kernels start now, and their promise is the schedule's (no extra hop).
+  return pendingLeaves.length ? Promise.all(pendingLeaves).then(steps) : steps();
 }
