@@ -35,6 +35,12 @@ interface CompiledPlan {
   readonly template: Template;
   /** Which steps wait for which: independent kernels run at the same time. */
   readonly graph: StepGraph;
+  /** Per store step: [its output, its target] (computed once: each replay claims them). */
+  readonly storeTargets: readonly (readonly [number, number])[];
+  /** Every step output, in plan order (computed once for prepare()). */
+  readonly stepOuts: readonly number[];
+  /** The requested outputs (an output attached that is not one of them is only saved for a backward pass). */
+  readonly requested: ReadonlySet<number>;
 }
 
 /**
@@ -62,7 +68,9 @@ function* compiling(p: Plan, w: Walk, device: Device): Generator<void, CompiledP
     kernels.push(device.compile(s.kernel));
     if (kernels.length % COMPILE_BATCH === 0) yield;
   }
-  return { plan: p, kernels, keep, backward, template: templateOf(w), graph: stepGraph(p, order) };
+  const outs = p.steps.flatMap(stepOutputs);
+  const storeTargets = outs.flatMap((s) => (s.target === null ? [] : [[s.output, s.target] as const]));
+  return { plan: p, kernels, keep, backward, template: templateOf(w), graph: stepGraph(p, order), storeTargets, stepOuts: outs.map((o) => o.output), requested: new Set(p.outputs) };
 }
 
 const compilePlan = (p: Plan, w: Walk, device: Device): CompiledPlan => drain(compiling(p, w, device));
@@ -349,7 +357,7 @@ function attachOutput(node: LazyNode, buf: Buffer, done: Promise<void>): void {
 /** Allocates what the plan keeps (and what aliases share) that has no buffer yet; reads the runtime scalars. */
 function prepare(cp: CompiledPlan, order: readonly LazyNode[], bufs: (Buffer | undefined)[], device: Device): RuntimeArgs[] {
   const { steps, aliases } = cp.plan;
-  for (const { output } of steps.flatMap(stepOutputs)) if (cp.keep.has(output) && !bufs[output]) bufs[output] = newBuffer(order[output]!, device);
+  for (const output of cp.stepOuts) if (cp.keep.has(output) && !bufs[output]) bufs[output] = newBuffer(order[output]!, device);
   for (const [, b] of aliases) bufs[b] ??= newBuffer(order[b]!, device);
   for (const [a, b] of aliases) { bufs[b]!.retain(); bufs[a] = bufs[b]; }
   // Runtime scalars are read now: a param node is immutable, but the graph may be gone later.
@@ -358,7 +366,7 @@ function prepare(cp: CompiledPlan, order: readonly LazyNode[], bufs: (Buffer | u
 
 /** Kept buffers (outputs, values saved for a backward pass) go to their nodes. */
 function attachKept(cp: CompiledPlan, order: readonly LazyNode[], bufs: (Buffer | undefined)[], done: Promise<void>): void {
-  const requested = new Set(cp.plan.outputs);
+  const { requested } = cp;
   for (const i of cp.keep) {
     const node = order[i]!;
     if (node.realized) continue; // an output listed twice, a leaf, or attached when the schedule started
@@ -393,7 +401,7 @@ function schedule(outputs: readonly LazyNode[]): void {
   const cp = hit ?? planNow(outputs, w, device);
   const t1 = prof ? performance.now() : 0;
   const { order } = w;
-  const c = claim(order, cp.plan.steps.flatMap(stepOutputs).flatMap((s) => (s.target === null ? [] : [[s.output, s.target] as const])));
+  const c = claim(order, cp.storeTargets);
   const args = prepare(cp, order, c.bufs, device);
   const t2 = prof ? performance.now() : 0;
   const done = execute(cp, order, c.bufs, device, c.waits, args);
