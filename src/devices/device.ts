@@ -30,6 +30,13 @@ export interface DeviceStats {
   readonly cachedKernelBytes: number;
 }
 
+/**
+ * What run() returns for a kernel that has already finished, synchronously, on the calling
+ * thread: the scheduler then goes on to the next kernel at once, without a promise hop per kernel.
+ * Any other promise is awaited.
+ */
+export const RAN_INLINE: Promise<void> = Promise.resolve();
+
 /** What the scheduler may ask of a device, nothing more. */
 export interface Device {
   readonly name: DeviceName;
@@ -46,8 +53,9 @@ export interface Device {
   compile(kernel: Kernel): CompiledKernel;
   /**
    * Runs `k` over `bufs` (slot 0 the output; a store kernel's output may also be one of its
-   * inputs) with the runtime scalars `args` (one per entry of the kernel's `params`).
-   * `contended`: other schedules are running too, so the calling thread is worth keeping free.
+   * inputs) with the runtime scalars `args` (one per entry of the kernel's `params`). Returns
+   * RAN_INLINE when the kernel ran to completion before returning. `contended`: other schedules
+   * are running too, so the calling thread is worth keeping free.
    */
   run(k: CompiledKernel, bufs: readonly DeviceBuffer[], args?: RuntimeArgs, contended?: boolean): Promise<void>;
   free(buf: DeviceBuffer): void;

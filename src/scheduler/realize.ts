@@ -17,7 +17,7 @@ import { LOOKAHEAD, runSteps } from './run-plan.js';
 import { overlapping, stepGraph, type StepGraph } from './step-deps.js';
 import { sameStructure, templateBytes, templateOf, type Template } from './plan-key.js';
 import { drain, frozen, plan, planning, stepOutputs, walk, type Plan, type Walk } from './schedule.js';
-import { yieldIfDue } from './turns.js';
+import { workDone, workStarts, yieldIfDue } from './turns.js';
 
 interface CompiledPlan {
   readonly plan: Plan;
@@ -35,6 +35,12 @@ interface CompiledPlan {
   readonly template: Template;
   /** Which steps wait for which: independent kernels run at the same time. */
   readonly graph: StepGraph;
+  /** Per store step: [its output, its target] (computed once: each replay claims them). */
+  readonly storeTargets: readonly (readonly [number, number])[];
+  /** Every step output, in plan order (computed once for prepare()). */
+  readonly stepOuts: readonly number[];
+  /** The requested outputs (an output attached that is not one of them is only saved for a backward pass). */
+  readonly requested: ReadonlySet<number>;
 }
 
 /**
@@ -62,7 +68,9 @@ function* compiling(p: Plan, w: Walk, device: Device): Generator<void, CompiledP
     kernels.push(device.compile(s.kernel));
     if (kernels.length % COMPILE_BATCH === 0) yield;
   }
-  return { plan: p, kernels, keep, backward, template: templateOf(w), graph: stepGraph(p, order) };
+  const outs = p.steps.flatMap(stepOutputs);
+  const storeTargets = outs.flatMap((s) => (s.target === null ? [] : [[s.output, s.target] as const]));
+  return { plan: p, kernels, keep, backward, template: templateOf(w), graph: stepGraph(p, order), storeTargets, stepOuts: outs.map((o) => o.output), requested: new Set(p.outputs) };
 }
 
 const compilePlan = (p: Plan, w: Walk, device: Device): CompiledPlan => drain(compiling(p, w, device));
@@ -218,6 +226,7 @@ export async function readNode(node: LazyNode): Promise<TypedArray> {
     try {
       if (after) await after;
       const data = (await buf.dev.read(buf.buf, node.dtype, numel(node.shape))) as TypedArray;
+      workDone();
       // The caller's next step (building and planning its next request) also runs on this turn.
       const turn = yieldIfDue();
       if (turn) await turn;
@@ -348,7 +357,7 @@ function attachOutput(node: LazyNode, buf: Buffer, done: Promise<void>): void {
 /** Allocates what the plan keeps (and what aliases share) that has no buffer yet; reads the runtime scalars. */
 function prepare(cp: CompiledPlan, order: readonly LazyNode[], bufs: (Buffer | undefined)[], device: Device): RuntimeArgs[] {
   const { steps, aliases } = cp.plan;
-  for (const { output } of steps.flatMap(stepOutputs)) if (cp.keep.has(output) && !bufs[output]) bufs[output] = newBuffer(order[output]!, device);
+  for (const output of cp.stepOuts) if (cp.keep.has(output) && !bufs[output]) bufs[output] = newBuffer(order[output]!, device);
   for (const [, b] of aliases) bufs[b] ??= newBuffer(order[b]!, device);
   for (const [a, b] of aliases) { bufs[b]!.retain(); bufs[a] = bufs[b]; }
   // Runtime scalars are read now: a param node is immutable, but the graph may be gone later.
@@ -357,7 +366,7 @@ function prepare(cp: CompiledPlan, order: readonly LazyNode[], bufs: (Buffer | u
 
 /** Kept buffers (outputs, values saved for a backward pass) go to their nodes. */
 function attachKept(cp: CompiledPlan, order: readonly LazyNode[], bufs: (Buffer | undefined)[], done: Promise<void>): void {
-  const requested = new Set(cp.plan.outputs);
+  const { requested } = cp;
   for (const i of cp.keep) {
     const node = order[i]!;
     if (node.realized) continue; // an output listed twice, a leaf, or attached when the schedule started
@@ -382,6 +391,7 @@ function settle(planOf: () => CompiledPlan | null, order: readonly LazyNode[], k
 function schedule(outputs: readonly LazyNode[]): void {
   if (!outputs.length) return;
   engine.counters.schedules++;
+  workStarts();
   const prof = hostProfile.enabled;
   const t0 = prof ? performance.now() : 0;
   const device = engine.device();
@@ -391,7 +401,7 @@ function schedule(outputs: readonly LazyNode[]): void {
   const cp = hit ?? planNow(outputs, w, device);
   const t1 = prof ? performance.now() : 0;
   const { order } = w;
-  const c = claim(order, cp.plan.steps.flatMap(stepOutputs).flatMap((s) => (s.target === null ? [] : [[s.output, s.target] as const])));
+  const c = claim(order, cp.storeTargets);
   const args = prepare(cp, order, c.bufs, device);
   const t2 = prof ? performance.now() : 0;
   const done = execute(cp, order, c.bufs, device, c.waits, args);
@@ -434,7 +444,8 @@ function scheduleCold(outputs: readonly LazyNode[], w: Walk, device: Device): vo
   settle(() => cp, order, planKeys.of(w), c, done);
 }
 
-async function execute(cp: CompiledPlan, order: readonly LazyNode[], bufs: (Buffer | undefined)[], device: Device, pendingLeaves: Promise<unknown>[], args: readonly RuntimeArgs[]): Promise<void> {
-  if (pendingLeaves.length) await Promise.all(pendingLeaves);
-  await runSteps({ steps: cp.plan.steps, kernels: cp.kernels, graph: cp.graph, keep: cp.keep }, order, bufs, device, args, (n) => newBuffer(n, device));
+function execute(cp: CompiledPlan, order: readonly LazyNode[], bufs: (Buffer | undefined)[], device: Device, pendingLeaves: Promise<unknown>[], args: readonly RuntimeArgs[]): Promise<void> {
+  const steps = (): Promise<void> => runSteps({ steps: cp.plan.steps, kernels: cp.kernels, graph: cp.graph, keep: cp.keep }, order, bufs, device, args, (n) => newBuffer(n, device));
+  // Nothing to wait for: the kernels start now, and their promise is the schedule's (no extra hop).
+  return pendingLeaves.length ? Promise.all(pendingLeaves).then(steps) : steps();
 }

@@ -7,14 +7,14 @@
  * device once its last reader is done. A failing kernel stops new starts; the run rejects once
  * no started kernel is still writing, so the caller may free every buffer.
  */
-import type { CompiledKernel, Device, RuntimeArgs } from '../devices/device.js';
+import { RAN_INLINE, type CompiledKernel, type Device, type RuntimeArgs } from '../devices/device.js';
 import type { LazyNode } from '../graph/node.js';
 import type { Buffer } from './buffers.js';
 import { engine } from './engine.js';
 import { IndexRecords } from './index-checks.js';
 import type { Step } from './schedule.js';
 import type { StepGraph } from './step-deps.js';
-import { yieldIfDue } from './turns.js';
+import { workDone, yieldIfDue } from './turns.js';
 
 /** Kernels started and not yet done, at most: bounds the memory a schedule holds at once. */
 export const MAX_IN_FLIGHT = 8;
@@ -77,6 +77,12 @@ export async function runSteps(
     } catch (e) {
       ran = Promise.reject(e);
     }
+    if (ran === RAN_INLINE) {
+      // Done already: the next ready step starts in this same pass, with no promise per kernel.
+      done[si] = 1;
+      try { finish(si, t0); } catch (e) { if (!failed) { failed = true; failure = e; } }
+      return;
+    }
     const tracked: Promise<void> = ran.then(() => { done[si] = 1; finish(si, t0); }, (e: unknown) => {
       if (!failed) { failed = true; failure = e; }
     }).finally(() => { inFlight.delete(tracked); });
@@ -89,6 +95,7 @@ export async function runSteps(
   } finally {
     running--;
   }
+  workDone();
   if (failed) throw failure;
   // After every kernel, not between them: a bad index rejects this schedule's outputs.
   if (records.bound) await records.report();

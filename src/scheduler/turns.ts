@@ -62,6 +62,25 @@ async function wait(): Promise<void> {
   }
 }
 
+/** performance.now() when the engine last finished a stretch of work (a schedule's kernels, a read); -1 when none. */
+let lastWork = -1;
+
+/**
+ * A new schedule starts. If the engine did no work for a whole budget before it, that time was the
+ * caller's (its own code, a gc()), not the engine's: the budget starts again now, so a call after
+ * a pause does not wait a turn for time it did not spend. The turn already asked for still comes.
+ */
+export function workStarts(): void {
+  if (since < 0 || lastWork < 0) return;
+  const now = clock();
+  if (now - lastWork >= BUDGET_MS && now - since >= BUDGET_MS) since = now;
+}
+
+/** The engine finished a stretch of work (see workStarts). */
+export function workDone(): void {
+  lastWork = clock();
+}
+
 /** A promise for the next turn of the event loop when the engine has used its budget, else null (go on). */
 export function yieldIfDue(): Promise<void> | null {
   return due() ? wait() : null;

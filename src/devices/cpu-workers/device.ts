@@ -9,6 +9,7 @@ import type { Kernel } from '../../kernel/ir.js';
 import { kernelHash } from '../../kernel/ir.js';
 import { LruCache, type CacheLimits } from '../../kernel/lru.js';
 import type { CompiledKernel, Device, DeviceBuffer, DeviceStats, KernelPlacement, RuntimeArgs } from '../device.js';
+import { RAN_INLINE } from '../device.js';
 import { printJs } from './codegen.js';
 import { describeThrown, KernelCache, runCached, type ArrayKind, type KernelBinding } from './compile.js';
 import { KernelError, splitRanges, WorkerPool } from './pool.js';
@@ -215,7 +216,7 @@ export class CpuDevice implements Device {
     if (where === 'inline') {
       try {
         runCached(this.inline, k.key, k.source, bindings, 0, k.units, args);
-        return Promise.resolve();
+        return RAN_INLINE;
       } catch (e) {
         return Promise.reject(new KernelError(`kernel ${k.kernel.name} ${describeThrown(e)}`, { cause: e }));
       }
