@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
-import { Asm, I32, section, uleb, wasmName } from '../src/devices/cpu-workers/matmul/wasm-asm.js';
+import { Asm, I32, oneFunctionModule } from '../src/devices/cpu-workers/matmul/wasm-asm.js';
 import * as born from '../src/index.js';
 
 const CHAINS = 12; // independent accumulators: more than FMA latency x ports, fewer than 16 registers
@@ -36,20 +36,7 @@ function peakModule(relaxed: boolean): Uint8Array {
   w.get(acc[0]!);
   for (const a of acc.slice(1)) w.get(a).simd(0xe4);
   w.simdMem(0x0b, 4, 0);
-  const out = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
-  section(1, [1, 0x60, 1, I32, 0], out);
-  const imp: number[] = [1];
-  wasmName('e', imp); wasmName('m', imp); imp.push(0x02, 0x00, 0x01);
-  section(2, imp, out);
-  section(3, [1, 0], out);
-  const exp: number[] = [1];
-  wasmName('p', exp); exp.push(0x00, 0x00);
-  section(7, exp, out);
-  const body = w.body();
-  const code: number[] = [1];
-  uleb(body.length, code);
-  section(10, [...code, ...body], out);
-  return new Uint8Array(out);
+  return oneFunctionModule([1, I32, 0], w.body(), 'p');
 }
 
 /** Source run on each thread: instantiates the module, times SECONDS of p(), posts GFLOP/s. */

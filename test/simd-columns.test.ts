@@ -3,12 +3,11 @@
 // broadcast operands, forced onto the SIMD path whatever their size, against float64 references
 // computed here with naive loops; over widths across a strip boundary, row counts that leave a
 // partial staged call, NaN, infinities and signed zeros.
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import * as born from '../src/index.js';
+import { recordSimdKernels } from './reference/simd-kernels.js';
 import { planColumn, setSimdMode, simdStats } from '../src/devices/cpu-workers/simd/index.js';
 import { STAGE, STRIP } from '../src/devices/cpu-workers/simd/column-plan.js';
-import { CpuDevice } from '../src/devices/cpu-workers/device.js';
-import type { Kernel } from '../src/kernel/ir.js';
 
 const f32 = Math.fround;
 
@@ -22,19 +21,7 @@ function values(n: number, seed: number, scale = 3): Float32Array {
   return out;
 }
 
-const kernels: Kernel[] = [];
-const compile = CpuDevice.prototype.compile;
-beforeAll(() => {
-  setSimdMode('always');
-  CpuDevice.prototype.compile = function (k: Kernel) {
-    kernels.push(k);
-    return compile.call(this, k);
-  };
-});
-afterAll(() => {
-  CpuDevice.prototype.compile = compile;
-  setSimdMode('auto');
-});
+const kernels = recordSimdKernels();
 
 async function run(f: () => born.Tensor, simdKernels: number): Promise<Float32Array> {
   const before = simdStats.printed;

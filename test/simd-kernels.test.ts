@@ -3,14 +3,14 @@
 // references, over edge values (±0, ±Inf, NaN, denormals, the ends of the float32 range, the
 // approximations' break points), ragged lengths, broadcast operands and rows longer than a block;
 // with and without relaxed-SIMD multiply-add; and the kernels that must stay in JS.
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import * as born from '../src/index.js';
+import { recordSimdKernels } from './reference/simd-kernels.js';
 import { jsPrelude } from '../src/devices/cpu-workers/prelude.js';
 import { planSimd, setSimdFma, setSimdMode, simdStats } from '../src/devices/cpu-workers/simd/index.js';
 import { BLOCK } from '../src/devices/cpu-workers/simd/module.js';
 import { SIMD_MARKER } from '../src/devices/cpu-workers/simd/source.js';
 import { CpuDevice } from '../src/devices/cpu-workers/device.js';
-import type { Kernel } from '../src/kernel/ir.js';
 
 const erf64 = new Function(`${jsPrelude}\nreturn erf64;`)() as (x: number) => number;
 const f32 = Math.fround;
@@ -45,20 +45,7 @@ function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, rtol: numb
   }
 }
 
-const kernels: Kernel[] = [];
-const compile = CpuDevice.prototype.compile;
-beforeAll(() => {
-  setSimdMode('always');
-  CpuDevice.prototype.compile = function (k: Kernel) {
-    kernels.push(k);
-    return compile.call(this, k);
-  };
-});
-afterAll(() => {
-  CpuDevice.prototype.compile = compile;
-  setSimdMode('auto');
-  setSimdFma(true);
-});
+const kernels = recordSimdKernels();
 
 /** Realises `f` and returns its values, checking how many kernels took the SIMD path. */
 async function run(f: () => born.Tensor, simdKernels: number): Promise<Float32Array> {

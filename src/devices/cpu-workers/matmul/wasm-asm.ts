@@ -132,3 +132,27 @@ export function section(id: number, body: number[], out: number[]): void {
   uleb(body.length, out);
   out.push(...body);
 }
+
+/**
+ * A module of one function, exported as `name`, that imports its memory as e.m: `signature` is
+ * the function type after its 0x60 tag (parameter types, then result types, each counted).
+ */
+export function oneFunctionModule(signature: number[], body: number[], name = 'f'): Uint8Array {
+  const out = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+  section(1, [1, 0x60, ...signature], out);
+  const imports: number[] = [1];
+  wasmName('e', imports);
+  wasmName('m', imports);
+  imports.push(0x02, 0x00, 0x01); // memory, min 1 page, no max
+  section(2, imports, out);
+  section(3, [1, 0], out);
+  const exports: number[] = [1];
+  wasmName(name, exports);
+  exports.push(0x00, 0);
+  section(7, exports, out);
+  const code: number[] = [1];
+  uleb(body.length, code);
+  code.push(...body);
+  section(10, code, out);
+  return new Uint8Array(out);
+}

@@ -13,7 +13,7 @@
  */
 import type { ReduceOp } from '../../../graph/ops.js';
 import type { Kernel, Scalar } from '../../../kernel/ir.js';
-import { affine, collectLoads, epilogueOnly, type Affine, type Refusal, type SimdLoad, type SimdNode, type SimdOp, type SimdScalar } from './plan.js';
+import { affine, collectLoads, epilogueOnly, lanePlan, type Affine, type Refusal, type SimdLoad, type SimdNode, type SimdScalar } from './plan.js';
 
 /** Columns of one strip: a row of it is one 8 KiB copy (copies of 1,024 floats or fewer cost more per element here). */
 export const STRIP = 2048;
@@ -68,39 +68,9 @@ export function planColumn(k: Kernel): ColumnPlan | Refusal {
   };
   for (const l of loads) { const r = kindOf(l.a); if (r !== 'vec' && r !== 'splat') return r; }
 
-  const nodes: SimdNode[] = [];
-  const ids = new Map<string, number>();
-  const vecs: SimdLoad[] = [];
-  const scalars: SimdScalar[] = [];
-  const intern = (key: string, node: () => SimdNode): number => {
-    let id = ids.get(key);
-    if (id === undefined) { id = nodes.length; nodes.push(node()); ids.set(key, id); }
-    return id;
-  };
   const nonZero = (a: Affine, drop?: string): Affine => ({ c: a.c, coef: new Map([...a.coef].filter(([v, n]) => n !== 0 && v !== drop)) });
   const keyOf = (a: Affine): string => `${a.c}|${[...nonZero(a).coef].sort().join(',')}`;
-  const walk = (s: Scalar): number => {
-    switch (s.k) {
-      case 'load': {
-        const a = affine(s.index)!;
-        const kind = kindOf(a);
-        return intern(`${kind}:${s.input}:${keyOf(a)}`, () => {
-          if (kind === 'vec') { vecs.push({ input: s.input, base: nonZero(a, col) }); return { k: 'vec', slot: vecs.length - 1 }; }
-          scalars.push({ input: s.input, base: nonZero(a) });
-          return { k: 'splat', slot: scalars.length - 1 };
-        });
-      }
-      case 'param': return intern(`param:${s.slot}`, () => { scalars.push({ param: s.slot }); return { k: 'splat', slot: scalars.length - 1 }; });
-      case 'const': return intern(`const:${Object.is(s.value, -0) ? '-0' : String(s.value)}`, () => ({ k: 'const', value: s.value }));
-      case 'cast': return walk(s.arg);
-      case 'op': {
-        const args = s.args.map(walk);
-        return intern(`${s.op}(${args.join(',')})`, () => ({ k: 'op', op: s.op as SimdOp, args }));
-      }
-      default: throw new Error(`internal: simd column plan reached ${s.k}`);
-    }
-  };
-  const root = walk(red.value);
+  const { nodes, root, vecs, scalars } = lanePlan(red.value, (a) => ({ kind: kindOf(a) as 'vec' | 'splat', key: keyOf(a), vecBase: nonZero(a, col), splatBase: nonZero(a) }));
   const width = outer[outer.length - 1]![0];
   const stride = Math.min(STRIP, Math.ceil(width / 4) * 4);
   return { kind: 'col', op: red.op, nodes, root, vecs, scalars, outer, rows, stride, rowsPerCall: Math.max(1, Math.floor(STAGE / stride)) };

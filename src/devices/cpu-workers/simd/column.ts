@@ -12,14 +12,12 @@
  */
 import { reduceIdentity } from '../../../graph/ops.js';
 import type { Kernel } from '../../../kernel/ir.js';
-import { base64 } from '../matmul/source-parts.js';
-import { section, uleb, wasmName } from '../matmul/wasm-asm.js';
+import { oneFunctionModule, uleb } from '../matmul/wasm-asm.js';
 import { num } from '../js-values.js';
-import { jsPrelude } from '../prelude.js';
 import { I32, Op, VecBuilder, type V } from './builder.js';
 import type { ColumnPlan } from './column-plan.js';
 import { emitOp } from './math.js';
-import { affineJs, epilogueJs, RT, SIMD_MARKER, unravel } from './source.js';
+import { affineJs, epilogueJs, RT, simdKernelSource, unravel } from './source.js';
 
 /** Byte offsets in the thread's wasm memory. */
 export interface ColumnLayout {
@@ -147,24 +145,7 @@ function functionBody(plan: ColumnPlan, layout: ColumnLayout, relaxed: boolean):
 
 /** The module's bytes; imports its memory as e.m, exports f(n, rows). */
 export function columnModule(plan: ColumnPlan, relaxed: boolean): Uint8Array {
-  const out = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
-  section(1, [1, 0x60, 2, I32, I32, 0], out);
-  const imports: number[] = [1];
-  wasmName('e', imports);
-  wasmName('m', imports);
-  imports.push(0x02, 0x00, 0x01);
-  section(2, imports, out);
-  section(3, [1, 0], out);
-  const exports: number[] = [1];
-  wasmName('f', exports);
-  exports.push(0x00, 0);
-  section(7, exports, out);
-  const body = functionBody(plan, columnLayout(plan), relaxed);
-  const code: number[] = [1];
-  uleb(body.length, code);
-  code.push(...body);
-  section(10, code, out);
-  return new Uint8Array(out);
+  return oneFunctionModule([2, I32, I32, 0], functionBody(plan, columnLayout(plan), relaxed));
 }
 
 /** The kernel's source: an expression evaluating to its KernelFn. */
@@ -198,21 +179,5 @@ export function columnSource(k: Kernel, plan: ColumnPlan, bytes: Uint8Array): st
     'i0 += w;',
     '}',
   ];
-  const binds = ['const out = b[0];', ...k.inputs.map((_, i) => `const b${i + 1} = b[${i + 1}];`)];
-  return [
-    `(() => { ${SIMD_MARKER}`,
-    jsPrelude,
-    'const mem = (globalThis.__bornSimdMemory_v1 ??= new WebAssembly.Memory({ initial: 1 }));',
-    `const bytes = Uint8Array.from(atob(${JSON.stringify(base64(bytes))}), (c) => c.charCodeAt(0));`,
-    'const f = new WebAssembly.Instance(new WebAssembly.Module(bytes), { e: { m: mem } }).exports.f;',
-    `return function ${k.name.replace(/\W/g, '_')}(b, start, end, ${RT}) {`,
-    ...binds,
-    `if (mem.buffer.byteLength < ${layout.bytes}) mem.grow(Math.ceil((${layout.bytes} - mem.buffer.byteLength) / 65536));`,
-    'const F = new Float32Array(mem.buffer);',
-    ...(plan.op === 'sum' ? ['const D = new Float64Array(mem.buffer);'] : []),
-    ...params,
-    ...loop,
-    '};',
-    '})()',
-  ].join('\n');
+  return simdKernelSource(k, bytes, layout.bytes, [...params, ...loop], plan.op === 'sum');
 }

@@ -5,7 +5,7 @@
  * float32 terms in a float64 too). Lanes past n in the last vector are computed and ignored
  * (map) or masked to 0 (sum).
  */
-import { section, uleb, wasmName } from '../matmul/wasm-asm.js';
+import { oneFunctionModule, uleb } from '../matmul/wasm-asm.js';
 import { F64, I32, Op, VecBuilder, type V } from './builder.js';
 import { emitOp } from './math.js';
 import type { SimdPlan } from './plan.js';
@@ -118,22 +118,5 @@ function lebOf(n: number): number[] {
 
 /** The module's bytes; imports its memory as e.m, exports f. */
 export function simdModule(plan: SimdPlan, layout: SimdLayout, relaxed: boolean): Uint8Array {
-  const out = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
-  section(1, [1, 0x60, 1, I32, ...(plan.kind === 'sum' ? [1, F64] : [0])], out);
-  const imports: number[] = [1];
-  wasmName('e', imports);
-  wasmName('m', imports);
-  imports.push(0x02, 0x00, 0x01);
-  section(2, imports, out);
-  section(3, [1, 0], out);
-  const exports: number[] = [1];
-  wasmName('f', exports);
-  exports.push(0x00, 0);
-  section(7, exports, out);
-  const body = functionBody(plan, layout, relaxed);
-  const code: number[] = [1];
-  uleb(body.length, code);
-  code.push(...body);
-  section(10, code, out);
-  return new Uint8Array(out);
+  return oneFunctionModule([1, I32, ...(plan.kind === 'sum' ? [1, F64] : [0])], functionBody(plan, layout, relaxed));
 }

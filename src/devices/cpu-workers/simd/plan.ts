@@ -114,6 +114,21 @@ export function planSimd(k: Kernel): SimdPlan | Refusal {
   const inSeg = new Set(segDims.slice(from).map(([, v]) => v));
   const baseOf = (a: Affine): Affine => ({ c: a.c, coef: new Map([...a.coef].filter(([v, n]) => n !== 0 && !inSeg.has(v))) });
 
+  const keyOf = (a: Affine): string => `${a.c}|${[...a.coef].filter(([, n]) => n !== 0).sort().join(',')}`;
+  const { nodes, root, vecs, scalars } = lanePlan(expr, (a) => ({ kind: fits(a, from)!, key: keyOf(a), vecBase: baseOf(a), splatBase: baseOf(a) }));
+  const segment = numel(segDims.slice(from).map(([d]) => d));
+  const outer = red ? loopDims : segDims.slice(0, from);
+  return { kind: red ? 'sum' : 'map', nodes, root, vecs, scalars, outer, segment };
+}
+
+/** How a load reads its input in lanes: the same element in every lane (splat) or consecutive ones (vec). */
+export interface LaneLoad { kind: 'vec' | 'splat'; key: string; vecBase: Affine; splatBase: Affine }
+
+/**
+ * The lane-wise node graph of a value whose loads collectLoads accepted: equal subexpressions
+ * once, each load placed by `classify` (given its affine index).
+ */
+export function lanePlan(value: Scalar, classify: (a: Affine) => LaneLoad): { nodes: SimdNode[]; root: number; vecs: SimdLoad[]; scalars: SimdScalar[] } {
   const nodes: SimdNode[] = [];
   const ids = new Map<string, number>();
   const vecs: SimdLoad[] = [];
@@ -123,16 +138,13 @@ export function planSimd(k: Kernel): SimdPlan | Refusal {
     if (id === undefined) { id = nodes.length; nodes.push(node()); ids.set(key, id); }
     return id;
   };
-  const keyOf = (a: Affine): string => `${a.c}|${[...a.coef].filter(([, n]) => n !== 0).sort().join(',')}`;
   const walk = (s: Scalar): number => {
     switch (s.k) {
       case 'load': {
-        const a = affine(s.index)!;
-        const kind = fits(a, from)!;
-        return intern(`${kind}:${s.input}:${keyOf(a)}`, () => {
-          const load = { input: s.input, base: baseOf(a) };
-          if (kind === 'vec') { vecs.push(load); return { k: 'vec', slot: vecs.length - 1 }; }
-          scalars.push(load);
+        const l = classify(affine(s.index)!);
+        return intern(`${l.kind}:${s.input}:${l.key}`, () => {
+          if (l.kind === 'vec') { vecs.push({ input: s.input, base: l.vecBase }); return { k: 'vec', slot: vecs.length - 1 }; }
+          scalars.push({ input: s.input, base: l.splatBase });
           return { k: 'splat', slot: scalars.length - 1 };
         });
       }
@@ -146,10 +158,8 @@ export function planSimd(k: Kernel): SimdPlan | Refusal {
       default: throw new Error(`internal: simd plan reached ${s.k}`);
     }
   };
-  const root = walk(expr);
-  const segment = numel(segDims.slice(from).map(([d]) => d));
-  const outer = red ? loopDims : segDims.slice(0, from);
-  return { kind: red ? 'sum' : 'map', nodes, root, vecs, scalars, outer, segment };
+  const root = walk(value);
+  return { nodes, root, vecs, scalars };
 }
 
 /** Every load of a value, or why the value has no lane-wise form. */

@@ -100,6 +100,19 @@ export function simdSource(k: Kernel, plan: SimdPlan, bytes: Uint8Array): string
       '}',
     ];
   }
+  return simdKernelSource(k, bytes, layout.bytes, [...params, ...loop]);
+}
+
+/** The module bytes alone, for checking that the engine validates them. */
+export function simdBytes(plan: SimdPlan, relaxed: boolean): Uint8Array {
+  return simdModule(plan, layoutOf(plan), relaxed);
+}
+
+/**
+ * A SIMD kernel's source around its body: the module instantiated once per thread on the shared
+ * wasm memory (grown to `memBytes`), bindings b1.. for the inputs, F (and D) views of the memory.
+ */
+export function simdKernelSource(k: Kernel, bytes: Uint8Array, memBytes: number, body: string[], f64View = false): string {
   const binds = ['const out = b[0];', ...k.inputs.map((_, i) => `const b${i + 1} = b[${i + 1}];`)];
   return [
     `(() => { ${SIMD_MARKER}`,
@@ -109,16 +122,11 @@ export function simdSource(k: Kernel, plan: SimdPlan, bytes: Uint8Array): string
     'const f = new WebAssembly.Instance(new WebAssembly.Module(bytes), { e: { m: mem } }).exports.f;',
     `return function ${k.name.replace(/\W/g, '_')}(b, start, end, ${RT}) {`,
     ...binds,
-    `if (mem.buffer.byteLength < ${layout.bytes}) mem.grow(Math.ceil((${layout.bytes} - mem.buffer.byteLength) / 65536));`,
+    `if (mem.buffer.byteLength < ${memBytes}) mem.grow(Math.ceil((${memBytes} - mem.buffer.byteLength) / 65536));`,
     'const F = new Float32Array(mem.buffer);',
-    ...params,
-    ...loop,
+    ...(f64View ? ['const D = new Float64Array(mem.buffer);'] : []),
+    ...body,
     '};',
     '})()',
   ].join('\n');
-}
-
-/** The module bytes alone, for checking that the engine validates them. */
-export function simdBytes(plan: SimdPlan, relaxed: boolean): Uint8Array {
-  return simdModule(plan, layoutOf(plan), relaxed);
 }
