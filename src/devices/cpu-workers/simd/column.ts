@@ -17,7 +17,7 @@ import { num } from '../js-values.js';
 import { I32, Op, VecBuilder, type V } from './builder.js';
 import type { ColumnPlan } from './column-plan.js';
 import { emitOp } from './math.js';
-import { affineJs, epilogueJs, RT, simdKernelSource, unravel } from './source.js';
+import { affineJs, epilogueJs, scalarWrites, simdKernelSource, unravel } from './source.js';
 
 /** Byte offsets in the thread's wasm memory. */
 export interface ColumnLayout {
@@ -154,13 +154,7 @@ export function columnSource(k: Kernel, plan: ColumnPlan, bytes: Uint8Array): st
   const [width, col] = plan.outer[plan.outer.length - 1]!;
   const A = plan.op === 'sum' ? 'D' : 'F';
   const accAt = layout.acc / (plan.op === 'sum' ? 8 : 4);
-  const params: string[] = [];
-  const splats: string[] = [];
-  plan.scalars.forEach((s, j) => {
-    const at = layout.scalars / 4 + j;
-    if ('param' in s) params.push(`F[${at}] = ${RT}[${s.param}];`);
-    else splats.push(`F[${at}] = b${s.input}[${affineJs(s.base)}];`);
-  });
+  const { params, splats } = scalarWrites(plan.scalars, layout.scalars);
   const copies = plan.vecs.map((v, slot) =>
     `{ const s = ${affineJs(v.base)} + ${col}; F.set(b${v.input}.subarray(s, s + w), ${(layout.vec + slot * layout.slot) / 4} + k * ${plan.stride}); }`);
   const loop = [

@@ -12,7 +12,7 @@ import { base64 } from '../matmul/source-parts.js';
 import { num } from '../js-values.js';
 import { jsPrelude } from '../prelude.js';
 import { BLOCK, layoutOf, simdModule } from './module.js';
-import type { Affine, SimdPlan } from './plan.js';
+import type { Affine, SimdPlan, SimdScalar } from './plan.js';
 
 /** Marks a kernel source printed by this module (tests look for it). */
 export const SIMD_MARKER = '/* born:simd */';
@@ -57,17 +57,23 @@ export function unravel(outer: SimdPlan['outer'], flat: string): string[] {
   return lines;
 }
 
+/** Statements writing a plan's scalar slots at byte offset `at`: runtime params, and splat loads of inputs. */
+export function scalarWrites(scalars: readonly SimdScalar[], at: number): { params: string[]; splats: string[] } {
+  const params: string[] = [];
+  const splats: string[] = [];
+  scalars.forEach((s, j) => {
+    const slot = at / 4 + j;
+    if ('param' in s) params.push(`F[${slot}] = ${RT}[${s.param}];`);
+    else splats.push(`F[${slot}] = b${s.input}[${affineJs(s.base)}];`);
+  });
+  return { params, splats };
+}
+
 /** The kernel's source: an expression evaluating to its KernelFn. */
 export function simdSource(k: Kernel, plan: SimdPlan, bytes: Uint8Array): string {
   const layout = layoutOf(plan);
   const vecAt = (slot: number): number => (layout.vec + slot * BLOCK * 4) / 4;
-  const params: string[] = [];
-  const splats: string[] = [];
-  plan.scalars.forEach((s, j) => {
-    const at = layout.scalars / 4 + j;
-    if ('param' in s) params.push(`F[${at}] = ${RT}[${s.param}];`);
-    else splats.push(`F[${at}] = b${s.input}[${affineJs(s.base)}];`);
-  });
+  const { params, splats } = scalarWrites(plan.scalars, layout.scalars);
   const copies = (offset: string): string[] => plan.vecs.map((v, slot) =>
     `{ const s = ${affineJs(v.base)} + ${offset}; F.set(b${v.input}.subarray(s, s + n), ${vecAt(slot)}); }`);
   let loop: string[];
