@@ -24,7 +24,7 @@ describe('CPU kernel placement', () => {
     expect(placement(cost(256), 8, 2)).toBe('pool');
     expect(placement(cost(256), 8, 2, SHARED_COST)).toBe('shared');
     expect(placement(cost(1024), 32, 2)).toBe('pool');
-    // With the matmul bound (the shared FMA units make a second thread worth less than a pool run).
+    // With the matmul bound (at these sizes a pool run costs more than the second thread gains).
     expect(placement(cost(256), 8, 2, 0, MATMUL_INLINE_COST)).toBe('inline');
     expect(placement(cost(512), 16, 2, 0, MATMUL_INLINE_COST)).toBe('pool');
     expect(placement(cost(1024), 32, 2, 0, MATMUL_INLINE_COST)).toBe('pool');

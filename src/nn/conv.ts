@@ -9,7 +9,7 @@
 import { ShapeError, fmt } from '../graph/errors.js';
 import { stack } from '../tensor/join.js';
 import { avgPoolWindows, im2col, maxPoolWindows, windowDType, type WindowGeom } from '../tensor/window.js';
-import { Tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
 import { defaultWeight, uniformParam } from './init.js';
 import { Module } from './module.js';
 import { adaptiveAvgPool2d as adaptiveAvg2d } from './pool.js';
@@ -123,14 +123,7 @@ function windowGeom(x: Tensor, kernel: Pair, opts: { stride?: Pair; padding?: Pa
 /** Max over each window, padding never chosen; the gradient goes to the window's first maximum (PyTorch's). */
 export function maxPool2d(x: Tensor, kernel: Pair, opts: { stride?: Pair; padding?: Pair } = {}): Tensor {
   const g = windowGeom(x, kernel, opts);
-  if (g) {
-    // max(relu(z)) is relu(max(z)), and so are their gradients (the first maximum of relu(z) is
-    // z's when it is positive; otherwise relu's mask is zero). Pooling z first puts relu, and its
-    // mask in the backward pass, on the pooled quarter: no full-size mask kernel.
-    const a = x.node.arg;
-    if (a.kind === 'elementwise' && a.op === 'relu') return maxPoolWindows(new Tensor(x.node.srcs[0]!), g).relu();
-    return maxPoolWindows(x, g);
-  }
+  if (g) return maxPoolWindows(x, g);
   return pool2d('maxPool2d', x, kernel, opts.stride, opts.padding ?? 0, (t, dim) => t.amax(dim), -Infinity);
 }
 /** Average over each window, padding counted as zeros (PyTorch's count_include_pad). */

@@ -91,16 +91,6 @@ export async function runSteps(
 
   running++;
   try {
-    await runAll();
-  } finally {
-    running--;
-  }
-  workDone();
-  if (failed) throw failure;
-  // After every kernel, not between them: a bad index rejects this schedule's outputs.
-  if (records.bound) await records.report();
-
-  async function runAll(): Promise<void> {
     const n = steps.length;
     let next = 0; // every step before it has started
     while (next < n && !failed) {
@@ -118,5 +108,11 @@ export async function runSteps(
       if (!startedAny && inFlight.size) await Promise.race(inFlight);
     }
     while (inFlight.size) await Promise.all(inFlight).then(noop, noop);
+  } finally {
+    running--;
   }
+  workDone();
+  if (failed) throw failure;
+  // After every kernel, not between them: a bad index rejects this schedule's outputs.
+  if (records.bound) await records.report();
 }

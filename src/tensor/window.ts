@@ -10,7 +10,7 @@
 import type { DType } from '../graph/dtype.js';
 import type { WindowGeom, WindowOp } from '../kernel/ir.js';
 import { node } from './make.js';
-import type { Tensor } from './tensor.js';
+import { Tensor } from './tensor.js';
 
 export type { WindowGeom };
 
@@ -35,6 +35,11 @@ export function col2im(cols: Tensor, g: WindowGeom): Tensor {
 
 /** x [N, C, H, W] → [N, C, Ho, Wo]: the maximum of each window's in-grid taps. */
 export function maxPoolWindows(x: Tensor, g: WindowGeom): Tensor {
+  // max(relu(z)) is relu(max(z)), and so are their gradients (the first maximum of relu(z) is
+  // z's when it is positive; otherwise relu's mask is zero). Pooling z first puts relu, and its
+  // mask in the backward pass, on the pooled quarter: no full-size mask kernel.
+  const a = x.node.arg;
+  if (a.kind === 'elementwise' && a.op === 'relu') return maxPoolWindows(new Tensor(x.node.srcs[0]!), g).relu();
   return node({ kind: 'window', op: 'maxPool', geom: g }, [x], [...planes(x), g.Ho, g.Wo], x.dtype);
 }
 

@@ -13,6 +13,7 @@ import { RAN_INLINE } from '../device.js';
 import { printJs } from './codegen.js';
 import { describeThrown, KernelCache, runCached, type ArrayKind, type KernelBinding } from './compile.js';
 import { KernelError, splitRanges, WorkerPool } from './pool.js';
+import { INLINE_MATMUL_MACS } from './matmul/tuning.js';
 import { noteWritten } from './write-stamps.js';
 
 export interface CpuBuffer extends DeviceBuffer {
@@ -52,14 +53,14 @@ export const SERIAL_INLINE_COST = 4_000_000;
 export const MATMUL_FLOPS_PER_OP = 16;
 /**
  * A matmul below this cost (~80 MFLOP, 2-3 ms of the calling thread) runs inline even though it
- * could be split. The two vCPUs share one core's FMA units, and a pool run costs a round trip, a
- * wake-up of the workers after idle time (+1-2 ms on a 256^3 call after a pause) and, per range,
- * a packing of all of B. Measured here (bench/matmul-shapes.ts, medians of 3 interleaved runs),
+ * could be split. A pool run costs a round trip, a wake-up of the workers after idle time
+ * (+1-2 ms on a 256^3 call after a pause) and, per range, a packing of all of B, which at these
+ * sizes outweighs the second thread. Measured here (bench/matmul-shapes.ts, medians of 3 interleaved runs),
  * inline against pool x2: 256^3 1.5 against 1.7 ms back to back and 3-4 ms after a pause; the
  * MLP's [256,256]x[256,512]-sized forward and backward matmuls (cost 4.2M) 2.8-3.2 against
  * 3.5-5.4 ms. At 512^3 (cost 16.8M) two ranges win (5.3 against 10.5 ms), so larger ones split.
  */
-export const MATMUL_INLINE_COST = 5_000_000;
+export const MATMUL_INLINE_COST = (2 * INLINE_MATMUL_MACS) / MATMUL_FLOPS_PER_OP;
 /**
  * A splittable kernel costing less than this may run one share of its ranges on the calling
  * thread while the workers run the others (CpuDevice.sharedCost; off by default). It saves a
@@ -76,8 +77,12 @@ export const KERNEL_CACHE_LIMITS: CacheLimits = { count: 2048, bytes: 64 * 1024 
  * Where a kernel of `cost` (see CpuKernel.cost) over `units` work units runs: on the calling
  * thread, on the pool with the calling thread taking one share, or on the pool alone.
  */
-export function placement(cost: number, units: number, threads: number, sharedCost = 0, inlineCost = INLINE_COST): 'inline' | 'shared' | 'pool' {
-  if (cost < inlineCost || (units <= 1 && cost < SERIAL_INLINE_COST)) return 'inline';
+export function placement(cost: number, units: number, threads: number, sharedCost = 0, inlineCost = INLINE_COST, contended = false): 'inline' | 'shared' | 'pool' {
+  // Under concurrent requests the event loop must keep turning: a splittable kernel gets no more
+  // than the plain bound then (bench/event-loop.js 3 40 with the matmul bound regardless:
+  // main-thread stretches of 65-80 ms and p99 60-85 ms).
+  const bound = contended && units > 1 ? Math.min(inlineCost, INLINE_COST) : inlineCost;
+  if (cost < bound || (units <= 1 && cost < SERIAL_INLINE_COST)) return 'inline';
   if (threads >= 2 && units >= 2 && cost < sharedCost) return 'shared';
   return 'pool';
 }
@@ -208,11 +213,8 @@ export class CpuDevice implements Device {
     });
     // Everything but the inputs may be written: the output, index records, further outputs.
     for (let i = 0; i < bindings.length; i++) if (i === 0 || i > k.kernel.inputs.length) noteWritten(bindings[i]!.sab);
-    let where = placement(k.cost, k.units, this.threadCount, this.sharedCost, k.inlineCost);
-    // Under concurrent requests the event loop must keep turning: a splittable kernel inline only
-    // by the matmul bound goes to the pool while other schedules run or the pool is busy
-    // (bench/event-loop.js 3 40: main-thread stretches of 65-80 ms and p99 60-85 ms without it).
-    if (where === 'inline' && k.units > 1 && k.cost >= INLINE_COST && (contended || this.pool?.busy === true)) where = 'pool';
+    // Contended: other schedules run, or the pool is still busy with earlier work.
+    const where = placement(k.cost, k.units, this.threadCount, this.sharedCost, k.inlineCost, contended || this.pool?.busy === true);
     if (where === 'inline') {
       try {
         runCached(this.inline, k.key, k.source, bindings, 0, k.units, args);

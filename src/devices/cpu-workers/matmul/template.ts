@@ -104,28 +104,32 @@ export function matmulSource(spec: MatmulSpec, options: MatmulSourceOptions = {}
   const accumArg = '$pc > 0 ? 1 : 0';
   const cTile = `(${CP} + ($ic - $rs) * $ldc) * ${S}`;
 
+  // Staging B at BS, or finding (or making) its resident copy, which sets $bs; bAt is where B is then.
+  const stageB = (load: (dst: string) => string, src: string, bytes: string): string =>
+    (resident ? residentLoad({ load, key: src, bytes, scratch: BS, S }) : load(String(BS)));
+  const bAt = resident ? '$bs' : String(BS * S);
   let loadB: string, loadA: string, gcall: string;
   if (kind === 'row') {
     const src = `$bB + ${lin([[b.sRow, '$pc']])} + $jc`;
     const load = (dst: string): string => stageRows('$B', src, b.sRow, 1, '$kc', '$nc', '$nc', dst, fb);
-    loadB = resident ? residentLoad({ load, key: src, bytes: `$kc * $nc * ${S}`, scratch: BS, S }) : load(String(BS));
+    loadB = stageB(load, src, `$kc * $nc * ${S}`);
     loadA = stageRows('$A', `$aB + ${lin([[a.sCol, '$pc']])}`, 0, a.sCol, '1', '$kc', '$kc', String(AS), fa);
-    gcall = `$W.g1(${AS * S}, ${resident ? '$bs' : BS * S}, $nc * ${S}, ${cTile}, Math.ceil($nc / ${G1C}), $kc, ${accumArg});`;
+    gcall = `$W.g1(${AS * S}, ${bAt}, $nc * ${S}, ${cTile}, Math.ceil($nc / ${G1C}), $kc, ${accumArg});`;
   } else if (kind === 'dot') {
     const src = `$bB + ${lin([[b.sCol, '$jc']])} + $pc`;
     const load = (dst: string): string => stageRows('$B', src, b.sCol, 1, '$nc', '$kc', '$kcp', dst, fb);
     // The kernel reads whole groups of L rows: a copy spans the last group's padding rows too.
     const bytes = `Math.ceil($nc / ${L}) * ${L} * $kcp * ${S}`;
     loadB = `const $kcp = Math.ceil($kc / ${L}) * ${L};
-            ${resident ? residentLoad({ load, key: src, bytes, scratch: BS, S }) : load(String(BS))}`;
+            ${stageB(load, src, bytes)}`;
     loadA = stageRows('$A', `$aB + ${lin([[a.sRow, '$ic'], [a.sCol, '$pc']])}`, a.sRow, a.sCol, '$mc', '$kc', '$kcp', String(AS), fa);
-    gcall = `$W.d(${AS * S}, $kcp * ${S}, ${resident ? '$bs' : BS * S}, $kcp * ${S}, ${cTile}, $ldc * ${S}, $mc, Math.ceil($nc / ${L}), $kcp / ${L}, ${accumArg});`;
+    gcall = `$W.d(${AS * S}, $kcp * ${S}, ${bAt}, $kcp * ${S}, ${cTile}, $ldc * ${S}, $mc, Math.ceil($nc / ${L}), $kcp / ${L}, ${accumArg});`;
   } else {
     // B[bt, pc:pc+kc, jc:jce] -> NR-wide k-major panels at BP (or staged rows at BS when unpacked).
     if (bMode === 'rows') {
       const src = `$bB + ${lin([[b.sRow, '$pc']])} + $jc`;
       const load = (dst: string): string => stage('$B', src, b.sRow, '$kc', '$nc', dst, fb);
-      loadB = resident ? residentLoad({ load, key: src, bytes: `$kc * $nc * ${S}`, scratch: BS, S }) : load(String(BS));
+      loadB = stageB(load, src, `$kc * $nc * ${S}`);
       if (!bUnpacked) loadB += `\n        $W.pb1(${BS * S}, $nc * ${S}, ${BP * S}, $kc, $nt);`;
     } else if (bMode === 'cols') {
       loadB = stage('$B', `$bB + ${lin([[b.sCol, '$jc']])} + $pc`, b.sCol, '$nc', '$kc', String(BS), fb);
@@ -180,7 +184,7 @@ export function matmulSource(spec: MatmulSpec, options: MatmulSourceOptions = {}
     }
     gcall = flavour
       ? (bUnpacked
-        ? `$g(${AP * S}, ${resident ? '$bs' : BS * S}, $nc * ${S}, ${NR * S}, ${cTile}, $ldc * ${S}, $mt, $nt, $kc, ${accumArg});`
+        ? `$g(${AP * S}, ${bAt}, $nc * ${S}, ${NR * S}, ${cTile}, $ldc * ${S}, $mt, $nt, $kc, ${accumArg});`
         : `$g(${AP * S}, ${BP * S}, ${NR * S}, $kc * ${NR * S}, ${cTile}, $ldc * ${S}, $mt, $nt, $kc, ${accumArg});`)
       : `$g(${AP}, ${BP}, ${CP} + ($ic - $rs) * $ldc, $mt, $nt, $kc, $ldc, $pc > 0);`;
   }

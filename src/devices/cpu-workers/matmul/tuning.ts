@@ -24,3 +24,9 @@ export const DIRECT_MAX_MACS = 128;
 export const SET_MIN = 32;
 
 export const MAX_INT32 = 2 ** 31 - 1;
+
+/**
+ * Below this many multiply-adds (80 MFLOP) a matmul may run on the calling thread (device.ts
+ * MATMUL_INLINE_COST); from it up, it is split over the pool (units.ts).
+ */
+export const INLINE_MATMUL_MACS = 40_000_000;

@@ -1,7 +1,7 @@
 // Work decomposition, shared by every backend: the unit numbering is part of
 // the kernel's contract with the pool that splits [0, total) into ranges.
 
-import { MAX_INT32 } from './tuning.js';
+import { INLINE_MATMUL_MACS, MAX_INT32 } from './tuning.js';
 import type { MatmulSpec } from './types.js';
 
 /** Rows of one batch item per work unit. */
@@ -10,11 +10,6 @@ export const RB = 32;
 const MIN_UNITS = 8;
 /** Column blocks are at least this wide when columns are split. */
 const MIN_CB = 64;
-/**
- * From this many multiply-adds a batch-1 matmul is split over the pool (device.ts
- * MATMUL_INLINE_COST, 80 MFLOP): then two column blocks rather than row blocks when M < N.
- */
-const SPLIT_MACS = 40_000_000;
 
 interface Units {
   nRB: number;
@@ -34,9 +29,10 @@ export function units(spec: MatmulSpec): Units {
   const rowUnits = batch * nRB;
   let nCB = 1;
   if (rowUnits < MIN_UNITS) nCB = Math.max(1, Math.min(Math.ceil(MIN_UNITS / rowUnits), Math.floor(N / MIN_CB)));
-  // Ranges of row blocks each pack all of B (K x N); ranges of column blocks each pack all of A
-  // (M x K) instead, the smaller copy when M < N ([256,784]x[784,512]: 200k elements, not 400k).
-  else if (batch === 1 && M < N && M * N * spec.K >= SPLIT_MACS) nCB = Math.min(2, Math.floor(N / MIN_CB));
+  // Split over the pool (INLINE_MATMUL_MACS and up), ranges of row blocks each pack all of B
+  // (K x N); ranges of column blocks each pack all of A (M x K) instead, the smaller copy when
+  // M < N ([256,784]x[784,512]: 200k elements, not 400k).
+  else if (batch === 1 && M < N && M * N * spec.K >= INLINE_MATMUL_MACS) nCB = Math.min(2, Math.floor(N / MIN_CB));
   let CB = N;
   if (nCB > 1) {
     CB = Math.ceil(Math.ceil(N / nCB) / 8) * 8;
