@@ -1,0 +1,47 @@
+/**
+ * What the WGSL printers make of one kernel, and what the WebGPU device needs to run it.
+ *
+ * Binding convention (every printer follows it, so the device binds without knowing the kernel's
+ * kind): group 0, binding b holds kernel slot `slots[b]` (slot 0 the output, 1..n the inputs, then
+ * the error record if the kernel checks indices, then the extra outputs: see extraOutputSlot in
+ * kernel/ir.ts). A slot that is bound as another slot (a store kernel reading its own target:
+ * WebGPU refuses one buffer in two bindings when one is writable) is absent from `slots`, and the
+ * printer reads it through the slot it aliases. When `uniformWords > 0`, binding `slots.length` is
+ * a uniform buffer of that many 32-bit words: the kernel's runtime scalars (Kernel.params), slot s
+ * in word s, as the bits of its dtype (f32 or i32), then any words the printer asked for.
+ *
+ * Storage: every dtype is laid out as storage.ts says (one 32-bit word per element for the narrow
+ * types and the half types, two for int64).
+ */
+import type { Kernel } from '../../../kernel/ir.js';
+
+export interface WgslOptions {
+  /** For each kernel slot, the slot whose buffer it is (itself unless it aliases one). */
+  readonly alias: readonly number[];
+  readonly maxWorkgroupsPerDimension: number;
+  readonly maxInvocationsPerWorkgroup: number;
+  readonly maxWorkgroupStorageBytes: number;
+  /** The adapter has shader-f16 (a printer may then use f16 arithmetic; float16 storage is words either way). */
+  readonly f16: boolean;
+}
+
+export interface WgslProgram {
+  readonly code: string;
+  /** The entry point's name in `code`. */
+  readonly entry: string;
+  /** dispatchWorkgroups(x, y, z). */
+  readonly workgroups: readonly [number, number, number];
+  /** Binding b holds kernel slot slots[b]. */
+  readonly slots: readonly number[];
+  /** 32-bit words of the uniform block (0: none). */
+  readonly uniformWords: number;
+  /** Values of the words after the runtime scalars, if any (dispatch sizes the shader reads). */
+  readonly extraUniforms?: readonly number[];
+}
+
+/** A kernel the WGSL printers do not handle yet: the device reports it naming the kernel. */
+export class UnsupportedKernel extends Error {
+  override name = 'UnsupportedKernel';
+}
+
+export type WgslPrinter = (k: Kernel, o: WgslOptions) => WgslProgram;
