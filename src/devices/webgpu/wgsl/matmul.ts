@@ -175,18 +175,23 @@ export function printMatmulWith(k: Kernel, o: WgslOptions, t: MatmulTile, scalar
   body.push(`for (var k0 = 0; k0 < ${K}; k0 += ${bk}) {`);
   body.push(...copy('A').map((l) => '  ' + l), ...copy('B').map((l) => '  ' + l));
   body.push('  workgroupBarrier();');
-  body.push(`  for (var kk = 0; kk < ${bk}; kk++) {`);
-  if (aVec) {
-    for (let i4 = 0; i4 < tm / 4; i4++) body.push(`    let a${i4} = As[kk * ${BM / 4} + ty * ${tm / 4} + ${i4}];`);
-  } else {
-    for (let i = 0; i < tm; i++) body.push(`    let a${i} = As[kk * ${BM} + ty * ${tm} + ${i}];`);
+  // The k steps unrolled: every workgroup-memory index is a constant offset from the invocation's base.
+  body.push(`  let aBase = ty * ${aVec ? tm / 4 : tm}; let bBase = tx;`);
+  for (let kk = 0; kk < bk; kk++) {
+    body.push('  {');
+    if (aVec) {
+      for (let i4 = 0; i4 < tm / 4; i4++) body.push(`    let a${i4} = As[aBase + ${kk * (BM / 4) + i4}];`);
+    } else {
+      for (let i = 0; i < tm; i++) body.push(`    let a${i} = As[aBase + ${kk * BM + i}];`);
+    }
+    for (let j = 0; j < TN4; j++) body.push(`    let w${j} = Bs[bBase + ${kk * (BN / 4) + j * wx}];`);
+    for (let i = 0; i < tm; i++) {
+      const a = aVec ? `a${Math.floor(i / 4)}[${i % 4}]` : `a${i}`;
+      for (let j = 0; j < TN4; j++) body.push(`    c${i}_${j} = fma(vec4<f32>(${a}), w${j}, c${i}_${j});`);
+    }
+    body.push('  }');
   }
-  for (let j = 0; j < TN4; j++) body.push(`    let w${j} = Bs[kk * ${BN / 4} + ${j * wx} + tx];`);
-  for (let i = 0; i < tm; i++) {
-    const a = aVec ? `a${Math.floor(i / 4)}[${i % 4}]` : `a${i}`;
-    for (let j = 0; j < TN4; j++) body.push(`    c${i}_${j} = fma(vec4<f32>(${a}), w${j}, c${i}_${j});`);
-  }
-  body.push('  }', '  workgroupBarrier();', '}');
+  body.push('  workgroupBarrier();', '}');
 
   // The epilogue at each output element: the coordinates o0.. of the output's loop.
   const coordLines = outputCoords(k);
