@@ -6,10 +6,13 @@
 
 interface Helper { readonly deps: readonly string[]; readonly code: string }
 
-const NAN = 'bitcast<f32>(0x7fc00000u)';
-const INF = 'bitcast<f32>(0x7f800000u)';
+// A NaN or infinite constant expression is a shader-creation error: read the bits at run time.
+const NAN = 'nan_()';
+const INF = 'inf_()';
 
 const HELPERS: Record<string, Helper> = {
+  nan_: { deps: [], code: `var<private> nan_bits_: u32 = 0x7fc00000u;\nfn nan_() -> f32 { return bitcast<f32>(nan_bits_); }` },
+  inf_: { deps: [], code: `var<private> inf_bits_: u32 = 0x7f800000u;\nfn inf_() -> f32 { return bitcast<f32>(inf_bits_); }` },
   isnan_: { deps: [], code: `fn isnan_(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }` },
   isinf_: { deps: [], code: `fn isinf_(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) == 0x7f800000u; }` },
   // PyTorch's maximum/minimum: a NaN on either side wins (WGSL's max(NaN, 0) may give 0).
@@ -32,7 +35,7 @@ fn erf32_(x: f32) -> f32 {
 }`,
   },
   pow_: {
-    deps: ['isnan_', 'isinf_'], code: `// C's pow (PyTorch's): WGSL's pow is exp2(y * log2(x)), undefined for x < 0. Integer exponents
+    deps: ['inf_', 'nan_', 'isnan_', 'isinf_'], code: `// C's pow (PyTorch's): WGSL's pow is exp2(y * log2(x)), undefined for x < 0. Integer exponents
 // up to 64 multiply by squaring (exact signs, pow(-2, 2) = 4); 0, ±inf and NaN as C99 Annex F.
 fn pow_(x: f32, y: f32) -> f32 {
   if (y == 0.0 || x == 1.0) { return 1.0; }
@@ -69,6 +72,40 @@ fn pow_(x: f32, y: f32) -> f32 {
   return select(r, -r, neg);
 }`,
   },
+  // Lavapipe's atan family is off by ~2e-4 (WGSL allows 4096 ulp): Cephes' atanf, a few ulp.
+  atan_: {
+    deps: [], code: `fn atan_(x: f32) -> f32 {
+  let ax = abs(x);
+  var y = 0.0;
+  var z = ax;
+  if (ax > 2.414213562373095) { y = 1.5707963267948966; z = -1.0 / ax; }
+  else if (ax > 0.4142135623730950) { y = 0.7853981633974483; z = (ax - 1.0) / (ax + 1.0); }
+  let w = z * z;
+  y = y + ((((8.05374449538e-2 * w - 1.38776856032e-1) * w + 1.99777106478e-1) * w - 3.33329491539e-1) * w * z + z);
+  return select(y, -y, x < 0.0);
+}`,
+  },
+  atan2_: {
+    deps: ['atan_', 'isnan_', 'isinf_', 'nan_'], code: `// C's atan2, signed zeros and infinities included.
+fn atan2_(y: f32, x: f32) -> f32 {
+  if (isnan_(x) || isnan_(y)) { return nan_(); }
+  let xneg = (bitcast<u32>(x) >> 31u) == 1u;
+  var a: f32;
+  if (y == 0.0) { a = select(0.0, 3.141592653589793, xneg); }
+  else if (isinf_(x) && isinf_(y)) { a = select(0.7853981633974483, 2.356194490192345, xneg); }
+  else if (x == 0.0 || isinf_(y)) { a = 1.5707963267948966; }
+  else if (isinf_(x)) { a = select(0.0, 3.141592653589793, xneg); }
+  else {
+    let ax = abs(x);
+    let ay = abs(y);
+    a = select(atan_(ay / ax), 1.5707963267948966 - atan_(ax / ay), ay > ax);
+    if (xneg) { a = 3.141592653589793 - a; }
+  }
+  return select(a, -a, (bitcast<u32>(y) >> 31u) == 1u);
+}`,
+  },
+  asin_: { deps: ['atan2_'], code: `fn asin_(x: f32) -> f32 { return atan2_(x, sqrt((1.0 - x) * (1.0 + x))); }` },
+  acos_: { deps: ['atan2_'], code: `fn acos_(x: f32) -> f32 { return atan2_(sqrt((1.0 - x) * (1.0 + x)), x); }` },
   // Float to integer as x86 converts for PyTorch: truncation, the most negative int out of range.
   f2i32_: { deps: ['isnan_'], code: `fn f2i32_(x: f32) -> i32 { if (!isnan_(x) && x >= -2147483648.0 && x < 2147483648.0) { return i32(x); } return bitcast<i32>(0x80000000u); }` },
   f2u8_: { deps: ['isnan_'], code: `fn f2u8_(x: f32) -> i32 { if (!isnan_(x) && abs(x) < 2147483648.0) { return i32(x) & 255; } return 0; }` },
@@ -107,7 +144,7 @@ fn f2h_(x: f32) -> u32 {
 }`,
   },
   h2f_: {
-    deps: [], code: `fn h2f_(h: u32) -> f32 {
+    deps: ['inf_', 'nan_'], code: `fn h2f_(h: u32) -> f32 {
   let s = (h & 0x8000u) << 16u;
   let e = (h >> 10u) & 0x1fu;
   let m = h & 0x3ffu;
@@ -133,7 +170,7 @@ fn f2h_(x: f32) -> u32 {
 fn irem_(a: i32, b: i32) -> i32 { let m = ifmod_(a, b); return select(m, m + b, m != 0 && ((m < 0) != (b < 0))); }`,
   },
   ffmod_: {
-    deps: ['isnan_', 'isinf_'], code: `// C's fmod. WGSL's % is x - y * trunc(x / y), off by y where x / y rounds across an integer:
+    deps: ['nan_', 'isnan_', 'isinf_'], code: `// C's fmod. WGSL's % is x - y * trunc(x / y), off by y where x / y rounds across an integer:
 // fma gives the remainder of the truncated quotient, then one correction step.
 fn ffmod_(a: f32, b: f32) -> f32 {
   if (isnan_(a) || isnan_(b) || isinf_(a) || b == 0.0) { return ${NAN}; }

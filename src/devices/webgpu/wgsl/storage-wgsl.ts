@@ -89,13 +89,17 @@ export function constExpr(v: number, d: DType): string {
 const f2i32 = (x: number): number => (x > -2147483649 && x < 2147483648 ? x | 0 : -2147483648);
 
 const F32 = new Float32Array(1);
-const U32 = new Uint32Array(F32.buffer);
 
-/** An f32 literal that parses to exactly fround(v); NaN, ±Infinity and -0 as bit patterns (WGSL has no literal for them). */
+/**
+ * An f32 literal that parses to exactly fround(v); -0 as its bits, NaN and ±Infinity read at run
+ * time (WGSL has no literal for them, and a constant expression may not be one).
+ */
 export function f32Lit(v: number): string {
   F32[0] = v;
   const f = F32[0]!;
-  if (!Number.isFinite(f) || Object.is(f, -0)) return `bitcast<f32>(0x${U32[0]!.toString(16)}u)`;
+  if (Number.isNaN(f)) return 'nan_()';
+  if (!Number.isFinite(f)) return f > 0 ? 'inf_()' : '(-inf_())';
+  if (Object.is(f, -0)) return 'bitcast<f32>(0x80000000u)';
   // The shortest decimal of the double fround(v) reads back as that double, hence as that float.
   const s = String(f);
   return f < 0 ? `(${s}f)` : `${s}f`;
