@@ -76,3 +76,51 @@ describe('elementwise ops: WGSL against the CPU device', () => {
     });
   }
 });
+
+/** Deterministic values in [-1, 1) with some structure (no Math.random: failures reproduce). */
+const ramp = (n: number, salt = 1): number[] => Array.from({ length: n }, (_, i) => (((i * 7919 + salt * 104729) % 2003) / 1001.5) - 1);
+
+async function expectClose(t: Tensor, rtol: number, atol: number, label = 'value'): Promise<import('./plan-run.js').GpuRun> {
+  const r = await runOnGpu([t]);
+  const got = r.gpu[0] as unknown as ArrayLike<number>, want = r.cpu[0] as unknown as ArrayLike<number>;
+  const bad = mismatches(got, want, rtol, atol);
+  expect(bad.length, bad.slice(0, 5).map((i) => `${label}[${i}] = ${got[i]} on webgpu, ${want[i]} on cpu`).join('\n')).toBe(0);
+  return r;
+}
+
+describe('reductions: WGSL against the CPU device', () => {
+  const x = (shape: number[], salt = 1): Tensor => born.tensor(ramp(shape.reduce((a, b) => a * b, 1), salt)).reshape(shape);
+  for (const op of ['sum', 'amax', 'amin', 'prod'] as const) {
+    it(`${op}: inner, column, all dims, short and long`, async () => {
+      const call = (t: Tensor, dim?: number): Tensor => (dim === undefined ? (t as never as Record<string, () => Tensor>)[op]!.call(t) : (t as never as Record<string, (d: number) => Tensor>)[op]!.call(t, dim));
+      const pr = op === 'prod';
+      // prod of many values in [-1, 1) underflows: keep it to short rows of values near 1.
+      const src = (shape: number[], salt: number): Tensor => (pr ? x(shape, salt).mul(0.1).add(1) : x(shape, salt));
+      await expectClose(call(src([6, 33], 1), 1), 1e-5, 1e-6, `${op} inner`);
+      await expectClose(call(src([33, 6], 2), 0), 1e-5, 1e-6, `${op} column`);
+      await expectClose(call(src([3, 1000], 3), 1), 1e-5, 1e-5, `${op} long inner`);
+      await expectClose(call(src([700, 5], 4), 0), 1e-5, 1e-5, `${op} long column`);
+      if (!pr) await expectClose(call(src([50, 400], 5)), 1e-4, 1e-4, `${op} all`);
+    });
+  }
+  it('int32 sums and maxima are exact, bool counts', async () => {
+    const xi = born.tensor(ramp(3000, 9).map((v) => Math.round(v * 1e6)), { dtype: 'int32' }).reshape([3, 1000]);
+    await expectClose(xi.sum(1), 0, 0, 'int sum');
+    await expectClose(xi.amax(1), 0, 0, 'int max');
+    await expectClose(xi.amin(0), 0, 0, 'int min');
+    await expectClose(xi.gt(0).sum(1), 0, 0, 'bool count');
+  });
+  it('NaN propagates through max, min and sum', async () => {
+    const v = ramp(600, 3); v[17] = NaN; v[450] = Infinity;
+    const t = born.tensor(v).reshape([2, 300]);
+    await expectClose(t.amax(1), 0, 0, 'max');
+    await expectClose(t.amin(1), 0, 0, 'min');
+    await expectClose(t.sum(1), 1e-5, 1e-5, 'sum');
+    await expectClose(born.tensor(v).reshape([300, 2]).amax(0), 0, 0, 'column max');
+  });
+  it('softmax: short rows (an invocation each) and long rows (a workgroup each)', async () => {
+    await expectClose(x([7, 10], 2).softmax(1), 1e-5, 1e-6, 'short');
+    await expectClose(x([3, 2000], 6).mul(5).softmax(-1), 1e-5, 1e-7, 'long');
+    await expectClose(x([4, 5, 300], 7).softmax(1), 1e-5, 1e-6, 'middle dim');
+  });
+});

@@ -68,16 +68,16 @@ export function entryHeader(size: number): string {
 }
 
 /**
- * Statements declaring o{i} (i32) for every dim of `loop` from the flat index `flat`, each
- * `prefix`{i}; unit dims are 0.
+ * Statements declaring `prefix`{offset + i} (i32) for every dim i of `dims` from the flat index
+ * `flat` (row-major), through the i32 variable `tmp`; unit dims are 0.
  */
-export function unravel(loop: readonly number[], flat: string, prefix = 'o', tmp = 'q_'): string[] {
+export function unravel(dims: readonly number[], flat: string, prefix = 'o', tmp = 'q_', offset = 0): string[] {
   const lines = [`var ${tmp}: i32 = ${flat};`];
-  for (let i = loop.length - 1; i >= 0; i--) {
-    const d = loop[i]!;
-    if (d === 1) { lines.push(`let ${prefix}${i}: i32 = 0;`); continue; }
-    const last = loop.slice(0, i).every((e) => e === 1);
-    lines.push(last ? `let ${prefix}${i}: i32 = ${tmp};` : `let ${prefix}${i}: i32 = ${tmp} % ${d}; ${tmp} = ${tmp} / ${d};`);
+  for (let i = dims.length - 1; i >= 0; i--) {
+    const d = dims[i]!, name = `${prefix}${offset + i}`;
+    if (d === 1) { lines.push(`let ${name}: i32 = 0;`); continue; }
+    const outermost = dims.slice(0, i).every((e) => e === 1);
+    lines.push(outermost ? `let ${name}: i32 = ${tmp};` : `let ${name}: i32 = ${tmp} % ${d}; ${tmp} = ${tmp} / ${d};`);
   }
   return lines;
 }
