@@ -254,3 +254,32 @@ describe('kernels of other shapes', () => {
     expect(bad).toBe(0);
   });
 });
+
+describe('graphs of several kernels', () => {
+  const F = born.nn.functional;
+  const x = (shape: number[], salt = 1): Tensor => born.tensor(ramp(shape.reduce((a, b) => a * b, 1), salt)).reshape(shape);
+  it('layer norm, log-softmax and a padded sum', async () => {
+    await expectClose(F.layerNorm(x([6, 40], 1).mul(3), 40), 1e-4, 1e-5, 'layerNorm');
+    await expectClose(F.layerNorm(x([2, 600], 2), 600), 1e-4, 1e-5, 'layerNorm long');
+    await expectClose(x([5, 300], 3).logSoftmax(1), 1e-5, 1e-5, 'logSoftmax');
+    await expectClose(x([4, 300], 4).pad([2, 3]).sum(1), 1e-5, 1e-5, 'padded sum');
+  });
+  it('an embedding lookup summed (checked gather inside a reduction), and a float16 sum', async () => {
+    const w = x([10, 300], 5);
+    const idx = born.tensor([[1, 9, 3], [0, 0, 7]], { dtype: 'int64' });
+    const r = await expectClose(F.embedding(idx, w).sum(1), 1e-5, 1e-5, 'embedding sum');
+    expect(r.errors.every((e) => e[0] === 0)).toBe(true);
+    const h = x([3, 500], 6).to('float16');
+    const rh = await runOnGpu([h.sum(1), h.amax(1)]);
+    for (let j = 0; j < 2; j++) expect(mismatches(Array.from(rh.gpu[j] as Uint16Array), Array.from(rh.cpu[j] as Uint16Array), 0, 1)).toEqual([]);
+  });
+  it('rand from the global generator and dropout agree bit for bit', async () => {
+    born.manualSeed(11);
+    const t = born.rand([300]);
+    const r = await runOnGpu([t]);
+    expect(Array.from(r.gpu[0] as Float32Array)).toEqual(Array.from(r.cpu[0] as Float32Array));
+    born.manualSeed(12);
+    const d = await runOnGpu([F.dropout(x([40, 10], 2), 0.3)]);
+    expect(Array.from(d.gpu[0] as Float32Array)).toEqual(Array.from(d.cpu[0] as Float32Array));
+  });
+});
