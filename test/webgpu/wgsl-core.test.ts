@@ -7,7 +7,7 @@ import type { Tensor } from '../../src/tensor/tensor.js';
 import { assignAll, storeNode } from '../../src/tensor/assign.js';
 import { runOnGpu } from './plan-run.js';
 
-const FLOATS = [-3.5, -2, -1, -0.5, -0, 0, 0.25, 0.5, 1, 2, 3, 7.5, NaN, Infinity, -Infinity];
+const FLOATS = [-100, -3.5, -2, -1, -0.5, -0, 0, 0.25, 0.5, 1, 2, 3, 7.5, 50, NaN, Infinity, -Infinity];
 const INTS = [-2147483648, -100, -7, -2, -1, 0, 1, 2, 3, 7, 100, 2147483647];
 const TRANSCENDENTAL = new Set(['exp', 'log', 'log1p', 'sin', 'cos', 'tanh', 'erf', 'tan', 'asin', 'acos', 'atan', 'sinh', 'cosh', 'log2', 'log10', 'expm1', 'atan2', 'pow', 'sqrt']);
 
@@ -64,6 +64,13 @@ describe('elementwise ops: WGSL against the CPU device', () => {
       await expectSame(op, unary(op, born.tensor(xs, { dtype: 'int32' })), [xs], 1e-4, 1e-5);
     });
   }
+  it('every op on bool operands', async () => {
+    const [a, b] = pairs([0, 1]);
+    const ta = born.tensor(a).gt(0.5), tb = born.tensor(b).gt(0.5);
+    for (const op of unaries) await expectSame(op, unary(op, ta), [a], 1e-5, 1e-6);
+    for (const op of binaries) await expectSame(op, binary(op, ta, tb), [a, b], 1e-5, 1e-6);
+    await expectSame('where', born.where(ta, tb, ta.logicalNot()), [a, b]);
+  });
   for (const op of binaries) {
     it(`${op} float32`, async () => {
       if (BITWISE.has(op)) return;
