@@ -109,6 +109,10 @@ describe('reductions: WGSL against the CPU device', () => {
       await expectClose(call(src([3, 1000], 3), 1), 1e-5, 1e-5, `${op} long inner`);
       await expectClose(call(src([700, 5], 4), 0), 1e-5, 1e-5, `${op} long column`);
       if (!pr) await expectClose(call(src([50, 400], 5)), 1e-4, 1e-4, `${op} all`);
+      // Many short outputs: an invocation each (no workgroup tree).
+      const perOutput = [await expectClose(call(src([3000, 20], 6), 1), 1e-5, 1e-6, `${op} many inner`),
+        await expectClose(call(src([40, 3000], 7), 0), 1e-5, 1e-6, `${op} many columns`)];
+      expect(perOutput.map((r) => r.programs.some((q) => q.code.includes('part_')))).toEqual([false, false]);
     });
   }
   it('int32 sums and maxima are exact, bool counts', async () => {
