@@ -215,6 +215,17 @@ describe('kernels of other shapes', () => {
     expect(Array.from(r2.gpu[0] as Float32Array)).toEqual(Array.from(await t2.data() as Float32Array));
   });
 
+  it('a reduction stored into a slice of an existing buffer', async () => {
+    const target = born.tensor(ramp(12, 1)).reshape([2, 6]);
+    const x = born.tensor(ramp(2 * 3 * 40, 2)).reshape([2, 3, 40]);
+    await born.realize(target, x);
+    const v = x.sum(2).mul(target.slice(1, 1, 4));
+    const r = await runOnGpu([storeNode(target, v, { dim: 1, start: 1 })], { cpu: false });
+    expect(r.kernels.some((k) => k.reduce !== null && k.outIndex !== null)).toBe(true);
+    await born.realize(target.sliceAssign_(1, 1, v) as Tensor);
+    expect(mismatches(r.gpu[0] as Float32Array, await target.data() as Float32Array, 1e-6, 1e-6)).toEqual([]);
+  });
+
   it('a multi-output kernel reads every old value before it writes (a swap)', async () => {
     const a = born.tensor(ramp(20, 1)).reshape([4, 5]), b = born.tensor(ramp(20, 2)).reshape([4, 5]), x = born.tensor(ramp(20, 3)).reshape([4, 5]);
     await born.realize(a, b, x);
