@@ -1,7 +1,23 @@
-/** Placeholder until the printers land: every kernel is refused with a clear error. */
+/**
+ * The WGSL printer of the kernel IR: dispatches each kernel to the printer of its kind.
+ */
 import type { Kernel } from '../../../kernel/ir.js';
-import { UnsupportedKernel, type WgslOptions, type WgslProgram } from './program.js';
+import { printElementwise } from './elementwise.js';
+import { printMatmul } from './matmul.js';
+import type { WgslOptions, WgslProgram } from './program.js';
+import { printReduce } from './reduce.js';
+import { printRow } from './row.js';
+import { printScatter } from './scatter.js';
+import { printWindow } from './window.js';
 
-export function printWgsl(k: Kernel, _o: WgslOptions): WgslProgram {
-  throw new UnsupportedKernel(`no WGSL printer for ${k.name}`);
+export function printWgsl(k: Kernel, o: WgslOptions): WgslProgram {
+  if (k.extraOutputs?.length && (k.matmul || k.reduce || k.scatter || k.row || k.window)) {
+    throw new Error(`internal: kernel ${k.name} has extra outputs, which only elementwise kernels may have`);
+  }
+  if (k.matmul) return printMatmul(k, o);
+  if (k.row) return printRow(k, o);
+  if (k.window) return printWindow(k, o);
+  if (k.scatter) return printScatter(k, o);
+  if (k.reduce) return printReduce(k, o);
+  return printElementwise(k, o);
 }

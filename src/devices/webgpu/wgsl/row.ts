@@ -1,0 +1,4 @@
+import type { Kernel } from '../../../kernel/ir.js';
+import { UnsupportedKernel, type WgslOptions, type WgslProgram } from './program.js';
+
+export function printRow(k: Kernel, _o: WgslOptions): WgslProgram { throw new UnsupportedKernel(`webgpu: the WGSL row printer is not written yet (kernel ${k.name})`); }
