@@ -29,7 +29,8 @@ interface GpuBuffer extends DeviceBuffer {
 interface Variant {
   readonly program: WgslProgram;
   pipeline: GPUComputePipeline | null;
-  ready: Promise<void> | null;
+  /** Settles when the pipeline is built; rejects (every time it is awaited) if it failed to compile. */
+  ready: Promise<void>;
 }
 
 interface GpuKernel extends CompiledKernel {
@@ -229,9 +230,10 @@ export class WebGpuDevice implements Device {
       }
       throw e;
     }
-    const made: Variant = { program, pipeline: null, ready: null };
-    made.ready = this.opening.then((g) => this.build(g, k.kernel, made)).finally(() => { made.ready = null; });
-    made.ready.catch(() => {});
+    const made: Variant = { program, pipeline: null, ready: Promise.resolve() };
+    made.ready = this.opening.then((g) => this.build(g, k.kernel, made));
+    // A kernel that failed to compile is forgotten, so a later plan compiles it afresh.
+    made.ready.catch(() => { if (this.kernels.get(k.hash) === k) this.kernels.delete(k.hash); });
     k.variants.set(key, made);
     this.kernelCompiles++;
     return made;
@@ -256,7 +258,7 @@ export class WebGpuDevice implements Device {
       this.encode(k.kernel, v, bufs, args);
       return RAN_INLINE;
     }
-    return (v.ready ?? Promise.resolve()).then(() => {
+    return v.ready.then(() => {
       this.check();
       this.encode(k.kernel, v, bufs, args);
     });
