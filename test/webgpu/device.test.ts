@@ -4,6 +4,8 @@
  * names (a kernel that does not compile, a buffer over the adapter's limit or Born's budget, a
  * device destroyed mid-schedule) each rejecting with a clear error and leaving the engine usable.
  */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as born from '../../src/index.js';
 import { acquireGpu } from '../../src/devices/webgpu/gpu.js';
@@ -96,6 +98,40 @@ describe('devices as equals', () => {
     const after = await model.weight.data();
     close(after, Array.from(before).map((v, i) => v - 0.1 * [1, 2, 3][i % 3]!), 1e-6);
     expect(model.weight.device).toBe('webgpu');
+  });
+});
+
+describe('compiled once, cached, bounded', () => {
+  it('a new runtime scalar reuses the pipeline: nothing compiles after the first value', async () => {
+    const x = born.tensor([1, 2, 3], { device: 'webgpu' });
+    const scaled = (v: number): born.Tensor => x.mul(born.scalar(v)).add(born.scalar(-v));
+    expect(Array.from(await scaled(2).data())).toEqual([0, 2, 4]);
+    const compiles = born.engine.stats().kernelCompiles;
+    for (const v of [0.5, -3, 10]) expect(Array.from(await scaled(v).data())).toEqual([1, 2, 3].map((e) => Math.fround(e * v - v)));
+    expect(born.engine.stats().kernelCompiles).toBe(compiles);
+  });
+
+  it('the kernel cache holds what its limits allow', async () => {
+    const d = gpuDevice();
+    const x = born.tensor([1, 2, 3], { device: 'webgpu' });
+    const limits = born.engine.setCacheLimits({}).kernels;
+    try {
+      born.engine.setCacheLimits({ kernels: { count: 2, bytes: 1 << 20 } });
+      for (let i = 1; i <= 4; i++) await x.add(i).mul(i).data();
+      expect(d.stats().cachedKernels).toBeLessThanOrEqual(2);
+    } finally {
+      born.engine.setCacheLimits({ kernels: limits });
+    }
+  });
+});
+
+describe('the process', () => {
+  it('exits by itself when the work is done, and Dawn prints nothing to stdout', async () => {
+    const script = `import * as born from ${JSON.stringify(new URL('../../dist/index.js', import.meta.url).href)};
+      const y = born.tensor([1, 2, 3], { device: 'webgpu' }).mul(2);
+      console.log(JSON.stringify(Array.from(await y.data())));`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { timeout: 30_000 });
+    expect(stdout).toBe('[2,4,6]\n');
   });
 });
 
