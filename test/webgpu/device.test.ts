@@ -133,6 +133,16 @@ describe('the process', () => {
     const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { timeout: 30_000 });
     expect(stdout).toBe('[2,4,6]\n');
   });
+
+  it('BORN_DEVICE chooses the default device before the first tensor; auto never takes a software adapter', async () => {
+    const script = `import * as born from ${JSON.stringify(new URL('../../dist/index.js', import.meta.url).href)};
+      console.log(born.defaultDevice(), born.zeros([2]).device);`;
+    const run = async (env: string): Promise<string> =>
+      (await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { timeout: 30_000, env: { ...process.env, BORN_DEVICE: env } })).stdout.trim();
+    expect(await run('webgpu')).toBe('webgpu webgpu');
+    expect(await run('auto')).toBe((await acquireGpu()).software ? 'cpu cpu' : 'webgpu webgpu');
+    await expect(run('tpu')).rejects.toThrow(/BORN_DEVICE: unknown device "tpu" \(valid: cpu, webgpu, auto\)/);
+  });
 });
 
 describe('failures reject the pending work and leave the engine usable', () => {
