@@ -101,6 +101,20 @@ describe('devices as equals', () => {
   });
 });
 
+describe('writes across devices', () => {
+  it('loadStateDict and assign copy CPU values into a model on webgpu', async () => {
+    const model = new born.nn.Linear(2, 2);
+    await model.realize();
+    model.to('webgpu');
+    model.loadStateDict({ weight: born.tensor([[1, 2], [3, 4]]), bias: born.tensor([0.5, -0.5]) });
+    expect(model.weight.device).toBe('webgpu');
+    expect(await model.weight.tolist()).toEqual([[1, 2], [3, 4]]);
+    model.bias.assign(born.tensor([7, 8]));
+    expect(model.bias.device).toBe('webgpu');
+    expect(await model.bias.tolist()).toEqual([7, 8]);
+  });
+});
+
 describe('compiled once, cached, bounded', () => {
   it('a new runtime scalar reuses the pipeline: nothing compiles after the first value', async () => {
     const x = born.tensor([1, 2, 3], { device: 'webgpu' });
