@@ -1,0 +1,273 @@
+/**
+ * The structural WGSL kernels (row scans and sorts, sliding windows, scatter-add) against the CPU
+ * device: each graph is planned as the CPU device plans it, the kernel of the kind under test is
+ * printed to WGSL and run over the same inputs (computed on the CPU), and its output compared
+ * with the CPU's. Integer outputs and sort positions must be equal; float tolerances are stated
+ * per op.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as born from '../../src/index.js';
+import type { Tensor } from '../../src/index.js';
+import { numel } from '../../src/graph/shape.js';
+import { ERROR_RECORD_LENGTH, type Kernel, type WindowGeom } from '../../src/kernel/ir.js';
+import { planFor, readNode } from '../../src/scheduler/realize.js';
+import { walk } from '../../src/scheduler/schedule.js';
+import { acquireGpu } from '../../src/devices/webgpu/gpu.js';
+import type { WgslOptions, WgslPrinter } from '../../src/devices/webgpu/wgsl/program.js';
+import { printRow } from '../../src/devices/webgpu/wgsl/row.js';
+import { printWindow } from '../../src/devices/webgpu/wgsl/window.js';
+import { printScatter } from '../../src/devices/webgpu/wgsl/scatter.js';
+import { maxPoolGrad, maxPoolPick, maxPoolWindows, avgPoolWindows } from '../../src/tensor/window.js';
+import { runProgram, type SlotData } from './run-program.js';
+
+let base: Omit<WgslOptions, 'alias'>;
+beforeAll(async () => {
+  const { limits, f16 } = await acquireGpu();
+  base = {
+    maxWorkgroupsPerDimension: limits.maxComputeWorkgroupsPerDimension,
+    maxInvocationsPerWorkgroup: limits.maxComputeInvocationsPerWorkgroup,
+    maxWorkgroupStorageBytes: limits.maxComputeWorkgroupStorageSize,
+    f16,
+  };
+});
+
+type Kind = 'row' | 'window' | 'scatter';
+const printers: Record<Kind, WgslPrinter> = { row: printRow, window: printWindow, scatter: printScatter };
+
+interface Ran {
+  readonly kernel: Kernel;
+  readonly gpu: ArrayLike<number | bigint>;
+  /** The error record's words (zeros: no violation), where the kernel checks indices. */
+  readonly err: Int32Array | null;
+  /** The CPU's output, or the error it raised. */
+  readonly cpu: ArrayLike<number | bigint> | Error;
+}
+
+/**
+ * Plans `t`, takes its last kernel of `kind`, runs it on the WebGPU device over its inputs as the
+ * CPU computes them, and the CPU's output of the same kernel. `opts` overrides the limits (to
+ * force a fallback path).
+ */
+async function viaGpu(t: Tensor, kind: Kind, opts: Partial<WgslOptions> = {}): Promise<Ran> {
+  const nodes = [t.node];
+  const w = walk(nodes);
+  const plan = planFor(nodes);
+  const step = [...plan.steps].reverse().find((s) => s.kernel[kind]);
+  if (!step) throw new Error(`no ${kind} kernel in the plan of ${plan.steps.map((s) => s.kernel.name).join(', ')}`);
+  const k = step.kernel;
+  const inputs = await Promise.all(step.inputIdx.map((i) => readNode(w.order[i]!)));
+  const params = await Promise.all(step.paramIdx.map(async (i, s) => ({ dtype: k.params[s]!, value: Number((await readNode(w.order[i]!))[0]) })));
+  const checks = (k.indexChecks?.length ?? 0) > 0;
+  const slots: SlotData[] = [
+    { dtype: k.out.dtype, count: numel(k.out.shape) },
+    ...inputs.map((data, i) => ({ dtype: k.inputs[i]!, data })),
+    ...(checks ? [{ dtype: 'int32' as const, count: ERROR_RECORD_LENGTH }] : []),
+  ];
+  const program = printers[kind](k, { ...base, alias: slots.map((_, i) => i), ...opts });
+  const res = await runProgram(program, slots, params);
+  const cpu = await readNode(w.order[step.output]!).catch((e: unknown) => e as Error);
+  return { kernel: k, gpu: res[0] as unknown as ArrayLike<number>, err: checks ? (res[res.length - 1] as Int32Array) : null, cpu };
+}
+
+const values = (a: ArrayLike<number | bigint> | Error): number[] => {
+  if (a instanceof Error) throw a;
+  return Array.from(a as ArrayLike<number>, Number);
+};
+
+/** Every |gpu - cpu| <= rel·|cpu| + abs (NaN only where the CPU has NaN). */
+function close(r: Ran, rel: number, abs = 0): void {
+  const g = values(r.gpu), c = values(r.cpu);
+  expect(g.length).toBe(c.length);
+  let worst = -1, worstAt = -1;
+  for (let i = 0; i < c.length; i++) {
+    if (Number.isNaN(c[i]!) || Number.isNaN(g[i]!)) { expect([i, g[i]]).toEqual([i, c[i]]); continue; }
+    if (c[i] === g[i]) continue;
+    const excess = Math.abs(g[i]! - c[i]!) - (rel * Math.abs(c[i]!) + abs);
+    if (excess > worst) { worst = excess; worstAt = i; }
+  }
+  if (worst > 0) expect({ at: worstAt, gpu: g[worstAt], cpu: c[worstAt] }).toBe('within tolerance');
+}
+
+const exact = (r: Ran): void => { expect(values(r.gpu)).toEqual(values(r.cpu)); };
+
+/** Deterministic values in [-1, 1) (a small LCG: tests must not depend on the random op under test). */
+function lcg(n: number, seed: number): number[] {
+  let s = seed >>> 0;
+  return Array.from({ length: n }, () => { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; return s / 2 ** 31 - 1; });
+}
+
+const f32 = (data: number[], shape: number[]): Tensor => born.tensor(data, { shape });
+const i32 = (data: number[], shape: number[]): Tensor => born.tensor(data, { shape, dtype: 'int32' });
+
+describe('row kernels: scans', () => {
+  it('float32 cumsum, rows shorter and longer than a workgroup, within 1 ulp of the float64-accumulated CPU', async () => {
+    for (const [rows, n] of [[5, 7], [3, 700], [2, 3000]] as const) {
+      // Magnitudes around 1000 summing to about 0 make cancellation matter: a plain float32
+      // running sum is off by thousands of ulp here; double-f32 leaves about 2^-44·sum|x|.
+      const x = f32(lcg(rows * n, n).map((v, i) => v * 1000 + (i % 2 ? 0.001 : -0.001)), [rows, n]);
+      const r = await viaGpu(x.cumsum(1), 'row');
+      expect(r.kernel.row!.op).toBe('cumsum');
+      close(r, 2 ** -23, 2 ** -44 * 1000 * n);
+    }
+  });
+
+  it('cumsum of a fused source: each term rounded to f32 once more than on the CPU', async () => {
+    const x = f32(lcg(3 * 50, 12), [3, 50]);
+    // fround(3x + 1) on the CPU, fround(fround(3x) + 1) here: half an ulp of 4 per term.
+    close(await viaGpu(x.mul(3).add(1).cumsum(1), 'row'), 2 ** -23, 50 * 4 * 2 ** -24);
+  });
+
+  it('cumsum along an inner dim of a 3-D tensor (the row is the last loop dim after a permute)', async () => {
+    const x = f32(lcg(4 * 9 * 3, 3), [4, 9, 3]);
+    const r = await viaGpu(x.cumsum(1), 'row');
+    close(r, 2 ** -23, 2 ** -30);
+  });
+
+  it('cumprod of float32 within n·2^-23 relative (products do not cancel)', async () => {
+    const x = f32(lcg(6 * 40, 11).map((v) => 1 + v / 4), [6, 40]);
+    const r = await viaGpu(x.cumprod(1), 'row');
+    expect(r.kernel.row!.op).toBe('cumprod');
+    close(r, 40 * 2 ** -23, 1e-30);
+  });
+
+  it('int32 cumsum and cumprod wrap exactly as the CPU', async () => {
+    const data = lcg(4 * 300, 5).map((v) => Math.trunc(v * 2 ** 30));
+    exact(await viaGpu(i32(data, [4, 300]).cumsum(1), 'row'));
+    exact(await viaGpu(i32(data.map((v) => (v % 7) + 3), [4, 300]).cumprod(1), 'row'));
+  });
+
+  it('a bool cumsum (int32 output) counts exactly', async () => {
+    const x = f32(lcg(3 * 50, 8), [3, 50]);
+    const r = await viaGpu(x.gt(0).cumsum(1), 'row');
+    expect(r.kernel.out.dtype).toBe('int32');
+    exact(r);
+  });
+});
+
+describe('row kernels: stable argsort', () => {
+  /** Ties, NaN, ±0 and ±Infinity among ordinary values. */
+  function awkward(n: number, seed: number): number[] {
+    return lcg(n, seed).map((v, i) => (i % 17 === 3 ? NaN : i % 13 === 5 ? -0 : i % 11 === 7 ? 0 : i % 19 === 2 ? Infinity
+      : i % 23 === 4 ? -Infinity : Math.round(v * 8) / 4));
+  }
+
+  it('ascending and descending, rows of 5, 200 and 1500, positions equal to the CPU', async () => {
+    for (const [rows, n] of [[7, 5], [3, 200], [2, 1500]] as const) {
+      const x = f32(awkward(rows * n, n), [rows, n]);
+      exact(await viaGpu(x.argsort(1), 'row'));
+      exact(await viaGpu(x.argsort(1, { descending: true }), 'row'));
+    }
+  });
+
+  it('more rows than workgroups per dimension: a 2-D dispatch, tail workgroups idle', async () => {
+    const x = f32(lcg(11 * 6, 4).map((v) => Math.round(v * 3)), [11, 6]);
+    exact(await viaGpu(x.argsort(1), 'row', { maxWorkgroupsPerDimension: 4 }));
+    close(await viaGpu(x.cumsum(1), 'row', { maxWorkgroupsPerDimension: 4 }), 2 ** -23, 2 ** -40);
+  });
+
+  it('int32 rows with ties, and a sort\'s indices', async () => {
+    const x = i32(lcg(4 * 100, 2).map((v) => Math.round(v * 5)), [4, 100]);
+    exact(await viaGpu(x.argsort(1), 'row'));
+    exact(await viaGpu(x.sort(1, { descending: true }).indices, 'row'));
+  });
+
+  it('rows longer than workgroup memory take the global-memory fallback', async () => {
+    const x = f32(awkward(2 * 700, 9), [2, 700]);
+    // 4 KiB of workgroup memory holds 512 (key, position) pairs: 700 does not fit.
+    exact(await viaGpu(x.argsort(1), 'row', { maxWorkgroupStorageBytes: 4096 }));
+    exact(await viaGpu(x.argsort(1, { descending: true }), 'row', { maxWorkgroupStorageBytes: 4096 }));
+  });
+});
+
+describe('window kernels', () => {
+  const geom = (H: number, W: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, dh = 1, dw = 1): WindowGeom => ({
+    H, W, kh, kw, sh, sw, ph, pw, dh, dw,
+    Ho: Math.floor((H + 2 * ph - dh * (kh - 1) - 1) / sh) + 1, Wo: Math.floor((W + 2 * pw - dw * (kw - 1) - 1) / sw) + 1,
+  });
+  const F = born.nn.functional;
+  const image = (shape: number[], seed: number, ties = false): Tensor =>
+    f32(lcg(numel(shape), seed).map((v) => (ties ? Math.round(v * 3) : v)), shape);
+
+  it('conv2d forward (im2col) with stride, padding and dilation, exact', async () => {
+    const x = image([2, 3, 7, 6], 1), w = image([4, 3, 3, 2], 2);
+    const r = await viaGpu(F.conv2d(x, w, null, { stride: [2, 1], padding: [1, 2], dilation: [2, 1] }), 'window');
+    expect(r.kernel.window!.op).toBe('im2col');
+    exact(r);
+    // 2-D dispatch: 4 workgroups per dimension.
+    exact(await viaGpu(F.conv2d(x, w, null, { stride: [2, 1], padding: [1, 2], dilation: [2, 1] }), 'window', { maxWorkgroupsPerDimension: 4 }));
+  });
+
+  it('conv2d input gradient (col2im) sums its taps in the CPU\'s order', async () => {
+    const x = image([2, 3, 7, 6], 3), w = image([4, 3, 3, 3], 4);
+    for (const opts of [{ stride: 2, padding: 1 }, { stride: 1, padding: 2, dilation: 2 }] as const) {
+      const [gx] = born.grad(F.conv2d(x, w, null, opts).square().sum(), [x]);
+      const r = await viaGpu(gx!, 'window');
+      expect(r.kernel.window!.op).toBe('col2im');
+      // The patches' gradient is a matmul computed on the CPU either way; the sums must agree to rounding.
+      close(r, 1e-6, 1e-6);
+    }
+  });
+
+  it('maxPool (first maximum, NaN wins, padding never chosen) and avgPool, with stride, padding and dilation', async () => {
+    const data = lcg(2 * 3 * 9 * 8, 5).map((v, i) => (i % 31 === 0 ? NaN : Math.round(v * 3)));
+    const x = f32(data, [2, 3, 9, 8]);
+    exact(await viaGpu(F.maxPool2d(x, 3, { stride: 2, padding: 1 }), 'window'));
+    exact(await viaGpu(maxPoolWindows(x, geom(9, 8, 3, 2, 2, 3, 1, 1, 2, 2)), 'window'));
+    const y = image([2, 3, 9, 8], 6);
+    close(await viaGpu(F.avgPool2d(y, [3, 2], { stride: [2, 1], padding: [1, 1] }), 'window'), 0, 1e-6);
+    close(await viaGpu(avgPoolWindows(y, geom(9, 8, 2, 3, 1, 2, 1, 1, 2, 1)), 'window'), 0, 1e-6);
+  });
+
+  it('maxPool gradients: each g added at its window\'s first maximum, with and without the known maximum; maxPoolPick', async () => {
+    const x = image([2, 2, 8, 7], 7, true);  // many ties: the first maximum matters
+    const g1 = geom(8, 7, 3, 3, 2, 2, 1, 1), g2 = geom(8, 7, 2, 3, 1, 2, 0, 1, 2, 1);
+    for (const g of [g1, g2]) {
+      const gy = image([2, 2, g.Ho, g.Wo], 8);
+      const r = await viaGpu(maxPoolGrad(x, gy, g), 'window');
+      expect(r.kernel.window!.op).toBe('maxPoolGrad');
+      exact(r);
+      exact(await viaGpu(maxPoolGrad(x, gy, g, maxPoolWindows(x, g)), 'window'));
+      exact(await viaGpu(maxPoolPick(x, image([2, 2, 8, 7], 9), g), 'window'));
+    }
+    const [gx] = born.grad(F.maxPool2d(x, 3, { stride: 2, padding: 1 }).square().sum(), [x]);
+    exact(await viaGpu(gx!, 'window'));
+  });
+
+  it('avgPool gradient spreads g / (kh·kw) over in-grid taps', async () => {
+    const x = image([2, 3, 8, 7], 10);
+    const [gx] = born.grad(F.avgPool2d(x, 3, { stride: 2, padding: 1 }).square().sum(), [x]);
+    const r = await viaGpu(gx!, 'window');
+    expect(r.kernel.window!.op).toBe('avgPoolGrad');
+    close(r, 1e-6, 1e-7);
+  });
+});
+
+describe('scatter kernels', () => {
+  it('indexAdd with repeated indices sums in index order, exactly as the CPU', async () => {
+    const base = f32(lcg(5 * 6, 1), [5, 6]);
+    const src = f32(lcg(9 * 6, 2), [9, 6]);
+    const r = await viaGpu(base.indexAdd(0, i32([0, 2, 0, 4, 2, 2, 1, 0, 4], [9]), src), 'scatter');
+    exact(r);
+    exact(await viaGpu(base.indexAdd(0, i32([0, 2, 0, 4, 2, 2, 1, 0, 4], [9]), src), 'scatter', { maxWorkgroupsPerDimension: 1 }));
+    expect(Array.from(r.err!)).toEqual([0, 0, 0, 0]);
+  });
+
+  it('scatterAdd along the last dim, repeated targets, int32 too', async () => {
+    const base = f32(lcg(3 * 5, 3), [3, 5]);
+    const idx = i32([0, 4, 4, 1, 0, 0, 2, 2, 2, 2, 3, 1], [3, 4]);
+    exact(await viaGpu(base.scatterAdd(1, idx, f32(lcg(12, 4), [3, 4])), 'scatter'));
+    exact(await viaGpu(i32(lcg(15, 5).map((v) => Math.round(v * 100)), [3, 5]).scatterAdd(1, idx, i32(lcg(12, 6).map((v) => Math.round(v * 2 ** 30)), [3, 4])), 'scatter'));
+  });
+
+  it('an out-of-range index is recorded as the kernel\'s check and skipped; the CPU raises an IndexError', async () => {
+    const base = f32(lcg(4 * 3, 7), [4, 3]);
+    const r = await viaGpu(base.indexAdd(0, i32([1, 7, 3], [3]), f32(lcg(9, 8), [3, 3])), 'scatter');
+    expect(r.cpu).toBeInstanceOf(born.IndexError);
+    expect(r.err![0]).toBe(r.kernel.scatter!.check + 1);
+    expect(r.err![1]).toBe(7);
+    const g = values(r.gpu), b = values(await readNode(base.node));
+    // Rows 1 and 3 received their terms; the bad one was dropped.
+    expect(g.slice(0, 3)).toEqual(b.slice(0, 3));
+    expect(g.slice(6, 9)).toEqual(b.slice(6, 9));
+  });
+});
