@@ -145,6 +145,29 @@ describe('row kernels: scans', () => {
   });
 });
 
+describe('row kernels: other dtypes', () => {
+  const ints = (n: number, seed: number, scale: number): number[] => lcg(n, seed).map((v) => Math.round(v * scale));
+
+  it('int8 and uint8 scans wrap; int64 scans exact below 2^31', async () => {
+    exact(await viaGpu(born.tensor(ints(3 * 60, 1, 100), { shape: [3, 60], dtype: 'int8' }).cumsum(1), 'row'));
+    exact(await viaGpu(born.tensor(ints(3 * 60, 2, 100).map(Math.abs), { shape: [3, 60], dtype: 'uint8' }).cumprod(1), 'row'));
+    exact(await viaGpu(born.tensor(ints(3 * 60, 3, 1e6), { shape: [3, 60], dtype: 'int64' }).cumsum(1), 'row'));
+  });
+
+  it('float16 and bfloat16 cumsum: rounded once from the f32 pair (within one unit of the half type)', async () => {
+    const x = lcg(3 * 80, 4);
+    close(await viaGpu(born.tensor(x, { shape: [3, 80], dtype: 'float16' }).cumsum(1), 'row'), 2 ** -10, 2 ** -24);
+    close(await viaGpu(born.tensor(x, { shape: [3, 80], dtype: 'bfloat16' }).cumsum(1), 'row'), 2 ** -7, 2 ** -24);
+  });
+
+  it('argsort of float16 (ties and NaN), int64 and bool rows', async () => {
+    const h = lcg(4 * 30, 5).map((v, i) => (i % 9 === 0 ? NaN : Math.round(v * 4) / 4));
+    exact(await viaGpu(born.tensor(h, { shape: [4, 30], dtype: 'float16' }).argsort(1), 'row'));
+    exact(await viaGpu(born.tensor(ints(4 * 30, 6, 1e6), { shape: [4, 30], dtype: 'int64' }).argsort(1, { descending: true }), 'row'));
+    exact(await viaGpu(f32(lcg(4 * 30, 7), [4, 30]).gt(0).argsort(1), 'row'));
+  });
+});
+
 describe('row kernels: stable argsort', () => {
   /** Ties, NaN, ±0 and ±Infinity among ordinary values. */
   function awkward(n: number, seed: number): number[] {
@@ -158,6 +181,19 @@ describe('row kernels: stable argsort', () => {
       exact(await viaGpu(x.argsort(1), 'row'));
       exact(await viaGpu(x.argsort(1, { descending: true }), 'row'));
     }
+  });
+
+  it('a gather fused into the row\'s source checks its indices: an out-of-range one is recorded, coordinate 0 read', async () => {
+    const x = f32(lcg(3 * 5, 13), [3, 5]);
+    const ok = await viaGpu(x.indexSelect(1, i32([0, 4, 2, 2], [4])).argsort(1), 'row');
+    exact(ok);
+    expect(Array.from(ok.err!)).toEqual([0, 0, 0, 0]);
+    const bad = await viaGpu(x.indexSelect(1, i32([0, 4, 9, 2], [4])).cumsum(1), 'row');
+    expect(bad.cpu).toBeInstanceOf(born.IndexError);
+    expect([bad.err![0], bad.err![1]]).toEqual([1, 9]);
+    const xs = values(await readNode(x.node));
+    // Row 0: x[0,0], x[0,4], then x[0,0] in place of the bad index, then x[0,2].
+    expect(values(bad.gpu).slice(0, 4)).toEqual([xs[0]!, xs[0]! + xs[4]!, xs[0]! + xs[4]! + xs[0]!, xs[0]! + xs[4]! + xs[0]! + xs[2]!].map(Math.fround));
   });
 
   it('more rows than workgroups per dimension: a 2-D dispatch, tail workgroups idle', async () => {
