@@ -17,7 +17,7 @@ import { UnsupportedKernel, type WgslOptions, type WgslPrinter } from '../../src
 import { printRow } from '../../src/devices/webgpu/wgsl/row.js';
 import { printWindow } from '../../src/devices/webgpu/wgsl/window.js';
 import { printScatter } from '../../src/devices/webgpu/wgsl/scatter.js';
-import { maxPoolGrad, maxPoolPick, maxPoolWindows, avgPoolWindows } from '../../src/tensor/window.js';
+import { avgPoolGrad, avgPoolWindows, maxPoolGrad, maxPoolPick, maxPoolWindows } from '../../src/tensor/window.js';
 import { runProgram, type SlotData } from './run-program.js';
 import { runOnGpu } from './plan-run.js';
 
@@ -276,6 +276,8 @@ describe('window kernels', () => {
     const r = await viaGpu(gx!, 'window');
     expect(r.kernel.window!.op).toBe('avgPoolGrad');
     close(r, 1e-6, 1e-7);
+    const g = geom(9, 8, 3, 2, 2, 1, 1, 1, 2, 3);
+    close(await viaGpu(avgPoolGrad(image([2, 3, g.Ho, g.Wo], 11), g), 'window'), 1e-6, 1e-7);
   });
 });
 
@@ -287,6 +289,13 @@ describe('scatter kernels', () => {
     exact(r);
     exact(await viaGpu(base.indexAdd(0, i32([0, 2, 0, 4, 2, 2, 1, 0, 4], [9]), src), 'scatter', { maxWorkgroupsPerDimension: 1 }));
     expect(Array.from(r.err!)).toEqual([0, 0, 0, 0]);
+  });
+
+  it('wide rows: invocations own blocks of several destination rows', async () => {
+    // 1000 columns: 5 row blocks of 2 rows over 7 rows (the last block short).
+    const base = f32(lcg(7 * 1000, 9), [7, 1000]);
+    const idx = i32([6, 0, 3, 3, 1, 6, 5, 2, 4, 0, 6], [11]);
+    exact(await viaGpu(base.indexAdd(0, idx, f32(lcg(11 * 1000, 10), [11, 1000])), 'scatter'));
   });
 
   it('scatterAdd along the last dim, repeated targets, int32 too', async () => {

@@ -9,8 +9,10 @@
  *
  * The number of row blocks is chosen so that about BLOCKS_TARGET invocations run: one block per
  * row where the other dims are few (every invocation then reads the whole index column), fewer
- * and longer blocks where they are many (each index entry is read by fewer invocations). The
- * work is O(blocks x space + output).
+ * and longer blocks where they are many (each index entry is read by fewer invocations), and
+ * fewer again where the index is so long that blocks x index would pass SCAN_BUDGET reads. The
+ * work is O(blocks x space + output); the sorted segment form (sort by target, an invocation per
+ * segment) that would make it O(space log space + output) for huge indices is not written.
  *
  * A target outside [0, out.shape[axis]) is recorded in the error record as check `check` (by the
  * invocations of the first row block, which see every entry) and skipped, as on the CPU.
@@ -22,6 +24,8 @@ import { frameOf, gridOf } from './struct-frame.js';
 
 const WG = 64;
 const BLOCKS_TARGET = 4096;
+/** At most about this many index entries read in all: a long index gets fewer, longer row blocks. */
+const SCAN_BUDGET = 2 ** 27;
 
 export function printScatter(k: Kernel, o: WgslOptions): WgslProgram {
   const sc = k.scatter;
@@ -32,7 +36,8 @@ export function printScatter(k: Kernel, o: WgslOptions): WgslProgram {
   const strides = contiguousStrides(shape);
   const others = shape.map((d, i) => [d, i] as const).filter(([, i]) => i !== axis);
   const cols = numel(others.map(([d]) => d));
-  const blocks = Math.max(1, Math.min(rows, Math.ceil(BLOCKS_TARGET / Math.max(1, cols))));
+  const scanned = Math.max(1, cols * sc.space[axis]!);
+  const blocks = Math.max(1, Math.min(rows, Math.ceil(BLOCKS_TARGET / Math.max(1, cols)), Math.floor(SCAN_BUDGET / scanned)));
   const per = Math.max(1, Math.ceil(rows / blocks));
   const nb = rows === 0 ? 0 : Math.ceil(rows / per);
   const units = nb * cols;
