@@ -208,11 +208,15 @@ describe('row kernels: stable argsort', () => {
     exact(await viaGpu(x.sort(1, { descending: true }).indices, 'row'));
   });
 
-  it('rows longer than workgroup memory take the global-memory fallback', async () => {
+  it('rows longer than workgroup memory: chunks sorted there, merged through the output row', async () => {
     const x = f32(awkward(2 * 700, 9), [2, 700]);
     // 4 KiB of workgroup memory holds 512 (key, position) pairs: 700 does not fit.
     exact(await viaGpu(x.argsort(1), 'row', { maxWorkgroupStorageBytes: 4096 }));
     exact(await viaGpu(x.argsort(1, { descending: true }), 'row', { maxWorkgroupStorageBytes: 4096 }));
+    // Chunks of 8: seven merges through the output row, and a short last chunk.
+    exact(await viaGpu(x.argsort(1), 'row', { maxWorkgroupStorageBytes: 64 }));
+    const y = f32(awkward(3 * 37, 10), [3, 37]);
+    exact(await viaGpu(y.argsort(1, { descending: true }), 'row', { maxWorkgroupStorageBytes: 64 }));
   });
 });
 

@@ -16,8 +16,11 @@
  * so equal keys keep their order: a bitonic network whose first compare in each merge is the
  * mirrored one, so every compare puts the smaller pair first and positions past the row's end
  * behave as +Infinity and are never touched (any n, no padding). Rows whose pairs fit in
- * workgroup memory sort there; longer rows sort their positions in place in the output row,
- * reading keys from the source at each compare (O(n log² n) source reads: correct, slower).
+ * workgroup memory sort there. Longer rows sort chunks that fit, one after another, then merge
+ * in the output row (which holds the positions): the layers whose partners lie in another chunk
+ * compare there, reading both keys from the source again; the rest of each merge runs chunk by
+ * chunk in workgroup memory. Correct for any length, slower (one workgroup per row, and
+ * O(n log²(n / chunk)) source reads).
  */
 import { isFloat as isFloatDtype } from '../../../graph/dtype.js';
 import { numel } from '../../../graph/shape.js';
@@ -119,51 +122,73 @@ function keyFn(k: Kernel, descending: boolean): string {
 /** Whether pair (ka, pa) sorts after (kb, pb): by key, then position (stability). */
 const AFTER = 'fn after_(ka: u32, pa: u32, kb: u32, pb: u32) -> bool { return ka > kb || (ka == kb && pa > pb); }';
 
-/** The bitonic network's loops around `step` (which compares i with l = partner, i < l < n). */
-function network(n: number, wg: number, barrier: string, step: string): string {
-  const P = pow2AtLeast(n);
-  return `  for (var kk = 2u; kk <= ${P}u; kk = kk << 1u) {
-    for (var jj = kk >> 1u; jj > 0u; jj = jj >> 1u) {
-      for (var i = t; i < ${P}u; i += ${wg}u) {
-        // The first compare of a merge mirrors the block (both halves ascending); then half-cleaners.
+/**
+ * One layer of compares over positions i in [0, span) (split over the workgroup), with partner
+ * l = the mirror in the block of `kk` on the merge's first layer, else i ^ jj; `step` compares
+ * and swaps i and l where i < l < bound.
+ */
+function layer(span: string, bound: string, wg: number, step: string): string {
+  return `      for (var i = t; i < ${span}; i += ${wg}u) {
         let l = select(i ^ jj, i ^ (kk - 1u), jj == kk >> 1u);
-        if (l > i && l < ${n}u) {
+        if (l > i && l < ${bound}) {
 ${step}
         }
-      }
-      ${barrier}
-    }
-  }`;
+      }`;
 }
 
 function argsort(k: Kernel, f: Frame, descending: boolean, n: number, rows: number, o: WgslOptions): WgslProgram {
   const last = k.loop.length - 1;
   const vars = k.loop.map((_, i) => `o${i}`);
-  const wg = Math.min(TILE, o.maxInvocationsPerWorkgroup, Math.max(1, pow2AtLeast(n) / 2));
+  const P = pow2AtLeast(n);
+  // A chunk: the positions whose (key, position) pairs fit in workgroup memory, a power of two.
+  const cap = Math.min(P, 2 ** Math.floor(Math.log2(Math.max(1, o.maxWorkgroupStorageBytes / 8))));
+  const wg = Math.min(TILE, o.maxInvocationsPerWorkgroup, Math.max(1, cap / 2));
   const grid = gridOf(rows, o);
   const conv = isFloatDtype(k.value.dtype) ? 'f32' : 'i32';
   const keyAt = (p: string): string => `key_(${conv}(src_(${[...vars.slice(0, last), `i32(${p})`].join(', ')})))`;
-  const shared = n * 8 <= o.maxWorkgroupStorageBytes;
-  const head = `${keyFn(k, descending)}
+  const at = (p: string): string => `row + i32(${p})`;
+  const inShared = `          let ki = keys_[i]; let kl = keys_[l]; let pi = pos_[i]; let pl = pos_[l];
+          if (after_(ki, pi, kl, pl)) { keys_[i] = kl; keys_[l] = ki; pos_[i] = pl; pos_[l] = pi; }`;
+  const inGlobal = `          let pi = u32(${f.load(at('i'))}); let pl = u32(${f.load(at('l'))});
+          if (after_(${keyAt('pi')}, pi, ${keyAt('pl')}, pl)) { ${f.store(at('i'), 'i32(pl)')} ${f.store(at('l'), 'i32(pi)')} }`;
+  /** Each chunk in turn: its pairs into workgroup memory (from `from`), the layers `layers`, its positions back to the output row. */
+  const chunks = (from: (p: string) => string, layers: string): string => `  for (var c0 = 0u; c0 < ${n}u; c0 += ${cap}u) {
+    let m = min(${n}u - c0, ${cap}u);
+    for (var j = t; j < m; j += ${wg}u) { let p = ${from('c0 + j')}; keys_[j] = ${keyAt('p')}; pos_[j] = p; }
+    workgroupBarrier();
+${layers}
+    for (var j = t; j < m; j += ${wg}u) { ${f.store(at('c0 + j'), 'i32(pos_[j])')} }
+    workgroupBarrier();
+  }`;
+  const body = `${keyFn(k, descending)}
 ${AFTER}
-${shared ? `var<workgroup> keys_: array<u32, ${Math.max(1, n)}>;\nvar<workgroup> pos_: array<u32, ${Math.max(1, n)}>;` : ''}
+var<workgroup> keys_: array<u32, ${cap}>;
+var<workgroup> pos_: array<u32, ${cap}>;
 ${f.entry(wg)}
   let r = ${grid.linear('wid', 'nwg')};
   if (r >= ${rows}u) { return; }
 ${unravel(k.loop.slice(0, last), 'r', '  ')}
-  let row = i32(r) * ${n};`;
-  const body = shared ? `${head}
-  for (var j = t; j < ${n}u; j += ${wg}u) { keys_[j] = ${keyAt('j')}; pos_[j] = j; }
-  workgroupBarrier();
-${network(n, wg, 'workgroupBarrier();', `          let ki = keys_[i]; let kl = keys_[l]; let pi = pos_[i]; let pl = pos_[l];
-          if (after_(ki, pi, kl, pl)) { keys_[i] = kl; keys_[l] = ki; pos_[i] = pl; pos_[l] = pi; }`)}
-  for (var j = t; j < ${n}u; j += ${wg}u) { ${f.store('row + i32(j)', 'i32(pos_[j])')} }
-}` : `${head}
-  // The output row holds the positions as they are sorted; keys are read again at each compare.
-  for (var j = t; j < ${n}u; j += ${wg}u) { ${f.store('row + i32(j)', 'i32(j)')} }
-  storageBarrier();
-${network(n, wg, 'storageBarrier();', `          let pi = u32(${f.load('row + i32(i)')}); let pl = u32(${f.load('row + i32(l)')});
-          if (after_(${keyAt('pi')}, pi, ${keyAt('pl')}, pl)) { ${f.store('row + i32(i)', 'i32(pl)')} ${f.store('row + i32(l)', 'i32(pi)')} }`)}
+  let row = i32(r) * ${n};
+  // Every merge of blocks up to a chunk runs inside the chunk.
+${chunks((p) => p, `    for (var kk = 2u; kk <= ${cap}u; kk = kk << 1u) {
+    for (var jj = kk >> 1u; jj > 0u; jj = jj >> 1u) {
+${layer(`${cap}u`, 'm', wg, inShared)}
+      workgroupBarrier();
+    }
+    }`)}
+  // Longer merges: layers whose partners lie in other chunks compare in the output row (keys read
+  // again from the source), then the chunk-local layers run in workgroup memory again.
+  for (var kk = ${2 * cap}u; kk <= ${P}u; kk = kk << 1u) {
+    storageBarrier();
+    for (var jj = kk >> 1u; jj >= ${cap}u; jj = jj >> 1u) {
+${layer(`${P}u`, `${n}u`, wg, inGlobal)}
+      storageBarrier();
+    }
+${chunks((p) => `u32(${f.load(at(p))})`, `    for (var jj = ${cap / 2}u; jj > 0u; jj = jj >> 1u) {
+${layer('m', 'm', wg, inShared)}
+      workgroupBarrier();
+    }`)}
+  }
 }`;
   return f.program(body, [f.source(k.value, 'src_', vars)], grid.workgroups);
 }
