@@ -112,6 +112,13 @@ describe('row kernels: scans', () => {
     }
   });
 
+  it('cumsum and cumprod through Infinity and NaN as the CPU (the error terms of a non-finite sum are dropped)', async () => {
+    const row = [1, 2, Infinity, 3, -Infinity, 4, 0.5, NaN, 1, -0, 2, 3, -Infinity, 1, 1, 1];
+    const x = f32([...row, ...row.map((v) => -v)], [2, 16]);
+    close(await viaGpu(x.cumsum(1), 'row'), 2 ** -23);
+    close(await viaGpu(x.cumprod(1), 'row'), 16 * 2 ** -23);
+  });
+
   it('cumsum of a fused source: each term rounded to f32 once more than on the CPU', async () => {
     const x = f32(lcg(3 * 50, 12), [3, 50]);
     // fround(3x + 1) on the CPU, fround(fround(3x) + 1) here: half an ulp of 4 per term.

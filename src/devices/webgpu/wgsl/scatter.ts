@@ -20,6 +20,7 @@
 import { contiguousStrides, numel } from '../../../graph/shape.js';
 import type { Kernel } from '../../../kernel/ir.js';
 import { UnsupportedKernel, type WgslOptions, type WgslProgram } from './program.js';
+import { computeType } from './storage-wgsl.js';
 import { frameOf, gridOf } from './struct-frame.js';
 
 const WG = 64;
@@ -55,6 +56,8 @@ export function printScatter(k: Kernel, o: WgslOptions): WgslProgram {
   const sArgs = sc.space.map((_, i) => (i === axis ? 'sa' : sc.space[i] === 1 ? '0' : `o${i}`));
   const bindAt = (row: string): string => oVars.map((v, i) => (i === axis ? row : v)).join(', ');
   const dt = k.out.dtype;
+  // Each float add rounded where it is written (k_), so no compiler regroups a row's terms.
+  const pin = (e: string): string => (computeType(dt) === 'f32' ? `k_(${e})` : e);
   const body = `
 ${f.entry(WG)}
   let eu = (${grid.linear('wid', 'nwg')}) * ${WG}u + t;
@@ -76,7 +79,7 @@ ${unravel.join('\n')}
       }
       if (tt < r0 || tt >= r1) { continue; }
       let at = ${flat('tt')};
-      ${f.store('at', `${f.load('at')} + ${f.cast(`src_(${sArgs.join(', ')})`, sc.src.dtype, dt)}`)}
+      ${f.store('at', pin(`${f.load('at')} + ${f.cast(`src_(${sArgs.join(', ')})`, sc.src.dtype, dt)}`))}
     }
   }
 }`;
