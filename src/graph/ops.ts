@@ -60,7 +60,7 @@ export const ops = {
   // and is 0 at 0 as in PyTorch.
   relu: unary({ js: (a) => `(${a} > 0 || ${a} !== ${a} ? ${a} : 0)`, wgsl: (a, d) => byType(d, `select(0.0f, ${a}, ${a} > 0.0f || isnan_(${a}))`, `max(${a}, 0i)`, a) }),
   floor: unary({ js: (a) => `Math.floor(${a})`, wgsl: (a, d) => byType(d, `floor(${a})`, a) }),
-  // WGSL: NaN is true (PyTorch's logical_not(nan) is false).
+  // WGSL: a NaN counts as true, so not(NaN) is 0 as in PyTorch (the JS form gives 1).
   not: unary({ js: (a) => `(${a} ? 0 : 1)`, wgsl: (a, d) => byType(d, `select(0u, 1u, ${a} == 0.0f)`, `select(0u, 1u, ${a} == 0i)`, `(${a} ^ 1u)`), dtype: 'bool' }),
 
   add: binary({ js: (a, b) => `(${a} + ${b})`, wgsl: (a, b) => `(${a} + ${b})` }),

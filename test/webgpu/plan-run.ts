@@ -35,8 +35,9 @@ export interface GpuRun {
 }
 
 /** Plans `ts`, runs each step's WGSL program over the data of its inputs, then the CPU device. */
-export async function runOnGpu(ts: readonly Tensor[]): Promise<GpuRun> {
-  const roots: LazyNode[] = ts.map((t) => t.node);
+/** `cpu: false` skips the CPU run (a store node's value is its target's, read by the caller). */
+export async function runOnGpu(ts: readonly (Tensor | LazyNode)[], opts: { cpu?: boolean } = {}): Promise<GpuRun> {
+  const roots: LazyNode[] = ts.map((t) => ('node' in t ? t.node : t));
   const plan = planFor(roots);
   const order = walk(roots).order;
   const data = new Map<number, TypedArray>();
@@ -83,7 +84,7 @@ export async function runOnGpu(ts: readonly Tensor[]): Promise<GpuRun> {
   const outIdx = walk(roots).outputs;
   const gpu = outIdx.map((i) => data.get(i) ?? (() => { throw new Error(`no step wrote output ${i}`); })());
   const cpu: TypedArray[] = [];
-  for (const r of roots) cpu.push(await readNode(r));
+  if (opts.cpu !== false) for (const r of roots) cpu.push(await readNode(r));
   return { gpu, cpu, kernels, programs, errors };
 }
 

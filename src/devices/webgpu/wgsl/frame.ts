@@ -4,6 +4,7 @@
  * unravelling of a flat element index into loop variables, and the final assembly with the
  * helpers the code calls.
  */
+import type { DType } from '../../../graph/dtype.js';
 import { extraOutputSlot, type Kernel } from '../../../kernel/ir.js';
 import { helpersIn, indexCheckWgsl, wgslPrelude } from './prelude.js';
 import type { WgslOptions, WgslProgram } from './program.js';
@@ -38,7 +39,7 @@ export function frame(k: Kernel, o: WgslOptions): Frame {
     if (alias(s) !== s) continue;
     const b = slots.push(s) - 1;
     if (s === errSlot) decls.push(errorRecordDecl(b, ERR));
-    else decls.push(bindingDecl(b, `b${s}`, s === 0 ? k.out.dtype : 'float32', writable.has(s) ? 'read_write' : 'read'));
+    else decls.push(bindingDecl(b, `b${s}`, slotDtype(k, s), writable.has(s) ? 'read_write' : 'read'));
   }
   const uniformWords = k.params.length;
   if (uniformWords > 0) decls.push(uniformDecl(slots.length, PARAMS, uniformWords));
@@ -46,6 +47,14 @@ export function frame(k: Kernel, o: WgslOptions): Frame {
     slots, buf: (s) => `b${alias(s)}`, err: checks ? ERR : null,
     params: uniformWords > 0 ? PARAMS : undefined, uniformWords, decls,
   };
+}
+
+/** The dtype kernel slot `s` holds (the error record aside). */
+function slotDtype(k: Kernel, s: number): DType {
+  if (s === 0) return k.out.dtype;
+  if (s <= k.inputs.length) return k.inputs[s - 1]!;
+  const j = s - extraOutputSlot(k, 0);
+  return k.extraOutputs![j]!.dtype;
 }
 
 /** dispatchWorkgroups for `count` workgroups: x up to the per-dimension limit, then rows of y. */

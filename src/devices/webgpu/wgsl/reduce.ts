@@ -6,9 +6,9 @@
  *   stay coalesced);
  * - one workgroup per output: few outputs over long reductions; invocations stride over the
  *   reduced elements, then combine their partials in a tree in workgroup memory;
- * - spread reductions (softmax, layer norm: Kernel.reduce.spread): one invocation per row, or for
- *   long rows one workgroup per row whose tree result every invocation reads to write its share
- *   of the row.
+ * - spread reductions (softmax, layer norm: Kernel.reduce.spread): one invocation per row over many
+ *   short rows, else one workgroup per row whose tree result every invocation reads to write its
+ *   share of the row.
  * Float sums accumulate in f32 (the CPU device in float64; the tolerance of a float32 result).
  */
 import type { DType } from '../../../graph/dtype.js';
@@ -21,9 +21,15 @@ import type { WgslOptions, WgslProgram } from './program.js';
 import { WgslScalarPrinter } from './scalar.js';
 import { computeType, storeStmt, type WgslType } from './storage-wgsl.js';
 
-/** Reductions at least this long over fewer than TREE_MAX_OUTPUTS outputs take a workgroup each. */
-export const TREE_MIN_LENGTH = 256;
-export const TREE_MAX_OUTPUTS = 32768;
+/**
+ * When a reduction takes a workgroup per output (or per spread row): long reductions over fewer
+ * outputs than fill a GPU with invocations of their own, or moderate ones over very few outputs
+ * (an invocation each would leave the GPU idle while each loops alone).
+ */
+export function useTree(R: number, outputs: number): boolean {
+  return (R >= 256 && outputs < 32768) || (R >= 32 && outputs < 2048);
+}
+
 const PER_OUTPUT_WORKGROUP = 64;
 
 /** The dtype `acc` has in the epilogue: the reduction's result dtype. */
@@ -112,8 +118,9 @@ function treeReduce(p: Parts, size: number): string[] {
   ];
 }
 
-/** A power of two of at most 256 invocations the device allows. */
-const treeSize = (o: WgslOptions): number => Math.min(256, 2 ** Math.floor(Math.log2(o.maxInvocationsPerWorkgroup)));
+/** A power of two from 32 to 256 near the reduction's length, within what the device allows. */
+const treeSize = (o: WgslOptions, R: number): number =>
+  Math.min(256, 2 ** Math.ceil(Math.log2(Math.max(32, R))), 2 ** Math.floor(Math.log2(o.maxInvocationsPerWorkgroup)));
 
 export function printReduce(k: Kernel, o: WgslOptions): WgslProgram {
   if (k.reduce!.spread) return spread(k, o);
@@ -121,8 +128,8 @@ export function printReduce(k: Kernel, o: WgslOptions): WgslProgram {
   const R = numel(p.dims);
   const nOut = numel(k.loop);
   const at = (): string => (k.outIndex ? p.outer.index(k.outIndex) : 'i');
-  if (R >= TREE_MIN_LENGTH && nOut < TREE_MAX_OUTPUTS) {
-    const size = treeSize(o);
+  if (useTree(R, nOut)) {
+    const size = treeSize(o, R);
     const tree = treeReduce(p, size);
     const where = at();
     const body = [
@@ -169,8 +176,8 @@ function spread(k: Kernel, o: WgslOptions): WgslProgram {
     ...p.outer.lines,
     storeStmt(p.f.buf(0), `row * ${R} + ${e}`, k.out.dtype, p.result),
   ];
-  if (R >= TREE_MIN_LENGTH) {
-    const size = treeSize(o);
+  if (useTree(R, rows)) {
+    const size = treeSize(o, R);
     const body = [
       entryHeader(size),
       `  if (wg >= ${rows}) { return; }`,
