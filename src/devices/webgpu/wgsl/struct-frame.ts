@@ -54,7 +54,7 @@ export function frameOf(k: Kernel, o: WgslOptions): Frame {
     },
     store: (index, v) => storeStmt(out, index, k.out.dtype, v),
     load: (index) => loadExpr(out, index, k.out.dtype),
-    cast: (x, from, to) => (computeType(from) === computeType(to) && from === to ? x : castWgsl(x, from, to)),
+    cast: (x, from, to) => (from === to ? x : castWgsl(x, from, to)),
     report: (check, v) => `_ = ix_(${v}, 0, ${check + 1});`,
     entry(size) {
       // Every binding is used where layout 'auto' derives the bind group layout from the code:
