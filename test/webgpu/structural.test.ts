@@ -275,6 +275,9 @@ describe('window kernels', () => {
       expect(r.kernel.window!.op).toBe('maxPoolGrad');
       exact(r);
       exact(await viaGpu(maxPoolGrad(x, gy, g, maxPoolWindows(x, g)), 'window'));
+      // A NaN maximum matches no tap: those windows scan.
+      const xn = f32(values(await readNode(x.node)).map((v, i) => (i % 37 === 5 ? NaN : v)), x.shape as number[]);
+      exact(await viaGpu(maxPoolGrad(xn, gy, g, maxPoolWindows(xn, g)), 'window'));
       exact(await viaGpu(maxPoolPick(x, image([2, 2, 8, 7], 9), g), 'window'));
     }
     const [gx] = born.grad(F.maxPool2d(x, 3, { stride: 2, padding: 1 }).square().sum(), [x]);

@@ -9,7 +9,8 @@
  * - maxPoolGrad, avgPoolGrad: the windows covering an input element in row-major order (taps
  *   in reverse order: a later tap of a window is an earlier window's), each window's first
  *   maximum found by the same scan as maxPool (in-grid taps in order; a larger value or a NaN
- *   replaces it). A known maximum (args[2]) is not needed: the scan finds the same position.
+ *   replaces it). With the maximum known (args[2]) an element is a window's first maximum when
+ *   it equals it and no earlier tap does, so most windows cost one read instead of a scan.
  *
  * Sums accumulate in f32 in the CPU's order (the CPU adds into a float32 array, rounding at each
  * add), so col2im and maxPoolGrad of plain loads match it exactly; avgPool divides an f32 sum
@@ -137,20 +138,45 @@ ${store('s')}`,
       };
     case 'maxPoolGrad': case 'avgPoolGrad': {
       const max = w.op === 'maxPoolGrad';
-      const g = max ? 'y_' : 'x_';
-      const add = max
-        ? `      let mx = argmax_(wn, wc, wi, wj);
-      if (mx.h == h && mx.w == w) { s = k_(s + f32(${call(g, { wn: 'wn', wc: 'wc', wi: 'wi', wj: 'wj' })})); }`
-        : `      s = k_(s + f32(${call(g, { wn: 'wn', wc: 'wc', wi: 'wi', wj: 'wj' })}) / ${kh * kw}.0f);`;
+      const known = max && w.args.length > 2;
+      const g = `f32(${call(max ? 'y_' : 'x_', { wn: 'wn', wc: 'wc', wi: 'wi', wj: 'wj' })})`;
+      const add = !max ? `      s = k_(s + ${g} / ${kh * kw}.0f);`
+        : !known ? `      let mx = argmax_(wn, wc, wi, wj);
+      if (mx.h == h && mx.w == w) { s = k_(s + ${g}); }`
+          // The known maximum: this element is the window's first maximum if it equals it and no
+          // earlier in-grid tap does (a NaN maximum matches nothing: then the scan decides).
+          : `      let mz = f32(${call('m_', { wn: 'wn', wc: 'wc', wi: 'wi', wj: 'wj' })});
+      var first = false;
+      if ((bitcast<u32>(mz) & 0x7fffffffu) > 0x7f800000u) { let mx = argmax_(wn, wc, wi, wj); first = mx.h == h && mx.w == w; }
+      else if (v0 == mz) { first = none_before_(wn, wc, wi, wj, ta, tb, mz); }
+      if (first) { s = k_(s + ${g}); }`;
       return {
-        helpers: max ? argmaxFn(w) : '',
+        helpers: max ? argmaxFn(w) + (known ? `\n${noneBeforeFn(w)}` : '') : '',
         code: `${split('e', [N, C, H, W], ['wn', 'wc', 'h', 'w'])}
   var s = 0.0f;
-${coveringWindows(w, add)}
+${known ? `  let v0 = f32(${call('x_', { wn: 'wn', wc: 'wc', wh: 'h', ww: 'w' })});\n` : ''}${coveringWindows(w, add)}
 ${store('s')}`,
       };
     }
   }
+}
+
+/** Whether no in-grid tap of window (wi, wj) before tap (ta0, tb0), in scan order, equals `mz`. */
+function noneBeforeFn(w: WindowSpec): string {
+  const { H, W, kw, sh, sw, ph, pw, dh, dw } = w.geom;
+  return `fn none_before_(wn: i32, wc: i32, wi: i32, wj: i32, ta0: i32, tb0: i32, mz: f32) -> bool {
+  for (var ta = 0; ta <= ta0; ta++) {
+    let wh = wi * ${sh} - ${ph} + ta * ${dh};
+    if (wh < 0 || wh >= ${H}) { continue; }
+    for (var tb = 0; tb < ${kw}; tb++) {
+      if (ta == ta0 && tb >= tb0) { break; }
+      let ww = wj * ${sw} - ${pw} + tb * ${dw};
+      if (ww < 0 || ww >= ${W}) { continue; }
+      if (f32(${call('x_', { wn: 'wn', wc: 'wc', wh: 'wh', ww: 'ww' })}) == mz) { return false; }
+    }
+  }
+  return true;
+}`;
 }
 
 export function printWindow(k: Kernel, o: WgslOptions): WgslProgram {
@@ -162,8 +188,8 @@ export function printWindow(k: Kernel, o: WgslOptions): WgslProgram {
   const total = numel(k.out.shape);
   const grid = gridOf(Math.ceil(total / WG), o);
   const { code, helpers } = element(k, w, f);
-  // x_ is args[0], y_ args[1]; args[2] (maxPoolGrad's known maximum) is bound but not needed.
-  const sources = w.args.slice(0, 2).map((s, i) => f.source(s, i === 0 ? 'x_' : 'y_', VARS));
+  // x_ is args[0], y_ args[1], m_ maxPoolGrad's known maximum.
+  const sources = w.args.map((s, i) => f.source(s, ['x_', 'y_', 'm_'][i]!, VARS));
   const body = `${helpers}
 ${f.entry(WG)}
   let eu = (${grid.linear('wid', 'nwg')}) * ${WG}u + t;
