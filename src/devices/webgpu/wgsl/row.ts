@@ -5,11 +5,13 @@
  *
  * Scans walk the row in tiles of one element per invocation: a Hillis-Steele scan of the tile in
  * workgroup memory, then the carry of the tiles before it. Integer scans are exact in any order
- * (i32 wraps; narrow dtypes wrap on store, the same residue). float32 cumsum accumulates in
- * double-f32 (a sum and its rounding error, error-free transformations): the CPU accumulates in
- * float64 and rounds once, and a plain f32 scan drifts by about n·2^-24 of the row's magnitude;
- * this one stays within an ulp of the CPU's result plus about 2^-44 of sum |x|. cumprod
- * multiplies in f32 (products do not cancel: relative error at most about n·2^-24).
+ * (i32 wraps; narrow dtypes wrap on store, the same residue; int64 on its low word, exact below
+ * 2^31). Float cumsum accumulates in double-f32 (a sum and its rounding error, error-free
+ * transformations): the CPU accumulates in float64 and rounds once, and a plain f32 scan drifts
+ * by about n·2^-24 of the row's magnitude; this one stays within an ulp of the CPU's result plus
+ * about 2^-44 of sum |x| (for the same terms: a fused source is computed in f32 here, rounded
+ * once from float64 there). cumprod multiplies in f32 (products do not cancel: relative error
+ * at most about n·2^-24). Half types round once, on store.
  *
  * Sorts map each value to a u32 order key (float bits made monotone, -0 as 0, every NaN above
  * +Infinity; integers offset by 2^31; descending flips the key) and sort (key, position) pairs,
