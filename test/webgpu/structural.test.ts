@@ -332,6 +332,22 @@ describe('scatter kernels', () => {
   });
 });
 
+describe('runtime scalars in the sources (the uniform block)', () => {
+  it('a scan, a sort, a pool and a scatter-add read born.scalar values', async () => {
+    const x = f32(lcg(3 * 40, 41), [3, 40]);
+    const a = await viaGpu(x.mul(born.scalar(2.5)).cumsum(1), 'row');
+    expect(a.kernel.params.length).toBe(1);
+    close(a, 2 ** -23, 40 * 2 ** -22);
+    exact(await viaGpu(x.sub(born.scalar(0.25)).abs().argsort(1), 'row'));
+    const im = f32(lcg(2 * 2 * 6 * 6, 42), [2, 2, 6, 6]);
+    exact(await viaGpu(born.nn.functional.maxPool2d(im.mul(born.scalar(-3)), 2), 'window'));
+    const base = f32(lcg(4 * 3, 43), [4, 3]);
+    const r = await viaGpu(base.indexAdd(0, i32([3, 3, 0], [3]), f32(lcg(9, 44), [3, 3]).mul(born.scalar(0.5))), 'scatter');
+    expect(r.kernel.params.length).toBe(1);
+    exact(r);
+  });
+});
+
 describe('whole plans through every WGSL printer (test/webgpu/plan-run.ts)', () => {
   /** Every element within rel·max|cpu| + abs of the CPU's. */
   function near(r: { gpu: ArrayLike<number | bigint>[]; cpu: ArrayLike<number | bigint>[] }, rel: number, abs = 0): void {
