@@ -19,7 +19,7 @@ import { printWindow } from '../../src/devices/webgpu/wgsl/window.js';
 import { printScatter } from '../../src/devices/webgpu/wgsl/scatter.js';
 import { avgPoolGrad, avgPoolWindows, maxPoolGrad, maxPoolPick, maxPoolWindows } from '../../src/tensor/window.js';
 import { runProgram, type SlotData } from './run-program.js';
-import { runOnGpu } from './plan-run.js';
+import { compileMessages, runOnGpu } from './plan-run.js';
 
 let base: Omit<WgslOptions, 'alias'>;
 beforeAll(async () => {
@@ -65,7 +65,7 @@ async function viaGpu(t: Tensor, kind: Kind, opts: Partial<WgslOptions> = {}): P
     ...(checks ? [{ dtype: 'int32' as const, count: ERROR_RECORD_LENGTH }] : []),
   ];
   const program = printers[kind](k, { ...base, alias: slots.map((_, i) => i), ...opts });
-  const res = await runProgram(program, slots, params);
+  const res = await runProgram(program, slots, params).catch(async (e: unknown) => { throw new Error(`${String(e)}\n${await compileMessages(program.code)}`); });
   const cpu = await readNode(w.order[step.output]!).catch((e: unknown) => e as Error);
   return { kernel: k, gpu: res[0] as unknown as ArrayLike<number>, err: checks ? (res[res.length - 1] as Int32Array) : null, cpu };
 }
@@ -317,6 +317,16 @@ describe('scatter kernels', () => {
     const idx = i32([0, 4, 4, 1, 0, 0, 2, 2, 2, 2, 3, 1], [3, 4]);
     exact(await viaGpu(base.scatterAdd(1, idx, f32(lcg(12, 4), [3, 4])), 'scatter'));
     exact(await viaGpu(i32(lcg(15, 5).map((v) => Math.round(v * 100)), [3, 5]).scatterAdd(1, idx, i32(lcg(12, 6).map((v) => Math.round(v * 2 ** 30)), [3, 4])), 'scatter'));
+  });
+
+  it('float16, int8 and int64 destinations: each add rounded or wrapped to the dtype, as the CPU', async () => {
+    const idx = i32([2, 0, 2, 2, 1], [5]);
+    for (const dtype of ['float16', 'int8', 'int64'] as const) {
+      const scale = dtype === 'float16' ? 1 : 100;
+      const mk = (n: number, shape: number[], seed: number): Tensor =>
+        born.tensor(lcg(n, seed).map((v) => (dtype === 'float16' ? v : Math.round(v * scale))), { shape, dtype });
+      exact(await viaGpu(mk(3 * 4, [3, 4], 45).indexAdd(0, idx, mk(5 * 4, [5, 4], 46)), 'scatter'));
+    }
   });
 
   it('an out-of-range index is recorded as the kernel\'s check and skipped; the CPU raises an IndexError', async () => {

@@ -52,7 +52,8 @@ export function frameOf(k: Kernel, o: WgslOptions): Frame {
       return [`fn ${name}(${vars.map((x) => `${x}: i32`).join(', ')}) -> ${computeType(s.dtype)} {`,
         ...p.lines.map((l) => `  ${l}`), `  return ${v};`, '}'].join('\n');
     },
-    store: (index, v) => storeStmt(out, index, k.out.dtype, v),
+    // Parenthesised: storeStmt applies shifts to the value (int8, int16), which bind looser than +.
+    store: (index, v) => storeStmt(out, index, k.out.dtype, `(${v})`),
     load: (index) => loadExpr(out, index, k.out.dtype),
     cast: (x, from, to) => (from === to ? x : castWgsl(x, from, to)),
     report: (check, v) => `_ = ix_(${v}, 0, ${check + 1});`,
