@@ -109,9 +109,9 @@ describe('writes across devices', () => {
     model.loadStateDict({ weight: born.tensor([[1, 2], [3, 4]]), bias: born.tensor([0.5, -0.5]) });
     expect(model.weight.device).toBe('webgpu');
     expect(await model.weight.tolist()).toEqual([[1, 2], [3, 4]]);
-    model.bias.assign(born.tensor([7, 8]));
-    expect(model.bias.device).toBe('webgpu');
-    expect(await model.bias.tolist()).toEqual([7, 8]);
+    model.bias!.assign(born.tensor([7, 8]));
+    expect(model.bias!.device).toBe('webgpu');
+    expect(await model.bias!.tolist()).toEqual([7, 8]);
   });
 });
 
