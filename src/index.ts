@@ -3,7 +3,8 @@
  */
 import { Tensor } from './tensor/tensor.js';
 import { realize as realizeNodes, placementsFor } from './scheduler/realize.js';
-import { engine } from './scheduler/engine.js';
+import { engine, type DeviceChoice } from './scheduler/engine.js';
+import type { DeviceName } from './graph/node.js';
 
 export { Tensor } from './tensor/tensor.js';
 export { tensor, scalar, zeros, ones, full, arange, linspace, eye, rand, randn, randint, manualSeed } from './tensor/creation.js';
@@ -59,7 +60,7 @@ export function explain(...tensors: Tensor[]): Explanation {
   const todo = tensors.filter((t) => !t.node.realized).map((t) => t.node);
   const planned = todo.length ? placementsFor(todo) : null;
   const kernels = planned ? planned.plan.steps.map((s, i) => ({
-    name: s.kernel.name, ops: s.kernel.ops, device: 'cpu', bytes: s.kernel.bytes, flops: s.kernel.flops, placement: planned.placements[i]!,
+    name: s.kernel.name, ops: s.kernel.ops, device: planned.device, bytes: s.kernel.bytes, flops: s.kernel.flops, placement: planned.placements[i]!,
   })) : [];
   return {
     kernels,
@@ -68,7 +69,18 @@ export function explain(...tensors: Tensor[]): Explanation {
   };
 }
 
-export const defaultDevice = (): 'cpu' => 'cpu';
+/** Where tensors that name no device are made and computed ('cpu' unless set, or BORN_DEVICE). */
+export const defaultDevice = (): DeviceName => engine.defaultDevice;
+/**
+ * Chooses the default device: 'cpu', 'webgpu', or 'auto' (a hardware GPU through WebGPU if there
+ * is one, else the CPU; never a software adapter). Resolves to the device chosen once it is known
+ * to work; asking for 'webgpu' where there is none rejects, naming what to install.
+ */
+export const setDefaultDevice = (device: DeviceChoice): Promise<DeviceName> => engine.setDefaultDevice(device);
+export type { DeviceName, DeviceChoice };
+
+// BORN_DEVICE=auto probes the adapter (asynchronous) before the program makes its first tensor.
+if (process.env.BORN_DEVICE === 'auto') await engine.setDefaultDevice('auto');
 
 // ---- functional forms of tensor ops (born.exp, born.matmul, …) ----
 export { einsum } from './tensor/contract.js';

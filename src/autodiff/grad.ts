@@ -58,6 +58,8 @@ function vjp(n: LazyNode, g: Tensor): (Tensor | null)[] {
     case 'scatterAdd': { const [gb, gs] = scatterAddVjp(g, x[2]!, a.axis, x[1]!, a.op); return [gb, null, gs]; }
     case 'buffer': case 'const': case 'rand': case 'iota': case 'param': return [];
     case 'store': return []; // in-place writes are never differentiated (their nodes stop gradients)
+    // The gradient goes back to the device the value came from.
+    case 'transfer': return [n.srcs[0]!.device === null ? g : g.to(n.srcs[0]!.device)];
   }
 }
 

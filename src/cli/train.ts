@@ -9,6 +9,8 @@ import { loadWithMetadata, save } from '../io/safetensors.js';
 import { isModelName, MODELS, type ModelName } from './models.js';
 import { intFlag, parse, positiveFlag, UsageError } from './flags.js';
 import { checkOut, checkReadable, checkWritableDir, dataIn } from './files.js';
+import { engine } from '../scheduler/engine.js';
+import type { DeviceName } from '../graph/node.js';
 
 const common = {
   model: { type: 'string' },
@@ -16,7 +18,14 @@ const common = {
   'batch-size': { type: 'string', default: '256' },
   seed: { type: 'string', default: '0' },
   'no-install': { type: 'boolean', default: false },
+  device: { type: 'string', default: 'cpu' },
 } as const;
+
+/** --device: where the model computes ('auto': a hardware GPU if there is one). */
+async function deviceFlag(command: string, s: string): Promise<DeviceName> {
+  if (s !== 'cpu' && s !== 'webgpu' && s !== 'auto') throw new UsageError(`born ${command}: --device must be cpu, webgpu or auto, got '${s}'`);
+  return engine.setDefaultDevice(s);
+}
 
 const MODEL_LIST = Object.keys(MODELS).join(', ');
 
@@ -64,8 +73,12 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const trainSet = train.dataset(), testSet = test.dataset();
   const loader = new DataLoader(limit ? subset(trainSet, limit) : trainSet, { batchSize, shuffle: true, seed });
   const evalLoader = new DataLoader(limit ? subset(testSet, limit) : testSet, { batchSize: 1000 });
+  const device = await deviceFlag('train', values.device!);
+  // Initialised on the CPU and moved: the same seed gives the same starting weights on every device.
   const model = MODELS[name]();
   await model.realize();
+  model.to(device);
+  console.log(`device: ${device}`);
   const opt = new Adam(model.parameters(), { lr });
   const trainer = new Trainer(model, opt, loader);
   await trainer.fit({
@@ -97,8 +110,11 @@ export async function evalCommand(argv: string[]): Promise<number> {
   }
   const name = given ?? stored;
   if (!name) throw new UsageError(`born eval: ${values.weights} names no model in its metadata; pass --model (${MODEL_LIST})`);
+  const device = await deviceFlag('eval', values.device!);
   const model = MODELS[name]();
   model.loadStateDict(tensors);
+  await model.realize();
+  model.to(device);
   const { test } = await data(dataFiles, !values['no-install']);
   const m = await evaluate(model, new DataLoader(test.dataset(), { batchSize }));
   console.log(`model ${name}: test loss ${m.loss.toFixed(4)}, test accuracy ${(100 * m.accuracy).toFixed(2)}% (${test.n} examples)`);

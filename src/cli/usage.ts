@@ -23,6 +23,7 @@ options:
   --batch-size N       examples per step (default 256)
   --lr X               learning rate (default 0.001)
   --seed N             seed of initialisation and shuffling (default 0)
+  --device D           cpu (default), webgpu, or auto (a hardware GPU if there is one)
   --data DIR           the directory holding the four idx files (plain or .gz); without it,
                        Debian's /usr/share/datasets/fashion-mnist (installed when missing if
                        run as root)
@@ -48,6 +49,7 @@ options:
   --no-install         never install Debian's dataset-fashion-mnist package
   --batch-size N       examples per batch (default 256)
   --seed N             accepted for symmetry with born train (default 0)
+  --device D           cpu (default), webgpu, or auto
   -h, --help           this text
   --version            born's version`,
 

@@ -1,6 +1,7 @@
 import type { DType } from '../graph/dtype.js';
 import type { Kernel } from '../kernel/ir.js';
 import type { CacheLimits } from '../kernel/lru.js';
+import type { DeviceName } from '../graph/node.js';
 
 /** Storage owned by one device. The scheduler never looks inside. */
 export interface DeviceBuffer {
@@ -37,10 +38,28 @@ export interface DeviceStats {
  */
 export const RAN_INLINE: Promise<void> = Promise.resolve();
 
-/** What the scheduler may ask of a device, nothing more. */
+/** What the scheduler reads of a device before it plans: limits and dtypes as data. */
+export interface DeviceLimits {
+  /** Storage buffers one kernel may bind (outputs, inputs, error record): the scheduler splits kernels beyond it. */
+  readonly maxBindings: number;
+  /** The largest buffer the device can hold, in bytes. */
+  readonly maxBufferBytes: number;
+}
+
+/**
+ * What the scheduler may ask of a device, nothing more. Kernels run in the order run() is called
+ * (a later kernel sees what an earlier one wrote once run()'s promise settles, or at once for
+ * RAN_INLINE); a device that batches work (WebGPU: one command encoder per schedule) sends it
+ * on flush(), which the scheduler calls once a schedule's kernels have all been issued.
+ */
 export interface Device {
   readonly name: DeviceName;
-  alloc(bytes: number): DeviceBuffer;
+  readonly limits: DeviceLimits;
+  /** The dtypes its buffers hold; a tensor of another dtype is refused naming these. */
+  readonly dtypes: ReadonlySet<DType>;
+  /** A buffer for `count` elements of `dtype`: the device decides its layout and size. */
+  alloc(dtype: DType, count: number): DeviceBuffer;
+  /** Fills a buffer with CPU storage of the dtype it was allocated for. */
   write(buf: DeviceBuffer, data: ArrayBufferView): void;
   /** A copy of the first `length` elements of `buf`, as `dtype`. */
   read(buf: DeviceBuffer, dtype: DType, length: number): Promise<ArrayBufferView>;
@@ -58,11 +77,15 @@ export interface Device {
    * are running too, so the calling thread is worth keeping free.
    */
   run(k: CompiledKernel, bufs: readonly DeviceBuffer[], args?: RuntimeArgs, contended?: boolean): Promise<void>;
+  /** Sends every kernel issued so far; settles once they have run (rejects with their failure). */
+  flush?(): Promise<void>;
   free(buf: DeviceBuffer): void;
   /** Where the device runs `k` and why (explain() prints it); absent on devices with one way to run. */
   placement?(k: CompiledKernel): KernelPlacement;
   stats(): DeviceStats;
   setKernelCacheLimits(limits: CacheLimits): void;
+  /** Releases the device's threads or adapter so the process can exit; it starts again on demand. */
+  destroy(): Promise<void>;
 }
 
 /** How a device runs one kernel: on the calling thread, or split into `ranges` parallel tasks. */
@@ -73,4 +96,4 @@ export interface KernelPlacement {
   readonly text: string;
 }
 
-export type DeviceName = 'cpu' | 'webgpu';
+export type { DeviceName } from '../graph/node.js';

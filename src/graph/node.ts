@@ -9,6 +9,10 @@ import type { DType } from './dtype.js';
 import type { ElementwiseOp, ReduceOp, RowOp } from './ops.js';
 import type { WindowGeom, WindowOp } from '../kernel/ir.js';
 import type { Movement, ShapeTracker } from './view.js';
+import { DeviceError } from './errors.js';
+
+/** Where a node's buffer lives and its kernel runs. */
+export type DeviceName = 'cpu' | 'webgpu';
 
 /** A device buffer shared by every node realised to it; freed when the last holder lets go. */
 export interface BufferHandle {
@@ -76,7 +80,12 @@ export type NodeArg =
    * after every reader of the old contents. A store node has the target's shape and dtype and
    * no buffer of its own; no other node reads it (readers read the target, in later schedules).
    */
-  | { kind: 'store'; slice: StoreSlice | null };
+  | { kind: 'store'; slice: StoreSlice | null }
+  /**
+   * A copy of the one source from its device onto this node's: made realised (the copy runs when
+   * the node is made, see tensor/transfer.ts), so a schedule only ever meets it as a leaf buffer.
+   */
+  | { kind: 'transfer' };
 
 /** The region of a store: `start` is a number baked into the kernel, or null for a runtime start. */
 export interface StoreSlice { readonly dim: number; readonly start: number | null }
@@ -114,14 +123,23 @@ export class LazyNode {
   saved = false;
   /** Realisation dropped the sources (no requiresGrad): grad()'s error messages name this cut. */
   historyReleased = false;
+  /**
+   * The device its buffer lives on and its kernel runs on: its sources' device, or for a source
+   * of its own (a buffer, an explicit placement) the one it was given. Null for nodes that hold
+   * no storage and read no device (constants, iota, runtime scalars, seeded random numbers): they
+   * go wherever the node reading them runs, and alone on the default device.
+   */
+  device: DeviceName | null;
 
   constructor(
     readonly arg: NodeArg,
     srcs: readonly LazyNode[],
     readonly shape: readonly number[],
     readonly dtype: DType,
+    device?: DeviceName,
   ) {
     this.srcs = srcs;
+    this.device = device ?? (arg.kind === 'transfer' ? null : commonDevice(arg, srcs));
   }
 
   /** Called once the node's buffer is written: its history is no longer needed to compute it. */
@@ -130,6 +148,21 @@ export class LazyNode {
     this.srcs = [];
     this.historyReleased = true;
   }
+}
+
+/** The one device of `srcs` (null if none has one); two different ones are refused, as PyTorch refuses them. */
+function commonDevice(arg: NodeArg, srcs: readonly LazyNode[]): DeviceName | null {
+  let d: DeviceName | null = null;
+  for (const s of srcs) {
+    if (s.device === null || s.device === d) continue;
+    if (d !== null) {
+      const what = arg.kind === 'elementwise' || arg.kind === 'reduce' || arg.kind === 'row' || arg.kind === 'window' ? `${arg.kind} ${arg.op}` : arg.kind;
+      throw new DeviceError(`${what}: expected all tensors on one device, found ${d} and ${s.device} ` +
+        `(copy one across with .to('${d}') or .to('${s.device}'))`);
+    }
+    d = s.device;
+  }
+  return d;
 }
 
 export function argKey(a: NodeArg): string {
@@ -147,6 +180,7 @@ export function argKey(a: NodeArg): string {
     // The value is a kernel argument, not part of the structure.
     case 'param': return 'p';
     case 'store': return a.slice ? `st${a.slice.dim}@${a.slice.start ?? 'rt'}` : 'st';
+    case 'transfer': return 'tr';
   }
 }
 

@@ -3,12 +3,14 @@
  * as PyTorch names them ('0.weight', 'bn.running_mean', 'layers.0.weight'), so PyTorch state
  * dicts load unchanged.
  */
-import { DTypeError, ShapeError, fmt } from '../graph/errors.js';
+import { DeviceError, DTypeError, ShapeError, fmt } from '../graph/errors.js';
 import { isFloat } from '../graph/dtype.js';
 import type { DType } from '../graph/dtype.js';
 import { Tensor } from '../tensor/tensor.js';
 import { realize } from '../scheduler/realize.js';
 import { assignAll } from '../tensor/assign.js';
+import { moveLeaf } from '../tensor/transfer.js';
+import type { DeviceName } from '../graph/node.js';
 import { isPlainObject, options } from '../tensor/args.js';
 import { Parameter } from './parameter.js';
 import { moduleRepr } from './repr.js';
@@ -192,9 +194,13 @@ export abstract class Module<I extends unknown[] = Tensor[], O = Tensor> {
     return { missingKeys, unexpectedKeys };
   }
 
-  /** Only the CPU device exists in this build; 'webgpu' is a clear error. */
-  to(device: 'cpu' | 'webgpu'): this {
-    for (const p of [...this.parameters(), ...this.namedBuffers().map(([, b]) => b)]) p.to(device);
+  /**
+   * Moves every parameter and buffer to `device` in place (PyTorch's module.to(device)): the
+   * tensors the model and its optimizers hold are the same objects, now on the other device.
+   */
+  to(device: DeviceName): this {
+    if (device !== 'cpu' && device !== 'webgpu') throw new DeviceError(`to: unknown device ${JSON.stringify(device)} (valid: cpu, webgpu)`);
+    for (const p of [...this.parameters(), ...this.namedBuffers().map(([, b]) => b)]) moveLeaf(p, device);
     return this;
   }
 

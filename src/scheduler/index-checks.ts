@@ -21,7 +21,7 @@ export class IndexRecords {
   /** The extra bindings of step `si`: a zeroed record if its kernel checks indices, else none. */
   bind(si: number): DeviceBuffer[] {
     if (!this.steps[si]!.kernel.indexChecks?.length) return [];
-    const buf = this.device.alloc(ERROR_RECORD_LENGTH * 4);
+    const buf = this.device.alloc('int32', ERROR_RECORD_LENGTH);
     this.device.write(buf, ZEROS);
     this.records.push({ step: si, buf });
     return [buf];

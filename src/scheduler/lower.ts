@@ -185,7 +185,7 @@ class Builder {
         const at = coords.map((c, i) => (i === a.axis ? ({ k: 'val', v: index, bound } as const) : c));
         return this.expr(node.srcs[0]!, at, size);
       }
-      case 'buffer': case 'reduce': case 'matmul': case 'scatterAdd': case 'store': case 'row': case 'window':
+      case 'buffer': case 'reduce': case 'matmul': case 'scatterAdd': case 'store': case 'row': case 'window': case 'transfer':
         throw new Error(`internal: ${a.kind} node ${node.id} reached inside a fused group without a buffer`);
     }
   }

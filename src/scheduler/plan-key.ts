@@ -106,7 +106,7 @@ function mixArg(a: NodeArg): void {
  * Depth-first over unrealised nodes, stopping at realised ones (iterative, so deep chains are
  * fine), hashing the structure as it goes.
  */
-export function walk(outputs: readonly LazyNode[]): Walk {
+export function walk(outputs: readonly LazyNode[], device = ''): Walk {
   const index = new Map<LazyNode, number>();
   const order: LazyNode[] = [];
   const links: number[] = [];
@@ -159,7 +159,8 @@ export function walk(outputs: readonly LazyNode[]): Walk {
   const outIdx = outputs.map((o) => index.get(o)!);
   for (const o of outIdx) mix(o);
   mix(outIdx.length);
-  return { order, key: `${(h1 >>> 0).toString(36)}.${(h2 >>> 0).toString(36)}.${order.length}`, links, outputs: outIdx };
+  // The device is part of the key: the same graph compiles to other kernels on another device.
+  return { order, key: `${device}${(h1 >>> 0).toString(36)}.${(h2 >>> 0).toString(36)}.${order.length}`, links, outputs: outIdx };
 }
 
 /** The part of a walk a plan keeps to check later walks against. */
@@ -203,7 +204,7 @@ const windowNumbers = (g: WindowGeom): number[] => [g.H, g.W, g.Ho, g.Wo, g.kh, 
 export function sameArg(a: NodeArg, b: NodeArg): boolean {
   if (a === b) return true;
   switch (a.kind) {
-    case 'buffer': case 'iota': case 'cast': case 'matmul': case 'param': return b.kind === a.kind;
+    case 'buffer': case 'iota': case 'cast': case 'matmul': case 'param': case 'transfer': return b.kind === a.kind;
     case 'const': return b.kind === 'const' && Object.is(a.value, b.value);
     case 'rand': return b.kind === 'rand' && a.seed === b.seed && a.word === b.word;
     case 'view': return b.kind === 'view' && a.movement.op === b.movement.op && sameTracker(a.tracker, b.tracker);

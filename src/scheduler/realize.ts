@@ -6,8 +6,8 @@
  * one; a failing kernel rejects every pending output and leaves the engine usable.
  */
 import type { CompiledKernel, Device, RuntimeArgs } from '../devices/device.js';
-import { itemBytes, type TypedArray } from '../graph/dtype.js';
-import type { LazyNode } from '../graph/node.js';
+import type { TypedArray } from '../graph/dtype.js';
+import type { DeviceName, LazyNode } from '../graph/node.js';
 import { numel } from '../graph/shape.js';
 import { LruCache, type CacheLimits } from '../kernel/lru.js';
 import { attach, Buffer, detach } from './buffers.js';
@@ -120,7 +120,7 @@ function planAcrossTurns(w: Walk, outputs: readonly LazyNode[], device: Device):
   const f = frozen(w, outputs);
   engine.counters.plansMade++;
   const p = (async () => {
-    const cp = await stepwise(compiling(await stepwise(planning(f.outputs, f.walk, { ownOutputs: true })), f.walk, device));
+    const cp = await stepwise(compiling(await stepwise(planning(f.outputs, f.walk, { ownOutputs: true, ...planOptions(device) })), f.walk, device));
     plans.set(key, cp, planBytes(key, cp));
     return cp;
   })();
@@ -130,6 +130,10 @@ function planAcrossTurns(w: Walk, outputs: readonly LazyNode[], device: Device):
   inflight.set(key, mine);
   return p;
 }
+
+/** What planning reads of the device: how many buffers one kernel may bind. */
+const planOptions = (device: Device): { maxBindings?: number } =>
+  (Number.isFinite(device.limits.maxBindings) ? { maxBindings: device.limits.maxBindings } : {});
 
 /** Whether a schedule over `order` computes a gradient (part of the plan key: walk marks gradNode). */
 function isBackwardPass(order: readonly LazyNode[]): boolean {
@@ -162,12 +166,15 @@ function checkLeaves(order: readonly LazyNode[]): void {
 }
 
 function newBuffer(node: LazyNode, device: Device): Buffer {
-  return new Buffer(device, device.alloc(numel(node.shape) * itemBytes[node.dtype]));
+  return new Buffer(device, device.alloc(node.dtype, numel(node.shape)));
 }
 
-/** The walk of `outputs`, refusing one that reads a disposed tensor. */
-function walkChecked(outputs: readonly LazyNode[]): Walk {
-  const w = walk(outputs);
+/** The device a node computes on: its own, else (constants and the like) the default. */
+export const deviceOf = (n: LazyNode): DeviceName => n.device ?? engine.defaultDevice;
+
+/** The walk of `outputs` on `device`, refusing one that reads a disposed tensor. */
+function walkChecked(outputs: readonly LazyNode[], device: Device): Walk {
+  const w = walk(outputs, device.name === 'cpu' ? '' : device.name);
   checkLeaves(w.order);
   return w;
 }
@@ -177,7 +184,7 @@ function planNow(outputs: readonly LazyNode[], w: Walk, device: Device): Compile
   let cp = cachedPlan(w);
   if (!cp) {
     engine.counters.plansMade++;
-    cp = compilePlan(plan(outputs, w), w, device);
+    cp = compilePlan(plan(outputs, w, planOptions(device)), w, device);
     const key = planKeys.of(w);
     plans.set(key, cp, planBytes(key, cp));
   }
@@ -186,16 +193,17 @@ function planNow(outputs: readonly LazyNode[], w: Walk, device: Device): Compile
 
 /** The plan without running it. */
 export function planFor(outputs: readonly LazyNode[]): Plan {
-  return planNow(outputs, walkChecked(outputs), engine.device()).plan;
+  const device = engine.device(deviceOf(outputs[0]!));
+  return planNow(outputs, walkChecked(outputs, device), device).plan;
 }
 
 /**
  * The plan without running it, and per step where the device runs it (the cost model's choice)
  * and the steps it may run beside (step-deps.ts), e.g. 'pool ×2 (cost 1.2M), concurrent with 4, 5'.
  */
-export function placementsFor(outputs: readonly LazyNode[]): { plan: Plan; placements: string[] } {
-  const device = engine.device();
-  const cp = planNow(outputs, walkChecked(outputs), device);
+export function placementsFor(outputs: readonly LazyNode[]): { plan: Plan; placements: string[]; device: DeviceName } {
+  const device = engine.device(deviceOf(outputs[0]!));
+  const cp = planNow(outputs, walkChecked(outputs, device), device);
   const where = cp.kernels.map((k) => device.placement?.(k) ?? { inline: false, ranges: 1, text: device.name });
   const beside = where.map(() => new Set<number>());
   overlapping(cp.graph, where.map((p) => p.inline), LOOKAHEAD).forEach((js, i) => {
@@ -207,7 +215,7 @@ export function placementsFor(outputs: readonly LazyNode[]): { plan: Plan; place
     const shown = others.length > 6 ? `${others.slice(0, 6).join(', ')}, …` : others.join(', ');
     return `${p.text}, concurrent with ${shown}`;
   });
-  return { plan: cp.plan, placements };
+  return { plan: cp.plan, placements, device: device.name };
 }
 
 /**
@@ -390,12 +398,21 @@ function settle(planOf: () => CompiledPlan | null, order: readonly LazyNode[], k
 
 function schedule(outputs: readonly LazyNode[]): void {
   if (!outputs.length) return;
+  // One schedule per device: each group's nodes all live there (a node's sources share its device).
+  const name = deviceOf(outputs[0]!);
+  if (outputs.some((o) => deviceOf(o) !== name)) {
+    for (const d of new Set(outputs.map(deviceOf))) scheduleOn(outputs.filter((o) => deviceOf(o) === d), engine.device(d));
+    return;
+  }
+  scheduleOn(outputs, engine.device(name));
+}
+
+function scheduleOn(outputs: readonly LazyNode[], device: Device): void {
   engine.counters.schedules++;
   workStarts();
   const prof = hostProfile.enabled;
   const t0 = prof ? performance.now() : 0;
-  const device = engine.device();
-  const w = walkChecked(outputs);
+  const w = walkChecked(outputs, device);
   const hit = cachedPlan(w);
   if (!hit && (w.order.length >= COLD_PLAN_NODES || inflightPlan(w))) { scheduleCold(outputs, w, device); return; }
   const cp = hit ?? planNow(outputs, w, device);

@@ -108,6 +108,8 @@ export async function runSteps(
       if (!startedAny && inFlight.size) await Promise.race(inFlight);
     }
     while (inFlight.size) await Promise.all(inFlight).then(noop, noop);
+    // A device that batches its kernels sends them now; its failures are the schedule's.
+    if (device.flush) await device.flush().catch((e: unknown) => { if (!failed) { failed = true; failure = e; } });
   } finally {
     running--;
   }

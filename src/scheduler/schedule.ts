@@ -20,6 +20,7 @@ import { transposesMatmul } from './matmul-output.js';
 import { hop, prologueOf } from './matmul-prologue.js';
 import { mergeStores } from './multi-output.js';
 import { repeatedWindowSources } from './window-sources.js';
+import { splitForBindings } from './binding-split.js';
 
 /** One kernel of a plan; it holds no nodes, so a cached plan keeps no graph alive. */
 export interface Step {
@@ -113,6 +114,8 @@ export interface PlanOptions {
    * buffers before the plan exists.
    */
   readonly ownOutputs?: boolean;
+  /** The device binds at most this many buffers per kernel (binding-split.ts); unbounded if absent. */
+  readonly maxBindings?: number;
 }
 
 /** The plan of a walk, made at once. */
@@ -303,6 +306,8 @@ function* planOnce(outputs: readonly LazyNode[], w: Walk, temps: ReadonlySet<Laz
     }
     const contraction = fusedInto.get(n) ?? (isContraction(n) ? n : null);
     const lowered = lower({ root: n, contraction, spread: spreadRoots.has(n) }, (m) => m !== n && isBuffer(m));
+    const split = opts.maxBindings === undefined ? null : splitForBindings(n, contraction, lowered.kernel, (m) => m !== n && isBuffer(m), opts.maxBindings);
+    if (split) return split;
     const isStore = n.arg.kind === 'store';
     const step: Step = {
       kernel: lowered.kernel, output: pos.get(n)!, inputIdx: lowered.inputs.map((m) => pos.get(m)!),

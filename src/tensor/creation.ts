@@ -4,7 +4,7 @@ import {
   type DType, type StorageFor,
 } from '../graph/dtype.js';
 import { DTypeError, ShapeError, fmt } from '../graph/errors.js';
-import { LazyNode } from '../graph/node.js';
+import { LazyNode, type DeviceName } from '../graph/node.js';
 import { checkShape, normAxis, numel, type Shape } from '../graph/shape.js';
 import { attach, Buffer } from '../scheduler/buffers.js';
 import { engine } from '../scheduler/engine.js';
@@ -13,7 +13,7 @@ import { Tensor } from './tensor.js';
 import { where } from './elementwise.js';
 import { describeArg, isPlainObject, options, shapeThenOptions } from './args.js';
 
-export interface CreateOptions<D extends DType = DType> { dtype?: D; device?: 'cpu' }
+export interface CreateOptions<D extends DType = DType> { dtype?: D; device?: DeviceName }
 export interface RandomOptions<D extends DType = DType> extends CreateOptions<D> { seed?: number }
 export type NestedArray = number | boolean | readonly NestedArray[];
 export type NestedBool = boolean | readonly NestedBool[];
@@ -35,15 +35,26 @@ const dtypeOr = <D extends DType>(op: string, d: D | undefined, fallback: DType)
 
 const CREATE_KEYS = ['dtype', 'device'] as const;
 const RANDOM_KEYS = ['dtype', 'device', 'seed'] as const;
-/** A creation function's options object, unknown keys and a device other than cpu refused at the call. */
+/** A creation function's options object, unknown keys and devices refused at the call. */
 function createOptions<O extends CreateOptions>(op: string, opts: unknown, keys: readonly string[] = CREATE_KEYS): O {
   const o = options<O>(op, opts, keys as (keyof O & string)[]);
-  if (o.device !== undefined && o.device !== 'cpu') throw new TypeError(`${op}: unknown device ${describeArg(o.device)} (valid: cpu)`);
+  checkDevice(op, o.device);
   if ('seed' in o && o.seed !== undefined && (typeof o.seed !== 'number' || !Number.isFinite(o.seed))) {
     throw new TypeError(`${op}: seed must be a number, got ${describeArg(o.seed)}`);
   }
   return o;
 }
+function checkDevice(op: string, device: unknown): void {
+  if (device !== undefined && device !== 'cpu' && device !== 'webgpu') throw new TypeError(`${op}: unknown device ${describeArg(device)} (valid: cpu, webgpu)`);
+}
+
+/** `t`, computed on `device` when one was asked for (its own nodes hold no storage, so they just run there). */
+function placed(t: Tensor, device: DeviceName | undefined): Tensor {
+  if (device === undefined || t.node.device === device) return t;
+  if (t.node.device === null) { t.node.device = device; return t; }
+  return t.to(device);
+}
+
 /** A shape as a list or as integers, then an optional options object: `zeros([2, 3])`, `zeros(2, 3, { dtype })`. */
 type SizesThen<O> = [shape: Shape, opts?: O] | [...sizes: number[], opts: O] | number[];
 
@@ -76,22 +87,25 @@ const dtypeOfArray = (a: ArrayBufferView): DType | null =>
       : a instanceof Uint8Array && !(a instanceof Uint8ClampedArray) ? 'uint8' : null;
 
 /** A realised tensor holding a copy of `storage`, which must be dtype's storage array (half types as bits). */
-export function fromStorage<D extends DType>(storage: StorageFor[D], shape: Shape, dtype: D): Tensor<D> {
-  const device = engine.device();
+export function fromStorage<D extends DType>(storage: StorageFor[D], shape: Shape, dtype: D, on?: DeviceName): Tensor<D> {
+  const device = engine.device(on);
+  if (!device.dtypes.has(dtype)) {
+    throw new DTypeError(`tensor: dtype ${dtype} is not supported on device '${device.name}' (it takes ${[...device.dtypes].join(', ')}); keep it on the CPU`);
+  }
   const n = numel(shape);
   if (!(storage instanceof storageCtor[dtype]) || storage.length < n) throw new DTypeError(`internal: ${dtype} storage must be a ${storageCtor[dtype].name} of ${n} elements`);
-  const buf = new Buffer(device, device.alloc(n * itemBytes[dtype]));
+  const buf = new Buffer(device, device.alloc(dtype, n));
   device.write(buf.buf, storage.subarray(0, n));
-  const ln = new LazyNode({ kind: 'buffer' }, [], [...shape], dtype);
+  const ln = new LazyNode({ kind: 'buffer' }, [], [...shape], dtype, device.name);
   attach(ln, buf);
   buf.release(); // the node's reference is the only one
   return new Tensor<D>(ln);
 }
 
 /** A realised tensor of `values` (numbers, or bigints for int64) converted to dtype as `to` converts. */
-export function fromArray<D extends DType>(values: ArrayLike<number | bigint>, shape: Shape, dtype: D): Tensor<D> {
+export function fromArray<D extends DType>(values: ArrayLike<number | bigint>, shape: Shape, dtype: D, on?: DeviceName): Tensor<D> {
   const direct = values instanceof storageCtor[dtype] && dtype !== 'float16' && dtype !== 'bfloat16' && dtype !== 'bool';
-  return fromStorage(direct ? values as StorageFor[D] : storageFrom(dtype, values), shape, dtype);
+  return fromStorage(direct ? values as StorageFor[D] : storageFrom(dtype, values), shape, dtype, on);
 }
 
 type ArrayOptions<D extends DType> = CreateOptions<D> & { shape?: readonly number[] };
@@ -109,6 +123,7 @@ export function tensor(data: NestedArray | SupportedArray, opts?: ArrayOptions<D
 export function tensor(data: NestedArray | ArrayBufferView, opts0: ArrayOptions<DType> = {}): Tensor {
   const opts = options<ArrayOptions<DType>>('tensor', opts0, ['dtype', 'device', 'shape']);
   if (opts.dtype !== undefined) checkDType('tensor', opts.dtype);
+  checkDevice('tensor', opts.device);
   if (!ArrayBuffer.isView(data) && !isNested(data)) {
     throw new TypeError(`tensor: expected a number, a boolean, a nested array of them or a typed array, got ${describeArg(data)}`);
   }
@@ -122,7 +137,7 @@ export function tensor(data: NestedArray | ArrayBufferView, opts0: ArrayOptions<
     const src = data as unknown as ArrayLike<number | bigint>;
     const shape = checkShape('tensor', opts.shape ?? [src.length]);
     if (numel(shape) !== src.length) throw new ShapeError(`tensor: ${src.length} values do not fill shape ${fmt(shape)} (${numel(shape)} elements)`);
-    return fromArray(src, shape, dtype);
+    return fromArray(src, shape, dtype, opts.device);
   }
   const shape = inferShape(data);
   const flat: number[] = [];
@@ -130,7 +145,7 @@ export function tensor(data: NestedArray | ArrayBufferView, opts0: ArrayOptions<
   const dtype = opts.dtype ?? (typeof (Array.isArray(data) ? flat.length && firstLeaf(data) : data) === 'boolean' ? 'bool' : 'float32');
   const out = opts.shape ? checkShape('tensor', opts.shape) : shape;
   if (numel(out) !== flat.length) throw new ShapeError(`tensor: ${flat.length} values do not fill shape ${fmt(out)}`);
-  return fromArray(flat, out, dtype);
+  return fromArray(flat, out, dtype, opts.device);
 }
 
 const isNested = (d: unknown): boolean =>
@@ -154,12 +169,12 @@ function sized<O extends CreateOptions>(op: string, args: readonly unknown[], ke
 /** Zeros of a shape given as a list or as integers: `zeros([2, 3])`, `zeros(2, 3, { dtype: 'int32' })`. */
 export function zeros<D extends DType = 'float32'>(...args: SizesThen<CreateOptions<D>>): Tensor<D> {
   const [shape, opts] = sized<CreateOptions<D>>('zeros', args);
-  return fullOf(shape, 0, dtypeOr('zeros', opts.dtype, 'float32')) as Tensor<D>;
+  return placed(fullOf(shape, 0, dtypeOr('zeros', opts.dtype, 'float32')), opts.device) as Tensor<D>;
 }
 /** Ones of a shape given as a list or as integers: `ones([2, 3])`, `ones(2, 3)`. */
 export function ones<D extends DType = 'float32'>(...args: SizesThen<CreateOptions<D>>): Tensor<D> {
   const [shape, opts] = sized<CreateOptions<D>>('ones', args);
-  return fullOf(shape, 1, dtypeOr('ones', opts.dtype, 'float32')) as Tensor<D>;
+  return placed(fullOf(shape, 1, dtypeOr('ones', opts.dtype, 'float32')), opts.device) as Tensor<D>;
 }
 /** `value` everywhere in a shape given as a list, as torch.full: `full([2, 3], 7)`; a boolean value gives bool. */
 export function full<D extends DType = 'float32'>(shape: Shape, value: number | boolean, opts: CreateOptions<D> = {}): Tensor<D> {
@@ -167,7 +182,7 @@ export function full<D extends DType = 'float32'>(shape: Shape, value: number | 
   if (typeof value !== 'number' && typeof value !== 'boolean') throw new TypeError(`full: the fill value must be a number or a boolean, got ${describeArg(value)}`);
   const o = createOptions<CreateOptions<D>>('full', opts);
   const dtype = dtypeOr('full', o.dtype, typeof value === 'boolean' ? 'bool' : 'float32');
-  return fullOf(checkShape('full', shape), Number(value), dtype) as Tensor<D>;
+  return placed(fullOf(checkShape('full', shape), Number(value), dtype), opts.device) as Tensor<D>;
 }
 
 /**
@@ -222,12 +237,12 @@ export function arange<D extends DType = DType>(...args: unknown[]): Tensor<D> {
   const dtype = dtypeOr('arange', opts.dtype, [start, stop, step].every(Number.isInteger) ? 'int32' : 'float32');
   if (!isFloat(dtype) && [start, step].every(Number.isInteger)) {
     const wide = dtype === 'int64' ? 'int64' : 'int32';
-    return cast(iota(n, wide).mul(step).add(start), dtype) as Tensor<D>;
+    return placed(cast(iota(n, wide).mul(step).add(start), dtype), opts.device) as Tensor<D>;
   }
-  if (dtype === 'float64') return iota(n, 'float64').mul(step).add(start) as Tensor<D>;
+  if (dtype === 'float64') return placed(iota(n, 'float64').mul(step).add(start), opts.device) as Tensor<D>;
   const i = iota(n, 'float32');
   const [sh, sl] = split(step), [ah, al] = split(start);
-  return cast(i.mul(sh).add(i.mul(sl).add(al).add(ah)), dtype) as Tensor<D>;
+  return placed(cast(i.mul(sh).add(i.mul(sl).add(al).add(ah)), dtype), opts.device) as Tensor<D>;
 }
 
 /**
@@ -254,7 +269,7 @@ export function linspace<D extends DType = 'float32'>(start: number, end: number
     up = i.mul(sh).add(i.mul(sl).add(a));
     down = back.mul(-sh).add(back.mul(-sl).add(b));
   }
-  return cast(where(i.lt(steps === 1 ? 1 : Math.floor(steps / 2)), up, down), dtype) as Tensor<D>;
+  return placed(cast(where(i.lt(steps === 1 ? 1 : Math.floor(steps / 2)), up, down), dtype), opts.device) as Tensor<D>;
 }
 
 export function eye<D extends DType = 'float32'>(n: number, opts?: CreateOptions<D>): Tensor<D>;
@@ -263,7 +278,7 @@ export function eye<D extends DType = 'float32'>(n: number, mOrOpts?: number | C
   const m = isPlainObject(mOrOpts) ? n : (mOrOpts as number | undefined) ?? n;
   const opts = createOptions<CreateOptions<D>>('eye', isPlainObject(mOrOpts) ? mOrOpts : opts0);
   if (!Number.isInteger(n) || n < 0 || !Number.isInteger(m) || m < 0) throw new TypeError(`eye: sizes must be non-negative integers, got ${describeArg(n)}, ${describeArg(m)}`);
-  return iotaAlong([n, m], 0).eq(iotaAlong([n, m], 1)).to(dtypeOr('eye', opts.dtype, 'float32')) as Tensor<D>;
+  return placed(iotaAlong([n, m], 0).eq(iotaAlong([n, m], 1)).to(dtypeOr('eye', opts.dtype, 'float32')), opts.device) as Tensor<D>;
 }
 
 // Unseeded random ops draw keys from one global stream, so manualSeed(n) makes a whole program repeatable.
@@ -297,7 +312,7 @@ function uniform(shape: Shape, key: Key, word: 0 | 1): Tensor<'float32'> {
 /** Uniform in [0, 1), shape as a list or as integers: `rand([2, 3], { seed: 1 })`, `rand(2, 3)`. */
 export function rand<D extends DType = 'float32'>(...args: SizesThen<RandomOptions<D>>): Tensor<D> {
   const [shape, opts] = sized<RandomOptions<D>>('rand', args, RANDOM_KEYS);
-  return cast(uniform(shape, keyFor(opts.seed), 0), dtypeOr('rand', opts.dtype, 'float32')) as Tensor<D>;
+  return placed(cast(uniform(shape, keyFor(opts.seed), 0), dtypeOr('rand', opts.dtype, 'float32')), opts.device) as Tensor<D>;
 }
 
 /**
@@ -313,7 +328,7 @@ export function randn<D extends DType = 'float32'>(...args: SizesThen<RandomOpti
   const u1 = uniform(shape, key, 0), u2 = uniform(shape, key, 1);
   const r = u1.neg().add(1).log().mul(-2).sqrt();
   const z = rounded(r.mul(u2.mul(2 * Math.PI).cos()));
-  return cast(z, dtype) as Tensor<D>;
+  return placed(cast(z, dtype), opts.device) as Tensor<D>;
 }
 
 /**
@@ -328,6 +343,6 @@ export function randint<D extends DType = 'int32'>(...args: unknown[]): Tensor<D
   if (!Array.isArray(shape)) throw new TypeError(`randint: expected the shape as a list of integers (randint(low, high, [2, 3])), got ${describeArg(shape)}`);
   const opts = createOptions<RandomOptions<D>>('randint', opts0, RANDOM_KEYS);
   const dtype = dtypeOr('randint', opts.dtype, 'int32');
-  return uniform(shape, keyFor(opts.seed), 0).mul(high - low).floor().add(low).to(dtype) as Tensor<D>;
+  return placed(uniform(shape, keyFor(opts.seed), 0).mul(high - low).floor().add(low).to(dtype), opts.device) as Tensor<D>;
 }
 

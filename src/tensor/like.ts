@@ -20,9 +20,14 @@ function model(op: string, x: unknown): Tensor {
 function dtypeOf(op: string, x: Tensor, o: { dtype?: DType }): DType {
   return o.dtype === undefined ? x.dtype : checkDType(op, o.dtype);
 }
+/** `made`, on x's device (PyTorch's *_like functions keep the device). */
+function onDeviceOf(made: Tensor, x: Tensor): Tensor {
+  if (made.node.device === null) made.node.device = x.node.device;
+  return made;
+}
 function filled(op: string, x: unknown, value: number, opts: unknown): Tensor {
   const t = model(op, x);
-  return full(t.shape, value, dtypeOf(op, t, options<LikeOptions>(op, opts, ['dtype'])));
+  return onDeviceOf(full(t.shape, value, dtypeOf(op, t, options<LikeOptions>(op, opts, ['dtype']))), t);
 }
 
 /** Zeros of x's shape and dtype (or `{ dtype }`): `born.zerosLike(x)`. */
@@ -54,7 +59,7 @@ function randomLike(op: 'randLike' | 'randnLike', x: unknown, opts: unknown): Te
     throw new DTypeError(`${op}: random values need a floating-point dtype, and the tensor of shape ${fmt(t.shape)} is ${dtype} (pass { dtype: 'float32' })`);
   }
   const ro = o.seed === undefined ? { dtype } : { dtype, seed: o.seed };
-  return op === 'randLike' ? rand([...t.shape], ro) : randn([...t.shape], ro);
+  return onDeviceOf(op === 'randLike' ? rand([...t.shape], ro) : randn([...t.shape], ro), t);
 }
 
 /** Uniform [0, 1) values of x's shape and dtype (a float dtype), Philox as rand: `born.randLike(x, { seed: 1 })`. */

@@ -14,6 +14,7 @@ import { normAxis, numel } from '../graph/shape.js';
 import { detach } from '../scheduler/buffers.js';
 import { engine } from '../scheduler/engine.js';
 import { readNode } from '../scheduler/realize.js';
+import { transfer } from './transfer.js';
 import type { DeviceName } from '../devices/device.js';
 import * as E from './elementwise.js';
 import * as R from './reduce.js';
@@ -91,7 +92,8 @@ export class Tensor<out D extends DType = DType> {
 
   get shape(): readonly number[] { return this.node.shape; }
   get dtype(): D { return this.node.dtype as D; }
-  get device(): DeviceName { return 'cpu'; }
+  /** Where the tensor lives and is computed (see LazyNode.device: a constant goes to the default device). */
+  get device(): DeviceName { return this.node.device ?? engine.defaultDevice; }
   get ndim(): number { return this.node.shape.length; }
   numel(): number { return numel(this.node.shape); }
   size(): readonly number[];
@@ -127,13 +129,15 @@ export class Tensor<out D extends DType = DType> {
   }
   [Symbol.dispose](): void { this.dispose(); }
 
+  /** A copy on the CPU (this tensor itself if it is there): PyTorch's x.cpu(). */
+  cpu(): Tensor<D> { return this.to('cpu'); }
+
   to<T extends DType>(target: T): Tensor<T>;
   to(target: DeviceName): Tensor<D>;
   to(target: DType | DeviceName): Tensor;
   to(target: DType | DeviceName): Tensor {
     if ((DTYPES as readonly string[]).includes(target)) return cast(this, target as DType);
-    if (target === 'cpu') return this;
-    if (target === 'webgpu') { engine.device('webgpu'); return this; }
+    if (target === 'cpu' || target === 'webgpu') return transfer(this, target);
     throw new DeviceError(`to: unknown dtype or device '${String(target)}' (dtypes: ${DTYPES.join(', ')}; devices: cpu, webgpu)`);
   }
 

@@ -13,6 +13,7 @@ import { crossEntropy } from '../nn/losses.js';
 import { realize } from '../scheduler/realize.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { Optimizer } from './optim.js';
+import type { DeviceName } from '../graph/node.js';
 
 export interface StepEvent { epoch: number; step: number; loss: number }
 export interface EpochEvent { epoch: number; loss: number; accuracy: number; samplesPerSecond: number; seconds: number; test?: Metrics }
@@ -32,6 +33,9 @@ export interface FitOptions {
   log?: (line: string) => void;
 }
 
+/** Where a model computes: its parameters' device (batches from a loader are copied there). */
+const deviceOfModel = (model: Module): DeviceName => model.parameters()[0]?.device ?? 'cpu';
+
 const correct = (logits: Tensor, y: Tensor): Tensor => logits.argmax({ dim: 1 }).eq(y).to('int32').sum();
 
 /** Mean loss and accuracy over a loader, in eval mode and without gradients. */
@@ -39,8 +43,10 @@ export async function evaluate(model: Module, loader: DataLoader, lossFn = cross
   const wasTraining = model.training;
   model.eval();
   let loss = 0, hits = 0, n = 0;
+  const device = deviceOfModel(model);
   try {
-    for await (const { x, y } of loader) {
+    for await (const batch of loader) {
+      const x = batch.x.to(device), y = batch.y.to(device);
       const [l, c] = noGrad(() => {
         const logits = model.forward(x);
         return [lossFn(logits, y).mul(x.shape[0]!), correct(logits, y)];
@@ -96,11 +102,13 @@ export class Trainer extends EventEmitter<TrainerEvents> {
       bar?.start(this.loader.length, 0, { loss: '-' });
       const t0 = performance.now();
       let lossSum = 0, hits = 0, n = 0, step = 0;
+      const device = deviceOfModel(this.model);
       for await (const batch of this.loader as AsyncIterable<Batch>) {
         const b = batch.x.shape[0]!;
-        const logits = this.model.forward(batch.x);
-        const loss = lossFn(logits, batch.y);
-        const c = noGrad(() => correct(logits, batch.y));
+        const x = batch.x.to(device), y = batch.y.to(device);
+        const logits = this.model.forward(x);
+        const loss = lossFn(logits, y);
+        const c = noGrad(() => correct(logits, y));
         loss.backward();
         // Forward, backward, every update, the loss and the hit count: one schedule.
         await this.optimizer.step([loss, c]);

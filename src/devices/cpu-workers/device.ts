@@ -4,7 +4,7 @@
  * be worth a message (the cost model below).
  */
 import { availableParallelism } from 'node:os';
-import { arrayFor, itemBytes, newArray, type DType } from '../../graph/dtype.js';
+import { arrayFor, DTYPES, itemBytes, newArray, type DType } from '../../graph/dtype.js';
 import type { Kernel } from '../../kernel/ir.js';
 import { kernelHash } from '../../kernel/ir.js';
 import { LruCache, type CacheLimits } from '../../kernel/lru.js';
@@ -98,6 +98,8 @@ const compact = (n: number): string => (n >= 1e6 ? `${+(n / 1e6).toPrecision(3)}
 
 export class CpuDevice implements Device {
   readonly name = 'cpu' as const;
+  readonly limits = { maxBindings: Infinity, maxBufferBytes: 2 ** 31 };
+  readonly dtypes: ReadonlySet<DType> = new Set(DTYPES);
   /** Below this cost a splittable kernel runs a share on the calling thread (0: never; see SHARED_COST). */
   sharedCost = 0;
   private pool: WorkerPool | null = null;
@@ -140,8 +142,8 @@ export class CpuDevice implements Device {
     return (this.pool ??= new WorkerPool(this.threads === undefined ? {} : { threads: this.threads }));
   }
 
-  alloc(bytes: number): CpuBuffer {
-    const size = Math.max(8, Math.ceil(bytes / 8) * 8);
+  alloc(dtype: DType, count: number): CpuBuffer {
+    const size = Math.max(8, Math.ceil((count * itemBytes[dtype]) / 8) * 8);
     const list = this.free_.get(size);
     const reused = list?.pop();
     if (reused) this.freeBytes -= size;

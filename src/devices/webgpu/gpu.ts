@@ -30,6 +30,7 @@ export const ADAPTER_HELP =
 type WebGpuModule = { create(options: string[]): GPU; globals: object };
 
 let gpuRoot: GPU | null = null;
+const ROOT: unique symbol = Symbol.for('born.webgpu.root');
 let acquiring: Promise<Gpu> | null = null;
 
 async function loadModule(): Promise<WebGpuModule> {
@@ -44,7 +45,10 @@ async function open(): Promise<Gpu> {
   const mod = await loadModule();
   // GPUBufferUsage, GPUMapMode, ... are globals in browsers; dawn.node exports them.
   for (const [k, v] of Object.entries(mod.globals)) if (!(k in globalThis)) Object.defineProperty(globalThis, k, { value: v, configurable: true, writable: true });
-  gpuRoot ??= mod.create([]);
+  // Kept on the global object, not only in this module: a test runner that loads the module afresh
+  // per file must not let an earlier instance's root be collected under a device still alive.
+  const roots = globalThis as { [ROOT]?: GPU };
+  gpuRoot ??= roots[ROOT] ??= mod.create([]);
   const adapter = await gpuRoot.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) throw new DeviceError(`webgpu: no WebGPU adapter found. ${ADAPTER_HELP}`);
   const a = adapter.limits;
@@ -62,8 +66,10 @@ async function open(): Promise<Gpu> {
     },
   });
   const info = adapter.info;
-  const adapterName = [info.vendor, info.architecture, info.device, info.description].filter((s) => s).join(' ') || 'unknown adapter';
-  const software = adapter.isFallbackAdapter || /llvmpipe|lavapipe|swiftshader|software/i.test(adapterName);
+  const adapterName = info.description || [info.vendor, info.device].filter((s) => s).join(' ') || 'unknown adapter';
+  // isFallbackAdapter moved from the adapter to its info between revisions of the spec.
+  const fallback = (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter || (info as { isFallbackAdapter?: boolean }).isFallbackAdapter;
+  const software = fallback === true || /llvmpipe|lavapipe|swiftshader|software/i.test(adapterName);
   const d = device.limits;
   return {
     device, adapterName, software, f16,
