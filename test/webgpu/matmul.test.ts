@@ -135,3 +135,33 @@ describe('WGSL matmul printer', () => {
     expect([big.wy * big.tm, big.wx * big.tn]).toEqual([128, 128]);
   });
 });
+
+describe('matmul through tensors on the webgpu device', () => {
+  type Dev = 'cpu' | 'webgpu';
+  const on = (dev: Dev, shape: number[], salt: number): Tensor => {
+    seed = salt;
+    return born.tensor(data(shape.reduce((a, b) => a * b, 1)), { shape, device: dev });
+  };
+  const read = async (t: Tensor): Promise<number[]> => Array.from(await t.data() as ArrayLike<number>, Number);
+
+  it('a linear layer with bias and relu, batched broadcast and transposed products agree with the cpu', async () => {
+    const build = (d: Dev): Tensor[] => {
+      const x = on(d, [6, 20], 3), w = on(d, [10, 20], 5), b = on(d, [10], 7), q = on(d, [2, 5, 8], 9), k = on(d, [8, 3], 11);
+      return [x.matmul(w.T).add(b).relu(), q.matmul(k), q.transpose(1, 2).matmul(q)];
+    };
+    const [cpu, gpu] = [build('cpu'), build('webgpu')];
+    for (const t of gpu) expect(born.explain(t).kernels.filter((kk) => kk.device !== 'webgpu')).toEqual([]);
+    for (let i = 0; i < cpu.length; i++) close(await read(gpu[i]!), await read(cpu[i]!));
+  });
+
+  it('gradients of a two-layer MLP (matmuls of transposed operands) agree with the cpu', async () => {
+    const grads = async (d: Dev): Promise<number[][]> => {
+      const x = on(d, [4, 12], 13), w1 = on(d, [12, 16], 17).requiresGrad_(), w2 = on(d, [16, 3], 19).requiresGrad_();
+      x.matmul(w1).relu().matmul(w2).square().sum().backward();
+      return [await read(w1.grad!), await read(w2.grad!)];
+    };
+    const [c, g] = [await grads('cpu'), await grads('webgpu')];
+    close(g[0]!, c[0]!);
+    close(g[1]!, c[1]!);
+  });
+});
