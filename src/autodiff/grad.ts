@@ -111,7 +111,7 @@ export function grad(output: Tensor, inputs: readonly Tensor[], opts: GradOption
       grads.set(s, prev ? prev.add(p) : p);
     });
   }
-  const result = inputs.map((t) => grads.get(t.node) ?? full(t.shape, 0, t.dtype));
+  const result = inputs.map((t) => grads.get(t.node) ?? zeroOnDeviceOf(t));
   markGradient(result.map((t) => t.node), first);
   return result;
 }
@@ -175,4 +175,11 @@ export function backward(output: Tensor, opts: GradOptions = {}): void {
     leaf.node.grad = prev ? new Tensor(prev).add(gs[i]!).node : gs[i]!.node;
   });
   markGradient(leaves.map((l) => l.node.grad!), first);
+}
+
+/** An unused input's gradient (allowUnused): zeros on the input's device. */
+function zeroOnDeviceOf(t: Tensor): Tensor {
+  const z = full(t.shape, 0, t.dtype);
+  if (z.node.device === null) z.node.device = t.node.device;
+  return z;
 }

@@ -86,7 +86,7 @@ export function avgPool1d(x: Tensor, kernelSize: number | readonly number[],
     return include ? Math.min(start + k, L + p) - start : Math.min(start + k, L) - Math.max(start, 0);
   });
   if (counts.every((c) => c === k)) return sum.div(k);
-  return sum.div(fromArray(counts, [counts.length], x.dtype === 'float64' ? 'float64' : 'float32'));
+  return sum.div(fromArray(counts, [counts.length], x.dtype === 'float64' ? 'float64' : 'float32', x.device));
 }
 
 /** PyTorch's adaptive bins of n into m: [floor(i·n/m), ceil((i+1)·n/m)). */
@@ -107,12 +107,12 @@ function adaptiveDim(x: Tensor, d: number, m: number, kind: 'avg' | 'max'): Tens
   if (kind === 'avg') {
     const a = new Array<number>(n * m).fill(0);
     b.forEach(([s, e], j) => { for (let i = s; i < e; i++) a[i * m + j] = 1 / (e - s); });
-    const mat = fromArray(a, [n, m], x.dtype === 'float64' ? 'float64' : 'float32');
+    const mat = fromArray(a, [n, m], x.dtype === 'float64' ? 'float64' : 'float32', x.device);
     return x.movedim(d, -1).matmul(mat).movedim(-1, d);
   }
   const widest = Math.max(...b.map(([s, e]) => e - s));
   const idx = b.flatMap(([s, e]) => Array.from({ length: widest }, (_, j) => Math.min(s + j, e - 1)));
-  const picked = indexSelect(x, d, fromArray(idx, [idx.length], 'int32'), 'adaptiveMaxPool');
+  const picked = indexSelect(x, d, fromArray(idx, [idx.length], 'int32', x.device), 'adaptiveMaxPool');
   const shape = [...x.shape];
   shape.splice(d, 1, m, widest);
   return picked.reshape(shape).amax(d + 1);

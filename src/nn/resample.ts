@@ -74,7 +74,8 @@ export interface InterpolateOptions {
   alignCorners?: boolean;
 }
 
-const int32 = (values: number[]): Tensor => fromArray(values, [values.length], 'int32');
+/** Indices on x's device, as the op that reads them runs there. */
+const int32 = (values: number[], x: Tensor): Tensor => fromArray(values, [values.length], 'int32', x.device);
 
 /**
  * Resizes along dim d from n to m. The source coordinate of output i is PyTorch's: nearest takes
@@ -97,7 +98,7 @@ function resizeDim(x: Tensor, d: number, m: number, factor: number | undefined, 
     // PyTorch computes the nearest index in float32 whatever the dtype; so does this.
     const fscale = Math.fround(scale);
     const src = Array.from({ length: m }, (_, i) => Math.min(Math.floor(Math.fround(i * fscale)), n - 1));
-    return indexSelect(x, d, int32(src), 'interpolate');
+    return indexSelect(x, d, int32(src, x), 'interpolate');
   }
   const lo: number[] = [], hi: number[] = [], frac: number[] = [];
   for (let i = 0; i < m; i++) {
@@ -108,8 +109,8 @@ function resizeDim(x: Tensor, d: number, m: number, factor: number | undefined, 
     frac.push(s - i0);
   }
   const wshape = x.shape.map((s, i) => (i === d ? m : 1));
-  const w = fromArray(frac, wshape, x.dtype === 'float64' ? 'float64' : 'float32');
-  const a = indexSelect(x, d, int32(lo), 'interpolate'), b = indexSelect(x, d, int32(hi), 'interpolate');
+  const w = fromArray(frac, wshape, x.dtype === 'float64' ? 'float64' : 'float32', x.device);
+  const a = indexSelect(x, d, int32(lo, x), 'interpolate'), b = indexSelect(x, d, int32(hi, x), 'interpolate');
   return a.add(b.sub(a).mul(w));
 }
 
