@@ -185,6 +185,13 @@ export function printTally(title: string): void {
  * A test that runs `body` and classifies it: a kernel without a WGSL printer skips the test with
  * the printer's message, anything else fails it.
  */
+/**
+ * Per case: pipelines compile through LLVM on the software adapter, and a large kernel (a matmul's
+ * register tiles) took up to a minute with the three parity files compiling side by side on a
+ * loaded 2-core machine.
+ */
+const CASE_TIMEOUT_MS = 180_000;
+
 export function parityIt(name: string, family: string, body: () => Promise<void>, known?: string): void {
   if (known) {
     it.fails(`${name} [known failure: ${known}]`, async () => {
@@ -194,7 +201,7 @@ export function parityIt(name: string, family: string, body: () => Promise<void>
         count(family, 'known', `${name}: known failure (${known}): ${(e as Error).message.split('\n')[0]}`);
         throw e;
       }
-    });
+    }, CASE_TIMEOUT_MS);
     return;
   }
   it(name, async (ctx: TestContext) => {
@@ -210,7 +217,7 @@ export function parityIt(name: string, family: string, body: () => Promise<void>
       count(family, 'fail', `${name}: ${(e as Error).message.split('\n')[0]}`);
       throw e;
     }
-  });
+  }, CASE_TIMEOUT_MS);
 }
 
 /** Runs one case on both devices and compares. */
