@@ -92,6 +92,10 @@ const intBool: Case[] = [
     (a, b) => [born.stack([...(dt === 'bool' ? [a.logicalAnd(b), a.logicalOr(b)] : [a.add(b), a.mul(b), a.sub(b)]), a.maximum(b), a.minimum(b), a.eq(b), a.lt(b),
       a.where(b.ne(0), b)].map(wide)), a.sum(), a.sum(1), a.amax(0), a.argmax(1)])),
   ...INT_DTYPES.map((dt) => c('scan/sort', `${dt} cumsum`, [genOf(dt, 4, 6)], (a) => a.cumsum(1))),
+  // Structural kernels (sort, gather, scatter, movement) over every dtype they take.
+  ...(['float16', 'bfloat16', ...INT_DTYPES] as DType[]).map((dt) => c('index/scatter', `${dt} sort gather scatterAdd movement`, [genOf(dt, 4, 6), idx(6, 4, 3)],
+    (a, i) => [a.sort({ dim: 1, stable: true }).values, a.sort({ dim: 1, stable: true }).indices, a.gather(1, i), a.indexSelect(1, i.flatten()),
+      ...(dt === 'bool' ? [] : [a.scatterAdd(1, i, a.slice(1, 0, 3))]), born.cat([a, a.flip(0)], 1), a.T.contiguous(), a.pad([1, 1])], noGrad)),
   ...(['int8', 'uint8', 'int16'] as const).map((dt) => c('int/bool', `${dt} wraps`, [of('int32', 'big', 4, 6)],
     (a) => { const x = a.to(dt); return [x.add(x), x.mul(x), x.sub(120)]; })),
   ...(['float16', 'bfloat16'] as const).map((dt) => c('int/bool', `${dt} arithmetic`, [f(4, 6), f(4, 6)],
