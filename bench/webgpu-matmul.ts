@@ -3,6 +3,7 @@
 // submits, as GFLOP/s; beside it TensorFlow.js's WebGPU backend on the same adapter.
 //
 //   node dist-bench/bench/webgpu-matmul.js [--sizes 256,1024,2048] [--runs 5] [--no-tfjs]
+//     [--tfjs-max 1024]          largest size timed on tfjs too (it is slow on software adapters)
 //     [--tile wx,wy,tm,tn,bk]   force one tile shape (tuning)
 import { performance } from 'node:perf_hooks';
 import { acquireGpu, webgpuRoot } from '../src/devices/webgpu/gpu.js';
@@ -15,6 +16,7 @@ const sizes = (arg('sizes') ?? '256,1024,2048').split(',').map(Number);
 const runs = Number(arg('runs') ?? 5);
 const forced = arg('tile')?.split(',').map(Number);
 const withTfjs = !process.argv.includes('--no-tfjs');
+const tfjsMax = Number(arg('tfjs-max') ?? Infinity);
 
 const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]!; };
 
@@ -45,7 +47,12 @@ async function timeBorn(n: number): Promise<{ gflops: number; tile: MatmulTile }
   device.queue.writeBuffer(bufs[2]!, 0, x);
   const module = device.createShaderModule({ code: p.code });
   const pipeline = await device.createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint: p.entry } });
-  const group = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: p.slots.map((s, b) => ({ binding: b, resource: { buffer: bufs[s]! } })) });
+  const entries: GPUBindGroupEntry[] = p.slots.map((s, b) => ({ binding: b, resource: { buffer: bufs[s]! } }));
+  // The uniform block: no runtime scalars here, then the words the printer asked for (K).
+  const uniform = device.createBuffer({ size: Math.max(16, Math.ceil(p.uniformWords / 4) * 16), usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+  device.queue.writeBuffer(uniform, 0, Int32Array.from({ length: Math.ceil(p.uniformWords / 4) * 4 }, (_, i) => p.extraUniforms?.[i] ?? 0));
+  if (p.uniformWords > 0) entries.push({ binding: p.slots.length, resource: { buffer: uniform } });
+  const group = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
   const submit = async (reps: number): Promise<number> => {
     const t0 = performance.now();
     const enc = device.createCommandEncoder();
@@ -57,11 +64,14 @@ async function timeBorn(n: number): Promise<{ gflops: number; tile: MatmulTile }
     await device.queue.onSubmittedWorkDone();
     return performance.now() - t0;
   };
+  device.pushErrorScope('validation');
   await submit(1);
+  const err = await device.popErrorScope();
+  if (err) throw new Error(`matmul ${n}: ${err.message}`);
   const reps = repsFor(n);
   const times: number[] = [];
   for (let r = 0; r < runs; r++) times.push((await submit(reps)) / reps);
-  for (const b of bufs) b.destroy();
+  for (const b of [...bufs, uniform]) b.destroy();
   return { gflops: (2 * n ** 3) / (median(times) * 1e6), tile };
 }
 
@@ -107,7 +117,7 @@ for (const n of sizes) {
   const born = await timeBorn(n);
   const t = born.tile;
   let line = `matmul fp32 ${n}: born ${born.gflops.toFixed(2)} GFLOP/s (tile ${t.wy * t.tm}x${t.wx * t.tn}, ${t.wx}x${t.wy} invocations of ${t.tm}x${t.tn}, bk ${t.bk})`;
-  if (tf) line += `; tfjs-webgpu ${(await timeTfjs(tf, n)).toFixed(2)} GFLOP/s`;
+  if (tf && n <= tfjsMax) line += `; tfjs-webgpu ${(await timeTfjs(tf, n)).toFixed(2)} GFLOP/s`;
   console.log(line);
 }
 gpu.device.destroy();

@@ -85,7 +85,8 @@ describe('WGSL matmul printer', () => {
 
   it('handles edge tiles of every tile shape for odd M, N, K', async () => {
     const a = await leaf([2, 37, 21]), b = await leaf([2, 21, 45]);
-    const tiles: MatmulTile[] = [{ wx: 8, wy: 8, tm: 16, tn: 16, bk: 8 }, { wx: 4, wy: 2, tm: 3, tn: 8, bk: 5 }, { wx: 16, wy: 1, tm: 2, tn: 4, bk: 16 }];
+    // (The 128x128 tile is covered by [130,40] x [40,133]; each tile is one more slow compile on lavapipe.)
+    const tiles: MatmulTile[] = [{ wx: 4, wy: 2, tm: 3, tn: 8, bk: 5 }, { wx: 16, wy: 1, tm: 2, tn: 4, bk: 16 }];
     for (const t of tiles) {
       const { gpu, cpu } = await gpuAndCpu(a.matmul(b), t);
       close(gpu, cpu);

@@ -217,16 +217,20 @@ export function printMatmulWith(k: Kernel, o: WgslOptions, t: MatmulTile): WgslP
     `  ${storeStmt(f.buf(0), 'flat', k.out.dtype, k.value.dtype === k.out.dtype ? v : castWgsl(v, k.value.dtype, k.out.dtype))}`,
     '}',
   );
-  for (let i = 0; i < tm; i++) {
-    body.push(`if (m0 + ty * ${tm} + ${i} < ${M}) {`);
-    body.push(`  let m = m0 + ty * ${tm} + ${i};`);
-    for (let j = 0; j < TN4; j++) {
-      body.push(`  { let n = n0 + (${j * wx} + tx) * 4;`);
-      for (let l = 0; l < 4; l++) body.push(`    if (n + ${l} < ${N}) { out_(c${i}_${j}[${l}], bt, m, n + ${l}); }`);
-      body.push('  }');
-    }
-    body.push('}');
-  }
+  // One call site of the epilogue: the register tile goes to an array walked by a loop, so
+  // LLVM (lavapipe) compiles the epilogue once rather than tm·tn times.
+  body.push(`var res: array<vec4<f32>, ${tm * TN4}>;`);
+  for (let i = 0; i < tm; i++) for (let j = 0; j < TN4; j++) body.push(`res[${i * TN4 + j}] = c${i}_${j};`);
+  body.push(
+    `for (var i = 0; i < ${tm}; i++) {`,
+    `  let m = m0 + ty * ${tm} + i;`,
+    `  if (m >= ${M}) { break; }`,
+    `  for (var e = 0; e < ${tn}; e++) {`,
+    `    let n = n0 + ((e / 4) * ${wx} + tx) * 4 + e % 4;`,
+    `    if (n < ${N}) { out_(res[i * ${TN4} + e / 4][e % 4], bt, m, n); }`,
+    '  }',
+    '}',
+  );
 
   const entry = [
     `@compute @workgroup_size(${wx}, ${wy}, 1)`,
