@@ -46,11 +46,12 @@ async function main(argv: string[]): Promise<number> {
   const early = helpOrVersion(command, rest);
   if (early !== null) return early;
   switch (command) {
-    case 'info':
+    case 'info': {
       if (rest.length) throw new UsageError(`born info: takes no arguments, got '${rest.join(' ')}'`);
       console.log(`born ${version()} on Node ${process.version}`);
-      console.log(`devices: cpu (${availableParallelism()} worker threads); webgpu: not in this build yet`);
+      console.log(`devices: cpu (${availableParallelism()} worker threads); webgpu: ${await webgpuInfo()}`);
       return 0;
+    }
     case 'bench':
       return (await import('./bench.js')).benchCommand(rest, root);
     case 'train':
@@ -78,3 +79,15 @@ main(process.argv.slice(2)).then(
     process.exit(1);
   },
 );
+
+/** The WebGPU adapter in words, or why there is none. */
+async function webgpuInfo(): Promise<string> {
+  const { acquireGpu } = await import('../devices/webgpu/gpu.js');
+  try {
+    const g = await acquireGpu();
+    g.device.destroy();
+    return `${g.adapterName}${g.software ? ' (a software adapter: never chosen by --device auto)' : ''}`;
+  } catch (e) {
+    return `none (${(e as Error).message})`;
+  }
+}

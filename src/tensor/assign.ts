@@ -19,8 +19,9 @@ export type SliceStart = number | Tensor;
  * The store node writing `value` (already of the target's dtype and of the region's shape) into
  * `target`'s buffer, whole or along `slice`. The target must hold a buffer.
  */
-export function storeNode(target: Tensor, value: Tensor, slice: { dim: number; start: SliceStart } | null = null): LazyNode {
+export function storeNode(target: Tensor, value0: Tensor, slice: { dim: number; start: SliceStart } | null = null): LazyNode {
   if (!target.node.realized) throw new Error('internal: a store into a tensor without a buffer');
+  const value = onDeviceOf(value0, target);
   // A value that is itself a buffer is read through a view, so that the scheduler can copy it
   // into a temporary when stores would otherwise overwrite what they read.
   const v = value.node.realized ? noGradView(value) : value;
@@ -34,6 +35,12 @@ export function storeNode(target: Tensor, value: Tensor, slice: { dim: number; s
   const n = new LazyNode({ kind: 'store', slice: region }, srcs, target.shape, target.dtype);
   n.stopGradient = true;
   return n;
+}
+
+/** `value` copied to `target`'s device if it lives on another (PyTorch's copy_ crosses devices). */
+function onDeviceOf(value: Tensor, target: Tensor): Tensor {
+  const d = target.node.device;
+  return d !== null && value.node.device !== null && value.node.device !== d ? value.to(d) : value;
 }
 
 /** A tensor that is going to be written in place gets a buffer now (its computation is scheduled). */
@@ -54,7 +61,7 @@ export function assignAll(pairs: readonly (readonly [Tensor, Tensor])[], alongsi
   const moves: (readonly [Tensor, Tensor])[] = [];
   for (const [t, v] of pairs) {
     const buf = t.node.realized;
-    if (!buf) { moves.push([t, v.clone()]); continue; }
+    if (!buf) { moves.push([t, onDeviceOf(v, t).clone()]); continue; }
     if (seen.has(buf)) throw new Error(`assign: two values written into one buffer in one schedule (a tensor of shape ${fmt(t.shape)} listed twice, or two views of one storage)`);
     seen.add(buf);
     stores.push(storeNode(t, v));

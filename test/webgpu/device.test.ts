@@ -4,6 +4,8 @@
  * names (a kernel that does not compile, a buffer over the adapter's limit or Born's budget, a
  * device destroyed mid-schedule) each rejecting with a clear error and leaving the engine usable.
  */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as born from '../../src/index.js';
 import { acquireGpu } from '../../src/devices/webgpu/gpu.js';
@@ -96,6 +98,64 @@ describe('devices as equals', () => {
     const after = await model.weight.data();
     close(after, Array.from(before).map((v, i) => v - 0.1 * [1, 2, 3][i % 3]!), 1e-6);
     expect(model.weight.device).toBe('webgpu');
+  });
+});
+
+describe('writes across devices', () => {
+  it('loadStateDict and assign copy CPU values into a model on webgpu', async () => {
+    const model = new born.nn.Linear(2, 2);
+    await model.realize();
+    model.to('webgpu');
+    model.loadStateDict({ weight: born.tensor([[1, 2], [3, 4]]), bias: born.tensor([0.5, -0.5]) });
+    expect(model.weight.device).toBe('webgpu');
+    expect(await model.weight.tolist()).toEqual([[1, 2], [3, 4]]);
+    model.bias!.assign(born.tensor([7, 8]));
+    expect(model.bias!.device).toBe('webgpu');
+    expect(await model.bias!.tolist()).toEqual([7, 8]);
+  });
+});
+
+describe('compiled once, cached, bounded', () => {
+  it('a new runtime scalar reuses the pipeline: nothing compiles after the first value', async () => {
+    const x = born.tensor([1, 2, 3], { device: 'webgpu' });
+    const scaled = (v: number): born.Tensor => x.mul(born.scalar(v)).add(born.scalar(-v));
+    expect(Array.from(await scaled(2).data())).toEqual([0, 2, 4]);
+    const compiles = born.engine.stats().kernelCompiles;
+    for (const v of [0.5, -3, 10]) expect(Array.from(await scaled(v).data())).toEqual([1, 2, 3].map((e) => Math.fround(e * v - v)));
+    expect(born.engine.stats().kernelCompiles).toBe(compiles);
+  });
+
+  it('the kernel cache holds what its limits allow', async () => {
+    const d = gpuDevice();
+    const x = born.tensor([1, 2, 3], { device: 'webgpu' });
+    const limits = born.engine.setCacheLimits({}).kernels;
+    try {
+      born.engine.setCacheLimits({ kernels: { count: 2, bytes: 1 << 20 } });
+      for (let i = 1; i <= 4; i++) await x.add(i).mul(i).data();
+      expect(d.stats().cachedKernels).toBeLessThanOrEqual(2);
+    } finally {
+      born.engine.setCacheLimits({ kernels: limits });
+    }
+  });
+});
+
+describe('the process', () => {
+  it('exits by itself when the work is done, and Dawn prints nothing to stdout', async () => {
+    const script = `import * as born from ${JSON.stringify(new URL('../../dist/index.js', import.meta.url).href)};
+      const y = born.tensor([1, 2, 3], { device: 'webgpu' }).mul(2);
+      console.log(JSON.stringify(Array.from(await y.data())));`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { timeout: 30_000 });
+    expect(stdout).toBe('[2,4,6]\n');
+  });
+
+  it('BORN_DEVICE chooses the default device before the first tensor; auto never takes a software adapter', async () => {
+    const script = `import * as born from ${JSON.stringify(new URL('../../dist/index.js', import.meta.url).href)};
+      console.log(born.defaultDevice(), born.zeros([2]).device);`;
+    const run = async (env: string): Promise<string> =>
+      (await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { timeout: 30_000, env: { ...process.env, BORN_DEVICE: env } })).stdout.trim();
+    expect(await run('webgpu')).toBe('webgpu webgpu');
+    expect(await run('auto')).toBe((await acquireGpu()).software ? 'cpu cpu' : 'webgpu webgpu');
+    await expect(run('tpu')).rejects.toThrow(/BORN_DEVICE: unknown device "tpu" \(valid: cpu, webgpu, auto\)/);
   });
 });
 

@@ -66,7 +66,7 @@ async function open(): Promise<Gpu> {
     },
   });
   const info = adapter.info;
-  const adapterName = [info.vendor, info.architecture, info.device, info.description].filter((s) => s).join(' ') || 'unknown adapter';
+  const adapterName = info.description || [info.vendor, info.device].filter((s) => s).join(' ') || 'unknown adapter';
   // isFallbackAdapter moved from the adapter to its info between revisions of the spec.
   const fallback = (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter || (info as { isFallbackAdapter?: boolean }).isFallbackAdapter;
   const software = fallback === true || /llvmpipe|lavapipe|swiftshader|software/i.test(adapterName);
