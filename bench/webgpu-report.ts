@@ -129,7 +129,9 @@ export function markdown(r: ReportInput): { section: string[]; table: string[]; 
   const adapterLine = r.adapter === undefined
     ? '- Adapter: none reported (every WebGPU peer failed before opening it)'
     : `- Adapter (Born's \`WebGpuDevice.adapterName\`): ${r.adapter} — ${r.gpu ? 'a hardware GPU' : 'a **software adapter**: the shaders run on the CPU (no GPU on this machine)'}`;
-  const tfAdapter = /adapter (.*)$/.exec(saved.versions['tfjs-webgpu'] ?? '')?.[1];
+  const tfVersion = saved.versions['tfjs-webgpu'] ?? '';
+  const tfAdapter = /its device on (.*), adapter /.exec(tfVersion)?.[1];
+  const tfBornAdapter = tfVersion.includes(', adapter ') ? tfVersion.slice(tfVersion.lastIndexOf(', adapter ') + ', adapter '.length) : undefined;
   const noisy = Object.entries(saved.others).filter(([, v]) => v > r.load.noisy).map(([k, v]) => `${k} ${v.toFixed(2)}`);
   const pct = (x: number | undefined): string => (x === undefined ? '?' : x.toFixed(2));
   const section = [
@@ -141,8 +143,8 @@ export function markdown(r: ReportInput): { section: string[]; table: string[]; 
     '',
     `- CPU: ${cpus[0]?.model ?? '?'}, ${cpus.length} CPU(s) (shared with other work), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM; Node ${process.version}; Born ${r.commit ? `commit ${r.commit}` : 'working tree'}`,
     adapterLine,
-    `- tfjs-webgpu's adapter: ${tfAdapter ?? '(not reported)'}${tfAdapter && tfAdapter === r.adapter ? ' (the same, through the same Dawn instance: navigator.gpu is the GPU object Born\'s device opened)' : ''}`,
-    `- Dawn: \`webgpu\` ${r.webgpuVersion}; ${saved.versions['tfjs-webgpu']?.replace(/, adapter .*$/, '') ?? 'tfjs-webgpu did not report'}`,
+    `- tfjs-webgpu's device: on ${tfAdapter ?? '(not reported)'} (tfjs's words)${tfBornAdapter && tfBornAdapter === r.adapter ? ', from the GPU object Born\'s device opened, given to tfjs as navigator.gpu: the same Dawn instance and adapter' : ''}`,
+    `- Dawn: \`webgpu\` ${r.webgpuVersion}; ${tfVersion ? tfVersion.replace(/, its device on .*$/, '') : 'tfjs-webgpu did not report'}`,
     `- Date: ${new Date().toISOString().replace('T', ' ').slice(0, 16)} UTC; other load (CPUs busy elsewhere, sampled 1 s): ${pct(r.load.before)} before, ${pct(r.load.after)} after`,
     noisy.length ? `- **Noisy** (other work above ${r.load.noisy} CPU while the peer ran): ${noisy.join(', ')}` : `- Other work stayed below ${r.load.noisy} CPU while each peer ran`,
     '',

@@ -157,7 +157,11 @@ function combine(rounds: readonly CaseResult[]): CaseResult {
   };
 }
 
-const adapterOf = (version: string | undefined): string | undefined => /adapter (.*)$/.exec(version ?? '')?.[1];
+/** Born's name for the adapter: the end of a WebGPU peer's version, after ', adapter '. */
+const adapterOf = (version: string | undefined): string | undefined => {
+  const at = version?.lastIndexOf(', adapter ') ?? -1;
+  return at < 0 ? undefined : version!.slice(at + ', adapter '.length);
+};
 const SOFTWARE = /llvmpipe|lavapipe|swiftshader|software/i;
 
 function machineKey(adapter: string | undefined): string {

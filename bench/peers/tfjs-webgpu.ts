@@ -20,17 +20,22 @@ interface WebGpuBackendInternals {
   submitQueue(): void;
 }
 
-/** Opens Born's WebGPU device and makes its GPU object navigator.gpu, then loads the tfjs backend. */
-export async function loadTfjsWebgpu(): Promise<void> {
+/**
+ * Opens Born's WebGPU device and makes its GPU object navigator.gpu, then loads the tfjs backend.
+ * Resolves to Born's name for the adapter (the name bench/webgpu.ts keys its figures by).
+ */
+export async function loadTfjsWebgpu(): Promise<string> {
   const born = await loadBorn();
   if (!born.setDefaultDevice) throw new Error("Born's index does not export setDefaultDevice(): cannot open its WebGPU device");
   await born.setDefaultDevice('webgpu');
-  await born.engine?.device?.('webgpu').ready?.();
+  const dev = born.engine?.device?.('webgpu');
+  await dev?.ready?.();
   const root = (globalThis as { [ROOT]?: GPU })[ROOT];
   if (!root) throw new Error("Born's WebGPU device is open but left no GPU object at globalThis[Symbol.for('born.webgpu.root')]");
   // Node 21+ defines navigator as a getter: define, do not assign.
   Object.defineProperty(globalThis, 'navigator', { value: { gpu: root }, configurable: true, writable: true });
   await import('@tensorflow/tfjs-backend-webgpu');
+  return dev?.adapterName ?? 'unknown adapter';
 }
 
 const internals = (backend: unknown): WebGpuBackendInternals => backend as WebGpuBackendInternals;

@@ -44,7 +44,7 @@ async function init(): Promise<void> {
     const dist = path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep;
     setWasmPaths(dist);
   } else if (backend === 'webgpu') {
-    await loadTfjsWebgpu();
+    bornAdapter = await loadTfjsWebgpu();
   } else if (backend !== 'cpu') {
     throw new Error(`unknown tfjs backend ${backend}`);
   }
@@ -63,10 +63,12 @@ async function init(): Promise<void> {
     const threads = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
     wasmInfo = `, SIMD ${simd ? 'on' : 'off'}, threads ${threads ? 'on' : 'off'}`;
   }
-  if (backend === 'webgpu') wasmInfo = ` (@tensorflow/tfjs-backend-webgpu), adapter ${tfjsAdapterName(tf.backend())}`;
+  // Born's name for the adapter last (bench/webgpu.ts reads it there), tfjs's own words before it.
+  if (backend === 'webgpu') wasmInfo = ` (@tensorflow/tfjs-backend-webgpu), its device on ${tfjsAdapterName(tf.backend())}, adapter ${bornAdapter}`;
 }
 
 let wasmInfo = '';
+let bornAdapter = '';
 
 /** Exact gelu from ops: 0.5·v·(1 + erf(v/√2)); tfjs has no gelu op. */
 function gelu(v: tf.Tensor): tf.Tensor {
