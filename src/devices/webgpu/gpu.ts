@@ -90,6 +90,12 @@ export function acquireGpu(): Promise<Gpu> {
   return acquiring;
 }
 
+/**
+ * The GPU object of Dawn's create() once acquireGpu() has run (else null): for code that needs
+ * navigator.gpu (TensorFlow.js's WebGPU backend in the benchmarks) without a second instance.
+ */
+export const webgpuRoot = (): GPU | null => gpuRoot;
+
 /** Forgets the device (after it was lost or destroyed): the next acquireGpu() opens a new one. */
 export function forgetGpu(): void {
   acquiring = null;
