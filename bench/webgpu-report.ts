@@ -110,6 +110,7 @@ export function markdown(r: ReportInput): { section: string[]; table: string[]; 
     table.push(`| ${row.label} | ${row.unit} | ${cell('born', 'Born webgpu', row)} | ${cell('tfjs-webgpu', 'tfjs-webgpu', row)} | ${ratio('tfjs-webgpu', row.id)} | ${cpu ? cell('born-cpu', 'Born cpu', row) : '–'} | ${cpu ? ratio('born-cpu', row.id) : '–'} |`);
   }
   const noteLines = notes.texts.map((t, i) => `${i + 1}. ${t.replace(/\|/g, '\\|')}`);
+  const checks = r.rows.flatMap((row) => { const c = get('born', row.id); return c?.check ? [`- ${row.id}: ${c.check}`] : []; });
 
   const targets = [...r.verdicts];
   const big = r.rows.filter((row) => row.id.startsWith('matmul_')).map((row) => row.id).pop();
@@ -153,6 +154,7 @@ export function markdown(r: ReportInput): { section: string[]; table: string[]; 
     ...table,
     '',
     ...(noteLines.length ? ['Notes:', '', ...noteLines, ''] : []),
+    ...(checks.length ? ['Born webgpu\'s result checks (matmul: sampled entries against float64; chain: float64 reference; training: the loss falls):', '', ...checks, ''] : []),
     'Targets (issue 10), on these medians:',
     '',
     ...targets,
@@ -166,8 +168,8 @@ export function markdown(r: ReportInput): { section: string[]; table: string[]; 
     '- gelu chain: the CPU bench\'s `chain` workload unchanged (`x.mul(1.5).add(0.5).gelu().mul(x).sum({ dim: 1 })` + `await data()` of the [4096] result, exact erf gelu; tfjs: gelu from `tf.erf`), here with x on webgpu.',
     '- train MLP: the CPU bench\'s `train-mlp` workload unchanged (the `born train` MLP of src/cli/models.ts, Adam 1e-3, one random batch [256, 1, 28, 28]; Born: `crossEntropy(model.forward(x), y); loss.backward(); await opt.step([loss])`; tfjs: tf.layers + `optimizer.minimize`, loss read each step), ' +
       'with the default device webgpu (parameters, Adam state and batch there) or cpu.',
-    `- Repetitions (warm-up / timed, capped by a budget): ${r.plans.join('; ')}.`,
-    `- Wall time of this run: ${r.wallS.toFixed(0)} s (${r.wall.join(', ')}).`,
+    `- Repetitions (warm-up / timed, capped by a budget; \`--quick\` runs fewer): ${r.plans.join('; ')}. A cell is the median of at least 3 timed calls, except where a footnote says the time cap allowed fewer.`,
+    `- Wall time of the last run: ${r.wallS.toFixed(0)} s${r.wall.length ? ` (${r.wall.join(', ')})` : ''}${r.carried.length ? '; the table is put together from several runs (the carried-over cells are footnoted with theirs)' : ''}.`,
     '',
   ];
   return { section, table, notes: noteLines, targets };
