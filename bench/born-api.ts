@@ -56,6 +56,8 @@ export interface Born {
   randn(shape: Shape, opts?: { seed?: number }): BornTensor;
   realize(...ts: BornTensor[]): Promise<unknown>;
   defaultDevice?(): unknown;
+  /** The WebGPU workloads (bench/webgpu.ts): where tensors that name no device are made and computed. */
+  setDefaultDevice?(device: 'cpu' | 'webgpu'): Promise<string>;
   // used by the mlp-step / train-* workloads only (checked there, with a clear error)
   rand?(shape: Shape, opts?: { seed?: number }): BornTensor;
   randint?(low: number, high: number, shape: Shape, opts?: { seed?: number }): BornTensor;
@@ -63,6 +65,8 @@ export interface Born {
   grad?(output: BornTensor, inputs: readonly BornTensor[], opts?: { gradOutput?: BornTensor }): BornTensor[];
   explain?(...ts: BornTensor[]): { kernels: readonly unknown[] };
   engine?: {
+    /** The device of that name; WebGPU's names its adapter once open (`adapterName`). */
+    device?(name: string): { adapterName?: string | null; ready?(): Promise<unknown> };
     on(event: 'kernel', fn: (e: { name: string; ms: number }) => void): unknown;
     off(event: 'kernel', fn: (e: { name: string; ms: number }) => void): unknown;
   };

@@ -5,7 +5,9 @@
 //   --quick                 fewer repetitions
 //   --only chain,matmul     workloads to run (chain, reduce, matmul, overhead, mlp-step,
 //                           train-mlp, train-cnn, infer-mlp, infer-cnn, embedding-bwd);
-//                           `--only done-means`: the workloads of issue 9's targets
+//                           `--only done-means`: the workloads of issue 9's targets;
+//                           `--only webgpu`: bench/webgpu.ts (the WebGPU device against
+//                           tfjs-webgpu, its own table and section), given the other options
 //   --peers born,numpy      peers to run (born, tfjs-wasm, tfjs-cpu, numpy, torch, ort, js-loop);
 //                           `--peers installed`: those whose packages are installed (tfjs-cpu
 //                           and js-loop only when named: they are slow floors, not targets)
@@ -36,10 +38,8 @@ import { fileURLToPath } from 'node:url';
 import { CASES, OP_WORKLOADS, PLANS, TRAIN_BATCH, WORKLOADS, type CaseResult, type PeerResult, type Workload } from './common.js';
 import { DONE_MEANS_WORKLOADS, doneMeansTable, judge } from './done-means.js';
 import { installedPeers } from './installed.js';
+import { backgroundLoad, cpuTimes, NOISY, otherLoad, waitQuiet } from './load.js';
 import { ensureModels, MODELS_ENV, MODELS_ERROR_ENV } from './models.js';
-
-/** Above this many CPUs' worth of other work during a peer's run, its figures are flagged noisy. */
-const NOISY = 0.15;
 
 const here = path.dirname(fileURLToPath(import.meta.url)); // dist-bench/bench
 const root = findRoot(here);
@@ -283,47 +283,7 @@ function cpuFlags(): Set<string> {
 }
 
 // ---------------------------------------------------------------------------
-// noise: how much CPU went to other processes while a peer ran
-
-interface CpuTimes {
-  busyS: number;
-  stealS: number;
-  at: number;
-}
-
-function cpuTimes(): CpuTimes | null {
-  try {
-    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = f;
-    const hz = 100; // USER_HZ on Linux
-    return { busyS: (user + nice + system + irq + softirq) / hz, stealS: steal / hz, at: Date.now() };
-  } catch {
-    return null;
-  }
-}
-
-/** CPUs' worth of time that went elsewhere (other processes + hypervisor steal) between a and b. */
-function otherLoad(a: CpuTimes | null, b: CpuTimes | null, ownCpuS: number | undefined): number | undefined {
-  if (!a || !b || ownCpuS === undefined) return undefined;
-  const wall = (b.at - a.at) / 1000;
-  if (wall < 0.5) return undefined;
-  return Math.max(0, (b.busyS - a.busyS - ownCpuS + (b.stealS - a.stealS)) / wall);
-}
-
-async function backgroundLoad(ms = 1000): Promise<number | undefined> {
-  const a = cpuTimes();
-  await new Promise((r) => setTimeout(r, ms));
-  return otherLoad(a, cpuTimes(), 0);
-}
-
-/** Waits (up to maxS seconds) until other processes use less than NOISY CPUs. */
-async function waitQuiet(maxS: number): Promise<void> {
-  const until = Date.now() + maxS * 1000;
-  while (Date.now() < until) {
-    const load = await backgroundLoad(1000);
-    if (load === undefined || load < NOISY) return;
-  }
-}
+// noise: bench/load.ts (shared with bench/webgpu.ts)
 
 // ---------------------------------------------------------------------------
 // machine description
@@ -511,7 +471,23 @@ const when = (iso: string): string => iso.replace('T', ' ').slice(0, 16) + ' UTC
 // ---------------------------------------------------------------------------
 // main
 
+/**
+ * `--only webgpu` hands the run to bench/webgpu.js: its peers share one adapter and its table
+ * (sizes, devices, ratios) is not this one's, so it writes its own section of the results file.
+ */
+function delegateWebgpu(argv: readonly string[]): boolean {
+  const i = argv.findIndex((a) => a === '--only' || a.startsWith('--only='));
+  if (i < 0) return false;
+  const list = (argv[i]!.includes('=') ? argv[i]!.slice(argv[i]!.indexOf('=') + 1) : (argv[i + 1] ?? '')).split(',').map((s) => s.trim());
+  if (!list.includes('webgpu')) return false;
+  if (list.some((w) => w && w !== 'webgpu')) die('--only webgpu runs bench/webgpu.js on its own: name no other workload with it');
+  const rest = argv.filter((_, j) => j !== i && !(j === i + 1 && !argv[i]!.includes('=')));
+  const r = spawnSync(process.execPath, [path.join(here, 'webgpu.js'), ...rest], { stdio: 'inherit' });
+  process.exit(r.status ?? 1);
+}
+
 async function main(): Promise<void> {
+  delegateWebgpu(process.argv.slice(2));
   const o = parseOptions(process.argv.slice(2));
   const peers = PEERS.filter((p) => o.peers.includes(p.name));
   const needsPython = peers.some((p) => p.name === 'numpy' || p.name === 'torch');

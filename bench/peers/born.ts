@@ -1,4 +1,7 @@
 // Peer process for Born: `node --expose-gc dist-bench/bench/peers/born.js --workload chain [--quick]`.
+// bench/webgpu.ts adds `--device cpu|webgpu` (the default device for the whole workload: inputs,
+// parameters and kernels live there) and, for matmul, `--sizes 1024,2048,4096 --cap-s S`
+// (the result realised on the device, each size capped by time: workloads/matmul.ts).
 
 import { loadBorn, type Born } from '../born-api.js';
 import { emit, failAll, parsePeerArgs, type CaseResult, type Plan, type Workload } from '../common.js';
@@ -35,7 +38,22 @@ try {
   } catch {
     /* defaultDevice() is informational only */
   }
-  cases = await WORK[args.workload](born, args.plan);
+  const device = args.rest.get('device');
+  if (device !== undefined) {
+    if (device !== 'cpu' && device !== 'webgpu') throw new Error(`--device must be cpu or webgpu (got ${device})`);
+    if (!born.setDefaultDevice) throw new Error("Born's index does not export setDefaultDevice()");
+    await born.setDefaultDevice(device);
+    version = `device ${device}`;
+    if (device === 'webgpu') {
+      const dev = born.engine?.device?.('webgpu');
+      await dev?.ready?.();
+      version += `, adapter ${dev?.adapterName ?? '(unnamed)'}`;
+    }
+  }
+  const sizes = args.rest.get('sizes');
+  cases = args.workload === 'matmul' && sizes
+    ? await matmul.bornRealised(born, args.plan, sizes.split(',').map(Number), Number(args.rest.get('cap-s') ?? 0))
+    : await WORK[args.workload](born, args.plan);
 } catch (e) {
   cases = failAll(args.workload, e);
 }

@@ -1,16 +1,20 @@
 // Peer process for TensorFlow.js 4.22:
 //   node --expose-gc dist-bench/bench/peers/tfjs.js --backend cpu|wasm --workload chain [--quick]
 // In Node the wasm backend is single-threaded (tfjs turns multithreading off there); cpu is plain JS.
+// `--backend webgpu` (bench/webgpu.ts): tfjs-backend-webgpu on the Dawn instance of Born's WebGPU
+// device (peers/tfjs-webgpu.ts); for matmul `--sizes 1024,2048,4096 --cap-s S` times each size
+// to the queue's completion (no readback), capped by time as Born's side is (workloads/matmul.ts).
 
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { flops, SIZES } from '../workloads/matmul.js';
+import { cappedSizes, flops, SIZES } from '../workloads/matmul.js';
 import { CASES as OVERHEAD_CASES } from '../workloads/overhead.js';
 import { CASES as REDUCE_CASES, N } from '../workloads/reduce.js';
 import { lossCheck } from '../workloads/train.js';
 import { tfjsInfer } from './tfjs-infer.js';
+import { loadTfjsWebgpu, settle, tfjsAdapterName } from './tfjs-webgpu.js';
 import {
   emit,
   errorText,
@@ -39,6 +43,8 @@ async function init(): Promise<void> {
     // setWasmPaths wants the folder of the .wasm files, as a path with a trailing slash.
     const dist = path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep;
     setWasmPaths(dist);
+  } else if (backend === 'webgpu') {
+    bornAdapter = await loadTfjsWebgpu();
   } else if (backend !== 'cpu') {
     throw new Error(`unknown tfjs backend ${backend}`);
   }
@@ -57,9 +63,12 @@ async function init(): Promise<void> {
     const threads = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
     wasmInfo = `, SIMD ${simd ? 'on' : 'off'}, threads ${threads ? 'on' : 'off'}`;
   }
+  // Born's name for the adapter last (bench/webgpu.ts reads it there), tfjs's own words before it.
+  if (backend === 'webgpu') wasmInfo = ` (@tensorflow/tfjs-backend-webgpu), its device on ${tfjsAdapterName(tf.backend())}, adapter ${bornAdapter}`;
 }
 
 let wasmInfo = '';
+let bornAdapter = '';
 
 /** Exact gelu from ops: 0.5·v·(1 + erf(v/√2)); tfjs has no gelu op. */
 function gelu(v: tf.Tensor): tf.Tensor {
@@ -102,7 +111,27 @@ async function reduce(plan: Plan): Promise<CaseResult[]> {
   return out;
 }
 
+/** Square matmuls at the sizes bench/webgpu.ts asks for, timed to the queue's completion, each size capped by time. */
+async function matmulSized(plan: Plan, sizes: readonly number[], capS: number): Promise<CaseResult[]> {
+  return cappedSizes(sizes, plan, capS, async (n, p) => {
+    const a = tf.randomNormal([n, n], 0, 1, 'float32', 2);
+    const b = tf.randomNormal([n, n], 0, 1, 'float32', 3);
+    await Promise.all([a.data(), b.data()]);
+    let y: tf.Tensor | undefined;
+    const samples = await timeMs(async () => {
+      y?.dispose();
+      y = tf.matMul(a, b);
+      if (backend === 'webgpu') await settle(tf.backend());
+      else await y.data();
+    }, p);
+    tf.dispose([a, b, y!]);
+    return summarize(`matmul_${n}`, 'ms', samples, { flops: flops(n), ...(backend === 'webgpu' ? { note: 'timed to the queue\'s completion (submitQueue + onSubmittedWorkDone), no readback' } : {}) });
+  });
+}
+
 async function matmul(plan: Plan): Promise<CaseResult[]> {
+  const sizes = args.rest.get('sizes');
+  if (sizes) return matmulSized(plan, sizes.split(',').map(Number), Number(args.rest.get('cap-s') ?? 0));
   const out: CaseResult[] = [];
   for (const n of SIZES) {
     const id = `matmul_${n}`;
