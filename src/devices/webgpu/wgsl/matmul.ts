@@ -160,11 +160,13 @@ export function printMatmulWith(k: Kernel, o: WgslOptions, t: MatmulTile): WgslP
     // Tile coordinates of group e: neighbouring e run along the contiguous axis.
     const [gr, gc] = c.along === 'col' ? [rows, cols / g] : [rows / g, cols];
     const total = gr * gc, per = Math.ceil(total / NT);
+    // One statement in a loop (not one per element the invocation copies): small tiles have few
+    // invocations, and a statement per element made shaders that took LLVM seconds to compile.
     const out: string[] = [];
-    for (let i = 0; i < per; i++) {
-      const e = `(tid + ${i * NT})`;
+    {
+      const e = 'e_';
       const [r, cc] = c.along === 'col' ? [`${e} / ${gc}`, `(${e} % ${gc}) * ${g}`] : [`(${e} % ${gr}) * ${g}`, `${e} / ${gr}`];
-      const guard = (i + 1) * NT > total ? `if (${e} < ${total}) ` : '';
+      const guard = per * NT > total ? `if (${e} < ${total}) ` : '';
       const at = `${op.offset} + bt * ${op.sBatch} + (${r0} + r) * ${op.sRow} + (${c0} + c) * ${op.sCol}`;
       const inside = `${r0} + r < ${R} && ${c0} + c < ${C}`;
       // The tile element (r, c) as (k, m|n) of the k-major array.
@@ -181,7 +183,7 @@ export function printMatmulWith(k: Kernel, o: WgslOptions, t: MatmulTile): WgslP
         const puts = [0, 1, 2, 3].map((q) => put(...along(q), `x[${q}]`));
         stmt = `var x = vec4<f32>(0.0); if (${inside}) { let w = ${buf}[(${at}) / 4]; x = vec4<f32>(${comps.join(', ')}); } ${puts.join(' ')}`;
       }
-      out.push(`${guard}{ let r = ${r}; let c = ${cc}; ${stmt} }`);
+      out.push(`for (var i_ = 0; i_ < ${per}; i_++) { let e_ = tid + i_ * ${NT}; ${guard}{ let r = ${r}; let c = ${cc}; ${stmt} } }`);
     }
     return out;
   };
@@ -190,19 +192,20 @@ export function printMatmulWith(k: Kernel, o: WgslOptions, t: MatmulTile): WgslP
   body.push(`for (var k0 = 0; k0 < kEnd; k0 += ${bk}) {`);
   body.push(...indent(copyLines('A')), ...indent(copyLines('B')));
   body.push('  workgroupBarrier();');
-  // The k steps unrolled: every workgroup-memory index is a constant offset from the invocation's base.
+  // The k steps as a loop, not unrolled: a software adapter compiles each shader through LLVM at
+  // its first dispatch, and unrolled steps took it seconds per shape (tens for small tiles).
   body.push(`  let aBase = ty * ${aVec ? tm / 4 : tm}; let bBase = tx;`);
-  for (let kk = 0; kk < bk; kk++) {
-    body.push('  {');
-    if (aVec) for (let i4 = 0; i4 < tm / 4; i4++) body.push(`    let a${i4} = As[aBase + ${kk * (BM / 4) + i4}];`);
-    else for (let i = 0; i < tm; i++) body.push(`    let a${i} = As[aBase + ${kk * BM + i}];`);
-    for (let j = 0; j < TN4; j++) body.push(`    let w${j} = Bs[bBase + ${kk * (BN / 4) + j * wx}];`);
-    for (let i = 0; i < tm; i++) {
-      const a = aVec ? `a${Math.floor(i / 4)}[${i % 4}]` : `a${i}`;
-      for (let j = 0; j < TN4; j++) body.push(`    c${i}_${j} = fma(vec4<f32>(${a}), w${j}, c${i}_${j});`);
-    }
-    body.push('  }');
+  // The bound is the tile's part of K, not the constant bk: LLVM would unroll a constant trip count.
+  body.push(`  let kTile = min(${bk}, kEnd - k0);`);
+  body.push('  for (var kk = 0; kk < kTile; kk++) {');
+  if (aVec) for (let i4 = 0; i4 < tm / 4; i4++) body.push(`    let a${i4} = As[aBase + kk * ${BM / 4} + ${i4}];`);
+  else for (let i = 0; i < tm; i++) body.push(`    let a${i} = As[aBase + kk * ${BM} + ${i}];`);
+  for (let j = 0; j < TN4; j++) body.push(`    let w${j} = Bs[bBase + kk * ${BN / 4} + ${j * wx}];`);
+  for (let i = 0; i < tm; i++) {
+    const a = aVec ? `a${Math.floor(i / 4)}[${i % 4}]` : `a${i}`;
+    for (let j = 0; j < TN4; j++) body.push(`    c${i}_${j} = fma(vec4<f32>(${a}), w${j}, c${i}_${j});`);
   }
+  body.push('  }');
   body.push('  workgroupBarrier();', '}');
 
   // The epilogue, once as a function: each output element calls it with its coordinates.
