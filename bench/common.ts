@@ -370,3 +370,14 @@ export function compare(
   }
   return bad ? `WRONG: ${bad}/${ref.length} values off, e.g. ${first}` : `ok (max rel err ${worst.toExponential(1)})`;
 }
+
+/** A figure for a table: a few significant digits, thousands grouped. */
+export function fmt(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  const a = Math.abs(v);
+  if (a >= 1000) return Math.round(v).toLocaleString('en-US');
+  if (a >= 100) return v.toFixed(0);
+  if (a >= 10) return v.toFixed(1);
+  if (a >= 1) return v.toFixed(2);
+  return v.toPrecision(2);
+}

@@ -35,7 +35,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CASES, OP_WORKLOADS, PLANS, TRAIN_BATCH, WORKLOADS, type CaseResult, type PeerResult, type Workload } from './common.js';
+import { CASES, fmt, OP_WORKLOADS, PLANS, TRAIN_BATCH, WORKLOADS, type CaseResult, type PeerResult, type Workload } from './common.js';
 import { DONE_MEANS_WORKLOADS, doneMeansTable, judge } from './done-means.js';
 import { installedPeers } from './installed.js';
 import { backgroundLoad, cpuTimes, NOISY, otherLoad, waitQuiet } from './load.js';
@@ -318,15 +318,6 @@ function machine(): string[] {
 // ---------------------------------------------------------------------------
 // table
 
-function fmt(v: number): string {
-  if (!Number.isFinite(v)) return String(v);
-  const a = Math.abs(v);
-  if (a >= 1000) return Math.round(v).toLocaleString('en-US');
-  if (a >= 100) return v.toFixed(0);
-  if (a >= 10) return v.toFixed(1);
-  if (a >= 1) return v.toFixed(2);
-  return v.toPrecision(2);
-}
 
 type Results = Map<string, Map<string, CaseResult>>; // peer -> case id -> result
 

@@ -4,7 +4,7 @@
 
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
-import type { CaseResult } from './common.js';
+import { fmt, type CaseResult } from './common.js';
 
 export interface RunMeta { date: string; command: string; quick: boolean; rounds: number }
 
@@ -49,15 +49,6 @@ export function shell(cmd: string, args: string[]): string {
   }
 }
 
-function fmt(v: number): string {
-  if (!Number.isFinite(v)) return String(v);
-  const a = Math.abs(v);
-  if (a >= 1000) return Math.round(v).toLocaleString('en-US');
-  if (a >= 100) return v.toFixed(0);
-  if (a >= 10) return v.toFixed(1);
-  if (a >= 1) return v.toFixed(2);
-  return v.toPrecision(2);
-}
 
 class Notes {
   readonly texts: string[] = [];
