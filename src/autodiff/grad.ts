@@ -7,7 +7,7 @@ import { isFloat } from '../graph/dtype.js';
 import { DTypeError, ShapeError, fmt } from '../graph/errors.js';
 import { gradMode, nextNodeId, type LazyNode } from '../graph/node.js';
 import { Tensor } from '../tensor/tensor.js';
-import { full } from '../tensor/make.js';
+import { full, onDevice } from '../tensor/make.js';
 import { prodVjp, rowVjp } from '../tensor/scan.js';
 import { windowVjp } from '../tensor/window.js';
 import { castVjp, elementwiseVjp, gatherVjp, matmulVjp, movementVjp, reduceVjp, scatterAddVjp } from './rules.js';
@@ -111,7 +111,7 @@ export function grad(output: Tensor, inputs: readonly Tensor[], opts: GradOption
       grads.set(s, prev ? prev.add(p) : p);
     });
   }
-  const result = inputs.map((t) => grads.get(t.node) ?? zeroOnDeviceOf(t));
+  const result = inputs.map((t) => grads.get(t.node) ?? onDevice(full(t.shape, 0, t.dtype), t.node.device));
   markGradient(result.map((t) => t.node), first);
   return result;
 }
@@ -175,11 +175,4 @@ export function backward(output: Tensor, opts: GradOptions = {}): void {
     leaf.node.grad = prev ? new Tensor(prev).add(gs[i]!).node : gs[i]!.node;
   });
   markGradient(leaves.map((l) => l.node.grad!), first);
-}
-
-/** An unused input's gradient (allowUnused): zeros on the input's device. */
-function zeroOnDeviceOf(t: Tensor): Tensor {
-  const z = full(t.shape, 0, t.dtype);
-  if (z.node.device === null) z.node.device = t.node.device;
-  return z;
 }

@@ -228,6 +228,9 @@ export interface ExtraOutput {
   readonly outIndex: Index | null;
 }
 
+/** Storage buffers a kernel binds: its output, inputs, error record and further outputs. */
+export const bindingsOf = (k: Kernel): number => 1 + k.inputs.length + (k.indexChecks?.length ? 1 : 0) + (k.extraOutputs?.length ?? 0);
+
 /** The binding slot of extra output `j` of `k`: after the inputs and the error record, if any. */
 export const extraOutputSlot = (k: Kernel, j: number): number => k.inputs.length + 1 + (k.indexChecks?.length ? 1 : 0) + j;
 

@@ -6,10 +6,9 @@
  * kernel reads one buffer in its place. Planning repeats until every kernel fits.
  */
 import type { LazyNode } from '../graph/node.js';
-import type { Kernel } from '../kernel/ir.js';
+import { bindingsOf, type Kernel } from '../kernel/ir.js';
 
-/** Storage buffers a kernel binds: its output, inputs, error record and further outputs. */
-export const bindingsOf = (k: Kernel): number => 1 + k.inputs.length + (k.indexChecks?.length ? 1 : 0) + (k.extraOutputs?.length ?? 0);
+export { bindingsOf } from '../kernel/ir.js';
 
 /**
  * The node to materialise so that the kernel rooted at `root` binds at most `maxBindings`

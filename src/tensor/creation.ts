@@ -8,7 +8,7 @@ import { LazyNode, type DeviceName } from '../graph/node.js';
 import { checkShape, normAxis, numel, type Shape } from '../graph/shape.js';
 import { attach, Buffer } from '../scheduler/buffers.js';
 import { engine } from '../scheduler/engine.js';
-import { cast, full as fullOf, node, rounded, view } from './make.js';
+import { cast, full as fullOf, node, onDevice, rounded, view } from './make.js';
 import { Tensor } from './tensor.js';
 import { where } from './elementwise.js';
 import { describeArg, isPlainObject, options, shapeThenOptions } from './args.js';
@@ -51,8 +51,7 @@ function checkDevice(op: string, device: unknown): void {
 /** `t`, computed on `device` when one was asked for (its own nodes hold no storage, so they just run there). */
 function placed(t: Tensor, device: DeviceName | undefined): Tensor {
   if (device === undefined || t.node.device === device) return t;
-  if (t.node.device === null) { t.node.device = device; return t; }
-  return t.to(device);
+  return t.node.device === null ? onDevice(t, device) : t.to(device);
 }
 
 /** A shape as a list or as integers, then an optional options object: `zeros([2, 3])`, `zeros(2, 3, { dtype })`. */

@@ -7,7 +7,7 @@ import { DTypeError, fmt } from '../graph/errors.js';
 import { checkShape } from '../graph/shape.js';
 import { options, shapeThenOptions, describeArg } from './args.js';
 import { checkDType, rand, randn } from './creation.js';
-import { full } from './make.js';
+import { full, onDevice } from './make.js';
 import { Tensor } from './tensor.js';
 
 export interface LikeOptions<D extends DType = DType> { dtype?: D }
@@ -21,10 +21,7 @@ function dtypeOf(op: string, x: Tensor, o: { dtype?: DType }): DType {
   return o.dtype === undefined ? x.dtype : checkDType(op, o.dtype);
 }
 /** `made`, on x's device (PyTorch's *_like functions keep the device). */
-function onDeviceOf(made: Tensor, x: Tensor): Tensor {
-  if (made.node.device === null) made.node.device = x.node.device;
-  return made;
-}
+const onDeviceOf = (made: Tensor, x: Tensor): Tensor => onDevice(made, x.node.device);
 function filled(op: string, x: unknown, value: number, opts: unknown): Tensor {
   const t = model(op, x);
   return onDeviceOf(full(t.shape, value, dtypeOf(op, t, options<LikeOptions>(op, opts, ['dtype']))), t);

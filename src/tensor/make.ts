@@ -1,7 +1,7 @@
 /** Building blocks every tensor op uses: wrapping nodes, constants, broadcasting, dtype checks. */
 import { castNumber, dtypeList, isDType, isFloat, type DType } from '../graph/dtype.js';
 import { DTypeError, fmt } from '../graph/errors.js';
-import { gradMode, LazyNode, type NodeArg } from '../graph/node.js';
+import { gradMode, LazyNode, type DeviceName, type NodeArg } from '../graph/node.js';
 import { sameShape, type Shape } from '../graph/shape.js';
 import { applyMovement, contiguousView, trackerShape, type Movement } from '../graph/view.js';
 import { Tensor } from './tensor.js';
@@ -12,6 +12,15 @@ export function node(arg: NodeArg, srcs: readonly Tensor[], shape: Shape, dtype:
   if (gradMode.disabled > 0) n.stopGradient = true;
   else n.requiresGrad = isFloat(dtype) && srcs.some((s) => s.node.requiresGrad);
   return new Tensor(n);
+}
+
+/**
+ * `t` computed on `device` where its node holds no storage of its own (a constant, iota, a random
+ * draw: LazyNode.device is null), so that, realised alone, it lands there. Otherwise `t` as it is.
+ */
+export function onDevice(t: Tensor, device: DeviceName | null): Tensor {
+  if (t.node.device === null) t.node.device = device;
+  return t;
 }
 
 /** A view node over `t`; its tracker maps the new shape onto t's row-major elements. */

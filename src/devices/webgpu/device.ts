@@ -8,7 +8,7 @@
  */
 import type { DType } from '../../graph/dtype.js';
 import { DeviceError } from '../../graph/errors.js';
-import { kernelHash, type Kernel } from '../../kernel/ir.js';
+import { bindingsOf, kernelHash, type Kernel } from '../../kernel/ir.js';
 import { LruCache, type CacheLimits } from '../../kernel/lru.js';
 import type { CompiledKernel, Device, DeviceBuffer, DeviceLimits, DeviceStats, KernelPlacement, RuntimeArgs } from '../device.js';
 import { RAN_INLINE } from '../device.js';
@@ -210,7 +210,7 @@ export class WebGpuDevice implements Device {
     if (hit) return hit;
     const k: GpuKernel = { hash, kernel, variants: new Map() };
     // Compiled ahead: the pipeline is built while the rest of the plan is made.
-    const identity = slotsOf(kernel).map((_, i) => i);
+    const identity = Array.from({ length: bindingsOf(kernel) }, (_, i) => i);
     this.variant(k, identity);
     this.kernels.set(hash, k, hash.length + (k.variants.values().next().value?.program.code.length ?? 0));
     return k;
@@ -320,11 +320,6 @@ export class WebGpuDevice implements Device {
   }
 }
 
-/** The kernel's binding slots: output, inputs, error record, extra outputs (see extraOutputSlot). */
-function slotsOf(k: Kernel): number[] {
-  const n = 1 + k.inputs.length + (k.indexChecks?.length ? 1 : 0) + (k.extraOutputs?.length ?? 0);
-  return Array.from({ length: n }, (_, i) => i);
-}
 
 /** For each slot, the first slot bound to the same buffer (a store kernel reading its target). */
 function aliasesOf(bufs: readonly DeviceBuffer[]): number[] {

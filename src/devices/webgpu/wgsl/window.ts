@@ -38,6 +38,20 @@ function split(e: string, dims: readonly number[], names: readonly string[]): st
   return lines.join('\n');
 }
 
+/** `body` for every in-grid tap (input row wh, column ww) of window (wi, wj), taps in row-major order. */
+function overTaps(g: WindowSpec['geom'], body: string): string {
+  const { H, W, kh, kw, sh, sw, ph, pw, dh, dw } = g;
+  return `  for (var ta = 0; ta < ${kh}; ta++) {
+    let wh = wi * ${sh} - ${ph} + ta * ${dh};
+    if (wh < 0 || wh >= ${H}) { continue; }
+    for (var tb = 0; tb < ${kw}; tb++) {
+      let ww = wj * ${sw} - ${pw} + tb * ${dw};
+      if (ww < 0 || ww >= ${W}) { continue; }
+      ${body}
+    }
+  }`;
+}
+
 /**
  * The first maximum of window (wi, wj) of plane (wn, wc): PyTorch's scan over in-grid taps.
  * `.h < 0` when no tap is in the grid (then the maximum is -Infinity).
@@ -48,16 +62,8 @@ function argmaxFn(w: WindowSpec): string {
 fn argmax_(wn: i32, wc: i32, wi: i32, wj: i32) -> Max_ {
   let ninf = 0xff800000u; // a runtime value: a constant bitcast to -inf is a WGSL error
   var r = Max_(bitcast<f32>(ninf), -1, -1);
-  for (var ta = 0; ta < ${kh}; ta++) {
-    let wh = wi * ${sh} - ${ph} + ta * ${dh};
-    if (wh < 0 || wh >= ${H}) { continue; }
-    for (var tb = 0; tb < ${kw}; tb++) {
-      let ww = wj * ${sw} - ${pw} + tb * ${dw};
-      if (ww < 0 || ww >= ${W}) { continue; }
-      let v = f32(${call('x_', { wn: 'wn', wc: 'wc', wh: 'wh', ww: 'ww' })});
-      if (r.h < 0 || v > r.m || (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u) { r = Max_(v, wh, ww); }
-    }
-  }
+${overTaps(w.geom, `let v = f32(${call('x_', { wn: 'wn', wc: 'wc', wh: 'wh', ww: 'ww' })});
+      if (r.h < 0 || v > r.m || (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u) { r = Max_(v, wh, ww); }`)}
   return r;
 }`;
 }
@@ -101,15 +107,7 @@ ${store('v')}`,
           helpers: '',
           code: `${head}
   var s = 0.0f;
-  for (var ta = 0; ta < ${kh}; ta++) {
-    let wh = wi * ${sh} - ${ph} + ta * ${dh};
-    if (wh < 0 || wh >= ${H}) { continue; }
-    for (var tb = 0; tb < ${kw}; tb++) {
-      let ww = wj * ${sw} - ${pw} + tb * ${dw};
-      if (ww < 0 || ww >= ${W}) { continue; }
-      s = k_(s + f32(${call('x_', { wn: 'wn', wc: 'wc', wh: 'wh', ww: 'ww' })}));
-    }
-  }
+${overTaps(w.geom, `s = k_(s + f32(${call('x_', { wn: 'wn', wc: 'wc', wh: 'wh', ww: 'ww' })}));`)}
 ${store(`s / ${kh * kw}.0f`)}`,
         };
       }
