@@ -158,7 +158,9 @@ describe('concurrent kernels', () => {
     await expect(d.data()).rejects.toThrow(/sibling failed/);
     expect(performance.now() - t0).toBeGreaterThanOrEqual(50); // not before the spinning sibling is done
     device.compile = originalCompile;
-    expect(born.engine.memory().liveBuffers).toBe(live);
+    // Nothing the failed schedule allocated stays live. At most `live`, not exactly: the
+    // finalizer may free earlier tests' unreachable tensors while this one waits.
+    expect(born.engine.memory().liveBuffers).toBeLessThanOrEqual(live);
     const [bd, cd, dd] = await Promise.all([b.data(), c.data(), x.matmul(w1).relu().amax(1).add(x.matmul(w2).abs().amax(1)).data()]);
     for (let i = 0; i < M; i += 17) expect(dd[i]).toBeCloseTo(bd[i]! + cd[i]!, 2);
   });

@@ -95,3 +95,18 @@ describe('spread reductions', () => {
     }
   });
 });
+
+describe('two reductions meeting in one epilogue', () => {
+  // a.sum / b.sum read back broadcast: the first reduction spreads into the product's kernel and
+  // takes the divide with it, so the second must not end its own epilogue chain at that divide.
+  test('a spread reduction and a second reduction divided by it plan and compute', async () => {
+    const a = born.rand([4, 5], { seed: 1 }), b = born.rand([4, 5], { seed: 2 }), c = born.rand([4, 5], { seed: 3 });
+    const out = a.sum(1, true).div(b.sum(1, true)).mul(c);
+    const [av, bv, cv, got] = await Promise.all([a.data(), b.data(), c.data(), out.data()]);
+    for (let i = 0; i < 4; i++) {
+      let sa = 0, sb = 0;
+      for (let j = 0; j < 5; j++) { sa += av[i * 5 + j]!; sb += bv[i * 5 + j]!; }
+      for (let j = 0; j < 5; j++) expect(got[i * 5 + j]).toBeCloseTo((sa / sb) * cv[i * 5 + j]!, 5);
+    }
+  });
+});

@@ -220,6 +220,10 @@ function* planOnce(outputs: readonly LazyNode[], w: Walk, temps: ReadonlySet<Laz
   const fusedInto = new Map<LazyNode, LazyNode>();
   const spreadRoots = new Set<LazyNode>();
   const outputSet = new Set(outputs);
+  // The epilogue chains of spread reductions: computed inside their spread root's kernel, so no
+  // other contraction may end its own chain there (softmax's denominator and a second reduction
+  // divided by it share one `div`).
+  const spreadChains = new Set<LazyNode>();
   for (const x of order) {
     if (x.realized || !isContraction(x) || outputSet.has(x)) continue;
     let cur = x;
@@ -229,6 +233,7 @@ function* planOnce(outputs: readonly LazyNode[], w: Walk, temps: ReadonlySet<Laz
       const cs = consumers.get(cur) ?? [];
       if (cs.length !== 1) break;
       const c = cs[0]!;
+      if (spreadChains.has(c)) break;
       const flips: boolean = !transposed && transposesMatmul(c, x);
       const fits = numel(c.shape) === numel(x.shape) &&
         (c.arg.kind === 'elementwise' || c.arg.kind === 'cast' || isPlainReshape(c) || flips);
@@ -252,6 +257,7 @@ function* planOnce(outputs: readonly LazyNode[], w: Walk, temps: ReadonlySet<Laz
       materialized.delete(x);
       fusedInto.set(root, x);
       spreadRoots.add(root);
+      for (let n = x; n !== cur; ) spreadChains.add((n = consumers.get(n)![0]!));
       continue;
     }
     if (cur === x || fusedInto.has(cur)) continue;
