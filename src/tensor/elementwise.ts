@@ -3,6 +3,7 @@
  * broadcasting, and the composites (gelu, softmax's pieces, …) written once on top of them.
  */
 import { isFloat, resultType, type DType, type Participant } from '../graph/dtype.js';
+import type { DeviceName } from '../graph/node.js';
 import { DTypeError, fmt } from '../graph/errors.js';
 import { ops, type BinaryOp, type UnaryOp } from '../graph/ops.js';
 import { broadcastShapes } from '../graph/shape.js';
@@ -20,12 +21,13 @@ const allLeaves = (v: unknown): boolean => (Array.isArray(v) ? v.every(allLeaves
 
 /**
  * An operand of `op` as a tensor or a JS scalar. A nested array becomes a tensor as born.tensor
- * makes it (float32, or bool for booleans); anything else (undefined, null, a string, an object)
- * is a TypeError, so it never turns into NaN or 0 on the way.
+ * makes it (float32, or bool for booleans), on `device` (the other operands' device: a literal
+ * list beside a WebGPU tensor is a WebGPU constant, not a second device); anything else
+ * (undefined, null, a string, an object) is a TypeError, so it never turns into NaN or 0 on the way.
  */
-export function operand(op: string, v: unknown): TensorLike {
+export function operand(op: string, v: unknown, device?: DeviceName): TensorLike {
   if (v instanceof Tensor || isLeaf(v)) return v as TensorLike;
-  if (Array.isArray(v) && allLeaves(v)) return tensor(v as NestedArray);
+  if (Array.isArray(v) && allLeaves(v)) return tensor(v as NestedArray, device ? { device } : {});
   throw new TypeError(`${op}: expected a tensor, a number, a boolean or a nested array of numbers as operand, got ${describeArg(v)}`);
 }
 
@@ -45,8 +47,12 @@ const participant = (x: TensorLike): Participant =>
  * tensor or a JS number only raises the category (int32 + 2.5 is float32, float16 + 2.5 stays
  * float16, float16 + a 0-d float32 tensor stays float16).
  */
-export function operands(op: string, a0: OperandLike, b0: OperandLike): [Tensor, Tensor] {
-  const a = operand(op, a0), b = operand(op, b0);
+/** The device of the first tensor among `vs`, where nested-array operands are made. */
+export const deviceOf = (...vs: readonly unknown[]): DeviceName | undefined =>
+  (vs.find((v) => v instanceof Tensor) as Tensor | undefined)?.device;
+
+export function operands(op: string, a0: OperandLike, b0: OperandLike, device = deviceOf(a0, b0)): [Tensor, Tensor] {
+  const a = operand(op, a0, device), b = operand(op, b0, device);
   const d = resultType(participant(a), participant(b));
   const as = (x: TensorLike): Tensor => (x instanceof Tensor ? cast(x, d) : full([], Number(x), d));
   return [as(a), as(b)];
@@ -64,13 +70,14 @@ export function binary(op: BinaryOp, a: OperandLike, b: OperandLike, name: strin
 }
 
 export function where(cond0: Tensor | boolean | NestedArray, a: OperandLike, b: OperandLike): Tensor {
-  const cond = operand('where', cond0);
+  const device = deviceOf(cond0, a, b);
+  const cond = operand('where', cond0, device);
   if (cond instanceof Tensor && cond.dtype !== 'bool') {
     throw new DTypeError(`where: the condition must be a bool tensor, got ${cond.dtype} of shape ${fmt(cond.shape)} (compare first, e.g. x.gt(0))`);
   }
   if (typeof cond === 'number') throw new DTypeError(`where: the condition must be a bool tensor or a boolean, got the number ${cond}`);
   const c = cond instanceof Tensor ? cond : full([], Number(cond), 'bool');
-  const [x, y] = operands('where', a, b);
+  const [x, y] = operands('where', a, b, device);
   const shape = broadcastShapes('where', c.shape, x.shape, y.shape);
   return node({ kind: 'elementwise', op: 'where' }, [broadcastTo(c, shape), broadcastTo(x, shape), broadcastTo(y, shape)], shape, x.dtype);
 }

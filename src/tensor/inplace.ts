@@ -17,8 +17,8 @@ import { Tensor } from './tensor.js';
 
 export type InPlaceOperand = Tensor | number | boolean;
 
-/** An operand as every elementwise op takes it (a nested array becomes a tensor). */
-const operand = (op: string, y: unknown): InPlaceOperand => E.operand(op, y);
+/** An operand as every elementwise op takes it (a nested array becomes a tensor on t's device). */
+const operand = (op: string, y: unknown, t: Tensor): InPlaceOperand => E.operand(op, y, t.device);
 
 /** The operand must broadcast to the target's shape: the target never grows. */
 function checkBroadcast(op: string, t: Tensor, operands: readonly unknown[]): void {
@@ -69,7 +69,7 @@ function write(op: string, t: Tensor, value: Tensor): Tensor {
 
 /** t = value everywhere (the value cast to t's dtype, as PyTorch's fill_). */
 export function fill(t: Tensor, value: unknown, op: 'fill_' | 'zero_' = 'fill_'): Tensor {
-  const v = operand(op, value);
+  const v = operand(op, value, t);
   if (v instanceof Tensor && v.ndim !== 0) throw new ShapeError(`${op}: the value must be a number or a 0-d tensor, got a tensor of shape ${fmt(v.shape)}`);
   checkGrad(op, t, [v]);
   const filled = v instanceof Tensor ? broadcastTo(cast(v, t.dtype), t.shape) : full(t.shape, Number(v), t.dtype);
@@ -80,7 +80,7 @@ export function fill(t: Tensor, value: unknown, op: 'fill_' | 'zero_' = 'fill_')
 
 /** add_ / sub_: t ± alpha · y. */
 export function addSub(op: 'add_' | 'sub_', t: Tensor, y: unknown, opts: unknown): Tensor {
-  const v = operand(op, y);
+  const v = operand(op, y, t);
   const alphaOpts = isPlainObject(opts) || opts === undefined ? options<{ alpha?: number }>(op, opts, ['alpha']) : { alpha: opts as number };
   const alpha = alphaOpts.alpha ?? 1;
   if (typeof alpha !== 'number') throw new TypeError(`${op}: alpha must be a number, got ${describeArg(alpha)}`);
@@ -94,7 +94,7 @@ export function addSub(op: 'add_' | 'sub_', t: Tensor, y: unknown, opts: unknown
 
 /** mul_ / div_: t · y, t / y (true division: a float result, so div_ needs a float target). */
 export function mulDiv(op: 'mul_' | 'div_', t: Tensor, y: unknown): Tensor {
-  const v = operand(op, y);
+  const v = operand(op, y, t);
   checkGrad(op, t, [v]);
   return write(op, t, op === 'mul_' ? t.mul(v) : t.div(v));
 }
@@ -108,8 +108,8 @@ export function clampInPlace(t: Tensor, minOrOpts: unknown, max: unknown): Tenso
       ? (() => { throw new TypeError('clamp_: pass max inside the options object or positionally, not both'); })()
       : options<ClampOptions>('clamp_', minOrOpts, ['min', 'max']))
     : { min: minOrOpts, max } as { min?: unknown; max?: unknown };
-  const lo = o.min === undefined || o.min === null ? undefined : operand('clamp_', o.min);
-  const hi = o.max === undefined || o.max === null ? undefined : operand('clamp_', o.max);
+  const lo = o.min === undefined || o.min === null ? undefined : operand('clamp_', o.min, t);
+  const hi = o.max === undefined || o.max === null ? undefined : operand('clamp_', o.max, t);
   if (lo === undefined && hi === undefined) throw new TypeError(`clamp_: give at least one of min and max (tensor of shape ${fmt(t.shape)})`);
   checkGrad('clamp_', t, [lo, hi]);
   const num = (v: InPlaceOperand | undefined): number | Tensor | undefined => (typeof v === 'boolean' ? Number(v) : v);

@@ -17,7 +17,7 @@ import { Tensor } from './tensor.js';
 export type Operand = E.TensorLike;
 
 /** `v` as an operand of `op` (a nested array becomes a tensor), or a TypeError naming what would be valid. */
-export const operand = (op: string, v: unknown): Operand => E.operand(op, v);
+export const operand = (op: string, v: unknown, beside?: Tensor): Operand => E.operand(op, v, beside?.device);
 
 /** A number argument (a slope, a bound, a tolerance). */
 export function numberArg(op: string, name: string, v: unknown): number {
@@ -70,12 +70,12 @@ export function round(x: Tensor, opts?: unknown): Tensor {
 export const square = (x: Tensor): Tensor => x.mul(x);
 
 export function atan2(a: Tensor, b: unknown): Tensor {
-  return E.binary('atan2', a, operand('atan2', b));
+  return E.binary('atan2', a, operand('atan2', b, a));
 }
 
 /** remainder (Python's %, the divisor's sign) and fmod (C's, the dividend's sign). */
 export function modulo(op: 'remainder' | 'fmod', a: Tensor, b: unknown): Tensor {
-  const y = operand(op, b);
+  const y = operand(op, b, a);
   noBool(op, a);
   if (y instanceof Tensor) noBool(op, y);
   return E.binary(op, asStored(a), asStored(y));
@@ -101,13 +101,13 @@ export function isfinite(x: Tensor): Tensor {
 // ---- logical and bitwise ----
 
 /** Truth as PyTorch's logical ops read it: nonzero is true, NaN included. */
-function truth(op: string, v: unknown): Tensor {
-  const x = operand(op, v);
+function truth(op: string, v: unknown, beside?: Tensor): Tensor {
+  const x = operand(op, v, beside);
   return x instanceof Tensor ? cast(x, 'bool') : full([], x !== 0 && x !== false ? 1 : 0, 'bool');
 }
 
 export function logical(op: 'logicalAnd' | 'logicalOr' | 'logicalXor', a: Tensor, b: unknown): Tensor {
-  const x = truth(op, a), y = truth(op, b);
+  const x = truth(op, a), y = truth(op, b, a);
   broadcastShapes(op, x.shape, y.shape);
   switch (op) {
     case 'logicalAnd': return E.where(x, y, false);
@@ -127,7 +127,7 @@ function refuseFloat(op: string, d: DType, what: string): void {
 /** bitwiseAnd / Or / Xor: integers and bool (bool stays bool, unlike arithmetic on bools). */
 export function bitwise(op: 'bitand' | 'bitor' | 'bitxor', a: Tensor, b: unknown): Tensor {
   const name = bitwiseName[op];
-  const y = operand(name, b);
+  const y = operand(name, b, a);
   const [x, z] = E.operands(name, a, y);
   const d = x.dtype;
   const desc = (v: Operand): string => (v instanceof Tensor ? `${v.dtype} of shape ${fmt(v.shape)}` : `the number ${String(v)}`);
@@ -149,8 +149,8 @@ export function bitwiseNot(x: Tensor): Tensor {
  */
 export function lerp(start: Tensor, end: unknown, weight: unknown): Tensor {
   if (!isFloat(start.dtype)) throw new DTypeError(`lerp: expected a floating-point tensor, got ${start.dtype} of shape ${fmt(start.shape)} (convert with .to('float32'))`);
-  const e = operand('lerp', end);
-  const w = operand('lerp', weight);
+  const e = operand('lerp', end, start);
+  const w = operand('lerp', weight, start);
   if (typeof w === 'boolean') throw new TypeError('lerp: weight must be a number or a Tensor, got a boolean');
   const diff = start.sub(e).neg();
   const fromStart = (): Tensor => start.add(diff.mul(w));
@@ -168,7 +168,7 @@ function boolMask(op: string, mask: unknown): Tensor {
 /** x with `value` where mask is true; the result keeps x's dtype (the value is cast to it). */
 export function maskedFill(x: Tensor, mask: unknown, value: unknown): Tensor {
   const m = boolMask('maskedFill', mask);
-  const v = operand('maskedFill', value);
+  const v = operand('maskedFill', value, x);
   if (v instanceof Tensor && v.ndim !== 0) {
     throw new ShapeError(`maskedFill: value must be a number or a 0-d tensor, got a tensor of shape ${fmt(v.shape)}`);
   }
@@ -177,7 +177,7 @@ export function maskedFill(x: Tensor, mask: unknown, value: unknown): Tensor {
 
 /** x where cond is true, other elsewhere (PyTorch's x.where(cond, y)). */
 export function whereMethod(x: Tensor, cond: unknown, other: unknown): Tensor {
-  return E.where(boolMask('where', cond), x, operand('where', other));
+  return E.where(boolMask('where', cond), x, operand('where', other, x));
 }
 
 // ---- closeness ----
@@ -202,7 +202,7 @@ export function closeArgs(op: string, args: readonly unknown[]): Required<Isclos
  * included) are close, NaN is close to NaN only with equalNan, a and b must share a dtype.
  */
 export function isclose(a: Tensor, other: unknown, tol: Required<IscloseOptions>, op = 'isclose'): Tensor {
-  const o = operand(op, other);
+  const o = operand(op, other, a);
   const b = o instanceof Tensor ? o : full([], Number(o), a.dtype);
   if (b.dtype !== a.dtype) {
     throw new DTypeError(`${op}: both tensors must have the same dtype, got ${a.dtype} and ${b.dtype} (convert one with .to('${a.dtype}'))`);
