@@ -269,14 +269,12 @@ export class WebGpuDevice implements Device {
     const { program } = v;
     const entries: GPUBindGroupEntry[] = program.slots.map((slot, binding) => ({ binding, resource: { buffer: this.bound(bufs[slot]!) } }));
     if (program.uniformWords > 0) {
-      const uniform = g.device.createBuffer({ size: Math.ceil(program.uniformWords / 4) * 16, usage: GPUBufferUsage.UNIFORM, mappedAtCreation: true });
-      const range = uniform.getMappedRange();
+      const size = Math.ceil(program.uniformWords / 4) * 16;
+      const { buffer, offset, range } = this.queue!.uniform(size);
       const f32 = new Float32Array(range), i32 = new Int32Array(range);
       kernel.params.forEach((d, s) => { if (d === 'float32' || d === 'float16' || d === 'bfloat16' || d === 'float64') f32[s] = args[s]!; else i32[s] = args[s]!; });
       (program.extraUniforms ?? []).forEach((x, j) => { i32[kernel.params.length + j] = x; });
-      uniform.unmap();
-      this.queue!.once(uniform);
-      entries.push({ binding: program.slots.length, resource: { buffer: uniform } });
+      entries.push({ binding: program.slots.length, resource: { buffer, offset, size } });
     }
     const pass = this.queue!.computePass();
     pass.setPipeline(v.pipeline!);
@@ -306,6 +304,11 @@ export class WebGpuDevice implements Device {
 
   setKernelCacheLimits(limits: CacheLimits): void {
     this.kernels.setLimits(limits);
+  }
+
+  /** Dispatches and uniform buffers since the adapter opened (a schedule's uniforms share one buffer). */
+  commandStats(): { dispatches: number; uniformBuffers: number } {
+    return { dispatches: this.queue?.dispatches ?? 0, uniformBuffers: this.queue?.uniformBuffers ?? 0 };
   }
 
   /** Bytes of GPU memory held (live buffers and the free list), against the budget. */

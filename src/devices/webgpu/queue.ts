@@ -4,9 +4,13 @@
  * when each is submitted and awaited). Writes and reads keep their place in that order: a write
  * while commands wait in the encoder is encoded as a copy after them, a read sends what waits
  * first. Errors of everything issued since the last submit are caught by one error scope and
- * reject that submit's flush.
+ * reject that submit's flush. The dispatches of one submit share one uniform buffer, each at its
+ * own aligned offset: one buffer made, mapped and freed per schedule, not per dispatch.
  */
 import { DeviceError } from '../../graph/errors.js';
+
+/** Bytes of one schedule's uniform buffer: room for 64 dispatches at the guaranteed 256-byte alignment. */
+const UNIFORM_CHUNK = 64 * 256;
 
 export class CommandQueue {
   private encoder: GPUCommandEncoder | null = null;
@@ -17,8 +21,14 @@ export class CommandQueue {
   private garbage: GPUBuffer[] = [];
   /** An error reported outside every scope (uncapturederror): it fails the next flush. */
   private stray: string | null = null;
+  /** Uniform buffers of the commands being encoded, still mapped: unmapped just before the submit. */
+  private uniforms: GPUBuffer[] = [];
+  /** Bytes of the last of them already handed out. */
+  private uniformUsed = 0;
   /** Dispatches issued since the device opened. */
   dispatches = 0;
+  /** Uniform buffers made since the device opened (one per submit that has uniforms, in the usual case). */
+  uniformBuffers = 0;
 
   constructor(private readonly device: GPUDevice) {
     device.addEventListener('uncapturederror', (e) => {
@@ -45,6 +55,25 @@ export class CommandQueue {
   /** A buffer the commands encoded so far use, freed once they have run. */
   once(buf: GPUBuffer): void {
     this.garbage.push(buf);
+  }
+
+  /**
+   * `bytes` of uniform memory for the next dispatch: its buffer, offset and a mapped view to fill
+   * now. Offsets keep the adapter's alignment (256 bytes guaranteed); a schedule whose uniforms
+   * outgrow one buffer gets another.
+   */
+  uniform(bytes: number): { buffer: GPUBuffer; offset: number; range: ArrayBuffer } {
+    const align = this.device.limits.minUniformBufferOffsetAlignment;
+    let buf = this.uniforms[this.uniforms.length - 1];
+    let offset = Math.ceil(this.uniformUsed / align) * align;
+    if (!buf || offset + bytes > buf.size) {
+      buf = this.device.createBuffer({ size: Math.max(UNIFORM_CHUNK, Math.ceil(bytes / align) * align), usage: GPUBufferUsage.UNIFORM, mappedAtCreation: true });
+      this.uniforms.push(buf);
+      this.uniformBuffers++;
+      offset = 0;
+    }
+    this.uniformUsed = offset + bytes;
+    return { buffer: buf, offset, range: buf.getMappedRange(offset, bytes) };
   }
 
   /** Writes `data` into `dst` after every command issued so far. */
@@ -75,8 +104,12 @@ export class CommandQueue {
     const cmd = this.encoder.finish();
     this.encoder = null;
     this.pending = 0;
-    const garbage = this.garbage;
+    // A buffer must be unmapped to be used by a submit; the bind groups made while it was mapped stay valid.
+    for (const u of this.uniforms) u.unmap();
+    const garbage = this.garbage.concat(this.uniforms);
     this.garbage = [];
+    this.uniforms = [];
+    this.uniformUsed = 0;
     this.device.queue.submit([cmd]);
     const validation = this.device.popErrorScope();
     const memory = this.device.popErrorScope();
