@@ -100,6 +100,16 @@ describe('randn draws the sampler at the element index', () => {
     expect(await born.randn([n], { seed: 21 }).mul(2).data()).toEqual(got.map((v) => 2 * v));
   });
 
+  test('read by two consumers, a randn is computed once: its sampler is no cheap node to repeat', () => {
+    const x = born.randn([64, 64], { seed: 1 });
+    const plan = born.explain(x.mul(2).add(x.exp()).sum());
+    expect(plan.kernels.length).toBe(2);
+    expect(plan.kernels[0]!.ops).toContain('randn');
+    expect(plan.kernels[1]!.ops).not.toContain('randn');
+    // Read once, it fuses into its consumer.
+    expect(born.explain(born.randn([64, 64], { seed: 1 }).mul(2).sum()).kernels.length).toBe(1);
+  });
+
   test('the same seed gives the same numbers, another seed others; the global stream repeats after manualSeed', async () => {
     const a = await born.randn([256], { seed: 8 }).data();
     expect(await born.randn([256], { seed: 8 }).data()).toEqual(a);

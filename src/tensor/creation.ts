@@ -327,7 +327,10 @@ export function randn<D extends DType = 'float32'>(...args: SizesThen<RandomOpti
   const [shape, opts] = sized<RandomOptions<D>>('randn', args, RANDOM_KEYS);
   const key = keyFor(opts.seed);
   const dtype = dtypeOr('randn', opts.dtype, 'float32');
-  return placed(cast(draw(shape, key, 0, 'normal'), dtype), opts.device) as Tensor<D>;
+  // Behind a (no-op) rounding node, as before the draw was one node: a realised randn is then a
+  // computed tensor whose sources realisation drops, so reading it once disposed is an error
+  // (realize.ts checkLeaves) rather than a silent recomputation.
+  return placed(cast(rounded(draw(shape, key, 0, 'normal')), dtype), opts.device) as Tensor<D>;
 }
 
 /**
