@@ -65,12 +65,13 @@ describe('rand and randn draw from Philox at the element index', () => {
 
   test('randn: Box–Muller over both words of the same draw', async () => {
     const n = 257;
-    // Loose enough for a float32 Box–Muller; a swapped or shifted word is off by O(1).
+    // u = (w0 | 1) / 2^32, angle 2π w1 / 2^32 (test/random-normal.test.ts tests the sampler itself):
+    // within a float32 rounding; a swapped or shifted word is off by O(1).
     const got = await born.randn([n], { seed: 3 }).data();
     for (let i = 0; i < n; i++) {
-      const [u1, u2] = philox.uniform(keyOf(3), i);
-      const want = Math.sqrt(-2 * Math.log(1 - u1)) * Math.cos(2 * Math.PI * u2);
-      expect(Math.abs(got[i]! - want), `element ${i}: ${got[i]} vs ${want}`).toBeLessThan(1e-4 * Math.max(1, Math.abs(want)));
+      const [w0, w1] = philox.words(keyOf(3), i, 0);
+      const want = Math.sqrt(-2 * Math.log(((w0 | 1) >>> 0) / 2 ** 32)) * Math.cos(2 * Math.PI * w1 / 2 ** 32);
+      expect(Math.abs(got[i]! - want), `element ${i}: ${got[i]} vs ${want}`).toBeLessThan(3e-7 * Math.max(1, Math.abs(want)));
     }
   });
 });

@@ -30,9 +30,11 @@ export type NodeArg =
   /**
    * Counter-based random words: element i is word `word` of Philox(seed, counter i). A null seed
    * is read from the node's one source, a 0-d int32 buffer, so fresh draws (dropout masks) reuse
-   * one compiled kernel instead of baking a new key into each.
+   * one compiled kernel instead of baking a new key into each. With dist 'normal', element i is
+   * instead a standard normal from both words of that draw (ir.ts's rand source): word 0 its
+   * r·cos, word 1 its r·sin.
    */
-  | { kind: 'rand'; seed: number | null; word: 0 | 1 }
+  | { kind: 'rand'; seed: number | null; word: 0 | 1; dist?: 'normal' }
   /** Element i is i (over the flat, row-major index). */
   | { kind: 'iota' }
   | { kind: 'view'; tracker: ShapeTracker; movement: Movement }
@@ -169,7 +171,7 @@ export function argKey(a: NodeArg): string {
   switch (a.kind) {
     case 'buffer': case 'iota': case 'cast': case 'matmul': return a.kind;
     case 'const': return `c${Object.is(a.value, -0) ? '-0' : a.value}`;
-    case 'rand': return `r${a.seed ?? 'in'}.${a.word}`;
+    case 'rand': return `r${a.dist === 'normal' ? 'n' : ''}${a.seed ?? 'in'}.${a.word}`;
     case 'view': return `v${a.tracker.map((v) => `${v.shape}|${v.strides}|${v.offset}|${v.mask ?? ''}`).join('/')}`;
     case 'elementwise': return a.op;
     case 'reduce': return `${a.op}${a.axes.join(',')}`;

@@ -36,8 +36,15 @@ export type Scalar =
   | { readonly k: 'load'; readonly input: number; readonly index: Index; readonly dtype: DType }
   | { readonly k: 'const'; readonly value: number; readonly dtype: DType }
   | { readonly k: 'acc'; readonly dtype: DType }
-  /** Uniform float in [0, 1) from word `word` of Philox-2x32-10 keyed by seed, at counter `index`. */
-  | { readonly k: 'rand'; readonly seed: number | Scalar; readonly word: 0 | 1; readonly index: Index; readonly dtype: DType }
+  /**
+   * Philox-2x32-10 keyed by seed, at counter `index`. Without `dist`: a uniform float in [0, 1),
+   * the top 24 bits of word `word` scaled (exact in float32). With dist 'normal': a standard
+   * normal from both words of that evaluation, computed in integer arithmetic only as
+   * kernel/normal.ts specifies (word 0 r·cos, word 1 r·sin of one Box–Muller pair), a float32
+   * with the same bits on every device. Either way a pure function of (seed, index): the
+   * scheduler may fuse, split or duplicate it freely.
+   */
+  | { readonly k: 'rand'; readonly seed: number | Scalar; readonly word: 0 | 1; readonly dist?: 'normal'; readonly index: Index; readonly dtype: DType }
   | { readonly k: 'iota'; readonly index: Index; readonly dtype: DType }
   /** Zero where `valid` fails (padding); `arg` is not evaluated there. */
   | { readonly k: 'masked'; readonly valid: Valid; readonly arg: Scalar; readonly dtype: DType }

@@ -161,8 +161,10 @@ class Builder {
     switch (a.kind) {
       case 'const': return { k: 'const', value: a.value, dtype };
       case 'rand':
-        this.note('rand', 20, size);
-        return { k: 'rand', seed: a.seed ?? this.expr(node.srcs[0]!, [], size), word: a.word, index: flat(), dtype };
+        // A normal draw at the op table's scale for the float Box–Muller chain it stands for
+        // (two draws, log, sqrt, cos and a few products); its integer work is no float operation.
+        this.note(a.dist === 'normal' ? 'randn' : 'rand', a.dist === 'normal' ? 60 : 20, size);
+        return { k: 'rand', seed: a.seed ?? this.expr(node.srcs[0]!, [], size), word: a.word, ...(a.dist ? { dist: a.dist } : {}), index: flat(), dtype };
       case 'iota': return { k: 'iota', index: flat(), dtype };
       case 'param': return { k: 'param', slot: this.paramSlot(node), dtype };
       case 'view': {

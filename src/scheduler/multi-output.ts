@@ -161,7 +161,7 @@ class Interner {
       case 'rand': {
         const seed = typeof s.seed === 'number' ? s.seed : this.scalar(s.seed);
         const index = this.index(s.index);
-        r = this.intern(`R${typeof seed === 'number' ? seed : `s${this.id(seed)}`},${s.word},${this.id(index)},${s.dtype}`, { ...s, seed, index });
+        r = this.intern(`R${s.dist ?? ''}${typeof seed === 'number' ? seed : `s${this.id(seed)}`},${s.word},${this.id(index)},${s.dtype}`, { ...s, seed, index });
         break;
       }
       case 'masked': {

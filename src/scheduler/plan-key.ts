@@ -92,7 +92,7 @@ function mixArg(a: NodeArg): void {
   switch (a.kind) {
     case 'buffer': case 'iota': case 'cast': case 'matmul': case 'param': return;
     case 'const': mixNumber(a.value); return;
-    case 'rand': mixNumber(a.seed ?? NaN); mix(a.seed === null ? 1 : 0); mix(a.word); return;
+    case 'rand': mixNumber(a.seed ?? NaN); mix(a.seed === null ? 1 : 0); mix(a.word); mix(a.dist === 'normal' ? 1 : 0); return;
     case 'view': mix(nameId(a.movement.op)); mixTracker(a.tracker); return;
     case 'elementwise': case 'row': mix(nameId(a.op)); return;
     case 'reduce': mix(nameId(a.op)); mixList(a.axes); return;
@@ -206,7 +206,7 @@ export function sameArg(a: NodeArg, b: NodeArg): boolean {
   switch (a.kind) {
     case 'buffer': case 'iota': case 'cast': case 'matmul': case 'param': case 'transfer': return b.kind === a.kind;
     case 'const': return b.kind === 'const' && Object.is(a.value, b.value);
-    case 'rand': return b.kind === 'rand' && a.seed === b.seed && a.word === b.word;
+    case 'rand': return b.kind === 'rand' && a.seed === b.seed && a.word === b.word && a.dist === b.dist;
     case 'view': return b.kind === 'view' && a.movement.op === b.movement.op && sameTracker(a.tracker, b.tracker);
     case 'elementwise': return b.kind === 'elementwise' && a.op === b.op;
     case 'row': return b.kind === 'row' && a.op === b.op;

@@ -61,17 +61,23 @@ function readBroadcast(n: LazyNode, consumers: ReadonlyMap<LazyNode, LazyNode[]>
     (c.arg.movement.op === 'expand' || readBroadcast(c, consumers, depth - 1)));
 }
 
-/** How many unmaterialised nodes computing `n` takes, counting up to `limit`. */
+/**
+ * How many unmaterialised nodes computing `n` takes, counting up to `limit`. A normal draw counts
+ * as `limit` by itself: one node, but its integer sampler (kernel/normal.ts) is some 300
+ * operations, so a shared randn is computed once, as when it was a chain of log, sqrt and cos.
+ */
 function fusedSize(n: LazyNode, isBuffer: (m: LazyNode) => boolean, limit: number): number {
   const seen = new Set<LazyNode>();
   const stack = [n];
-  while (stack.length && seen.size < limit) {
+  let size = 0;
+  while (stack.length && size < limit) {
     const m = stack.pop()!;
     if (seen.has(m) || (m !== n && isBuffer(m))) continue;
     seen.add(m);
+    size += m.arg.kind === 'rand' && m.arg.dist === 'normal' ? limit : 1;
     if (m.arg.kind !== 'reduce' && m.arg.kind !== 'matmul') stack.push(...m.srcs);
   }
-  return seen.size;
+  return size;
 }
 
 const isContraction = (n: LazyNode): boolean => n.arg.kind === 'reduce' || n.arg.kind === 'matmul';

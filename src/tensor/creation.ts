@@ -302,11 +302,14 @@ type Key = number | Tensor;
 const keyFor = (seed: number | undefined): Key =>
   seed === undefined ? scalar(mixSeed(globalSeed + 0x9e3779b9 * ++draws) | 0, { dtype: 'int32' }) : mixSeed(seed);
 
-function uniform(shape: Shape, key: Key, word: 0 | 1): Tensor<'float32'> {
+/** Philox draws at the element index: uniform words, or (dist 'normal') kernel/normal.ts's standard normal. */
+function draw(shape: Shape, key: Key, word: 0 | 1, dist?: 'normal'): Tensor<'float32'> {
+  const d = dist ? { dist } : {};
   return typeof key === 'number'
-    ? node({ kind: 'rand', seed: key, word }, [], checkShape('rand', shape), 'float32') as Tensor<'float32'>
-    : node({ kind: 'rand', seed: null, word }, [key], checkShape('rand', shape), 'float32') as Tensor<'float32'>;
+    ? node({ kind: 'rand', seed: key, word, ...d }, [], checkShape('rand', shape), 'float32') as Tensor<'float32'>
+    : node({ kind: 'rand', seed: null, word, ...d }, [key], checkShape('rand', shape), 'float32') as Tensor<'float32'>;
 }
+const uniform = (shape: Shape, key: Key, word: 0 | 1): Tensor<'float32'> => draw(shape, key, word);
 
 /** Uniform in [0, 1), shape as a list or as integers: `rand([2, 3], { seed: 1 })`, `rand(2, 3)`. */
 export function rand<D extends DType = 'float32'>(...args: SizesThen<RandomOptions<D>>): Tensor<D> {
@@ -316,18 +319,18 @@ export function rand<D extends DType = 'float32'>(...args: SizesThen<RandomOptio
 
 /**
  * Standard normal, shape as a list or as integers: `randn([2, 3])`, `randn(2, 3, { seed: 1 })`.
- * Box–Muller over the two words of one Philox draw per element.
+ * Box–Muller over the two words of one Philox draw per element, in integer arithmetic
+ * (kernel/normal.ts), so every device gives the same float32 bits for a seed; other dtypes are
+ * cast from that float32 sample (float64 too: it holds the float32 value exactly).
  */
 export function randn<D extends DType = 'float32'>(...args: SizesThen<RandomOptions<D>>): Tensor<D> {
   const [shape, opts] = sized<RandomOptions<D>>('randn', args, RANDOM_KEYS);
   const key = keyFor(opts.seed);
   const dtype = dtypeOr('randn', opts.dtype, 'float32');
-  // float32 nodes only, so a device without float64 computes the same thing; rounded once at the
-  // end, so a fused consumer sees the very value a materialised randn would hold.
-  const u1 = uniform(shape, key, 0), u2 = uniform(shape, key, 1);
-  const r = u1.neg().add(1).log().mul(-2).sqrt();
-  const z = rounded(r.mul(u2.mul(2 * Math.PI).cos()));
-  return placed(cast(z, dtype), opts.device) as Tensor<D>;
+  // Behind a (no-op) rounding node, as before the draw was one node: a realised randn is then a
+  // computed tensor whose sources realisation drops, so reading it once disposed is an error
+  // (realize.ts checkLeaves) rather than a silent recomputation.
+  return placed(cast(rounded(draw(shape, key, 0, 'normal')), dtype), opts.device) as Tensor<D>;
 }
 
 /**

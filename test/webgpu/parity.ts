@@ -46,6 +46,8 @@ export interface Case {
   readonly fn: (...xs: Tensor[]) => Out;
   /** Float tolerance (default by family). */
   readonly tol?: number;
+  /** Float outputs must match bit for bit (their Uint32Array / Uint16Array views), not only by value. */
+  readonly bits?: true;
   /** Differentiate with respect to these inputs (default: every float input) — `false`: no gradient case. */
   readonly grad?: false | readonly number[];
   /** Gradient tolerance (default TOL.grad, or the case's own if larger). */
@@ -161,8 +163,15 @@ function describeBad(label: string, got: Arr, want: Arr, bad: number[]): string 
   return `${label}: ${bad.length} of ${want.length} differ: ` + bad.slice(0, 5).map((i) => `[${i}] webgpu ${got[i]} cpu ${want[i]}`).join('; ');
 }
 
-/** Compares what the CPU and WebGPU computed, tensor by tensor (shape, dtype, values). */
-export async function expectSame(label: string, cpu: readonly Tensor[], gpu: readonly Tensor[], tol: number): Promise<void> {
+/** The raw bits of a float array (-0 and +0 differ, as do NaN payloads); other arrays as they are. */
+function bitsOf(a: Arr): Arr {
+  if (a instanceof Float32Array) return new Uint32Array(a.buffer, a.byteOffset, a.length);
+  if (a instanceof Float64Array) return new BigUint64Array(a.buffer, a.byteOffset, a.length);
+  return a;
+}
+
+/** Compares what the CPU and WebGPU computed, tensor by tensor (shape, dtype, values; with `bits`, float bits). */
+export async function expectSame(label: string, cpu: readonly Tensor[], gpu: readonly Tensor[], tol: number, bits = false): Promise<void> {
   expect(gpu.length).toBe(cpu.length);
   for (let i = 0; i < cpu.length; i++) {
     expect(gpu[i]!.device, `${label} output ${i} device`).toBe('webgpu');
@@ -172,7 +181,8 @@ export async function expectSame(label: string, cpu: readonly Tensor[], gpu: rea
   const [want, got] = [await read(cpu), await read(gpu)];
   for (let i = 0; i < cpu.length; i++) {
     const t = cpu[i]!.dtype === 'float32' || cpu[i]!.dtype === 'float16' || cpu[i]!.dtype === 'bfloat16' ? tol : 0;
-    const bad = mismatches(got[i]!, want[i]!, t);
+    const [g, w] = bits ? [bitsOf(got[i]!), bitsOf(want[i]!)] : [got[i]!, want[i]!];
+    const bad = mismatches(g, w, bits ? 0 : t);
     expect(bad.length, describeBad(`${label} output ${i} (${cpu[i]!.dtype}, tol ${t})`, got[i]!, want[i]!, bad)).toBe(0);
   }
 }
@@ -256,7 +266,7 @@ export async function runCase(c: Case): Promise<void> {
     return;
   }
   gateMatmul(outputs(cpuOut));
-  await expectSame(c.name, outputs(cpuOut), outputs(gpuOut as Exclude<Out, Promise<boolean>>), tolOf(c));
+  await expectSame(c.name, outputs(cpuOut), outputs(gpuOut as Exclude<Out, Promise<boolean>>), tolOf(c), c.bits);
 }
 
 /** Fixed weights for the loss of a gradient case, so every output element matters differently. */

@@ -155,13 +155,16 @@ export class ScalarPrinter {
       case 'acc': return 'acc';
       case 'rand': {
         const seed = typeof s.seed === 'number' ? String(s.seed) : this.print(s.seed);
-        if (this.inline) return `philox(${seed}, ${s.word}, ${this.idx(s.index)})`;
+        const normal = s.dist === 'normal';
+        if (this.inline) return `${normal ? 'normalw' : 'philox'}(${seed}, ${s.word}, ${this.idx(s.index)})`;
         // One Philox evaluation serves both words at the same counter.
-        const key = `${seed}|${this.idx(s.index)}`;
+        const key = `${s.dist ?? ''}${seed}|${this.idx(s.index)}`;
         let pair = this.draws.get(key);
         if (!pair) {
           pair = `${this.prefix}p${this.draws.size}_`;
-          this.lines.push(`const ${pair}0 = philox2(${seed}, ${this.idx(s.index)}); const ${pair}1 = ph1;`);
+          this.lines.push(normal
+            ? `const ${pair}0 = normal2(${seed}, ${this.idx(s.index)}); const ${pair}1 = pn1;`
+            : `const ${pair}0 = philox2(${seed}, ${this.idx(s.index)}); const ${pair}1 = ph1;`);
           this.draws.set(key, pair);
         }
         return `${pair}${s.word}`;

@@ -2,6 +2,8 @@
  * Helper functions every generated JS kernel can call. Kept as source so one string serves the
  * main thread and the workers; the WGSL printer has its own twins of these.
  */
+import { COS_Q31, INV_LN2_Q31, SERIES_BELOW, SIN_Q31, SQRT_2LN2_Q31 } from '../../kernel/normal.js';
+
 export const jsPrelude = String.raw`
 const max_ = (a, b) => (a > b || a !== a ? a : b);
 const min_ = (a, b) => (a < b || a !== a ? a : b);
@@ -131,5 +133,74 @@ function philox2(key, ctr) {
 function philox(key, word, ctr) {
   const w0 = philox2(key, ctr);
   return word === 0 ? w0 : ph1;
+}
+// A standard normal in integer arithmetic from both words of one draw: kernel/normal.ts gives the
+// steps and the constants; webgpu/wgsl/prelude.ts's normal2_ is the twin. normalOf returns r·cos
+// (word 0) and leaves r·sin (word 1) in pn1. Every value is a u32 held in a double (>>> 0 after
+// shifts), so it wraps as WGSL's u32 does.
+function nlog2frac(x) {
+  let f = 0;
+  for (let i = 0; i < 31; i++) {
+    const sq = mulhi32(x, x);
+    if (sq >= 0x80000000) { f = f * 2 + 1; x = sq; } else { f = f * 2; x = (sq << 1) >>> 0; }
+  }
+  return f;
+}
+let nrk = 0;
+function nradius(w0) {
+  const m = (w0 | 1) >>> 0;
+  const c = Math.clz32(m);
+  let M, p;
+  if (c > 0) { M = ((c << 26) + ((0x80000000 - nlog2frac((m << c) >>> 0)) >>> 5)) >>> 0; p = 26; }
+  else {
+    const d = (-m) >>> 0;
+    if (d >= ${SERIES_BELOW}) { M = 0x80000000 - nlog2frac(m); p = 31; }
+    else {
+      const cz = Math.clz32(d);
+      M = mulhi32((d << cz) >>> 0, mulhi32(0x80000000 + (d >>> 2), ${INV_LN2_Q31}));
+      p = 30 + cz;
+    }
+  }
+  let sh = Math.clz32(M);
+  if (((sh + p) & 1) !== 0) sh -= 1;
+  if (sh < 0) { M = M >>> 1; p -= 1; sh = 0; } else M = (M << sh) >>> 0;
+  const E = p + sh;
+  let rem = 0, root = 0;
+  for (let i = 0; i < 29; i++) {
+    const two = i < 16 ? (M >>> (30 - 2 * i)) & 3 : 0;
+    rem = ((rem << 2) | two) >>> 0;
+    const trial = ((root << 2) | 1) >>> 0;
+    if (rem >= trial) { rem = rem - trial; root = ((root << 1) | 1) >>> 0; } else root = (root << 1) >>> 0;
+  }
+  nrk = 14 + E / 2;
+  return mulhi32((root << 3) >>> 0, ${SQRT_2LN2_Q31});
+}
+function nscale(R, mag, neg, k) {
+  let Z = mulhi32(R, mag);
+  const nb = 32 - Math.clz32(Z);
+  if (nb > 24) { const s = nb - 24; Z = ((((Z >>> (s - 1)) + 1) >>> 1) << s) >>> 0; }
+  const v = Z * 2 ** -k;
+  return neg && Z !== 0 ? -v : v;
+}
+let pn1 = 0;
+function normalOf(w0, v) {
+  const R = nradius(w0);
+  const o = v >>> 29, f = v & 0x1fffffff;
+  const Y = (((o & 1) !== 0 ? 0x20000000 - f : f) << 2) >>> 0;
+  const W = (mulhi32(Y, Y) << 1) >>> 0;
+  let ac = ${COS_Q31[5]}, as = ${SIN_Q31[5]};
+${[4, 3, 2, 1, 0].map((k) => `  ac = (${COS_Q31[k]} - mulhi32(W, ac) * 2) >>> 0; as = (${SIN_Q31[k]} - mulhi32(W, as) * 2) >>> 0;`).join('\n')}
+  const cp = ac, sp = (mulhi32(Y, as) * 2) >>> 0;
+  const q = o >>> 1, swap = ((q ^ o) & 1) !== 0;
+  pn1 = nscale(R, swap ? cp : sp, q >= 2, nrk);
+  return nscale(R, swap ? sp : cp, q === 1 || q === 2, nrk);
+}
+function normal2(key, ctr) {
+  const w0 = philox2x32(key, ctr, Math.floor(ctr / 4294967296));
+  return normalOf(w0, phw1);
+}
+function normalw(key, word, ctr) {
+  const z0 = normal2(key, ctr);
+  return word === 0 ? z0 : pn1;
 }
 `;

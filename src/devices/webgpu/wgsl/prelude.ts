@@ -4,6 +4,8 @@
  * that floats are never NaN, so `x != x` may fold to false.
  */
 
+import { COS_Q31, INV_LN2_Q31, SERIES_BELOW, SIN_Q31, SQRT_2LN2_Q31 } from '../../../kernel/normal.js';
+
 interface Helper { readonly deps: readonly string[]; readonly code: string }
 
 // A NaN or infinite constant expression is a shader-creation error: read the bits at run time.
@@ -207,6 +209,75 @@ fn philox2_(key: u32, c0_: u32, c1_: u32) -> vec2<u32> {
     k = k + 0x9e3779b9u;
   }
   return vec2<u32>(c0, c1);
+}`,
+  },
+  // The twin of cpu-workers/prelude.ts's normal2 (steps and constants: kernel/normal.ts): both
+  // words of one draw to (r·cos, r·sin), in u32 arithmetic only, so the bits match the CPU's.
+  nlog2frac_: {
+    deps: ['mulhi_'], code: `fn nlog2frac_(x_: u32) -> u32 {
+  var x = x_; var f = 0u;
+  for (var i = 0; i < 31; i = i + 1) {
+    let sq = mulhi_(x, x);
+    if (sq >= 0x80000000u) { f = f * 2u + 1u; x = sq; } else { f = f * 2u; x = sq << 1u; }
+  }
+  return f;
+}`,
+  },
+  nradius_: {
+    deps: ['mulhi_', 'nlog2frac_'], code: `// (R, k): the radius is R · 2^-(k + 1).
+fn nradius_(w0: u32) -> vec2<u32> {
+  let m = w0 | 1u;
+  let c = countLeadingZeros(m);
+  var M: u32; var p: i32;
+  if (c > 0u) { M = (c << 26u) + ((0x80000000u - nlog2frac_(m << c)) >> 5u); p = 26; }
+  else {
+    let d = 0u - m;
+    if (d >= ${SERIES_BELOW}u) { M = 0x80000000u - nlog2frac_(m); p = 31; }
+    else {
+      let cz = countLeadingZeros(d);
+      M = mulhi_(d << cz, mulhi_(0x80000000u + (d >> 2u), ${INV_LN2_Q31}u));
+      p = 30 + i32(cz);
+    }
+  }
+  var sh = i32(countLeadingZeros(M));
+  if (((sh + p) & 1) != 0) { sh = sh - 1; }
+  if (sh < 0) { M = M >> 1u; p = p - 1; sh = 0; } else { M = M << u32(sh); }
+  let E = p + sh;
+  var rem = 0u; var root = 0u;
+  for (var i = 0u; i < 29u; i = i + 1u) {
+    var two = 0u;
+    if (i < 16u) { two = (M >> (30u - 2u * i)) & 3u; }
+    rem = (rem << 2u) | two;
+    let trial = (root << 2u) | 1u;
+    if (rem >= trial) { rem = rem - trial; root = (root << 1u) | 1u; } else { root = root << 1u; }
+  }
+  return vec2<u32>(mulhi_(root << 3u, ${SQRT_2LN2_Q31}u), u32(14 + E / 2));
+}`,
+  },
+  nscale_: {
+    deps: ['mulhi_'], code: `fn nscale_(R: u32, mag: u32, neg: bool, k: u32) -> f32 {
+  var Z = mulhi_(R, mag);
+  let nb = 32u - countLeadingZeros(Z);
+  if (nb > 24u) { let s = nb - 24u; Z = (((Z >> (s - 1u)) + 1u) >> 1u) << s; }
+  let v = f32(Z) * bitcast<f32>((127u - k) << 23u);
+  return select(v, -v, neg && Z != 0u);
+}`,
+  },
+  normal2_: {
+    deps: ['mulhi_', 'nradius_', 'nscale_'], code: `fn normal2_(w: vec2<u32>) -> vec2<f32> {
+  let rk = nradius_(w.x);
+  let v = w.y;
+  let o = v >> 29u; let f = v & 0x1fffffffu;
+  var g = f;
+  if ((o & 1u) != 0u) { g = 0x20000000u - f; }
+  let Y = g << 2u;
+  let W = mulhi_(Y, Y) << 1u;
+  var ac = ${COS_Q31[5]}u; var as_ = ${SIN_Q31[5]}u;
+${[4, 3, 2, 1, 0].map((k) => `  ac = ${COS_Q31[k]}u - (mulhi_(W, ac) << 1u); as_ = ${SIN_Q31[k]}u - (mulhi_(W, as_) << 1u);`).join('\n')}
+  let cp = ac; let sp = mulhi_(Y, as_) << 1u;
+  let q = o >> 1u; let swap = ((q ^ o) & 1u) != 0u;
+  return vec2<f32>(nscale_(rk.x, select(cp, sp, swap), q == 1u || q == 2u, rk.y),
+                   nscale_(rk.x, select(sp, cp, swap), q >= 2u, rk.y));
 }`,
   },
 };

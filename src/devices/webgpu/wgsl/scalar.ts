@@ -112,13 +112,18 @@ export class WgslScalarPrinter {
         // Both words of a draw come out of one evaluation (randn's Box–Muller reads both).
         const seed = typeof s.seed === 'number' ? `${s.seed >>> 0}u` : seedU32(this.print(s.seed), s.seed.dtype);
         const at = this.index(s.index);
-        const key = `${seed}|${at}`;
+        const normal = s.dist === 'normal';
+        const key = `${s.dist ?? ''}${seed}|${at}`;
         let pair = this.draws.get(key);
         if (!pair) {
           pair = this.fresh();
-          this.lines.push(`let ${pair}: vec2<u32> = philox2_(${seed}, bitcast<u32>(${at}), 0u);`);
+          this.lines.push(normal
+            ? `let ${pair}: vec2<f32> = normal2_(philox2_(${seed}, bitcast<u32>(${at}), 0u));`
+            : `let ${pair}: vec2<u32> = philox2_(${seed}, bitcast<u32>(${at}), 0u);`);
           this.draws.set(key, pair);
         }
+        // kernel/normal.ts's sampler: float32 bits equal to the CPU's.
+        if (normal) return `${pair}.${s.word === 0 ? 'x' : 'y'}`;
         // The top 24 bits scaled to [0, 1): exact in f32, as the CPU computes it.
         return `(f32(${pair}.${s.word === 0 ? 'x' : 'y'} >> 8u) * 5.960464477539063e-8f)`;
       }
