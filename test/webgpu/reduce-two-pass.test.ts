@@ -56,8 +56,9 @@ describe('two-pass reductions on webgpu', () => {
     close(await values(g.sum(1)), await values(x.sum(1)), 1e-4);
     expect(await values(g.amax(1))).toEqual(await values(x.amax(1)));
     const near1 = x.mul(1e-6).add(1);
-    // 65k f32 multiplications each round: 2e-3 (f32 epsilon × n / 2); a sum combine would give ~65547.
-    close(await values(near1.to('webgpu').prod(1)), await values(near1.prod(1)), 2e-3);
+    // Half a million f32 multiplications, each rounding (f32 epsilon × n ≈ 3e-2 at worst): the
+    // check is that the combine is a product (a sum would give ~n), not its accuracy.
+    close(await values(near1.to('webgpu').prod(1)), await values(near1.prod(1)), 3e-2);
     // A column reduction: the reduced axis is not the innermost one.
     close(await values(g.transpose(0, 1).sum(0)), await values(x.transpose(0, 1).sum(0)), 1e-4);
   });

@@ -136,15 +136,19 @@ function treeCombine(p: Parts, size: number): string[] {
 /**
  * Reductions of at least this many elements per output, over at most TWO_PASS_OUTPUTS outputs,
  * split each output over several workgroups (two passes): one workgroup per output leaves all
- * but one core idle. The threshold was measured on lavapipe (see twoPass).
+ * but one core idle. Below 2^18 a full reduction on lavapipe costs about one round trip (1-3 ms)
+ * either way; the figure is a conservative one, as timings on a loaded 2-core machine could not
+ * place the crossover more precisely.
  */
-export const TWO_PASS_MIN = 1 << 15;
+export const TWO_PASS_MIN = 1 << 18;
 const TWO_PASS_OUTPUTS = 64;
 
 /** How many workgroups share each output in the first pass (0: one pass). */
 export function twoPassChunks(R: number, outputs: number, size: number): number {
   if (R < TWO_PASS_MIN || outputs > TWO_PASS_OUTPUTS) return 0;
-  return Math.max(2, Math.min(size, Math.ceil(R / (size * 16)), Math.ceil(1024 / outputs)));
+  // Fat chunks (at least 256 terms an invocation): a software adapter pays for every workgroup's
+  // barriers, and a GPU is full long before 256 workgroups an output.
+  return Math.max(2, Math.min(size, Math.ceil(R / (size * 256)), Math.ceil(1024 / outputs)));
 }
 
 /**
