@@ -6,7 +6,7 @@
 import type { DType } from '../../src/graph/dtype.js';
 import { acquireGpu } from '../../src/devices/webgpu/gpu.js';
 import { bufferBytes, fromDeviceLayout, toDeviceLayout } from '../../src/devices/webgpu/storage.js';
-import type { WgslProgram } from '../../src/devices/webgpu/wgsl/program.js';
+import { passesOf, type WgslProgram } from '../../src/devices/webgpu/wgsl/program.js';
 
 export interface SlotData { readonly dtype: DType; readonly data?: ArrayBufferView; readonly count?: number }
 
@@ -29,13 +29,18 @@ export async function runProgram(p: WgslProgram, slots: readonly SlotData[], par
     device.queue.writeBuffer(uniform, 0, words);
     entries.push({ binding: p.slots.length, resource: { buffer: uniform } });
   }
+  const scratch = (p.scratch ?? []).map((size) => device.createBuffer({ size, usage: GPUBufferUsage.STORAGE }));
+  scratch.forEach((buffer) => entries.push({ binding: entries.length, resource: { buffer } }));
   device.pushErrorScope('validation');
   const module = device.createShaderModule({ code: p.code });
-  const pipeline = await device.createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint: p.entry } });
-  const group = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
   const enc = device.createCommandEncoder();
-  const pass = enc.beginComputePass();
-  pass.setPipeline(pipeline); pass.setBindGroup(0, group); pass.dispatchWorkgroups(...p.workgroups); pass.end();
+  for (const step of passesOf(p)) {
+    const constants = step.constants ? { constants: { ...step.constants } } : {};
+    const pipeline = await device.createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint: step.entry, ...constants } });
+    const group = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    const pass = enc.beginComputePass();
+    pass.setPipeline(pipeline); pass.setBindGroup(0, group); pass.dispatchWorkgroups(...step.workgroups); pass.end();
+  }
   const staging = bufs.map((b) => { const s = device.createBuffer({ size: b.size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }); enc.copyBufferToBuffer(b, 0, s, 0, b.size); return s; });
   device.queue.submit([enc.finish()]);
   const err = await device.popErrorScope();
@@ -47,5 +52,6 @@ export async function runProgram(p: WgslProgram, slots: readonly SlotData[], par
     s.unmap(); s.destroy(); bufs[i]!.destroy();
   }
   uniform?.destroy();
+  for (const b of scratch) b.destroy();
   return out;
 }

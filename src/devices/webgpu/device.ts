@@ -16,7 +16,7 @@ import { acquireGpu, forgetGpu, type Gpu } from './gpu.js';
 import { CommandQueue } from './queue.js';
 import { bufferBytes, deviceItemBytes, fromDeviceLayout, toDeviceLayout, WEBGPU_DTYPES } from './storage.js';
 import { printWgsl } from './wgsl/index.js';
-import { UnsupportedKernel, type WgslOptions, type WgslProgram } from './wgsl/program.js';
+import { passesOf, UnsupportedKernel, type WgslOptions, type WgslProgram } from './wgsl/program.js';
 
 interface GpuBuffer extends DeviceBuffer {
   readonly dtype: DType;
@@ -28,7 +28,8 @@ interface GpuBuffer extends DeviceBuffer {
 /** One way to bind a kernel (its slots' aliases): printed once, its pipeline compiled once. */
 interface Variant {
   readonly program: WgslProgram;
-  pipeline: GPUComputePipeline | null;
+  /** One per pass (passesOf), in order. */
+  pipelines: GPUComputePipeline[] | null;
   /** Settles when the pipeline is built; rejects (every time it is awaited) if it failed to compile. */
   ready: Promise<void>;
 }
@@ -230,7 +231,7 @@ export class WebGpuDevice implements Device {
       }
       throw e;
     }
-    const made: Variant = { program, pipeline: null, ready: Promise.resolve() };
+    const made: Variant = { program, pipelines: null, ready: Promise.resolve() };
     made.ready = this.opening.then((g) => this.build(g, k.kernel, made));
     // A kernel that failed to compile is forgotten, so a later plan compiles it afresh.
     made.ready.catch(() => { if (this.kernels.get(k.hash) === k) this.kernels.delete(k.hash); });
@@ -242,7 +243,9 @@ export class WebGpuDevice implements Device {
   private async build(g: Gpu, kernel: Kernel, v: Variant): Promise<void> {
     const module = g.device.createShaderModule({ code: v.program.code });
     try {
-      v.pipeline = await g.device.createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint: v.program.entry } });
+      v.pipelines = await Promise.all(passesOf(v.program).map((p) => g.device.createComputePipelineAsync({
+        layout: 'auto', compute: { module, entryPoint: p.entry, ...(p.constants ? { constants: { ...p.constants } } : {}) },
+      })));
     } catch (e) {
       const info = await module.getCompilationInfo();
       const where = info.messages.filter((m) => m.type === 'error').map((m) => `line ${m.lineNum}:${m.linePos}: ${m.message}`).join('; ');
@@ -254,7 +257,7 @@ export class WebGpuDevice implements Device {
     if (this.failure) return Promise.reject(this.failure);
     const k = c as GpuKernel;
     const v = this.variant(k, aliasesOf(bufs));
-    if (v.pipeline && this.gpu) {
+    if (v.pipelines && this.gpu) {
       this.encode(k.kernel, v, bufs, args);
       return RAN_INLINE;
     }
@@ -276,11 +279,27 @@ export class WebGpuDevice implements Device {
       (program.extraUniforms ?? []).forEach((x, j) => { i32[kernel.params.length + j] = x; });
       entries.push({ binding: program.slots.length, resource: { buffer, offset, size } });
     }
-    const pass = this.queue!.computePass();
-    pass.setPipeline(v.pipeline!);
-    pass.setBindGroup(0, g.device.createBindGroup({ layout: v.pipeline!.getBindGroupLayout(0), entries }));
-    pass.dispatchWorkgroups(...program.workgroups);
-    this.queue!.dispatches++;
+    // Scratch is needed only between this program's passes: it goes back to the pool at once
+    // (a later kernel reusing it runs after these passes, in the same stream).
+    const scratch = (program.scratch ?? []).map((bytes) => this.take(bytes));
+    scratch.forEach((buffer) => entries.push({ binding: entries.length, resource: { buffer } }));
+    passesOf(program).forEach((p, j) => {
+      const pipeline = v.pipelines![j]!;
+      const pass = this.queue!.computePass();
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, g.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries }));
+      pass.dispatchWorkgroups(...p.workgroups);
+      this.queue!.dispatches++;
+    });
+    for (const b of scratch) this.release(b);
+  }
+
+  /** A scratch buffer back to the free list, or destroyed once the commands using it have run. */
+  private release(g: GPUBuffer): void {
+    if (this.freeBytes + g.size > FREE_LIST_BYTES) { this.heldBytes -= g.size; this.queue!.once(g); return; }
+    const list = this.freeList.get(g.size);
+    if (list) list.push(g); else this.freeList.set(g.size, [g]);
+    this.freeBytes += g.size;
   }
 
   async flush(): Promise<void> {

@@ -10,6 +10,12 @@
  * a uniform buffer of that many 32-bit words: the kernel's runtime scalars (Kernel.params), slot s
  * in word s, as the bits of its dtype (f32 or i32), then any words the printer asked for.
  *
+ * A program may run in several passes (`passes`, in order, one dispatch each, each its own
+ * pipeline of `code` with its override constants) over scratch buffers of its own (`scratch`, byte
+ * sizes: bound after the uniform block, or after the slots where there is none; the device takes
+ * them from its pool for the dispatch and gives them back). Every pass binds every binding, so the
+ * printer makes each pass's entry point use them all (one entry, branching on an override).
+ *
  * Storage: every dtype is laid out as storage.ts says (one 32-bit word per element for the narrow
  * types and the half types, two for int64).
  */
@@ -37,7 +43,21 @@ export interface WgslProgram {
   readonly uniformWords: number;
   /** Values of the words after the runtime scalars, if any (dispatch sizes the shader reads). */
   readonly extraUniforms?: readonly number[];
+  /** When present, the dispatches to make instead of (entry, workgroups). */
+  readonly passes?: readonly WgslPass[];
+  /** Byte sizes of the scratch buffers the passes share (see the file comment). */
+  readonly scratch?: readonly number[];
 }
+
+export interface WgslPass {
+  readonly entry: string;
+  readonly workgroups: readonly [number, number, number];
+  /** Pipeline-overridable constants of this pass. */
+  readonly constants?: Readonly<Record<string, number>>;
+}
+
+/** The dispatches of a program, in order. */
+export const passesOf = (p: WgslProgram): readonly WgslPass[] => p.passes ?? [{ entry: p.entry, workgroups: p.workgroups }];
 
 /** A kernel the WGSL printers do not handle yet: the device reports it naming the kernel. */
 export class UnsupportedKernel extends Error {

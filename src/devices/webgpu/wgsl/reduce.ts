@@ -9,6 +9,7 @@
  * - spread reductions (softmax, layer norm: Kernel.reduce.spread): one invocation per row over many
  *   short rows, else one workgroup per row whose tree result every invocation reads to write its
  *   share of the row.
+ * - two passes for a few outputs over very long reductions (twoPass).
  * Float sums accumulate in f32 (the CPU device in float64; the tolerance of a float32 result).
  */
 import type { DType } from '../../../graph/dtype.js';
@@ -105,9 +106,23 @@ function treeReduce(p: Parts, size: number): string[] {
   const R = numel(p.dims);
   return [
     `var acc: ${p.t} = ${identity(p.op, p.t)};`,
-    `for (var j: i32 = lid; j < ${R}; j = j + ${size}) {`,
+    ...strideTerms(p, 'lid', `${R}`, size),
+    ...treeCombine(p, size),
+  ];
+}
+
+/** Adds into `acc` the terms j = from, from + size, ... below `end`. */
+function strideTerms(p: Parts, from: string, end: string, size: number): string[] {
+  return [
+    `for (var j: i32 = ${from}; j < ${end}; j = j + ${size}) {`,
     ...indent([...unravel(p.dims, 'j', 'r', 'qr_'), ...p.term]),
     '}',
+  ];
+}
+
+/** Every invocation's `acc` combined in a tree in workgroup memory, in a fixed order; left in `acc`. */
+function treeCombine(p: Parts, size: number): string[] {
+  return [
     'part_[lid] = acc;',
     'workgroupBarrier();',
     `for (var s: i32 = ${size / 2}; s > 0; s = s / 2) {`,
@@ -116,6 +131,73 @@ function treeReduce(p: Parts, size: number): string[] {
     '}',
     'acc = part_[0];',
   ];
+}
+
+/**
+ * Reductions of at least this many elements per output, over at most TWO_PASS_OUTPUTS outputs,
+ * split each output over several workgroups (two passes): one workgroup per output leaves all
+ * but one core idle. Below 2^18 a full reduction on lavapipe costs about one round trip (1-3 ms)
+ * either way; the figure is a conservative one, as timings on a loaded 2-core machine could not
+ * place the crossover more precisely.
+ */
+export const TWO_PASS_MIN = 1 << 18;
+const TWO_PASS_OUTPUTS = 64;
+
+/** How many workgroups share each output in the first pass (0: one pass). */
+export function twoPassChunks(R: number, outputs: number, size: number): number {
+  if (R < TWO_PASS_MIN || outputs > TWO_PASS_OUTPUTS) return 0;
+  // Fat chunks (at least 256 terms an invocation): a software adapter pays for every workgroup's
+  // barriers, and a GPU is full long before 256 workgroups an output.
+  return Math.max(2, Math.min(size, Math.ceil(R / (size * 256)), Math.ceil(1024 / outputs)));
+}
+
+/**
+ * A reduction in two passes over one shader (the override `pass_` selects the pass, so both
+ * pipelines bind the same buffers): pass 0 gives each of G workgroups per output a contiguous
+ * chunk of the reduced elements and writes its tree result to scratch[output · G + chunk]; pass 1
+ * gives each output a workgroup that combines its G partials in a tree, in chunk order, then runs
+ * the epilogue. No atomics: the same inputs always sum in the same order.
+ */
+function twoPass(k: Kernel, o: WgslOptions, p: Parts, size: number, G: number, nOut: number, where: string): WgslProgram {
+  const R = numel(p.dims);
+  const L = Math.ceil(R / G);
+  const scratchBinding = p.f.slots.length + (p.f.uniformWords > 0 ? 1 : 0);
+  const body = [
+    entryHeader(size),
+    '  if (pass_ == 0u) {',
+    `    if (wg >= ${nOut * G}) { return; }`,
+    `    let i: i32 = wg / ${G};`,
+    `    let c: i32 = wg % ${G};`,
+    ...indent(unravel(k.loop, 'i'), '    '),
+    `    var acc: ${p.t} = ${identity(p.op, p.t)};`,
+    ...indent(strideTerms(p, `c * ${L} + lid`, `min(${R}, (c + 1) * ${L})`, size), '    '),
+    ...indent(treeCombine(p, size), '    '),
+    '    if (lid == 0) { s_[wg] = acc; }',
+    '  } else {',
+    `    if (wg >= ${nOut}) { return; }`,
+    '    let i: i32 = wg;',
+    ...indent(unravel(k.loop, 'i'), '    '),
+    `    var acc: ${p.t} = ${identity(p.op, p.t)};`,
+    `    if (lid < ${G}) { acc = s_[i * ${G} + lid]; }`,
+    ...indent(treeCombine(p, size), '    '),
+    '    if (lid == 0) {',
+    ...indent([...p.outer.lines, storeStmt(p.f.buf(0), where, k.out.dtype, p.result)], '      '),
+    '    }',
+    '  }',
+    '}',
+  ].join('\n');
+  const globals = [
+    'override pass_: u32 = 0u;',
+    `@group(0) @binding(${scratchBinding}) var<storage, read_write> s_: array<${p.t}>;`,
+    `var<workgroup> part_: array<${p.t}, ${size}>;`,
+  ];
+  const first = dispatch(nOut * G, o);
+  const prog = assemble(p.f, { globals, body, workgroups: first, indexCheck: p.checks() });
+  return {
+    ...prog,
+    passes: [{ entry: prog.entry, workgroups: first, constants: { pass_: 0 } }, { entry: prog.entry, workgroups: dispatch(nOut, o), constants: { pass_: 1 } }],
+    scratch: [nOut * G * 4],
+  };
 }
 
 /** A power of two from 32 to 256 near the reduction's length, within what the device allows. */
@@ -128,6 +210,8 @@ export function printReduce(k: Kernel, o: WgslOptions): WgslProgram {
   const R = numel(p.dims);
   const nOut = numel(k.loop);
   const at = (): string => (k.outIndex ? p.outer.index(k.outIndex) : 'i');
+  const chunks = twoPassChunks(R, nOut, treeSize(o, R));
+  if (chunks > 0) return twoPass(k, o, p, treeSize(o, R), chunks, nOut, at());
   if (useTree(R, nOut)) {
     const size = treeSize(o, R);
     const tree = treeReduce(p, size);
