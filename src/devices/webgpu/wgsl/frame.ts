@@ -8,7 +8,7 @@ import type { DType } from '../../../graph/dtype.js';
 import { extraOutputSlot, type Kernel } from '../../../kernel/ir.js';
 import { helpersIn, indexCheckWgsl, wgslPrelude } from './prelude.js';
 import type { WgslOptions, WgslProgram } from './program.js';
-import { bindingDecl, errorRecordDecl, uniformDecl } from './storage-wgsl.js';
+import { bindingDecl, bindingName, errorRecordDecl, uniformDecl } from './storage-wgsl.js';
 
 export const ERR = 'err_';
 export const PARAMS = 'u_';
@@ -35,16 +35,19 @@ export function frame(k: Kernel, o: WgslOptions): Frame {
   const writable = new Set(outputs.map(alias));
   const slots: number[] = [];
   const decls: string[] = [];
+  const names = new Map<number, string>();
   for (let s = 0; s < total; s++) {
     if (alias(s) !== s) continue;
     const b = slots.push(s) - 1;
-    if (s === errSlot) decls.push(errorRecordDecl(b, ERR));
-    else decls.push(bindingDecl(b, `b${s}`, slotDtype(k, s), writable.has(s) ? 'read_write' : 'read'));
+    if (s === errSlot) { decls.push(errorRecordDecl(b, ERR)); continue; }
+    const access = writable.has(s) ? 'read_write' : 'read';
+    names.set(s, bindingName(s, slotDtype(k, s), access));
+    decls.push(bindingDecl(b, names.get(s)!, slotDtype(k, s), access));
   }
   const uniformWords = k.params.length;
   if (uniformWords > 0) decls.push(uniformDecl(slots.length, PARAMS, uniformWords));
   return {
-    slots, buf: (s) => `b${alias(s)}`, err: checks ? ERR : null,
+    slots, buf: (s) => names.get(alias(s)) ?? `b${alias(s)}`, err: checks ? ERR : null,
     params: uniformWords > 0 ? PARAMS : undefined, uniformWords, decls,
   };
 }

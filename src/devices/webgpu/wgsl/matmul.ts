@@ -22,6 +22,7 @@ import { partsOf, type Kernel, type MatmulOperand, type Scalar } from '../../../
 import { assemble, frame, indent, PARAMS, unravel, type Frame } from './frame.js';
 import { UnsupportedKernel, type WgslOptions, type WgslPrinter, type WgslProgram } from './program.js';
 import { WgslScalarPrinter } from './scalar.js';
+import { perWord } from '../storage.js';
 import { castWgsl, computeType, loadExpr, storeStmt, uniformDecl } from './storage-wgsl.js';
 
 /** A workgroup of wx x wy invocations, each computing tm rows by tn columns (tn a multiple of 4); bk is the k step. */
@@ -99,7 +100,9 @@ export function printMatmulWith(k: Kernel, o: WgslOptions, t: MatmulTile): WgslP
   const f = frame(k, o);
   // A slot read only as one operand may be declared as vec4 words; one the epilogue or the other operand reads stays u32.
   const epilogueReads = loadedSlots(k.value);
-  const vecOk = (op: MatmulOperand, other: MatmulOperand): boolean => !epilogueReads.has(op.input) && f.buf(op.input) !== f.buf(other.input);
+  // Packed operands (several elements to a word) are read element by element.
+  const vecOk = (op: MatmulOperand, other: MatmulOperand): boolean =>
+    !epilogueReads.has(op.input) && f.buf(op.input) !== f.buf(other.input) && perWord(k.inputs[op.input - 1]!) === 1;
   const aCopy = copyPlan(mm.a, M, K, BM, bk, vecOk(mm.a, mm.b));
   const bCopy = copyPlan(mm.b, K, N, bk, BN, vecOk(mm.b, mm.a));
   const decls = f.decls.map((d) => {

@@ -4,7 +4,12 @@
  *
  * Every storage binding is declared `array<u32>` whatever its dtype: a load or store bitcasts the
  * word, so one buffer may be bound under one name and read as any dtype (an aliased slot reads
- * through the slot it aliases), and no printer has to agree with another on element types.
+ * through the slot it aliases), and no printer has to agree with another on element types. The
+ * one exception: a writable binding of a packed dtype (int8, uint8, int16, float16, bfloat16:
+ * several elements to a word) is `array<atomic<u32>>`, named `p<slot>` rather than `b<slot>` so
+ * that loads and stores know it: a store clears and sets its element's bits with atomicAnd and
+ * atomicOr (neighbouring elements of one word may be written by other invocations), and a load
+ * through it (an in-place kernel reading what it writes) is an atomicLoad.
  *
  * Compute types: float32, float16 and bfloat16 compute in f32 (half types rounded after every op
  * and on store, as PyTorch's CPU kernels do); bool in u32 (0 or 1); every integer dtype in i32
@@ -12,6 +17,7 @@
  */
 import { DTypeError } from '../../../graph/errors.js';
 import { isFloat, type DType } from '../../../graph/dtype.js';
+import { perWord } from '../storage.js';
 
 export type WgslType = 'f32' | 'i32' | 'u32';
 
@@ -20,9 +26,15 @@ export function computeType(d: DType): WgslType {
   return isFloat(d) ? 'f32' : d === 'bool' ? 'u32' : 'i32';
 }
 
-/** `var<storage, access> name: array<u32>` at binding `binding` of group 0 (dtype: see the file comment). */
+/** The storage var of kernel slot `slot`: `p<slot>` where it is atomic (see the file comment), else `b<slot>`. */
+export const bindingName = (slot: number, dtype: DType, access: 'read' | 'read_write'): string =>
+  `${access === 'read_write' && perWord(dtype) > 1 ? 'p' : 'b'}${slot}`;
+
+const isAtomic = (name: string): boolean => /^p\d+$/.test(name);
+
+/** `var<storage, access> name: array<u32>` (or `array<atomic<u32>>`, by its name) at binding `binding` of group 0. */
 export function bindingDecl(binding: number, name: string, _dtype: DType, access: 'read' | 'read_write'): string {
-  return `@group(0) @binding(${binding}) var<storage, ${access}> ${name}: array<u32>;`;
+  return `@group(0) @binding(${binding}) var<storage, ${access}> ${name}: array<${isAtomic(name) ? 'atomic<u32>' : 'u32'}>;`;
 }
 
 /** The error record (Kernel.indexChecks): atomics, claimed by compare-exchange. */
@@ -43,33 +55,59 @@ export function paramExpr(u: string, slot: number, d: DType): string {
   }
 }
 
+/** The word `w` (a u32 expression) of storage `name`. */
+const wordOf = (name: string, w: string): string => (isAtomic(name) ? `atomicLoad(&${name}[${w}])` : `${name}[${w}]`);
+
 /** Element `index` (an i32 expression) of storage `name` holding `dtype`, as its compute type. */
 export function loadExpr(name: string, index: string, dtype: DType): string {
+  const n = perWord(dtype);
+  if (n > 1) {
+    // Element i of a packed dtype: bits (i % n) * (32 / n) of word i / n; extractBits sign-extends an i32.
+    const i = `u32(${index})`, bits = 32 / n;
+    const w = wordOf(name, `${i} >> ${n === 4 ? 2 : 1}u`), at = `(${i} & ${n - 1}u) * ${bits}u`;
+    switch (dtype) {
+      case 'int8': case 'int16': return `extractBits(bitcast<i32>(${w}), ${at}, ${bits}u)`;
+      case 'uint8': return `i32(extractBits(${w}, ${at}, 8u))`;
+      case 'float16': return `h2f_(extractBits(${w}, ${at}, 16u))`;
+      default: return `bitcast<f32>(extractBits(${w}, ${at}, 16u) << 16u)`;
+    }
+  }
   switch (dtype) {
-    case 'float32': return `bitcast<f32>(${name}[${index}])`;
-    case 'float16': return `h2f_(${name}[${index}])`;
-    case 'bfloat16': return `bitcast<f32>(${name}[${index}] << 16u)`;
-    case 'int64': return `bitcast<i32>(${name}[2 * (${index})])`;
-    case 'int32': case 'int16': case 'int8': return `bitcast<i32>(${name}[${index}])`;
-    case 'uint8': return `i32(${name}[${index}] & 255u)`;
-    case 'bool': return `select(0u, 1u, ${name}[${index}] != 0u)`;
-    case 'float64': return computeType(dtype);
+    case 'float32': return `bitcast<f32>(${wordOf(name, index)})`;
+    case 'int64': return `bitcast<i32>(${wordOf(name, `2 * (${index})`)})`;
+    case 'int32': return `bitcast<i32>(${wordOf(name, index)})`;
+    case 'bool': return `select(0u, 1u, ${wordOf(name, index)} != 0u)`;
+    default: return computeType(dtype);
+  }
+}
+
+/** The bits (low 32 / perWord(dtype)) storing compute value `v` as packed `dtype`. */
+function packedBits(dtype: DType, v: string): string {
+  switch (dtype) {
+    case 'float16': return `f2h_(${v})`;
+    case 'bfloat16': return `f2bf_(${v})`;
+    case 'int16': return `(bitcast<u32>(${v}) & 0xffffu)`;
+    default: return `(bitcast<u32>(${v}) & 255u)`;
   }
 }
 
 /** The word(s) storing compute value `v` as `dtype`; narrow integers wrap as typed arrays do. */
 export function storeStmt(name: string, index: string, dtype: DType, v: string): string {
+  const n = perWord(dtype);
+  if (n > 1) {
+    if (!isAtomic(name)) throw new Error(`internal: packed ${dtype} stored into non-atomic binding ${name}`);
+    // The value first: it may load from this very word. Then this element's bits cleared and set,
+    // each one atomic, so other invocations' elements of the word are kept.
+    const bits = 32 / n;
+    return `{ let pv_ = ${packedBits(dtype, v)}; let pi_ = u32(${index}); let ps_ = (pi_ & ${n - 1}u) * ${bits}u; ` +
+      `let pw_ = &${name}[pi_ >> ${n === 4 ? 2 : 1}u]; atomicAnd(pw_, ~(${bits === 8 ? '255u' : '0xffffu'} << ps_)); atomicOr(pw_, pv_ << ps_); }`;
+  }
   switch (dtype) {
     case 'float32': case 'int32': return `${name}[${index}] = bitcast<u32>(${v});`;
-    case 'float16': return `${name}[${index}] = f2h_(${v});`;
-    case 'bfloat16': return `${name}[${index}] = f2bf_(${v});`;
-    case 'int16': return `${name}[${index}] = bitcast<u32>((${v} << 16u) >> 16u);`;
-    case 'int8': return `${name}[${index}] = bitcast<u32>((${v} << 24u) >> 24u);`;
-    case 'uint8': return `${name}[${index}] = bitcast<u32>(${v}) & 255u;`;
     case 'bool': return `${name}[${index}] = select(0u, 1u, ${v} != 0u);`;
     // The high word sign-extends the low one: exact for |x| < 2^31.
     case 'int64': return `{ let w_: i32 = ${v}; ${name}[2 * (${index})] = bitcast<u32>(w_); ${name}[2 * (${index}) + 1] = bitcast<u32>(w_ >> 31u); }`;
-    case 'float64': return computeType(dtype);
+    default: return computeType(dtype);
   }
 }
 
