@@ -1,0 +1,3 @@
+/** Every op family registers its builders on import: one line per family file. */
+import './elementwise.js';
+import './shape.js';
