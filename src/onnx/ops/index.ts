@@ -1,3 +1,6 @@
 /** Every op family registers its builders on import: one line per family file. */
 import './elementwise.js';
 import './shape.js';
+import './slicing.js';
+import './reduce.js';
+import './if.js';
