@@ -4,3 +4,5 @@ import './shape.js';
 import './slicing.js';
 import './reduce.js';
 import './if.js';
+import './linalg.js';
+import './misc.js';
