@@ -125,3 +125,9 @@ export function stridesOf(shape: readonly number[]): number[] {
   for (let i = shape.length - 1; i >= 0; i--) { st[i] = acc; acc *= shape[i]!; }
   return st;
 }
+
+/**
+ * The float type integer arithmetic that Born only has in float (division, means) runs in:
+ * float64 where the device has it (exact for |x| <= 2^53), else float32 (exact to 2^24).
+ */
+export const wideFloat = (t: Tensor): 'float64' | 'float32' => (t.device === 'webgpu' ? 'float32' : 'float64');

@@ -6,6 +6,7 @@
 import { isFloat } from '../../graph/dtype.js';
 import { arange } from '../../tensor/creation.js';
 import type { Tensor } from '../../tensor/tensor.js';
+import { wideFloat } from '../host.js';
 import { register, type OpContext } from './registry.js';
 
 const axisIn = (ctx: OpContext, a: number, rank: number): number => {
@@ -19,14 +20,14 @@ const asInput = (t: Tensor, x: Tensor): Tensor => (t.dtype === x.dtype ? t : isF
 type Reducer = (x: Tensor, dim: number[], keepdim: boolean) => Tensor;
 const REDUCERS: Record<string, [inputSince: number, Reducer]> = {
   ReduceSum: [13, (x, dim, keepdim) => x.sum({ dim, keepdim })],
-  ReduceMean: [18, (x, dim, keepdim) => asInput((isFloat(x.dtype) ? x : x.to('float64')).mean({ dim, keepdim }), x)],
+  ReduceMean: [18, (x, dim, keepdim) => asInput((isFloat(x.dtype) ? x : x.to(wideFloat(x))).mean({ dim, keepdim }), x)],
   ReduceMax: [18, (x, dim, keepdim) => x.amax({ dim, keepdim })],
   ReduceMin: [18, (x, dim, keepdim) => x.amin({ dim, keepdim })],
   ReduceProd: [18, (x, dim, keepdim) => x.prod({ dim, keepdim })],
   ReduceL1: [18, (x, dim, keepdim) => x.abs().sum({ dim, keepdim })],
-  ReduceL2: [18, (x, dim, keepdim) => asInput((isFloat(x.dtype) ? x : x.to('float64')).square().sum({ dim, keepdim }).sqrt(), x)],
+  ReduceL2: [18, (x, dim, keepdim) => asInput((isFloat(x.dtype) ? x : x.to(wideFloat(x))).square().sum({ dim, keepdim }).sqrt(), x)],
   ReduceLogSum: [18, (x, dim, keepdim) => x.sum({ dim, keepdim }).log()],
-  ReduceLogSumExp: [18, (x, dim, keepdim) => asInput((isFloat(x.dtype) ? x : x.to('float64')).logsumexp({ dim, keepdim }), x)],
+  ReduceLogSumExp: [18, (x, dim, keepdim) => asInput((isFloat(x.dtype) ? x : x.to(wideFloat(x))).logsumexp({ dim, keepdim }), x)],
   ReduceSumSquare: [18, (x, dim, keepdim) => x.square().sum({ dim, keepdim })],
 };
 for (const [op, [since, f]] of Object.entries(REDUCERS)) {
