@@ -6,3 +6,4 @@ import './reduce.js';
 import './if.js';
 import './linalg.js';
 import './misc.js';
+import './select.js';

@@ -1,6 +1,7 @@
 /** MatMul and Gemm through Born's matmul (batched and broadcasting, like numpy's). */
 import { register, type OpContext } from './registry.js';
 import type { Tensor } from '../../tensor/tensor.js';
+import { einsum } from '../../tensor/contract.js';
 
 register('MatMul', 1, (ctx) => [ctx.tensor(0).matmul(ctx.tensor(1))]);
 
@@ -19,3 +20,6 @@ register('Gemm', 1, (ctx: OpContext) => {
   }
   return [y];
 });
+
+/** Einsum: Born's einsum takes ONNX's equation grammar (explicit '->' or implicit output, '...'). */
+register('Einsum', 12, (ctx, ins) => [einsum(ctx.attr.string('equation').replace(/\s+/g, ''), ...ins.map((v, i) => ctx.tensorOf(v!, i)))]);
