@@ -7,3 +7,4 @@ import './if.js';
 import './linalg.js';
 import './misc.js';
 import './select.js';
+import './pad.js';
