@@ -1,3 +1,5 @@
 /** Every op family registers its builders on import: one line per family file. */
 import './elementwise.js';
 import './shape.js';
+import './loss.js';
+import './indexing.js';
