@@ -3,3 +3,4 @@ import './elementwise.js';
 import './shape.js';
 import './loss.js';
 import './indexing.js';
+import './sort.js';

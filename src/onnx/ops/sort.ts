@@ -1,0 +1,106 @@
+/**
+ * Sorting and scans: TopK, CumSum, Unique, ReverseSequence. TopK rides Born's stable sort, so
+ * ties keep the lower index first as ONNX requires; Unique's output shape depends on the data,
+ * so it reads the values to the host and picks the unique slices with indexSelect.
+ */
+import { full } from '../../tensor/creation.js';
+import { cat } from '../../tensor/join.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import { host, numbers, numel, toTensor } from '../host.js';
+import { register, type OpContext } from './registry.js';
+
+const axisIn = (ctx: OpContext, a: number, rank: number): number => {
+  if (a < -rank || a >= rank) ctx.fail(`axis ${a} is out of range for rank ${rank}`);
+  return a < 0 ? a + rank : a;
+};
+const int64 = (ctx: OpContext, values: readonly number[], shape: readonly number[] = [values.length]): Tensor =>
+  toTensor(host('int64', shape, values), ctx.device);
+
+async function topK(ctx: OpContext, k: number): Promise<Tensor[]> {
+  const x = ctx.tensor(0);
+  const axis = axisIn(ctx, ctx.attr.int('axis', -1), x.ndim);
+  const largest = ctx.opset >= 11 ? ctx.attr.int('largest', 1) === 1 : true;
+  if (k < 0 || k > x.shape[axis]!) ctx.fail(`k = ${k} is out of range for axis ${axis} of size ${x.shape[axis]}`);
+  const { values, indices } = x.topk(k, axis, largest, true);
+  return [values, indices.to('int64')];
+}
+register('TopK', [
+  [1, (ctx) => topK(ctx, ctx.attr.int('k'))],
+  [10, async (ctx) => topK(ctx, (await ctx.ints(1))[0]!)],
+]);
+
+register('CumSum', 11, async (ctx) => {
+  const x = ctx.tensor(0);
+  const axis = axisIn(ctx, (await ctx.ints(1))[0]!, x.ndim);
+  const reverse = ctx.attr.int('reverse', 0) === 1, exclusive = ctx.attr.int('exclusive', 0) === 1;
+  let t = reverse ? x.flip([axis]) : x;
+  const n = t.shape[axis]!;
+  // Exclusive: each sum moves one step along, a zero first (not sum - x, which cancels in floats).
+  if (exclusive && n > 0) {
+    const zeroShape = t.shape.map((s, i) => (i === axis ? 1 : s));
+    t = cat([full(zeroShape, 0, { dtype: t.dtype, device: t.device }), t.narrow(axis, 0, n - 1)], axis);
+  }
+  let out = t.cumsum(axis);
+  if (out.dtype !== x.dtype) out = out.to(x.dtype);
+  return [reverse ? out.flip([axis]) : out];
+});
+
+/** Lexicographic order of two slices' values (NaN last, as numpy sorts). */
+function compare(a: readonly number[], b: readonly number[]): number {
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!, y = b[i]!;
+    if (x === y || (Number.isNaN(x) && Number.isNaN(y))) continue;
+    if (Number.isNaN(x)) return 1;
+    if (Number.isNaN(y)) return -1;
+    return x < y ? -1 : 1;
+  }
+  return 0;
+}
+
+register('Unique', 11, async (ctx) => {
+  const h = await ctx.host(0);
+  const vals = numbers(h);
+  const hasAxis = ctx.attr.has('axis');
+  const axis = hasAxis ? axisIn(ctx, ctx.attr.int('axis'), h.shape.length) : 0;
+  const shape = hasAxis ? h.shape : [vals.length];
+  const n = shape[axis]!, outer = numel(shape.slice(0, axis)), inner = numel(shape.slice(axis + 1));
+  // Slice i along axis, as a flat list of numbers.
+  const slices: number[][] = [];
+  for (let i = 0; i < n; i++) {
+    const s: number[] = [];
+    for (let o = 0; o < outer; o++) for (let j = 0; j < inner; j++) s.push(vals[(o * n + i) * inner + j]!);
+    slices.push(s);
+  }
+  const first: number[] = [];
+  const inverseOf: number[] = new Array<number>(n);
+  const counts: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const u = first.findIndex((f) => compare(slices[f]!, slices[i]!) === 0);
+    if (u >= 0) { inverseOf[i] = u; counts[u]!++; } else { inverseOf[i] = first.length; first.push(i); counts.push(1); }
+  }
+  let order = [...first.keys()];
+  if (ctx.attr.int('sorted', 1) === 1) order.sort((a, b) => compare(slices[first[a]!]!, slices[first[b]!]!));
+  const rank = new Array<number>(order.length);
+  order.forEach((u, r) => { rank[u] = r; });
+  const x = ctx.tensor(0);
+  const picked = int64(ctx, order.map((u) => first[u]!));
+  const y = hasAxis ? x.indexSelect(axis, picked) : x.flatten().indexSelect(0, picked);
+  return [y, picked, int64(ctx, inverseOf.map((u) => rank[u]!)), int64(ctx, order.map((u) => counts[u]!))];
+});
+
+/** out[t, b] = x[len[b] - 1 - t, b] for t < len[b], else x[t, b]: one gather along the time axis. */
+register('ReverseSequence', 10, async (ctx) => {
+  const x = ctx.tensor(0);
+  const lens = await ctx.ints(1);
+  const ta = ctx.attr.int('time_axis', 0), ba = ctx.attr.int('batch_axis', 1);
+  if (x.ndim < 2 || ![0, 1].includes(ta) || ta + ba !== 1) ctx.fail(`time_axis ${ta} and batch_axis ${ba}: supported are 0/1 and 1/0 on rank >= 2`);
+  const T = x.shape[ta]!, B = x.shape[ba]!;
+  if (lens.length !== B) ctx.fail(`sequence_lens has ${lens.length} entries for a batch of ${B}`);
+  const idx: number[] = new Array<number>(T * B);
+  for (let t = 0; t < T; t++) {
+    for (let b = 0; b < B; b++) idx[ta === 0 ? t * B + b : b * T + t] = t < lens[b]! ? lens[b]! - 1 - t : t;
+  }
+  const lead = ta === 0 ? [T, B] : [B, T];
+  const index = int64(ctx, idx, [...lead, ...Array<number>(x.ndim - 2).fill(1)]).expand([...x.shape]);
+  return [x.gather(ta, index)];
+});
