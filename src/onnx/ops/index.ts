@@ -4,3 +4,4 @@ import './shape.js';
 import './loss.js';
 import './indexing.js';
 import './sort.js';
+import './quant.js';
