@@ -5,3 +5,4 @@ import './loss.js';
 import './indexing.js';
 import './sort.js';
 import './quant.js';
+import './random.js';

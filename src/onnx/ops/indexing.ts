@@ -86,8 +86,22 @@ register('ScatterND', 11, async (ctx) => {
   const x = ctx.tensor(0), idx = ctx.tensor(1), upd = ctx.tensor(2);
   const { lin, k } = linearIndex(ctx, x.shape, idx, 0);
   const rest = x.shape.slice(k), r = numel(rest), nm = lin.numel();
-  const flat = x.reshape([numel(x.shape.slice(0, k)), r]);
-  const out = await scatterReduced(ctx, flat, 0, lin.reshape([nm, 1]).expand([nm, r]), upd.reshape([nm, r]), reductionOf(ctx));
+  let out = x.reshape([numel(x.shape.slice(0, k)), r]);
+  const rows = upd.reshape([nm, r]), reduction = reductionOf(ctx);
+  const at = (t: Tensor): Tensor => t.reshape([t.numel(), 1]).expand([t.numel(), r]);
+  if (reduction === 'none' || reduction === 'add') return [(await scatterReduced(ctx, out, 0, at(lin), rows, reduction)).reshape([...x.shape])];
+  // mul / max / min with repeated rows: the j-th update of each row goes in round j, so every
+  // round's indices are unique and the rounds apply in order.
+  const seen = new Map<number, number>(), rounds: number[][] = [];
+  for (const [u, v] of numbers({ dtype: 'int64', shape: [nm], data: await lin.to('int64').data() as BigInt64Array }).entries()) {
+    const j = seen.get(v) ?? 0;
+    seen.set(v, j + 1);
+    (rounds[j] ??= []).push(u);
+  }
+  for (const round of rounds) {
+    const pick = toTensor(host('int64', [round.length], round), ctx.device);
+    out = await scatterReduced(ctx, out, 0, at(lin.flatten().indexSelect(0, pick)), rows.indexSelect(0, pick), reduction);
+  }
   return [out.reshape([...x.shape])];
 });
 
