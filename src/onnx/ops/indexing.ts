@@ -1,14 +1,14 @@
 /**
  * Index ops: GatherElements, GatherND, ScatterElements / Scatter, ScatterND, Compress, OneHot,
- * Trilu, EyeLike, NonZero, through Born's gather / scatter / scatterAdd. ScatterND and GatherND
+ * through Born's gather / scatter / scatterAdd (Trilu, EyeLike, NonZero live in misc.ts and
+ * select.ts). ScatterND and GatherND
  * flatten the indexed dims into one linear index, so both are a single gather or scatter.
  */
 import { iotaAlong } from '../../tensor/creation.js';
 import { where } from '../../tensor/elementwise.js';
 import { onesLike } from '../../tensor/like.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import { bornDType } from '../tensor-proto.js';
-import { host, HOST_LIMIT, numbers, numel, toTensor } from '../host.js';
+import { host, numbers, numel, toTensor } from '../host.js';
 import { register, type OpContext } from './registry.js';
 
 const axisIn = (ctx: OpContext, a: number, rank: number): number => {
@@ -126,32 +126,4 @@ register('OneHot', 9, async (ctx) => {
   const shape = idx.shape.slice(); shape.splice(axis, 0, depth);
   const on = values.narrow(0, 1, 1).reshape([]), off = values.narrow(0, 0, 1).reshape([]);
   return [where(at.eq(iotaAlong(shape, axis)), on, off)];
-});
-
-register('Trilu', 14, async (ctx) => {
-  const x = ctx.tensor(0);
-  const k = ctx.has(1) ? (await ctx.ints(1))[0]! : 0;
-  return [ctx.attr.int('upper', 1) ? x.triu(k) : x.tril(k)];
-});
-
-register('EyeLike', 9, (ctx) => {
-  const x = ctx.tensor(0);
-  if (x.ndim !== 2) ctx.fail(`input of shape [${x.shape.join(', ')}] is not 2-D`);
-  const dtype = ctx.attr.has('dtype') ? bornDType(ctx.attr.int('dtype'), 'EyeLike\'s dtype') : x.dtype;
-  const offset = iotaAlong(x.shape, 1).sub(iotaAlong(x.shape, 0));
-  return [offset.eq(ctx.attr.int('k', 0)).to(dtype)];
-});
-
-/** NonZero's shape depends on the data: its values are read to the host. */
-register('NonZero', 9, async (ctx) => {
-  const h = await ctx.host(0);
-  const v = numbers(h), shape = h.shape, rank = shape.length;
-  const hits: number[] = [];
-  for (let i = 0; i < v.length; i++) if (v[i]) hits.push(i);
-  const out = new Array<number>(rank * hits.length);
-  hits.forEach((flat, j) => {
-    for (let d = rank - 1; d >= 0; d--) { out[d * hits.length + j] = flat % shape[d]!; flat = Math.floor(flat / shape[d]!); }
-  });
-  const r = host('int64', [rank, hits.length], out);
-  return [numel(r.shape) <= HOST_LIMIT ? r : toTensor(r, ctx.device)];
 });

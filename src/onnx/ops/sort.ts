@@ -1,10 +1,8 @@
 /**
- * Sorting and scans: TopK, CumSum, Unique, ReverseSequence. TopK rides Born's stable sort, so
- * ties keep the lower index first as ONNX requires; Unique's output shape depends on the data,
- * so it reads the values to the host and picks the unique slices with indexSelect.
+ * Unique and ReverseSequence (TopK and CumSum live in select.ts and misc.ts). Unique's output
+ * shape depends on the data, so it reads the values to the host and picks the unique slices with
+ * indexSelect; ReverseSequence is one gather along the time axis.
  */
-import { full } from '../../tensor/creation.js';
-import { cat } from '../../tensor/join.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { host, numbers, numel, toTensor } from '../host.js';
 import { register, type OpContext } from './registry.js';
@@ -15,35 +13,6 @@ const axisIn = (ctx: OpContext, a: number, rank: number): number => {
 };
 const int64 = (ctx: OpContext, values: readonly number[], shape: readonly number[] = [values.length]): Tensor =>
   toTensor(host('int64', shape, values), ctx.device);
-
-async function topK(ctx: OpContext, k: number): Promise<Tensor[]> {
-  const x = ctx.tensor(0);
-  const axis = axisIn(ctx, ctx.attr.int('axis', -1), x.ndim);
-  const largest = ctx.opset >= 11 ? ctx.attr.int('largest', 1) === 1 : true;
-  if (k < 0 || k > x.shape[axis]!) ctx.fail(`k = ${k} is out of range for axis ${axis} of size ${x.shape[axis]}`);
-  const { values, indices } = x.topk(k, axis, largest, true);
-  return [values, indices.to('int64')];
-}
-register('TopK', [
-  [1, (ctx) => topK(ctx, ctx.attr.int('k'))],
-  [10, async (ctx) => topK(ctx, (await ctx.ints(1))[0]!)],
-]);
-
-register('CumSum', 11, async (ctx) => {
-  const x = ctx.tensor(0);
-  const axis = axisIn(ctx, (await ctx.ints(1))[0]!, x.ndim);
-  const reverse = ctx.attr.int('reverse', 0) === 1, exclusive = ctx.attr.int('exclusive', 0) === 1;
-  let t = reverse ? x.flip([axis]) : x;
-  const n = t.shape[axis]!;
-  // Exclusive: each sum moves one step along, a zero first (not sum - x, which cancels in floats).
-  if (exclusive && n > 0) {
-    const zeroShape = t.shape.map((s, i) => (i === axis ? 1 : s));
-    t = cat([full(zeroShape, 0, { dtype: t.dtype, device: t.device }), t.narrow(axis, 0, n - 1)], axis);
-  }
-  let out = t.cumsum(axis);
-  if (out.dtype !== x.dtype) out = out.to(x.dtype);
-  return [reverse ? out.flip([axis]) : out];
-});
 
 /** Lexicographic order of two slices' values (NaN last, as numpy sorts). */
 function compare(a: readonly number[], b: readonly number[]): number {
