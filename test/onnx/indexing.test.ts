@@ -1,6 +1,7 @@
 /**
- * born.onnx's ScatterElements reductions the backend data lacks (mul at opset 16, max and min at
- * 18), against a naive loop; and repeated indices, which those reductions refuse clearly. Models
+ * born.onnx's scatter reductions the backend data lacks (ScatterElements mul at opset 16, max and
+ * min at 18; ScatterND max over repeated rows), against naive loops; and repeated indices, which
+ * ScatterElements' mul/max/min refuse clearly. Models
  * are written by fixtures/gen-ops.py.
  */
 import { describe, expect, it } from 'vitest';
@@ -33,5 +34,16 @@ describe('onnx ScatterElements reductions', () => {
     const m = await model('scatter_elements_mul');
     await expect(m.run({ x: born.tensor(x), i: born.tensor([[1, 1], [0, 2]], { dtype: 'int64' }), u: born.tensor(upd) }))
       .rejects.toThrow(/repeated indices is not supported/);
+  });
+});
+
+describe('onnx ScatterND reductions', () => {
+  it('max over repeated rows applies every update', async () => {
+    const m = await model('scatternd_max');
+    const xs = [[1, 2], [3, 4], [5, 6], [7, 8]], rows = [2, 0, 2], us = [[9, 0], [-1, 5], [4, 10]];
+    const want = xs.map((r) => [...r]);
+    rows.forEach((r, j) => { want[r] = want[r]!.map((v, c) => Math.max(v, us[j]![c]!)); });
+    const y = (await m.run({ x: born.tensor(xs), i: born.tensor(rows.map((r) => [r]), { dtype: 'int64' }), u: born.tensor(us) })).y!;
+    expect(Array.from(await y.data() as Float32Array)).toEqual(want.flat());
   });
 });
