@@ -8,3 +8,8 @@ import './linalg.js';
 import './misc.js';
 import './select.js';
 import './pad.js';
+import './loss.js';
+import './indexing.js';
+import './sort.js';
+import './quant.js';
+import './random.js';
