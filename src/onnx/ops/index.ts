@@ -1,3 +1,5 @@
 /** Every op family registers its builders on import: one line per family file. */
 import './elementwise.js';
 import './shape.js';
+import './linalg.js';
+import './norm.js';
