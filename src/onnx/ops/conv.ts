@@ -64,7 +64,7 @@ register('ConvInteger', 10, (ctx) => {
     const t = ctx.tensor(i).to('int32');
     if (!ctx.has(zp)) return t;
     const z = ctx.tensor(zp).to('int32');
-    return t.sub(perChannel && z.numel > 1 ? z.reshape([z.numel, ...Array<number>(t.ndim - 1).fill(1)]) : z.reshape([]));
+    return t.sub(perChannel && z.numel() > 1 ? z.reshape([z.numel(), ...Array<number>(t.ndim - 1).fill(1)]) : z.reshape([]));
   };
   return [conv(ctx, centred(0, 2, false), centred(1, 3, true))];
 });

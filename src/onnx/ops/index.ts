@@ -4,3 +4,4 @@ import './shape.js';
 import './linalg.js';
 import './norm.js';
 import './conv.js';
+import './pool.js';
