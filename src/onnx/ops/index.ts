@@ -5,3 +5,4 @@ import './linalg.js';
 import './norm.js';
 import './conv.js';
 import './pool.js';
+import './resample.js';
