@@ -6,3 +6,4 @@ import './norm.js';
 import './conv.js';
 import './pool.js';
 import './resample.js';
+import './resize.js';
