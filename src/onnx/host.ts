@@ -104,3 +104,30 @@ export function hostMap(inputs: readonly HostArray[], dtype: DType, f: (...xs: n
 /** Whether host arithmetic is exact for these values: all host, integer or bool, small. */
 export const hostable = (vs: readonly (Value | undefined)[]): vs is HostArray[] =>
   vs.every((v) => v !== undefined && isHost(v) && !isFloat(v.dtype) && numel(v.shape) <= HOST_LIMIT);
+
+/** A host array of `outShape` whose element at each multi-index is `h`'s element at `src(index)` (a flat offset). */
+export function hostPick(h: HostArray, outShape: readonly number[], src: (idx: readonly number[]) => number): HostArray {
+  const n = numel(outShape);
+  const vals = numbers(h);
+  const out = new Array<number>(n);
+  const idx = new Array<number>(outShape.length).fill(0);
+  for (let i = 0; i < n; i++) {
+    out[i] = vals[src(idx)]!;
+    for (let d = outShape.length - 1; d >= 0; d--) { if (++idx[d]! < outShape[d]!) break; idx[d] = 0; }
+  }
+  return host(h.dtype, outShape, out);
+}
+
+/** Row-major strides of a shape. */
+export function stridesOf(shape: readonly number[]): number[] {
+  const st = new Array<number>(shape.length);
+  let acc = 1;
+  for (let i = shape.length - 1; i >= 0; i--) { st[i] = acc; acc *= shape[i]!; }
+  return st;
+}
+
+/**
+ * The float type integer arithmetic that Born only has in float (division, means) runs in:
+ * float64 where the device has it (exact for |x| <= 2^53), else float32 (exact to 2^24).
+ */
+export const wideFloat = (t: Tensor): 'float64' | 'float32' => (t.device === 'webgpu' ? 'float32' : 'float64');

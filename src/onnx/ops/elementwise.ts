@@ -8,7 +8,7 @@ import { isFloat, isInt, type DType } from '../../graph/dtype.js';
 import { where } from '../../tensor/elementwise.js';
 import { full } from '../../tensor/creation.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import { hostable, hostMap } from '../host.js';
+import { hostable, hostMap, wideFloat } from '../host.js';
 import { bornDType } from '../tensor-proto.js';
 import { register, type Build, type OpContext, type Value } from './registry.js';
 
@@ -55,8 +55,8 @@ const keep = (t: Tensor, d: DType): Tensor => (t.dtype === d ? t : t.to(d));
 register('Add', 1, binary((a, b) => a.add(b), (a, b) => a + b));
 register('Sub', 1, binary((a, b) => a.sub(b), (a, b) => a - b));
 register('Mul', 1, binary((a, b) => a.mul(b), (a, b) => a * b));
-/** Integer Div truncates toward zero (C's rule), computed exactly in float64 for |x| <= 2^53. */
-register('Div', 1, binary((a, b) => (isFloat(a.dtype) ? a.div(b) : a.to('float64').div(b.to('float64')).trunc().to(a.dtype)), (a, b) => Math.trunc(a / b)));
+/** Integer Div truncates toward zero (C's rule), computed in float64 where the device has it (exact for |x| <= 2^53). */
+register('Div', 1, binary((a, b) => (isFloat(a.dtype) ? a.div(b) : a.to(wideFloat(a)).div(b.to(wideFloat(a))).trunc().to(a.dtype)), (a, b) => Math.trunc(a / b)));
 register('Pow', 1, binary((a, b) => keep(a.pow(b), a.dtype)));
 register('Mod', 10, (ctx, ins) => {
   const fmod = ctx.attr.int('fmod', 0) === 1;
@@ -149,8 +149,8 @@ register('BitShift', 11, (ctx, ins) => {
   const left = ctx.attr.string('direction') === 'LEFT';
   if (ins[0] && !isInt(ins[0].dtype)) ctx.fail(`takes unsigned integer tensors, got ${ins[0].dtype}`);
   return binary((a, b) => {
-    const f = full([], 2, { dtype: 'float64', device: a.device }).pow(b.to('float64'));
-    const x = a.to('float64');
+    const f = full([], 2, { dtype: wideFloat(a), device: a.device }).pow(b.to(wideFloat(a)));
+    const x = a.to(wideFloat(a));
     return (left ? x.mul(f) : x.div(f).floor()).to(a.dtype);
   }, left ? (a, b) => a * 2 ** b : (a, b) => Math.floor(a / 2 ** b))(ctx, ins);
 });

@@ -1,17 +1,16 @@
-/**
- * ONNX linear algebra: Gemm, MatMul, MatMulInteger, Einsum, on Born's matmul and einsum. Integer
- * products accumulate in int32 after subtracting the zero points (ONNX's MatMulInteger rule).
- */
-import { einsum } from '../../tensor/contract.js';
-import type { Tensor } from '../../tensor/tensor.js';
+/** MatMul and Gemm through Born's matmul (batched and broadcasting, like numpy's). */
 import { register, type OpContext } from './registry.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import { einsum } from '../../tensor/contract.js';
 
-/** Gemm: alpha·A'·B' + beta·C with C unidirectionally broadcast; before opset 7 `broadcast=0` needs C's full shape. */
-register('Gemm', 1, (ctx) => {
-  let a = ctx.tensor(0), b = ctx.tensor(1);
-  if (a.ndim !== 2 || b.ndim !== 2) ctx.fail(`A and B must be 2-D, got [${a.shape.join(', ')}] and [${b.shape.join(', ')}]`);
-  if (ctx.attr.int('transA', 0)) a = a.permute([1, 0]);
-  if (ctx.attr.int('transB', 0)) b = b.permute([1, 0]);
+register('MatMul', 1, (ctx) => [ctx.tensor(0).matmul(ctx.tensor(1))]);
+
+/** Y = alpha * A' B' + beta * C, with C broadcast to Y (optional from opset 11). */
+register('Gemm', 1, (ctx: OpContext) => {
+  let a: Tensor = ctx.tensor(0), b: Tensor = ctx.tensor(1);
+  if (a.ndim !== 2 || b.ndim !== 2) ctx.fail(`A and B must be matrices, got [${a.shape.join(', ')}] and [${b.shape.join(', ')}]`);
+  if (ctx.attr.int('transA', 0)) a = a.T;
+  if (ctx.attr.int('transB', 0)) b = b.T;
   const alpha = ctx.attr.float('alpha', 1), beta = ctx.attr.float('beta', 1);
   let y = a.matmul(b);
   if (alpha !== 1) y = y.mul(alpha);
@@ -22,25 +21,18 @@ register('Gemm', 1, (ctx) => {
   return [y];
 });
 
-register('MatMul', 1, (ctx) => [ctx.tensor(0).matmul(ctx.tensor(1))]);
+/** Einsum: Born's einsum takes ONNX's equation grammar (explicit '->' or implicit output, '...'). */
+register('Einsum', 12, (ctx, ins) => [einsum(ctx.attr.string('equation').replace(/\s+/g, ''), ...ins.map((v, i) => ctx.tensorOf(v!, i)))]);
 
-/** x minus its zero point (a scalar, or one per row of A / column of B), widened to int32. */
-function centred(ctx: OpContext, i: number, zp: number, axis: 'row' | 'col'): Tensor {
+/**
+ * MatMulInteger: (A - a_zero_point)·(B - b_zero_point) accumulated in int32; a zero point is a
+ * scalar, or one per row of A / per column of B.
+ */
+function centred(ctx: OpContext, i: number, zp: number, perRow: boolean): Tensor {
   const x = ctx.tensor(i).to('int32');
   if (!ctx.has(zp)) return x;
   let z = ctx.tensor(zp).to('int32');
-  if (z.ndim === 1 && z.shape[0] !== 1) z = axis === 'row' ? z.reshape([z.shape[0]!, 1]) : z;
+  if (perRow && z.ndim === 1 && z.shape[0] !== 1) z = z.reshape([z.shape[0]!, 1]);
   return x.sub(z);
 }
-
-register('MatMulInteger', 10, (ctx) => [centred(ctx, 0, 2, 'row').matmul(centred(ctx, 1, 3, 'col'))]);
-
-register('Einsum', 12, (ctx, ins) => {
-  const eq = ctx.attr.string('equation').replace(/\s+/g, '');
-  const ops = ins.map((_, i) => ctx.tensor(i));
-  try {
-    return [einsum(eq, ...ops)];
-  } catch (e) {
-    return ctx.fail(`einsum '${eq}': ${(e as Error).message}`);
-  }
-});
+register('MatMulInteger', 10, (ctx) => [centred(ctx, 0, 2, true).matmul(centred(ctx, 1, 3, false))]);
