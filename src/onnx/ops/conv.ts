@@ -51,7 +51,7 @@ function conv(ctx: OpContext, x: Tensor, w: Tensor): Tensor {
   return convCore(xp, w, g, groups, sym);
 }
 
-register('Conv', [[1, convBuild], [11, convBuild]]);
+register('Conv', 1, convBuild);
 function convBuild(ctx: OpContext): Tensor[] {
   let y = conv(ctx, ctx.tensor(0), ctx.tensor(1));
   if (ctx.has(2)) y = y.add(ctx.tensor(2).reshape([y.shape[1]!, ...Array<number>(y.ndim - 2).fill(1)]));
@@ -137,4 +137,4 @@ function convTranspose(ctx: OpContext): Tensor[] {
   if (ctx.has(2)) y = y.add(ctx.tensor(2).reshape([y.shape[1]!, ...Array<number>(k).fill(1)]));
   return [y];
 }
-register('ConvTranspose', [[1, convTranspose], [11, convTranspose]]);
+register('ConvTranspose', 1, convTranspose);

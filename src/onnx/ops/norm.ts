@@ -3,6 +3,8 @@
  * the running-stat outputs), InstanceNormalization, LayerNormalization (with its Mean and
  * InvStdDev outputs), LRN, MeanVarianceNormalization. Each composes Born's mean/var reductions;
  * variances are the population ones (no Bessel correction), as ONNX defines them.
+ * BatchNormalization's one builder reads the opset: spatial before 9, is_test before 7, training
+ * told by the outputs asked for before 14 and by training_mode from 14.
  */
 import type { Tensor } from '../../tensor/tensor.js';
 import { register, type OpContext, type Value } from './registry.js';
@@ -31,7 +33,7 @@ function batchNorm(ctx: OpContext): Value[] {
   // Opsets before 14 also output the saved batch mean and variance.
   return ctx.opset >= 14 ? [y, runMean, runVar] : [y, runMean, runVar, flat(m), flat(v)];
 }
-register('BatchNormalization', [[1, batchNorm], [6, batchNorm], [7, batchNorm], [9, batchNorm], [14, batchNorm], [15, batchNorm]]);
+register('BatchNormalization', 1, batchNorm);
 
 register('InstanceNormalization', 1, (ctx) => {
   const x = ctx.tensor(0);

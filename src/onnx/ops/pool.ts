@@ -2,8 +2,10 @@
  * ONNX pooling: MaxPool (ceil_mode, dilations, the Indices output with storage_order),
  * AveragePool (count_include_pad, ceil_mode), LpPool, GlobalAveragePool, GlobalMaxPool,
  * GlobalLpPool, MaxUnpool, over any number of spatial dims. The plain 2-D float cases go to Born's
- * window kernels (maxPool2d, avgPool2d); the rest stacks the strided slices of the padded input,
- * one per kernel tap, and reduces them, as Born's own composite pools do.
+ * window kernels (maxPool2d, avgPool2d); the rest stacks strided slices of the padded input and
+ * reduces them, one spatial dim at a time (max and sum are separable), as Born's composite pools do.
+ * One builder serves every opset: the attributes a later opset adds (ceil_mode, dilations,
+ * storage_order) default to the earlier behaviour, and LpPool's p is a float before opset 2.
  */
 import { isFloat, type DType } from '../../graph/dtype.js';
 import { avgPool2d, maxPool2d } from '../../nn/conv.js';
@@ -100,8 +102,7 @@ function maxPool(ctx: OpContext, x: Tensor): (Tensor | undefined)[] {
   const arg = win.argmax({ dim: x.ndim, keepdim: true });
   return [y, gather(idxWin, x.ndim, arg).squeeze(x.ndim).to('int64')];
 }
-register('MaxPool', [[1, (c) => maxPool(c, c.tensor(0))], [8, (c) => maxPool(c, c.tensor(0))], [10, (c) => maxPool(c, c.tensor(0))],
-  [11, (c) => maxPool(c, c.tensor(0))], [12, (c) => maxPool(c, c.tensor(0))]]);
+register('MaxPool', 1, (c) => maxPool(c, c.tensor(0)));
 
 /** The sum over each window divided by its count: the pads count with count_include_pad, what ceil_mode adds never does. */
 function averagePool(ctx: OpContext): Tensor[] {
@@ -115,14 +116,14 @@ function averagePool(ctx: OpContext): Tensor[] {
   const counts = reduceWindows(mask, p, 'sum', include ? 1 : 0, 0);
   return [sum.div(counts)];
 }
-register('AveragePool', [[1, averagePool], [7, averagePool], [10, averagePool], [11, averagePool]]);
+register('AveragePool', 1, averagePool);
 
 function lpPool(ctx: OpContext): Tensor[] {
   const x = ctx.tensor(0), pw = ctx.opset < 2 ? ctx.attr.float('p', 2) : ctx.attr.int('p', 2);
   const p = poolGeom(ctx, x);
   return [reduceWindows(x.abs().pow(pw), p, 'sum', 0).pow(1 / pw)];
 }
-register('LpPool', [[1, lpPool], [2, lpPool], [11, lpPool]]);
+register('LpPool', 1, lpPool);
 
 const spatialDims = (x: Tensor): number[] => Array.from({ length: x.ndim - 2 }, (_, i) => i + 2);
 register('GlobalAveragePool', 1, (ctx) => { const x = ctx.tensor(0); return [x.mean({ dim: spatialDims(x), keepdim: true })]; });
@@ -131,7 +132,7 @@ const globalLp = (ctx: OpContext): Tensor[] => {
   const x = ctx.tensor(0), pw = ctx.opset < 2 ? ctx.attr.float('p', 2) : ctx.attr.int('p', 2);
   return [x.abs().pow(pw).sum({ dim: spatialDims(x), keepdim: true }).pow(1 / pw)];
 };
-register('GlobalLpPool', [[1, globalLp], [2, globalLp]]);
+register('GlobalLpPool', 1, globalLp);
 
 /**
  * MaxUnpool: X's values placed at their flat Indices in zeros of the pool's inverse shape; a
@@ -154,5 +155,5 @@ async function maxUnpool(ctx: OpContext): Promise<Tensor[]> {
   }
   return [padSpatial(y, Array<number>(k).fill(0), want.slice(2).map((n, i) => n - shape[i + 2]!))];
 }
-register('MaxUnpool', [[9, maxUnpool], [11, maxUnpool]]);
+register('MaxUnpool', 9, maxUnpool);
 
