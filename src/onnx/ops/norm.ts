@@ -1,11 +1,12 @@
 /**
  * ONNX normalizations: BatchNormalization (inference, and training_mode's batch statistics with
  * the running-stat outputs), InstanceNormalization, LayerNormalization (with its Mean and
- * InvStdDev outputs), LRN, MeanVarianceNormalization. Each composes Born's mean/var reductions;
+ * InvStdDev outputs), GroupNormalization, LRN, MeanVarianceNormalization. Each composes Born's mean/var reductions;
  * variances are the population ones (no Bessel correction), as ONNX defines them.
  * BatchNormalization's one builder reads the opset: spatial before 9, is_test before 7, training
  * told by the outputs asked for before 14 and by training_mode from 14.
  */
+import { groupNorm } from '../../nn/groupnorm.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { register, type OpContext, type Value } from './registry.js';
 
@@ -81,4 +82,19 @@ register('MeanVarianceNormalization', 9, (ctx) => {
   // ONNX's function body: sqrt(E[x²] - E[x]²) + 1e-9 as the divisor.
   const v = x.mul(x).mean({ dim: axes, keepdim: true }).sub(m.mul(m));
   return [x.sub(m).div(v.sqrt().add(1e-9))];
+});
+
+/**
+ * GroupNormalization on Born's groupNorm. Opset 18's scale and bias are one per group (each
+ * spread over its C/G channels); opset 21's are one per channel.
+ */
+register('GroupNormalization', 18, (ctx) => {
+  const x = ctx.tensor(0), G = ctx.attr.int('num_groups');
+  const C = x.shape[1]!;
+  if (x.ndim < 3 || C % G) ctx.fail(`X must be [N, C, D1, ...] with C divisible by num_groups ${G}, got [${x.shape.join(', ')}]`);
+  const perChannel = (t: Tensor, what: string): Tensor => {
+    if (t.ndim !== 1 || (t.shape[0] !== G && t.shape[0] !== C)) ctx.fail(`${what} must be [${ctx.opset < 21 ? G : C}], got [${t.shape.join(', ')}]`);
+    return ctx.opset < 21 && t.shape[0] === G && G !== C ? t.reshape([G, 1]).expand([G, C / G]).reshape([C]) : t;
+  };
+  return [groupNorm(x, G, { weight: perChannel(ctx.tensor(1), 'scale'), bias: perChannel(ctx.tensor(2), 'bias'), eps: ctx.attr.float('epsilon', 1e-5) })];
 });
