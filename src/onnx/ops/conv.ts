@@ -1,5 +1,5 @@
 /**
- * ONNX Conv, ConvTranspose and ConvInteger over 1, 2 or 3 spatial dims, on Born's conv2d and
+ * ONNX Conv, ConvTranspose, ConvInteger and QLinearConv over 1, 2 or 3 spatial dims, on Born's conv2d and
  * convTranspose2d: a 1-D op is the 2-D one over a height of 1; a 3-D op is a sum of 2-D ones, one
  * per depth tap of the kernel, over the strided depth slices of the input (Conv) or spread into
  * the output's depth (ConvTranspose). Asymmetric pads are a constant pad of the input (Conv) or a
@@ -8,6 +8,7 @@
 import { conv2d } from '../../nn/conv.js';
 import { convTranspose2d } from '../../nn/conv1d.js';
 import type { Tensor } from '../../tensor/tensor.js';
+import { centred, requantize } from './quantize.js';
 import { geometry, padSpatial, span, type Geom } from './spatial.js';
 import { register, type OpContext } from './registry.js';
 
@@ -58,15 +59,14 @@ function convBuild(ctx: OpContext): Tensor[] {
   return [y];
 }
 
-/** ConvInteger: (x - x_zero_point) conv (w - w_zero_point), accumulated in int32. */
-register('ConvInteger', 10, (ctx) => {
-  const centred = (i: number, zp: number, perChannel: boolean): Tensor => {
-    const t = ctx.tensor(i).to('int32');
-    if (!ctx.has(zp)) return t;
-    const z = ctx.tensor(zp).to('int32');
-    return t.sub(perChannel && z.numel() > 1 ? z.reshape([z.numel(), ...Array<number>(t.ndim - 1).fill(1)]) : z.reshape([]));
-  };
-  return [conv(ctx, centred(0, 2, false), centred(1, 3, true))];
+/** ConvInteger: (x - x_zero_point) conv (w - w_zero_point, one per output channel), accumulated in int32. */
+register('ConvInteger', 10, (ctx) => [conv(ctx, centred(ctx, 0, 2), centred(ctx, 1, 3, 0))]);
+
+/** QLinearConv: ConvInteger's int32 sum (+ the int32 bias) requantized to y's scale and zero point. */
+register('QLinearConv', 10, (ctx) => {
+  let acc = conv(ctx, centred(ctx, 0, 2), centred(ctx, 3, 5, 0));
+  if (ctx.has(8)) acc = acc.add(ctx.tensor(8).to('int32').reshape([acc.shape[1]!, ...Array<number>(acc.ndim - 2).fill(1)]));
+  return [requantize(ctx, acc, 1, 4, 6, 7, 1)];
 });
 
 /** x with s - 1 zeros after each element of dim d: [.., n, ..] -> [.., n·s, ..]. */
