@@ -13,3 +13,7 @@ import './indexing.js';
 import './sort.js';
 import './quant.js';
 import './random.js';
+import './norm.js';
+import './conv.js';
+import './pool.js';
+import './resize.js';

@@ -2,6 +2,7 @@
 import { register, type OpContext } from './registry.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { einsum } from '../../tensor/contract.js';
+import { centred, requantize } from './quantize.js';
 
 register('MatMul', 1, (ctx) => [ctx.tensor(0).matmul(ctx.tensor(1))]);
 
@@ -23,3 +24,13 @@ register('Gemm', 1, (ctx: OpContext) => {
 
 /** Einsum: Born's einsum takes ONNX's equation grammar (explicit '->' or implicit output, '...'). */
 register('Einsum', 12, (ctx, ins) => [einsum(ctx.attr.string('equation').replace(/\s+/g, ''), ...ins.map((v, i) => ctx.tensorOf(v!, i)))]);
+
+/**
+ * MatMulInteger: (A - a_zero_point)·(B - b_zero_point) accumulated in int32; a zero point is a
+ * scalar, or one per row of A / per column of B. QLinearMatMul requantizes that product.
+ */
+register('MatMulInteger', 10, (ctx) => [centred(ctx, 0, 2, ctx.tensor(0).ndim - 2).matmul(centred(ctx, 1, 3, ctx.tensor(1).ndim - 1))]);
+register('QLinearMatMul', 10, (ctx) => {
+  const acc = centred(ctx, 0, 2, ctx.tensor(0).ndim - 2).matmul(centred(ctx, 3, 5, ctx.tensor(3).ndim - 1));
+  return [requantize(ctx, acc, 1, 4, 6, 7, acc.ndim - 1)];
+});

@@ -1,8 +1,8 @@
 /**
  * Linear quantization: QuantizeLinear, DequantizeLinear (per tensor or per axis),
- * DynamicQuantizeLinear, QLinearMatMul. Arithmetic runs in float32 (integer values there are
+ * DynamicQuantizeLinear. Arithmetic runs in float32 (integer values there are
  * exact below 2^24) and Born's round is half to even, ONNX's rule. 8-bit integers only: Born has
- * no float8 or 4-bit dtypes. MatMulInteger and ConvInteger live with the matmul/conv ops.
+ * no float8 or 4-bit dtypes. MatMulInteger, QLinearMatMul, ConvInteger and QLinearConv live with the matmul/conv ops.
  */
 import type { DType } from '../../graph/dtype.js';
 import type { Tensor } from '../../tensor/tensor.js';
@@ -57,24 +57,4 @@ register('DynamicQuantizeLinear', 11, (ctx) => {
   const zp = lo.neg().div(scale).round().clamp(0, 255).to('uint8');
   const y = saturate(ctx, x.div(scale).round().add(zp.to('float32')), 'uint8');
   return [y, scale, zp];
-});
-
-/**
- * Per-row (a) or per-column (b) parameters: a's of shape [M] apply along a's rows, b's of shape
- * [N] along b's columns; single values to everything.
- */
-function rowParam(p: Tensor, forA: boolean): Tensor {
-  if (p.numel() === 1) return p.reshape([]);
-  return forA ? p.unsqueeze(-1) : p;
-}
-
-register('QLinearMatMul', 10, (ctx) => {
-  const a = ctx.tensor(0), b = ctx.tensor(3);
-  const to = ctx.tensor(7).dtype;
-  rangeOf(ctx, to);
-  const av = a.to('float32').sub(rowParam(ctx.tensor(2), true).to('float32'));
-  const bv = b.to('float32').sub(rowParam(ctx.tensor(5), false).to('float32'));
-  const acc = av.matmul(bv);
-  const rescale = rowParam(ctx.tensor(1), true).to('float32').mul(rowParam(ctx.tensor(4), false).to('float32')).div(rowParam(ctx.tensor(6), false).to('float32'));
-  return [saturate(ctx, acc.mul(rescale).round().add(rowParam(ctx.tensor(7), false).to('float32')), to)];
 });
