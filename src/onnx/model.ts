@@ -1,0 +1,136 @@
+/** `born.onnx.load`: an ONNX model as a Born graph, run with lazy tensors. */
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve as resolvePath } from 'node:path';
+import type { DType } from '../graph/dtype.js';
+import type { DeviceName } from '../graph/node.js';
+import { tensor as makeTensor, type NestedArray } from '../tensor/creation.js';
+import { Tensor } from '../tensor/tensor.js';
+import { evaluate, readInitializers } from './graph.js';
+import { isHost, toTensor } from './host.js';
+import type { Value } from './ops/registry.js';
+import { decodeModel, OnnxError, type GraphProto, type TypeProto, type ValueInfo } from './proto.js';
+import { bornDType, onnxTypeName } from './tensor-proto.js';
+
+export interface LoadOptions {
+  /** Where parameters live and the graph runs (default: Born's default device). */
+  readonly device?: DeviceName;
+  /** The directory external data is read from, for a model given as bytes. */
+  readonly baseDir?: string;
+}
+
+/** One declared input or output: dtype and shape, a symbolic dim by its name, an unknown one as null. */
+export interface ValueSpec {
+  readonly name: string;
+  readonly dtype: DType;
+  readonly shape: readonly (number | string | null)[] | null;
+}
+
+export type RunInput = Tensor | ArrayBufferView | NestedArray;
+
+export interface OnnxModel {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  readonly inputs: readonly ValueSpec[];
+  readonly outputs: readonly ValueSpec[];
+  /** Opset per domain ('' is the default ai.onnx domain). */
+  readonly opsets: ReadonlyMap<string, number>;
+  readonly producer: string;
+  /** Initializers by name, as tensors: fine-tune with born.grad, save with born.save. */
+  parameters(): Map<string, Tensor>;
+  run(inputs: Readonly<Record<string, RunInput>>): Promise<Record<string, Tensor>>;
+}
+
+function spec(v: ValueInfo, what: string): ValueSpec {
+  const name = v.name ?? '';
+  const t: TypeProto | undefined = v.type;
+  if (!t?.tensor_type) {
+    const kind = t?.sequence_type ? 'a sequence' : t?.optional_type ? 'an optional' : t?.map_type ? 'a map' : 'not a tensor';
+    throw new OnnxError(`onnx: ${what} ${JSON.stringify(name)} is ${kind}: sequence, optional and map types are not supported`);
+  }
+  const dims = t.tensor_type.shape?.dim;
+  return {
+    name,
+    dtype: bornDType(t.tensor_type.elem_type, `${what} ${JSON.stringify(name)}`),
+    shape: t.tensor_type.shape === undefined ? null : (dims ?? []).map((d) => (d.dim_value !== undefined ? Number(d.dim_value) : d.dim_param || null)),
+  };
+}
+
+/** Dtypes an input may be given in and widened from: every value of the narrower type is exact in the wider. */
+const WIDENS: Partial<Record<DType, readonly DType[]>> = {
+  int64: ['int32', 'int16', 'int8', 'uint8'], int32: ['int16', 'int8', 'uint8'], int16: ['int8', 'uint8'],
+  float64: ['float32', 'float16', 'bfloat16'], float32: ['float16', 'bfloat16'],
+};
+
+const fmtShape = (s: readonly (number | string | null)[] | null): string => (s === null ? 'any shape' : `[${s.map((d) => d ?? '?').join(', ')}]`);
+
+export async function load(source: string | Uint8Array, opts: LoadOptions = {}): Promise<OnnxModel> {
+  const bytes = typeof source === 'string' ? await readFile(source) : source;
+  if (!(bytes instanceof Uint8Array)) throw new TypeError('onnx.load: expected a file path or the model\'s bytes (Uint8Array)');
+  const baseDir = typeof source === 'string' ? dirname(resolvePath(source)) : opts.baseDir;
+  const m = decodeModel(bytes, typeof source === 'string' ? source : 'the model bytes');
+  const g: GraphProto | undefined = m.graph;
+  if (!g) throw new OnnxError('onnx: the model has no graph (is this an ONNX model?)');
+  const opsets = new Map<string, number>();
+  for (const o of m.opset_import ?? []) opsets.set(o.domain === 'ai.onnx' ? '' : o.domain ?? '', Number(o.version ?? 1));
+  if (!opsets.has('') && !(m.opset_import?.length)) opsets.set('', 1);
+  const device = opts.device;
+  const inits = readInitializers(g, device, baseDir);
+  // Graph inputs that are also initializers are defaults a caller may override (IR < 4 lists them).
+  const inputs = (g.input ?? []).filter((v) => !inits.has(v.name ?? '')).map((v) => spec(v, 'input'));
+  const outputs = (g.output ?? []).map((v) => spec(v, 'output'));
+  const run = { opsets, device, baseDir };
+  return {
+    inputNames: inputs.map((i) => i.name), outputNames: outputs.map((o) => o.name), inputs, outputs, opsets,
+    producer: m.producer_name ?? '',
+    parameters: () => new Map([...inits].map(([k, v]) => [k, isHost(v) ? toTensor(v, device) : v])),
+    async run(given) {
+      if (given === null || typeof given !== 'object') throw new TypeError('onnx model.run: expected an object of inputs by name');
+      const bound = new Map<string, Value>();
+      const dims = new Map<string, number>();
+      for (const k of Object.keys(given)) {
+        if (!inputs.some((i) => i.name === k)) {
+          throw new OnnxError(`onnx: model.run: unknown input ${JSON.stringify(k)} (the model's inputs: ${inputs.map((i) => i.name).join(', ') || 'none'})`);
+        }
+      }
+      for (const s of inputs) {
+        const v = given[s.name];
+        if (v === undefined) throw new OnnxError(`onnx: model.run: input ${JSON.stringify(s.name)} (${s.dtype} ${fmtShape(s.shape)}) is missing`);
+        bound.set(s.name, bindInput(s, v, dims, device));
+      }
+      const outs = await evaluate(g, bound, inits, null, run);
+      return Object.fromEntries(outputs.map((o, i) => { const v = outs[i]!; return [o.name, isHost(v) ? toTensor(v, device) : v]; }));
+    },
+  };
+}
+
+function bindInput(s: ValueSpec, v: RunInput, dims: Map<string, number>, device: DeviceName | undefined): Tensor {
+  const what = `input ${JSON.stringify(s.name)}`;
+  let t: Tensor;
+  if (v instanceof Tensor) t = v;
+  else if (ArrayBuffer.isView(v)) {
+    const shape = s.shape && s.shape.every((d) => typeof d === 'number') ? s.shape as number[] : null;
+    const len = (v as unknown as ArrayLike<number>).length;
+    if (!shape && s.shape?.length !== 1) throw new OnnxError(`onnx: model.run: ${what} has shape ${fmtShape(s.shape)}: pass a Tensor (a typed array has no shape)`);
+    t = makeTensor(v as Float32Array, { shape: shape ?? [len], device, ...(s.dtype === 'float16' || s.dtype === 'bfloat16' ? { dtype: s.dtype } : {}) });
+  } else t = makeTensor(v as NestedArray, { dtype: s.dtype, device });
+  if (t.dtype !== s.dtype) {
+    if (!WIDENS[s.dtype]?.includes(t.dtype)) {
+      throw new OnnxError(`onnx: model.run: ${what} must be ${s.dtype}${WIDENS[s.dtype] ? ` (or ${WIDENS[s.dtype]!.join(', ')}, widened)` : ''}, got ${t.dtype}`);
+    }
+    t = t.to(s.dtype);
+  }
+  if (s.shape) {
+    const bad = t.shape.length !== s.shape.length || s.shape.some((d, i) => {
+      if (typeof d === 'number') return d !== t.shape[i];
+      if (typeof d === 'string') { const seen = dims.get(d); if (seen === undefined) { dims.set(d, t.shape[i]!); return false; } return seen !== t.shape[i]; }
+      return false;
+    });
+    if (bad) {
+      const known = s.shape.map((d) => (typeof d === 'string' && dims.has(d) ? `${d}=${dims.get(d)}` : d ?? '?'));
+      throw new OnnxError(`onnx: model.run: ${what} must have shape [${known.join(', ')}], got [${t.shape.join(', ')}]`);
+    }
+  }
+  return device !== undefined && t.device !== device ? t.to(device) : t;
+}
+
+export { onnxTypeName };
