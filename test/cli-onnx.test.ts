@@ -129,3 +129,27 @@ describe.skipIf(!present)('born info', () => {
     expect(bad.stderr).toMatch(/no such file/);
   });
 });
+
+// A committed model with a symbolic batch dimension and parameters (test/fixtures/onnx-cli/gen_models.py).
+describe('a model with a symbolic batch dimension', () => {
+  const FIX = fileURLToPath(new URL('./fixtures/onnx-cli', import.meta.url));
+  const npy = (f: string): NpyArray => readNpy(new Uint8Array(readFileSync(join(FIX, f))));
+
+  test('born info names the symbolic dims', async () => {
+    const r = await born(['info', join(FIX, 'batch_matmul.onnx')]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('producer: gen_models.py');
+    expect(r.stdout).toContain('opsets: ai.onnx 13\n');
+    expect(r.stdout).toContain('inputs:\n  x: float32 [batch, 3]\n');
+    expect(r.stdout).toContain('outputs:\n  y: float32 [batch, 2]\n');
+    expect(r.stdout).toContain('ops (3 nodes):\n  Add 1\n  MatMul 1\n  Relu 1\n');
+    expect(r.stdout).toContain('parameters: 8 in 2 initializers (32 bytes)');
+  });
+
+  test.each([2, 5])('born run gives NumPy\'s result for batch %i', async (n) => {
+    const out = join(tmp, `batch${n}.npy`);
+    const r = await born(['run', join(FIX, 'batch_matmul.onnx'), '--input', join(FIX, `x${n}.npy`), '--out', out]);
+    expect(r.code).toBe(0);
+    expectClose(readNpy(new Uint8Array(readFileSync(out))), npy(`y${n}.npy`), 1e-6);
+  });
+});
