@@ -3,7 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { itemBytes } from '../graph/dtype.js';
 import { loadNpy, NpyError, saveNpy } from '../io/npy.js';
 import { load, type OnnxModel, type ValueSpec } from '../onnx/model.js';
-import { decodeModel, type GraphProto } from '../onnx/proto.js';
+import { NodeError } from '../onnx/context.js';
+import { decodeModel, OnnxError, type GraphProto } from '../onnx/proto.js';
 import { format } from '../tensor/format.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkReadable, checkWritableDir } from './files.js';
@@ -19,7 +20,13 @@ function modelArg(command: string, argv: string[]): [string, string[]] {
 
 async function loadModel(command: string, file: string): Promise<OnnxModel> {
   await checkReadable(command, 'model', file);
-  return load(file);
+  try {
+    return await load(file);
+  } catch (e) {
+    // A file that is not a readable model is a mistake in the call; a model Born cannot run is not.
+    if (e instanceof OnnxError && !(e instanceof NodeError)) throw new UsageError(`born ${command}: --model ${file}: ${e.message}`);
+    throw e;
+  }
 }
 
 /**
@@ -75,7 +82,14 @@ export async function runCommand(argv: string[]): Promise<number> {
       throw e;
     }
   }
-  const result = await model.run(given);
+  let result: Record<string, Tensor>;
+  try {
+    result = await model.run(given);
+  } catch (e) {
+    // The inputs' dtypes and shapes are checked before anything runs: those errors are the call's.
+    if (e instanceof OnnxError && e.message.startsWith('onnx: model.run:')) throw new UsageError(`born run: ${e.message}`);
+    throw e;
+  }
   for (const name of model.outputNames) {
     const t = result[name]!;
     const target = outs.get(name);
