@@ -24,6 +24,9 @@ export * as data from './data/index.js';
 export { save, load, loadWithMetadata, SafetensorsError } from './io/safetensors.js';
 export type { StateDict, SaveOptions, LoadOptions, Checkpoint } from './io/safetensors.js';
 export * as safetensors from './io/safetensors.js';
+export { loadNpy, saveNpy, readNpy, writeNpy, NpyError } from './io/npy.js';
+export type { NpyArray, ReadNpyOptions, LoadNpyOptions } from './io/npy.js';
+export * as npy from './io/npy.js';
 export type { GradOptions } from './autodiff/grad.js';
 
 import { cat as catImpl, catArgs, stack as stackImpl } from './tensor/join.js';

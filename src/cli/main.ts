@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
- * The `born` command: `born train` and `born eval` on Fashion-MNIST, `born info` (what this
- * installation can run on), `born bench` (the benchmark suite of a source checkout). Every
+ * The `born` command: `born train` and `born eval` on Fashion-MNIST, `born run` (an ONNX model on
+ * .npy inputs), `born info` (what this installation can run on, or what an ONNX model holds), `born bench` (the benchmark suite of a source checkout). Every
  * command answers --help and --version; a mistake in the call (a bad flag value, a missing file)
  * exits with status 2 and a pointer to the command's --help, before any work.
  */
@@ -47,11 +47,13 @@ async function main(argv: string[]): Promise<number> {
   if (early !== null) return early;
   switch (command) {
     case 'info': {
-      if (rest.length) throw new UsageError(`born info: takes no arguments, got '${rest.join(' ')}'`);
+      if (rest.length) return (await import('./onnx.js')).infoCommand(rest);
       console.log(`born ${version()} on Node ${process.version}`);
       console.log(`devices: cpu (${availableParallelism()} worker threads); webgpu: ${await webgpuInfo()}`);
       return 0;
     }
+    case 'run':
+      return (await import('./onnx.js')).runCommand(rest);
     case 'bench':
       return (await import('./bench.js')).benchCommand(rest, root);
     case 'train':

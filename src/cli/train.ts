@@ -22,7 +22,7 @@ const common = {
 } as const;
 
 /** --device: where the model computes ('auto': a hardware GPU if there is one). */
-async function deviceFlag(command: string, s: string): Promise<DeviceName> {
+export async function deviceFlag(command: string, s: string): Promise<DeviceName> {
   if (s !== 'cpu' && s !== 'webgpu' && s !== 'auto') throw new UsageError(`born ${command}: --device must be cpu, webgpu or auto, got '${s}'`);
   return engine.setDefaultDevice(s);
 }

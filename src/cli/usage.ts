@@ -6,7 +6,8 @@ export const USAGE = {
 commands:
   train [options]      train a model on Fashion-MNIST and write its weights
   eval [options]       test accuracy of weights written by born train
-  info                 version, devices and worker threads
+  run MODEL [options]  run an ONNX model on .npy inputs
+  info [MODEL]         version, devices and worker threads; or an ONNX model's contents
   bench [options]      issue 9's benchmark table against installed peers (source checkout)
   help [command]       this text, or a command's
 
@@ -53,9 +54,24 @@ options:
   -h, --help           this text
   --version            born's version`,
 
-  info: `usage: born info
+  run: `usage: born run MODEL.onnx --input FILE.npy [--input NAME=FILE.npy ...] [options]
 
-Prints born's version, the Node version, the devices and the worker thread count.
+Runs an ONNX model on inputs read from .npy files and prints each output (name, dtype, shape
+and values) or writes it as a .npy file. An --input without NAME= binds to the model's inputs
+in their declared order (after the named ones); an --out without NAME= likewise to its outputs.
+
+options:
+  --input [NAME=]FILE  an input, a .npy file (repeat for each input)
+  --out [NAME=]FILE    write an output to a .npy file instead of printing it (repeatable)
+  --device D           cpu (default), webgpu, or auto (a hardware GPU if there is one)
+  -h, --help           this text
+  --version            born's version`,
+
+  info: `usage: born info [MODEL.onnx]
+
+Without a model: prints born's version, the Node version, the devices and the worker thread
+count. With one: its inputs and outputs (dtype and shape, symbolic dimensions by name), opset
+imports, producer, a histogram of its op types and its parameter count and bytes.
 
 options:
   -h, --help           this text
