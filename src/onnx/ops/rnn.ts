@@ -38,7 +38,7 @@ const ACTIVATIONS: Record<string, { make: (a: number, b: number) => Act; alpha?:
 };
 
 /**
- * The activations for each direction: `perDir` names per direction (defaults when the attribute
+ * The activations for each direction (the defaults repeated per direction when the attribute
  * is absent); activation_alpha/beta are consumed in order by the activations that take them.
  */
 function activations(ctx: OpContext, dirs: number, defaults: readonly string[]): Act[][] {
