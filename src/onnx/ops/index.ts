@@ -18,3 +18,4 @@ import './conv.js';
 import './pool.js';
 import './resize.js';
 import './window.js';
+import './loop.js';
