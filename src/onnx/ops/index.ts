@@ -18,3 +18,5 @@ import './conv.js';
 import './pool.js';
 import './resize.js';
 import './rnn.js';
+import './window.js';
+import './loop.js';
