@@ -17,3 +17,4 @@ import './norm.js';
 import './conv.js';
 import './pool.js';
 import './resize.js';
+import './vision.js';
