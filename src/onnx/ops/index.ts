@@ -18,3 +18,4 @@ import './conv.js';
 import './pool.js';
 import './resize.js';
 import './vision.js';
+import './roialign.js';
