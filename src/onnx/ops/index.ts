@@ -20,3 +20,5 @@ import './resize.js';
 import './rnn.js';
 import './window.js';
 import './loop.js';
+import './vision.js';
+import './roialign.js';
