@@ -11,6 +11,7 @@
  */
 import { open } from 'node:fs/promises';
 import { arrayFor, itemBytes, storageCtor, type DType, type StorageFor, type TypedArray } from '../graph/dtype.js';
+import { LITTLE_ENDIAN, swapBytes } from './bytes.js';
 import { fromStorage } from '../tensor/creation.js';
 import { readNode, realize } from '../scheduler/realize.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -40,7 +41,6 @@ const DEFAULT_MAX_BYTES = 2 ** 32;
 const ALIGN = 64;
 /** NumPy leaves room after the header for the growing axis to reach this many digits. */
 const GROWTH_AXIS_MAX_DIGITS = 21;
-const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 
 type Fail = (msg: string) => never;
 
@@ -185,11 +185,6 @@ function parseHeader(bytes: Uint8Array, maxHeader: number, fail: Fail): Header {
 }
 
 // ---- decoding ----
-
-function swapBytes(bytes: Uint8Array, size: number): void {
-  if (size === 1) return;
-  for (let i = 0; i + size <= bytes.length; i += size) bytes.subarray(i, i + size).reverse();
-}
 
 /** Elements from Fortran (column-major) order into C order, for any rank. */
 function fortranToC<T extends TypedArray>(src: T, shape: readonly number[]): T {

@@ -11,6 +11,7 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { arrayFor, DTYPES, itemBytes, storageCtor, type DType, type StorageFor, type TypedArray } from '../graph/dtype.js';
+import { LITTLE_ENDIAN, swapBytes } from './bytes.js';
 import { DTypeError, ShapeError } from '../graph/errors.js';
 import { fromStorage } from '../tensor/creation.js';
 import { readNode, realize } from '../scheduler/realize.js';
@@ -32,7 +33,6 @@ export class SafetensorsError extends Error {
 /** The reference implementation's cap; a longer header is refused before it is read. */
 export const MAX_HEADER_BYTES = 100_000_000;
 const DEFAULT_MAX_BYTES = 2 ** 32;
-const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 
 // ---- dtypes ----
 
@@ -82,10 +82,6 @@ const WRITE_AS: Record<DType, string> = {
 const WRITE_RANK: Record<DType, number> = {
   int64: 0, float64: 1, float32: 2, int32: 3, bfloat16: 4, float16: 5, int16: 6, int8: 7, uint8: 8, bool: 9,
 };
-
-function swapBytes(bytes: Uint8Array, size: number): void {
-  for (let i = 0; i + size <= bytes.length; i += size) bytes.subarray(i, i + size).reverse();
-}
 
 // ---- writing ----
 

@@ -4,6 +4,7 @@
  */
 import { isFloat, publicData, storageFrom, type DType, type StorageFor } from '../graph/dtype.js';
 import type { DeviceName } from '../graph/node.js';
+import { broadcastShapes as broadcast } from '../graph/shape.js';
 import { fromStorage } from '../tensor/creation.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { Value } from './ops/registry.js';
@@ -46,21 +47,13 @@ export async function toHost(t: Tensor): Promise<HostArray> {
 export const shapeOf = (v: Value): readonly number[] => v.shape;
 export const dtypeOf = (v: Value): DType => v.dtype;
 
-/** numpy broadcasting of shapes, or null when they do not broadcast. */
+/** numpy broadcasting of shapes (Born's rule), or null when they do not broadcast. */
 export function broadcastShapes(...shapes: (readonly number[])[]): number[] | null {
-  const rank = Math.max(...shapes.map((s) => s.length));
-  const out: number[] = [];
-  for (let i = 0; i < rank; i++) {
-    let d = 1;
-    for (const s of shapes) {
-      const x = s[s.length - rank + i] ?? 1;
-      if (x === 1) continue;
-      if (d !== 1 && d !== x) return null;
-      d = x;
-    }
-    out.push(d);
+  try {
+    return broadcast('onnx', ...shapes);
+  } catch {
+    return null;
   }
-  return out;
 }
 
 /** Row-major strides of `shape` read as broadcast into `out` (0 along broadcast dims). */
