@@ -22,3 +22,6 @@ import './window.js';
 import './loop.js';
 import './vision.js';
 import './roialign.js';
+import './signal.js';
+import './det.js';
+import './tfidf.js';
