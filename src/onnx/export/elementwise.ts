@@ -103,8 +103,12 @@ export const ELEMENTWISE: Record<ElementwiseOp, Emit> = {
   ne: widened('ne', (b, xs) => b.op('Not', [b.op('Equal', xs)])),
   lt: widened('lt', same('Less')),
   le: widened('le', same('LessOrEqual')),
-  // The condition arrives cast to bool (emit.ts); Where takes branches of every dtype as they are.
-  where: (b, [c, x, y]) => b.op('Where', [c!, x!, y!]),
+  // The condition arrives cast to bool (emit.ts); onnxruntime's Where takes branches of these dtypes.
+  where: (b, [c, x, y], io) => {
+    const t = ['float32', 'float64', 'int32', 'int64', 'uint8'].includes(io.inDtype) ? io.inDtype : computeType(io.inDtype);
+    const r = b.op('Where', [c!, castTo(b, x!, io.inDtype, t), castTo(b, y!, io.inDtype, t)]);
+    return castTo(b, r, t, io.outDtype);
+  },
 
   tan: widened('tan', same('Tan')),
   asin: widened('asin', same('Asin')),

@@ -57,9 +57,10 @@ function emitTrace(t: Trace, opset: number, data: ReadonlyMap<LazyNode, HostArra
   const b = new GraphBuilder(opset);
   const value = new Map<LazyNode, string>();
   t.inputs.forEach((n, i) => { if (!value.has(n)) value.set(n, inputNames[i]!); });
+  const leaves = new Set(t.leaves);
   for (const n of t.order) {
     if (value.has(n)) continue;
-    value.set(n, n.realized ? b.tensor(data.get(n)!, names.get(n)) : emitNode(b, n, n.srcs.map((s) => value.get(s)!)));
+    value.set(n, leaves.has(n) ? b.tensor(data.get(n)!, names.get(n)) : emitNode(b, n, n.srcs.map((s) => value.get(s)!)));
   }
   t.outputs.forEach((n, i) => {
     b.nodes.push({ op_type: 'Identity', input: [value.get(n)!], output: [outputNames[i]!], name: outputNames[i]! });
@@ -105,6 +106,7 @@ export async function toBytes(model: Exportable, sampleInputs: SampleInputs, opt
   const data = new Map<LazyNode, HostArray>();
   const inputNodes = new Set(inputSets.flat().map((t) => t.node));
   const leaves = [...new Set(traces.flatMap((t) => t.leaves))].filter((n) => !inputNodes.has(n));
+  await realize(leaves);
   await Promise.all(leaves.map(async (n) => {
     data.set(n, { dtype: n.dtype, shape: n.shape, data: await readNode(n) as HostArray['data'] });
   }));

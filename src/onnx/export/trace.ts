@@ -22,12 +22,14 @@ export interface Trace {
   readonly outputKeys: readonly string[] | null;
   /** Every node to emit, sources before their readers; leaves included. */
   readonly order: readonly LazyNode[];
+  /** Realised nodes and nodes made before the call: graph inputs or initializers. */
   readonly leaves: readonly LazyNode[];
 }
 
 /** The tensors of a forward's result: a tensor, nested arrays of them (LSTM's [out, [h, c]]), or an object of them. */
 function flatten(v: unknown, path: string, out: [string, Tensor][]): void {
   if (v instanceof Tensor) { out.push([path, v]); return; }
+  if (v === null && path) return; // an absent optional result (MultiheadAttention's weights when not asked for)
   if (Array.isArray(v)) { v.forEach((e, i) => flatten(e, path ? `${path}.${i}` : String(i), out)); return; }
   if (v !== null && typeof v === 'object') {
     for (const [k, e] of Object.entries(v)) flatten(e, path ? `${path}.${k}` : k, out);
@@ -55,7 +57,9 @@ export function trace(model: Exportable, inputs: readonly Tensor[]): Trace {
   const positional = result instanceof Tensor || Array.isArray(result);
   const outputs = flat.map(([, t]) => t.node);
   const inputSet = new Set(inputs.map((t) => t.node));
-  const { order, leaves } = walk(outputs);
+  // A node made before the call is a tensor the function captured (a closure's weight, lazy or
+  // not): a constant of the pass, realised by the caller and stored as an initializer.
+  const { order, leaves } = walk(outputs, (n) => n.realized !== null || n.id < start);
   for (const n of leaves) {
     if (inputSet.has(n) || n.id < start || n.arg.kind === 'buffer') continue;
     throw new ExportError(`onnx.save: a ${n.arg.kind} value of shape [${n.shape.join(', ')}] was computed and realised during the forward pass; ` +
@@ -64,8 +68,8 @@ export function trace(model: Exportable, inputs: readonly Tensor[]): Trace {
   return { inputs: inputs.map((t) => t.node), outputs, outputKeys: positional ? null : flat.map(([k]) => k), order, leaves };
 }
 
-/** Post-order from the outputs (iterative: an unrolled recurrence makes deep graphs). Realised nodes are leaves. */
-function walk(outputs: readonly LazyNode[]): { order: LazyNode[]; leaves: LazyNode[] } {
+/** Post-order from the outputs (iterative: an unrolled recurrence makes deep graphs), stopping at leaves. */
+function walk(outputs: readonly LazyNode[], isLeaf: (n: LazyNode) => boolean): { order: LazyNode[]; leaves: LazyNode[] } {
   const order: LazyNode[] = [], leaves: LazyNode[] = [];
   const seen = new Set<LazyNode>();
   const stack: [LazyNode, number][] = [];
@@ -76,7 +80,8 @@ function walk(outputs: readonly LazyNode[]): { order: LazyNode[]; leaves: LazyNo
     while (stack.length) {
       const top = stack[stack.length - 1]!;
       const [n, i] = top;
-      const srcs = n.realized ? [] : n.srcs;
+      const leaf = isLeaf(n);
+      const srcs = leaf ? [] : n.srcs;
       if (i < srcs.length) {
         top[1]++;
         const s = srcs[i]!;
@@ -85,7 +90,7 @@ function walk(outputs: readonly LazyNode[]): { order: LazyNode[]; leaves: LazyNo
       }
       stack.pop();
       if (n.disposed) throw new ExportError(`onnx.save: the graph reads a disposed tensor of shape [${n.shape.join(', ')}]`);
-      if (n.realized) leaves.push(n);
+      if (leaf) leaves.push(n);
       order.push(n);
     }
   }
