@@ -10,6 +10,7 @@ import type { LazyNode } from '../../src/graph/node.js';
 import { ops } from '../../src/graph/ops.js';
 import { trace, type Exportable } from '../../src/onnx/export/trace.js';
 import { decodeModel } from '../../src/onnx/proto.js';
+import { im2col } from '../../src/tensor/window.js';
 import { checkExport, onnxCheck } from './export-harness.js';
 
 born.manualSeed(3);
@@ -133,6 +134,14 @@ describe('windows', () => {
       max: fn.maxPool2d(a, 3, { stride: 2, padding: 1 }), avg: fn.avgPool2d(a, 2, { stride: 1, padding: 1 }),
       adaptive: fn.adaptiveAvgPool2d(a, [3, 2]), conv1: fn.conv2d(a, w.slice(1, 0, 1).repeat([1, 4, 1, 1]).slice(2, 0, 1), null),
     });
-    onnxCheck(await checkExport(f, [f32([2, 4, 7, 7])], { dynamicBatch: true, more: [[f32([3, 4, 7, 7])]] }));
+    const bytes = await checkExport(f, [f32([2, 4, 7, 7])], { dynamicBatch: true, more: [[f32([3, 4, 7, 7])]] });
+    onnxCheck(bytes);
+    expect(decodeModel(bytes).graph!.node!.filter((n) => n.op_type === 'Conv').length).toBe(2); // the matmuls became Convs
+  });
+
+  test('im2col patches read other than by a convolution: the exact one-hot depthwise Conv', async () => {
+    const geom = { H: 5, W: 6, Ho: 3, Wo: 2, kh: 2, kw: 3, sh: 2, sw: 2, ph: 1, pw: 0, dh: 1, dw: 1 };
+    const f = (a: Tensor) => im2col(a, geom).mul(2);
+    await checkExport(f, [f32([2, 3, 5, 6])], { dynamicBatch: true, more: [[f32([4, 3, 5, 6])]], noReimport: false });
   });
 });

@@ -8,6 +8,7 @@ import type { LazyNode, NodeArg } from '../../graph/node.js';
 import type { ReduceOp, RowOp } from '../../graph/ops.js';
 import type { Movement } from '../../graph/view.js';
 import type { GraphBuilder } from './builder.js';
+import { emitConv, matchConv } from './conv.js';
 import { castTo, computeType, ELEMENTWISE } from './elementwise.js';
 import { ExportError } from './errors.js';
 import { emitWindow } from './window.js';
@@ -94,7 +95,7 @@ function indexInput(b: GraphBuilder, n: LazyNode, x: string): string {
   return n.dtype === 'int32' || n.dtype === 'int64' ? x : castTo(b, x, n.dtype, 'int64');
 }
 
-/** The ONNX value of node `n`, given the values of its sources. */
+/** The ONNX value of node `n`, given the values of its sources (conv.ts's `sources`). */
 export function emitNode(b: GraphBuilder, n: LazyNode, xs: readonly string[]): string {
   const a: NodeArg = n.arg;
   switch (a.kind) {
@@ -116,6 +117,8 @@ export function emitNode(b: GraphBuilder, n: LazyNode, xs: readonly string[]): s
     case 'cast': return castTo(b, xs[0]!, n.srcs[0]!.dtype, n.dtype);
     case 'reduce': return reduce(b, xs[0]!, a.op, a.axes, n.dtype);
     case 'matmul': {
+      const conv = matchConv(n);
+      if (conv) return emitConv(b, n, conv, xs[0]!, xs[1]!);
       const c = computeType(n.dtype);
       const [l, r] = n.srcs as [LazyNode, LazyNode];
       return castTo(b, b.op('MatMul', [castTo(b, xs[0]!, l.dtype, c), castTo(b, xs[1]!, r.dtype, c)]), c, n.dtype);

@@ -14,6 +14,7 @@ import { encodeModel, type ModelProto, type ValueInfo } from '../proto.js';
 import { onnxTypeOf, type HostArray } from '../tensor-proto.js';
 import { GraphBuilder } from './builder.js';
 import { mergeDynamic, traceBatches, withBatch, type Dim, type Emitted, type ValueSpec } from './dynamic.js';
+import { sources } from './conv.js';
 import { emitNode } from './emit.js';
 import { ExportError } from './errors.js';
 import { trace, type Exportable, type Trace } from './trace.js';
@@ -60,7 +61,7 @@ function emitTrace(t: Trace, opset: number, data: ReadonlyMap<LazyNode, HostArra
   const leaves = new Set(t.leaves);
   for (const n of t.order) {
     if (value.has(n)) continue;
-    value.set(n, leaves.has(n) ? b.tensor(data.get(n)!, names.get(n)) : emitNode(b, n, n.srcs.map((s) => value.get(s)!)));
+    value.set(n, leaves.has(n) ? b.tensor(data.get(n)!, names.get(n)) : emitNode(b, n, sources(n).map((s) => value.get(s)!)));
   }
   t.outputs.forEach((n, i) => {
     b.nodes.push({ op_type: 'Identity', input: [value.get(n)!], output: [outputNames[i]!], name: outputNames[i]! });

@@ -10,6 +10,7 @@ import { noGrad } from '../../autodiff/grad.js';
 import { nextNodeId, type LazyNode } from '../../graph/node.js';
 import { Module, type AnyModule } from '../../nn/module.js';
 import { Tensor } from '../../tensor/tensor.js';
+import { sources } from './conv.js';
 import { ExportError } from './errors.js';
 
 /** What can be exported: a module (its forward) or a function of tensors. */
@@ -81,7 +82,7 @@ function walk(outputs: readonly LazyNode[], isLeaf: (n: LazyNode) => boolean): {
       const top = stack[stack.length - 1]!;
       const [n, i] = top;
       const leaf = isLeaf(n);
-      const srcs = leaf ? [] : n.srcs;
+      const srcs = leaf ? [] : sources(n);
       if (i < srcs.length) {
         top[1]++;
         const s = srcs[i]!;
