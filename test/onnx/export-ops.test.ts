@@ -85,6 +85,14 @@ describe('reductions, matmul, scans, sorts', () => {
     onnxCheck(await checkExport(f, [f32([2, 3, 4]), f32([2, 4, 5]), i32([3, 2], -5, 5)]));
   });
 
+  test('opsets 18 and 21: reductions take their axes as an input; the IR version follows the opset', async () => {
+    const f = (a: Tensor) => ({ max: a.amax(1), min: a.amin([0, 1], true), prod: a.prod(1), sum: a.sum(0), mean: a.mean(1) });
+    for (const [opset, ir] of [[18, 8], [21, 10]] as const) {
+      const bytes = await checkExport(f, [f32([3, 4])], { opset, noReimport: opset > 18 });
+      expect(decodeModel(bytes).ir_version).toBe(ir);
+    }
+  });
+
   test('cumsum, cumprod over a dim, argsort both ways, sort, topk', async () => {
     const f = (a: Tensor) => ({
       cs: a.cumsum(0), cp: a.cumprod(1), as: a.argsort(1), asd: a.argsort(0, true), srt: a.sort(1).values, tk: a.topk(2, 1).indices,

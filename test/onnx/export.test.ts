@@ -65,6 +65,13 @@ describe('other modules', () => {
     await checkExport(m, [born.randn([2, 5, 8])], { dynamicBatch: true, more: [[born.randn([3, 5, 8])], [born.randn([1, 5, 8])]] });
   });
 
+  test('an Embedding on int64 token ids, dynamic batch', async () => {
+    const m = nn.Sequential(nn.Embedding(10, 4), nn.Flatten(), nn.Linear(12, 3));
+    const ids = (n: number) => born.randint(0, 10, [n, 3]).to('int64');
+    const bytes = await checkExport(m, [ids(2)], { dynamicBatch: true, more: [[ids(5)], [ids(1)]] });
+    expect(decodeModel(bytes).graph!.input![0]!.type!.tensor_type!.elem_type).toBe(7); // int64
+  });
+
   test('MultiheadAttention with three inputs and its weights as a second output', async () => {
     const m = nn.MultiheadAttention(8, 2);
     const [q, k, v] = [born.randn([4, 2, 8]), born.randn([3, 2, 8]), born.randn([3, 2, 8])];
