@@ -113,5 +113,8 @@ describe('errors', () => {
     const meanOverBatch = (t: born.Tensor) => t.sub(t.mean(0));
     await expect(born.onnx.toBytes(meanOverBatch, born.randn([2, 3]), { dynamicBatch: true })).rejects.toThrow(/depends on the batch size/);
     await checkExport(nn.Sequential(nn.Linear(3, 3), nn.Dropout(0.5)), [born.randn([2, 3])], { dynamicBatch: true, more: [[born.randn([6, 3])]] });
+    // An LSTM's dim 0 is time: the unrolled graph changes with it.
+    await expect(born.onnx.toBytes(nn.LSTM(3, 4), born.randn([3, 2, 3]), { dynamicBatch: true })).rejects.toThrow(/takes a different path by batch size/);
+    await expect(born.onnx.toBytes((t: born.Tensor) => t.cumprod(1), born.randn([2, 1100]))).rejects.toThrow(/cumprod over 1100 elements/);
   });
 });

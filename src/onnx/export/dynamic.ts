@@ -53,7 +53,8 @@ function sameStructure(gs: readonly Emitted[], batches: readonly number[]): void
     for (let i = 0; i < len; i++) {
       if (a.nodes[i] && o.nodes[i] && nodeKey(a.nodes[i]!) === nodeKey(o.nodes[i]!)) continue;
       throw new ExportError(`onnx.save: with dynamicBatch, the graph traced at batch ${batches[0]} and at batch ${batches[k]} differ ` +
-        `(${describe(a.nodes[i])} against ${describe(o.nodes[i])}): the forward pass takes a different path by batch size; export with a static batch`);
+        `(${describe(a.nodes[i])} against ${describe(o.nodes[i])}): the forward pass takes a different path by batch size ` +
+        '(dynamicBatch takes dim 0 of every input as the batch; a sequence-first recurrence unrolls over it); export with a static batch');
     }
     a.scalars.forEach((s, i) => {
       const t = o.scalars[i]!;
