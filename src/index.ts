@@ -139,9 +139,21 @@ export { format } from './tensor/format.js';
 // ---- ONNX import: the namespace is tiny; src/onnx (protobufjs, the schema, the op table) loads on
 // the first call, so `import born` pays nothing for it ----
 import type * as OnnxModule from './onnx/index.js';
-export type { OnnxModel, LoadOptions as OnnxLoadOptions, RunInput as OnnxRunInput, ValueSpec as OnnxValueSpec } from './onnx/index.js';
-/** `born.onnx.load(pathOrBytes, { device })`: an ONNX model as a lazy Born graph. */
+export type {
+  OnnxModel, LoadOptions as OnnxLoadOptions, RunInput as OnnxRunInput, ValueSpec as OnnxValueSpec,
+  SaveOptions as OnnxSaveOptions, SampleInputs as OnnxSampleInputs, Exportable as OnnxExportable,
+} from './onnx/index.js';
 export const onnx = {
+  /** `born.onnx.load(pathOrBytes, { device })`: an ONNX model as a lazy Born graph. */
   load: async (source: string | Uint8Array, opts?: OnnxModule.LoadOptions): Promise<OnnxModule.OnnxModel> =>
     (await import('./onnx/index.js')).load(source, opts),
+  /**
+   * `born.onnx.save(moduleOrFn, sampleInputs, path, { opset, inputNames, outputNames, dynamicBatch })`:
+   * records one forward pass (a module in eval mode, under noGrad) and writes it as an ONNX model.
+   */
+  save: async (model: OnnxModule.Exportable, sampleInputs: OnnxModule.SampleInputs, path: string, opts?: OnnxModule.SaveOptions): Promise<void> =>
+    (await import('./onnx/index.js')).save(model, sampleInputs, path, opts),
+  /** As save, returning the ONNX file's bytes instead of writing them. */
+  toBytes: async (model: OnnxModule.Exportable, sampleInputs: OnnxModule.SampleInputs, opts?: OnnxModule.SaveOptions): Promise<Uint8Array> =>
+    (await import('./onnx/index.js')).toBytes(model, sampleInputs, opts),
 };

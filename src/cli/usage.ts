@@ -6,6 +6,7 @@ export const USAGE = {
 commands:
   train [options]      train a model on Fashion-MNIST and write its weights
   eval [options]       test accuracy of weights written by born train
+  export [options]     weights written by born train as an ONNX model
   run MODEL [options]  run an ONNX model on .npy inputs
   info [MODEL]         version, devices and worker threads; or an ONNX model's contents
   bench [options]      issue 9's benchmark table against installed peers (source checkout)
@@ -51,6 +52,24 @@ options:
   --batch-size N       examples per batch (default 256)
   --seed N             accepted for symmetry with born train (default 0)
   --device D           cpu (default), webgpu, or auto
+  -h, --help           this text
+  --version            born's version`,
+
+  export: `usage: born export --weights FILE [options]
+
+Writes the model of weights written by born train as an ONNX file (opset 17 by default): input
+'input' [batch, 1, 28, 28] (float32 images), output 'logits' [batch, 10], the weights as
+initializers under their state-dict names. The batch dimension is symbolic unless
+--static-batch; onnxruntime and born run then take any batch size.
+
+options:
+  --weights FILE       the .safetensors file (required)
+  --model mlp|cnn      the model; default: the name in the file's metadata
+  --out FILE           where the ONNX model goes (default model.onnx)
+  --batch N            the batch the forward pass is recorded at (default 1; the fixed batch
+                       with --static-batch)
+  --static-batch       a fixed batch dimension of --batch instead of a symbolic one
+  --opset N            the ONNX opset to declare, 17 or newer (default 17)
   -h, --help           this text
   --version            born's version`,
 

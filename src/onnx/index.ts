@@ -6,3 +6,7 @@ export { NodeError } from './context.js';
 export { readTensorProto, writeTensorProto, type HostArray } from './tensor-proto.js';
 export { decodeTensor, encodeTensor } from './proto.js';
 export { registeredOps } from './ops/registry.js';
+/** ONNX export: `born.onnx.save` / `born.onnx.toBytes`. */
+export { save, toBytes, type SaveOptions, type SampleInputs } from './export/save.js';
+export type { Exportable } from './export/trace.js';
+export { ExportError } from './export/errors.js';
