@@ -137,6 +137,12 @@ register('And', 1, binary((a, b) => a.logicalAnd(b), b2((a, b) => !!a && !!b)));
 register('Or', 1, binary((a, b) => a.logicalOr(b), b2((a, b) => !!a || !!b)));
 register('Xor', 1, binary((a, b) => a.logicalXor(b), b2((a, b) => !!a !== !!b)));
 register('Not', 1, unary((x) => x.logicalNot(), (x) => (x ? 0 : 1)));
+// Opset 18's bitwise family: integers (and bool, as Born's bitwise ops keep it) on tensors only,
+// so int64 values beyond 2^31 keep every bit (host numbers would go through int32).
+register('BitwiseAnd', 18, binary((a, b) => a.bitwiseAnd(b)));
+register('BitwiseOr', 18, binary((a, b) => a.bitwiseOr(b)));
+register('BitwiseXor', 18, binary((a, b) => a.bitwiseXor(b)));
+register('BitwiseNot', 18, unary((x) => x.bitwiseNot()));
 register('IsNaN', 9, unary((x) => x.isnan()));
 register('IsInf', 10, unary((x, c) => {
   const neg = c.attr.int('detect_negative', 1) === 1, pos = c.attr.int('detect_positive', 1) === 1;
