@@ -13,6 +13,8 @@ import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as born from '../../src/index.js';
 import { parse } from '../../src/io/safetensors.js';
+import { encodeModel } from '../../src/onnx/proto.js';
+import { writeTensorProto } from '../../src/onnx/tensor-proto.js';
 
 const DIR = fileURLToPath(new URL('./fixtures/torch/', import.meta.url));
 const NAMES = ['mlp', 'cnn', 'transformer', 'lstm'] as const;
@@ -150,5 +152,25 @@ describe('OnnxModel.loadStateDict errors', () => {
     expect(Array.from(await model.stateDict()['net.0.bias']!.data())).toEqual(Array.from(before));
     expect(model.loadStateDict({ 'net.0.bias': zeros, nope: zeros }, { strict: false }).unexpectedKeys).toEqual(['nope']);
     expect(Array.from(await model.parameters().get('net.0.bias')!.data())).toEqual(new Array(32).fill(0));
+  });
+});
+
+describe('OnnxModel.loadStateDict into a host-kept integer initializer', () => {
+  it('replaces it, and the graph reads the new value (a Reshape target)', async () => {
+    const bytes = encodeModel({
+      ir_version: 8, opset_import: [{ domain: '', version: 17 }],
+      graph: {
+        name: 'reshape', node: [{ op_type: 'Reshape', input: ['x', 'shape'], output: ['y'] }],
+        initializer: [writeTensorProto({ dtype: 'int64', shape: [2], data: new BigInt64Array([-1n, 2n]) }, 'shape')],
+        input: [{ name: 'x', type: { tensor_type: { elem_type: 1, shape: { dim: [{ dim_value: 6 }] } } } }],
+        output: [{ name: 'y', type: { tensor_type: { elem_type: 1 } } }],
+      },
+    });
+    const model = await born.onnx.load(bytes);
+    const x = born.arange(6, { dtype: 'float32' });
+    expect((await model.run({ x })).y!.shape).toEqual([3, 2]);
+    model.loadStateDict({ shape: born.tensor([2, -1], { dtype: 'int32' }) });
+    expect(model.stateDict()['shape']!.dtype).toBe('int64');
+    expect((await model.run({ x })).y!.shape).toEqual([2, 3]);
   });
 });
