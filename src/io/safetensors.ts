@@ -282,7 +282,8 @@ export function parse(bytes: Uint8Array, opts: { source?: string } = {}): Checkp
     const tensors: Record<string, RawTensor> = {};
     for (const e of header.entries) {
       const at = header.jsonEnd + e.begin;
-      setOwn(tensors, e.name, decode(e, bytes.slice(at, at + e.end - e.begin), fail));
+      // A copy at offset 0 (the decoders view its whole buffer); Buffer.prototype.slice would share memory.
+      setOwn(tensors, e.name, decode(e, Uint8Array.prototype.slice.call(bytes, at, at + e.end - e.begin), fail));
     }
     return { tensors, metadata: header.metadata };
   });

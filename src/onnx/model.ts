@@ -10,6 +10,8 @@ import { isHost, toTensor } from './host.js';
 import type { Value } from './ops/registry.js';
 import { decodeModel, OnnxError, type GraphProto, type TypeProto, type ValueInfo } from './proto.js';
 import { bornDType, onnxTypeName } from './tensor-proto.js';
+import { loadStateDictInto, stateDictOf } from './state.js';
+import type { LoadResult } from '../nn/module.js';
 
 export interface LoadOptions {
   /** Where parameters live and the graph runs (default: Born's default device). */
@@ -37,6 +39,13 @@ export interface OnnxModel {
   readonly producer: string;
   /** Initializers by name, as tensors: fine-tune with born.grad, save with born.save. */
   parameters(): Map<string, Tensor>;
+  /** The initializers as a state dict (nn.Module's stateDict()): live tensors by their ONNX names. */
+  stateDict(): Record<string, Tensor>;
+  /**
+   * Copies values into the initializers by name, in place (nn.Module's loadStateDict()): strict
+   * by default (missing or unexpected names are an error); wrong shapes or dtype kinds always are.
+   */
+  loadStateDict(sd: Record<string, Tensor>, opts?: { strict?: boolean }): LoadResult;
   run(inputs: Readonly<Record<string, RunInput>>): Promise<Record<string, Tensor>>;
 }
 
@@ -82,7 +91,9 @@ export async function load(source: string | Uint8Array, opts: LoadOptions = {}):
   return {
     inputNames: inputs.map((i) => i.name), outputNames: outputs.map((o) => o.name), inputs, outputs, opsets,
     producer: m.producer_name ?? '',
-    parameters: () => new Map([...inits].map(([k, v]) => [k, isHost(v) ? toTensor(v, device) : v])),
+    parameters: () => new Map(Object.entries(stateDictOf(inits, device))),
+    stateDict: () => stateDictOf(inits, device),
+    loadStateDict: (sd, o) => loadStateDictInto(inits, sd, o, device),
     async run(given) {
       if (given === null || typeof given !== 'object') throw new TypeError('onnx model.run: expected an object of inputs by name');
       const bound = new Map<string, Value>();

@@ -3,7 +3,7 @@
  * int64 as BigInt64Array, bool as bytes). Reads raw_data (little-endian, possibly unaligned inside
  * the model's bytes, so it is copied), the typed fields, and external data files.
  */
-import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, realpathSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { itemBytes, newArray, storageCtor, storageFrom, type DType, type StorageFor } from '../graph/dtype.js';
 import { OnnxError, type TensorProto } from './proto.js';
@@ -73,7 +73,9 @@ export function readTensorProto(t: TensorProto, opts: ReadOptions = {}): HostArr
     if (bytes.length !== n * srcBytes) {
       throw new OnnxError(`onnx: ${what}: raw data holds ${bytes.length} bytes, but dims [${shape.join(', ')}] of ${onnxTypeName(onnxType!)} need ${n * srcBytes}`);
     }
-    return { dtype, shape, data: fromRaw(onnxType!, dtype, new Uint8Array(bytes), n, what) };
+    // External bytes arrive in a fresh buffer of their own; raw_data is copied out of the model's.
+    const own = t.data_location === 1 ? bytes : new Uint8Array(bytes);
+    return { dtype, shape, data: fromRaw(onnxType!, dtype, own, n, what) };
   }
   return { dtype, shape, data: fromTyped(t, onnxType!, dtype, n, what) };
 }
@@ -159,14 +161,44 @@ function readExternal(t: TensorProto, need: number, what: string, baseDir: strin
   let real: string;
   try { real = realpathSync(file); } catch { throw new OnnxError(`onnx: ${what}: external data file ${JSON.stringify(location)} not found beside the model`); }
   if (!(real + sep).startsWith(base + sep)) throw new OnnxError(`onnx: ${what}: external data location ${JSON.stringify(location)} leaves the model's directory`);
-  const offset = Number(info.get('offset') ?? 0);
-  const length = info.has('length') ? Number(info.get('length')) : need;
-  const size = statSync(real).size;
-  if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length < 0 || offset + length > size) {
-    throw new OnnxError(`onnx: ${what}: external data range offset ${info.get('offset') ?? 0}, length ${length} is outside ${JSON.stringify(location)} (${size} bytes)`);
+  const offset = byteCount(info.get('offset') ?? '0');
+  const length = info.has('length') ? byteCount(info.get('length')!) : need;
+  if (offset === null || length === null) {
+    throw new OnnxError(`onnx: ${what}: external data offset ${JSON.stringify(info.get('offset') ?? '0')} / length ${JSON.stringify(info.get('length') ?? String(need))} is not a byte count`);
   }
   if (length !== need) throw new OnnxError(`onnx: ${what}: external data length ${length} does not match the ${need} bytes its dims need`);
-  return readFileSync(real).subarray(offset, offset + length);
+  return readRange(real, offset, length, location, what);
+}
+
+/** A decimal byte count up to 2^53 (offsets past 2^31 and 2^32 included), or null. */
+const byteCount = (s: string): number | null => (/^\d{1,16}$/.test(s) && Number.isSafeInteger(Number(s)) ? Number(s) : null);
+
+/** The positioned read is capped near 2 GiB per call on Linux, so a longer range is read in chunks. */
+const READ_CHUNK = 2 ** 30;
+
+/**
+ * `length` bytes at `offset` of `file`, read with positioned reads into a fresh buffer: only this
+ * tensor's bytes are read (weights of models over 2 GB live in such files), and the range is
+ * checked against the file's size before anything is allocated.
+ */
+function readRange(file: string, offset: number, length: number, location: string, what: string): Uint8Array {
+  let fd: number;
+  try { fd = openSync(file, 'r'); } catch (e) { throw new OnnxError(`onnx: ${what}: cannot open external data file ${JSON.stringify(location)}: ${(e as Error).message}`); }
+  try {
+    const size = fstatSync(fd).size;
+    if (offset + length > size) {
+      throw new OnnxError(`onnx: ${what}: external data range offset ${offset}, length ${length} is outside ${JSON.stringify(location)} (${size} bytes)`);
+    }
+    const out = new Uint8Array(length);
+    for (let done = 0; done < length;) {
+      const n = readSync(fd, out, done, Math.min(length - done, READ_CHUNK), offset + done);
+      if (n === 0) throw new OnnxError(`onnx: ${what}: ${JSON.stringify(location)} ended at byte ${offset + done} while reading (was it truncated during the load?)`);
+      done += n;
+    }
+    return out;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** The reverse, for export: a TensorProto holding `a` as raw_data. */
