@@ -34,7 +34,11 @@ export function bytesOfSpelling(token: string): Uint8Array | null {
   }
   return out;
 }
-export const spellingOfBytes = (bytes: Uint8Array): string => Array.from(bytes, (b) => BYTE_TO_CHAR[b]!).join('');
+export function spellingOfBytes(bytes: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < bytes.length; i++) s += BYTE_TO_CHAR[bytes[i]!]!;
+  return s;
+}
 
 /** Pre-tokens seen before, and their ids; bounded so a long-running service does not grow without end. */
 const CACHE_LIMIT = 50_000;
@@ -51,12 +55,12 @@ class ByteLevelModel implements TokenModel {
     private readonly table: MergeTable,
     private readonly preTokenize: PreTokenizer,
     /** tiktoken (and Hugging Face's ignore_merges) take a piece that is itself a token as that token. */
-    wholePieces: boolean,
+    index: Map<string, number> | null,
   ) {
     tokenBytes.forEach((b, id) => { if (b && b.length === 1 && this.byteIds[b[0]!]! < 0) this.byteIds[b[0]!] = id; });
     const missing = this.byteIds.findIndex((id) => id < 0);
     if (missing >= 0) throw new Error(`byte-level vocabulary has no token for byte 0x${missing.toString(16).padStart(2, '0')}`);
-    this.whole = wholePieces ? tokenIndex(tokenBytes) : null;
+    this.whole = index;
   }
 
   encodeText(text: string, _first: boolean, out: number[]): void {
@@ -80,10 +84,16 @@ class ByteLevelModel implements TokenModel {
   byteToken(byte: number): number { return this.byteIds[byte]!; }
 }
 
-function tokenIndex(tokenBytes: readonly (Uint8Array | null)[]): Map<string, number> {
-  const m = new Map<string, number>();
-  tokenBytes.forEach((b, id) => { if (b && b.length) { const k = byteKey(b); if (!m.has(k)) m.set(k, id); } });
-  return m;
+/** Token bytes as latin1 strings (Map keys), by id, and the index from key to first id. */
+function tokenIndex(tokenBytes: readonly (Uint8Array | null)[]): { keys: (string | null)[]; index: Map<string, number> } {
+  const index = new Map<string, number>();
+  const keys = tokenBytes.map((b, id) => {
+    if (!b || !b.length) return null;
+    const k = byteKey(b);
+    if (!index.has(k)) index.set(k, id);
+    return k;
+  });
+  return { keys, index };
 }
 
 export interface ByteLevelSpec {
@@ -106,30 +116,24 @@ export interface ByteLevelSpec {
 export function byteLevelTokenizer(spec: ByteLevelSpec): Tokenizer {
   if (spec.tokens.length > MAX_VOCAB) throw new RangeError(`byte-level vocabulary: ${spec.tokens.length} tokens (at most ${MAX_VOCAB})`);
   const table = new MergeTable();
-  const index = tokenIndex(spec.bytes);
+  const { keys, index } = tokenIndex(spec.bytes);
   if (spec.merges) {
     spec.merges.forEach(([l, r], rank) => {
-      const id = index.get(byteKey(concatBytes(spec.bytes[l]!, spec.bytes[r]!)));
+      const kl = keys[l], kr = keys[r];
+      const id = kl && kr ? index.get(kl + kr) : undefined;
       if (id !== undefined) table.add(l, r, id, rank);
     });
   } else {
     // tiktoken merges any two adjacent parts whose concatenation is a token, lowest rank first:
     // every split of every token into two tokens is a rule ranked by that token.
-    spec.bytes.forEach((b, id) => {
-      if (!b) return;
-      for (let k = 1; k < b.length; k++) {
-        const l = index.get(byteKey(b.subarray(0, k))), r = index.get(byteKey(b.subarray(k)));
+    keys.forEach((key, id) => {
+      if (!key) return;
+      for (let k = 1; k < key.length; k++) {
+        const l = index.get(key.slice(0, k)), r = index.get(key.slice(k));
         if (l !== undefined && r !== undefined) table.add(l, r, id, id);
       }
     });
   }
-  const model = new ByteLevelModel(spec.bytes, table, spec.preTokenizer, spec.wholePieces ?? !spec.merges);
+  const model = new ByteLevelModel(spec.bytes, table, spec.preTokenizer, (spec.wholePieces ?? !spec.merges) ? index : null);
   return new Tokenizer({ model, tokens: spec.tokens, bytes: spec.bytes, added: spec.added, bosId: spec.bosId, eosId: spec.eosId, addBos: spec.addBos, addEos: spec.addEos });
-}
-
-function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }

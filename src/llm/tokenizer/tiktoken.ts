@@ -29,11 +29,14 @@ export function parseTiktokenRanks(text: string): [Uint8Array, number][] {
   let line = 0;
   for (const raw of text.split('\n')) {
     line++;
-    if (!raw.trim()) continue;
-    const [b64, rank] = raw.trim().split(/\s+/);
-    const r = Number(rank);
+    const lineText = raw.trim();
+    if (!lineText) continue;
+    const sp = lineText.indexOf(' ');
+    const b64 = sp > 0 ? lineText.slice(0, sp) : '';
+    const r = sp > 0 ? Number(lineText.slice(sp + 1)) : NaN;
     if (!b64 || !Number.isInteger(r) || r < 0) throw new Error(`.tiktoken ranks, line ${line}: expected "<base64 token> <rank>", got "${raw.slice(0, 60)}"`);
-    out.push([new Uint8Array(Buffer.from(b64, 'base64')), r]);
+    const buf = Buffer.from(b64, 'base64');
+    out.push([new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), r]);
   }
   return out;
 }

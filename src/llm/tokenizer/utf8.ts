@@ -9,10 +9,8 @@ const oneShot = newUtf8Decoder();
 export const decodeUtf8 = (bytes: Uint8Array): string => oneShot.decode(bytes);
 
 /** A byte string as a Map key: one char per byte. */
-export function byteKey(bytes: Uint8Array | readonly number[]): string {
-  let s = '';
-  for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]!);
-  return s;
+export function byteKey(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
 }
 
 /** The length of the well-formed UTF-8 sequence starting at `i`, or 0 if the byte there starts none. */
