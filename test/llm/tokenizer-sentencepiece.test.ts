@@ -83,15 +83,27 @@ describe('SentencePiece details', () => {
   test('property: round trip and streaming on arbitrary strings and byte-fallback-heavy text', () => {
     fc.assert(fc.property(fc.string({ unit: 'grapheme', maxLength: 40 }), (s) => {
       const ids = tok.encode(s);
-      expect(tok.decode(ids)).toBe(s);
+      // SentencePiece writes spaces as U+2581, so a U+2581 in the input comes back as a space
+      // (in the reference too): the one character that does not round-trip.
+      expect(tok.decode(ids)).toBe(s.replaceAll('\u2581', ' '));
       if (s.length) expect(ids).toEqual(llama.encode(s));
+    }), { numRuns: 300 });
+    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 30 }), (s) => {
+      fc.pre(s.length > 0);
+      expect(tok.encode(s)).toEqual(llama.encode(s));
     }), { numRuns: 300 });
     fc.assert(fc.property(fc.array(fc.integer({ min: 3, max: 31999 }), { maxLength: 30 }), (ids) => {
       const d = tok.decoder();
       const streamed = ids.map((id) => d.push(id)).join('') + d.flush();
       expect(streamed).toBe(tok.decode(ids));
-      expect(streamed).toBe(llama.decode(ids, false, true));
+      // The reference's TextDecoder drops a leading U+FEFF; Born keeps it so text round-trips.
+      expect(streamed.replace(/^\ufeff/, '')).toBe(llama.decode(ids, false, true));
     }), { numRuns: 300 });
+  });
+
+  test('U+2581 in the input is a space to SentencePiece', () => {
+    expect(tok.encode('a\u2581b')).toEqual(tok.encode('a b'));
+    expect(tok.decode(tok.encode('\u2581'))).toBe(' ');
   });
 
   test('errors name the problem', () => {
