@@ -86,6 +86,13 @@ describe.each(Object.keys(encodings) as (keyof typeof encodings)[])('%s from tik
     }), { numRuns: 400 });
   });
 
+  test('property: with control tokens and unused ids mixed in, the stream still concatenates to decode()', () => {
+    fc.assert(fc.property(fc.array(fc.integer({ min: 0, max: tok.vocabSize - 1 }), { maxLength: 20 }), fc.boolean(), (seq, specials) => {
+      const d = tok.decoder({ specials });
+      expect(seq.map((id) => d.push(id)).join('') + d.flush()).toBe(tok.decode(seq, { specials }));
+    }), { numRuns: 200 });
+  });
+
   test('property: arbitrary strings encode like js-tiktoken and round-trip; raw bytes round-trip exactly', () => {
     fc.assert(fc.property(fc.string({ unit: 'grapheme', maxLength: 40 }), (s) => {
       fc.pre(!jsWhitespaceQuirk(s));

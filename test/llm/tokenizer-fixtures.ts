@@ -139,7 +139,7 @@ export function llamaTokenizerJson(): born.llm.tokenizers.HfTokenizerJson {
 }
 
 /** js-tiktoken's bundled ranks (its compact "prefix offset token…" lines) as a plain .tiktoken file. */
-export function tiktokenFile(name: 'cl100k_base' | 'gpt2'): { text: string; pattern: string; specials: Record<string, number> } {
+export function tiktokenFile(name: 'cl100k_base' | 'gpt2' | 'o200k_base'): { text: string; pattern: string; specials: Record<string, number> } {
   type Ranks = { pat_str: string; special_tokens: Record<string, number>; bpe_ranks: string };
   const mod = require(`js-tiktoken/ranks/${name}`) as Ranks | { default: Ranks };
   const data = 'default' in mod ? mod.default : mod;

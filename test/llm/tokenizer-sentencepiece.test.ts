@@ -106,6 +106,13 @@ describe('SentencePiece details', () => {
     expect(tok.decode(tok.encode('\u2581'))).toBe(' ');
   });
 
+  test('property: with control tokens mixed in, the stream still concatenates to decode()', () => {
+    fc.assert(fc.property(fc.array(fc.oneof(fc.integer({ min: 0, max: 31999 }), fc.constantFrom(0, 1, 2, 29871, 13)), { maxLength: 20 }), fc.boolean(), (seq, specials) => {
+      const d = tok.decoder({ specials });
+      expect(seq.map((id) => d.push(id)).join('') + d.flush()).toBe(tok.decode(seq, { specials }));
+    }), { numRuns: 300 });
+  });
+
   test('errors name the problem', () => {
     expect(() => tok.decode([32000])).toThrow(/out of range.*32000 tokens/);
     expect(() => tk.fromLlama2c(new Uint8Array(2))).toThrow(/too short/);

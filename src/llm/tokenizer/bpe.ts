@@ -12,11 +12,19 @@
 const PAIR_SHIFT = 2 ** 21;
 export const MAX_VOCAB = PAIR_SHIFT;
 
-/** Which adjacent pairs merge, into what, and how early. */
+/** A pair's merge found on demand: [merged id, rank], or null when the pair does not merge. */
+export type PairResolver = (left: number, right: number) => readonly [number, number] | null;
+
+/**
+ * Which adjacent pairs merge, into what, and how early: rules added up front, or looked up on
+ * demand by a resolver (tiktoken: is the concatenation a token?) and remembered, misses included.
+ */
 export class MergeTable {
   private readonly index = new Map<number, number>();
   private readonly merged: number[] = [];
   private readonly ranks: number[] = [];
+
+  constructor(private readonly resolve?: PairResolver) {}
 
   get size(): number { return this.merged.length; }
 
@@ -36,7 +44,14 @@ export class MergeTable {
   /** The slot of a pair, or -1; negative ids (symbols outside the vocabulary) never merge. */
   find(left: number, right: number): number {
     if (left < 0 || right < 0) return -1;
-    return this.index.get(left * PAIR_SHIFT + right) ?? -1;
+    const key = left * PAIR_SHIFT + right;
+    const at = this.index.get(key);
+    if (at !== undefined || !this.resolve) return at ?? -1;
+    const found = this.resolve(left, right);
+    const slot = found ? this.merged.length : -1;
+    if (found) { this.merged.push(found[0]); this.ranks.push(found[1]); }
+    this.index.set(key, slot);
+    return slot;
   }
   rankAt(slot: number): number { return this.ranks[slot]!; }
   idAt(slot: number): number { return this.merged[slot]!; }

@@ -115,25 +115,19 @@ export interface ByteLevelSpec {
 /** A byte-level BPE tokenizer from ids, bytes and merges (or ranks: the id order is the merge order). */
 export function byteLevelTokenizer(spec: ByteLevelSpec): Tokenizer {
   if (spec.tokens.length > MAX_VOCAB) throw new RangeError(`byte-level vocabulary: ${spec.tokens.length} tokens (at most ${MAX_VOCAB})`);
-  const table = new MergeTable();
   const { keys, index } = tokenIndex(spec.bytes);
-  if (spec.merges) {
-    spec.merges.forEach(([l, r], rank) => {
-      const kl = keys[l], kr = keys[r];
-      const id = kl && kr ? index.get(kl + kr) : undefined;
-      if (id !== undefined) table.add(l, r, id, rank);
-    });
-  } else {
-    // tiktoken merges any two adjacent parts whose concatenation is a token, lowest rank first:
-    // every split of every token into two tokens is a rule ranked by that token.
-    keys.forEach((key, id) => {
-      if (!key) return;
-      for (let k = 1; k < key.length; k++) {
-        const l = index.get(key.slice(0, k)), r = index.get(key.slice(k));
-        if (l !== undefined && r !== undefined) table.add(l, r, id, id);
-      }
-    });
-  }
+  // tiktoken merges any two adjacent parts whose concatenation is a token, lowest rank (= id)
+  // first; looking pairs up as they occur is cheaper than listing every split of every token.
+  const table = new MergeTable(spec.merges ? undefined : (l, r) => {
+    const kl = keys[l], kr = keys[r];
+    const id = kl && kr ? index.get(kl + kr) : undefined;
+    return id === undefined ? null : [id, id];
+  });
+  spec.merges?.forEach(([l, r], rank) => {
+    const kl = keys[l], kr = keys[r];
+    const id = kl && kr ? index.get(kl + kr) : undefined;
+    if (id !== undefined) table.add(l, r, id, rank);
+  });
   const model = new ByteLevelModel(spec.bytes, table, spec.preTokenizer, (spec.wholePieces ?? !spec.merges) ? index : null);
   return new Tokenizer({ model, tokens: spec.tokens, bytes: spec.bytes, added: spec.added, bosId: spec.bosId, eosId: spec.eosId, addBos: spec.addBos, addEos: spec.addEos });
 }

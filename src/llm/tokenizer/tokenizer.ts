@@ -76,7 +76,7 @@ export class Tokenizer {
     this.addEos = (spec.addEos ?? false) && this.eosId !== null;
     this.matcher = new SpecialMatcher(spec.added);
     this.addedIds = new Set(spec.added.filter((t) => !t.special).map((t) => t.id));
-    spec.tokens.forEach((t, i) => { if (!this.ids.has(t)) this.ids.set(t, i); });
+    spec.tokens.forEach((t, i) => { if (t && !this.ids.has(t)) this.ids.set(t, i); });
     const self = this;
     this.rendering = {
       bytesOf: (id) => self.bytes[id] ?? null,
