@@ -77,13 +77,12 @@ export class Tokenizer {
     this.matcher = new SpecialMatcher(spec.added);
     this.addedIds = new Set(spec.added.filter((t) => !t.special).map((t) => t.id));
     spec.tokens.forEach((t, i) => { if (t && !this.ids.has(t)) this.ids.set(t, i); });
-    const self = this;
     this.rendering = {
-      bytesOf: (id) => self.bytes[id] ?? null,
-      controlText: (id) => self.tokens[id]!,
-      stripsLeadingSpace: self.model.stripsLeadingSpace,
-      isAdded: (id) => self.addedIds.has(id),
-      vocabSize: self.vocabSize,
+      bytesOf: (id) => this.bytes[id] ?? null,
+      controlText: (id) => this.tokens[id]!,
+      stripsLeadingSpace: this.model.stripsLeadingSpace,
+      isAdded: (id) => this.addedIds.has(id),
+      vocabSize: this.vocabSize,
     };
   }
 
