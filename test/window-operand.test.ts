@@ -78,6 +78,15 @@ describe('im2col folded into the matmul operand (window-operand.ts)', () => {
     expect(windowed(sum)[0]!.matmul!.b.prologue).toBeUndefined();
   });
 
+  test('an image computed by a matmul (a linear layer reshaped, or its transpose) is read where its kernel writes it', () => {
+    const a = born.randn([6, 5], { seed: 11 }), m = born.randn([5, 72], { seed: 12 });
+    for (const img of [a.matmul(m).reshape([2, 3, 9, 8]), m.T.matmul(a.T).reshape([2, 3, 9, 8]).add(1)]) {
+      const ks = kernelsOf([F.conv2d(img, w, null, { padding: 1 })], true);
+      expect(im2cols(ks)).toHaveLength(0);
+      expect(windowed(ks)).toHaveLength(1);
+    }
+  });
+
   test('patches read by anything but a matmul, or requested, keep their kernel', () => {
     const y = F.conv2d(x, w, null);
     const patches = new Tensor(findIm2col(y));
