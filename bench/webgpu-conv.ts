@@ -9,6 +9,11 @@
 //   node dist-bench/bench/webgpu-conv.js [--batch 64] [--reps 3] [--no-igemm] [--train]
 //     --no-igemm   the device reports no window operands: im2col writes the patches (the CPU's plan)
 //     --train      a training step (forward, cross-entropy, backward, SGD) instead of a forward
+//
+// Measured on lavapipe (Mesa 25, 2 shared cores under a load of 10-18, so the times are noisy),
+// with / without implicit GEMM: forward batch 64 261 / 509 ms (medians of 5), GPU memory held
+// 10.0 / 21.3 MiB; batch 256 3062 / 3944 ms, 37.3 / 82.5 MiB; a training step at batch 64
+// 2600 / 5620 ms (medians of 3), 53.3 / 84.2 MiB.
 import { performance } from 'node:perf_hooks';
 import * as born from '../src/index.js';
 import { MODELS } from '../src/cli/models.js';
