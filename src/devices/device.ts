@@ -44,6 +44,11 @@ export interface DeviceLimits {
   readonly maxBindings: number;
   /** The largest buffer the device can hold, in bytes. */
   readonly maxBufferBytes: number;
+  /**
+   * Matmul operands may read a convolution's patches straight from its input (implicit GEMM,
+   * MatmulOperand.window), so the im2col matrix is never written (scheduler/window-operand.ts).
+   */
+  readonly windowOperands?: boolean;
 }
 
 /**

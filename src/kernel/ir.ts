@@ -166,6 +166,27 @@ export interface MatmulOperand {
    * packs panels), once per element read, rounding to the operand's dtype.
    */
   readonly prologue?: Scalar;
+  /**
+   * Implicit GEMM: the strides address the patches of an im2col that is never written (a
+   * WindowOperand), not the input buffer. Only where the device asks for them
+   * (DeviceLimits.windowOperands); printers apply the prologue to the element read from the
+   * input, never to the padding's zero.
+   */
+  readonly window?: WindowOperand;
+}
+
+/**
+ * A matmul operand read through an im2col: the operand's offset and strides address the patches
+ * [C, kh·kw, N, Ho, Wo] of im2col (WindowSpec), laid out contiguously, whose element
+ * (c, a·kw + b, n, i, j) is input element [n, c, i·sh - ph + a·dh, j·sw - pw + b·dw], read at
+ * `offset + n·sN + c·sC + h·sH + w·sW` of the input buffer, and 0 where (h, w) falls outside the
+ * H x W grid (padding). The patch index fits in an int32.
+ */
+export interface WindowOperand {
+  readonly N: number;
+  readonly C: number;
+  readonly geom: WindowGeom;
+  readonly offset: number; readonly sN: number; readonly sC: number; readonly sH: number; readonly sW: number;
 }
 
 export interface Kernel {

@@ -8,14 +8,18 @@ import { itemBytes } from '../graph/dtype.js';
 import type { LazyNode } from '../graph/node.js';
 import { ops } from '../graph/ops.js';
 import { numel } from '../graph/shape.js';
-import { compose, contiguousView, type Movement, type ShapeTracker } from '../graph/view.js';
+import type { Movement } from '../graph/view.js';
 import { key, Symbolic } from '../kernel/symbolic.js';
 import { chooseLoop } from './refine-loop.js';
 import { outputTransposed, transposedMatmul } from './matmul-output.js';
 import { hop, prologueOf } from './matmul-prologue.js';
+import { resolveOperand } from './operand-read.js';
+import { windowOperand } from './window-operand.js';
 import {
   inum, ivar, partsOf, type ExprRef, type Index, type IndexCheck, type Kernel, type MatmulOperand, type Scalar, type Valid,
 } from '../kernel/ir.js';
+
+export { resolveOperand } from './operand-read.js';
 
 /** A node to compute as one kernel, with the reduction or matmul fused into it, if any. */
 export interface Group {
@@ -40,49 +44,32 @@ export interface Lowered {
 }
 
 /**
- * A matmul operand read straight from a buffer: a single strided view whose batch dims fold
- * into one stride. Null when the operand must be materialised first.
+ * A matmul operand read from a buffer, through a prologue where it is a function of one
+ * (matmul-prologue.ts), or through an im2col that is not materialised (window-operand.ts).
  */
-export function resolveOperand(
-  node: LazyNode, isBuffer: (n: LazyNode) => boolean, through?: (n: LazyNode) => LazyNode | null,
-): { base: LazyNode; op: Omit<MatmulOperand, 'input'> } | null {
-  let t: ShapeTracker = [contiguousView(node.shape)];
-  let n = node;
-  for (;;) {
-    if (isBuffer(n)) break;
-    // `through`: a node read element for element as another (a prologue's function, matmul-prologue.ts).
-    const next = n.arg.kind === 'view' ? n.srcs[0]! : through?.(n);
-    if (!next) break;
-    if (n.arg.kind === 'view') t = compose(n.arg.tracker, t);
-    n = next;
-  }
-  if (!isBuffer(n) || t.length !== 1 || t[0]!.mask) return null;
-  const v = t[0]!;
-  const r = v.shape.length;
-  let sBatch = 0;
-  let prev: number | null = null;
-  for (let i = r - 3; i >= 0; i--) {
-    if (v.shape[i] === 1) continue;
-    const s = v.strides[i]!;
-    if (prev === null) sBatch = s;
-    else if (s !== prev) return null;
-    prev = s * v.shape[i]!;
-  }
-  return { base: n, op: { offset: v.offset, sBatch, sRow: v.strides[r - 2]!, sCol: v.strides[r - 1]! } };
-}
-
-/** A matmul operand read from a buffer, through a prologue where it is a function of one (matmul-prologue.ts). */
 function matmulOperand(node: LazyNode, isBuffer: (n: LazyNode) => boolean, b: Builder): { base: LazyNode; op: Omit<MatmulOperand, 'input'> } {
   const direct = resolveOperand(node, isBuffer);
   if (direct) return direct;
+  const w = windowOperand(node, isBuffer);
+  if (w) {
+    const { image } = w;
+    const prologue = image.prologue && prologueExpr(image.x, image.prologue.leaf, b);
+    b.ops.push('im2col');
+    return { base: image.base, op: { ...w.patches, ...(prologue ? { prologue } : {}), window: w.window } };
+  }
   const p = prologueOf(node, isBuffer);
   const r = p && resolveOperand(node, isBuffer, hop(p));
   if (!p || !r) throw new Error('internal: matmul operand was not materialised');
+  return { base: r.base, op: { ...r.op, prologue: prologueExpr(node, p.leaf, b) } };
+}
+
+/** The prologue of `node`: its value as a function of the element of `leaf` (read as `acc`). */
+function prologueExpr(node: LazyNode, leaf: LazyNode, b: Builder): Scalar {
   // Coordinates of their own, so nothing here shares a memo entry with the epilogue.
-  b.prologueOf = p.leaf;
+  b.prologueOf = leaf;
   const prologue = b.expr(node, node.shape.map((_, i) => ivar(`q${i}`)), numel(node.shape));
   b.prologueOf = null;
-  return { base: r.base, op: { ...r.op, prologue } };
+  return prologue;
 }
 
 class Builder {

@@ -131,9 +131,11 @@ function planAcrossTurns(w: Walk, outputs: readonly LazyNode[], device: Device):
   return p;
 }
 
-/** What planning reads of the device: how many buffers one kernel may bind. */
-const planOptions = (device: Device): { maxBindings?: number } =>
-  (Number.isFinite(device.limits.maxBindings) ? { maxBindings: device.limits.maxBindings } : {});
+/** What planning reads of the device: how many buffers one kernel may bind, and whether matmuls read patches through a window. */
+const planOptions = (device: Device): { maxBindings?: number; windowOperands?: boolean } => ({
+  ...(Number.isFinite(device.limits.maxBindings) ? { maxBindings: device.limits.maxBindings } : {}),
+  ...(device.limits.windowOperands ? { windowOperands: true } : {}),
+});
 
 /** Whether a schedule over `order` computes a gradient (part of the plan key: walk marks gradNode). */
 function isBackwardPass(order: readonly LazyNode[]): boolean {

@@ -7,7 +7,8 @@
  * elementwise on its output fuses that path as an epilogue (for a matmul, possibly through one
  * transpose of its output: matmul-output.ts). Everything the user asked for, every contraction
  * that is not fused away and every matmul operand that is neither a plain strided buffer nor an
- * elementwise function of one (a prologue: matmul-prologue.ts) is materialised, once.
+ * elementwise function of one (a prologue: matmul-prologue.ts) is materialised, once — except,
+ * where the device asks, a convolution's patches that only matmuls read (window-operand.ts).
  */
 import { LazyNode, type BufferHandle } from '../graph/node.js';
 import { numel, sameShape } from '../graph/shape.js';
@@ -20,6 +21,7 @@ import { transposesMatmul } from './matmul-output.js';
 import { hop, prologueOf } from './matmul-prologue.js';
 import { mergeStores } from './multi-output.js';
 import { repeatedWindowSources } from './window-sources.js';
+import { foldedWindows, windowOperand } from './window-operand.js';
 import { splitForBindings } from './binding-split.js';
 
 /** One kernel of a plan; it holds no nodes, so a cached plan keeps no graph alive. */
@@ -122,6 +124,8 @@ export interface PlanOptions {
   readonly ownOutputs?: boolean;
   /** The device binds at most this many buffers per kernel (binding-split.ts); unbounded if absent. */
   readonly maxBindings?: number;
+  /** Matmuls read a convolution's patches from its image, without an im2col buffer (window-operand.ts). */
+  readonly windowOperands?: boolean;
 }
 
 /** The plan of a walk, made at once. */
@@ -203,10 +207,15 @@ function* planOnce(outputs: readonly LazyNode[], w: Walk, temps: ReadonlySet<Laz
     if (cs.length < 2 && !broadcast) continue;
     if (fusedSize(n, isBuffer, SHARED_LIMIT) >= SHARED_LIMIT) materialized.add(n);
   }
+  if (opts.windowOperands) {
+    const { folded, images } = foldedWindows(order, consumers, isBuffer, new Set(outputs));
+    for (const w of folded) materialized.delete(w);
+    for (const x of images) materialized.add(x);
+  }
   for (const n of order) {
     if (n.realized || n.arg.kind !== 'matmul') continue;
     for (const s of n.srcs) {
-      if (resolveOperand(s, isBuffer)) continue;
+      if (resolveOperand(s, isBuffer) || windowOperand(s, isBuffer)) continue;
       const pro = prologueOf(s, isBuffer);
       if (pro && resolveOperand(s, isBuffer, hop(pro))) continue;
       // Materialise what the views read (other consumers can share it); copy the view only if

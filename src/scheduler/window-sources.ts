@@ -22,7 +22,8 @@ function readsPerElement(n: LazyNode): number {
 export function repeatedWindowSources(order: readonly LazyNode[], isBuffer: (n: LazyNode) => boolean): LazyNode[] {
   const out: LazyNode[] = [];
   for (const n of order) {
-    if (n.realized || readsPerElement(n) <= 1) continue;
+    // A window that is not materialised (patches a matmul reads itself, window-operand.ts) reads nothing.
+    if (n.realized || !isBuffer(n) || readsPerElement(n) <= 1) continue;
     const s = n.srcs[0]!;
     if (!isBuffer(s) && (s.arg.kind === 'elementwise' || s.arg.kind === 'cast')) out.push(s);
   }

@@ -19,11 +19,11 @@ describe('every op gives the same result on webgpu and cpu', () => {
 });
 
 describe('fusion: the same kernel count on both devices', () => {
-  for (const [name, build] of FUSION) {
+  for (const [name, build, fewer = 0] of FUSION) {
     parityIt(`fusion: ${name}`, 'fusion', async () => {
       const k = kernelCounts(build);
       expect(k.devices).toEqual(['webgpu']);
-      expect(k.webgpu, `${name}: ${k.webgpu} kernels on webgpu, ${k.cpu} on cpu`).toBe(k.cpu);
+      expect(k.webgpu, `${name}: ${k.webgpu} kernels on webgpu, ${k.cpu} on cpu`).toBe(k.cpu - fewer);
     });
   }
 });

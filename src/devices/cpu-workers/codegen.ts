@@ -355,6 +355,8 @@ function unitsOf(k: Kernel): number {
 function matmul(k: Kernel): JsKernel {
   const mm = k.matmul!;
   if (k.outIndex) throw new Error(`internal: matmul kernel ${k.name} with an output index (the scheduler stores through a copy)`);
+  // The CPU device does not set DeviceLimits.windowOperands: its im2col patches are a buffer.
+  if (mm.a.window || mm.b.window) throw new Error(`internal: matmul kernel ${k.name} reads patches through a window on the CPU`);
   // The epilogue sees only the flat output index `o`; rebuild the coordinates from it.
   const cs = contiguousStrides(k.loop);
   const coords = new Map<string, string>(k.loop.map((d, i) => [`o${i}`, i === 0 ? `((o / ${cs[i]}) | 0)` : `(((o / ${cs[i]}) | 0) % ${d})`]));

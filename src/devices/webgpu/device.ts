@@ -80,7 +80,7 @@ export class WebGpuDevice implements Device {
   /** Until the adapter is known: the limits WebGPU guarantees everywhere. */
   get limits(): DeviceLimits {
     const l = this.gpu?.limits;
-    return { maxBindings: l?.maxStorageBuffersPerShaderStage ?? 8, maxBufferBytes: l?.maxStorageBufferBindingSize ?? 128 * 2 ** 20 };
+    return { maxBindings: l?.maxStorageBuffersPerShaderStage ?? 8, maxBufferBytes: l?.maxStorageBufferBindingSize ?? 128 * 2 ** 20, windowOperands: true };
   }
 
   /** The adapter in words, once open (explain() and benchmarks name it). */

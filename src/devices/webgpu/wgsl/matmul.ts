@@ -15,10 +15,12 @@
  * (vec4) where the strides and the extent of that axis allow. Registers hold columns in vec4
  * groups: invocation tx owns groups tx, tx + WX, ..., so one k step's workgroup-memory reads are
  * consecutive across invocations. Prologues apply to each element as it is copied; the epilogue
- * (Kernel.value over `acc` and o0..) to each output as it is stored.
+ * (Kernel.value over `acc` and o0..) to each output as it is stored. A window operand (implicit
+ * GEMM: a convolution's patches, never written) is copied element by element from the image,
+ * its padding masked to zero.
  */
 import { isFloat, type DType } from '../../../graph/dtype.js';
-import { partsOf, type Kernel, type MatmulOperand, type Scalar } from '../../../kernel/ir.js';
+import { partsOf, type Kernel, type MatmulOperand, type Scalar, type WindowOperand } from '../../../kernel/ir.js';
 import { assemble, frame, indent, PARAMS, unravel, type Frame } from './frame.js';
 import { UnsupportedKernel, type WgslOptions, type WgslPrinter, type WgslProgram } from './program.js';
 import { WgslScalarPrinter } from './scalar.js';
@@ -76,6 +78,30 @@ function copyPlan(op: MatmulOperand, rows: number, cols: number, tileRows: numbe
   return { along, vec };
 }
 
+/**
+ * For patch index `v` of a window operand (kernel/ir.ts WindowOperand): statements naming its
+ * coordinates, whether it lies inside the image (bounds that cannot fail are left out) and the
+ * index of the image element it reads.
+ */
+function windowRead(wo: WindowOperand, v: string): { lets: string; valid: string; at: string } {
+  const { N, geom: g } = wo;
+  const kk = g.kh * g.kw, plane = g.Ho * g.Wo, P = N * plane;
+  const lets = [
+    `let pv_ = ${v};`, `let pt_ = (pv_ / ${P}) % ${kk};`, `let pn_ = (pv_ / ${plane}) % ${N};`,
+    `let ph_ = ((pv_ / ${g.Wo}) % ${g.Ho}) * ${g.sh} + (pt_ / ${g.kw}) * ${g.dh} - ${g.ph};`,
+    `let pw_ = (pv_ % ${g.Wo}) * ${g.sw} + (pt_ % ${g.kw}) * ${g.dw} - ${g.pw};`,
+  ].join(' ');
+  const bounds: string[] = [];
+  const axis = (name: string, pad: number, last: number, size: number): void => {
+    if (pad > 0) bounds.push(`${name} >= 0`);
+    if (last - pad >= size) bounds.push(`${name} < ${size}`);
+  };
+  axis('ph_', g.ph, (g.Ho - 1) * g.sh + (g.kh - 1) * g.dh, g.H);
+  axis('pw_', g.pw, (g.Wo - 1) * g.sw + (g.kw - 1) * g.dw, g.W);
+  const at = `${wo.offset} + pn_ * ${wo.sN} + (pv_ / ${P * kk}) * ${wo.sC} + ph_ * ${wo.sH} + pw_ * ${wo.sW}`;
+  return { lets, valid: bounds.join(' && ') || 'true', at };
+}
+
 /** The program for `k` with tile `t` (tests and benchmarks force tiles; printMatmul chooses). */
 export function printMatmulWith(k: Kernel, o: WgslOptions, t: MatmulTile): WgslProgram {
   const mm = k.matmul;
@@ -102,7 +128,7 @@ export function printMatmulWith(k: Kernel, o: WgslOptions, t: MatmulTile): WgslP
   const epilogueReads = loadedSlots(k.value);
   // Packed operands (several elements to a word) are read element by element.
   const vecOk = (op: MatmulOperand, other: MatmulOperand): boolean =>
-    !epilogueReads.has(op.input) && f.buf(op.input) !== f.buf(other.input) && perWord(k.inputs[op.input - 1]!) === 1;
+    !op.window && !epilogueReads.has(op.input) && f.buf(op.input) !== f.buf(other.input) && perWord(k.inputs[op.input - 1]!) === 1;
   const aCopy = copyPlan(mm.a, M, K, BM, bk, vecOk(mm.a, mm.b));
   const bCopy = copyPlan(mm.b, K, N, bk, BN, vecOk(mm.b, mm.a));
   const decls = f.decls.map((d) => {
@@ -178,7 +204,11 @@ export function printMatmulWith(k: Kernel, o: WgslOptions, t: MatmulTile): WgslP
         return what === 'A' ? setTile('A', ccc, rr, v) : setTile('B', rr, ccc, v);
       };
       let stmt: string;
-      if (!c.vec) {
+      if (op.window) {
+        // Implicit GEMM: the strides address the patches; the element comes from the image, 0 in the padding.
+        const w = windowRead(op.window, at);
+        stmt = `var x = 0.0f; if (${inside}) { ${w.lets} if (${w.valid}) { x = ${el}(${loadExpr(buf, w.at, leaf)}); } } ${put(0, 0, 'x')}`;
+      } else if (!c.vec) {
         stmt = `var x = 0.0f; if (${inside}) { x = ${el}(${loadExpr(buf, at, leaf)}); } ${put(0, 0, 'x')}`;
       } else {
         const comps = [0, 1, 2, 3].map((q) => `${el}(${loadExpr('w', `${q}`, leaf)})`);
