@@ -139,7 +139,7 @@ export { format } from './tensor/format.js';
 // ---- ONNX import: the namespace is tiny; src/onnx (protobufjs, the schema, the op table) loads on
 // the first call, so `import born` pays nothing for it ----
 import type * as OnnxModule from './onnx/index.js';
-export type { OnnxModel, LoadOptions as OnnxLoadOptions, RunInput as OnnxRunInput, ValueSpec as OnnxValueSpec } from './onnx/index.js';
+export type { OnnxModel, LoadOptions as OnnxLoadOptions, RunInput as OnnxRunInput, RunOutput as OnnxRunOutput, RunValue as OnnxRunValue, ValueKind as OnnxValueKind, ValueSpec as OnnxValueSpec } from './onnx/index.js';
 /** `born.onnx.load(pathOrBytes, { device })`: an ONNX model as a lazy Born graph. */
 export const onnx = {
   load: async (source: string | Uint8Array, opts?: OnnxModule.LoadOptions): Promise<OnnxModule.OnnxModel> =>

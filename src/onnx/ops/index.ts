@@ -22,3 +22,4 @@ import './window.js';
 import './loop.js';
 import './vision.js';
 import './roialign.js';
+import './sequence.js';
