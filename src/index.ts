@@ -142,6 +142,7 @@ export { format } from './tensor/format.js';
 import type * as OnnxModule from './onnx/index.js';
 export type {
   OnnxModel, LoadOptions as OnnxLoadOptions, RunInput as OnnxRunInput, ValueSpec as OnnxValueSpec,
+  RunOutput as OnnxRunOutput, RunValue as OnnxRunValue, ValueKind as OnnxValueKind,
   SaveOptions as OnnxSaveOptions, SampleInputs as OnnxSampleInputs, Exportable as OnnxExportable,
 } from './onnx/index.js';
 export const onnx = {

@@ -5,13 +5,14 @@ import { isHost, numbers, toHost, toTensor } from './host.js';
 import type { Attrs, NodeInfo, OpContext, Value } from './ops/registry.js';
 import { OnnxError, type AttributeProto, type GraphProto, type TensorProto } from './proto.js';
 import { readTensorProto, type HostArray } from './tensor-proto.js';
+import { isOptional, isSequence, isTensorValue, kindOf, type AnyValue } from './values.js';
 
 /** Where a node runs: what every node of one model run shares. */
 export interface RunEnv {
   readonly opsets: ReadonlyMap<string, number>;
   readonly device: DeviceName | undefined;
   readonly baseDir: string | undefined;
-  runGraph(g: GraphProto, inputs: readonly Value[], outer: ReadonlyMap<string, Value>, what: string): Promise<Value[]>;
+  runGraph(g: GraphProto, inputs: readonly AnyValue[], outer: ReadonlyMap<string, AnyValue>, what: string): Promise<AnyValue[]>;
 }
 
 const decoder = new TextDecoder();
@@ -20,8 +21,8 @@ export class NodeError extends OnnxError {
   override name = 'NodeError';
 }
 
-export function makeContext(node: NodeInfo, opset: number, attrs: readonly AttributeProto[], inputs: readonly (Value | undefined)[],
-  env: RunEnv, scope: ReadonlyMap<string, Value>): OpContext {
+export function makeContext(node: NodeInfo, opset: number, attrs: readonly AttributeProto[], inputs: readonly (AnyValue | undefined)[],
+  env: RunEnv, scope: ReadonlyMap<string, AnyValue>): OpContext {
   const fail = (msg: string): never => {
     throw new NodeError(`onnx: node ${JSON.stringify(node.name)} (${node.opType}, opset ${opset}): ${msg}`);
   };
@@ -54,7 +55,9 @@ export function makeContext(node: NodeInfo, opset: number, attrs: readonly Attri
       return a && (a.sparse_tensor ?? a.tp ?? a.tensors ?? a.graphs ?? a.t ?? a.g ?? a.s ?? a.i ?? a.f ?? a.ints ?? a.floats ?? a.strings);
     },
   };
-  const input = (i: number): Value => inputs[i] ?? fail(`input ${i} (${JSON.stringify(node.inputs[i] ?? '')}) is required`);
+  const value = (i: number): AnyValue => inputs[i] ?? fail(`input ${i} (${JSON.stringify(node.inputs[i] ?? '')}) is required`);
+  const expected = (i: number, v: AnyValue, kind: string): never => fail(`input ${i} (${JSON.stringify(node.inputs[i] ?? '')}) is ${kindOf(v)}, expected ${kind}`);
+  const input = (i: number): Value => { const v = value(i); return isTensorValue(v) ? v : expected(i, v, 'a tensor'); };
   const tensorOf = (v: Value, what: number | string = 'value'): Tensor => {
     if (v === undefined) fail(`input ${what} is required`);
     return isHost(v) ? toTensor(v, env.device) : v;
@@ -66,8 +69,11 @@ export function makeContext(node: NodeInfo, opset: number, attrs: readonly Attri
     tensor: (i) => tensorOf(input(i), i),
     tensorOf,
     host,
-    hostNow: (i) => { const v = inputs[i]; return v !== undefined && isHost(v) ? v : undefined; },
+    hostNow: (i) => { const v = inputs[i]; return v !== undefined && isTensorValue(v) && isHost(v) ? v : undefined; },
     ints: async (i) => numbers(await host(i)),
+    value,
+    sequence: (i) => { const v = value(i); return isSequence(v) ? v : expected(i, v, 'a sequence'); },
+    optional: (i) => { const v = value(i); return isOptional(v) ? v : expected(i, v, 'an optional'); },
     runGraph: (g, ins, what) => env.runGraph(g, ins, scope, what),
   };
 }

@@ -11,21 +11,22 @@ import './ops/index.js';
 import { resolve, type Value } from './ops/registry.js';
 import { OnnxError, type GraphProto } from './proto.js';
 import { readTensorProto } from './tensor-proto.js';
+import { isOptional, OptionalValue, type AnyValue } from './values.js';
 import { fromStorage } from '../tensor/creation.js';
 
 /** Names visible in a graph: its own values over its outer scope's. */
-class Scope implements ReadonlyMap<string, Value> {
-  private readonly own = new Map<string, Value>();
-  constructor(private readonly outer: ReadonlyMap<string, Value> | null) {}
-  get(k: string): Value | undefined { return this.own.get(k) ?? this.outer?.get(k); }
+class Scope implements ReadonlyMap<string, AnyValue> {
+  private readonly own = new Map<string, AnyValue>();
+  constructor(private readonly outer: ReadonlyMap<string, AnyValue> | null) {}
+  get(k: string): AnyValue | undefined { return this.own.get(k) ?? this.outer?.get(k); }
   has(k: string): boolean { return this.own.has(k) || (this.outer?.has(k) ?? false); }
-  set(k: string, v: Value): void { this.own.set(k, v); }
+  set(k: string, v: AnyValue): void { this.own.set(k, v); }
   get size(): number { return this.own.size; }
-  forEach(cb: (v: Value, k: string, m: ReadonlyMap<string, Value>) => void): void { this.own.forEach((v, k) => cb(v, k, this)); }
-  entries(): MapIterator<[string, Value]> { return this.own.entries(); }
+  forEach(cb: (v: AnyValue, k: string, m: ReadonlyMap<string, AnyValue>) => void): void { this.own.forEach((v, k) => cb(v, k, this)); }
+  entries(): MapIterator<[string, AnyValue]> { return this.own.entries(); }
   keys(): MapIterator<string> { return this.own.keys(); }
-  values(): MapIterator<Value> { return this.own.values(); }
-  [Symbol.iterator](): MapIterator<[string, Value]> { return this.own.entries(); }
+  values(): MapIterator<AnyValue> { return this.own.values(); }
+  [Symbol.iterator](): MapIterator<[string, AnyValue]> { return this.own.entries(); }
 }
 
 /**
@@ -55,8 +56,8 @@ export interface GraphRun {
  * Runs `g` with `inputs` bound to its declared inputs in order (initializers fill the rest), over
  * `outer` (null at the top), and returns its outputs in order.
  */
-export async function evaluate(g: GraphProto, inputs: ReadonlyMap<string, Value>, initializers: ReadonlyMap<string, Value>,
-  outer: ReadonlyMap<string, Value> | null, run: GraphRun): Promise<Value[]> {
+export async function evaluate(g: GraphProto, inputs: ReadonlyMap<string, AnyValue>, initializers: ReadonlyMap<string, Value>,
+  outer: ReadonlyMap<string, AnyValue> | null, run: GraphRun): Promise<AnyValue[]> {
   const scope = new Scope(outer);
   for (const [k, v] of initializers) scope.set(k, v);
   for (const [k, v] of inputs) scope.set(k, v);
@@ -65,9 +66,12 @@ export async function evaluate(g: GraphProto, inputs: ReadonlyMap<string, Value>
     runGraph: (sub, ins, outerScope, what) => {
       let inits = subgraphInits.get(sub);
       if (!inits) subgraphInits.set(sub, (inits = readInitializers(sub, run.device, run.baseDir)));
-      const declared = (sub.input ?? []).map((v) => v.name ?? '');
+      const declared = sub.input ?? [];
       if (ins.length > declared.length) throw new OnnxError(`onnx: ${what} takes ${declared.length} inputs, got ${ins.length}`);
-      return evaluate(sub, new Map(ins.map((v, i) => [declared[i]!, v])), inits, outerScope, run);
+      // A tensor or sequence bound to an input declared optional is that optional, holding it (a
+      // Loop's optional state after the first iteration).
+      const bind = (v: AnyValue, i: number): AnyValue => (declared[i]!.type?.optional_type && !isOptional(v) ? new OptionalValue(v) : v);
+      return evaluate(sub, new Map(ins.map((v, i) => [declared[i]!.name ?? '', bind(v, i)])), inits, outerScope, run);
     },
   };
   for (const [index, n] of (g.node ?? []).entries()) {
@@ -86,7 +90,7 @@ export async function evaluate(g: GraphProto, inputs: ReadonlyMap<string, Value>
     const build = resolve(opType, domain, opset);
     if (typeof build === 'string') throw new NodeError(`onnx: node ${JSON.stringify(name)} (${opType}, opset ${opset}): ${build}`);
     const ctx = makeContext(info, opset, n.attribute ?? [], ins, env, scope);
-    let outs: (Value | undefined)[];
+    let outs: (AnyValue | undefined)[];
     try {
       outs = await build(ctx, ins);
     } catch (e) {

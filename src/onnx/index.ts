@@ -1,6 +1,6 @@
 /** ONNX import: `born.onnx.load`. Loaded on first use only (src/index.ts imports it dynamically). */
 export { load } from './model.js';
-export type { LoadOptions, OnnxModel, RunInput, ValueSpec } from './model.js';
+export type { LoadOptions, OnnxModel, RunInput, RunOutput, RunValue, ValueKind, ValueSpec } from './model.js';
 export { OnnxError } from './proto.js';
 export { NodeError } from './context.js';
 export { readTensorProto, writeTensorProto, type HostArray } from './tensor-proto.js';

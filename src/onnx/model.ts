@@ -7,11 +7,11 @@ import { tensor as makeTensor, type NestedArray } from '../tensor/creation.js';
 import { Tensor } from '../tensor/tensor.js';
 import { evaluate, readInitializers } from './graph.js';
 import { isHost, toTensor } from './host.js';
-import type { Value } from './ops/registry.js';
 import { decodeModel, OnnxError, type GraphProto, type TypeProto, type ValueInfo } from './proto.js';
 import { bornDType, onnxTypeName } from './tensor-proto.js';
 import { loadStateDictInto, stateDictOf } from './state.js';
 import type { LoadResult } from '../nn/module.js';
+import { isOptional, isSequence, OptionalValue, SequenceValue, type AnyValue } from './values.js';
 
 export interface LoadOptions {
   /** Where parameters live and the graph runs (default: Born's default device). */
@@ -20,14 +20,26 @@ export interface LoadOptions {
   readonly baseDir?: string;
 }
 
-/** One declared input or output: dtype and shape, a symbolic dim by its name, an unknown one as null. */
+/**
+ * What a declared input or output holds: a tensor; a sequence of tensors (an array in `run`); an
+ * optional tensor or sequence (null when empty).
+ */
+export type ValueKind = 'tensor' | 'sequence' | 'optional tensor' | 'optional sequence';
+
+/** One declared input or output: its kind, and the dtype and shape of its tensor (of each tensor of a sequence). */
 export interface ValueSpec {
   readonly name: string;
+  readonly kind: ValueKind;
   readonly dtype: DType;
+  /** A symbolic dim by its name, an unknown one as null; null for any shape. */
   readonly shape: readonly (number | string | null)[] | null;
 }
 
 export type RunInput = Tensor | ArrayBufferView | NestedArray;
+/** A value for `run`: a tensor input's value, an array of them for a sequence, null for an empty optional. */
+export type RunValue = RunInput | readonly RunInput[] | null;
+/** What `run` gives per output: a Tensor, a Tensor[] for a sequence, null for an empty optional. */
+export type RunOutput = Tensor | Tensor[] | null;
 
 export interface OnnxModel {
   readonly inputNames: readonly string[];
@@ -46,21 +58,31 @@ export interface OnnxModel {
    * by default (missing or unexpected names are an error); wrong shapes or dtype kinds always are.
    */
   loadStateDict(sd: Record<string, Tensor>, opts?: { strict?: boolean }): LoadResult;
-  run(inputs: Readonly<Record<string, RunInput>>): Promise<Record<string, Tensor>>;
+  /**
+   * Runs the graph. Outputs are as `outputs[i].kind` says; `T` is what the caller expects them to
+   * be (Tensor, for a model whose outputs are all tensors).
+   */
+  run<T extends RunOutput = Tensor>(inputs: Readonly<Record<string, RunValue>>): Promise<Record<string, T>>;
 }
+
+const typeName = (t: TypeProto | undefined): string => (t?.tensor_type ? 'tensor' : t?.sequence_type ? `sequence(${typeName(t.sequence_type.elem_type)})`
+  : t?.optional_type ? `optional(${typeName(t.optional_type.elem_type)})` : t?.map_type ? 'map' : t ? 'unknown' : 'none');
 
 function spec(v: ValueInfo, what: string): ValueSpec {
   const name = v.name ?? '';
-  const t: TypeProto | undefined = v.type;
-  if (!t?.tensor_type) {
-    const kind = t?.sequence_type ? 'a sequence' : t?.optional_type ? 'an optional' : t?.map_type ? 'a map' : 'not a tensor';
-    throw new OnnxError(`onnx: ${what} ${JSON.stringify(name)} is ${kind}: sequence, optional and map types are not supported`);
+  const opt = v.type?.optional_type;
+  const inner = opt ? opt.elem_type : v.type;
+  const seq = inner?.sequence_type;
+  const t = (seq ? seq.elem_type : inner)?.tensor_type;
+  if (!t) {
+    throw new OnnxError(`onnx: ${what} ${JSON.stringify(name)} has type ${typeName(v.type)}: Born reads tensors, sequences of tensors and optionals of those (no maps or nested sequences)`);
   }
-  const dims = t.tensor_type.shape?.dim;
+  const dims = t.shape?.dim;
   return {
     name,
-    dtype: bornDType(t.tensor_type.elem_type, `${what} ${JSON.stringify(name)}`),
-    shape: t.tensor_type.shape === undefined ? null : (dims ?? []).map((d) => (d.dim_value !== undefined ? Number(d.dim_value) : d.dim_param || null)),
+    kind: opt ? (seq ? 'optional sequence' : 'optional tensor') : seq ? 'sequence' : 'tensor',
+    dtype: bornDType(t.elem_type, `${what} ${JSON.stringify(name)}`),
+    shape: t.shape === undefined ? null : (dims ?? []).map((d) => (d.dim_value !== undefined ? Number(d.dim_value) : d.dim_param || null)),
   };
 }
 
@@ -71,6 +93,7 @@ const WIDENS: Partial<Record<DType, readonly DType[]>> = {
 };
 
 const fmtShape = (s: readonly (number | string | null)[] | null): string => (s === null ? 'any shape' : `[${s.map((d) => d ?? '?').join(', ')}]`);
+const fmtSpec = (s: ValueSpec): string => `${s.kind === 'tensor' ? '' : `${s.kind} of `}${s.dtype} ${fmtShape(s.shape)}`;
 
 export async function load(source: string | Uint8Array, opts: LoadOptions = {}): Promise<OnnxModel> {
   const bytes = typeof source === 'string' ? await readFile(source) : source;
@@ -94,9 +117,9 @@ export async function load(source: string | Uint8Array, opts: LoadOptions = {}):
     parameters: () => new Map(Object.entries(stateDictOf(inits, device))),
     stateDict: () => stateDictOf(inits, device),
     loadStateDict: (sd, o) => loadStateDictInto(inits, sd, o, device),
-    async run(given) {
+    async run<T extends RunOutput>(given: Readonly<Record<string, RunValue>>) {
       if (given === null || typeof given !== 'object') throw new TypeError('onnx model.run: expected an object of inputs by name');
-      const bound = new Map<string, Value>();
+      const bound = new Map<string, AnyValue>();
       const dims = new Map<string, number>();
       for (const k of Object.keys(given)) {
         if (!inputs.some((i) => i.name === k)) {
@@ -105,17 +128,38 @@ export async function load(source: string | Uint8Array, opts: LoadOptions = {}):
       }
       for (const s of inputs) {
         const v = given[s.name];
-        if (v === undefined) throw new OnnxError(`onnx: model.run: input ${JSON.stringify(s.name)} (${s.dtype} ${fmtShape(s.shape)}) is missing`);
-        bound.set(s.name, bindInput(s, v, dims, device));
+        if (v === undefined && !s.kind.startsWith('optional')) throw new OnnxError(`onnx: model.run: input ${JSON.stringify(s.name)} (${fmtSpec(s)}) is missing`);
+        bound.set(s.name, bindValue(s, v, dims, device));
       }
       const outs = await evaluate(g, bound, inits, null, run);
-      return Object.fromEntries(outputs.map((o, i) => { const v = outs[i]!; return [o.name, isHost(v) ? toTensor(v, device) : v]; }));
+      const give = (v: AnyValue): RunOutput => (isSequence(v) ? v.items.map((x) => give(x) as Tensor) : isOptional(v) ? (v.value === null ? null : give(v.value))
+        : isHost(v) ? toTensor(v, device) : v);
+      return Object.fromEntries(outputs.map((o, i) => [o.name, give(outs[i]!)])) as Record<string, T>;
     },
   };
 }
 
-function bindInput(s: ValueSpec, v: RunInput, dims: Map<string, number>, device: DeviceName | undefined): Tensor {
+/**
+ * A sequence given as an array, an optional as a value or null (or left out). A sequence's tensors
+ * are checked against the element dtype and fixed dims; its symbolic dims may differ per element.
+ */
+function bindValue(s: ValueSpec, v: RunValue | undefined, dims: Map<string, number>, device: DeviceName | undefined): AnyValue {
   const what = `input ${JSON.stringify(s.name)}`;
+  const sequence = (x: RunValue): SequenceValue => {
+    if (!Array.isArray(x)) {
+      throw new OnnxError(`onnx: model.run: ${what} is a sequence of ${s.dtype} ${fmtShape(s.shape)}: pass an array of its tensors`);
+    }
+    return new SequenceValue(s.dtype, (x as readonly RunInput[]).map((e, i) => bindInput(s, e, new Map(dims), device, `${what}[${i}]`)));
+  };
+  if (s.kind === 'optional tensor' || s.kind === 'optional sequence') {
+    if (v === null || v === undefined) return new OptionalValue(null);
+    return new OptionalValue(s.kind === 'optional sequence' ? sequence(v) : bindInput(s, v as RunInput, dims, device, what));
+  }
+  if (v === null || v === undefined) throw new OnnxError(`onnx: model.run: ${what} (${fmtSpec(s)}) is not optional: it cannot be null`);
+  return s.kind === 'sequence' ? sequence(v) : bindInput(s, v as RunInput, dims, device, what);
+}
+
+function bindInput(s: ValueSpec, v: RunInput, dims: Map<string, number>, device: DeviceName | undefined, what: string): Tensor {
   let t: Tensor;
   if (v instanceof Tensor) t = v;
   else if (ArrayBuffer.isView(v)) {

@@ -1,12 +1,14 @@
 /**
  * The ONNX backend test models Debian ships (libonnx-testdata): listing them, running one data set
  * through born.onnx, and comparing with ONNX's backend-test tolerance (rtol 1e-3, atol 1e-7;
- * integers and bools exact; NaN equals NaN). Shared by backend.test.ts and update-skip-list.ts.
+ * integers and bools exact; NaN equals NaN). Sequence and optional values are SequenceProto /
+ * OptionalProto files (onnx-data.proto), read as the model declares them and compared element-wise.
+ * Shared by backend.test.ts and update-skip-list.ts.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as born from '../../src/index.js';
-import { decodeTensor } from '../../src/onnx/proto.js';
+import { decodeOptional, decodeSequence, decodeTensor, type SequenceProto, type TensorProto } from '../../src/onnx/proto.js';
 import { readTensorProto } from '../../src/onnx/tensor-proto.js';
 import { fromStorage } from '../../src/tensor/creation.js';
 
@@ -29,13 +31,33 @@ export function listCases(root = DATA_ROOT): Case[] {
   return out;
 }
 
-/** A .pb tensor; ONNX 1.12's bfloat16 data sets store the bits as uint16, read as the model declares. */
-const readPb = (file: string, declared?: string): born.Tensor => {
-  const p = decodeTensor(readFileSync(file), file);
+type Data = born.Tensor | born.Tensor[] | null;
+
+/** A TensorProto; ONNX 1.12's bfloat16 data sets store the bits as uint16, read as the model declares. */
+const tensorOf = (p: TensorProto, what: string, declared?: string): born.Tensor => {
   if (p.data_type === 4 && declared === 'bfloat16') p.data_type = 16;
-  const h = readTensorProto(p, { what: file });
+  const h = readTensorProto(p, { what });
   return fromStorage(h.data, h.shape, h.dtype);
 };
+const sequenceOf = (p: SequenceProto, what: string, declared?: string): born.Tensor[] => {
+  if ((p.elem_type ?? 1) !== 1) throw new Error(`${what}: a sequence of element type ${p.elem_type} (Born reads sequences of tensors)`);
+  return (p.tensor_values ?? []).map((t, i) => tensorOf(t, `${what}[${i}]`, declared));
+};
+
+/** A .pb file holding a value of the declared kind (a tensor when the model does not say). */
+function readPb(file: string, spec?: born.OnnxValueSpec): Data {
+  const bytes = readFileSync(file);
+  switch (spec?.kind ?? 'tensor') {
+    case 'tensor': return tensorOf(decodeTensor(bytes, file), file, spec?.dtype);
+    case 'sequence': return sequenceOf(decodeSequence(bytes, file), file, spec?.dtype);
+    default: {
+      const o = decodeOptional(bytes, file);
+      if (o.tensor_value) return tensorOf(o.tensor_value, file, spec?.dtype);
+      if (o.sequence_value) return sequenceOf(o.sequence_value, file, spec?.dtype);
+      return null;
+    }
+  }
+}
 
 const pbFiles = (dir: string, prefix: string): string[] =>
   readdirSync(dir).filter((f) => f.startsWith(prefix) && f.endsWith('.pb'))
@@ -48,17 +70,29 @@ export async function runCase(c: Case): Promise<void> {
   if (!sets.length) throw new Error('no test data sets');
   for (const s of sets) {
     const dir = join(c.dir, s);
-    const inputs = pbFiles(dir, 'input_').map((f, i) => readPb(f, model.inputs[i]?.dtype));
-    const expected = pbFiles(dir, 'output_').map((f, i) => readPb(f, model.outputs[i]?.dtype));
+    const inputs = pbFiles(dir, 'input_').map((f, i) => readPb(f, model.inputs[i]));
+    const expected = pbFiles(dir, 'output_').map((f, i) => readPb(f, model.outputs[i]));
     if (inputs.length !== model.inputNames.length) throw new Error(`${s}: ${inputs.length} input files for ${model.inputNames.length} inputs`);
-    const out = await model.run(Object.fromEntries(model.inputNames.map((n, i) => [n, inputs[i]!])));
+    const out = await model.run<Data>(Object.fromEntries(model.inputNames.map((n, i) => [n, inputs[i]!])));
+    // Pairs of (got, expected) tensors, checked for dtype and shape before anything runs.
+    const pairs: [string, born.Tensor, born.Tensor][] = [];
     for (const [i, e] of expected.entries()) {
       const name = model.outputNames[i]!;
-      compare(`${s} output ${JSON.stringify(name)}`, out[name]!, e);
+      pairs.push(...match(`${s} output ${JSON.stringify(name)}`, out[name]!, e));
     }
-    await Promise.all(model.outputNames.map((n) => out[n]!.data()));
-    for (const [i, e] of expected.entries()) await compareValues(`${s} output ${JSON.stringify(model.outputNames[i])}`, out[model.outputNames[i]!]!, e);
+    for (const [what, got, want] of pairs) compare(what, got, want);
+    await Promise.all(pairs.map(([, got]) => got.data()));
+    for (const [what, got, want] of pairs) await compareValues(what, got, want);
   }
+}
+
+/** An output against its expected value: the same kind and length, then tensor by tensor. */
+function match(what: string, got: Data, want: Data): [string, born.Tensor, born.Tensor][] {
+  const kind = (d: Data): string => (d === null ? 'empty' : Array.isArray(d) ? `a sequence of ${d.length}` : 'a tensor');
+  if (kind(got) !== kind(want)) throw new Error(`${what}: ${kind(got)}, expected ${kind(want)}`);
+  if (got === null || want === null) return [];
+  if (Array.isArray(got) && Array.isArray(want)) return got.map((g, i) => [`${what}[${i}]`, g, want[i]!]);
+  return [[what, got as born.Tensor, want as born.Tensor]];
 }
 
 function compare(what: string, got: born.Tensor, want: born.Tensor): void {

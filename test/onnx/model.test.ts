@@ -25,7 +25,7 @@ describe('born.onnx.load / run', () => {
     const m = await born.onnx.load(linear);
     expect(m.inputNames).toEqual(['x']);
     expect(m.outputNames).toEqual(['y']);
-    expect(m.inputs[0]).toEqual({ name: 'x', dtype: 'float32', shape: ['batch', 3] });
+    expect(m.inputs[0]).toEqual({ name: 'x', kind: 'tensor', dtype: 'float32', shape: ['batch', 3] });
     expect(m.opsets.get('')).toBe(13);
     expect([...m.parameters().keys()]).toEqual(['w', 'b']);
     const { y } = await m.run({ x: born.tensor([[1, 1, 1], [2, 0, 1]]) });

@@ -10,7 +10,7 @@ import { full } from '../../tensor/creation.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { hostable, hostMap, wideFloat } from '../host.js';
 import { bornDType } from '../tensor-proto.js';
-import { register, type Build, type OpContext, type Value } from './registry.js';
+import { register, registerAny, type Build, type OpContext, type Value } from './registry.js';
 
 type Num2 = (a: number, b: number) => number;
 
@@ -197,4 +197,5 @@ function castTo(ctx: OpContext, v: Value, to: DType): Value {
 }
 register('Cast', 1, (ctx, [x]) => [castTo(ctx, x ?? ctx.fail('input 0 is required'), castTarget(ctx))]);
 register('CastLike', 15, (ctx, [x, like]) => [castTo(ctx, x ?? ctx.fail('input 0 is required'), (like ?? ctx.fail('input 1 is required')).dtype)]);
-register('Identity', 1, (ctx, [x]) => [x ?? ctx.fail('input 0 is required')]);
+// Identity passes sequences and optionals through too (opset 14+ and 16+ types).
+registerAny('Identity', 1, (ctx, [x]) => [x ?? ctx.fail('input 0 is required')]);

@@ -1,11 +1,12 @@
 /**
  * If: the condition is read at run time (a host value when known, else one scalar from the device)
- * and the chosen branch runs as a subgraph over this graph's values.
+ * and the chosen branch runs as a subgraph over this graph's values. Branch outputs may be
+ * sequences or optionals (opset 13+ and 16+ types): they pass through as they are.
  */
 import { numbers } from '../host.js';
-import { register } from './registry.js';
+import { registerAny } from './registry.js';
 
-register('If', 1, async (ctx) => {
+registerAny('If', 1, async (ctx) => {
   const cond = numbers(await ctx.host(0));
   if (cond.length !== 1) ctx.fail(`the condition must hold one value, got ${cond.length}`);
   const branch = cond[0] ? 'then_branch' : 'else_branch';

@@ -25,3 +25,4 @@ import './roialign.js';
 import './signal.js';
 import './det.js';
 import './tfidf.js';
+import './sequence.js';

@@ -2,7 +2,8 @@
  * Loop and Scan: the body runs once per iteration as a subgraph over this graph's values, so
  * each iteration's ops are recorded lazily like the rest of the model. Loop's condition is read
  * on the host after every iteration (one scalar; free when the body passes a host value through);
- * scan outputs are stacked along a new axis once the loop ends.
+ * scan outputs are stacked along a new axis once the loop ends. Loop-carried values may be
+ * sequences or optionals (opset 13+ and 16+); scan outputs and Scan's values are tensors.
  */
 import { newArray, storageFrom } from '../../graph/dtype.js';
 import { stack } from '../../tensor/join.js';
@@ -10,7 +11,8 @@ import type { Tensor } from '../../tensor/tensor.js';
 import { host, HOST_LIMIT, isHost, numbers, numel, toHost } from '../host.js';
 import type { GraphProto } from '../proto.js';
 import { bornDType, type HostArray } from '../tensor-proto.js';
-import { register, type OpContext, type Value } from './registry.js';
+import { register, registerAny, type OpContext, type Value } from './registry.js';
+import { isTensorValue, kindOf, type AnyValue } from '../values.js';
 
 /**
  * The per-iteration values stacked along `axis` of the result (0 -> a new first axis). Host
@@ -44,13 +46,19 @@ function emptyScan(ctx: OpContext, body: GraphProto, outIndex: number, axis: num
   return { dtype, shape, data: newArray(dtype, 0) };
 }
 
+/** A body output that must be a tensor (a condition, a scan output, a Scan state). */
+function tensorOut(ctx: OpContext, body: GraphProto, v: AnyValue, k: number): Value {
+  if (isTensorValue(v)) return v;
+  return ctx.fail(`body output ${k} (${JSON.stringify(body.output?.[k]?.name ?? '')}) is ${kindOf(v)}, expected a tensor`);
+}
+
 const scalarOne = (ctx: OpContext, v: HostArray, what: string): number => {
   const n = numbers(v);
   if (n.length !== 1) ctx.fail(`${what} must hold one value, got ${n.length}`);
   return n[0]!;
 };
 
-register('Loop', 1, async (ctx, inputs) => {
+registerAny('Loop', 1, async (ctx, inputs) => {
   const body = ctx.attr.graph('body');
   const maxTrips = ctx.has(0) ? scalarOne(ctx, await ctx.host(0), 'the trip count M') : undefined;
   const hasCond = ctx.has(1);
@@ -65,11 +73,11 @@ register('Loop', 1, async (ctx, inputs) => {
     const outs = await ctx.runGraph(body, [host('int64', [], [i]), host('bool', [], [1]), ...carried], what);
     // Without a condition input the body's condition output is ignored (ONNX's `for` form).
     if (hasCond) {
-      const c = outs[0]!;
+      const c = tensorOut(ctx, body, outs[0]!, 0);
       cond = scalarOne(ctx, isHost(c) ? c : await toHost(c), 'the body condition') !== 0;
     }
     carried = outs.slice(1, 1 + carried.length);
-    outs.slice(1 + carried.length).forEach((v, k) => scans[k]!.push(v));
+    outs.slice(1 + carried.length).forEach((v, k) => scans[k]!.push(tensorOut(ctx, body, v, 1 + carried.length + k)));
   }
   return [...carried, ...scans.map((parts, k) => (parts.length ? stackParts(ctx, parts, 0) : emptyScan(ctx, body, 1 + carried.length + k, 0)))];
 });
@@ -103,8 +111,8 @@ async function scanOnce(ctx: OpContext, body: GraphProto, states: readonly Value
       return t.narrow(axes[j]!, at, 1).squeeze(axes[j]!);
     });
     const outs = await ctx.runGraph(body, [...carried, ...slices], what);
-    carried = outs.slice(0, states.length);
-    outs.slice(states.length).forEach((v, k) => scans[k]!.push(v));
+    carried = outs.slice(0, states.length).map((v, k) => tensorOut(ctx, body, v, k));
+    outs.slice(states.length).forEach((v, k) => scans[k]!.push(tensorOut(ctx, body, v, states.length + k)));
   }
   return [...carried, ...scans.map((parts, k) => {
     const rank = (parts[0]?.shape.length ?? body.output?.[states.length + k]?.type?.tensor_type?.shape?.dim?.length ?? 0) + 1;

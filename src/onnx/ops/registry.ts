@@ -22,14 +22,19 @@
  *   Promise of them (when it needs data-dependent values: `await ctx.ints(i)`).
  * - Keep host values host when every input is host and the op is cheap (see ../host.ts helpers);
  *   otherwise use `ctx.tensor(i)` and Born's public tensor API, so the result stays lazy.
+ *
+ * Sequences and optionals (../values.ts) reach only builders registered with `registerAny`
+ * (sequence ops, If/Loop, Identity); any other op given one fails naming the input and its kind.
  */
 import type { DeviceName } from '../../graph/node.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { GraphProto, TensorProto } from '../proto.js';
 import type { HostArray } from '../tensor-proto.js';
+import { isTensorValue, kindOf, type AnyValue, type OptionalValue, type SequenceValue } from '../values.js';
 
-/** What the environment holds for a value name. */
+/** What the environment holds for a tensor value's name. */
 export type Value = Tensor | HostArray;
+export type { AnyValue, OptionalValue, SequenceValue };
 
 /** Typed attribute getters; each takes a default, and without one a missing attribute is ctx.fail. */
 export interface Attrs {
@@ -75,8 +80,14 @@ export interface OpContext {
   ints(i: number): Promise<number[]>;
   /** Whether input i was given (not '' and not past the end). */
   has(i: number): boolean;
+  /** The i-th input of any kind; fails if absent. */
+  value(i: number): AnyValue;
+  /** The i-th input as a sequence; fails if absent or of another kind. */
+  sequence(i: number): SequenceValue;
+  /** The i-th input as an optional; fails if absent or of another kind. */
+  optional(i: number): OptionalValue;
   /** Evaluates a subgraph (If/Loop/Scan bodies) with this graph's values as its outer scope. */
-  runGraph(g: GraphProto, inputs: readonly Value[], what: string): Promise<Value[]>;
+  runGraph(g: GraphProto, inputs: readonly AnyValue[], what: string): Promise<AnyValue[]>;
   /** Reads a TensorProto (e.g. a Constant's value) relative to the model's directory. */
   readTensor(t: TensorProto): HostArray;
   /** Throws an error naming the node, its op type and opset, with `msg` saying what is supported. */
@@ -84,18 +95,15 @@ export interface OpContext {
 }
 
 export type Build = (ctx: OpContext, inputs: readonly (Value | undefined)[]) => (Value | undefined)[] | Promise<(Value | undefined)[]>;
+/** A builder that takes and gives values of any kind (sequences, optionals). */
+export type AnyBuild = (ctx: OpContext, inputs: readonly (AnyValue | undefined)[]) => (AnyValue | undefined)[] | Promise<(AnyValue | undefined)[]>;
 
-interface Entry { readonly since: number; readonly build: Build }
+interface Entry { readonly since: number; readonly build: AnyBuild }
 const table = new Map<string, Entry[]>();
 const key = (domain: string, opType: string): string => `${domain === 'ai.onnx' ? '' : domain}::${opType}`;
 
-/**
- * Registers builders: `register(op, since, build)` for one, `register(op, [[since, build], …])`
- * for several. Registering the same (op, domain, since) twice is an error: one op in one place.
- */
-export function register(opType: string, since: number | readonly (readonly [number, Build])[], build?: Build, opts: { domain?: string } = {}): void {
-  const list = typeof since === 'number' ? [[since, build!] as const] : since;
-  const k = key(opts.domain ?? '', opType);
+function add(opType: string, domain: string, list: readonly (readonly [number, AnyBuild])[]): void {
+  const k = key(domain, opType);
   const entries = table.get(k) ?? [];
   for (const [s, b] of list) {
     if (entries.some((e) => e.since === s)) throw new Error(`onnx registry: ${opType} since opset ${s} is registered twice`);
@@ -105,8 +113,30 @@ export function register(opType: string, since: number | readonly (readonly [num
   table.set(k, entries);
 }
 
+/** A tensor op's builder behind the check that every input given is a tensor. */
+const tensorsOnly = (build: Build): AnyBuild => (ctx, inputs) => {
+  inputs.forEach((v, i) => {
+    if (v !== undefined && !isTensorValue(v)) ctx.fail(`input ${i} (${JSON.stringify(ctx.node.inputs[i] ?? '')}) is ${kindOf(v)}, expected a tensor`);
+  });
+  return build(ctx, inputs as readonly (Value | undefined)[]);
+};
+
+/**
+ * Registers builders: `register(op, since, build)` for one, `register(op, [[since, build], …])`
+ * for several. Registering the same (op, domain, since) twice is an error: one op in one place.
+ */
+export function register(opType: string, since: number | readonly (readonly [number, Build])[], build?: Build, opts: { domain?: string } = {}): void {
+  const list = typeof since === 'number' ? [[since, build!] as const] : since;
+  add(opType, opts.domain ?? '', list.map(([s, b]) => [s, tensorsOnly(b)] as const));
+}
+
+/** `register` for a builder whose inputs and outputs may be sequences and optionals. */
+export function registerAny(opType: string, since: number | readonly (readonly [number, AnyBuild])[], build?: AnyBuild, opts: { domain?: string } = {}): void {
+  add(opType, opts.domain ?? '', typeof since === 'number' ? [[since, build!] as const] : since);
+}
+
 /** The builder for an op at an opset, or a message saying what exists. */
-export function resolve(opType: string, domain: string, opset: number): Build | string {
+export function resolve(opType: string, domain: string, opset: number): AnyBuild | string {
   const entries = table.get(key(domain, opType));
   if (!entries) return `op ${opType}${domain ? ` (domain ${domain})` : ''} is not implemented`;
   let found: Entry | undefined;
