@@ -20,12 +20,21 @@ export class NodeError extends OnnxError {
   override name = 'NodeError';
 }
 
-export function makeContext(node: NodeInfo, opset: number, attrs: readonly AttributeProto[], inputs: readonly (Value | undefined)[],
-  env: RunEnv, scope: ReadonlyMap<string, Value>): OpContext {
+/** What a node's context holds across runs: its error helper and typed attributes (graph.ts keeps one per node). */
+export interface NodeStatics {
+  readonly node: NodeInfo;
+  readonly opset: number;
+  readonly attr: Attrs;
+  fail(msg: string): never;
+  readTensor(t: TensorProto): HostArray;
+}
+
+/** `attrs`: the node's attributes by name. Built once per node of a model, not once per run. */
+export function nodeStatics(node: NodeInfo, opset: number, attrs: ReadonlyMap<string, AttributeProto>, baseDir: string | undefined): NodeStatics {
   const fail = (msg: string): never => {
     throw new NodeError(`onnx: node ${JSON.stringify(node.name)} (${node.opType}, opset ${opset}): ${msg}`);
   };
-  const byName = new Map(attrs.map((a) => [a.name ?? '', a]));
+  const byName = attrs;
   const need = <T>(name: string, dflt: T | undefined, kind: string, get: (a: AttributeProto) => T | undefined): T => {
     const a = byName.get(name);
     const v = a === undefined ? undefined : get(a);
@@ -33,7 +42,7 @@ export function makeContext(node: NodeInfo, opset: number, attrs: readonly Attri
     if (dflt !== undefined) return dflt;
     return fail(a === undefined ? `attribute ${name} (${kind}) is required` : `attribute ${name} is not ${kind === 'int' || kind === 'float' ? `an ${kind}` : `a ${kind}`}`);
   };
-  const readTensor = (t: TensorProto): HostArray => readTensorProto(t, { baseDir: env.baseDir, what: `node ${JSON.stringify(node.name)}'s tensor` });
+  const readTensor = (t: TensorProto): HostArray => readTensorProto(t, { baseDir, what: `node ${JSON.stringify(node.name)}'s tensor` });
   const attr: Attrs = {
     has: (name) => byName.has(name),
     int: (name, d) => need(name, d, 'int', (a) => (a.i !== undefined ? Number(a.i) : a.type === 2 ? 0 : undefined)),
@@ -54,22 +63,42 @@ export function makeContext(node: NodeInfo, opset: number, attrs: readonly Attri
       return a && (a.sparse_tensor ?? a.tp ?? a.tensors ?? a.graphs ?? a.t ?? a.g ?? a.s ?? a.i ?? a.f ?? a.ints ?? a.floats ?? a.strings);
     },
   };
-  const input = (i: number): Value => inputs[i] ?? fail(`input ${i} (${JSON.stringify(node.inputs[i] ?? '')}) is required`);
-  const tensorOf = (v: Value, what: number | string = 'value'): Tensor => {
-    if (v === undefined) fail(`input ${what} is required`);
-    return isHost(v) ? toTensor(v, env.device) : v;
-  };
-  const host = async (i: number): Promise<HostArray> => { const v = input(i); return isHost(v) ? v : toHost(v); };
-  return {
-    node, opset, device: env.device, attr, fail, readTensor,
-    has: (i) => inputs[i] !== undefined,
-    tensor: (i) => tensorOf(input(i), i),
-    tensorOf,
-    host,
-    hostNow: (i) => { const v = inputs[i]; return v !== undefined && isHost(v) ? v : undefined; },
-    ints: async (i) => numbers(await host(i)),
-    runGraph: (g, ins, what) => env.runGraph(g, ins, scope, what),
-  };
+  return { node, opset, attr, fail, readTensor };
+}
+
+/** One node's context in one run: the statics plus this run's inputs (a class: no closures made per node and run). */
+class RunContext implements OpContext {
+  readonly node: NodeInfo;
+  readonly opset: number;
+  readonly attr: Attrs;
+  readonly device: DeviceName | undefined;
+  readonly fail: (msg: string) => never;
+  readonly readTensor: (t: TensorProto) => HostArray;
+  constructor(s: NodeStatics, private readonly inputs: readonly (Value | undefined)[], private readonly env: RunEnv, private readonly scope: ReadonlyMap<string, Value>) {
+    this.node = s.node;
+    this.opset = s.opset;
+    this.attr = s.attr;
+    this.fail = s.fail;
+    this.readTensor = s.readTensor;
+    this.device = env.device;
+  }
+  private input(i: number): Value {
+    return this.inputs[i] ?? this.fail(`input ${i} (${JSON.stringify(this.node.inputs[i] ?? '')}) is required`);
+  }
+  has(i: number): boolean { return this.inputs[i] !== undefined; }
+  tensor(i: number): Tensor { return this.tensorOf(this.input(i), i); }
+  tensorOf(v: Value, what: number | string = 'value'): Tensor {
+    if (v === undefined) this.fail(`input ${what} is required`);
+    return isHost(v) ? toTensor(v, this.env.device) : v;
+  }
+  async host(i: number): Promise<HostArray> { const v = this.input(i); return isHost(v) ? v : toHost(v); }
+  hostNow(i: number): HostArray | undefined { const v = this.inputs[i]; return v !== undefined && isHost(v) ? v : undefined; }
+  async ints(i: number): Promise<number[]> { return numbers(await this.host(i)); }
+  runGraph(g: GraphProto, ins: readonly Value[], what: string): Promise<Value[]> { return this.env.runGraph(g, ins, this.scope, what); }
+}
+
+export function makeContext(statics: NodeStatics, inputs: readonly (Value | undefined)[], env: RunEnv, scope: ReadonlyMap<string, Value>): OpContext {
+  return new RunContext(statics, inputs, env, scope);
 }
 
 export { Tensor };
