@@ -46,6 +46,11 @@ export interface BornNN {
   Embedding?(numEmbeddings: number, dim: number): { weight: BornTensor; forward(x: BornTensor): BornTensor };
 }
 
+/** What the onnx-* workloads use of `born.onnx.load`'s model. */
+export interface BornOnnxModel {
+  run(inputs: Record<string, BornTensor>): Promise<Record<string, BornTensor>>;
+}
+
 export interface BornOptimizer {
   step(alongside?: readonly BornTensor[]): Promise<void>;
   zeroGrad(): void;
@@ -74,6 +79,8 @@ export interface Born {
   // the infer-* workloads
   load?(file: string): Promise<Record<string, BornTensor>>;
   noGrad?<T>(fn: () => T): T;
+  // the onnx-* workloads
+  onnx?: { load(source: string): Promise<BornOnnxModel> };
   optim?: { Adam: new (params: Iterable<BornTensor>, opts: { lr: number }) => BornOptimizer };
 }
 

@@ -6,12 +6,24 @@
 // everything else it prints is ignored by the orchestrator (bench/run.ts).
 // The Python peers (bench/peers/*.py) speak the same protocol.
 
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 
-export const WORKLOADS = ['chain', 'reduce', 'matmul', 'overhead', 'mlp-step', 'train-mlp', 'train-cnn', 'infer-mlp', 'infer-cnn', 'embedding-bwd'] as const;
+export const WORKLOADS = ['chain', 'reduce', 'matmul', 'overhead', 'mlp-step', 'train-mlp', 'train-cnn', 'infer-mlp', 'infer-cnn', 'embedding-bwd', 'onnx-mlp', 'onnx-cnn'] as const;
 export type Workload = (typeof WORKLOADS)[number];
 /** The tensor-op workloads (every peer runs them); the others need autodiff / nn (Born, tfjs, PyTorch). */
 export const OP_WORKLOADS = ['chain', 'reduce', 'matmul', 'overhead'] as const satisfies readonly Workload[];
+/**
+ * ONNX import (issue 11): the MLP and CNN ONNX files through `born.onnx.load`, onnxruntime-node
+ * and Born's own nn module on the same weights (bench/workloads/onnx-infer.ts); their own table.
+ */
+export const ONNX_WORKLOADS = ['onnx-mlp', 'onnx-cnn'] as const satisfies readonly Workload[];
+/** Every workload but the ONNX ones (what tfjs and PyTorch run). */
+export const SUITE_WORKLOADS: readonly Workload[] = WORKLOADS.filter((w) => !(ONNX_WORKLOADS as readonly string[]).includes(w));
+/** The batches of the ONNX workloads: batch 1 is latency, the others throughput. */
+export const ONNX_BATCHES = [1, 64, 256] as const;
+/** Fresh processes per cold case (library import; load + first inference) of the ONNX workloads. */
+export const COLD_RUNS = { full: 7, quick: 3 } as const;
 
 /** Training workloads: batch size and input shape (random data shaped like Fashion-MNIST). */
 export const TRAIN_BATCH = 256;
@@ -54,7 +66,19 @@ export const CASES: Record<Workload, readonly CaseSpec[]> = {
     { id: 'infer_cnn_256', unit: 'ms', rate: 'samples/s', label: 'infer CNN of born train, batch 256' },
   ],
   'embedding-bwd': [{ id: 'embedding_bwd', unit: 'ms', label: 'Embedding(32000, 256) backward, 512 tokens (dense table gradient)' }],
+  'onnx-mlp': onnxCases('mlp', 'MLP 784-512-256-10'),
+  'onnx-cnn': onnxCases('cnn', 'CNN of born train'),
 };
+
+function onnxCases(which: string, what: string): CaseSpec[] {
+  return [
+    ...ONNX_BATCHES.map((b): CaseSpec => (b === 1
+      ? { id: `onnx_${which}_1`, unit: 'ms', label: `${what}.onnx, batch 1: latency, input data → output data` }
+      : { id: `onnx_${which}_${b}`, unit: 'ms', rate: 'samples/s', label: `${what}.onnx, batch ${b}` })),
+    { id: `onnx_${which}_import`, unit: 'ms', label: `${what}.onnx: library import, fresh process` },
+    { id: `onnx_${which}_load`, unit: 'ms', label: `${what}.onnx: load + first inference (batch 1), fresh process` },
+  ];
+}
 
 /** The result of a peer that could not run a workload at all: every case carries the error. */
 export function failAll(workload: Workload, e: unknown): CaseResult[] {
@@ -152,6 +176,15 @@ export const PLANS: Record<Workload, { full: Plan; quick: Plan }> = {
     full: { warmup: 3, reps: 20, budgetMs: 10_000, minReps: 3 },
     quick: { warmup: 2, reps: 5, budgetMs: 4_000, minReps: 2 },
   },
+  // As infer-*: batch 1 stops at reps, batches 64 and 256 at the budget (each).
+  'onnx-mlp': {
+    full: { warmup: 10, reps: 200, budgetMs: 4_000, minReps: 5 },
+    quick: { warmup: 3, reps: 20, budgetMs: 1_500, minReps: 3 },
+  },
+  'onnx-cnn': {
+    full: { warmup: 10, reps: 200, budgetMs: 6_000, minReps: 5 },
+    quick: { warmup: 3, reps: 20, budgetMs: 2_000, minReps: 3 },
+  },
 };
 
 export function median(xs: readonly number[]): number {
@@ -240,8 +273,20 @@ export function errorText(e: unknown): string {
 
 export function emit(result: PeerResult): void {
   const u = process.cpuUsage();
-  result.cpuS ??= (u.user + u.system) / 1e6;
+  result.cpuS ??= (u.user + u.system) / 1e6 + childrenCpuS();
   process.stdout.write(`BENCH_RESULT ${JSON.stringify(result)}\n`);
+}
+
+/** CPU seconds of the child processes this one waited for (the cold runs), from /proc; 0 elsewhere. */
+function childrenCpuS(): number {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // After the command: field 3 is the state, so cutime and cstime (fields 16, 17) are f[13], f[14].
+    return (Number(f[13]) + Number(f[14])) / 100;
+  } catch {
+    return 0;
+  }
 }
 
 export interface PeerArgs {

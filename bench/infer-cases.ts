@@ -1,6 +1,7 @@
-// The timing loop every peer's infer-mlp / infer-cnn side shares: open the model once, then for
-// each batch of INFER_BATCHES time one call (input array in hand → output data in hand) and check
-// the logits against PyTorch's. A failed open fails every case with its error.
+// The timing loop every peer's infer-mlp / infer-cnn side shares (and the onnx-* workloads, with
+// their batches and case ids): open the model once, then for each batch of INFER_BATCHES time one
+// call (input array in hand → output data in hand) and check the logits against PyTorch's. A
+// failed open fails every case with its error.
 
 import { runCase, summarize, timeMs, type CaseResult, type Plan } from './common.js';
 import { checkLogits, INFER_BATCHES, inputBatch, planFor, readIo, type InferModel } from './models.js';
@@ -14,7 +15,14 @@ export interface InferPeer<M> {
   close?(model: M): unknown;
 }
 
-export async function inferCases<M>(plan: Plan, which: InferModel, peer: InferPeer<M>): Promise<CaseResult[]> {
+export interface InferSetup {
+  /** Default INFER_BATCHES. */
+  batches?: readonly number[];
+  /** Case ids are `${prefix}_${which}_${batch}`; default 'infer'. */
+  prefix?: string;
+}
+
+export async function inferCases<M>(plan: Plan, which: InferModel, peer: InferPeer<M>, setup0: InferSetup = {}): Promise<CaseResult[]> {
   let model: M | undefined;
   let setup: unknown;
   try {
@@ -24,8 +32,8 @@ export async function inferCases<M>(plan: Plan, which: InferModel, peer: InferPe
   }
   const io = setup ? undefined : readIo(which);
   const out: CaseResult[] = [];
-  for (const batch of INFER_BATCHES) {
-    const id = `infer_${which}_${batch}`;
+  for (const batch of setup0.batches ?? INFER_BATCHES) {
+    const id = `${setup0.prefix ?? 'infer'}_${which}_${batch}`;
     out.push(
       await runCase(id, 'ms', async () => {
         if (setup) throw setup;

@@ -4,11 +4,15 @@
 //
 //   --quick                 fewer repetitions
 //   --only chain,matmul     workloads to run (chain, reduce, matmul, overhead, mlp-step,
-//                           train-mlp, train-cnn, infer-mlp, infer-cnn, embedding-bwd);
+//                           train-mlp, train-cnn, infer-mlp, infer-cnn, embedding-bwd,
+//                           onnx-mlp, onnx-cnn);
 //                           `--only done-means`: the workloads of issue 9's targets;
+//                           `--only onnx`: onnx-mlp and onnx-cnn (issue 11: born.onnx.load
+//                           against onnxruntime-node and Born's nn module, their own table);
 //                           `--only webgpu`: bench/webgpu.ts (the WebGPU device against
 //                           tfjs-webgpu, its own table and section), given the other options
-//   --peers born,numpy      peers to run (born, tfjs-wasm, tfjs-cpu, numpy, torch, ort, js-loop);
+//   --peers born,numpy      peers to run (born, born-nn, tfjs-wasm, tfjs-cpu, numpy, torch, ort, js-loop);
+//                           born-nn: Born's nn module, in the onnx-* workloads only;
 //                           `--peers installed`: those whose packages are installed (tfjs-cpu
 //                           and js-loop only when named: they are slow floors, not targets)
 //   --no-born               all peers but Born
@@ -31,11 +35,11 @@
 // checked against float64 references computed in JS.
 
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CASES, fmt, OP_WORKLOADS, PLANS, TRAIN_BATCH, WORKLOADS, type CaseResult, type PeerResult, type Workload } from './common.js';
+import { CASES, COLD_RUNS, fmt, ONNX_BATCHES, ONNX_WORKLOADS, OP_WORKLOADS, PLANS, SUITE_WORKLOADS, TRAIN_BATCH, WORKLOADS, type CaseResult, type PeerResult, type Workload } from './common.js';
 import { DONE_MEANS_WORKLOADS, doneMeansTable, judge } from './done-means.js';
 import { installedPeers } from './installed.js';
 import { backgroundLoad, cpuTimes, NOISY, otherLoad, waitQuiet } from './load.js';
@@ -93,7 +97,7 @@ function parseOptions(argv: string[]): Options {
         o.quick = true;
         break;
       case '--only': {
-        const ws = list(val()).flatMap((w) => (w === 'done-means' ? [...DONE_MEANS_WORKLOADS] : [w]));
+        const ws = list(val()).flatMap((w) => (w === 'done-means' ? [...DONE_MEANS_WORKLOADS] : w === 'onnx' ? [...ONNX_WORKLOADS] : [w]));
         for (const w of ws) if (!(WORKLOADS as readonly string[]).includes(w)) die(`--only: unknown workload ${w} (${WORKLOADS.join(', ')})`);
         o.workloads = WORKLOADS.filter((w) => ws.includes(w));
         break;
@@ -175,11 +179,12 @@ const pyPeer = (file: string) => (o: Options): { cmd: string; args: string[] } =
 
 const PEERS: Peer[] = [
   { name: 'born', label: 'Born', workloads: WORKLOADS, command: nodePeer('born.js') },
-  { name: 'tfjs-wasm', label: 'tfjs-wasm', workloads: WORKLOADS, command: nodePeer('tfjs.js', ['--backend', 'wasm']) },
-  { name: 'tfjs-cpu', label: 'tfjs-cpu', workloads: WORKLOADS, command: nodePeer('tfjs.js', ['--backend', 'cpu']) },
+  { name: 'born-nn', label: 'Born nn module', workloads: ONNX_WORKLOADS, command: nodePeer('born.js', ['--via', 'nn']) },
+  { name: 'tfjs-wasm', label: 'tfjs-wasm', workloads: SUITE_WORKLOADS, command: nodePeer('tfjs.js', ['--backend', 'wasm']) },
+  { name: 'tfjs-cpu', label: 'tfjs-cpu', workloads: SUITE_WORKLOADS, command: nodePeer('tfjs.js', ['--backend', 'cpu']) },
   { name: 'numpy', label: 'numpy', workloads: OP_WORKLOADS, command: pyPeer('numpy_peer.py') },
-  { name: 'torch', label: 'PyTorch (2 thr)', workloads: WORKLOADS, command: pyPeer('torch_peer.py') },
-  { name: 'ort', label: 'onnxruntime (2 thr)', workloads: ['matmul', 'infer-mlp', 'infer-cnn'], command: nodePeer('ort.js') },
+  { name: 'torch', label: 'PyTorch (2 thr)', workloads: SUITE_WORKLOADS, command: pyPeer('torch_peer.py') },
+  { name: 'ort', label: 'onnxruntime (2 thr)', workloads: ['matmul', 'infer-mlp', 'infer-cnn', ...ONNX_WORKLOADS], command: nodePeer('ort.js') },
   { name: 'js-loop', label: 'plain JS loop (1 thr)', workloads: ['chain', 'reduce', 'matmul'], command: nodePeer('js_loop.js') },
 ];
 
@@ -495,9 +500,14 @@ async function main(): Promise<void> {
     process.stderr.write('bench: note: dist/devices/cpu-workers/worker.js is missing: run `npm run build` first if Born needs its workers\n');
   }
 
+  // tsc copies no schema: the ONNX reader compiled into dist-bench/ needs onnx.proto beside it, as
+  // the package build puts it beside dist/onnx (scripts/copy-onnx-assets.mjs).
+  const benchOnnx = path.join(here, '..', 'src', 'onnx');
+  if (o.workloads.some((w) => w.startsWith('onnx-')) && existsSync(benchOnnx)) copyFileSync(path.join(root, 'src', 'onnx', 'onnx.proto'), path.join(benchOnnx, 'onnx.proto'));
+
   // The model files of the inference workloads (and onnxruntime's matmul), once for every peer.
   const modelEnv: Record<string, string> = {};
-  const needsModels = o.workloads.some((w) => w.startsWith('infer-')) || (o.workloads.includes('matmul') && peers.some((p) => p.name === 'ort'));
+  const needsModels = o.workloads.some((w) => w.startsWith('infer-') || w.startsWith('onnx-')) || (o.workloads.includes('matmul') && peers.some((p) => p.name === 'ort'));
   if (needsModels) {
     const dir = path.join(root, 'dist-bench', 'models');
     process.stderr.write('bench: model files (bench/export_models.py) … ');
@@ -586,15 +596,23 @@ async function main(): Promise<void> {
   const tablePeers = PEERS.filter((p) => peers.includes(p) || (carried?.results.has(p.name) ?? false));
   const noisyCarried = [...(carried?.others ?? [])].filter(([, v]) => v > NOISY).map(([k, v]) => `${k} ${v.toFixed(2)}`);
 
+  // The ONNX workloads get a table of their own: Born's ONNX import against onnxruntime and Born's nn module.
+  const isOnnx = (w: Workload): boolean => (ONNX_WORKLOADS as readonly Workload[]).includes(w);
+  const suiteWorkloads = tableWorkloads.filter((w) => !isOnnx(w));
+  const onnxWorkloads = tableWorkloads.filter(isOnnx);
+  const suitePeers = tablePeers.filter((p) => p.workloads.some((w) => suiteWorkloads.includes(w)));
+  const onnxPeers = tablePeers.filter((p) => p.workloads.some((w) => onnxWorkloads.includes(w))).map((p) => (p.name === 'born' ? { ...p, label: 'Born onnx.load' } : p));
   const notes = new Footnotes();
-  const tableLines = table(tableWorkloads, tablePeers, allResults, notes, allOthers, carriedNotes);
+  const tableLines = suiteWorkloads.length ? table(suiteWorkloads, suitePeers, allResults, notes, allOthers, carriedNotes) : [];
+  const onnxNotes = new Footnotes();
+  const onnxLines = onnxWorkloads.length ? table(onnxWorkloads, onnxPeers, allResults, onnxNotes, allOthers, carriedNotes) : [];
   const caseWorkload = new Map(WORKLOADS.flatMap((w) => CASES[w].map((c) => [c.id, w] as const)));
   const checks = [...(allResults.get('born') ?? new Map<string, CaseResult>()).values()]
     .filter((c) => c.check)
     .sort((a, b) => tableWorkloads.indexOf(caseWorkload.get(a.id)!) - tableWorkloads.indexOf(caseWorkload.get(b.id)!));
   const peerChecks = tablePeers
     .filter((p) => p.name !== 'born')
-    .flatMap((p) => [...(allResults.get(p.name)?.values() ?? [])].filter((c) => c.check && (c.id.startsWith('infer_') || !c.check.startsWith('ok'))).map((c) => `- ${p.label}, ${c.id}: ${c.check}`));
+    .flatMap((p) => [...(allResults.get(p.name)?.values() ?? [])].filter((c) => c.check && (c.id.startsWith('infer_') || c.id.startsWith('onnx_') || !c.check.startsWith('ok'))).map((c) => `- ${p.label}, ${c.id}: ${c.check}`));
   // The targets of issue 9, when this run (with what it carried over) measured any of them.
   const doneLines = tableWorkloads.some((w) => DONE_MEANS_WORKLOADS.includes(w)) ? doneMeansTable(judge(allResults)) : [];
   const plan = (w: Workload, quick: boolean): string => {
@@ -628,6 +646,15 @@ async function main(): Promise<void> {
       'CPU execution provider, intraOpNumThreads 2, interOpNumThreads 1, sequential, graphOptimizationLevel all; PyTorch: `model.eval()`, `no_grad`, `model(torch.from_numpy(x)).numpy()`; tfjs: raw ops (matMul, conv2d NHWC, maxPool). ' +
       'Batch 1: latency, median ms per call; batch 256: samples/s. Check: every peer\'s logits against PyTorch\'s for the same input (|Δ| ≤ 1e-3·|ref| + 2e-5).',
     'infer-cnn': '',
+    'onnx-mlp':
+      '- onnx-mlp / onnx-cnn: the MLP and CNN ONNX files of `bench/export_models.py` (opset 13, dynamic batch, input `x`, output `y`; the weights of infer-*). ' +
+      'Born onnx.load: `model = await born.onnx.load(file)` once, one call `(await model.run({ x: tensor(x, { shape }) })).y` + `await data()`; ' +
+      'onnxruntime-node: `session.run` as in infer-*; Born nn module: the infer-* model (`loadStateDict` of the same weights from safetensors, `noGrad`, eval). ' +
+      `Batches ${ONNX_BATCHES.join(', ')}: batch 1 latency (ms per call), the others samples/s. ` +
+      `Cold cases, each in a fresh process (the peer starts itself again, ${COLD_RUNS.full} times, ${COLD_RUNS.quick} in quick mode, one after another; the OS file cache is warm): ` +
+      'library import = `import()` of Born\'s index or of onnxruntime-node; load + first inference = open the model (Born: `onnx.load`, which also loads src/onnx and its schema, or build the module + `load` + `loadStateDict`; onnxruntime: `InferenceSession.create`) ' +
+      'and run batch 1 to the logits in hand (Born: worker start, planning and kernel compilation included). Check: logits against PyTorch\'s (|Δ| ≤ 1e-3·|ref| + 2e-5).',
+    'onnx-cnn': '',
     'embedding-bwd':
       '- embedding-bwd: the dense gradient of an Embedding(32000, 256) table for 512 random tokens and a given output gradient [512, 256]. ' +
       'Born: `born.grad(emb.forward(tokens), [emb.weight], { gradOutput })` then `realize` (a scatter-add kernel); tfjs: `tf.grad((w) => tf.gather(w, ids))(W, dy)`; ' +
@@ -671,6 +698,18 @@ async function main(): Promise<void> {
     ...(checks.length ? ['Born result checks (against float64 references in JS; training: the loss falls; inference: PyTorch\'s logits):', '', ...checks.map((c) => `- ${c.id}: ${c.check}`), ''] : []),
     ...(peerChecks.length ? ['Other peers\' inference checks (against PyTorch\'s logits) and failed checks:', '', ...peerChecks, ''] : []),
     ...(doneLines.length ? ['## Done means (issue 9)', '', 'measured: Born\'s median time over the peer\'s for time and latency targets, Born\'s rate over the peer\'s for GFLOP/s and samples/s, in this run (or the carried-over rows).', '', ...doneLines, ''] : []),
+    ...(onnxLines.length
+      ? [
+          '## ONNX import (issue 11): born.onnx.load, onnxruntime-node and Born\'s nn module',
+          '',
+          'The same machine and run as above (the onnx-* workloads; method below). Each cell: **median (best)**; batch 1 and the cold cases in ms, batches 64 and 256 in samples/s.',
+          'The bold ratio is *peer time / Born onnx.load time* at the median: **> 1 means the imported model is faster**. Born nn module is the same weights through Born\'s own modules: the imported graph should be at least as fast (ratio ≥ 1).',
+          '',
+          ...onnxLines,
+          '',
+          ...(onnxNotes.render().length ? ['Notes:', '', ...onnxNotes.render(), ''] : []),
+        ]
+      : []),
     '## Method',
     '',
     ...tableWorkloads.map((w) => method[w]).filter(Boolean),
@@ -682,7 +721,8 @@ async function main(): Promise<void> {
     '',
   ];
   const text = md.join('\n');
-  process.stdout.write('\n' + tableLines.join('\n') + '\n\n' + (notes.render().length ? notes.render().join('\n') + '\n' : ''));
+  if (tableLines.length) process.stdout.write('\n' + tableLines.join('\n') + '\n\n' + (notes.render().length ? notes.render().join('\n') + '\n' : ''));
+  if (onnxLines.length) process.stdout.write('\nONNX import (issue 11)\n\n' + onnxLines.join('\n') + '\n\n' + (onnxNotes.render().length ? onnxNotes.render().join('\n') + '\n' : ''));
   if (doneLines.length) {
     const from = carried ? 'medians of this run and of the rows carried over from an earlier one (see RESULTS.md)' : 'medians of this run';
     process.stdout.write(`\nDone means (issue 9): Born's ratio to the peer, ${from}\n\n${doneLines.join('\n')}\n`);

@@ -2,7 +2,10 @@
 // bench/webgpu.ts adds `--device cpu|webgpu` (the default device for the whole workload: inputs,
 // parameters and kernels live there) and, for matmul, `--sizes 1024,2048,4096 --cap-s S`
 // (the result realised on the device, each size capped by time: workloads/matmul.ts).
+// The onnx-* workloads run the ONNX files through `born.onnx.load`, or with `--via nn` Born's
+// nn module on the same weights; `--cold` is one of their fresh processes (bench/onnx-cold.ts).
 
+import { performance } from 'node:perf_hooks';
 import { loadBorn, type Born } from '../born-api.js';
 import { emit, failAll, parsePeerArgs, type CaseResult, type Plan, type Workload } from '../common.js';
 import * as chain from '../workloads/chain.js';
@@ -10,9 +13,13 @@ import * as embedding from '../workloads/embedding.js';
 import * as infer from '../workloads/infer.js';
 import * as matmul from '../workloads/matmul.js';
 import * as mlpStep from '../workloads/mlp-step.js';
+import { bornOnnx, bornOnnxCold, type Via } from '../workloads/onnx-infer.js';
 import * as overhead from '../workloads/overhead.js';
 import * as reduce from '../workloads/reduce.js';
 import * as train from '../workloads/train.js';
+
+const args = parsePeerArgs();
+const via = (args.rest.get('via') ?? 'onnx') as Via;
 
 const WORK: Record<Workload, (b: Born, p: Plan) => Promise<CaseResult[]>> = {
   chain: chain.born,
@@ -25,12 +32,21 @@ const WORK: Record<Workload, (b: Born, p: Plan) => Promise<CaseResult[]>> = {
   'infer-mlp': infer.bornMlp,
   'infer-cnn': infer.bornCnn,
   'embedding-bwd': embedding.born,
+  'onnx-mlp': (b, p) => bornOnnx(b, p, 'mlp', via, args.quick),
+  'onnx-cnn': (b, p) => bornOnnx(b, p, 'cnn', via, args.quick),
 };
 
-const args = parsePeerArgs();
+if (args.rest.has('cold')) {
+  const t0 = performance.now();
+  const born = await loadBorn();
+  await bornOnnxCold(born, args.workload === 'onnx-cnn' ? 'cnn' : 'mlp', via, performance.now() - t0);
+  process.exit(0);
+}
+
 let cases: CaseResult[];
 let version = '';
 try {
+  if (via !== 'onnx' && via !== 'nn') throw new Error(`--via must be onnx or nn (got ${String(via)})`);
   const born = await loadBorn();
   try {
     const dev = born.defaultDevice?.();
@@ -57,6 +73,6 @@ try {
 } catch (e) {
   cases = failAll(args.workload, e);
 }
-emit({ peer: 'born', workload: args.workload, version, cases });
+emit({ peer: via === 'nn' ? 'born-nn' : 'born', workload: args.workload, version, cases });
 // Born's worker pool may keep the event loop alive; the result is out, so leave.
 process.exit(0);

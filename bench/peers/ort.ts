@@ -1,20 +1,28 @@
 // Peer process for onnxruntime-node (ONNX Runtime's native CPU build):
-//   node --expose-gc dist-bench/bench/peers/ort.js --workload infer-mlp|infer-cnn|matmul [--quick]
+//   node --expose-gc dist-bench/bench/peers/ort.js --workload infer-mlp|infer-cnn|onnx-mlp|onnx-cnn|matmul [--quick]
 // Sessions: CPU execution provider, intraOpNumThreads 2, interOpNumThreads 1, sequential
 // execution, graphOptimizationLevel 'all'. Models: bench/export_models.py's ONNX files (the same
 // weights as every peer); matmul is its one-node MatMul model with dynamic shapes.
 // One call: ort.Tensor over the input Float32Array → session.run → the output's data (already
-// in JS memory on the CPU provider).
+// in JS memory on the CPU provider). The package is imported dynamically so that a `--cold` child
+// of the onnx-* workloads (bench/onnx-cold.ts) can time its import.
 
 import path from 'node:path';
-import * as ort from 'onnxruntime-node';
-import { emit, failAll, parsePeerArgs, randnArray, runCase, summarize, timeMs, type CaseResult, type Plan, type Workload } from '../common.js';
-import { inferCases } from '../infer-cases.js';
+import { performance } from 'node:perf_hooks';
+import type * as Ort from 'onnxruntime-node';
+import { emit, failAll, ONNX_BATCHES, parsePeerArgs, randnArray, runCase, summarize, timeMs, type CaseResult, type Plan, type Workload } from '../common.js';
+import { inferCases, type InferPeer } from '../infer-cases.js';
 import { modelsDir, type InferModel } from '../models.js';
+import { coldCases, coldChild } from '../onnx-cold.js';
 import { checkMatmul, flops, SIZES } from '../workloads/matmul.js';
 
+const args = parsePeerArgs();
+const t0 = performance.now();
+const ort = await import('onnxruntime-node');
+const importMs = performance.now() - t0;
+
 const THREADS = Number(process.env['BORN_BENCH_ORT_THREADS'] ?? 2);
-const OPTIONS: ort.InferenceSession.SessionOptions = {
+const OPTIONS: Ort.InferenceSession.SessionOptions = {
   executionProviders: ['cpu'],
   intraOpNumThreads: THREADS,
   interOpNumThreads: 1,
@@ -22,13 +30,20 @@ const OPTIONS: ort.InferenceSession.SessionOptions = {
   graphOptimizationLevel: 'all',
 };
 
-const session = (file: string): Promise<ort.InferenceSession> => ort.InferenceSession.create(path.join(modelsDir(), file), OPTIONS);
+const session = (file: string): Promise<Ort.InferenceSession> => ort.InferenceSession.create(path.join(modelsDir(), file), OPTIONS);
 
-const infer = (plan: Plan, which: InferModel): Promise<CaseResult[]> => inferCases(plan, which, {
+const peer = (which: InferModel): InferPeer<Ort.InferenceSession> => ({
   open: () => session(`${which}.onnx`),
   call: async (s, x, batch) => (await s.run({ x: new ort.Tensor('float32', x, [batch, 1, 28, 28]) }))['y']!.data as Float32Array,
   close: (s) => s.release(),
 });
+const infer = (plan: Plan, which: InferModel): Promise<CaseResult[]> => inferCases(plan, which, peer(which));
+
+/** onnx-*: the cold cases first (fresh processes), then the batches. */
+async function onnx(plan: Plan, which: InferModel): Promise<CaseResult[]> {
+  const cold = coldCases(which, args.quick, '`import()` of onnxruntime-node (its native addon)');
+  return [...(await inferCases(plan, which, peer(which), { batches: ONNX_BATCHES, prefix: 'onnx' })), ...cold];
+}
 
 async function matmul(plan: Plan): Promise<CaseResult[]> {
   const s = await session('matmul.onnx');
@@ -56,9 +71,16 @@ const WORK: Partial<Record<Workload, (p: Plan) => Promise<CaseResult[]>>> = {
   matmul,
   'infer-mlp': (p) => infer(p, 'mlp'),
   'infer-cnn': (p) => infer(p, 'cnn'),
+  'onnx-mlp': (p) => onnx(p, 'mlp'),
+  'onnx-cnn': (p) => onnx(p, 'cnn'),
 };
 
-const args = parsePeerArgs();
+if (args.rest.has('cold')) {
+  const which: InferModel = args.workload === 'onnx-cnn' ? 'cnn' : 'mlp';
+  await coldChild(which, importMs, async (x) => { const p = peer(which); return p.call(await p.open(), x, 1); });
+  process.exit(0);
+}
+
 let cases: CaseResult[];
 try {
   const work = WORK[args.workload];

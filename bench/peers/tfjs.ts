@@ -334,7 +334,7 @@ async function embeddingBwd(plan: Plan): Promise<CaseResult[]> {
   ];
 }
 
-const WORK: Record<Workload, (p: Plan) => Promise<CaseResult[]>> = {
+const WORK: Partial<Record<Workload, (p: Plan) => Promise<CaseResult[]>>> = {
   chain,
   reduce,
   matmul,
@@ -349,8 +349,10 @@ const WORK: Record<Workload, (p: Plan) => Promise<CaseResult[]>> = {
 
 let cases: CaseResult[];
 try {
+  const work = WORK[args.workload];
+  if (!work) throw new Error(`the tfjs peer does not run ${args.workload}`);
   await init();
-  cases = await WORK[args.workload](args.plan);
+  cases = await work(args.plan);
 } catch (e) {
   cases = failAll(args.workload, e);
 }

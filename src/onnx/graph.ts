@@ -6,27 +6,32 @@
 import { isFloat } from '../graph/dtype.js';
 import type { DeviceName } from '../graph/node.js';
 import { HOST_LIMIT, numel } from './host.js';
-import { makeContext, NodeError, type RunEnv } from './context.js';
+import { makeContext, NodeError, nodeStatics, type NodeStatics, type RunEnv } from './context.js';
 import './ops/index.js';
-import { resolve, type Value } from './ops/registry.js';
-import { OnnxError, type GraphProto } from './proto.js';
+import { resolve, type AnyBuild, type NodeInfo, type Value } from './ops/registry.js';
+import { OnnxError, type AttributeProto, type GraphProto } from './proto.js';
 import { readTensorProto } from './tensor-proto.js';
 import { isOptional, OptionalValue, type AnyValue } from './values.js';
 import { fromStorage } from '../tensor/creation.js';
 
-/** Names visible in a graph: its own values over its outer scope's. */
+/**
+ * Names visible in a graph: its own values (inputs, node outputs) over its initializers over its
+ * outer scope's. The initializers are looked up, not copied in, so a run costs nothing per parameter.
+ */
 class Scope implements ReadonlyMap<string, AnyValue> {
   private readonly own = new Map<string, AnyValue>();
-  constructor(private readonly outer: ReadonlyMap<string, AnyValue> | null) {}
-  get(k: string): AnyValue | undefined { return this.own.get(k) ?? this.outer?.get(k); }
-  has(k: string): boolean { return this.own.has(k) || (this.outer?.has(k) ?? false); }
+  constructor(private readonly outer: ReadonlyMap<string, AnyValue> | null, private readonly base: ReadonlyMap<string, Value> = new Map()) {}
+  get(k: string): AnyValue | undefined { return this.own.get(k) ?? this.base.get(k) ?? this.outer?.get(k); }
+  has(k: string): boolean { return this.own.has(k) || this.base.has(k) || (this.outer?.has(k) ?? false); }
   set(k: string, v: AnyValue): void { this.own.set(k, v); }
-  get size(): number { return this.own.size; }
-  forEach(cb: (v: AnyValue, k: string, m: ReadonlyMap<string, AnyValue>) => void): void { this.own.forEach((v, k) => cb(v, k, this)); }
-  entries(): MapIterator<[string, AnyValue]> { return this.own.entries(); }
-  keys(): MapIterator<string> { return this.own.keys(); }
-  values(): MapIterator<AnyValue> { return this.own.values(); }
-  [Symbol.iterator](): MapIterator<[string, AnyValue]> { return this.own.entries(); }
+  /** This graph's values (initializers included), not the outer scope's. */
+  private mine(): Map<string, AnyValue> { return new Map([...this.base, ...this.own]); }
+  get size(): number { return this.mine().size; }
+  forEach(cb: (v: AnyValue, k: string, m: ReadonlyMap<string, AnyValue>) => void): void { this.mine().forEach((v, k) => cb(v, k, this)); }
+  entries(): MapIterator<[string, AnyValue]> { return this.mine().entries(); }
+  keys(): MapIterator<string> { return this.mine().keys(); }
+  values(): MapIterator<AnyValue> { return this.mine().values(); }
+  [Symbol.iterator](): MapIterator<[string, AnyValue]> { return this.mine().entries(); }
 }
 
 /**
@@ -46,6 +51,37 @@ export function readInitializers(g: GraphProto, device: DeviceName | undefined, 
 
 const subgraphInits = new WeakMap<GraphProto, Map<string, Value>>();
 
+/** One node as every run of its graph sees it: names, its builder (or why there is none), attributes by name. */
+interface PlannedNode {
+  readonly info: NodeInfo;
+  /** The model's opset for the node's domain; undefined when the model does not import it. */
+  readonly opset: number | undefined;
+  readonly build: AnyBuild | string;
+  readonly attrs: ReadonlyMap<string, AttributeProto>;
+  /** Its context's run-independent part, made on the first run (it needs the model's baseDir). */
+  statics?: NodeStatics;
+}
+
+const plans = new WeakMap<GraphProto, { opsets: ReadonlyMap<string, number>; nodes: PlannedNode[] }>();
+
+/**
+ * The graph's nodes resolved once per model, not once per run: a run then only binds values and
+ * calls builders. Errors stay where they were: a node without a builder fails when it is reached.
+ */
+function planOf(g: GraphProto, opsets: ReadonlyMap<string, number>): PlannedNode[] {
+  const cached = plans.get(g);
+  if (cached?.opsets === opsets) return cached.nodes;
+  const nodes = (g.node ?? []).map((n, index): PlannedNode => {
+    const opType = n.op_type ?? '';
+    const domain = n.domain === 'ai.onnx' ? '' : n.domain ?? '';
+    const info: NodeInfo = { name: n.name || `#${index} (${opType})`, opType, domain, inputs: n.input ?? [], outputs: n.output ?? [] };
+    const opset = opsets.get(domain);
+    return { info, opset, build: opset === undefined ? '' : resolve(opType, domain, opset), attrs: new Map((n.attribute ?? []).map((a) => [a.name ?? '', a])) };
+  });
+  plans.set(g, { opsets, nodes });
+  return nodes;
+}
+
 export interface GraphRun {
   readonly opsets: ReadonlyMap<string, number>;
   readonly device: DeviceName | undefined;
@@ -58,8 +94,7 @@ export interface GraphRun {
  */
 export async function evaluate(g: GraphProto, inputs: ReadonlyMap<string, AnyValue>, initializers: ReadonlyMap<string, Value>,
   outer: ReadonlyMap<string, AnyValue> | null, run: GraphRun): Promise<AnyValue[]> {
-  const scope = new Scope(outer);
-  for (const [k, v] of initializers) scope.set(k, v);
+  const scope = new Scope(outer, initializers);
   for (const [k, v] of inputs) scope.set(k, v);
   const env: RunEnv = {
     ...run,
@@ -74,25 +109,23 @@ export async function evaluate(g: GraphProto, inputs: ReadonlyMap<string, AnyVal
       return evaluate(sub, new Map(ins.map((v, i) => [declared[i]!.name ?? '', bind(v, i)])), inits, outerScope, run);
     },
   };
-  for (const [index, n] of (g.node ?? []).entries()) {
-    const opType = n.op_type ?? '';
-    const domain = n.domain === 'ai.onnx' ? '' : n.domain ?? '';
-    const name = n.name || `#${index} (${opType})`;
-    const opset = run.opsets.get(domain);
+  for (const p of planOf(g, run.opsets)) {
+    const { info, opset, build } = p;
+    const { name, opType, domain } = info;
     if (opset === undefined) throw new NodeError(`onnx: node ${JSON.stringify(name)} (${opType}) is in domain ${JSON.stringify(domain)}, which the model does not import`);
-    const info = { name, opType, domain, inputs: n.input ?? [], outputs: n.output ?? [] };
     const ins = info.inputs.map((x) => {
       if (x === '') return undefined;
       const v = scope.get(x);
       if (v === undefined) throw new NodeError(`onnx: node ${JSON.stringify(name)} (${opType}, opset ${opset}): input ${JSON.stringify(x)} is not defined before it (the graph must be topologically sorted)`);
       return v;
     });
-    const build = resolve(opType, domain, opset);
     if (typeof build === 'string') throw new NodeError(`onnx: node ${JSON.stringify(name)} (${opType}, opset ${opset}): ${build}`);
-    const ctx = makeContext(info, opset, n.attribute ?? [], ins, env, scope);
+    const ctx = makeContext(p.statics ??= nodeStatics(info, opset, p.attrs, run.baseDir), ins, env, scope);
     let outs: (AnyValue | undefined)[];
     try {
-      outs = await build(ctx, ins);
+      const r = build(ctx, ins);
+      // Most builders are synchronous: awaiting only the promises spares a microtask turn per node.
+      outs = r instanceof Promise ? await r : r;
     } catch (e) {
       if (e instanceof NodeError) throw e;
       throw new NodeError(`onnx: node ${JSON.stringify(name)} (${opType}, opset ${opset}): ${(e as Error).message}`, { cause: e });

@@ -18,13 +18,17 @@ const dims = (ctx: OpContext, x: Tensor, w: Tensor): number => {
   return k;
 };
 
-/** Conv with zero padding already applied: the 2-D kernel, or the 3-D sum over depth taps. */
-function convCore(x: Tensor, w: Tensor, g: Geom, groups: number, pad: number[]): Tensor {
+/**
+ * Conv with zero padding already applied: the 2-D kernel, or the 3-D sum over depth taps. A 1- or
+ * 2-D conv hands the bias to conv2d, which adds it before its output permute, as nn.Conv2d's graph
+ * does (an add after it costs a reshape and a broadcast more per call).
+ */
+function convCore(x: Tensor, w: Tensor, g: Geom, groups: number, pad: number[], bias: Tensor | null): Tensor {
   const k = x.ndim - 2;
   if (k === 1) {
-    return conv2d(x.unsqueeze(2), w.unsqueeze(2), null, { stride: [1, g.strides[0]!], dilation: [1, g.dilations[0]!], padding: [0, pad[0]!], groups }).squeeze(2);
+    return conv2d(x.unsqueeze(2), w.unsqueeze(2), bias, { stride: [1, g.strides[0]!], dilation: [1, g.dilations[0]!], padding: [0, pad[0]!], groups }).squeeze(2);
   }
-  if (k === 2) return conv2d(x, w, null, { stride: [g.strides[0]!, g.strides[1]!], dilation: [g.dilations[0]!, g.dilations[1]!], padding: [pad[0]!, pad[1]!], groups });
+  if (k === 2) return conv2d(x, w, bias, { stride: [g.strides[0]!, g.strides[1]!], dilation: [g.dilations[0]!, g.dilations[1]!], padding: [pad[0]!, pad[1]!], groups });
   const [N, C, D] = x.shape as [number, number, number];
   const xs = pad[0] ? x.pad([0, 0, 0, 0, pad[0], pad[0]]) : x;
   const Do = Math.floor((D + 2 * pad[0]! - span(g, 0)) / g.strides[0]!) + 1;
@@ -38,26 +42,23 @@ function convCore(x: Tensor, w: Tensor, g: Geom, groups: number, pad: number[]):
     y = y ? y.add(part) : part;
   }
   const [, O, Ho, Wo] = y!.shape as [number, number, number, number];
-  return y!.reshape([N, Do, O, Ho, Wo]).permute([0, 2, 1, 3, 4]);
+  const out = y!.reshape([N, Do, O, Ho, Wo]).permute([0, 2, 1, 3, 4]);
+  return bias ? out.add(bias.reshape([O, 1, 1, 1])) : out;
 }
 
-/** Conv of x by w with the node's geometry; the symmetric part of the pads goes to the kernel. */
-function conv(ctx: OpContext, x: Tensor, w: Tensor): Tensor {
+/** Conv of x by w (+ bias [M]) with the node's geometry; the symmetric part of the pads goes to the kernel. */
+function conv(ctx: OpContext, x: Tensor, w: Tensor, bias: Tensor | null = null): Tensor {
   dims(ctx, x, w);
   const g = geometry(ctx, x.shape.slice(2), ctx.attr.ints('kernel_shape', w.shape.slice(2)));
   const sym = g.begin.map((b, i) => Math.min(b, g.end[i]!));
   const xp = padSpatial(x, g.begin.map((b, i) => b - sym[i]!), g.end.map((e, i) => e - sym[i]!));
   const groups = ctx.attr.int('group', 1);
   if (x.shape[1] !== w.shape[1]! * groups) ctx.fail(`X has ${x.shape[1]} channels, W [${w.shape.join(', ')}] with group=${groups} expects ${w.shape[1]! * groups}`);
-  return convCore(xp, w, g, groups, sym);
+  if (bias && bias.numel() !== w.shape[0]) ctx.fail(`B [${bias.shape.join(', ')}] must hold ${w.shape[0]} values, one per output channel`);
+  return convCore(xp, w, g, groups, sym, bias && bias.ndim !== 1 ? bias.reshape([bias.numel()]) : bias);
 }
 
-register('Conv', 1, convBuild);
-function convBuild(ctx: OpContext): Tensor[] {
-  let y = conv(ctx, ctx.tensor(0), ctx.tensor(1));
-  if (ctx.has(2)) y = y.add(ctx.tensor(2).reshape([y.shape[1]!, ...Array<number>(y.ndim - 2).fill(1)]));
-  return [y];
-}
+register('Conv', 1, (ctx) => [conv(ctx, ctx.tensor(0), ctx.tensor(1), ctx.has(2) ? ctx.tensor(2) : null)]);
 
 /** ConvInteger: (x - x_zero_point) conv (w - w_zero_point, one per output channel), accumulated in int32. */
 register('ConvInteger', 10, (ctx) => [conv(ctx, centred(ctx, 0, 2), centred(ctx, 1, 3, 0))]);
