@@ -145,3 +145,11 @@ export const onnx = {
   load: async (source: string | Uint8Array, opts?: OnnxModule.LoadOptions): Promise<OnnxModule.OnnxModel> =>
     (await import('./onnx/index.js')).load(source, opts),
 };
+
+// ---- language models: src/llm loads on the first call, as src/onnx does ----
+import type * as LlmModule from './llm/index.js';
+export type { Llm, LlmLoadOptions, LlamaConfig } from './llm/index.js';
+/** `born.llm.load(path)`: a language model (llama2.c `.bin` so far); `llm.logits(ids)` → [tokens, vocab]. */
+export const llm = {
+  load: async (path: string, opts?: LlmModule.LlmLoadOptions): Promise<LlmModule.Llm> => (await import('./llm/index.js')).load(path, opts),
+};
