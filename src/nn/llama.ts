@@ -6,6 +6,7 @@
  */
 import { ShapeError, fmt } from '../graph/errors.js';
 import { int, options } from '../tensor/args.js';
+import { iotaAlong } from '../tensor/creation.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { project, scaledDotProductAttention } from './attention.js';
 import { Linear } from './layers.js';
@@ -16,7 +17,7 @@ import { RotaryEmbedding, type RotaryEmbeddingOptions } from './rope.js';
 /**
  * Repeats each of the kv heads nRep times along dim 1, as llama2.c's repeat_kv: head h of the
  * result is kv head ⌊h / nRep⌋. Shapes: [B, Hkv, T, D] → [B, Hkv·nRep, T, D]. This materialises
- * the repeated heads; GroupedQueryAttention itself does not call it (it broadcasts instead).
+ * the repeated heads; GroupedQueryAttention itself does not call it.
  */
 export function repeatKv(x: Tensor, nRep: number): Tensor {
   int('repeatKv', 'nRep', nRep);
@@ -42,8 +43,8 @@ export interface AttentionForwardOptions {
  * Causal self-attention with rotary embeddings and numKvHeads ≤ numHeads key/value heads
  * (grouped-query; numKvHeads = 1 is multi-query). No biases, as LLaMA.
  * Shapes: x [B, T, dim] → [B, T, dim]. wq [H·hd, dim], wk and wv [Hkv·hd, dim], wo [dim, H·hd].
- * Query heads h·rep .. h·rep+rep-1 share kv head h: q is viewed as [B, Hkv, rep, T, hd] and the
- * keys as [B, Hkv, 1, T, hd], so the kv heads broadcast instead of being repeated.
+ * Query heads h·rep .. h·rep+rep-1 share kv head h (as llama2.c's repeat_kv): q is viewed as
+ * [B, Hkv, rep·T, hd] against keys [B, Hkv, T, hd], so the kv heads are neither repeated nor copied.
  */
 export class GroupedQueryAttention extends Module<[x: Tensor, opts?: AttentionForwardOptions], Tensor> {
   readonly wq: Linear;
@@ -84,9 +85,13 @@ export class GroupedQueryAttention extends Module<[x: Tensor, opts?: AttentionFo
     const q = this.rotary.forward(heads(project(x, this.wq.weight), h), o.positions);
     const k = this.rotary.forward(heads(project(x, this.wk.weight), hkv), o.positions);
     const v = heads(project(x, this.wv.weight), hkv);
-    const att = scaledDotProductAttention(
-      q.reshape([b, hkv, rep, t, hd]), k.unsqueeze(2), v.unsqueeze(2), { isCausal: t > 1 },
-    ); // [B, Hkv, rep, T, hd]
+    // The rep query heads of a kv head are stacked along the rows, [B, Hkv, rep·T, hd], so that
+    // one kv head's keys serve rep·T query rows in a plain batched matmul: nothing is broadcast or
+    // repeated. Row r·T + i is query token i, hence the causal mask compares key j with i.
+    const rows = iotaAlong([rep, t, t], 1), cols = iotaAlong([rep, t, t], 2);
+    const att = scaledDotProductAttention(q.reshape([b, hkv, rep * t, hd]), k, v, {
+      attnMask: t > 1 ? cols.le(rows).reshape([rep * t, t]) : null,
+    }); // [B, Hkv, rep·T, hd]
     return project(att.reshape([b, h, t, hd]).permute([0, 2, 1, 3]).reshape([b, t, h * hd]), this.wo.weight);
   }
 

@@ -90,8 +90,8 @@ export class RotaryEmbedding extends Module<[x: Tensor, positions?: number | Ten
   readonly pairing: RopePairing;
   readonly ropeTheta: number;
   readonly scalingFactor: number;
-  private readonly cos: Tensor;
-  private readonly sin: Tensor;
+  private cos: Tensor;
+  private sin: Tensor;
 
   constructor(readonly headDim: number, readonly maxPositions: number, opts: RotaryEmbeddingOptions = {}) {
     super();
@@ -120,6 +120,8 @@ export class RotaryEmbedding extends Module<[x: Tensor, positions?: number | Ten
     if (x.ndim < 2 || x.shape[x.ndim - 1] !== this.headDim) {
       throw new ShapeError(`RotaryEmbedding(${this.headDim}): expected x [..., T, ${this.headDim}], got ${fmt(x.shape)}`);
     }
+    // The tables follow the input to its device (module.to() moves parameters, and these are not).
+    if (this.cos.device !== x.device) { this.cos = this.cos.to(x.device); this.sin = this.sin.to(x.device); }
     const { cos, sin } = this.angles(x.shape[x.ndim - 2]!, positions);
     return applyRotaryEmb(x, cos, sin, this.pairing);
   }

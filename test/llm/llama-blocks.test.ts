@@ -128,6 +128,17 @@ describe('grouped-query attention', () => {
     expect(maxAbsDiff(shifted, byTensor)).toBeLessThan(1e-6);
   });
 
+  test('the kv heads are not repeated: pure-copy kernels move at most one layout copy of v and of the merged heads', async () => {
+    born.manualSeed(6);
+    const gqa = new nn.GroupedQueryAttention(16, 4, { numKvHeads: 2, maxPositions: 32 });
+    await born.realize(x, ...gqa.parameters());
+    const copies = born.explain(gqa.forward(x)).kernels.filter((k) => k.ops.length === 0);
+    // Read + write of float32 [B·T, kv dim] (v in [B, Hkv, T, hd] order) and [B·T, dim] (heads
+    // merged before wo); repeating k and v to 4 heads would copy twice as many kv bytes on top.
+    const bt = 2 * 6;
+    expect(copies.reduce((n, k) => n + k.bytes, 0)).toBeLessThanOrEqual(2 * 4 * (bt * 8 + bt * 16));
+  });
+
   test('repeatKv equals an index loop; bad head counts are refused', async () => {
     const kv = born.tensor(randomArray(2 * 3 * 4 * 2, 4), { shape: [2, 3, 4, 2] });
     const got = await nn.functional.repeatKv(kv, 2).data();
