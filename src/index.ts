@@ -159,3 +159,6 @@ export const onnx = {
   toBytes: async (model: OnnxModule.Exportable, sampleInputs: OnnxModule.SampleInputs, opts?: OnnxModule.SaveOptions): Promise<Uint8Array> =>
     (await import('./onnx/index.js')).toBytes(model, sampleInputs, opts),
 };
+
+// ---- language models: born.llm (namespace above: tokenizers and llama2.c loading, no heavy dependencies) ----
+export type { Llm, LlmLoadOptions, LlamaConfig } from './llm/index.js';

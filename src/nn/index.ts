@@ -105,6 +105,16 @@ export type { RNNOptions, RNNBaseOptions, LSTMOptions } from './rnn.js';
 export type { MultiheadAttentionOptions, MultiheadAttentionForwardOptions, SDPAOptions } from './attention.js';
 export type { TransformerLayerOptions, EncoderLayerForwardOptions, DecoderLayerForwardOptions } from './transformer.js';
 
+// ---- LLaMA-style blocks: rotary embeddings, grouped-query attention, SwiGLU, the decoder layer ----
+import * as rope from './rope.js';
+import * as llama from './llama.js';
+export const RotaryEmbedding = callable(rope.RotaryEmbedding);
+export const GroupedQueryAttention = callable(llama.GroupedQueryAttention);
+export const SwiGLU = callable(llama.SwiGLU);
+export const LlamaDecoderLayer = callable(llama.LlamaDecoderLayer);
+export type { RopePairing, RopeTableOptions, RotaryEmbeddingOptions } from './rope.js';
+export type { GroupedQueryAttentionOptions, AttentionForwardOptions, LlamaDecoderLayerOptions } from './llama.js';
+
 // ---- convolution, pooling, normalisation and resampling modules ----
 export const Conv1d = callable(conv1d.Conv1d);
 export const ConvTranspose1d = callable(conv1d.ConvTranspose1d);
@@ -142,6 +152,9 @@ export const functional = {
   oneHot: fb.oneHot,
   // ---- functional: attention ----
   scaledDotProductAttention: attention.scaledDotProductAttention,
+  applyRotaryEmb: rope.applyRotaryEmb,
+  ropeTables: rope.ropeTables,
+  repeatKv: llama.repeatKv,
   // ---- functional: convolution, pooling, pad, interpolate ----
   conv1d: conv1d.conv1d,
   convTranspose1d: conv1d.convTranspose1d,

@@ -1,0 +1,71 @@
+/**
+ * A LLaMA-architecture decoder-only transformer (Meta's / llama2.c's model.py): token embedding,
+ * pre-norm decoder layers with grouped-query attention, RoPE and SwiGLU, a final RMSNorm and a
+ * classifier (optionally the embedding, transposed).
+ */
+import { ShapeError, fmt } from '../graph/errors.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { project } from '../nn/attention.js';
+import { Embedding, Linear } from '../nn/layers.js';
+import { LlamaDecoderLayer, type AttentionForwardOptions } from '../nn/llama.js';
+import { Module } from '../nn/module.js';
+import { RMSNorm } from '../nn/norm.js';
+import type { RopePairing } from '../nn/rope.js';
+
+export interface LlamaConfig {
+  dim: number;
+  hiddenDim: number;
+  nLayers: number;
+  nHeads: number;
+  nKvHeads: number;
+  vocabSize: number;
+  /** The longest sequence (the rotary tables cover this many positions). */
+  maxSeqLen: number;
+  /** The classifier is the token embedding (tied weights). */
+  sharedClassifier: boolean;
+  /** RMSNorm eps (LLaMA: 1e-5). */
+  normEps?: number;
+  ropeTheta?: number;
+  /** Linear RoPE position scaling (default 1). */
+  ropeScalingFactor?: number;
+  /** RoPE pairing: 'interleaved' (LLaMA / llama2.c, the default) or 'half' (NeoX / Hugging Face). */
+  ropePairing?: RopePairing;
+}
+
+/**
+ * Shapes: forward(ids int32 [B, T], { positions }) → logits [B, T, vocabSize].
+ * State-dict keys as model.py's: tok_embeddings.weight, layers.0.attention.wq.weight, …,
+ * norm.weight, output.weight (absent when the classifier is the embedding).
+ */
+export class LlamaModel extends Module<[ids: Tensor, opts?: AttentionForwardOptions], Tensor> {
+  readonly tokEmbeddings: Embedding;
+  readonly layers: LlamaDecoderLayer[];
+  readonly norm: RMSNorm;
+  readonly output?: Linear;
+
+  constructor(readonly config: LlamaConfig) {
+    super();
+    const c = config;
+    this.tokEmbeddings = new Embedding(c.vocabSize, c.dim);
+    this.layers = Array.from({ length: c.nLayers }, () => new LlamaDecoderLayer(c.dim, c.nHeads, c.hiddenDim, {
+      numKvHeads: c.nKvHeads, maxPositions: c.maxSeqLen, normEps: c.normEps, ropeTheta: c.ropeTheta,
+      scalingFactor: c.ropeScalingFactor, pairing: c.ropePairing,
+    }));
+    this.norm = new RMSNorm(c.dim, { eps: c.normEps ?? 1e-5 });
+    if (!c.sharedClassifier) this.output = new Linear(c.dim, c.vocabSize, { bias: false });
+  }
+
+  /** The classifier's [vocabSize, dim] weight (the embedding's when shared). */
+  get classifier(): Tensor { return this.output?.weight ?? this.tokEmbeddings.weight; }
+
+  forward(ids: Tensor, opts: AttentionForwardOptions = {}): Tensor {
+    if (ids.ndim !== 2 || (ids.dtype !== 'int32' && ids.dtype !== 'int64')) {
+      throw new ShapeError(`LlamaModel: expected token ids as an int32 tensor [B, T], got ${ids.dtype} ${fmt(ids.shape)}`);
+    }
+    const t = ids.shape[1]!;
+    if (t < 1 || t > this.config.maxSeqLen) throw new RangeError(`LlamaModel: ${t} tokens; the model takes 1..${this.config.maxSeqLen} (maxSeqLen)`);
+    let h = this.tokEmbeddings.forward(ids);
+    for (const layer of this.layers) h = layer.forward(h, opts);
+    return project(this.norm.forward(h), this.classifier);
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * The pieces of a LLaMA-style decoder: grouped-query attention with rotary embeddings, the
+ * SwiGLU feed-forward, and the pre-norm block that joins them with RMSNorm and residuals.
+ * Field names follow Meta's / llama2.c's model.py (attention.wq, feed_forward.w1, attention_norm,
+ * ffn_norm), so state dicts exported from it load unchanged.
+ */
+import { ShapeError, fmt } from '../graph/errors.js';
+import { int, options } from '../tensor/args.js';
+import { iotaAlong } from '../tensor/creation.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { project, scaledDotProductAttention } from './attention.js';
+import { Linear } from './layers.js';
+import { Module } from './module.js';
+import { RMSNorm } from './norm.js';
+import { RotaryEmbedding, type RotaryEmbeddingOptions } from './rope.js';
+
+/**
+ * Repeats each of the kv heads nRep times along dim 1, as llama2.c's repeat_kv: head h of the
+ * result is kv head ⌊h / nRep⌋. Shapes: [B, Hkv, T, D] → [B, Hkv·nRep, T, D]. This materialises
+ * the repeated heads; GroupedQueryAttention itself does not call it.
+ */
+export function repeatKv(x: Tensor, nRep: number): Tensor {
+  int('repeatKv', 'nRep', nRep);
+  if (x.ndim !== 4 || nRep < 1) throw new ShapeError(`repeatKv: expected x [B, Hkv, T, D] and nRep ≥ 1, got ${fmt(x.shape)} and ${nRep}`);
+  if (nRep === 1) return x;
+  const [b, h, t, d] = x.shape as [number, number, number, number];
+  return x.unsqueeze(2).expand([b, h, nRep, t, d]).reshape([b, h * nRep, t, d]);
+}
+
+export interface GroupedQueryAttentionOptions extends RotaryEmbeddingOptions {
+  /** Key/value heads (default numHeads: multi-head; 1: multi-query); must divide numHeads. */
+  numKvHeads?: number;
+  /** Positions the rotary tables cover (default 2048). */
+  maxPositions?: number;
+}
+
+export interface AttentionForwardOptions {
+  /** First position of the tokens (a number, default 0) or an int32 [T] tensor of positions. */
+  positions?: number | Tensor;
+}
+
+/**
+ * Causal self-attention with rotary embeddings and numKvHeads ≤ numHeads key/value heads
+ * (grouped-query; numKvHeads = 1 is multi-query). No biases, as LLaMA.
+ * Shapes: x [B, T, dim] → [B, T, dim]. wq [H·hd, dim], wk and wv [Hkv·hd, dim], wo [dim, H·hd].
+ * Query heads h·rep .. h·rep+rep-1 share kv head h (as llama2.c's repeat_kv): q is viewed as
+ * [B, Hkv, rep·T, hd] against keys [B, Hkv, T, hd], so the kv heads are neither repeated nor copied.
+ */
+export class GroupedQueryAttention extends Module<[x: Tensor, opts?: AttentionForwardOptions], Tensor> {
+  readonly wq: Linear;
+  readonly wk: Linear;
+  readonly wv: Linear;
+  readonly wo: Linear;
+  readonly rotary: RotaryEmbedding;
+  readonly numKvHeads: number;
+  readonly headDim: number;
+
+  constructor(readonly dim: number, readonly numHeads: number, opts: GroupedQueryAttentionOptions = {}) {
+    super();
+    const op = 'GroupedQueryAttention';
+    const o = options<GroupedQueryAttentionOptions>(op, opts, ['numKvHeads', 'maxPositions', 'ropeTheta', 'scalingFactor', 'pairing']);
+    int(op, 'dim', dim);
+    int(op, 'numHeads', numHeads);
+    this.numKvHeads = o.numKvHeads === undefined ? numHeads : int(op, 'numKvHeads', o.numKvHeads);
+    if (dim < 1 || numHeads < 1 || dim % numHeads !== 0 || this.numKvHeads < 1 || numHeads % this.numKvHeads !== 0) {
+      throw new ShapeError(`${op}(${dim}, ${numHeads}, numKvHeads ${this.numKvHeads}): dim must be a multiple of numHeads, and numHeads a multiple of numKvHeads`);
+    }
+    this.headDim = dim / numHeads;
+    const kv = this.numKvHeads * this.headDim;
+    this.wq = new Linear(dim, dim, { bias: false });
+    this.wk = new Linear(dim, kv, { bias: false });
+    this.wv = new Linear(dim, kv, { bias: false });
+    this.wo = new Linear(dim, dim, { bias: false });
+    this.rotary = new RotaryEmbedding(this.headDim, o.maxPositions ?? 2048, { ropeTheta: o.ropeTheta, scalingFactor: o.scalingFactor, pairing: o.pairing });
+  }
+
+  forward(x: Tensor, opts: AttentionForwardOptions = {}): Tensor {
+    const op = 'GroupedQueryAttention';
+    const o = options<AttentionForwardOptions>(op, opts, ['positions']);
+    if (x.ndim !== 3 || x.shape[2] !== this.dim) throw new ShapeError(`${op}(${this.dim}, ${this.numHeads}): expected x [B, T, ${this.dim}], got ${fmt(x.shape)}`);
+    const [b, t] = x.shape as [number, number, number];
+    const h = this.numHeads, hkv = this.numKvHeads, hd = this.headDim, rep = h / hkv;
+    // [B, T, heads·hd] → [B, heads, T, hd]; the projections are 2-D matmuls (see project()).
+    const heads = (y: Tensor, n: number): Tensor => y.reshape([b, t, n, hd]).permute([0, 2, 1, 3]);
+    const q = this.rotary.forward(heads(project(x, this.wq.weight), h), o.positions);
+    const k = this.rotary.forward(heads(project(x, this.wk.weight), hkv), o.positions);
+    const v = heads(project(x, this.wv.weight), hkv);
+    // The rep query heads of a kv head are stacked along the rows, [B, Hkv, rep·T, hd], so that
+    // one kv head's keys serve rep·T query rows in a plain batched matmul: nothing is broadcast or
+    // repeated. Row r·T + i is query token i, hence the causal mask compares key j with i.
+    const rows = iotaAlong([rep, t, t], 1), cols = iotaAlong([rep, t, t], 2);
+    const att = scaledDotProductAttention(q.reshape([b, hkv, rep * t, hd]), k, v, {
+      attnMask: t > 1 ? cols.le(rows).reshape([rep * t, t]) : null,
+    }); // [B, Hkv, rep·T, hd]
+    return project(att.reshape([b, h, t, hd]).permute([0, 2, 1, 3]).reshape([b, t, h * hd]), this.wo.weight);
+  }
+
+  override extraRepr(): string { return `dim=${this.dim}, num_heads=${this.numHeads}, num_kv_heads=${this.numKvHeads}`; }
+}
+
+/**
+ * The SwiGLU feed-forward of LLaMA: w2(silu(w1 x) · w3 x), no biases.
+ * Shapes: x [..., dim] → [..., dim]; w1 and w3 [hidden, dim], w2 [dim, hidden].
+ */
+export class SwiGLU extends Module {
+  readonly w1: Linear;
+  readonly w2: Linear;
+  readonly w3: Linear;
+  constructor(readonly dim: number, readonly hiddenDim: number) {
+    super();
+    this.w1 = new Linear(dim, hiddenDim, { bias: false });
+    this.w2 = new Linear(hiddenDim, dim, { bias: false });
+    this.w3 = new Linear(dim, hiddenDim, { bias: false });
+  }
+  forward(x: Tensor): Tensor {
+    if (x.shape[x.ndim - 1] !== this.dim) throw new ShapeError(`SwiGLU(${this.dim}, ${this.hiddenDim}): input of shape ${fmt(x.shape)} should end in ${this.dim}`);
+    return project(project(x, this.w1.weight).silu().mul(project(x, this.w3.weight)), this.w2.weight);
+  }
+  override extraRepr(): string { return `dim=${this.dim}, hidden_dim=${this.hiddenDim}`; }
+}
+
+export interface LlamaDecoderLayerOptions extends GroupedQueryAttentionOptions {
+  /** RMSNorm's eps (default 1e-5, LLaMA's). */
+  normEps?: number;
+}
+
+/**
+ * A pre-norm decoder block: h = x + attention(attention_norm(x)); out = h + feed_forward(ffn_norm(h)).
+ * Shapes: x [B, T, dim] → [B, T, dim].
+ */
+export class LlamaDecoderLayer extends Module<[x: Tensor, opts?: AttentionForwardOptions], Tensor> {
+  readonly attention: GroupedQueryAttention;
+  readonly feedForward: SwiGLU;
+  readonly attentionNorm: RMSNorm;
+  readonly ffnNorm: RMSNorm;
+  constructor(dim: number, numHeads: number, hiddenDim: number, opts: LlamaDecoderLayerOptions = {}) {
+    super();
+    const { normEps, ...attn } = options<LlamaDecoderLayerOptions>('LlamaDecoderLayer', opts, ['numKvHeads', 'maxPositions', 'ropeTheta', 'scalingFactor', 'pairing', 'normEps']);
+    this.attention = new GroupedQueryAttention(dim, numHeads, attn);
+    this.feedForward = new SwiGLU(dim, hiddenDim);
+    this.attentionNorm = new RMSNorm(dim, { eps: normEps ?? 1e-5 });
+    this.ffnNorm = new RMSNorm(dim, { eps: normEps ?? 1e-5 });
+  }
+  forward(x: Tensor, opts: AttentionForwardOptions = {}): Tensor {
+    const h = x.add(this.attention.forward(this.attentionNorm.forward(x), opts));
+    return h.add(this.feedForward.forward(this.ffnNorm.forward(h)));
+  }
+}
