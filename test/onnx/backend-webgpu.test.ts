@@ -3,8 +3,9 @@
  * why). Only the models the CPU passes run (skip-list.json is the CPU's); skip-list-webgpu.json
  * names those that fail on WebGPU alone, each with its reason (float64 has no WGSL type, ...).
  * Shaders compile slowly on a software adapter, so the default run takes the models of
- * webgpu-subset.json (every op type the full run passes, each in its cheapest model);
- * BORN_ONNX_WEBGPU=all runs every model. Both lists: `npx vite-node test/onnx/update-skip-list.ts webgpu`.
+ * webgpu-subset.json (every op type the full run passes in a model of at most a few seconds cold,
+ * each in its cheapest such model: RNN, GRU and LSTM have none); BORN_ONNX_WEBGPU=all runs every
+ * model. Both lists: `MESA_SHADER_CACHE_DISABLE=true npx vite-node test/onnx/update-skip-list.ts webgpu`.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -27,7 +28,7 @@ if (!all.length) {
   backendSuite({
     title: `ONNX backend tests on WebGPU (${full ? 'every model the CPU passes' : 'webgpu-subset.json; BORN_ONNX_WEBGPU=all for every model'})`,
     device: 'webgpu', all, cases, skip: readSkipList('./skip-list-webgpu.json'),
-    skipFile: 'skip-list-webgpu.json', update: 'npx vite-node test/onnx/update-skip-list.ts webgpu',
+    skipFile: 'skip-list-webgpu.json', update: 'MESA_SHADER_CACHE_DISABLE=true npx vite-node test/onnx/update-skip-list.ts webgpu',
     // An unrolled RNN compiles a pipeline per time step: a minute or more each on a software adapter.
     timeout: 600_000,
   });
