@@ -171,8 +171,12 @@ class Builder {
         this.note('gather', 1, size);
         const hi = node.srcs[0]!.shape[a.axis]!;
         const bound = { hi, check: this.check(a.op, a.axis, hi) };
-        const at = coords.map((c, i) => (i === a.axis ? ({ k: 'val', v: index, bound } as const) : c));
-        return this.expr(node.srcs[0]!, at, size);
+        const val = { k: 'val', v: index, bound } as const;
+        const at = coords.map((c, i) => (i === a.axis ? val : c));
+        const read = this.expr(node.srcs[0]!, at, size);
+        // Where the address does not depend on the index (an axis of size 1, a source expanded
+        // along it), the index is still checked: under a mask on it that always holds.
+        return readsVal(read, index) ? read : { k: 'masked', valid: [{ a: val, lo: 0, hi }], arg: read, dtype };
       }
       case 'buffer': case 'reduce': case 'matmul': case 'scatterAdd': case 'store': case 'row': case 'window': case 'transfer':
         throw new Error(`internal: ${a.kind} node ${node.id} reached inside a fused group without a buffer`);
@@ -410,6 +414,20 @@ function storeIndex(b: Builder, store: LazyNode): Index | { k: 'flat' } {
   }
   coords[slice.dim] = b.sym.add(coords[slice.dim]!, start);
   return b.sym.ravel(coords, target.shape);
+}
+
+/** Whether `s` addresses something by the data-dependent coordinate `v` (a gather's index). */
+function readsVal(s: Scalar, v: Scalar): boolean {
+  const seen = new Set<Scalar | Index>();
+  const visit = (e: ExprRef): boolean => {
+    const x = 'scalar' in e ? e.scalar : e.index;
+    if (seen.has(x)) return false;
+    seen.add(x);
+    if ('index' in e && e.index.k === 'val' && e.index.v === v) return true;
+    const { scalars, indices } = partsOf(e);
+    return scalars.some((c) => visit({ scalar: c })) || indices.some((c) => visit({ index: c }));
+  };
+  return visit({ scalar: s });
 }
 
 /** Whether a store kernel reads its target (or a buffer shared with it) at other elements than it writes. */

@@ -63,9 +63,9 @@ const pbFiles = (dir: string, prefix: string): string[] =>
   readdirSync(dir).filter((f) => f.startsWith(prefix) && f.endsWith('.pb'))
     .sort((a, b) => Number(a.slice(prefix.length, -3)) - Number(b.slice(prefix.length, -3))).map((f) => join(dir, f));
 
-/** Runs every data set of a model; throws an Error saying what differs. */
-export async function runCase(c: Case): Promise<void> {
-  const model = await born.onnx.load(join(c.dir, 'model.onnx'));
+/** Runs every data set of a model on `device` (default: Born's default device); throws an Error saying what differs. */
+export async function runCase(c: Case, device?: born.DeviceName): Promise<void> {
+  const model = await born.onnx.load(join(c.dir, 'model.onnx'), device === undefined ? {} : { device });
   const sets = readdirSync(c.dir).filter((d) => d.startsWith('test_data_set_')).sort();
   if (!sets.length) throw new Error('no test data sets');
   for (const s of sets) {

@@ -8,6 +8,7 @@
  */
 import type { DType } from '../../graph/dtype.js';
 import { DeviceError } from '../../graph/errors.js';
+import { numel } from '../../graph/shape.js';
 import { bindingsOf, kernelHash, type Kernel } from '../../kernel/ir.js';
 import { LruCache, type CacheLimits } from '../../kernel/lru.js';
 import type { CompiledKernel, Device, DeviceBuffer, DeviceLimits, DeviceStats, KernelPlacement, RuntimeArgs } from '../device.js';
@@ -210,6 +211,9 @@ export class WebGpuDevice implements Device {
     const hit = this.kernels.get(hash);
     if (hit) return hit;
     const k: GpuKernel = { hash, kernel, variants: new Map() };
+    // A loop without elements writes nothing (an empty slice, a tensor with a 0 dim): no pipeline,
+    // and none could be printed (its unravel divides by the 0 dim).
+    if (numel(kernel.loop) === 0) return k;
     // Compiled ahead: the pipeline is built while the rest of the plan is made.
     const identity = Array.from({ length: bindingsOf(kernel) }, (_, i) => i);
     this.variant(k, identity);
@@ -256,6 +260,7 @@ export class WebGpuDevice implements Device {
   run(c: CompiledKernel, bufs: readonly DeviceBuffer[], args: RuntimeArgs = [], _contended?: boolean): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     const k = c as GpuKernel;
+    if (numel(k.kernel.loop) === 0) return RAN_INLINE;
     const v = this.variant(k, aliasesOf(bufs));
     if (v.pipelines && this.gpu) {
       this.encode(k.kernel, v, bufs, args);
