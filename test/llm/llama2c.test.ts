@@ -1,8 +1,8 @@
 // born.llm.load on llama2.c checkpoints against an independent PyTorch forward
 // (test/llm/fixtures/gen_llama.py: model.py's complex-number RoPE, repeat_kv, SwiGLU, RMSNorm eps
 // 1e-5). Two tiny random checkpoints are committed (shared and separate classifier, 2 of 4 heads
-// as kv heads); the real stories260K.bin is read from ../shared/models beside the checkout (or the
-// worktrees' parent, or $BORN_MODELS) and its tests skip, saying so, where it is absent.
+// as kv heads); the real stories260K.bin is read from ../shared/models beside the checkout (or
+// one level further up, or $BORN_MODELS) and its tests skip, saying so, where it is absent.
 // Tolerance: 1e-4 absolute on every logit (measured: under 6e-6 on the tiny models, 4e-5 on
 // stories260K). Also: greedy continuations, header validation, and the state-dict names.
 import { existsSync, readFileSync } from 'node:fs';
@@ -27,7 +27,7 @@ const golden = (name: string): Golden => JSON.parse(readFileSync(join(fixtures, 
 const storiesCandidates = [
   ...(process.env.BORN_MODELS ? [join(process.env.BORN_MODELS, 'stories260K.bin')] : []),
   join(root, '..', 'shared', 'models', 'stories260K.bin'),
-  join(root, '..', '..', 'shared', 'models', 'stories260K.bin'), // a worktree under <project>/wt/
+  join(root, '..', '..', 'shared', 'models', 'stories260K.bin'), // a checkout one level deeper
 ];
 const stories = storiesCandidates.find((p) => existsSync(p));
 
