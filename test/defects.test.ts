@@ -35,6 +35,7 @@ describe('every nn layer works with and without new', () => {
   const x2 = (): born.Tensor => born.randn([2, 6], { seed: 3 });
   const x4 = (): born.Tensor => born.randn([2, 3, 4, 4], { seed: 4 });
   const seq = (): born.Tensor => born.randn([3, 2, 6], { seed: 5 });
+  const seq8 = (): born.Tensor => born.randn([3, 2, 8], { seed: 6 });
   // Layers whose forward returns an array or takes more than one tensor say how to call them.
   type Call = (m: unknown, x: born.Tensor) => born.Tensor;
   const firstOf = (m: unknown, x: born.Tensor): born.Tensor => (m as { forward(x: born.Tensor): born.Tensor[] }).forward(x)[0]!;
@@ -82,6 +83,11 @@ describe('every nn layer works with and without new', () => {
     TransformerEncoderLayer: { args: [6, 2, { dimFeedforward: 8 }], input: seq, shape: [3, 2, 6] },
     TransformerDecoderLayer: { args: [6, 2, { dimFeedforward: 8 }], input: seq, shape: [3, 2, 6],
       call: (m, x) => (m as { forward(t: born.Tensor, mem: born.Tensor): born.Tensor }).forward(x, x) },
+    // LLaMA-style blocks ([batch, tokens, dim] inputs; RotaryEmbedding's last dim is the head dim)
+    RotaryEmbedding: { args: [6, 16], input: seq, shape: [3, 2, 6] },
+    GroupedQueryAttention: { args: [8, 2, { numKvHeads: 1 }], input: seq8, shape: [3, 2, 8] },
+    SwiGLU: { args: [6, 8], input: x2, shape: [2, 6] },
+    LlamaDecoderLayer: { args: [8, 2, 12, { numKvHeads: 1 }], input: seq8, shape: [3, 2, 8] },
     // basic modules
     Identity: { args: [], input: x2, shape: [2, 6] },
     Unflatten: { args: [1, [2, 3]], input: x2, shape: [2, 2, 3] },
