@@ -15,7 +15,7 @@ import type { Value } from './ops/registry.js';
 
 const kind = (d: DType): string => (d === 'bool' ? 'bool' : isFloat(d) ? 'floating-point' : 'integer');
 
-/** The initializers by name as tensors (host-kept integer ones uploaded once). */
+/** The initializers by name as tensors (a host-kept integer one is uploaded on each call: the graph keeps reading the host value). */
 export function stateDictOf(inits: ReadonlyMap<string, Value>, device: DeviceName | undefined): Record<string, Tensor> {
   return Object.fromEntries([...inits].map(([k, v]) => [k, isHost(v) ? toTensor(v, device) : v]));
 }
