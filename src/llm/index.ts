@@ -2,7 +2,7 @@
 export { Tokenizer, StreamDecoder } from './tokenizer/index.js';
 export * as tokenizers from './tokenizer/index.js';
 export { load, loadLlama2c, Llm } from './load.js';
-export type { LlmLoadOptions } from './load.js';
+export type { LlmLoadOptions, LlmMeta } from './load.js';
 export { LlamaModel } from './model.js';
 export type { LlamaConfig } from './model.js';
 export { Llama2cError, openLlama2c, parseHeader, expectedBytes } from './llama2c.js';

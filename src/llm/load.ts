@@ -7,6 +7,7 @@ import { fmt } from '../graph/errors.js';
 import { assignAll } from '../tensor/assign.js';
 import { fromStorage } from '../tensor/creation.js';
 import { Tensor } from '../tensor/tensor.js';
+import type { Tokenizer } from './tokenizer/tokenizer.js';
 import { openLlama2c, type Llama2cConfig } from './llama2c.js';
 import { LlamaModel, type LlamaConfig } from './model.js';
 
@@ -15,9 +16,24 @@ export interface LlmLoadOptions {
   format?: 'llama2c';
 }
 
+/** What a checkpoint says besides its weights; every loader fills in what its format carries. */
+export interface LlmMeta {
+  /** The tokenizer stored with the model (GGUF metadata, tokenizer.json), if any. */
+  readonly tokenizer?: Tokenizer;
+  readonly bosId?: number;
+  /** Ids that end generation (EOS, end-of-turn). */
+  readonly eosIds?: readonly number[];
+  /** A Jinja chat template (GGUF `tokenizer.chat_template`, tokenizer_config.json's `chat_template`). */
+  readonly chatTemplate?: string;
+  /** The model's name or architecture as the file gives it. */
+  readonly name?: string;
+}
+
 /** A loaded language model: its module and the token-level calls on it. */
 export class Llm {
-  constructor(readonly model: LlamaModel, readonly config: LlamaConfig) {}
+  constructor(readonly model: LlamaModel, readonly config: LlamaConfig, readonly meta: LlmMeta = {}) {}
+
+  get tokenizer(): Tokenizer | undefined { return this.meta.tokenizer; }
 
   get vocabSize(): number { return this.config.vocabSize; }
 
