@@ -34,9 +34,26 @@ export interface GroupedQueryAttentionOptions extends RotaryEmbeddingOptions {
   maxPositions?: number;
 }
 
+/**
+ * What a key/value cache gives one attention layer (born.llm's KvCache implements it, as Hugging
+ * Face's Cache.update): it takes the new keys and values [B, Hkv, T, hd], records their write
+ * into the cache, and returns what the queries attend over — keys and values [B, Hkv, S, hd] and
+ * a bool mask [B, 1, T, S], true where a query may attend.
+ */
+export interface LayerKvCache {
+  update(k: Tensor, v: Tensor): { keys: Tensor; values: Tensor; mask: Tensor };
+}
+
 export interface AttentionForwardOptions {
-  /** First position of the tokens (a number, default 0) or an int32 [T] tensor of positions. */
+  /** First position of the tokens (a number, default 0) or an int32 tensor of positions, [T] or [B, T]. */
   positions?: number | Tensor;
+  /** Attend over a key/value cache (which also supplies the mask) instead of causally over x alone. */
+  cache?: LayerKvCache;
+}
+
+/** The one attention call of the LLaMA blocks; q [B, Hkv, rep·T, hd], mask bool broadcasting to [B, Hkv, rep·T, S]. */
+function attend(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null): Tensor {
+  return scaledDotProductAttention(q, k, v, { attnMask: mask });
 }
 
 /**
@@ -76,7 +93,7 @@ export class GroupedQueryAttention extends Module<[x: Tensor, opts?: AttentionFo
 
   forward(x: Tensor, opts: AttentionForwardOptions = {}): Tensor {
     const op = 'GroupedQueryAttention';
-    const o = options<AttentionForwardOptions>(op, opts, ['positions']);
+    const o = options<AttentionForwardOptions>(op, opts, ['positions', 'cache']);
     if (x.ndim !== 3 || x.shape[2] !== this.dim) throw new ShapeError(`${op}(${this.dim}, ${this.numHeads}): expected x [B, T, ${this.dim}], got ${fmt(x.shape)}`);
     const [b, t] = x.shape as [number, number, number];
     const h = this.numHeads, hkv = this.numKvHeads, hd = this.headDim, rep = h / hkv;
@@ -88,10 +105,16 @@ export class GroupedQueryAttention extends Module<[x: Tensor, opts?: AttentionFo
     // The rep query heads of a kv head are stacked along the rows, [B, Hkv, rep·T, hd], so that
     // one kv head's keys serve rep·T query rows in a plain batched matmul: nothing is broadcast or
     // repeated. Row r·T + i is query token i, hence the causal mask compares key j with i.
-    const rows = iotaAlong([rep, t, t], 1), cols = iotaAlong([rep, t, t], 2);
-    const att = scaledDotProductAttention(q.reshape([b, hkv, rep * t, hd]), k, v, {
-      attnMask: t > 1 ? cols.le(rows).reshape([rep * t, t]) : null,
-    }); // [B, Hkv, rep·T, hd]
+    const qs = q.reshape([b, hkv, rep * t, hd]);
+    let att: Tensor; // [B, Hkv, rep·T, hd]
+    if (o.cache) {
+      const { keys, values, mask } = o.cache.update(k, v);
+      const s = mask.shape[3]!; // [B, 1, T, S] → the same rows for each of the rep stacked heads
+      att = attend(qs, keys, values, mask.unsqueeze(2).expand([mask.shape[0]!, 1, rep, t, s]).reshape([mask.shape[0]!, 1, rep * t, s]));
+    } else {
+      const rows = iotaAlong([rep, t, t], 1), cols = iotaAlong([rep, t, t], 2);
+      att = attend(qs, k, v, t > 1 ? cols.le(rows).reshape([rep * t, t]) : null);
+    }
     return project(att.reshape([b, h, t, hd]).permute([0, 2, 1, 3]).reshape([b, t, h * hd]), this.wo.weight);
   }
 
