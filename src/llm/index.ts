@@ -1,4 +1,4 @@
-/** `born.llm`: language models: tokenizers, llama2.c checkpoints and their logits so far; generation builds on them. */
+/** `born.llm`: language models: tokenizers, llama2.c checkpoints, their logits, and generation through a KV cache. */
 export { Tokenizer, StreamDecoder } from './tokenizer/index.js';
 export * as tokenizers from './tokenizer/index.js';
 export { load, loadLlama2c, Llm } from './load.js';
@@ -7,3 +7,6 @@ export { LlamaModel } from './model.js';
 export type { LlamaConfig } from './model.js';
 export { Llama2cError, openLlama2c, parseHeader, expectedBytes } from './llama2c.js';
 export type { Llama2cConfig, Llama2cFile } from './llama2c.js';
+export { KvCache } from './kv-cache.js';
+export type { GenerateOptions } from './generate/options.js';
+export type { Prompt, BatchText, BatchToken } from './generate/generate.js';

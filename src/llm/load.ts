@@ -10,6 +10,8 @@ import { Tensor } from '../tensor/tensor.js';
 import type { Tokenizer } from './tokenizer/tokenizer.js';
 import { openLlama2c, type Llama2cConfig } from './llama2c.js';
 import { LlamaModel, type LlamaConfig } from './model.js';
+import { generateBatch, generateOne, isBatch, type BatchText, type BatchToken, type Prompt } from './generate/generate.js';
+import type { GenerateOptions } from './generate/options.js';
 
 export interface LlmLoadOptions {
   /** The file's format (default: from the extension; `.bin` is llama2.c). */
@@ -45,6 +47,21 @@ export class Llm {
     const t = ids instanceof Tensor ? ids : this.idsTensor(ids);
     if (t.ndim !== 1) throw new RangeError(`logits: expected a 1-D list of token ids, got a tensor of shape ${fmt(t.shape)}`);
     return noGrad(() => this.model.forward(t.reshape([1, -1])).reshape([t.shape[0]!, this.vocabSize]));
+  }
+
+  /**
+   * Streams a continuation of `prompt` (text, or token ids): text pieces, or ids with
+   * `{ tokens: true }`, through a KV cache; greedy at `temperature: 0`, the same tokens for the
+   * same `seed`. A list of prompts (of any lengths) is generated as one batch, one step per token
+   * for all, yielding `{ index, text }` (or `{ index, token }`) pieces per prompt.
+   * Example: `for await (const piece of llm.generate('Once upon a time', { maxTokens: 50 })) process.stdout.write(piece)`.
+   */
+  generate(prompt: Prompt, opts: GenerateOptions & { tokens: true }): AsyncIterable<number>;
+  generate(prompt: Prompt, opts?: GenerateOptions & { tokens?: false }): AsyncIterable<string>;
+  generate(prompts: readonly Prompt[], opts: GenerateOptions & { tokens: true }): AsyncIterable<BatchToken>;
+  generate(prompts: readonly Prompt[], opts?: GenerateOptions & { tokens?: false }): AsyncIterable<BatchText>;
+  generate(prompt: Prompt | readonly Prompt[], opts?: GenerateOptions): AsyncIterable<string | number | BatchText | BatchToken> {
+    return isBatch(prompt) ? generateBatch(this, prompt, opts) : generateOne(this, prompt as Prompt, opts);
   }
 
   private idsTensor(ids: readonly number[] | Int32Array): Tensor {
