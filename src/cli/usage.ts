@@ -10,6 +10,7 @@ commands:
   run MODEL [options]  run an ONNX model on .npy inputs
   info [MODEL]         version, devices and worker threads; or an ONNX model's contents
   bench [options]      issue 9's benchmark table against installed peers (source checkout)
+  generate [options]   stream a language model's continuation of a prompt
   help [command]       this text, or a command's
 
 Every command takes --help (-h) and --version.`,
@@ -118,6 +119,28 @@ options:
   --retries N          rerun a peer disturbed by other load up to N times
   --timeout-s S        per peer process (default 900)
   --no-build           use the compiled dist-bench/ as it is (skip tsc -p tsconfig.bench.json)
+  -h, --help           this text
+  --version            born's version`,
+
+  generate: `usage: born generate --model FILE [--prompt TEXT | --prompt-ids 1,2,3] [options]
+
+Streams the model's continuation of the prompt to stdout (token ids, space-separated, when the
+model has no tokenizer), then prints the prompt's and the generation's tokens/s to stderr.
+Without a prompt it starts from BOS. Models: llama2.c checkpoints (.bin).
+
+options:
+  --model FILE         the checkpoint (required)
+  --prompt TEXT        the prompt, encoded with the model's tokenizer
+  --prompt-ids LIST    the prompt as token ids, separated by commas
+  --tokenizer FILE     llama2.c's tokenizer.bin, for checkpoints that hold none
+  --max-tokens N       tokens to generate at most (default 256; fewer where the context ends)
+  --temperature X      0: greedy (default 0.8)
+  --seed N             seed of the sampling (default: a random one)
+  --top-k N            sample among the N most likely tokens (default 40; 0: all)
+  --top-p X            nucleus sampling threshold (default 0.95; 1: off)
+  --min-p X            drop tokens under X times the most likely one's probability (default 0.05)
+  --repetition-penalty X  penalty on tokens already seen (default 1: none)
+  --device D           cpu (default), webgpu, or auto (a hardware GPU if there is one)
   -h, --help           this text
   --version            born's version`,
 } as const;

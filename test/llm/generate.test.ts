@@ -20,7 +20,7 @@ async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
 }
 
 const greedyIds = (llm: born.Llm, prompt: number[] | number[][], maxTokens: number, extra: born.llm.GenerateOptions = {}): Promise<number[]> =>
-  collect(llm.generate(prompt as number[], { tokens: true, temperature: 0, maxTokens, ...extra }));
+  collect(llm.generate(prompt as number[], { ...extra, tokens: true, temperature: 0, maxTokens }));
 
 /** A 32-token SentencePiece vocabulary for the tiny models: <unk> <s> </s> ▁ a…z ▁the . */
 function tinyTokenizer(): born.llm.Tokenizer {
@@ -156,7 +156,7 @@ describe('text, stop strings, EOS, cancellation', () => {
   });
 
   test('bad options and prompts give errors that say what is wrong', async () => {
-    const bad = (prompt: unknown, opts: unknown): Promise<unknown> => collect(unshared.generate(prompt as number[], opts as born.llm.GenerateOptions));
+    const bad = (prompt: unknown, opts: unknown): Promise<unknown> => collect(unshared.generate(prompt as number[], opts as born.llm.GenerateOptions & { tokens: true }));
     await expect(bad([1], { maxTokns: 3 })).rejects.toThrow(/unknown option 'maxTokns'/);
     await expect(bad([1], { maxTokens: 0 })).rejects.toThrow(/maxTokens must be at least 1/);
     await expect(bad([1], { temperature: -1 })).rejects.toThrow(/temperature must be a number ≥ 0/);
