@@ -4,6 +4,7 @@
  * the filters), then a draw from a seeded generator, so that a seed gives the same tokens on
  * every run and device.
  */
+import { splitmix32 } from '../../data/dataset.js';
 
 export interface SamplingOptions {
   /** 0: greedy (argmax); otherwise logits are divided by it. */
@@ -18,16 +19,10 @@ export interface SamplingOptions {
   readonly repetitionPenalty: number;
 }
 
-/** A seeded uniform generator on [0, 1) (mulberry32: 32-bit state, enough for sampling). */
+/** A seeded uniform generator on [0, 1) (the data loader's splitmix32, 32 bits a draw). */
 export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = splitmix32(seed);
+  return () => next() / 4294967296;
 }
 
 /** The index of the largest value (the first of equal ones, as torch.argmax). */
