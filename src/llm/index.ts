@@ -7,3 +7,5 @@ export { LlamaModel } from './model.js';
 export type { LlamaConfig } from './model.js';
 export { Llama2cError, openLlama2c, parseHeader, expectedBytes } from './llama2c.js';
 export type { Llama2cConfig, Llama2cFile } from './llama2c.js';
+export { applyChatTemplate, ChatTemplateError } from './chat-template.js';
+export type { ChatMessage, ChatTemplateOptions } from './chat-template.js';
