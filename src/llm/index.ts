@@ -7,3 +7,6 @@ export { LlamaModel } from './model.js';
 export type { LlamaConfig } from './model.js';
 export { Llama2cError, openLlama2c, parseHeader, expectedBytes } from './llama2c.js';
 export type { Llama2cConfig, Llama2cFile } from './llama2c.js';
+export * as gguf from './gguf/index.js';
+export { loadGguf, GgufError, openGguf } from './gguf/index.js';
+export type { GgufFile, GgufLoadOptions } from './gguf/index.js';
