@@ -6,6 +6,8 @@
 // figure the generator states. Also: LlmMeta and the tokenizer from metadata. Greedy continuations
 // are checked in gguf-llamacpp.test.ts (PyTorch's and llama.cpp's are the same tokens).
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
@@ -85,6 +87,21 @@ describe('what the metadata says besides the weights', () => {
     const tok = llm.tokenizer!;
     expect(tok.decode(tok.encode('Once upon a time, héllo'))).toBe('Once upon a time, héllo');
     expect(tok.encode('<|im_start|>user', { specials: true })[0]).toBe(v - 2);
+  });
+  test('an architecture not read, and a file whose tensors do not fit its metadata', async () => {
+    await expect(born.llm.load(join(dir, 'quants.gguf'))).rejects.toThrow(/architecture "none" is not read; llama, mistral, qwen2 are/);
+    // feed_forward_length 64 → 48: the ffn tensors no longer have the shapes the config implies.
+    const bytes = new Uint8Array(readFileSync(join(dir, 'tiny-llama-f32.gguf')));
+    const key = Buffer.from('llama.feed_forward_length');
+    const at = Buffer.from(bytes).indexOf(key) + key.length + 4; // the key, then its u32 type, then the value
+    new DataView(bytes.buffer).setUint32(at, 48, true);
+    const tmp = await mkdtemp(join(tmpdir(), 'born-gguf-'));
+    try {
+      await writeFile(join(tmp, 'bad.gguf'), bytes);
+      await expect(born.llm.load(join(tmp, 'bad.gguf'))).rejects.toThrow(/tensor blk\.0\.ffn_gate\.weight is \[64, 64\], the model \(from the metadata\) expects \[48, 64\]/);
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
   });
   test('maxSeqLen: defaults to context_length, can be lowered, not raised', async () => {
     const p = join(dir, 'tiny-llama-f16.gguf');

@@ -90,6 +90,11 @@ describe('errors say what was found and what is valid', () => {
     expect(() => parseGgufHeader(edited((_, v) => v.setUint32(4, 7, true)))).toThrow(/GGUF version 7 is not known; versions 2 and 3/);
     expect(() => parseGgufHeader(edited((_, v) => v.setUint32(4, 3, false)))).toThrow(/big-endian/);
   });
+  test('version 2 has version 3\'s layout (3 only adds big-endian files)', () => {
+    const h = parseGgufHeader(edited((_, v) => v.setUint32(4, 2, true)));
+    expect(h.version).toBe(2);
+    expect(h.tensors.get('q4_K')!.shape).toEqual([2, 256]);
+  });
   test('truncated: in the header, and in a tensor\'s data', () => {
     expect(() => parseGgufHeader(bytes.subarray(0, 300))).toThrow(GgufError);
     expect(() => parseGgufHeader(bytes.subarray(0, 300), 300)).toThrow(/truncated file/);
