@@ -1,6 +1,6 @@
 /**
  * `born.llm.load(path)`: a language model from a checkpoint file. So far llama2.c `.bin`
- * checkpoints; GGUF and Hugging Face folders are to come behind the same call.
+ * checkpoints and GGUF files (./gguf/load.ts); Hugging Face folders are to come behind the same call.
  */
 import { noGrad } from '../autodiff/grad.js';
 import { fmt } from '../graph/errors.js';

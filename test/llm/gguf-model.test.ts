@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import * as born from '../../src/index.js';
+import { ggufConfig, openGguf, type GgufFile } from '../../src/llm/gguf/index.js';
 
 interface Case {
   file: string;
@@ -107,5 +108,30 @@ describe('what the metadata says besides the weights', () => {
     const p = join(dir, 'tiny-llama-f16.gguf');
     expect((await born.llm.load(p, { maxSeqLen: 16 })).config.maxSeqLen).toBe(16);
     await expect(born.llm.load(p, { maxSeqLen: 65 })).rejects.toThrow(/maxSeqLen 65 is outside 1\.\.64/);
+  });
+});
+
+describe('ggufConfig: the metadata of other architectures and features', () => {
+  // The tiny llama's header with its keys renamed to another architecture, plus extra keys.
+  async function as(arch: string, extra: Record<string, unknown>): Promise<GgufFile> {
+    const f = await openGguf(join(dir, 'tiny-llama-f16.gguf'));
+    await f.close();
+    const metadata = Object.fromEntries(Object.entries(f.metadata).map(([k, v]) => [k.replace(/^llama\./, `${arch}.`), v]));
+    return { ...f, metadata: { ...metadata, 'general.architecture': arch, ...extra } as GgufFile['metadata'] };
+  }
+  test('mistral: llama\'s layout; a sliding window caps the sequence length (full attention is exact within it)', async () => {
+    const f = await as('mistral', { 'mistral.attention.sliding_window': 16 });
+    const c = ggufConfig(f);
+    expect([c.maxSeqLen, c.ropePairing, c.qkvBias, c.nKvHeads, c.dim]).toEqual([16, 'interleaved', false, 2, 64]);
+    expect(() => ggufConfig(f, { maxSeqLen: 32 })).toThrow(/maxSeqLen 32 is outside 1\.\.16 .*capped by its sliding window/);
+  });
+  test('linear RoPE scaling is read; other scalings, partial rotary and missing keys are errors', async () => {
+    expect(ggufConfig(await as('llama', { 'llama.rope.scaling.type': 'linear', 'llama.rope.scaling.factor': 4 })).ropeScalingFactor).toBe(4);
+    const yarn = await as('llama', { 'llama.rope.scaling.type': 'yarn' });
+    expect(() => ggufConfig(yarn)).toThrow(/RoPE scaling "yarn" is not supported \('linear' is\)/);
+    const partial = await as('llama', { 'llama.rope.dimension_count': 8 });
+    expect(() => ggufConfig(partial)).toThrow(/RoPE on 8 of each head's 16 features \(partial rotary\) is not supported/);
+    const missing = await as('llama', { 'llama.block_count': undefined });
+    expect(() => ggufConfig(missing)).toThrow(/metadata llama\.block_count is missing/);
   });
 });
