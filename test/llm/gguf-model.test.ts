@@ -3,8 +3,11 @@
 // Qwen2 forward with biases and rotate_half RoPE). The goldens are computed on the weights as the
 // file holds them (quantised files: numpy's dequantisation), so every file must match to 1e-4;
 // the quantised files' distance to the f32 model is the quantisation error, checked against the
-// figure the generator states. Also: LlmMeta and the tokenizer from metadata. Greedy continuations
-// are checked in gguf-llamacpp.test.ts (PyTorch's and llama.cpp's are the same tokens).
+// figure the generator states. Measured max |Born − PyTorch|: 1.4e-6 (f32, f16, q8_0, q4_0),
+// 1.4e-5 (q4_K, dim 256), 9.5e-7 (qwen2); quantisation error, max |logit − f32 model's logit|:
+// f16 2.3e-3, q8_0 4.7e-2, q4_0 0.87, q4_K 3.1 (q4_K model: tied q4_K embedding, logits up to 22).
+// Also: LlmMeta and the tokenizer from metadata, config errors. Greedy continuations are checked
+// in gguf-llamacpp.test.ts (PyTorch's and llama.cpp's are the same tokens).
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
