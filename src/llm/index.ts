@@ -9,3 +9,6 @@ export { Llama2cError, openLlama2c, parseHeader, expectedBytes } from './llama2c
 export type { Llama2cConfig, Llama2cFile } from './llama2c.js';
 export { applyChatTemplate, ChatTemplateError } from './chat-template.js';
 export type { ChatMessage, ChatTemplateOptions } from './chat-template.js';
+export * as gguf from './gguf/index.js';
+export { loadGguf, GgufError, openGguf } from './gguf/index.js';
+export type { GgufFile, GgufLoadOptions } from './gguf/index.js';
