@@ -10,3 +10,8 @@ export type { Llama2cConfig, Llama2cFile } from './llama2c.js';
 export { KvCache } from './kv-cache.js';
 export type { GenerateOptions } from './generate/options.js';
 export type { Prompt, BatchText, BatchToken } from './generate/generate.js';
+export { applyChatTemplate, ChatTemplateError } from './chat-template.js';
+export type { ChatMessage, ChatTemplateOptions } from './chat-template.js';
+export * as gguf from './gguf/index.js';
+export { loadGguf, GgufError, openGguf } from './gguf/index.js';
+export type { GgufFile, GgufLoadOptions } from './gguf/index.js';

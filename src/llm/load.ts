@@ -1,6 +1,6 @@
 /**
  * `born.llm.load(path)`: a language model from a checkpoint file. So far llama2.c `.bin`
- * checkpoints; GGUF and Hugging Face folders are to come behind the same call.
+ * checkpoints and GGUF files (./gguf/load.ts); Hugging Face folders are to come behind the same call.
  */
 import { noGrad } from '../autodiff/grad.js';
 import { fmt } from '../graph/errors.js';
@@ -12,10 +12,11 @@ import { openLlama2c, type Llama2cConfig } from './llama2c.js';
 import { LlamaModel, type LlamaConfig } from './model.js';
 import { generateBatch, generateOne, isBatch, type BatchText, type BatchToken, type Prompt } from './generate/generate.js';
 import type { GenerateOptions } from './generate/options.js';
+import { loadGguf, type GgufLoadOptions } from './gguf/load.js';
 
-export interface LlmLoadOptions {
-  /** The file's format (default: from the extension; `.bin` is llama2.c). */
-  format?: 'llama2c';
+export interface LlmLoadOptions extends GgufLoadOptions {
+  /** The file's format (default: from the extension; `.bin` is llama2.c, `.gguf` GGUF). */
+  format?: 'llama2c' | 'gguf';
 }
 
 /** What a checkpoint says besides its weights; every loader fills in what its format carries. */
@@ -121,9 +122,11 @@ export async function loadLlama2c(path: string): Promise<Llm> {
   }
 }
 
-/** Loads a language model from `path` (a llama2.c `.bin` so far). */
+/** Loads a language model from `path` (a llama2.c `.bin` or a GGUF file). */
 export async function load(path: string, opts: LlmLoadOptions = {}): Promise<Llm> {
-  const format = opts.format ?? (path.toLowerCase().endsWith('.bin') ? 'llama2c' : undefined);
+  const ext = path.toLowerCase();
+  const format = opts.format ?? (ext.endsWith('.bin') ? 'llama2c' : ext.endsWith('.gguf') ? 'gguf' : undefined);
   if (format === 'llama2c') return loadLlama2c(path);
-  throw new TypeError(`llm.load: cannot tell the format of ${path}; llama2.c checkpoints end in .bin (or pass { format: 'llama2c' }); GGUF and Hugging Face folders are not read yet`);
+  if (format === 'gguf') return loadGguf(path, { maxSeqLen: opts.maxSeqLen });
+  throw new TypeError(`llm.load: cannot tell the format of ${path}; llama2.c checkpoints end in .bin, GGUF files in .gguf (or pass { format }); Hugging Face folders are not read yet`);
 }

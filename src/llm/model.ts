@@ -31,6 +31,8 @@ export interface LlamaConfig {
   ropeScalingFactor?: number;
   /** RoPE pairing: 'interleaved' (LLaMA / llama2.c, the default) or 'half' (NeoX / Hugging Face). */
   ropePairing?: RopePairing;
+  /** Biases on the attention's q, k and v projections (Qwen2). */
+  qkvBias?: boolean;
 }
 
 /** A cache for every layer (born.llm's KvCache). */
@@ -64,7 +66,7 @@ export class LlamaModel extends Module<[ids: Tensor, opts?: LlamaForwardOptions]
     this.tokEmbeddings = new Embedding(c.vocabSize, c.dim);
     this.layers = Array.from({ length: c.nLayers }, () => new LlamaDecoderLayer(c.dim, c.nHeads, c.hiddenDim, {
       numKvHeads: c.nKvHeads, maxPositions: c.maxSeqLen, normEps: c.normEps, ropeTheta: c.ropeTheta,
-      scalingFactor: c.ropeScalingFactor, pairing: c.ropePairing,
+      scalingFactor: c.ropeScalingFactor, pairing: c.ropePairing, qkvBias: c.qkvBias,
     }));
     this.norm = new RMSNorm(c.dim, { eps: c.normEps ?? 1e-5 });
     if (!c.sharedClassifier) this.output = new Linear(c.dim, c.vocabSize, { bias: false });

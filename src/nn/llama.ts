@@ -32,6 +32,8 @@ export interface GroupedQueryAttentionOptions extends RotaryEmbeddingOptions {
   numKvHeads?: number;
   /** Positions the rotary tables cover (default 2048). */
   maxPositions?: number;
+  /** Biases on the q, k and v projections (Qwen2; default false, as LLaMA). */
+  qkvBias?: boolean;
 }
 
 /**
@@ -58,7 +60,7 @@ function attend(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null): Tensor {
 
 /**
  * Causal self-attention with rotary embeddings and numKvHeads ≤ numHeads key/value heads
- * (grouped-query; numKvHeads = 1 is multi-query). No biases, as LLaMA.
+ * (grouped-query; numKvHeads = 1 is multi-query). No biases, as LLaMA (q/k/v biases with qkvBias, as Qwen2).
  * Shapes: x [B, T, dim] → [B, T, dim]. wq [H·hd, dim], wk and wv [Hkv·hd, dim], wo [dim, H·hd].
  * Query heads h·rep .. h·rep+rep-1 share kv head h (as llama2.c's repeat_kv): q is viewed as
  * [B, Hkv, rep·T, hd] against keys [B, Hkv, T, hd], so the kv heads are neither repeated nor copied.
@@ -75,7 +77,7 @@ export class GroupedQueryAttention extends Module<[x: Tensor, opts?: AttentionFo
   constructor(readonly dim: number, readonly numHeads: number, opts: GroupedQueryAttentionOptions = {}) {
     super();
     const op = 'GroupedQueryAttention';
-    const o = options<GroupedQueryAttentionOptions>(op, opts, ['numKvHeads', 'maxPositions', 'ropeTheta', 'scalingFactor', 'pairing']);
+    const o = options<GroupedQueryAttentionOptions>(op, opts, ['numKvHeads', 'maxPositions', 'ropeTheta', 'scalingFactor', 'pairing', 'qkvBias']);
     int(op, 'dim', dim);
     int(op, 'numHeads', numHeads);
     this.numKvHeads = o.numKvHeads === undefined ? numHeads : int(op, 'numKvHeads', o.numKvHeads);
@@ -84,9 +86,10 @@ export class GroupedQueryAttention extends Module<[x: Tensor, opts?: AttentionFo
     }
     this.headDim = dim / numHeads;
     const kv = this.numKvHeads * this.headDim;
-    this.wq = new Linear(dim, dim, { bias: false });
-    this.wk = new Linear(dim, kv, { bias: false });
-    this.wv = new Linear(dim, kv, { bias: false });
+    const bias = o.qkvBias ?? false;
+    this.wq = new Linear(dim, dim, { bias });
+    this.wk = new Linear(dim, kv, { bias });
+    this.wv = new Linear(dim, kv, { bias });
     this.wo = new Linear(dim, dim, { bias: false });
     this.rotary = new RotaryEmbedding(this.headDim, o.maxPositions ?? 2048, { ropeTheta: o.ropeTheta, scalingFactor: o.scalingFactor, pairing: o.pairing });
   }
@@ -99,9 +102,9 @@ export class GroupedQueryAttention extends Module<[x: Tensor, opts?: AttentionFo
     const h = this.numHeads, hkv = this.numKvHeads, hd = this.headDim, rep = h / hkv;
     // [B, T, heads·hd] → [B, heads, T, hd]; the projections are 2-D matmuls (see project()).
     const heads = (y: Tensor, n: number): Tensor => y.reshape([b, t, n, hd]).permute([0, 2, 1, 3]);
-    const q = this.rotary.forward(heads(project(x, this.wq.weight), h), o.positions);
-    const k = this.rotary.forward(heads(project(x, this.wk.weight), hkv), o.positions);
-    const v = heads(project(x, this.wv.weight), hkv);
+    const q = this.rotary.forward(heads(project(x, this.wq.weight, this.wq.bias), h), o.positions);
+    const k = this.rotary.forward(heads(project(x, this.wk.weight, this.wk.bias), hkv), o.positions);
+    const v = heads(project(x, this.wv.weight, this.wv.bias), hkv);
     // The rep query heads of a kv head are stacked along the rows, [B, Hkv, rep·T, hd], so that
     // one kv head's keys serve rep·T query rows in a plain batched matmul: nothing is broadcast or
     // repeated. Row r·T + i is query token i, hence the causal mask compares key j with i.
@@ -158,7 +161,7 @@ export class LlamaDecoderLayer extends Module<[x: Tensor, opts?: AttentionForwar
   readonly ffnNorm: RMSNorm;
   constructor(dim: number, numHeads: number, hiddenDim: number, opts: LlamaDecoderLayerOptions = {}) {
     super();
-    const { normEps, ...attn } = options<LlamaDecoderLayerOptions>('LlamaDecoderLayer', opts, ['numKvHeads', 'maxPositions', 'ropeTheta', 'scalingFactor', 'pairing', 'normEps']);
+    const { normEps, ...attn } = options<LlamaDecoderLayerOptions>('LlamaDecoderLayer', opts, ['numKvHeads', 'maxPositions', 'ropeTheta', 'scalingFactor', 'pairing', 'qkvBias', 'normEps']);
     this.attention = new GroupedQueryAttention(dim, numHeads, attn);
     this.feedForward = new SwiGLU(dim, hiddenDim);
     this.attentionNorm = new RMSNorm(dim, { eps: normEps ?? 1e-5 });
