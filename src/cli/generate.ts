@@ -1,6 +1,6 @@
 /**
  * `born generate`: streams a language model's continuation of a prompt to stdout, then prints
- * the prompt (prefill) and generation speeds to stderr. A llama2.c checkpoint holds no
+ * the prompt (prefill) and generation speeds to stderr. Any file llm.load reads; a llama2.c checkpoint holds no
  * tokenizer: give its tokenizer.bin with --tokenizer, or prompt with --prompt-ids (the output is
  * then token ids).
  */

@@ -126,7 +126,7 @@ options:
 
 Streams the model's continuation of the prompt to stdout (token ids, space-separated, when the
 model has no tokenizer), then prints the prompt's and the generation's tokens/s to stderr.
-Without a prompt it starts from BOS. Models: llama2.c checkpoints (.bin).
+Without a prompt it starts from BOS. Models: llama2.c checkpoints (.bin), GGUF files (.gguf).
 
 options:
   --model FILE         the checkpoint (required)

@@ -63,6 +63,16 @@ test('--tokenizer and --prompt stream text equal to llm.generate with that token
   expect(r.stdout).toBe(`the cat${text}\n`);
 });
 
+test('a GGUF file brings its tokenizer: --prompt alone streams the greedy text', async () => {
+  const gguf = fileURLToPath(new URL('./fixtures/gguf/tiny-llama-f32.gguf', import.meta.url));
+  const r = await run(['--model', gguf, '--prompt', 'Once upon a time', '--temperature', '0', '--max-tokens', '6']);
+  expect(r.code).toBe(0);
+  const llm = await born.llm.load(gguf);
+  let text = '';
+  for await (const piece of llm.generate('Once upon a time', { temperature: 0, maxTokens: 6 })) text += piece;
+  expect(r.stdout).toBe(`Once upon a time${text}\n`);
+});
+
 test('mistakes exit with status 2 before loading anything, naming the flag', async () => {
   const cases: [string[], RegExp][] = [
     [[], /--model FILE is required/],
