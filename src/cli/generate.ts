@@ -82,7 +82,8 @@ export async function generateCommand(argv: string[]): Promise<number> {
     process.stdout.write(decoder ? decoder.push(id) : `${n > 1 ? ' ' : ''}${id}`);
   }
   const end = performance.now();
-  process.stdout.write(`${decoder?.flush() ?? ''}\n`);
+  // The speeds follow the text: wait until stdout (a pipe writes asynchronously) has taken it.
+  await new Promise<void>((resolve) => process.stdout.write(`${decoder?.flush() ?? ''}\n`, () => resolve()));
   const rate = (tokens: number, ms: number): string => (ms > 0 ? (tokens / (ms / 1000)).toFixed(1) : '-');
   // The first token's time is the prompt's forward (prefill); the rest are one step each.
   console.error(`prompt: ${prompt.length} tokens in ${(first - start).toFixed(1)} ms (${rate(prompt.length, first - start)} tokens/s)`);
