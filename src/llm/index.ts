@@ -15,3 +15,5 @@ export type { ChatMessage, ChatTemplateOptions } from './chat-template.js';
 export * as gguf from './gguf/index.js';
 export { loadGguf, GgufError, openGguf } from './gguf/index.js';
 export type { GgufFile, GgufLoadOptions } from './gguf/index.js';
+export { chatPromptIds } from './chat.js';
+export type { ChatOptions } from './chat.js';

@@ -13,6 +13,8 @@ import { LlamaModel, type LlamaConfig } from './model.js';
 import { generateBatch, generateOne, isBatch, type BatchText, type BatchToken, type Prompt } from './generate/generate.js';
 import type { GenerateOptions } from './generate/options.js';
 import { loadGguf, type GgufLoadOptions } from './gguf/load.js';
+import { chat, type ChatOptions } from './chat.js';
+import type { ChatMessage } from './chat-template.js';
 
 export interface LlmLoadOptions extends GgufLoadOptions {
   /** The file's format (default: from the extension; `.bin` is llama2.c, `.gguf` GGUF). */
@@ -63,6 +65,15 @@ export class Llm {
   generate(prompts: readonly Prompt[], opts?: GenerateOptions & { tokens?: false }): AsyncIterable<BatchText>;
   generate(prompt: Prompt | readonly Prompt[], opts?: GenerateOptions): AsyncIterable<string | number | BatchText | BatchToken> {
     return isBatch(prompt) ? generateBatch(this, prompt, opts) : generateOne(this, prompt as Prompt, opts);
+  }
+
+  /**
+   * Streams the assistant's reply to a conversation, rendered by the model's chat template
+   * (GGUF `tokenizer.chat_template`, tokenizer_config.json's `chat_template`, or `{ template }`).
+   * Example: `for await (const piece of llm.chat([{ role: 'user', content: 'Hi' }])) process.stdout.write(piece)`.
+   */
+  chat(messages: readonly ChatMessage[], opts: ChatOptions = {}): AsyncIterable<string> {
+    return chat(this, messages, opts);
   }
 
   private idsTensor(ids: readonly number[] | Int32Array): Tensor {
