@@ -39,7 +39,7 @@ export async function checkWritableDir(command: string, flag: string, file: stri
  * The `__metadata__` of a safetensors file, read from its header alone; null when the file is not
  * a safetensors file.
  */
-async function readMetadata(file: string): Promise<Record<string, string> | null> {
+export async function readMetadata(file: string): Promise<Record<string, string> | null> {
   const fh = await open(file, 'r');
   try {
     const { size } = await fh.stat();

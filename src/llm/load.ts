@@ -10,10 +10,11 @@ import { Tensor } from '../tensor/tensor.js';
 import type { Tokenizer } from './tokenizer/tokenizer.js';
 import { openLlama2c, type Llama2cConfig } from './llama2c.js';
 import { LlamaModel, type LlamaConfig } from './model.js';
+import { isBornLlm, loadBornLlm } from './born.js';
 
 export interface LlmLoadOptions {
   /** The file's format (default: from the extension; `.bin` is llama2.c). */
-  format?: 'llama2c';
+  format?: 'llama2c' | 'born';
 }
 
 /** What a checkpoint says besides its weights; every loader fills in what its format carries. */
@@ -108,5 +109,7 @@ export async function loadLlama2c(path: string): Promise<Llm> {
 export async function load(path: string, opts: LlmLoadOptions = {}): Promise<Llm> {
   const format = opts.format ?? (path.toLowerCase().endsWith('.bin') ? 'llama2c' : undefined);
   if (format === 'llama2c') return loadLlama2c(path);
+  // A Born LLM file (born train --model gpt): a .safetensors file whose metadata says so.
+  if (format === 'born' || (format === undefined && path.toLowerCase().endsWith('.safetensors') && await isBornLlm(path))) return loadBornLlm(path);
   throw new TypeError(`llm.load: cannot tell the format of ${path}; llama2.c checkpoints end in .bin (or pass { format: 'llama2c' }); GGUF and Hugging Face folders are not read yet`);
 }
