@@ -9,7 +9,7 @@ metadata) that born.llm.load reads, and prints a sample of generated text.
 
 options with --model gpt (--device, --out, --force, --checkpoint, --resume, --seed as above):
   --data FILE          the text file (required)
-  --steps N            optimizer steps (default 600)
+  --steps N            optimizer steps (default 300)
   --batch-size N       windows per step (default 16)
   --context N          tokens per window, the model's maxSeqLen (default 64)
   --dim N              model width (default 128)
@@ -17,12 +17,12 @@ options with --model gpt (--device, --out, --force, --checkpoint, --resume, --se
   --heads N            attention heads (default 4; must divide --dim)
   --kv-heads N         key/value heads (default 2; must divide --heads)
   --hidden-dim N       SwiGLU hidden width (default 3 x dim)
-  --lr X               peak learning rate (default 0.002)
-  --warmup N           linear warm-up steps (default 50)
+  --lr X               peak learning rate (default 0.003)
+  --warmup N           linear warm-up steps (default 30)
   --min-lr-factor X    the cosine ends at lr x X (default 0.1)
   --weight-decay X     AdamW's decoupled weight decay (default 0.1; betas 0.9, 0.99)
   --clip X             max global gradient norm (default 1)
-  --eval-interval N    validation loss (and --checkpoint) every N steps (default 100)
+  --eval-interval N    validation loss (and --checkpoint) every N steps (default 50)
   --sample N           bytes to sample after training (default 300; 0: none)
   --prompt TEXT        the sample's prompt (default "This License")
   --temperature X      the sample's temperature (default 0.8; 0: greedy)`;
