@@ -129,7 +129,8 @@ describe('born train --model gpt', () => {
 
   test('trains, reports the validation loss per interval, writes a file born.llm.load reads and prints a sample', async () => {
     const out = join(tmp, 'cli.safetensors');
-    const r = await train([...quick, '--steps', '20', '--eval-interval', '10', '--sample', '20', '--out', out]);
+    const init = join(tmp, 'cli-init.safetensors');
+    const r = await train([...quick, '--steps', '20', '--eval-interval', '10', '--sample', '20', '--out', out, '--save-init', init]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const val = [...r.stdout.matchAll(/val loss (\d+\.\d+)/g)].map((m) => Number(m[1]));
@@ -140,6 +141,10 @@ describe('born train --model gpt', () => {
     const llm = await born.llm.load(out);
     expect(llm.config.maxSeqLen).toBe(16);
     expect(llm.vocabSize).toBe(textData(TEXT).vocab.length);
+    // --save-init: the same model before step 1 (the embedding has moved since).
+    const first = await born.llm.load(init);
+    expect(first.config).toEqual(llm.config);
+    expect([...await first.model.tokEmbeddings.weight.data()]).not.toEqual([...await llm.model.tokEmbeddings.weight.data()]);
   });
 
   test.concurrent.each([

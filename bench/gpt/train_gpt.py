@@ -15,7 +15,9 @@ the validation loss (mean cross-entropy, nats per byte) over the same consecutiv
 Flags and defaults are born train --model gpt's.
 """
 import argparse
+import json
 import math
+import struct
 import time
 
 import torch
@@ -161,6 +163,22 @@ class Llama(nn.Module):
         return self.output(self.norm(h))
 
 
+def read_safetensors(path):
+    """The F32 tensors of a safetensors file (born train --model gpt --save-init writes one), by name."""
+    with open(path, 'rb') as f:
+        n = struct.unpack('<Q', f.read(8))[0]
+        header = json.loads(f.read(n))
+        data = f.read()
+    out = {}
+    for name, e in header.items():
+        if name == '__metadata__':
+            continue
+        assert e['dtype'] == 'F32', (name, e['dtype'])
+        begin, end = e['data_offsets']
+        out[name] = torch.frombuffer(bytearray(data[begin:end]), dtype=torch.float32).reshape(e['shape'])
+    return out
+
+
 def warmup_cosine(steps, warmup, min_factor):
     """src/train/gpt/train.ts's warmupCosine."""
     def f(s):
@@ -188,6 +206,7 @@ def validation_loss(model, ids, t, batch_size):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--data', required=True)
+    ap.add_argument('--init', help="start from these weights (born train --model gpt --save-init FILE) instead of PyTorch's init")
     for name, default in [('steps', 300), ('batch-size', 16), ('context', 64), ('dim', 128), ('layers', 4),
                           ('heads', 4), ('kv-heads', 2), ('hidden-dim', 0), ('warmup', 30), ('eval-interval', 50),
                           ('seed', 0), ('threads', 0)]:
@@ -207,10 +226,12 @@ def main():
     c = dict(vocab=len(vocab), dim=a.dim, layers=a.layers, heads=a.heads, kv_heads=a.kv_heads,
              hidden=a.hidden_dim or 3 * a.dim, context=a.context)
     model = Llama(c)
+    if a.init:
+        model.load_state_dict(read_safetensors(a.init))  # strict: every name and shape as Born's
     n_params = sum(p.numel() for p in model.parameters())
     print(f'data: {a.data} ({len(text)} bytes, vocabulary of {len(vocab)} bytes; {len(train)} train, {len(val)} validation); '
           f'torch {torch.__version__}, {torch.get_num_threads()} threads; seed {a.seed}')
-    print(f'model: {c}, {n_params} parameters; {a.steps} steps of {a.batch_size} x {a.context} tokens, AdamW lr {a.lr} '
+    print(f'model: {c}, {n_params} parameters{", initial weights from " + a.init if a.init else ""}; {a.steps} steps of {a.batch_size} x {a.context} tokens, AdamW lr {a.lr} '
           f'(warm-up {a.warmup}, cosine to x{a.min_lr_factor}), weight decay {a.weight_decay}, clip {a.clip}')
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, betas=(0.9, 0.99), eps=1e-8, weight_decay=a.weight_decay)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, warmup_cosine(a.steps, a.warmup, a.min_lr_factor))

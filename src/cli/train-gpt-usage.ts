@@ -23,6 +23,7 @@ options with --model gpt (--device, --out, --force, --checkpoint, --resume, --se
   --weight-decay X     AdamW's decoupled weight decay (default 0.1; betas 0.9, 0.99)
   --clip X             max global gradient norm (default 1)
   --eval-interval N    validation loss (and --checkpoint) every N steps (default 50)
+  --save-init FILE     also write the initial weights there (bench/gpt/train_gpt.py --init starts from them)
   --sample N           bytes to sample after training (default 300; 0: none)
   --prompt TEXT        the sample's prompt (default "This License")
   --temperature X      the sample's temperature (default 0.8; 0: greedy)`;

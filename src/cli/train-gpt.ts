@@ -36,6 +36,7 @@ const FLAGS = {
   force: { type: 'boolean', default: false },
   checkpoint: { type: 'string' },
   resume: { type: 'string' },
+  'save-init': { type: 'string' },
 } as const;
 
 /** AdamW's betas (nanoGPT's for small character models); not a flag. */
@@ -68,6 +69,7 @@ export async function trainGptCommand(argv: string[]): Promise<number> {
   await checkOut(out, 'gpt', v.force!);
   if (v.checkpoint !== undefined) await checkWritableDir('train', 'checkpoint', v.checkpoint);
   if (v.resume !== undefined) await checkReadable('train', 'resume', v.resume);
+  if (v['save-init'] !== undefined) await checkOut(v['save-init'], 'gpt', v.force!, 'save-init');
   const text = new Uint8Array(await readFile(v.data));
   const data = textData(text);
   if (data.val.length < context + 1) {
@@ -87,6 +89,7 @@ export async function trainGptCommand(argv: string[]): Promise<number> {
   const { model, finalValLoss } = await trainGpt(data, {
     config, steps, batchSize, lr, warmup, minLrFactor, weightDecay, betas: BETAS, clip, evalInterval, seed, device,
     ...(v.checkpoint ? { checkpoint: v.checkpoint } : {}), ...(v.resume ? { resume: v.resume } : {}),
+    ...(v['save-init'] ? { saveInit: v['save-init'] } : {}),
   });
   console.log(`final validation loss: ${finalValLoss.toFixed(4)} nats/token`);
   await saveBornLlm(model, data.vocab, out);

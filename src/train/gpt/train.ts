@@ -8,7 +8,7 @@
 import { noGrad } from '../../autodiff/grad.js';
 import type { DeviceName } from '../../graph/node.js';
 import { readMetadata } from '../../cli/files.js';
-import { bornLlmMetadata } from '../../llm/born.js';
+import { bornLlmMetadata, saveBornLlm } from '../../llm/born.js';
 import { LlamaModel, type LlamaConfig } from '../../llm/model.js';
 import { crossEntropy } from '../../nn/losses.js';
 import { realize } from '../../scheduler/realize.js';
@@ -41,6 +41,8 @@ export interface GptTrainOptions {
   readonly resume?: string;
   /** Stop after this many steps (default `steps`), evaluating and checkpointing there; the schedule still spans `steps`. */
   readonly stopAt?: number;
+  /** Also write the initial weights (what step 1 starts from) here, as a Born LLM file: another framework can start from them. */
+  readonly saveInit?: string;
   readonly log?: (line: string) => void;
 }
 
@@ -92,6 +94,7 @@ export async function trainGpt(data: TextData, o: GptTrainOptions): Promise<GptT
   // Initialised on the CPU and moved: the same seed gives the same starting weights on every device.
   const model = new LlamaModel(config);
   await model.realize();
+  if (o.saveInit) await saveBornLlm(model, data.vocab, o.saveInit);
   model.to(device);
   const params = model.parameters();
   const opt = new AdamW(params, { lr: o.lr, betas: o.betas, weightDecay: o.weightDecay });
