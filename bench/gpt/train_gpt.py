@@ -10,19 +10,22 @@ data/dataset.ts, re-implemented bit for bit below); AdamW (betas 0.9, 0.99, eps 
 weight decay on every parameter), LambdaLR with a linear warm-up into a cosine, clip_grad_norm_;
 the validation loss (mean cross-entropy, nats per byte) over the same consecutive windows.
 
-    /usr/bin/python3 bench/gpt/train_gpt.py --data /tmp/licenses.txt [--steps 300 ...]
+    /usr/bin/python3 bench/gpt/train_gpt.py --data /tmp/licenses.txt [--seed N] [--init FILE] [--steps 300 ...]
 
 Flags and defaults are born train --model gpt's.
 """
 import argparse
-import json
 import math
-import struct
+import os
+import sys
 import time
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
+from export_models import read_safetensors  # noqa: E402  (bench/: its float32 safetensors reader)
 
 M32 = 0xFFFFFFFF
 BATCH_STREAM = 0x6770  # src/train/gpt/data.ts
@@ -163,22 +166,6 @@ class Llama(nn.Module):
         return self.output(self.norm(h))
 
 
-def read_safetensors(path):
-    """The F32 tensors of a safetensors file (born train --model gpt --save-init writes one), by name."""
-    with open(path, 'rb') as f:
-        n = struct.unpack('<Q', f.read(8))[0]
-        header = json.loads(f.read(n))
-        data = f.read()
-    out = {}
-    for name, e in header.items():
-        if name == '__metadata__':
-            continue
-        assert e['dtype'] == 'F32', (name, e['dtype'])
-        begin, end = e['data_offsets']
-        out[name] = torch.frombuffer(bytearray(data[begin:end]), dtype=torch.float32).reshape(e['shape'])
-    return out
-
-
 def warmup_cosine(steps, warmup, min_factor):
     """src/train/gpt/train.ts's warmupCosine."""
     def f(s):
@@ -227,7 +214,8 @@ def main():
              hidden=a.hidden_dim or 3 * a.dim, context=a.context)
     model = Llama(c)
     if a.init:
-        model.load_state_dict(read_safetensors(a.init))  # strict: every name and shape as Born's
+        # strict: every name and shape as Born's
+        model.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in read_safetensors(a.init).items()})
     n_params = sum(p.numel() for p in model.parameters())
     print(f'data: {a.data} ({len(text)} bytes, vocabulary of {len(vocab)} bytes; {len(train)} train, {len(val)} validation); '
           f'torch {torch.__version__}, {torch.get_num_threads()} threads; seed {a.seed}')

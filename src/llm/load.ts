@@ -111,5 +111,5 @@ export async function load(path: string, opts: LlmLoadOptions = {}): Promise<Llm
   if (format === 'llama2c') return loadLlama2c(path);
   // A Born LLM file (born train --model gpt): a .safetensors file whose metadata says so.
   if (format === 'born' || (format === undefined && path.toLowerCase().endsWith('.safetensors') && await isBornLlm(path))) return loadBornLlm(path);
-  throw new TypeError(`llm.load: cannot tell the format of ${path}; llama2.c checkpoints end in .bin (or pass { format: 'llama2c' }); GGUF and Hugging Face folders are not read yet`);
+  throw new TypeError(`llm.load: cannot tell the format of ${path}; llama2.c checkpoints end in .bin (or pass { format: 'llama2c' }), Born LLM files (born train --model gpt) are .safetensors with format 'born-llm-1' in their metadata; GGUF and Hugging Face folders are not read yet`);
 }
