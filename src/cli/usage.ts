@@ -1,4 +1,5 @@
 /** The help text of `born` and of each of its commands (`born <command> --help`). */
+import { TRAIN_GPT_USAGE } from './train-gpt-usage.js';
 
 export const USAGE = {
   born: `usage: born <command> [options]
@@ -22,7 +23,7 @@ Trains a model on Fashion-MNIST with Adam and writes its weights as safetensors,
 model name in the file's metadata (born eval reads it from there).
 
 options:
-  --model mlp|cnn      the model (default mlp)
+  --model mlp|cnn|gpt  the model (default mlp; gpt: a language model on a text file, below)
   --epochs N           passes over the training set (default 2)
   --batch-size N       examples per step (default 256)
   --lr X               learning rate (default 0.001)
@@ -40,7 +41,9 @@ options:
   --resume FILE        continue from a checkpoint
   --limit N            only the first N training and test examples (quick runs)
   -h, --help           this text
-  --version            born's version`,
+  --version            born's version
+
+${TRAIN_GPT_USAGE}`,
 
   eval: `usage: born eval --weights FILE [options]
 

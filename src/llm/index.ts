@@ -4,6 +4,7 @@ export * as tokenizers from './tokenizer/index.js';
 export { load, loadLlama2c, Llm } from './load.js';
 export type { LlmLoadOptions, LlmMeta } from './load.js';
 export { LlamaModel } from './model.js';
+export { loadBornLlm, saveBornLlm } from './born.js';
 export type { LlamaConfig } from './model.js';
 export { Llama2cError, openLlama2c, parseHeader, expectedBytes } from './llama2c.js';
 export type { Llama2cConfig, Llama2cFile } from './llama2c.js';

@@ -15,10 +15,11 @@ import type { GenerateOptions } from './generate/options.js';
 import { loadGguf, type GgufLoadOptions } from './gguf/load.js';
 import { chat, type ChatOptions } from './chat.js';
 import type { ChatMessage } from './chat-template.js';
+import { isBornLlm, loadBornLlm } from './born.js';
 
 export interface LlmLoadOptions extends GgufLoadOptions {
-  /** The file's format (default: from the extension; `.bin` is llama2.c, `.gguf` GGUF). */
-  format?: 'llama2c' | 'gguf';
+  /** The file's format (default: from the extension; `.bin` is llama2.c, `.gguf` GGUF, `.safetensors` with Born's LLM metadata 'born'). */
+  format?: 'llama2c' | 'gguf' | 'born';
 }
 
 /** What a checkpoint says besides its weights; every loader fills in what its format carries. */
@@ -139,5 +140,7 @@ export async function load(path: string, opts: LlmLoadOptions = {}): Promise<Llm
   const format = opts.format ?? (ext.endsWith('.bin') ? 'llama2c' : ext.endsWith('.gguf') ? 'gguf' : undefined);
   if (format === 'llama2c') return loadLlama2c(path);
   if (format === 'gguf') return loadGguf(path, { maxSeqLen: opts.maxSeqLen });
-  throw new TypeError(`llm.load: cannot tell the format of ${path}; llama2.c checkpoints end in .bin, GGUF files in .gguf (or pass { format }); Hugging Face folders are not read yet`);
+  // A Born LLM file (born train --model gpt): a .safetensors file whose metadata says so.
+  if (format === 'born' || (format === undefined && ext.endsWith('.safetensors') && await isBornLlm(path))) return loadBornLlm(path);
+  throw new TypeError(`llm.load: cannot tell the format of ${path}; llama2.c checkpoints end in .bin, GGUF files in .gguf, Born LLM files (born train --model gpt) are .safetensors with format 'born-llm-1' in their metadata (or pass { format }); Hugging Face folders are not read yet`);
 }
