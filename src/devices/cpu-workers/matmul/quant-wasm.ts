@@ -1,0 +1,100 @@
+// WebAssembly SIMD dot products of packed weight rows (ggml q8_0 / q4_0 blocks, kernel/quant.ts)
+// with one float32 vector: the quants are widened to float32 in registers, so the weights are
+// read once, packed, and never written out as floats.
+
+import { QUANT_FORMATS, type QuantFormat } from '../../../kernel/quant.js';
+import { Asm, I32, oneFunctionModule, SIMD_CONST, SIMD_LOAD, SIMD_LOAD32_SPLAT } from './wasm-asm.js';
+
+const I8X16_SPLAT = 0x0f, F32X4_EXTRACT = 0x1f, V128_AND = 0x4e, I8X16_SHR_U = 0x6d, I8X16_SUB = 0x71;
+const I16_LOW = 0x87, I16_HIGH = 0x88, I32_LOW = 0xa7, I32_HIGH = 0xa8;
+const F32X4_ADD = 0xe4, F32X4_MUL = 0xe6, F32X4_CONVERT = 0xfa, F32X4_MADD = 0x105;
+const F32_ADD = 0x92, F32_STORE = 0x38;
+
+/**
+ * q(wp, sp, xp, op, nr, nb): for r < nr, f32 at op + 4r = Σ over the row's nb blocks of
+ * scale · Σ_j quant_j · x_j. Row r's blocks start at wp + r·nb·blockBytes (their f16 scales are
+ * skipped: the caller converts them to the f32 array at sp + 4·(r·nb + block)); x is nb·32 f32
+ * at xp. All pointers in bytes.
+ */
+function quantDot(format: QuantFormat, relaxed: boolean): Asm {
+  const { blockBytes } = QUANT_FORMATS[format];
+  const w = new Asm(6);
+  const [wp, sp, xp, op, nr, nb] = [0, 1, 2, 3, 4, 5];
+  const r = w.i32Local(), b = w.i32Local(), p = w.i32Local(), x = w.i32Local(), s = w.i32Local();
+  const acc = w.v128Local(), blk = w.v128Local(), raw = w.v128Local(), h = w.v128Local();
+  const lanes = [w.v128Local(), w.v128Local()];
+  // blk += float(int32x4 on the stack) * x[xOff .. xOff + 4)
+  const madd = (xOff: number): void => {
+    w.simd(F32X4_CONVERT).get(x).simdMem(SIMD_LOAD, 0, xOff);
+    if (relaxed) w.get(blk).simd(F32X4_MADD);
+    else w.simd(F32X4_MUL).get(blk).simd(F32X4_ADD);
+    w.set(blk);
+  };
+  // 16 int8 lanes in `v` times x[xOff .. xOff + 16).
+  const sixteen = (v: number, xOff: number): void => {
+    w.get(v).simd(I16_LOW).set(h);
+    w.get(h).simd(I32_LOW); madd(xOff);
+    w.get(h).simd(I32_HIGH); madd(xOff + 16);
+    w.get(v).simd(I16_HIGH).set(h);
+    w.get(h).simd(I32_LOW); madd(xOff + 32);
+    w.get(h).simd(I32_HIGH); madd(xOff + 48);
+  };
+  const zero = (l: number): void => {
+    w.simd(SIMD_CONST);
+    for (let z = 0; z < 16; z++) w.code.push(0);
+    w.set(l);
+  };
+  w.get(wp).set(p).get(sp).set(s);
+  w.upto(r, nr, () => {
+    zero(acc);
+    w.get(xp).set(x);
+    w.upto(b, nb, () => {
+      zero(blk);
+      if (format === 'q8_0') {
+        w.get(p).simdMem(SIMD_LOAD, 0, 2).set(lanes[0]!);
+        w.get(p).simdMem(SIMD_LOAD, 0, 18).set(lanes[1]!);
+      } else {
+        // Low nibbles are weights 0..15, high nibbles 16..31, each biased by 8.
+        w.get(p).simdMem(SIMD_LOAD, 0, 2).set(raw);
+        w.get(raw).i32(15).simd(I8X16_SPLAT).simd(V128_AND).i32(8).simd(I8X16_SPLAT).simd(I8X16_SUB).set(lanes[0]!);
+        w.get(raw).i32(4).simd(I8X16_SHR_U).i32(8).simd(I8X16_SPLAT).simd(I8X16_SUB).set(lanes[1]!);
+      }
+      sixteen(lanes[0]!, 0);
+      sixteen(lanes[1]!, 64);
+      // acc += blk * scale
+      w.get(blk).get(s).simdMem(SIMD_LOAD32_SPLAT, 2, 0);
+      if (relaxed) w.get(acc).simd(F32X4_MADD);
+      else w.simd(F32X4_MUL).get(acc).simd(F32X4_ADD);
+      w.set(acc);
+      w.inc(p, blockBytes).inc(s, 4).inc(x, 128);
+    });
+    // op[r] = horizontal sum of acc
+    w.get(op).get(r).i32(4).mul().add();
+    w.get(acc).simd(F32X4_EXTRACT).code.push(0);
+    w.get(acc).simd(F32X4_EXTRACT).code.push(1);
+    w.code.push(F32_ADD);
+    w.get(acc).simd(F32X4_EXTRACT).code.push(2);
+    w.get(acc).simd(F32X4_EXTRACT).code.push(3);
+    w.code.push(F32_ADD, F32_ADD);
+    w.mem(F32_STORE, 2, 0);
+  });
+  return w;
+}
+
+const cache = new Map<QuantFormat, Uint8Array | null>();
+
+/** The module exporting `f` = q for `format` (with relaxed-SIMD FMA where the engine validates it), or null without wasm SIMD. */
+export function quantDotModule(format: QuantFormat): Uint8Array | null {
+  const hit = cache.get(format);
+  if (hit !== undefined) return hit;
+  const wasm = (globalThis as { WebAssembly?: { validate(bytes: Uint8Array): boolean } }).WebAssembly;
+  let found: Uint8Array | null = null;
+  for (const relaxed of [true, false]) {
+    const bytes = oneFunctionModule([6, I32, I32, I32, I32, I32, I32, 0], quantDot(format, relaxed).body());
+    let ok = false;
+    try { ok = wasm?.validate(bytes) ?? false; } catch { ok = false; }
+    if (ok) { found = bytes; break; }
+  }
+  cache.set(format, found);
+  return found;
+}

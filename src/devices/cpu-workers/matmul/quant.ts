@@ -1,0 +1,162 @@
+// The CPU matmul kernel with a packed weight operand (MatmulOperand.quant, kernel/quant.ts).
+//
+// Fast path (every x Wᵀ, whichever side the scheduler put W on): the contraction runs along W's
+// rows, whole rows. A work unit is QR rows of W; a range stages every x vector into the thread's
+// wasm memory once, then per unit copies the QR packed rows there (memcpy of the blocks as they
+// are: 34 or 18 bytes per 32 weights), turns their f16 scales into f32 and runs the wasm SIMD dot
+// of those rows with each x vector (quant-wasm.ts). Batch-1 decoding is the case this is for: one
+// vector, rows split over the pool, every weight read once and packed. Batch 8 reads each staged
+// unit of W (a few tens of kB, in cache) eight times.
+//
+// Any other read of a packed weight (W without the transpose: the input gradient g W), or an
+// engine without wasm SIMD, runs a JS loop that dequantises each element as it reads it.
+
+import { QUANT_FORMATS } from '../../../kernel/quant.js';
+import type { QuantOperand } from '../../../kernel/ir.js';
+import { base64, lin } from './source-parts.js';
+import type { MatmulSpec } from './types.js';
+import { quantDotModule } from './quant-wasm.js';
+
+/** W rows per work unit. */
+const QR = 16;
+
+interface Side { w: 'a' | 'b'; q: QuantOperand; rows: number; row0: number }
+
+/** The fast path's view of the spec: the quant side, its rows, and their first row in W; null when it does not apply. */
+function fastSide(spec: MatmulSpec): Side | null {
+  const { a, b, K } = spec;
+  const qa = a.quant, qb = b.quant;
+  if (qb && !qa) {
+    if (b.sRow === 1 && b.sCol === qb.cols && b.sBatch === 0 && K === qb.cols && b.offset % qb.cols === 0) return { w: 'b', q: qb, rows: spec.N, row0: b.offset / qb.cols };
+  } else if (qa && !qb) {
+    if (a.sCol === 1 && a.sRow === qa.cols && a.sBatch === 0 && K === qa.cols && a.offset % qa.cols === 0) return { w: 'a', q: qa, rows: spec.M, row0: a.offset / qa.cols };
+  }
+  return null;
+}
+
+/** Work units of the kernel `quantMatmulSource(spec)` prints. */
+export function quantMatmulUnits(spec: MatmulSpec): number {
+  if (spec.batch === 0 || spec.M === 0 || spec.N === 0) return 0;
+  const s = fastSide(spec);
+  return s ? Math.ceil(s.rows / QR) : spec.batch * spec.M;
+}
+
+/** f16 bits → f32, as a table built once per thread (globalThis, shared by every quant kernel). */
+const F16_TABLE = `const $H = globalThis.__bornF16 ??= (() => {
+    const t = new Float32Array(65536);
+    for (let i = 0; i < 65536; i++) {
+      const e = (i >> 10) & 31, m = i & 1023;
+      const v = e === 0 ? m * 2 ** -24 : e === 31 ? (m ? NaN : Infinity) : (1 + m / 1024) * 2 ** (e - 15);
+      t[i] = i & 32768 ? -v : v;
+    }
+    return t;
+  })();`;
+
+/** JS: `$dqX(e)`, element e of the packed matrix of operand X (row-major index into [rows, cols]). */
+function elementReader(name: string, arr: string, q: QuantOperand): string {
+  const { blockBytes } = QUANT_FORMATS[q.format];
+  const rowBytes = (q.cols / 32) * blockBytes;
+  const quant = q.format === 'q8_0'
+    ? `((${arr}[$p + 2 + $j] << 24) >> 24)`
+    : `($j < 16 ? (${arr}[$p + 2 + $j] & 15) - 8 : (${arr}[$p + $j - 14] >> 4) - 8)`;
+  return `const ${name} = (e) => {
+    const $r = Math.floor(e / ${q.cols}), $c = e - $r * ${q.cols}, $j = $c & 31;
+    const $p = ${q.byteOffset} + $r * ${rowBytes} + ($c >> 5) * ${blockBytes};
+    return $H[${arr}[$p] | (${arr}[$p + 1] << 8)] * ${quant};
+  };`;
+}
+
+/** The epilogue's store of `acc` at output (bt, m, n). */
+const store = (spec: MatmulSpec, expr: string, bt: string, m: string, n: string): string =>
+  `{ const o = (${bt} * ${spec.M} + ${m}) * ${spec.N} + ${n}, $om = ${m}, $on = ${n}; $C[o] = (${expr}); }`;
+
+/** The JS loop for any strides: unit u is output row (bt, m). */
+function generic(spec: MatmulSpec, expr: string, prelude: string): string {
+  const { a, b, M, N, K } = spec;
+  const readA = a.quant ? (i: string) => `$dqA(${i})` : (i: string) => `$A[${i}]`;
+  const readB = b.quant ? (i: string) => `$dqB(${i})` : (i: string) => `$B[${i}]`;
+  return `(() => {
+  "use strict";
+  ${F16_TABLE}
+  return function (b, start, end, $rt) {
+    ${prelude}
+    const $C = b[0], $A = b[1], $B = b[2];
+    ${a.quant ? elementReader('$dqA', '$A', a.quant) : ''}
+    ${b.quant ? elementReader('$dqB', '$B', b.quant) : ''}
+    for (let $u = start; $u < end; $u++) {
+      const $bt = Math.floor($u / ${M}), $m = $u - $bt * ${M};
+      for (let $n = 0; $n < ${N}; $n++) {
+        let acc = 0;
+        let $pa = ${lin([[a.sBatch, '$bt'], [a.sRow, '$m']], a.offset)}, $pb = ${lin([[b.sBatch, '$bt'], [b.sCol, '$n']], b.offset)};
+        for (let $k = 0; $k < ${K}; $k++, $pa += ${a.sCol}, $pb += ${b.sRow}) acc += ${readA('$pa')} * ${readB('$pb')};
+        acc = Math.fround(acc);
+        ${store(spec, expr, '$bt', '$m', '$n')}
+      }
+    }
+  };
+})()`;
+}
+
+/**
+ * A JS expression evaluating to the kernel `(b, start, end, $rt) => void` of `spec`, one of whose
+ * operands is quant; `expr` and `prelude` as matmulSource's epilogue.
+ */
+export function quantMatmulSource(spec: MatmulSpec, expr: string, prelude: string): string {
+  if (spec.a.prologue || spec.b.prologue) throw new Error('internal: a packed matmul operand with a prologue');
+  if (spec.dtype === 'float64') throw new Error('internal: a packed matmul in float64');
+  const side = fastSide(spec);
+  const bytes = side && quantDotModule(side.q.format);
+  if (!side || !bytes) return generic(spec, expr, prelude);
+  const { q, rows, row0 } = side;
+  const { M, N, K, batch } = spec;
+  const nb = K / 32, rowBytes = nb * QUANT_FORMATS[q.format].blockBytes;
+  // The other operand's vectors: (bt, v) for v < V, element k at xAt + k * xs.
+  const x = side.w === 'b' ? spec.a : spec.b;
+  const V = side.w === 'b' ? M : N;
+  const xs = side.w === 'b' ? x.sCol : x.sRow;
+  const xAt = lin([[x.sBatch, '$bt'], [side.w === 'b' ? x.sRow : x.sCol, '$v']], x.offset);
+  const X = side.w === 'b' ? '$A' : '$B', W = side.w === 'b' ? '$B' : '$A';
+  const xBytes = batch * V * K * 4, wBase = xBytes, sBase = wBase + QR * rowBytes, oBase = sBase + QR * nb * 4;
+  const need = oBase + QR * 4 + 64;
+  const out = side.w === 'b' ? store(spec, expr, '$bt', '$v', '$r') : store(spec, expr, '$bt', '$r', '$v');
+  return `(() => {
+  "use strict";
+  ${F16_TABLE}
+  const $key = "__bornQuantDot_${q.format}_v1";
+  let $Q = globalThis[$key];
+  if ($Q === undefined) {
+    const mem = new WebAssembly.Memory({ initial: 1 });
+    const bytes = Uint8Array.from(atob(${JSON.stringify(base64(bytes))}), (c) => c.charCodeAt(0));
+    const f = new WebAssembly.Instance(new WebAssembly.Module(bytes), { e: { m: mem } }).exports.f;
+    $Q = { mem, f, f32: new Float32Array(mem.buffer), u8: new Uint8Array(mem.buffer) };
+    globalThis[$key] = $Q;
+  }
+  return function (b, start, end, $rt) {
+    ${prelude}
+    const $C = b[0], $A = b[1], $B = b[2];
+    if ($Q.mem.buffer.byteLength < ${need}) {
+      $Q.mem.grow(Math.ceil((${need} - $Q.mem.buffer.byteLength) / 65536));
+      $Q.f32 = new Float32Array($Q.mem.buffer); $Q.u8 = new Uint8Array($Q.mem.buffer);
+    }
+    const $F = $Q.f32, $U = $Q.u8, $dot = $Q.f;
+    // Every x vector, contiguous, from byte 0.
+    for (let $bt = 0; $bt < ${batch}; $bt++) for (let $v = 0; $v < ${V}; $v++) {
+      const $s = ${xAt}, $d = ($bt * ${V} + $v) * ${K};
+      ${xs === 1 ? `$F.set(${X}.subarray($s, $s + ${K}), $d);` : `for (let $k = 0; $k < ${K}; $k++) $F[$d + $k] = ${X}[$s + $k * ${xs}];`}
+    }
+    for (let $u = start; $u < end; $u++) {
+      const $r0 = $u * ${QR}, $nr = Math.min(${QR}, ${rows} - $r0);
+      const $src = ${q.byteOffset} + ($r0 + ${row0}) * ${rowBytes};
+      $U.set(${W}.subarray($src, $src + $nr * ${rowBytes}), ${wBase});
+      for (let $i = 0, $p = ${wBase}, $e = $nr * ${nb}; $i < $e; $i++, $p += ${QUANT_FORMATS[q.format].blockBytes}) $F[${sBase / 4} + $i] = $H[$U[$p] | ($U[$p + 1] << 8)];
+      for (let $bt = 0; $bt < ${batch}; $bt++) for (let $v = 0; $v < ${V}; $v++) {
+        $dot(${wBase}, ${sBase}, ($bt * ${V} + $v) * ${K * 4}, ${oBase}, $nr, ${nb});
+        for (let $i = 0; $i < $nr; $i++) {
+          const $r = $r0 + $i, acc = $F[${oBase / 4} + $i];
+          ${out}
+        }
+      }
+    }
+  };
+})()`;
+}
