@@ -13,7 +13,7 @@
 
 import { QUANT_FORMATS } from '../../../kernel/quant.js';
 import type { QuantOperand } from '../../../kernel/ir.js';
-import { base64, lin } from './source-parts.js';
+import { base64, lin, through } from './source-parts.js';
 import type { MatmulSpec } from './types.js';
 import { quantDotModule } from './quant-wasm.js';
 
@@ -66,6 +66,11 @@ function elementReader(name: string, arr: string, q: QuantOperand): string {
   };`;
 }
 
+/** `$fa` / `$fb`: the float operand's prologue, rounded to float32 as a materialised operand would be. */
+const prologues = (spec: MatmulSpec): string => [
+  spec.a.prologue ? `const $fa = (acc) => Math.fround(${spec.a.prologue});` : '',
+  spec.b.prologue ? `const $fb = (acc) => Math.fround(${spec.b.prologue});` : ''].join('\n');
+
 /** The epilogue's store of `acc` at output (bt, m, n). */
 const store = (spec: MatmulSpec, expr: string, bt: string, m: string, n: string): string =>
   `{ const o = (${bt} * ${spec.M} + ${m}) * ${spec.N} + ${n}, $om = ${m}, $on = ${n}; $C[o] = (${expr}); }`;
@@ -73,14 +78,15 @@ const store = (spec: MatmulSpec, expr: string, bt: string, m: string, n: string)
 /** The JS loop for any strides: unit u is output row (bt, m). */
 function generic(spec: MatmulSpec, expr: string, prelude: string): string {
   const { a, b, M, N, K } = spec;
-  const readA = a.quant ? (i: string) => `$dqA(${i})` : (i: string) => `$A[${i}]`;
-  const readB = b.quant ? (i: string) => `$dqB(${i})` : (i: string) => `$B[${i}]`;
+  const readA = a.quant ? (i: string) => `$dqA(${i})` : (i: string) => through(a.prologue ? '$fa' : null, `$A[${i}]`);
+  const readB = b.quant ? (i: string) => `$dqB(${i})` : (i: string) => through(b.prologue ? '$fb' : null, `$B[${i}]`);
   return `(() => {
   "use strict";
   ${F16_TABLE}
   return function (b, start, end, $rt) {
     ${prelude}
     const $C = b[0], $A = b[1], $B = b[2];
+    ${prologues(spec)}
     ${a.quant ? elementReader('$dqA', '$A', a.quant) : ''}
     ${b.quant ? elementReader('$dqB', '$B', b.quant) : ''}
     for (let $u = start; $u < end; $u++) {
@@ -102,7 +108,7 @@ function generic(spec: MatmulSpec, expr: string, prelude: string): string {
  * operands is quant; `expr` and `prelude` as matmulSource's epilogue.
  */
 export function quantMatmulSource(spec: MatmulSpec, expr: string, prelude: string): string {
-  if (spec.a.prologue || spec.b.prologue) throw new Error('internal: a packed matmul operand with a prologue');
+  if ((spec.a.quant && spec.a.prologue) || (spec.b.quant && spec.b.prologue)) throw new Error('internal: a packed matmul operand with a prologue');
   if (spec.dtype === 'float64') throw new Error('internal: a packed matmul in float64');
   const side = fastSide(spec);
   const bytes = side && quantDotModule(side.q.format);
@@ -116,6 +122,7 @@ export function quantMatmulSource(spec: MatmulSpec, expr: string, prelude: strin
   const xs = side.w === 'b' ? x.sCol : x.sRow;
   const xAt = lin([[x.sBatch, '$bt'], [side.w === 'b' ? x.sRow : x.sCol, '$v']], x.offset);
   const X = side.w === 'b' ? '$A' : '$B', W = side.w === 'b' ? '$B' : '$A';
+  const fx = x.prologue ? (side.w === 'b' ? '$fa' : '$fb') : null;
   const xBytes = batch * V * K * 4, wBase = xBytes, sBase = wBase + QR * rowBytes, oBase = sBase + QR * nb * 4;
   const need = oBase + QR * 4 + 64;
   const out = side.w === 'b' ? store(spec, expr, '$bt', '$v', '$r') : store(spec, expr, '$bt', '$r', '$v');
@@ -134,6 +141,7 @@ export function quantMatmulSource(spec: MatmulSpec, expr: string, prelude: strin
   return function (b, start, end, $rt) {
     ${prelude}
     const $C = b[0], $A = b[1], $B = b[2];
+    ${prologues(spec)}
     if ($Q.mem.buffer.byteLength < ${need}) {
       $Q.mem.grow(Math.ceil((${need} - $Q.mem.buffer.byteLength) / 65536));
       $Q.f32 = new Float32Array($Q.mem.buffer); $Q.u8 = new Uint8Array($Q.mem.buffer);
@@ -142,7 +150,7 @@ export function quantMatmulSource(spec: MatmulSpec, expr: string, prelude: strin
     // Every x vector, contiguous, from byte 0.
     for (let $bt = 0; $bt < ${batch}; $bt++) for (let $v = 0; $v < ${V}; $v++) {
       const $s = ${xAt}, $d = ($bt * ${V} + $v) * ${K};
-      ${xs === 1 ? `$F.set(${X}.subarray($s, $s + ${K}), $d);` : `for (let $k = 0; $k < ${K}; $k++) $F[$d + $k] = ${X}[$s + $k * ${xs}];`}
+      ${xs === 1 && !fx ? `$F.set(${X}.subarray($s, $s + ${K}), $d);` : `for (let $k = 0; $k < ${K}; $k++) $F[$d + $k] = ${through(fx, `${X}[$s + $k * ${xs}]`)};`}
     }
     for (let $u = start; $u < end; $u++) {
       const $r0 = $u * ${QR}, $nr = Math.min(${QR}, ${rows} - $r0);
