@@ -21,35 +21,23 @@ function quantDot(format: QuantFormat, relaxed: boolean): Asm {
   const w = new Asm(6);
   const [wp, sp, xp, op, nr, nb] = [0, 1, 2, 3, 4, 5];
   const r = w.i32Local(), b = w.i32Local(), p = w.i32Local(), x = w.i32Local(), s = w.i32Local();
-  const acc = w.v128Local(), blk = w.v128Local(), raw = w.v128Local(), h = w.v128Local();
+  const acc = w.v128Local(), raw = w.v128Local();
   const lanes = [w.v128Local(), w.v128Local()];
-  // blk += float(int32x4 on the stack) * x[xOff .. xOff + 4)
-  const madd = (xOff: number): void => {
-    w.simd(F32X4_CONVERT).get(x).simdMem(SIMD_LOAD, 0, xOff);
-    if (relaxed) w.get(blk).simd(F32X4_MADD);
-    else w.simd(F32X4_MUL).get(blk).simd(F32X4_ADD);
-    w.set(blk);
+  const h = [w.v128Local(), w.v128Local(), w.v128Local(), w.v128Local()];
+  // Pushes float(quarter `half` of h[g]) * x[4·(4g + 2·half) ..]: 4 products of the block.
+  const product = (g: number, half: 0 | 1): void => {
+    w.get(h[g]!).simd(half ? I32_HIGH : I32_LOW).simd(F32X4_CONVERT).get(x).simdMem(SIMD_LOAD, 0, (g * 4 + half * 2) * 8).simd(F32X4_MUL);
   };
-  // 16 int8 lanes in `v` times x[xOff .. xOff + 16).
-  const sixteen = (v: number, xOff: number): void => {
-    w.get(v).simd(I16_LOW).set(h);
-    w.get(h).simd(I32_LOW); madd(xOff);
-    w.get(h).simd(I32_HIGH); madd(xOff + 16);
-    w.get(v).simd(I16_HIGH).set(h);
-    w.get(h).simd(I32_LOW); madd(xOff + 32);
-    w.get(h).simd(I32_HIGH); madd(xOff + 48);
-  };
-  const zero = (l: number): void => {
-    w.simd(SIMD_CONST);
-    for (let z = 0; z < 16; z++) w.code.push(0);
-    w.set(l);
-  };
+  // The 32 products summed as a tree, so that no multiply waits on the one before (a chain of
+  // dependent adds made the loop latency-bound: 1 weight per ns instead of ~4).
+  const pair = (g: number): void => { product(g, 0); product(g, 1); w.simd(F32X4_ADD); };
   w.get(wp).set(p).get(sp).set(s);
   w.upto(r, nr, () => {
-    zero(acc);
+    w.simd(SIMD_CONST);
+    for (let z = 0; z < 16; z++) w.code.push(0);
+    w.set(acc);
     w.get(xp).set(x);
     w.upto(b, nb, () => {
-      zero(blk);
       if (format === 'q8_0') {
         w.get(p).simdMem(SIMD_LOAD, 0, 2).set(lanes[0]!);
         w.get(p).simdMem(SIMD_LOAD, 0, 18).set(lanes[1]!);
@@ -59,10 +47,12 @@ function quantDot(format: QuantFormat, relaxed: boolean): Asm {
         w.get(raw).i32(15).simd(I8X16_SPLAT).simd(V128_AND).i32(8).simd(I8X16_SPLAT).simd(I8X16_SUB).set(lanes[0]!);
         w.get(raw).i32(4).simd(I8X16_SHR_U).i32(8).simd(I8X16_SPLAT).simd(I8X16_SUB).set(lanes[1]!);
       }
-      sixteen(lanes[0]!, 0);
-      sixteen(lanes[1]!, 64);
-      // acc += blk * scale
-      w.get(blk).get(s).simdMem(SIMD_LOAD32_SPLAT, 2, 0);
+      for (let g = 0; g < 4; g++) w.get(lanes[g >> 1]!).simd(g & 1 ? I16_HIGH : I16_LOW).set(h[g]!);
+      pair(0); pair(1); w.simd(F32X4_ADD);
+      pair(2); pair(3); w.simd(F32X4_ADD);
+      w.simd(F32X4_ADD);
+      // acc += block sum * scale
+      w.get(s).simdMem(SIMD_LOAD32_SPLAT, 2, 0);
       if (relaxed) w.get(acc).simd(F32X4_MADD);
       else w.simd(F32X4_MUL).get(acc).simd(F32X4_ADD);
       w.set(acc);
