@@ -27,6 +27,7 @@ export function checkQuantShape(op: string, format: unknown, shape: readonly num
 /** Blocks of `values` (row-major [rows, cols], cols a multiple of 32) in `format`, as ggml's reference quantisers write them. */
 export function quantize(values: ArrayLike<number>, format: QuantFormat, shape: readonly [number, number]): Uint8Array {
   const n = checkQuantShape('quantize', format, shape);
+  if (format === 'q4_K') throw new TypeError('quantize: q4_K is read (from GGUF files), not written here; quantize to q8_0 or q4_0');
   if (values.length !== shape[0] * shape[1]) throw new ShapeError(`quantize: ${values.length} values do not fill shape ${fmt(shape)}`);
   const out = new Uint8Array(n);
   const { blockBytes } = QUANT_FORMATS[format];

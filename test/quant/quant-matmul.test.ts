@@ -12,9 +12,12 @@ import { dequantize, matmulT, randomBlocks, randomInput, relError, type Format }
 
 const FORMATS: Format[] = ['q8_0', 'q4_0'];
 
-describe.each(FORMATS)('%s: x Wᵀ from packed blocks on the CPU', (format) => {
+describe.each(['q8_0', 'q4_0', 'q4_K'] as Format[])('%s: x Wᵀ from packed blocks on the CPU', (format) => {
   // [x rows, out (W rows), in]
-  const shapes: [number, number, number][] = [[1, 37, 64], [8, 50, 96], [1, 300, 256], [8, 19, 128], [1, 1, 32], [3, 5, 32]];
+  const shapes: [number, number, number][] = format === 'q4_K'
+    ? [[1, 37, 256], [8, 19, 512], [1, 1, 256], [3, 40, 768]]
+    : [[1, 37, 64], [8, 50, 96], [1, 300, 256], [8, 19, 128], [1, 1, 32], [3, 5, 32]];
+  const inF = (k: number): number => (format === 'q4_K' ? k * 4 : k);
   test.each(shapes)('x [%i, in] · W [%i, %i]ᵀ', async (m, n, k) => {
     const bytes = randomBlocks(format, n, k, n * 31 + k);
     const x = randomInput(m * k, m + n);
@@ -25,7 +28,7 @@ describe.each(FORMATS)('%s: x Wᵀ from packed blocks on the CPU', (format) => {
   });
 
   test('one matmul kernel reads the uint8 blocks; a bias and a [B, T, in] input fuse into it', async () => {
-    const [n, k] = [40, 64];
+    const [n, k] = [40, inF(64)];
     const bytes = randomBlocks(format, n, k, 7);
     const w = quantizedWeight(bytes, format, [n, k]);
     const xs = randomInput(2 * 3 * k, 8), bs = randomInput(n, 9);
@@ -50,7 +53,7 @@ describe.each(FORMATS)('%s: x Wᵀ from packed blocks on the CPU', (format) => {
   });
 
   test('the input gets its gradient (g W, the weight read untransposed); the weight is frozen', async () => {
-    const [m, n, k] = [3, 21, 64];
+    const [m, n, k] = [3, 21, inF(64)];
     const bytes = randomBlocks(format, n, k, 11);
     const w = quantizedWeight(bytes, format, [n, k]);
     const x = born.tensor(randomInput(m * k, 12), { shape: [m, k] }).requiresGrad_();

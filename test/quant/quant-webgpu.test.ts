@@ -1,6 +1,7 @@
 // Packed ggml weights on WebGPU (the WGSL matmul dequantising its tile as it copies it) against
-// the same naive dequantise-then-matmul as the CPU tests: one q8_0 and one q4_0 product (batch 1
-// and batch 8, byte counts that are no multiple of 4), two pipelines. Skips where there is no adapter.
+// the same naive dequantise-then-matmul as the CPU tests: one product per format (q8_0 batch 1,
+// q4_0 batch 8 with a byte count that is no multiple of 4, q4_K batch 2), three pipelines (~15 s
+// on lavapipe). Skips where there is no adapter.
 import { describe, expect, test } from 'vitest';
 import * as born from '../../src/index.js';
 import { quantizedWeight, quantLinear } from '../../src/quant/index.js';
@@ -15,7 +16,7 @@ try {
 }
 
 (why ? describe.skip : describe)(`packed weights on WebGPU${why ? ` (skipped: ${why})` : ''}`, () => {
-  const cases: [Format, number, number, number][] = [['q8_0', 1, 37, 64], ['q4_0', 8, 5, 96]];
+  const cases: [Format, number, number, number][] = [['q8_0', 1, 37, 64], ['q4_0', 8, 5, 96], ['q4_K', 2, 3, 256]];
   test.each(cases)('%s: x [%i, in] · W [%i, %i]ᵀ', async (format, m, n, k) => {
     const bytes = randomBlocks(format, n, k, n + k);
     const x = randomInput(m * k, m);

@@ -8,57 +8,92 @@ import { Asm, I32, oneFunctionModule, SIMD_CONST, SIMD_LOAD, SIMD_LOAD32_SPLAT }
 const I8X16_SPLAT = 0x0f, F32X4_EXTRACT = 0x1f, V128_AND = 0x4e, I8X16_SHR_U = 0x6d, I8X16_SUB = 0x71;
 const I16_LOW = 0x87, I16_HIGH = 0x88, I32_LOW = 0xa7, I32_HIGH = 0xa8;
 const F32X4_ADD = 0xe4, F32X4_MUL = 0xe6, F32X4_CONVERT = 0xfa, F32X4_MADD = 0x105;
-const F32_ADD = 0x92, F32_STORE = 0x38;
+const F32_ADD = 0x92, F32_SUB = 0x93, F32_STORE = 0x38;
 
 /**
- * q(wp, sp, xp, op, nr, nb): for r < nr, f32 at op + 4r = Σ over the row's nb blocks of
- * scale · Σ_j quant_j · x_j. Row r's blocks start at wp + r·nb·blockBytes (their f16 scales are
- * skipped: the caller converts them to the f32 array at sp + 4·(r·nb + block)); x is nb·32 f32
- * at xp. All pointers in bytes.
+ * q(wp, sp, xp, op, nr, nb, xs): for r < nr, f32 at op + 4r = the dot product of W's row r with
+ * x (K = nb · blockSize f32 at xp). Row r's blocks start at wp + r·nb·blockBytes. The caller
+ * turns the scales into f32 (the kernel skips the f16 bytes): q8_0 and q4_0 one per block at
+ * sp + 4·(r·nb + block); q4_K a (scale, min) pair per 32-weight sub-block at sp + 8·(r·nb·8 +
+ * sub), whose weights are scale · q - min, so it also reads x's sums over each sub-block, f32
+ * at xs. All pointers in bytes.
  */
 function quantDot(format: QuantFormat, relaxed: boolean): Asm {
   const { blockBytes } = QUANT_FORMATS[format];
-  const w = new Asm(6);
-  const [wp, sp, xp, op, nr, nb] = [0, 1, 2, 3, 4, 5];
-  const r = w.i32Local(), b = w.i32Local(), p = w.i32Local(), x = w.i32Local(), s = w.i32Local();
-  const acc = w.v128Local(), raw = w.v128Local();
+  const w = new Asm(7);
+  const [wp, sp, xp, op, nr, nb, xsp] = [0, 1, 2, 3, 4, 5, 6];
+  const r = w.i32Local(), b = w.i32Local(), p = w.i32Local(), x = w.i32Local(), s = w.i32Local(), xs = w.i32Local();
+  const acc = w.v128Local(), mins = w.v128Local(), raw = w.v128Local(), raw2 = w.v128Local();
   const lanes = [w.v128Local(), w.v128Local()];
   const h = [w.v128Local(), w.v128Local(), w.v128Local(), w.v128Local()];
-  // Pushes float(quarter `half` of h[g]) * x[4·(4g + 2·half) ..]: 4 products of the block.
-  const product = (g: number, half: 0 | 1): void => {
-    w.get(h[g]!).simd(half ? I32_HIGH : I32_LOW).simd(F32X4_CONVERT).get(x).simdMem(SIMD_LOAD, 0, (g * 4 + half * 2) * 8).simd(F32X4_MUL);
+  const madd = (into: number): void => {
+    if (relaxed) w.get(into).simd(F32X4_MADD);
+    else w.simd(F32X4_MUL).get(into).simd(F32X4_ADD);
+    w.set(into);
   };
-  // The 32 products summed as a tree, so that no multiply waits on the one before (a chain of
-  // dependent adds made the loop latency-bound: 1 weight per ns instead of ~4).
-  const pair = (g: number): void => { product(g, 0); product(g, 1); w.simd(F32X4_ADD); };
-  w.get(wp).set(p).get(sp).set(s);
-  w.upto(r, nr, () => {
+  // Pushes float(quarter `half` of h[g]) * x[xOff + 4·(4g + 2·half) ..]: 4 products.
+  const product = (g: number, half: 0 | 1, xOff: number): void => {
+    w.get(h[g]!).simd(half ? I32_HIGH : I32_LOW).simd(F32X4_CONVERT).get(x).simdMem(SIMD_LOAD, 0, xOff + (g * 4 + half * 2) * 8).simd(F32X4_MUL);
+  };
+  // 32 weights (16 int8 lanes in each of `lanes`) against x at xOff, into acc with the scale
+  // at s + sOff. The products are summed as a tree, so that no multiply waits on the one before
+  // (a chain of dependent adds made the loop latency-bound: 1 weight per ns instead of ~2).
+  const thirtyTwo = (xOff: number, sOff: number): void => {
+    for (let g = 0; g < 4; g++) w.get(lanes[g >> 1]!).simd(g & 1 ? I16_HIGH : I16_LOW).set(h[g]!);
+    const pair = (g: number): void => { product(g, 0, xOff); product(g, 1, xOff); w.simd(F32X4_ADD); };
+    pair(0); pair(1); w.simd(F32X4_ADD);
+    pair(2); pair(3); w.simd(F32X4_ADD);
+    w.simd(F32X4_ADD);
+    w.get(s).simdMem(SIMD_LOAD32_SPLAT, 2, sOff);
+    madd(acc);
+  };
+  const zero = (l: number): void => {
     w.simd(SIMD_CONST);
     for (let z = 0; z < 16; z++) w.code.push(0);
-    w.set(acc);
-    w.get(xp).set(x);
+    w.set(l);
+  };
+  w.get(wp).set(p).get(sp).set(s).get(xsp).set(xs);
+  w.upto(r, nr, () => {
+    zero(acc);
+    zero(mins);
+    w.get(xp).set(x).get(xsp).set(xs);
     w.upto(b, nb, () => {
       if (format === 'q8_0') {
         w.get(p).simdMem(SIMD_LOAD, 0, 2).set(lanes[0]!);
         w.get(p).simdMem(SIMD_LOAD, 0, 18).set(lanes[1]!);
-      } else {
+        thirtyTwo(0, 0);
+        w.inc(s, 4);
+      } else if (format === 'q4_0') {
         // Low nibbles are weights 0..15, high nibbles 16..31, each biased by 8.
         w.get(p).simdMem(SIMD_LOAD, 0, 2).set(raw);
         w.get(raw).i32(15).simd(I8X16_SPLAT).simd(V128_AND).i32(8).simd(I8X16_SPLAT).simd(I8X16_SUB).set(lanes[0]!);
         w.get(raw).i32(4).simd(I8X16_SHR_U).i32(8).simd(I8X16_SPLAT).simd(I8X16_SUB).set(lanes[1]!);
+        thirtyTwo(0, 0);
+        w.inc(s, 4);
+      } else {
+        // q4_K: after d, dmin and the 12 scale bytes, 4 chunks of 32 bytes; chunk c holds
+        // sub-block 2c in its low nibbles and 2c + 1 in its high ones, unbiased (0..15).
+        for (let c = 0; c < 4; c++) {
+          w.get(p).simdMem(SIMD_LOAD, 0, 16 + 32 * c).set(raw);
+          w.get(p).simdMem(SIMD_LOAD, 0, 32 + 32 * c).set(raw2);
+          for (const high of [false, true]) {
+            const sub = 2 * c + (high ? 1 : 0);
+            for (const [i, v] of [raw, raw2].entries()) {
+              if (high) w.get(v).i32(4).simd(I8X16_SHR_U);
+              else w.get(v).i32(15).simd(I8X16_SPLAT).simd(V128_AND);
+              w.set(lanes[i]!);
+            }
+            thirtyTwo(sub * 128, sub * 8);
+            // mins += min · Σ x over the sub-block
+            w.get(s).simdMem(SIMD_LOAD32_SPLAT, 2, sub * 8 + 4).get(xs).simdMem(SIMD_LOAD32_SPLAT, 2, sub * 4);
+            madd(mins);
+          }
+        }
+        w.inc(s, 64).inc(xs, 32);
       }
-      for (let g = 0; g < 4; g++) w.get(lanes[g >> 1]!).simd(g & 1 ? I16_HIGH : I16_LOW).set(h[g]!);
-      pair(0); pair(1); w.simd(F32X4_ADD);
-      pair(2); pair(3); w.simd(F32X4_ADD);
-      w.simd(F32X4_ADD);
-      // acc += block sum * scale
-      w.get(s).simdMem(SIMD_LOAD32_SPLAT, 2, 0);
-      if (relaxed) w.get(acc).simd(F32X4_MADD);
-      else w.simd(F32X4_MUL).get(acc).simd(F32X4_ADD);
-      w.set(acc);
-      w.inc(p, blockBytes).inc(s, 4).inc(x, 128);
+      w.inc(p, blockBytes).inc(x, format === 'q4_K' ? 1024 : 128);
     });
-    // op[r] = horizontal sum of acc
+    // op[r] = horizontal sum of acc, less the mins' term
     w.get(op).get(r).i32(4).mul().add();
     w.get(acc).simd(F32X4_EXTRACT).code.push(0);
     w.get(acc).simd(F32X4_EXTRACT).code.push(1);
@@ -66,6 +101,7 @@ function quantDot(format: QuantFormat, relaxed: boolean): Asm {
     w.get(acc).simd(F32X4_EXTRACT).code.push(2);
     w.get(acc).simd(F32X4_EXTRACT).code.push(3);
     w.code.push(F32_ADD, F32_ADD);
+    if (format === 'q4_K') { w.get(mins).simd(F32X4_EXTRACT).code.push(0); w.code.push(F32_SUB); }
     w.mem(F32_STORE, 2, 0);
   });
   return w;
@@ -80,7 +116,7 @@ export function quantDotModule(format: QuantFormat): Uint8Array | null {
   const wasm = (globalThis as { WebAssembly?: { validate(bytes: Uint8Array): boolean } }).WebAssembly;
   let found: Uint8Array | null = null;
   for (const relaxed of [true, false]) {
-    const bytes = oneFunctionModule([6, I32, I32, I32, I32, I32, I32, 0], quantDot(format, relaxed).body());
+    const bytes = oneFunctionModule([7, I32, I32, I32, I32, I32, I32, I32, 0], quantDot(format, relaxed).body());
     let ok = false;
     try { ok = wasm?.validate(bytes) ?? false; } catch { ok = false; }
     if (ok) { found = bytes; break; }

@@ -11,7 +11,7 @@
 // Any other read of a packed weight (W without the transpose: the input gradient g W), or an
 // engine without wasm SIMD, runs a JS loop that dequantises each element as it reads it.
 
-import { QUANT_FORMATS } from '../../../kernel/quant.js';
+import { QUANT_FORMATS, quantRowBytes, type QuantFormat } from '../../../kernel/quant.js';
 import type { QuantOperand } from '../../../kernel/ir.js';
 import { base64, lin, through } from './source-parts.js';
 import type { MatmulSpec } from './types.js';
@@ -52,18 +52,48 @@ const F16_TABLE = `const $H = globalThis.__bornF16 ??= (() => {
     return t;
   })();`;
 
+/** JS: `$sm(s, j)`: sub-block j's 6-bit scale (low byte) and min (high byte) from q4_K's scale bytes at s of `arr`. */
+const scaleMin = (arr: string): string => `const $sm = (s, j) => j < 4
+    ? (${arr}[s + j] & 63) | ((${arr}[s + j + 4] & 63) << 8)
+    : ((${arr}[s + j + 4] & 15) | ((${arr}[s + j - 4] >> 6) << 4)) | (((${arr}[s + j + 4] >> 4) | ((${arr}[s + j] >> 6) << 4)) << 8);`;
+
 /** JS: `$dqX(e)`, element e of the packed matrix of operand X (row-major index into [rows, cols]). */
 function elementReader(name: string, arr: string, q: QuantOperand): string {
+  const rowBytes = quantRowBytes(q.format, q.cols);
+  const head = `const $r = Math.floor(e / ${q.cols}), $c = e - $r * ${q.cols}, $j = $c & 31;`;
+  const half = (at: string): string => `$H[${arr}[${at}] | (${arr}[${at} + 1] << 8)]`;
+  if (q.format === 'q4_K') {
+    return `const ${name} = (e) => {
+    ${head}
+    const $p = ${q.byteOffset} + $r * ${rowBytes} + ($c >> 8) * 144, $sub = ($c >> 5) & 7;
+    const $sc = $sm($p + 4, $sub), $v = ${arr}[$p + 16 + ($sub >> 1) * 32 + $j];
+    const $n = $sub & 1 ? $v >> 4 : $v & 15;
+    return Math.fround(Math.fround(${half('$p')} * ($sc & 255)) * $n) - Math.fround(${half('$p + 2')} * ($sc >> 8));
+  };`;
+  }
   const { blockBytes } = QUANT_FORMATS[q.format];
-  const rowBytes = (q.cols / 32) * blockBytes;
   const quant = q.format === 'q8_0'
     ? `((${arr}[$p + 2 + $j] << 24) >> 24)`
     : `($j < 16 ? (${arr}[$p + 2 + $j] & 15) - 8 : (${arr}[$p + $j - 14] >> 4) - 8)`;
   return `const ${name} = (e) => {
-    const $r = Math.floor(e / ${q.cols}), $c = e - $r * ${q.cols}, $j = $c & 31;
+    ${head}
     const $p = ${q.byteOffset} + $r * ${rowBytes} + ($c >> 5) * ${blockBytes};
-    return $H[${arr}[$p] | (${arr}[$p + 1] << 8)] * ${quant};
+    return ${half('$p')} * ${quant};
   };`;
+}
+
+/**
+ * Statements turning the f16 scales of $nr staged rows (from byte wBase of $U) into the f32
+ * array the wasm dot reads (from element sAt of $F): one per block, or q4_K's (scale, min) pair
+ * per sub-block.
+ */
+function stageScales(format: QuantFormat, nb: number, wBase: number, sAt: number): string {
+  const bb = QUANT_FORMATS[format].blockBytes;
+  if (format !== 'q4_K') return `for (let $i = 0, $p = ${wBase}, $e = $nr * ${nb}; $i < $e; $i++, $p += ${bb}) $F[${sAt} + $i] = $H[$U[$p] | ($U[$p + 1] << 8)];`;
+  return `for (let $i = 0, $p = ${wBase}, $e = $nr * ${nb}, $o = ${sAt}; $i < $e; $i++, $p += ${bb}) {
+        const $d = $H[$U[$p] | ($U[$p + 1] << 8)], $dm = $H[$U[$p + 2] | ($U[$p + 3] << 8)];
+        for (let $j = 0; $j < 8; $j++, $o += 2) { const $sc = $sm($p + 4, $j); $F[$o] = $d * ($sc & 255); $F[$o + 1] = $dm * ($sc >> 8); }
+      }`;
 }
 
 /** `$fa` / `$fb`: the float operand's prologue, rounded to float32 as a materialised operand would be. */
@@ -87,6 +117,7 @@ function generic(spec: MatmulSpec, expr: string, prelude: string): string {
     ${prelude}
     const $C = b[0], $A = b[1], $B = b[2];
     ${prologues(spec)}
+    ${a.quant?.format === 'q4_K' ? scaleMin('$A') : b.quant?.format === 'q4_K' ? scaleMin('$B') : ''}
     ${a.quant ? elementReader('$dqA', '$A', a.quant) : ''}
     ${b.quant ? elementReader('$dqB', '$B', b.quant) : ''}
     for (let $u = start; $u < end; $u++) {
@@ -115,7 +146,8 @@ export function quantMatmulSource(spec: MatmulSpec, expr: string, prelude: strin
   if (!side || !bytes) return generic(spec, expr, prelude);
   const { q, rows, row0 } = side;
   const { M, N, K, batch } = spec;
-  const nb = K / 32, rowBytes = nb * QUANT_FORMATS[q.format].blockBytes;
+  const { blockSize, blockBytes } = QUANT_FORMATS[q.format];
+  const nb = K / blockSize, rowBytes = nb * blockBytes, perBlock = q.format === 'q4_K' ? 16 : 1;
   // The other operand's vectors: (bt, v) for v < V, element k at xAt + k * xs.
   const x = side.w === 'b' ? spec.a : spec.b;
   const V = side.w === 'b' ? M : N;
@@ -123,13 +155,15 @@ export function quantMatmulSource(spec: MatmulSpec, expr: string, prelude: strin
   const xAt = lin([[x.sBatch, '$bt'], [side.w === 'b' ? x.sRow : x.sCol, '$v']], x.offset);
   const X = side.w === 'b' ? '$A' : '$B', W = side.w === 'b' ? '$B' : '$A';
   const fx = x.prologue ? (side.w === 'b' ? '$fa' : '$fb') : null;
-  const xBytes = batch * V * K * 4, wBase = xBytes, sBase = wBase + QR * rowBytes, oBase = sBase + QR * nb * 4;
+  // Scratch: the x vectors, their sums over each 32 (q4_K's mins), the staged rows, their scales, the dots.
+  const xBytes = batch * V * K * 4, xsBase = xBytes, wBase = xsBase + batch * V * (K / 32) * 4;
+  const sBase = wBase + Math.ceil((QR * rowBytes) / 16) * 16, oBase = sBase + QR * nb * perBlock * 4;
   const need = oBase + QR * 4 + 64;
   const out = side.w === 'b' ? store(spec, expr, '$bt', '$v', '$r') : store(spec, expr, '$bt', '$r', '$v');
   return `(() => {
   "use strict";
   ${F16_TABLE}
-  const $key = "__bornQuantDot_${q.format}_v1";
+  const $key = "__bornQuantDot_${q.format}_v2";
   let $Q = globalThis[$key];
   if ($Q === undefined) {
     const mem = new WebAssembly.Memory({ initial: 1 });
@@ -147,18 +181,20 @@ export function quantMatmulSource(spec: MatmulSpec, expr: string, prelude: strin
       $Q.f32 = new Float32Array($Q.mem.buffer); $Q.u8 = new Uint8Array($Q.mem.buffer);
     }
     const $F = $Q.f32, $U = $Q.u8, $dot = $Q.f;
+    ${q.format === 'q4_K' ? scaleMin('$U') : ''}
     // Every x vector, contiguous, from byte 0.
     for (let $bt = 0; $bt < ${batch}; $bt++) for (let $v = 0; $v < ${V}; $v++) {
       const $s = ${xAt}, $d = ($bt * ${V} + $v) * ${K};
       ${xs === 1 && !fx ? `$F.set(${X}.subarray($s, $s + ${K}), $d);` : `for (let $k = 0; $k < ${K}; $k++) $F[$d + $k] = ${through(fx, `${X}[$s + $k * ${xs}]`)};`}
+      ${q.format === 'q4_K' ? `for (let $g = 0, $o = ${xsBase / 4} + ($bt * ${V} + $v) * ${K / 32}; $g < ${K / 32}; $g++) { let $t = 0; for (let $k = $d + $g * 32, $e = $k + 32; $k < $e; $k++) $t += $F[$k]; $F[$o + $g] = $t; }` : ''}
     }
     for (let $u = start; $u < end; $u++) {
       const $r0 = $u * ${QR}, $nr = Math.min(${QR}, ${rows} - $r0);
       const $src = ${q.byteOffset} + ($r0 + ${row0}) * ${rowBytes};
       $U.set(${W}.subarray($src, $src + $nr * ${rowBytes}), ${wBase});
-      for (let $i = 0, $p = ${wBase}, $e = $nr * ${nb}; $i < $e; $i++, $p += ${QUANT_FORMATS[q.format].blockBytes}) $F[${sBase / 4} + $i] = $H[$U[$p] | ($U[$p + 1] << 8)];
+      ${stageScales(q.format, nb, wBase, sBase / 4)}
       for (let $bt = 0; $bt < ${batch}; $bt++) for (let $v = 0; $v < ${V}; $v++) {
-        $dot(${wBase}, ${sBase}, ($bt * ${V} + $v) * ${K * 4}, ${oBase}, $nr, ${nb});
+        $dot(${wBase}, ${sBase}, ($bt * ${V} + $v) * ${K * 4}, ${oBase}, $nr, ${nb}, ${xsBase} + ($bt * ${V} + $v) * ${K / 8});
         for (let $i = 0; $i < $nr; $i++) {
           const $r = $r0 + $i, acc = $F[${oBase / 4} + $i];
           ${out}

@@ -110,16 +110,27 @@ function windowRead(wo: WindowOperand, v: string): { lets: string; valid: string
 function quantRead(name: string, buf: string, q: QuantOperand): string[] {
   const { blockBytes } = QUANT_FORMATS[q.format];
   const byte = (i: string): string => loadExpr(buf, i, 'uint8');
+  const half = (i: string): string => `unpack2x16float(u32(${byte(i)}) | (u32(${byte(`${i} + 1`)}) << 8u)).x`;
+  const head = [`fn ${name}(e: i32) -> f32 {`, `  let r = e / ${q.cols}; let c = e - r * ${q.cols}; let j = c & 31;`];
+  if (q.format === 'q4_K') {
+    // ggml's get_scale_min_k4 for sub-block `sub`, then d · scale · q - dmin · min.
+    return [...head,
+      `  let p = ${q.byteOffset} + r * ${quantRowBytes(q.format, q.cols)} + (c >> 8u) * ${blockBytes}; let sub = (c >> 5u) & 7; let s = p + 4;`,
+      '  var sc: i32; var mn: i32;',
+      `  if (sub < 4) { sc = ${byte('s + sub')} & 63; mn = ${byte('s + sub + 4')} & 63; }`,
+      `  else { sc = (${byte('s + sub + 4')} & 15) | ((${byte('s + sub - 4')} >> 6u) << 4u); mn = (${byte('s + sub + 4')} >> 4u) | ((${byte('s + sub')} >> 6u) << 4u); }`,
+      `  let v = ${byte('p + 16 + (sub >> 1u) * 32 + j')};`,
+      '  let n = select(v & 15, v >> 4u, (sub & 1) == 1);',
+      `  return ${half('p')} * f32(sc) * f32(n) - ${half('p + 2')} * f32(mn);`,
+      '}'];
+  }
   const quant = q.format === 'q8_0'
     ? [`  let q = ${loadExpr(buf, 'p + 2 + j', 'int8')};`]
     : [`  let v = ${byte('p + 2 + (j & 15)')};`, '  let q = select(v & 15, v >> 4u, j >= 16) - 8;'];
-  return [
-    `fn ${name}(e: i32) -> f32 {`,
-    `  let r = e / ${q.cols}; let c = e - r * ${q.cols}; let j = c & 31;`,
-    `  let p = ${q.byteOffset} + r * ${quantRowBytes(q.format, q.cols)} + (c >> 5) * ${blockBytes};`,
-    `  let d = unpack2x16float(u32(${byte('p')}) | (u32(${byte('p + 1')}) << 8u)).x;`,
+  return [...head,
+    `  let p = ${q.byteOffset} + r * ${quantRowBytes(q.format, q.cols)} + (c >> 5u) * ${blockBytes};`,
     ...quant,
-    '  return d * f32(q);',
+    `  return ${half('p')} * f32(q);`,
     '}',
   ];
 }
