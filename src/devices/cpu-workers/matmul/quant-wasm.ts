@@ -11,52 +11,62 @@ const F32X4_ADD = 0xe4, F32X4_MUL = 0xe6, F32X4_CONVERT = 0xfa, F32X4_MADD = 0x1
 const F32_ADD = 0x92, F32_SUB = 0x93, F32_STORE = 0x38;
 
 /**
- * q(wp, sp, xp, op, nr, nb, xs): for r < nr, f32 at op + 4r = the dot product of W's row r with
- * x (K = nb · blockSize f32 at xp). Row r's blocks start at wp + r·nb·blockBytes. The caller
- * turns the scales into f32 (the kernel skips the f16 bytes): q8_0 and q4_0 one per block at
- * sp + 4·(r·nb + block); q4_K a (scale, min) pair per 32-weight sub-block at sp + 8·(r·nb·8 +
- * sub), whose weights are scale · q - min, so it also reads x's sums over each sub-block, f32
- * at xs. All pointers in bytes.
+ * q(wp, sp, xp, op, nr, nb, xsp, xstride, xsstride), for nv vectors x_v (K = nb · blockSize f32
+ * at xp + v·xstride): for r < nr, f32 at op + 4·(r·nv + v) = the dot product of W's row r with
+ * x_v. Row r's blocks start at wp + r·nb·blockBytes. The caller turns the scales into f32 (the
+ * kernel skips the f16 bytes): q8_0 and q4_0 one per block at sp + 4·(r·nb + block); q4_K a
+ * (scale, min) pair per 32-weight sub-block at sp + 8·(r·nb·8 + sub), whose weights are
+ * scale · q - min, so it also reads x_v's sums over each sub-block, f32 at xsp + v·xsstride.
+ * Each weight is widened to float once for all nv vectors. All pointers in bytes.
  */
-function quantDot(format: QuantFormat, relaxed: boolean): Asm {
+function quantDot(format: QuantFormat, relaxed: boolean, nv: number): Asm {
   const { blockBytes } = QUANT_FORMATS[format];
-  const w = new Asm(7);
-  const [wp, sp, xp, op, nr, nb, xsp] = [0, 1, 2, 3, 4, 5, 6];
-  const r = w.i32Local(), b = w.i32Local(), p = w.i32Local(), x = w.i32Local(), s = w.i32Local(), xs = w.i32Local();
-  const acc = w.v128Local(), mins = w.v128Local(), raw = w.v128Local(), raw2 = w.v128Local();
+  const w = new Asm(9);
+  const [wp, sp, xp, op, nr, nb, xsp, xstride, xsstride] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const r = w.i32Local(), b = w.i32Local(), p = w.i32Local(), s = w.i32Local();
+  const vs = Array.from({ length: nv }, (_, v) => v);
+  const x = vs.map(() => w.i32Local()), xs = vs.map(() => w.i32Local());
+  const acc = vs.map(() => w.v128Local()), mins = vs.map(() => w.v128Local());
+  const raw = w.v128Local(), raw2 = w.v128Local(), scale = w.v128Local(), min = w.v128Local();
   const lanes = [w.v128Local(), w.v128Local()];
   const h = [w.v128Local(), w.v128Local(), w.v128Local(), w.v128Local()];
+  const wf = Array.from({ length: 8 }, () => w.v128Local());
   const madd = (into: number): void => {
     if (relaxed) w.get(into).simd(F32X4_MADD);
     else w.simd(F32X4_MUL).get(into).simd(F32X4_ADD);
     w.set(into);
   };
-  // Pushes float(quarter `half` of h[g]) * x[xOff + 4·(4g + 2·half) ..]: 4 products.
-  const product = (g: number, half: 0 | 1, xOff: number): void => {
-    w.get(h[g]!).simd(half ? I32_HIGH : I32_LOW).simd(F32X4_CONVERT).get(x).simdMem(SIMD_LOAD, 0, xOff + (g * 4 + half * 2) * 8).simd(F32X4_MUL);
-  };
-  // 32 weights (16 int8 lanes in each of `lanes`) against x at xOff, into acc with the scale
-  // at s + sOff. The products are summed as a tree, so that no multiply waits on the one before
-  // (a chain of dependent adds made the loop latency-bound: 1 weight per ns instead of ~2).
+  // 32 weights (16 int8 lanes in each of `lanes`) widened to 8 f32x4 once, then against each
+  // x_v at xOff, into acc with the scale at s + sOff. Each vector's products are summed as a
+  // tree, so that no multiply waits on the one before (a chain of dependent adds made the loop
+  // latency-bound: 1 weight per ns instead of ~2).
   const thirtyTwo = (xOff: number, sOff: number): void => {
     for (let g = 0; g < 4; g++) w.get(lanes[g >> 1]!).simd(g & 1 ? I16_HIGH : I16_LOW).set(h[g]!);
-    const pair = (g: number): void => { product(g, 0, xOff); product(g, 1, xOff); w.simd(F32X4_ADD); };
-    pair(0); pair(1); w.simd(F32X4_ADD);
-    pair(2); pair(3); w.simd(F32X4_ADD);
-    w.simd(F32X4_ADD);
-    w.get(s).simdMem(SIMD_LOAD32_SPLAT, 2, sOff);
-    madd(acc);
+    for (let q = 0; q < 8; q++) w.get(h[q >> 1]!).simd(q & 1 ? I32_HIGH : I32_LOW).simd(F32X4_CONVERT).set(wf[q]!);
+    w.get(s).simdMem(SIMD_LOAD32_SPLAT, 2, sOff).set(scale);
+    for (const v of vs) {
+      const prod = (q: number): void => { w.get(wf[q]!).get(x[v]!).simdMem(SIMD_LOAD, 0, xOff + q * 16).simd(F32X4_MUL); };
+      const pair = (q: number): void => { prod(q); prod(q + 1); w.simd(F32X4_ADD); };
+      pair(0); pair(2); w.simd(F32X4_ADD);
+      pair(4); pair(6); w.simd(F32X4_ADD);
+      w.simd(F32X4_ADD);
+      w.get(scale);
+      madd(acc[v]!);
+    }
   };
   const zero = (l: number): void => {
     w.simd(SIMD_CONST);
     for (let z = 0; z < 16; z++) w.code.push(0);
     w.set(l);
   };
-  w.get(wp).set(p).get(sp).set(s).get(xsp).set(xs);
+  w.get(wp).set(p).get(sp).set(s);
   w.upto(r, nr, () => {
-    zero(acc);
-    zero(mins);
-    w.get(xp).set(x).get(xsp).set(xs);
+    for (const v of vs) {
+      zero(acc[v]!);
+      zero(mins[v]!);
+      w.get(xp); if (v) w.get(xstride).i32(v).mul().add(); w.set(x[v]!);
+      w.get(xsp); if (v) w.get(xsstride).i32(v).mul().add(); w.set(xs[v]!);
+    }
     w.upto(b, nb, () => {
       if (format === 'q8_0') {
         w.get(p).simdMem(SIMD_LOAD, 0, 2).set(lanes[0]!);
@@ -84,43 +94,51 @@ function quantDot(format: QuantFormat, relaxed: boolean): Asm {
               w.set(lanes[i]!);
             }
             thirtyTwo(sub * 128, sub * 8);
-            // mins += min · Σ x over the sub-block
-            w.get(s).simdMem(SIMD_LOAD32_SPLAT, 2, sub * 8 + 4).get(xs).simdMem(SIMD_LOAD32_SPLAT, 2, sub * 4);
-            madd(mins);
+            // mins += min · Σ x_v over the sub-block
+            w.get(s).simdMem(SIMD_LOAD32_SPLAT, 2, sub * 8 + 4).set(min);
+            for (const v of vs) { w.get(min).get(xs[v]!).simdMem(SIMD_LOAD32_SPLAT, 2, sub * 4); madd(mins[v]!); }
           }
         }
-        w.inc(s, 64).inc(xs, 32);
+        w.inc(s, 64);
+        for (const v of vs) w.inc(xs[v]!, 32);
       }
-      w.inc(p, blockBytes).inc(x, format === 'q4_K' ? 1024 : 128);
+      w.inc(p, blockBytes);
+      for (const v of vs) w.inc(x[v]!, format === 'q4_K' ? 1024 : 128);
     });
-    // op[r] = horizontal sum of acc, less the mins' term
-    w.get(op).get(r).i32(4).mul().add();
-    w.get(acc).simd(F32X4_EXTRACT).code.push(0);
-    w.get(acc).simd(F32X4_EXTRACT).code.push(1);
-    w.code.push(F32_ADD);
-    w.get(acc).simd(F32X4_EXTRACT).code.push(2);
-    w.get(acc).simd(F32X4_EXTRACT).code.push(3);
-    w.code.push(F32_ADD, F32_ADD);
-    if (format === 'q4_K') { w.get(mins).simd(F32X4_EXTRACT).code.push(0); w.code.push(F32_SUB); }
-    w.mem(F32_STORE, 2, 0);
+    // op[r·nv + v] = horizontal sum of acc_v, less the mins' term
+    for (const v of vs) {
+      w.get(op).get(r).i32(4 * nv).mul().add();
+      w.get(acc[v]!).simd(F32X4_EXTRACT).code.push(0);
+      w.get(acc[v]!).simd(F32X4_EXTRACT).code.push(1);
+      w.code.push(F32_ADD);
+      w.get(acc[v]!).simd(F32X4_EXTRACT).code.push(2);
+      w.get(acc[v]!).simd(F32X4_EXTRACT).code.push(3);
+      w.code.push(F32_ADD, F32_ADD);
+      if (format === 'q4_K') { w.get(mins[v]!).simd(F32X4_EXTRACT).code.push(0); w.code.push(F32_SUB); }
+      w.mem(F32_STORE, 2, 4 * v);
+    }
   });
   return w;
 }
 
-const cache = new Map<QuantFormat, Uint8Array | null>();
+/** Vectors one call of the dot takes at most (batch 8 decoding: two calls per staged row block). */
+export const QUANT_DOT_VECTORS = 4;
 
-/** The module exporting `f` = q for `format` (with relaxed-SIMD FMA where the engine validates it), or null without wasm SIMD. */
-export function quantDotModule(format: QuantFormat): Uint8Array | null {
-  const hit = cache.get(format);
+const cache = new Map<string, Uint8Array | null>();
+
+/** The module exporting `f` = q for `format` and nv vectors (with relaxed-SIMD FMA where the engine validates it), or null without wasm SIMD. */
+export function quantDotModule(format: QuantFormat, nv: number): Uint8Array | null {
+  const key = `${format}/${nv}`;
+  const hit = cache.get(key);
   if (hit !== undefined) return hit;
   const wasm = (globalThis as { WebAssembly?: { validate(bytes: Uint8Array): boolean } }).WebAssembly;
   let found: Uint8Array | null = null;
   for (const relaxed of [true, false]) {
-    const bytes = oneFunctionModule([7, I32, I32, I32, I32, I32, I32, I32, 0], quantDot(format, relaxed).body());
+    const bytes = oneFunctionModule([9, ...new Array<number>(9).fill(I32), 0], quantDot(format, relaxed, nv).body());
     let ok = false;
     try { ok = wasm?.validate(bytes) ?? false; } catch { ok = false; }
     if (ok) { found = bytes; break; }
   }
-  cache.set(format, found);
+  cache.set(key, found);
   return found;
 }

@@ -4,9 +4,12 @@
 // rows, whole rows. A work unit is QR rows of W; a range stages every x vector into the thread's
 // wasm memory once, then per unit copies the QR packed rows there (memcpy of the blocks as they
 // are: 34 or 18 bytes per 32 weights), turns their f16 scales into f32 and runs the wasm SIMD dot
-// of those rows with each x vector (quant-wasm.ts). Batch-1 decoding is the case this is for: one
-// vector, rows split over the pool, every weight read once and packed. Batch 8 reads each staged
-// unit of W (a few tens of kB, in cache) eight times.
+// of those rows with the x vectors, up to four at a time (quant-wasm.ts: each weight is widened
+// to float once per four vectors). Batch-1 decoding is the case this is for: one vector, rows
+// split over the pool, every weight read once and packed. Batch 8 reads each staged unit of W
+// (a few tens of kB, in cache) twice. q4_K's 6-bit sub-block scales and mins are unpacked to
+// f32 here too, per staged unit, as the kernel reads them (nothing is unpacked on load).
+// Long prompts (many x rows) run at this dot's speed, not at the packed GEMM's.
 //
 // Any other read of a packed weight (W without the transpose: the input gradient g W), or an
 // engine without wasm SIMD, runs a JS loop that dequantises each element as it reads it.
@@ -15,7 +18,7 @@ import { QUANT_FORMATS, quantRowBytes, type QuantFormat } from '../../../kernel/
 import type { QuantOperand } from '../../../kernel/ir.js';
 import { base64, lin, through } from './source-parts.js';
 import type { MatmulSpec } from './types.js';
-import { quantDotModule } from './quant-wasm.js';
+import { QUANT_DOT_VECTORS, quantDotModule } from './quant-wasm.js';
 
 /** W rows per work unit. */
 const QR = 16;
@@ -142,10 +145,13 @@ export function quantMatmulSource(spec: MatmulSpec, expr: string, prelude: strin
   if ((spec.a.quant && spec.a.prologue) || (spec.b.quant && spec.b.prologue)) throw new Error('internal: a packed matmul operand with a prologue');
   if (spec.dtype === 'float64') throw new Error('internal: a packed matmul in float64');
   const side = fastSide(spec);
-  const bytes = side && quantDotModule(side.q.format);
-  if (!side || !bytes) return generic(spec, expr, prelude);
+  if (!side) return generic(spec, expr, prelude);
   const { q, rows, row0 } = side;
   const { M, N, K, batch } = spec;
+  // Vectors per call of the wasm dot: each weight is widened once for NV of them.
+  const T = batch * (side.w === 'b' ? M : N), NV = Math.min(QUANT_DOT_VECTORS, T);
+  const modules = Array.from({ length: NV }, (_, i) => quantDotModule(q.format, i + 1));
+  if (modules.some((m) => m === null)) return generic(spec, expr, prelude);
   const { blockSize, blockBytes } = QUANT_FORMATS[q.format];
   const nb = K / blockSize, rowBytes = nb * blockBytes, perBlock = q.format === 'q4_K' ? 16 : 1;
   // The other operand's vectors: (bt, v) for v < V, element k at xAt + k * xs.
@@ -158,20 +164,24 @@ export function quantMatmulSource(spec: MatmulSpec, expr: string, prelude: strin
   // Scratch: the x vectors, their sums over each 32 (q4_K's mins), the staged rows, their scales, the dots.
   const xBytes = batch * V * K * 4, xsBase = xBytes, wBase = xsBase + batch * V * (K / 32) * 4;
   const sBase = wBase + Math.ceil((QR * rowBytes) / 16) * 16, oBase = sBase + QR * nb * perBlock * 4;
-  const need = oBase + QR * 4 + 64;
+  const need = oBase + QR * NV * 4 + 64;
   const out = side.w === 'b' ? store(spec, expr, '$bt', '$v', '$r') : store(spec, expr, '$bt', '$r', '$v');
   return `(() => {
   "use strict";
   ${F16_TABLE}
-  const $key = "__bornQuantDot_${q.format}_v2";
+  const $key = "__bornQuantDot_${q.format}_v3";
   let $Q = globalThis[$key];
   if ($Q === undefined) {
     const mem = new WebAssembly.Memory({ initial: 1 });
-    const bytes = Uint8Array.from(atob(${JSON.stringify(base64(bytes))}), (c) => c.charCodeAt(0));
-    const f = new WebAssembly.Instance(new WebAssembly.Module(bytes), { e: { m: mem } }).exports.f;
-    $Q = { mem, f, f32: new Float32Array(mem.buffer), u8: new Uint8Array(mem.buffer) };
+    $Q = { mem, f: [], f32: new Float32Array(mem.buffer), u8: new Uint8Array(mem.buffer) };
     globalThis[$key] = $Q;
   }
+  // The dots for 1..${NV} vectors, instances over the thread's one memory.
+  ${JSON.stringify(modules.map((m) => base64(m!)))}.forEach((b64, i) => {
+    if ($Q.f[i + 1] !== undefined) return;
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    $Q.f[i + 1] = new WebAssembly.Instance(new WebAssembly.Module(bytes), { e: { m: $Q.mem } }).exports.f;
+  });
   return function (b, start, end, $rt) {
     ${prelude}
     const $C = b[0], $A = b[1], $B = b[2];
@@ -180,7 +190,7 @@ export function quantMatmulSource(spec: MatmulSpec, expr: string, prelude: strin
       $Q.mem.grow(Math.ceil((${need} - $Q.mem.buffer.byteLength) / 65536));
       $Q.f32 = new Float32Array($Q.mem.buffer); $Q.u8 = new Uint8Array($Q.mem.buffer);
     }
-    const $F = $Q.f32, $U = $Q.u8, $dot = $Q.f;
+    const $F = $Q.f32, $U = $Q.u8, $dots = $Q.f;
     ${q.format === 'q4_K' ? scaleMin('$U') : ''}
     // Every x vector, contiguous, from byte 0.
     for (let $bt = 0; $bt < ${batch}; $bt++) for (let $v = 0; $v < ${V}; $v++) {
@@ -193,11 +203,15 @@ export function quantMatmulSource(spec: MatmulSpec, expr: string, prelude: strin
       const $src = ${q.byteOffset} + ($r0 + ${row0}) * ${rowBytes};
       $U.set(${W}.subarray($src, $src + $nr * ${rowBytes}), ${wBase});
       ${stageScales(q.format, nb, wBase, sBase / 4)}
-      for (let $bt = 0; $bt < ${batch}; $bt++) for (let $v = 0; $v < ${V}; $v++) {
-        $dot(${wBase}, ${sBase}, ($bt * ${V} + $v) * ${K * 4}, ${oBase}, $nr, ${nb}, ${xsBase} + ($bt * ${V} + $v) * ${K / 8});
+      for (let $t0 = 0; $t0 < ${T}; $t0 += ${NV}) {
+        const $n = Math.min(${NV}, ${T} - $t0);
+        $dots[$n](${wBase}, ${sBase}, $t0 * ${K * 4}, ${oBase}, $nr, ${nb}, ${xsBase} + $t0 * ${K / 8}, ${K * 4}, ${K / 8});
         for (let $i = 0; $i < $nr; $i++) {
-          const $r = $r0 + $i, acc = $F[${oBase / 4} + $i];
-          ${out}
+          const $r = $r0 + $i;
+          for (let $j = 0; $j < $n; $j++) {
+            const $t = $t0 + $j, $bt = Math.floor($t / ${V}), $v = $t - $bt * ${V}, acc = $F[${oBase / 4} + $i * $n + $j];
+            ${out}
+          }
         }
       }
     }
