@@ -1,4 +1,4 @@
-// Batch-1 decoding's matrix-vector product y = x Wᵀ on the CPU with W in float32, q8_0 and q4_0
+// Batch-1 decoding's matrix-vector product y = x Wᵀ on the CPU with W in float32, q8_0, q4_0, q4_K
 // (packed blocks read by the matmul kernel, src/quant), and the same at batch 8. For each: the
 // median realize time, the kernel's own time (engine 'kernel' events), the weight's bytes read
 // per second over the kernel time, and where the cost model placed it.
@@ -17,12 +17,17 @@ async function main(): Promise<void> {
   const values = await W.data() as Float32Array;
   const q8 = quantizedWeight(quantize(values, 'q8_0', [out, inF]), 'q8_0', [out, inF]);
   const q4 = quantizedWeight(quantize(values, 'q4_0', [out, inF]), 'q4_0', [out, inF]);
+  // q4_K is not quantised here; random blocks (small scales) time the same kernel.
+  const k4 = new Uint8Array(out * (inF / 256) * 144).map((_, i) => (i * 2654435761) >>> 24);
+  for (let p = 0; p < k4.length; p += 144) { k4[p] = 0; k4[p + 1] = 0x14; k4[p + 2] = 0; k4[p + 3] = 0x10; }
+  const qk = quantizedWeight(k4, 'q4_K', [out, inF]);
   const xs = [1, 8].map((m) => randn([m, inF], { seed: 2 + m }));
   await realize(W, ...xs);
   const kinds: [string, number, (x: Tensor) => Tensor][] = [
     ['f32', out * inF * 4, (x) => x.matmul(W.T)],
     ['q8_0', q8.nbytes, (x) => quantLinear(x, q8)],
     ['q4_0', q4.nbytes, (x) => quantLinear(x, q4)],
+    ['q4_K', qk.nbytes, (x) => quantLinear(x, qk)],
   ];
   const events: { ms: number; ops: readonly string[] }[] = [];
   engine.on('kernel', (e) => events.push(e));

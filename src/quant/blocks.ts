@@ -1,7 +1,8 @@
 /**
  * ggml block bytes on the host: checking that bytes fit a format and shape, and quantising float
  * rows into blocks with ggml's reference rounding (quantize_row_q8_0_ref, quantize_row_q4_0_ref),
- * for weights that come as floats (QuantizedLinear.fromLinear) and for benchmarks.
+ * for weights that come as floats (QuantizedLinear.fromLinear) and for benchmarks. q4_K is only
+ * read (its quantiser searches scales per sub-block; GGUF files bring it quantised).
  */
 import { toFloat16Bits } from '../graph/dtype.js';
 import { ShapeError, fmt } from '../graph/errors.js';

@@ -1,9 +1,10 @@
 /**
- * Packed quantised weights: a [out, in] matrix held as ggml block bytes (q8_0, q4_0) in one uint8
- * device buffer, never as floats. `quantLinear(x, w)` is x Wᵀ as one matmul kernel that
+ * Packed quantised weights: a [out, in] matrix held as ggml block bytes (q8_0, q4_0, q4_K) in one
+ * uint8 device buffer, never as floats. `quantLinear(x, w)` is x Wᵀ as one matmul kernel that
  * dequantises each weight as it loads its operand (the 'dequant' node, scheduler/quant-operand.ts),
  * on the CPU and on WebGPU. Nothing is dequantised on load: the bytes are copied to the device as
- * they are (a GGUF tensor's data, unchanged).
+ * they are (a GGUF tensor's data, unchanged); the scales, q4_K's 6-bit sub-block scales and mins
+ * included, are decoded by the kernels as they read each block.
  *
  * The weights are frozen: no gradient reaches them (the input still gets its gradient, x's
  * matmul reads the packed bytes through the transpose).
@@ -13,7 +14,7 @@ import type { DeviceName } from '../graph/node.js';
 import { fromArray } from '../tensor/creation.js';
 import { node } from '../tensor/make.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { checkQuantShape, type QuantFormat } from './blocks.js';
+import { checkQuantShape, QUANT_FORMATS, type QuantFormat } from './blocks.js';
 
 export interface QuantizedWeightOptions {
   /** The device its bytes go to (default: the default device). */
@@ -43,16 +44,16 @@ export class QuantizedWeight {
 }
 
 /**
- * A packed weight from ggml block bytes: `bytes` hold `shape[0]` rows of `shape[1] / 32` blocks
- * (34 bytes each for q8_0, 18 for q4_0), exactly as a GGUF tensor stores them. The bytes are
- * copied to the device once; `bytes` may be dropped afterwards.
+ * A packed weight from ggml block bytes: `bytes` hold `shape[0]` rows of blocks (q8_0: 34 bytes
+ * per 32 weights, q4_0: 18 per 32, q4_K: 144 per 256), exactly as a GGUF tensor stores them. The
+ * bytes are copied to the device once; `bytes` may be dropped afterwards.
  */
 export function quantizedWeight(bytes: Uint8Array, format: QuantFormat, shape: readonly [number, number], opts: QuantizedWeightOptions = {}): QuantizedWeight {
   const op = 'quantizedWeight';
   const n = checkQuantShape(op, format, shape);
   if (!(bytes instanceof Uint8Array)) throw new TypeError(`${op}: expected the block bytes as a Uint8Array`);
   if (bytes.length !== n) {
-    throw new ShapeError(`${op}: ${format} of shape ${fmt(shape)} takes ${n} bytes (${shape[0]} rows of ${shape[1] / 32} blocks), got ${bytes.length}`);
+    throw new ShapeError(`${op}: ${format} of shape ${fmt(shape)} takes ${n} bytes (${shape[0]} rows of ${shape[1] / QUANT_FORMATS[format].blockSize} blocks), got ${bytes.length}`);
   }
   return new QuantizedWeight(fromArray(bytes, [n], 'uint8', opts.device), format, shape);
 }
