@@ -1,7 +1,7 @@
 /**
  * nn.QuantizedLinear: y = x Wᵀ + b with W packed in a ggml block format (weight.ts), where a
  * model has a Linear. Its weight is frozen (no parameter, no gradient); the bias, if any, is a
- * plain float tensor.
+ * plain float tensor, frozen too.
  */
 import { ShapeError, fmt } from '../graph/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -18,6 +18,10 @@ export class QuantizedLinear extends Module {
     if (bias && (bias.ndim !== 1 || bias.shape[0] !== this.outFeatures)) {
       throw new ShapeError(`QuantizedLinear: bias of shape ${fmt(bias.shape)} should be [${this.outFeatures}]`);
     }
+    // Buffers, not parameters: the state dict holds them (the blocks as uint8 'qweight') and
+    // module.to(device) moves them, the packed weight's bytes in place.
+    this.registerBuffer('qweight', weight.bytes);
+    if (bias) this.registerBuffer('bias', bias);
   }
 
   /** A Linear's weight quantised into `format` with ggml's reference rounding (the bias stays float). */

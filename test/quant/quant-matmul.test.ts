@@ -105,6 +105,10 @@ describe('quantize (ggml reference rounding) and QuantizedLinear', () => {
       set(ff, k, l);
     }
     expect(w1.extraRepr()).toBe('in_features=64, out_features=96, format=q8_0, bias=False');
+    // The blocks are a buffer of the module (state dict, .to(device)), not a parameter.
+    expect(w1.parameters()).toEqual([]);
+    expect(Object.keys(w1.stateDict())).toEqual(['qweight']);
+    expect(w1.stateDict()['qweight']!.dtype).toBe('uint8');
     const a = await ff.forward(x).data() as Float32Array, b = await ref.forward(x).data() as Float32Array;
     expect(relError(a, b)).toBeLessThan(2e-6);
   });
