@@ -10,6 +10,7 @@ import { Tensor } from '../tensor/tensor.js';
 import type { Tokenizer } from './tokenizer/tokenizer.js';
 import { openLlama2c, type Llama2cConfig } from './llama2c.js';
 import { LlamaModel, type LlamaConfig } from './model.js';
+import { floatWeight } from '../nn/llama.js';
 import { generateBatch, generateOne, isBatch, type BatchText, type BatchToken, type Prompt } from './generate/generate.js';
 import type { GenerateOptions } from './generate/options.js';
 import { loadGguf, type GgufLoadOptions } from './gguf/load.js';
@@ -117,17 +118,17 @@ export async function loadLlama2c(path: string): Promise<Llm> {
     for (const [l, layer] of model.layers.entries()) {
       const a = layer.attention, f = layer.feedForward;
       await put(layer.attentionNorm.weight, 'rms_att', l);
-      await put(a.wq.weight, 'wq', l);
-      await put(a.wk.weight, 'wk', l);
-      await put(a.wv.weight, 'wv', l);
-      await put(a.wo.weight, 'wo', l);
+      await put(floatWeight(a.wq, 'llm.load'), 'wq', l);
+      await put(floatWeight(a.wk, 'llm.load'), 'wk', l);
+      await put(floatWeight(a.wv, 'llm.load'), 'wv', l);
+      await put(floatWeight(a.wo, 'llm.load'), 'wo', l);
       await put(layer.ffnNorm.weight, 'rms_ffn', l);
-      await put(f.w1.weight, 'w1', l);
-      await put(f.w2.weight, 'w2', l);
-      await put(f.w3.weight, 'w3', l);
+      await put(floatWeight(f.w1, 'llm.load'), 'w1', l);
+      await put(floatWeight(f.w2, 'llm.load'), 'w2', l);
+      await put(floatWeight(f.w3, 'llm.load'), 'w3', l);
     }
     await put(model.norm.weight, 'rms_final');
-    if (model.output) await put(model.output.weight, 'wcls');
+    if (model.output) await put(floatWeight(model.output, 'llm.load'), 'wcls');
     return new Llm(model, config);
   } finally {
     await file.close();
@@ -139,7 +140,7 @@ export async function load(path: string, opts: LlmLoadOptions = {}): Promise<Llm
   const ext = path.toLowerCase();
   const format = opts.format ?? (ext.endsWith('.bin') ? 'llama2c' : ext.endsWith('.gguf') ? 'gguf' : undefined);
   if (format === 'llama2c') return loadLlama2c(path);
-  if (format === 'gguf') return loadGguf(path, { maxSeqLen: opts.maxSeqLen });
+  if (format === 'gguf') return loadGguf(path, { maxSeqLen: opts.maxSeqLen, dequantize: opts.dequantize });
   // A Born LLM file (born train --model gpt): a .safetensors file whose metadata says so.
   if (format === 'born' || (format === undefined && ext.endsWith('.safetensors') && await isBornLlm(path))) return loadBornLlm(path);
   throw new TypeError(`llm.load: cannot tell the format of ${path}; llama2.c checkpoints end in .bin, GGUF files in .gguf, Born LLM files (born train --model gpt) are .safetensors with format 'born-llm-1' in their metadata (or pass { format }); Hugging Face folders are not read yet`);

@@ -91,7 +91,7 @@ describe('quantize (ggml reference rounding) and QuantizedLinear', () => {
   test('QuantizedLinear.fromLinear, and LLaMA blocks run on packed weights through project()', async () => {
     const ff = new SwiGLU(64, 96);
     const x = born.tensor(randomInput(2 * 64, 31), { shape: [1, 2, 64] });
-    const q = (l: Linear) => QuantizedLinear.fromLinear(l, 'q8_0');
+    const q = (l: Linear | QuantizedLinear) => QuantizedLinear.fromLinear(l as Linear, 'q8_0');
     const [w1, w2, w3] = await Promise.all([q(ff.w1), q(ff.w2), q(ff.w3)]);
     // The float model with the dequantised weights is the reference.
     const deq = async (l: QuantizedLinear): Promise<born.Tensor> => {
