@@ -4,10 +4,11 @@
  */
 import { noGrad } from '../autodiff/grad.js';
 import { fmt } from '../graph/errors.js';
-import { assignAll } from '../tensor/assign.js';
+import { skipInit } from '../nn/parameter.js';
 import { fromStorage } from '../tensor/creation.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { Tokenizer } from './tokenizer/tokenizer.js';
+import { fillParameter } from './fill.js';
 import { openLlama2c, type Llama2cConfig } from './llama2c.js';
 import { LlamaModel, type LlamaConfig } from './model.js';
 
@@ -64,24 +65,21 @@ const llamaConfig = (c: Llama2cConfig): LlamaConfig => ({
 });
 
 /**
- * Reads a llama2.c checkpoint into a LlamaModel. Each weight (one layer's matrix at a time) is
- * read from the file straight into a Float32Array, copied once into the device buffer of a tensor,
- * and written into the model's parameter, then freed: the file is never in memory whole, and the
- * copies in flight are about one matrix twice. The parameters are first made with their random
- * init, then overwritten, which costs time and transient memory (a 27 MiB checkpoint: RSS +57 MiB
- * for the random model, 163 MiB peak in all against 61 MiB before) — a skip-init construction is
- * the next step for large models.
+ * Reads a llama2.c checkpoint into a LlamaModel built without its random init (skipInit): each
+ * weight (one layer's matrix at a time) is read from the file into a Float32Array, copied once
+ * into a device buffer, and that buffer becomes the parameter (fillParameter). The file is never
+ * in memory whole, nor the model twice.
  */
 export async function loadLlama2c(path: string): Promise<Llm> {
   const file = await openLlama2c(path);
   try {
     const config = llamaConfig(file.config);
-    const model = new LlamaModel(config);
+    const model = skipInit(() => new LlamaModel(config));
     model.eval();
+    // One host array, reused for every weight (the largest is the embedding or a classifier).
+    const scratch = new Float32Array(model.parameters().reduce((m, p) => Math.max(m, p.numel()), 0));
     const put = async (target: Tensor, name: string, layer?: number): Promise<void> => {
-      const values = fromStorage(await file.read(name, layer), target.shape, 'float32');
-      await assignAll([[target, values]]);
-      values.dispose();
+      fillParameter(target, await file.read(name, layer, scratch), `llama2.c checkpoint ${path}: ${name}${layer === undefined ? '' : ` of layer ${layer}`}`);
     };
     await put(model.tokEmbeddings.weight, 'token_embedding');
     for (const [l, layer] of model.layers.entries()) {
