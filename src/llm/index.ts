@@ -7,3 +7,6 @@ export { LlamaModel } from './model.js';
 export type { LlamaConfig } from './model.js';
 export { Llama2cError, openLlama2c, parseHeader, expectedBytes } from './llama2c.js';
 export type { Llama2cConfig, Llama2cFile } from './llama2c.js';
+export { loadHf } from './hf/load.js';
+export { HfError, parseHfConfig } from './hf/config.js';
+export type { HfModelConfig } from './hf/config.js';

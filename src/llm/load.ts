@@ -1,7 +1,8 @@
 /**
- * `born.llm.load(path)`: a language model from a checkpoint file. So far llama2.c `.bin`
- * checkpoints; GGUF and Hugging Face folders are to come behind the same call.
+ * `born.llm.load(path)`: a language model from a checkpoint: llama2.c `.bin` checkpoints and
+ * Hugging Face folders (src/llm/hf); GGUF is to come behind the same call.
  */
+import { stat } from 'node:fs/promises';
 import { noGrad } from '../autodiff/grad.js';
 import { fmt } from '../graph/errors.js';
 import { skipInit } from '../nn/parameter.js';
@@ -9,12 +10,13 @@ import { fromStorage } from '../tensor/creation.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { Tokenizer } from './tokenizer/tokenizer.js';
 import { fillParameter } from './fill.js';
+import { loadHf } from './hf/load.js';
 import { openLlama2c, type Llama2cConfig } from './llama2c.js';
 import { LlamaModel, type LlamaConfig } from './model.js';
 
 export interface LlmLoadOptions {
-  /** The file's format (default: from the extension; `.bin` is llama2.c). */
-  format?: 'llama2c';
+  /** The file's format (default: a directory is a Hugging Face folder; `.bin` is llama2.c). */
+  format?: 'llama2c' | 'hf';
 }
 
 /** What a checkpoint says besides its weights; every loader fills in what its format carries. */
@@ -102,9 +104,11 @@ export async function loadLlama2c(path: string): Promise<Llm> {
   }
 }
 
-/** Loads a language model from `path` (a llama2.c `.bin` so far). */
+/** Loads a language model from `path` (a llama2.c `.bin`, or a Hugging Face folder). */
 export async function load(path: string, opts: LlmLoadOptions = {}): Promise<Llm> {
-  const format = opts.format ?? (path.toLowerCase().endsWith('.bin') ? 'llama2c' : undefined);
+  const isDir = opts.format === undefined && (await stat(path).catch(() => null))?.isDirectory() === true;
+  const format = opts.format ?? (isDir ? 'hf' : path.toLowerCase().endsWith('.bin') ? 'llama2c' : undefined);
   if (format === 'llama2c') return loadLlama2c(path);
-  throw new TypeError(`llm.load: cannot tell the format of ${path}; llama2.c checkpoints end in .bin (or pass { format: 'llama2c' }); GGUF and Hugging Face folders are not read yet`);
+  if (format === 'hf') return loadHf(path);
+  throw new TypeError(`llm.load: cannot tell the format of ${path}; llama2.c checkpoints end in .bin (or pass { format: 'llama2c' }), Hugging Face folders are directories (or pass { format }); GGUF is not read yet`);
 }
