@@ -21,6 +21,7 @@ interface Golden {
   tokenizer: { bos: number; eos: number; cases: { text: string; ids: number[] }[] };
   'llama-untied': Case[];
   'llama-tied': Case[];
+  'qwen2-tied': Case[];
 }
 
 const fixtures = fileURLToPath(new URL('./fixtures/hf/', import.meta.url));
@@ -66,6 +67,21 @@ describe('Hugging Face folders: logits against PyTorch', () => {
     expect(await maxLogitError(llm, golden['llama-tied'])).toBeLessThan(1e-4);
     expect(llm.meta.tokenizer).toBeUndefined(); // this folder has none
     expect(llm.meta).toMatchObject({ bosId: golden.tokenizer.bos, eosIds: [golden.tokenizer.eos] });
+  });
+
+  // q/k/v biases come with GroupedQueryAttention's qkvBias option; a build without it must refuse
+  // the folder by name rather than load it without its biases.
+  const biases = (new born.llm.LlamaModel({ dim: 8, hiddenDim: 8, nLayers: 1, nHeads: 2, nKvHeads: 1, vocabSize: 4, maxSeqLen: 4, sharedClassifier: true, qkvBias: true } as born.llm.LlamaConfig)
+    .layers[0]!.attention.wq.bias) !== undefined;
+  test(`Qwen2 (q/k/v biases, tied, rope_theta 1e6): ${biases ? 'logits to 1e-4' : 'refused, naming the biases (this build has no qkvBias)'}`, async () => {
+    const dir = join(fixtures, 'qwen2-tied');
+    if (!biases) {
+      await expect(born.llm.load(dir)).rejects.toThrow(/Qwen2ForCausalLM has q\/k\/v biases \(model\.layers\.0\.self_attn\.q_proj\.bias\)/);
+      return;
+    }
+    const llm = await born.llm.load(dir);
+    expect(llm.config).toMatchObject({ dim: 32, nLayers: 1, sharedClassifier: true, ropeTheta: 1e6 });
+    expect(await maxLogitError(llm, golden['qwen2-tied'])).toBeLessThan(1e-4);
   });
 
   test('format hf is explicit too; the same weights with the other RoPE pairing do not match (the check can fail)', async () => {

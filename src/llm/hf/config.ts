@@ -14,9 +14,15 @@ export class HfError extends Error {
   override name = 'HfError';
 }
 
+/**
+ * LlamaConfig with the q/k/v biases Qwen2 needs: `qkvBias` is the name GroupedQueryAttention's
+ * option takes; a build whose LlamaModel ignores it leaves the biases out, and the loader says so.
+ */
+export type HfLlamaConfig = LlamaConfig & { qkvBias?: boolean };
+
 export interface HfModelConfig {
   /** The LlamaModel to build. */
-  readonly config: LlamaConfig;
+  readonly config: HfLlamaConfig;
   /** `architectures[0]` (or the model_type when there is none). */
   readonly architecture: string;
   /** The q/k/v projections have biases (Qwen2, or attention_bias). */
@@ -89,16 +95,17 @@ export function parseHfConfig(c: Record<string, unknown>, where = 'config.json')
   const window = c.sliding_window;
   const windowed = c.use_sliding_window !== false && Number.isSafeInteger(window) && (window as number) > 0;
   if (windowed && family === 'mistral') maxSeqLen = Math.min(maxSeqLen, window as number);
-  const config: LlamaConfig = {
+  const qkvBias = family === 'qwen2' || c.attention_bias === true;
+  const config: HfLlamaConfig = {
     dim, hiddenDim: int('intermediate_size'), nLayers: int('num_hidden_layers'), nHeads, nKvHeads,
     vocabSize: int('vocab_size'), maxSeqLen,
     sharedClassifier: c.tie_word_embeddings === true,
     normEps: num('rms_norm_eps', 1e-6), ropeTheta: num('rope_theta', 10000), ropePairing: 'half',
-    ...(ropeScalingFactor === undefined ? {} : { ropeScalingFactor }),
+    ...(ropeScalingFactor === undefined ? {} : { ropeScalingFactor }), ...(qkvBias ? { qkvBias } : {}),
   };
   const bos = ids(c.bos_token_id)[0];
   return {
-    config, architecture: arch!, qkvBias: family === 'qwen2' || c.attention_bias === true,
+    config, architecture: arch!, qkvBias,
     ...(typeof c.torch_dtype === 'string' ? { torchDtype: c.torch_dtype } : {}),
     ...(bos === undefined ? {} : { bosId: bos }), eosIds: ids(c.eos_token_id),
   };
