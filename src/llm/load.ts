@@ -17,6 +17,19 @@ import { LlamaModel, type LlamaConfig } from './model.js';
 export interface LlmLoadOptions {
   /** The file's format (default: a directory is a Hugging Face folder; `.bin` is llama2.c). */
   format?: 'llama2c' | 'hf';
+  /**
+   * The longest sequence to support, if shorter than the checkpoint's (Hugging Face configs say
+   * 32768 or more): the rotary tables, and whatever else is sized by config.maxSeqLen, shrink with it.
+   */
+  maxSeqLen?: number;
+}
+
+/** `config` with maxSeqLen lowered to `opts.maxSeqLen` (never raised: RoPE beyond the trained length is not this option's business). */
+export function withMaxSeqLen<C extends LlamaConfig>(config: C, opts: Pick<LlmLoadOptions, 'maxSeqLen'>): C {
+  const m = opts.maxSeqLen;
+  if (m === undefined) return config;
+  if (!Number.isSafeInteger(m) || m < 1) throw new RangeError(`llm.load: maxSeqLen must be a positive integer, got ${String(m)}`);
+  return { ...config, maxSeqLen: Math.min(config.maxSeqLen, m) };
 }
 
 /** What a checkpoint says besides its weights; every loader fills in what its format carries. */
@@ -72,10 +85,10 @@ const llamaConfig = (c: Llama2cConfig): LlamaConfig => ({
  * into a device buffer, and that buffer becomes the parameter (fillParameter). The file is never
  * in memory whole, nor the model twice.
  */
-export async function loadLlama2c(path: string): Promise<Llm> {
+export async function loadLlama2c(path: string, opts: Pick<LlmLoadOptions, 'maxSeqLen'> = {}): Promise<Llm> {
   const file = await openLlama2c(path);
   try {
-    const config = llamaConfig(file.config);
+    const config = withMaxSeqLen(llamaConfig(file.config), opts);
     const model = skipInit(() => new LlamaModel(config));
     model.eval();
     // One host array, reused for every weight (the largest is the embedding or a classifier).
@@ -108,7 +121,7 @@ export async function loadLlama2c(path: string): Promise<Llm> {
 export async function load(path: string, opts: LlmLoadOptions = {}): Promise<Llm> {
   const isDir = opts.format === undefined && (await stat(path).catch(() => null))?.isDirectory() === true;
   const format = opts.format ?? (isDir ? 'hf' : path.toLowerCase().endsWith('.bin') ? 'llama2c' : undefined);
-  if (format === 'llama2c') return loadLlama2c(path);
-  if (format === 'hf') return loadHf(path);
+  if (format === 'llama2c') return loadLlama2c(path, opts);
+  if (format === 'hf') return loadHf(path, opts);
   throw new TypeError(`llm.load: cannot tell the format of ${path}; llama2.c checkpoints end in .bin (or pass { format: 'llama2c' }), Hugging Face folders are directories (or pass { format }); GGUF is not read yet`);
 }

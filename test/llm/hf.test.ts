@@ -84,8 +84,10 @@ describe('Hugging Face folders: logits against PyTorch', () => {
     expect(await maxLogitError(llm, golden['qwen2-tied'])).toBeLessThan(1e-4);
   });
 
-  test('format hf is explicit too; the same weights with the other RoPE pairing do not match (the check can fail)', async () => {
-    const llm = await born.llm.load(join(fixtures, 'llama-untied'), { format: 'hf' });
+  test('format hf and maxSeqLen given; the same weights with the other RoPE pairing do not match (the check can fail)', async () => {
+    const llm = await born.llm.load(join(fixtures, 'llama-untied'), { format: 'hf', maxSeqLen: 16 });
+    expect(llm.config.maxSeqLen).toBe(16);
+    expect(() => llm.logits(Array.from({ length: 17 }, () => 1))).toThrow(/1\.\.16 \(maxSeqLen\)/);
     const interleaved = new born.llm.LlamaModel({ ...llm.config, ropePairing: 'interleaved' });
     interleaved.loadStateDict(llm.model.stateDict());
     expect(await maxLogitError(new born.llm.Llm(interleaved, interleaved.config), golden['llama-untied'].slice(0, 1))).toBeGreaterThan(1e-2);

@@ -11,7 +11,7 @@ import { fmt } from '../../graph/errors.js';
 import { skipInit } from '../../nn/parameter.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { fillParameter } from '../fill.js';
-import { Llm, type LlmMeta } from '../load.js';
+import { Llm, withMaxSeqLen, type LlmLoadOptions, type LlmMeta } from '../load.js';
 import { LlamaModel } from '../model.js';
 import { fromHuggingFace, type HfTokenizerConfig } from '../tokenizer/hf-json.js';
 import { HfError, readHfConfig, readJson, type HfModelConfig } from './config.js';
@@ -81,8 +81,9 @@ async function readMeta(dir: string, hf: HfModelConfig): Promise<LlmMeta> {
 }
 
 /** Loads a Hugging Face folder of a LLaMA, Mistral or Qwen2 causal LM; weights become float32. */
-export async function loadHf(dir: string): Promise<Llm> {
-  const hf = await readHfConfig(dir);
+export async function loadHf(dir: string, opts: Pick<LlmLoadOptions, 'maxSeqLen'> = {}): Promise<Llm> {
+  const read = await readHfConfig(dir);
+  const hf = { ...read, config: withMaxSeqLen(read.config, opts) };
   const weights = await openHfWeights(dir);
   try {
     const model = skipInit(() => new LlamaModel(hf.config));
