@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, test } from 'vitest';
 import * as born from '../../src/index.js';
-import { HfError } from '../../src/llm/index.js';
+import { HfError, parseHfConfig } from '../../src/llm/index.js';
 
 interface Case { ids: number[]; logits: number[] }
 interface Golden {
@@ -108,6 +108,30 @@ describe('Hugging Face folders: tokenizer and metadata', () => {
     expect(llm.meta.eosIds).toEqual([golden.tokenizer.eos]);
     expect(llm.meta.chatTemplate).toContain("m['role']");
     expect(llm.meta.name).toBe('LlamaForCausalLM');
+  });
+});
+
+describe('config.json of each architecture', () => {
+  const base = { hidden_size: 4096, intermediate_size: 14336, num_hidden_layers: 32, num_attention_heads: 32, vocab_size: 32000 };
+  test("Mistral: GQA, the sliding window bounds the length; transformers' defaults where keys are absent", () => {
+    const m = parseHfConfig({ ...base, architectures: ['MistralForCausalLM'], num_key_value_heads: 8, max_position_embeddings: 32768, sliding_window: 4096, rope_theta: 1e6, eos_token_id: 2, bos_token_id: 1 });
+    expect(m.config).toMatchObject({ nKvHeads: 8, maxSeqLen: 4096, ropeTheta: 1e6, normEps: 1e-6, sharedClassifier: false, ropePairing: 'half' });
+    expect(m).toMatchObject({ architecture: 'MistralForCausalLM', qkvBias: false, bosId: 1, eosIds: [2] });
+    const d = parseHfConfig({ ...base, model_type: 'llama' });
+    expect(d.config).toMatchObject({ nKvHeads: 32, maxSeqLen: 2048, ropeTheta: 10000, normEps: 1e-6 });
+    expect(d.config.ropeScalingFactor).toBeUndefined();
+  });
+  test('Qwen2: q/k/v biases, tied embeddings; Llama with attention_bias; linear scaling under its old key', () => {
+    const q = parseHfConfig({ ...base, architectures: ['Qwen2ForCausalLM'], num_key_value_heads: 4, tie_word_embeddings: true, sliding_window: 4096, use_sliding_window: false, max_position_embeddings: 32768 });
+    expect(q.qkvBias).toBe(true);
+    expect(q.config).toMatchObject({ qkvBias: true, sharedClassifier: true, maxSeqLen: 32768 });
+    expect(parseHfConfig({ ...base, architectures: ['LlamaForCausalLM'], attention_bias: true }).qkvBias).toBe(true);
+    expect(parseHfConfig({ ...base, architectures: ['LlamaForCausalLM'], rope_scaling: { type: 'linear', factor: 4 } }).config.ropeScalingFactor).toBe(4);
+  });
+  test('refused by name: a head_dim of its own, another activation, a missing size', () => {
+    expect(() => parseHfConfig({ ...base, architectures: ['LlamaForCausalLM'], head_dim: 256 })).toThrow(/head_dim 256 differs from hidden_size \/ num_attention_heads \(128\)/);
+    expect(() => parseHfConfig({ ...base, architectures: ['LlamaForCausalLM'], hidden_act: 'gelu' })).toThrow(/hidden_act "gelu" is not supported/);
+    expect(() => parseHfConfig({ ...base, architectures: ['LlamaForCausalLM'], vocab_size: undefined })).toThrow(/"vocab_size" is missing/);
   });
 });
 
