@@ -15,7 +15,7 @@ import { openLlama2c, type Llama2cConfig } from './llama2c.js';
 import { LlamaModel, type LlamaConfig } from './model.js';
 
 export interface LlmLoadOptions {
-  /** The file's format (default: a directory is a Hugging Face folder; `.bin` is llama2.c). */
+  /** The file's format (default: `.bin` is llama2.c; any other directory is a Hugging Face folder). */
   format?: 'llama2c' | 'hf';
   /**
    * The longest sequence to support, if shorter than the checkpoint's (Hugging Face configs say
@@ -119,8 +119,9 @@ export async function loadLlama2c(path: string, opts: Pick<LlmLoadOptions, 'maxS
 
 /** Loads a language model from `path` (a llama2.c `.bin`, or a Hugging Face folder). */
 export async function load(path: string, opts: LlmLoadOptions = {}): Promise<Llm> {
-  const isDir = opts.format === undefined && (await stat(path).catch(() => null))?.isDirectory() === true;
-  const format = opts.format ?? (isDir ? 'hf' : path.toLowerCase().endsWith('.bin') ? 'llama2c' : undefined);
+  const bin = path.toLowerCase().endsWith('.bin');
+  const isDir = opts.format === undefined && !bin && (await stat(path).catch(() => null))?.isDirectory() === true;
+  const format = opts.format ?? (bin ? 'llama2c' : isDir ? 'hf' : undefined);
   if (format === 'llama2c') return loadLlama2c(path, opts);
   if (format === 'hf') return loadHf(path, opts);
   throw new TypeError(`llm.load: cannot tell the format of ${path}; llama2.c checkpoints end in .bin (or pass { format: 'llama2c' }), Hugging Face folders are directories (or pass { format }); GGUF is not read yet`);
