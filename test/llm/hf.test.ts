@@ -15,6 +15,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, test } from 'vitest';
 import * as born from '../../src/index.js';
 import { HfError, parseHfConfig } from '../../src/llm/index.js';
+import { fillParameter } from '../../src/llm/fill.js';
+import { skipInit } from '../../src/nn/parameter.js';
 
 interface Case { ids: number[]; logits: number[] }
 interface Golden {
@@ -189,6 +191,21 @@ describe('Hugging Face folders: errors say what is wrong', () => {
     await f.truncate((await f.stat()).size - 10);
     await f.close();
     await expect(born.llm.load(dir)).rejects.toThrow(/truncated/);
+  });
+});
+
+describe('building without the random init', () => {
+  test('skipInit leaves parameters without a buffer; fillParameter hands one over, values and flags intact', async () => {
+    const lin = skipInit(() => new born.nn.Linear(3, 2));
+    expect(lin.weight.node.realized).toBeNull();
+    expect(new born.nn.Linear(3, 2).weight.node.realized).not.toBeNull(); // outside it, the init runs at once
+    const scratch = new Float32Array([1, 2, 3, 4, 5, 6, 99]);
+    fillParameter(lin.weight, scratch, 'w');
+    scratch.fill(0); // reused for the next tensor: the parameter keeps its own copy
+    expect(Array.from(await lin.weight.data())).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(lin.weight.requiresGrad).toBe(true);
+    expect(lin.parameters()).toContain(lin.weight);
+    expect(() => fillParameter(lin.bias!, new Float32Array(1), 'b')).toThrow(/b: 1 values for a parameter of shape \[2\]/);
   });
 });
 
