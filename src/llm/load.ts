@@ -1,6 +1,6 @@
 /**
- * `born.llm.load(path)`: a language model from a checkpoint: llama2.c `.bin` checkpoints and
- * Hugging Face folders (src/llm/hf); GGUF is to come behind the same call.
+ * `born.llm.load(path)`: a language model from a checkpoint: llama2.c `.bin` checkpoints, GGUF
+ * files (./gguf/load.ts), Born LLM files (./born.ts) and Hugging Face folders (./hf/load.ts).
  */
 import { stat } from 'node:fs/promises';
 import { noGrad } from '../autodiff/grad.js';
@@ -13,23 +13,27 @@ import { fillParameter } from './fill.js';
 import { loadHf } from './hf/load.js';
 import { openLlama2c, type Llama2cConfig } from './llama2c.js';
 import { LlamaModel, type LlamaConfig } from './model.js';
+import { generateBatch, generateOne, isBatch, type BatchText, type BatchToken, type Prompt } from './generate/generate.js';
+import type { GenerateOptions } from './generate/options.js';
+import { loadGguf, type GgufLoadOptions } from './gguf/load.js';
+import { chat, type ChatOptions } from './chat.js';
+import type { ChatMessage } from './chat-template.js';
+import { isBornLlm, loadBornLlm } from './born.js';
 
-export interface LlmLoadOptions {
-  /** The file's format (default: `.bin` is llama2.c; any other directory is a Hugging Face folder). */
-  format?: 'llama2c' | 'hf';
+export interface LlmLoadOptions extends GgufLoadOptions {
   /**
-   * The longest sequence to support, if shorter than the checkpoint's (Hugging Face configs say
-   * 32768 or more): the rotary tables, and whatever else is sized by config.maxSeqLen, shrink with it.
+   * The file's format (default: from the extension; `.bin` is llama2.c, `.gguf` GGUF,
+   * `.safetensors` with Born's LLM metadata 'born'; a directory is a Hugging Face folder, 'hf').
    */
-  maxSeqLen?: number;
+  format?: 'llama2c' | 'gguf' | 'born' | 'hf';
 }
 
-/** `config` with maxSeqLen lowered to `opts.maxSeqLen` (never raised: RoPE beyond the trained length is not this option's business). */
+/** `config` with maxSeqLen set to `opts.maxSeqLen`, which may lower the checkpoint's length but not raise it. */
 export function withMaxSeqLen<C extends LlamaConfig>(config: C, opts: Pick<LlmLoadOptions, 'maxSeqLen'>): C {
   const m = opts.maxSeqLen;
   if (m === undefined) return config;
-  if (!Number.isSafeInteger(m) || m < 1) throw new RangeError(`llm.load: maxSeqLen must be a positive integer, got ${String(m)}`);
-  return { ...config, maxSeqLen: Math.min(config.maxSeqLen, m) };
+  if (!Number.isSafeInteger(m) || m < 1 || m > config.maxSeqLen) throw new RangeError(`llm.load: maxSeqLen ${String(m)} is outside 1..${config.maxSeqLen} (the checkpoint's length)`);
+  return { ...config, maxSeqLen: m };
 }
 
 /** What a checkpoint says besides its weights; every loader fills in what its format carries. */
@@ -61,6 +65,30 @@ export class Llm {
     const t = ids instanceof Tensor ? ids : this.idsTensor(ids);
     if (t.ndim !== 1) throw new RangeError(`logits: expected a 1-D list of token ids, got a tensor of shape ${fmt(t.shape)}`);
     return noGrad(() => this.model.forward(t.reshape([1, -1])).reshape([t.shape[0]!, this.vocabSize]));
+  }
+
+  /**
+   * Streams a continuation of `prompt` (text, or token ids): text pieces, or ids with
+   * `{ tokens: true }`, through a KV cache; greedy at `temperature: 0`, the same tokens for the
+   * same `seed`. A list of prompts (of any lengths) is generated as one batch, one step per token
+   * for all, yielding `{ index, text }` (or `{ index, token }`) pieces per prompt.
+   * Example: `for await (const piece of llm.generate('Once upon a time', { maxTokens: 50 })) process.stdout.write(piece)`.
+   */
+  generate(prompt: Prompt, opts: GenerateOptions & { tokens: true }): AsyncIterable<number>;
+  generate(prompt: Prompt, opts?: GenerateOptions & { tokens?: false }): AsyncIterable<string>;
+  generate(prompts: readonly Prompt[], opts: GenerateOptions & { tokens: true }): AsyncIterable<BatchToken>;
+  generate(prompts: readonly Prompt[], opts?: GenerateOptions & { tokens?: false }): AsyncIterable<BatchText>;
+  generate(prompt: Prompt | readonly Prompt[], opts?: GenerateOptions): AsyncIterable<string | number | BatchText | BatchToken> {
+    return isBatch(prompt) ? generateBatch(this, prompt, opts) : generateOne(this, prompt as Prompt, opts);
+  }
+
+  /**
+   * Streams the assistant's reply to a conversation, rendered by the model's chat template
+   * (GGUF `tokenizer.chat_template`, tokenizer_config.json's `chat_template`, or `{ template }`).
+   * Example: `for await (const piece of llm.chat([{ role: 'user', content: 'Hi' }])) process.stdout.write(piece)`.
+   */
+  chat(messages: readonly ChatMessage[], opts: ChatOptions = {}): AsyncIterable<string> {
+    return chat(this, messages, opts);
   }
 
   private idsTensor(ids: readonly number[] | Int32Array): Tensor {
@@ -117,12 +145,16 @@ export async function loadLlama2c(path: string, opts: Pick<LlmLoadOptions, 'maxS
   }
 }
 
-/** Loads a language model from `path` (a llama2.c `.bin`, or a Hugging Face folder). */
+/** Loads a language model from `path` (a llama2.c `.bin`, a GGUF file, a Born LLM file, or a Hugging Face folder). */
 export async function load(path: string, opts: LlmLoadOptions = {}): Promise<Llm> {
-  const bin = path.toLowerCase().endsWith('.bin');
-  const isDir = opts.format === undefined && !bin && (await stat(path).catch(() => null))?.isDirectory() === true;
-  const format = opts.format ?? (bin ? 'llama2c' : isDir ? 'hf' : undefined);
+  const ext = path.toLowerCase();
+  const byExt = ext.endsWith('.bin') ? 'llama2c' : ext.endsWith('.gguf') ? 'gguf' : undefined;
+  const isDir = opts.format === undefined && byExt === undefined && (await stat(path).catch(() => null))?.isDirectory() === true;
+  const format = opts.format ?? byExt ?? (isDir ? 'hf' : undefined);
   if (format === 'llama2c') return loadLlama2c(path, opts);
+  if (format === 'gguf') return loadGguf(path, { maxSeqLen: opts.maxSeqLen });
   if (format === 'hf') return loadHf(path, opts);
-  throw new TypeError(`llm.load: cannot tell the format of ${path}; llama2.c checkpoints end in .bin (or pass { format: 'llama2c' }), Hugging Face folders are directories (or pass { format }); GGUF is not read yet`);
+  // A Born LLM file (born train --model gpt): a .safetensors file whose metadata says so.
+  if (format === 'born' || (format === undefined && ext.endsWith('.safetensors') && await isBornLlm(path))) return loadBornLlm(path);
+  throw new TypeError(`llm.load: cannot tell the format of ${path}; llama2.c checkpoints end in .bin, GGUF files in .gguf, Born LLM files (born train --model gpt) are .safetensors with format 'born-llm-1' in their metadata, Hugging Face folders are directories (or pass { format })`);
 }
