@@ -18,3 +18,6 @@ export { loadGguf, GgufError, openGguf } from './gguf/index.js';
 export type { GgufFile, GgufLoadOptions } from './gguf/index.js';
 export { chatPromptIds } from './chat.js';
 export type { ChatOptions } from './chat.js';
+export { loadHf } from './hf/load.js';
+export { HfError, parseHfConfig } from './hf/config.js';
+export type { HfModelConfig } from './hf/config.js';
