@@ -5,9 +5,11 @@
  * follows the architecture. Projection matrices stored as q8_0, q4_0 or q4_K stay packed: their
  * blocks go to the device as the file holds them, in QuantizedLinears whose matmuls dequantise as
  * they read (src/quant). Every other tensor (norms, the token embedding, f16/bf16 and the other
- * quant types) is dequantised to float32 on load, one tensor at a time.
+ * quant types) is dequantised to float32 on load, one tensor at a time, into the buffer its
+ * parameter keeps (the model is built without its random init: src/llm/fill.ts).
  */
-import { assignAll } from '../../tensor/assign.js';
+import { skipInit } from '../../nn/parameter.js';
+import { fillParameter } from '../fill.js';
 import { fromStorage } from '../../tensor/creation.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { fmt } from '../../graph/errors.js';
@@ -111,7 +113,7 @@ export async function loadGguf(path: string, opts: GgufLoadOptions = {}): Promis
   try {
     const config = ggufConfig(f, opts);
     const meta = ggufMeta(f);
-    const model = new LlamaModel(config);
+    const model = skipInit(() => new LlamaModel(config));
     model.eval();
     const unused = new Set(f.tensors.keys());
     const check = (shape: readonly number[], name: string): void => {
@@ -123,9 +125,7 @@ export async function loadGguf(path: string, opts: GgufLoadOptions = {}): Promis
     const put = async (target: Tensor | undefined, name: string): Promise<void> => {
       if (!target) throw new GgufError(`GGUF ${path}: tensor ${name} has no place in the model`);
       check(target.shape, name);
-      const values = fromStorage(await f.read(name), target.shape, 'float32');
-      await assignAll([[target, values]]);
-      values.dispose();
+      fillParameter(target, await f.read(name), `GGUF ${path}: ${name}`);
       unused.delete(name);
     };
     /** A projection's weight (and bias): packed in place of the Linear, or written into it. */
