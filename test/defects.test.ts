@@ -88,6 +88,11 @@ describe('every nn layer works with and without new', () => {
     GroupedQueryAttention: { args: [8, 2, { numKvHeads: 1 }], input: seq8, shape: [3, 2, 8] },
     SwiGLU: { args: [6, 8], input: x2, shape: [2, 6] },
     LlamaDecoderLayer: { args: [8, 2, 12, { numKvHeads: 1 }], input: seq8, shape: [3, 2, 8] },
+    // a packed q8_0 weight [4, 32] (its blocks from ggml's reference rounding)
+    QuantizedLinear: {
+      args: [born.quant.quantizedWeight(born.quant.quantize(Float32Array.from({ length: 128 }, (_, i) => Math.sin(i)), 'q8_0', [4, 32]), 'q8_0', [4, 32])],
+      input: () => born.randn([2, 32], { seed: 7 }), shape: [2, 4],
+    },
     // basic modules
     Identity: { args: [], input: x2, shape: [2, 6] },
     Unflatten: { args: [1, [2, 3]], input: x2, shape: [2, 2, 3] },
