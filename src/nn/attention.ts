@@ -5,7 +5,7 @@
  */
 import { ShapeError, DTypeError, fmt } from '../graph/errors.js';
 import { isFloat } from '../graph/dtype.js';
-import { iotaAlong, rand, randn, zeros } from '../tensor/creation.js';
+import { iotaAlong, rand, randn, scalar, zeros } from '../tensor/creation.js';
 import { where } from '../tensor/elementwise.js';
 import { cat } from '../tensor/join.js';
 import { flag, int, options } from '../tensor/args.js';
@@ -13,6 +13,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { uniformParam } from './init.js';
 import { Linear } from './layers.js';
 import { Module, parameter } from './module.js';
+import { fusedAttention, type FusedRequest } from './sdpa-fused.js';
 
 /** Zeroes elements with probability p and scales the rest by 1/(1-p) (PyTorch's dropout); p = 0 is the identity. @internal */
 export function dropoutOf(x: Tensor, p: number): Tensor {
@@ -62,6 +63,20 @@ export interface SDPAOptions {
   isCausal?: boolean;
   /** Multiplies q kᵀ; default 1/√E. */
   scale?: number | null;
+  /**
+   * Grouped-query attention (PyTorch 2.5's enable_gqa): k and v have Hkv heads at dim -3, a divisor
+   * of q's H heads, and query head h attends with kv head ⌊h / (H / Hkv)⌋ (llama's repeat_kv),
+   * without repeating k and v.
+   */
+  enableGqa?: boolean;
+  /**
+   * Born extension, for a key/value cache: only keys 0..kvLength-1 are attended (later ones are
+   * hidden, as by a mask), and isCausal then places query i at position kvLength - L + i (the
+   * last L positions of the valid keys) instead of PyTorch's top-left alignment. A 0-d int32 tensor,
+   * best a runtime scalar (`born.scalar(n, { dtype: 'int32' })`: a new length reuses the compiled
+   * kernels), or a number (made one).
+   */
+  kvLength?: Tensor | number | null;
 }
 
 /**
@@ -71,7 +86,7 @@ export interface SDPAOptions {
  */
 export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: SDPAOptions = {}): Tensor {
   const op = 'scaledDotProductAttention';
-  const o = options<SDPAOptions>(op, opts, ['attnMask', 'dropoutP', 'isCausal', 'scale']);
+  const o = options<SDPAOptions>(op, opts, ['attnMask', 'dropoutP', 'isCausal', 'scale', 'enableGqa', 'kvLength']);
   if (q.ndim < 2 || k.ndim < 2 || v.ndim < 2 || q.shape[q.ndim - 1] !== k.shape[k.ndim - 1] || k.shape[k.ndim - 2] !== v.shape[v.ndim - 2]) {
     throw new ShapeError(`${op}: expected q [..., L, E], k [..., S, E] and v [..., S, Ev], got ${fmt(q.shape)}, ${fmt(k.shape)} and ${fmt(v.shape)}`);
   }
@@ -80,9 +95,56 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
   if (o.scale !== undefined && o.scale !== null && typeof o.scale !== 'number') throw new TypeError(`${op}: scale must be a number, got ${typeof o.scale}`);
   const p = probability(op, 'dropoutP', o.dropoutP);
   const scale = o.scale ?? 1 / Math.sqrt(q.shape[q.ndim - 1]!);
-  let scores = q.matmul(k.transpose(-2, -1)).mul(scale);
-  if (isCausal) scores = applyMask(op, 'the causal mask', scores, causalMask(q.shape[q.ndim - 2]!, k.shape[k.ndim - 2]!), true);
-  if (o.attnMask) scores = applyMask(op, 'attnMask', scores, o.attnMask, false);
+  const gqa = flag(op, 'enableGqa', o.enableGqa) ?? false;
+  if (gqa) {
+    const h = q.shape[q.ndim - 3], hkv = k.shape[k.ndim - 3];
+    if (h === undefined || hkv === undefined || v.shape[v.ndim - 3] !== hkv || h % hkv !== 0) {
+      throw new ShapeError(`${op}: enableGqa expects q [..., H, L, E] and k, v [..., Hkv, S, E] with Hkv dividing H, got ${fmt(q.shape)}, ${fmt(k.shape)} and ${fmt(v.shape)}`);
+    }
+  }
+  const kvLength = kvLengthOf(op, o.kvLength);
+  const mask = o.attnMask ?? null;
+  if (mask && !isFloat(mask.dtype) && mask.dtype !== 'bool') throw new DTypeError(`${op}: attnMask must be a bool or floating-point tensor, got ${mask.dtype} of shape ${fmt(mask.shape)}`);
+  if (p === 0) {
+    const fused = fusedAttention(q, k, v, { scale, isCausal, gqa, mask, kvLength });
+    if (fused) return fused;
+  }
+  return composedAttention(q, k, v, { scale, isCausal, gqa, mask, kvLength }, p);
+}
+
+/** kvLength as a 0-d int32 tensor (a number becomes a runtime scalar), or null. */
+function kvLengthOf(op: string, n: Tensor | number | null | undefined): Tensor | null {
+  if (n === undefined || n === null) return null;
+  if (typeof n === 'number') {
+    if (!Number.isInteger(n) || n < 0) throw new RangeError(`${op}: kvLength must be a non-negative integer, got ${n}`);
+    return scalar(n, { dtype: 'int32' });
+  }
+  if (n.ndim !== 0 || (n.dtype !== 'int32' && n.dtype !== 'int64')) throw new TypeError(`${op}: kvLength must be a number or a 0-d int32 tensor, got ${n.dtype} of shape ${fmt(n.shape)}`);
+  return n.dtype === 'int32' ? n : n.to('int32');
+}
+
+/**
+ * The composed form: q kᵀ, masks, softmax, dropout, times v (materialises the [..., L, S] weights).
+ * Runs where the fused kernel does not apply (dropout, other dtypes); @internal for tests and
+ * benchmarks comparing the two.
+ */
+export function composedAttention(q: Tensor, k: Tensor, v: Tensor, r: FusedRequest, p = 0): Tensor {
+  const op = 'scaledDotProductAttention';
+  const L = q.shape[q.ndim - 2]!, S = k.shape[k.ndim - 2]!;
+  if (r.gqa) {
+    const rep = q.shape[q.ndim - 3]! / k.shape[k.ndim - 3]!;
+    const repeat = (t: Tensor): Tensor => (rep === 1 ? t : t.unsqueeze(-3).expand([...t.shape.slice(0, -2), rep, ...t.shape.slice(-2)]).reshape([...t.shape.slice(0, -3), t.shape[t.ndim - 3]! * rep, ...t.shape.slice(-2)]));
+    k = repeat(k);
+    v = repeat(v);
+  }
+  let scores = q.matmul(k.transpose(-2, -1)).mul(r.scale);
+  if (r.kvLength || r.isCausal) {
+    const rows = iotaAlong([L, S], 0), cols = iotaAlong([L, S], 1);
+    const hidden = r.kvLength ? cols.ge(r.kvLength) : null;
+    const late = !r.isCausal ? null : r.kvLength ? cols.gt(rows.add(r.kvLength).sub(L)) : causalMask(L, S);
+    scores = applyMask(op, 'the causal mask', scores, hidden && late ? hidden.logicalOr(late) : (hidden ?? late)!, true);
+  }
+  if (r.mask) scores = applyMask(op, 'attnMask', scores, r.mask, false);
   return dropoutOf(scores.softmax({ dim: -1 }), p).matmul(v);
 }
 

@@ -6,7 +6,6 @@
  */
 import { ShapeError, fmt } from '../graph/errors.js';
 import { int, options } from '../tensor/args.js';
-import { iotaAlong } from '../tensor/creation.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { project, scaledDotProductAttention } from './attention.js';
 import { Linear } from './layers.js';
@@ -43,8 +42,8 @@ export interface AttentionForwardOptions {
  * Causal self-attention with rotary embeddings and numKvHeads ≤ numHeads key/value heads
  * (grouped-query; numKvHeads = 1 is multi-query). No biases, as LLaMA.
  * Shapes: x [B, T, dim] → [B, T, dim]. wq [H·hd, dim], wk and wv [Hkv·hd, dim], wo [dim, H·hd].
- * Query heads h·rep .. h·rep+rep-1 share kv head h (as llama2.c's repeat_kv): q is viewed as
- * [B, Hkv, rep·T, hd] against keys [B, Hkv, T, hd], so the kv heads are neither repeated nor copied.
+ * Query heads h·rep .. h·rep+rep-1 share kv head h (as llama2.c's repeat_kv), read in place by
+ * scaledDotProductAttention's grouped-query form: the kv heads are neither repeated nor copied.
  */
 export class GroupedQueryAttention extends Module<[x: Tensor, opts?: AttentionForwardOptions], Tensor> {
   readonly wq: Linear;
@@ -85,14 +84,10 @@ export class GroupedQueryAttention extends Module<[x: Tensor, opts?: AttentionFo
     const q = this.rotary.forward(heads(project(x, this.wq.weight), h), o.positions);
     const k = this.rotary.forward(heads(project(x, this.wk.weight), hkv), o.positions);
     const v = heads(project(x, this.wv.weight), hkv);
-    // The rep query heads of a kv head are stacked along the rows, [B, Hkv, rep·T, hd], so that
-    // one kv head's keys serve rep·T query rows in a plain batched matmul: nothing is broadcast or
-    // repeated. Row r·T + i is query token i, hence the causal mask compares key j with i.
-    const rows = iotaAlong([rep, t, t], 1), cols = iotaAlong([rep, t, t], 2);
-    const att = scaledDotProductAttention(q.reshape([b, hkv, rep * t, hd]), k, v, {
-      attnMask: t > 1 ? cols.le(rows).reshape([rep * t, t]) : null,
-    }); // [B, Hkv, rep·T, hd]
-    return project(att.reshape([b, h, t, hd]).permute([0, 2, 1, 3]).reshape([b, t, h * hd]), this.wo.weight);
+    // Grouped-query attention in the fused kernel: query head h reads kv head ⌊h / rep⌋, so the
+    // kv heads are neither repeated nor copied.
+    const att = scaledDotProductAttention(q, k, v, { isCausal: t > 1, enableGqa: rep > 1 }); // [B, H, T, hd]
+    return project(att.permute([0, 2, 1, 3]).reshape([b, t, h * hd]), this.wo.weight);
   }
 
   override extraRepr(): string { return `dim=${this.dim}, num_heads=${this.numHeads}, num_kv_heads=${this.numKvHeads}`; }
