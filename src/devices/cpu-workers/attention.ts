@@ -5,7 +5,8 @@
  * values are copied once (so fused sources are evaluated once per query block, not per score),
  * each row's scores for the block are formed, and the row's running maximum m, sum l and output
  * accumulator o are rescaled by exp(m_old - m_new) before the block's terms are added. Only
- * BQ·E + BK·(E + Ev) + BK + BQ·(Ev + 2) numbers are live per thread, whatever L and S are.
+ * BQ·E + BK·(E + Ev) + R·BK + BQ·(Ev + 2) numbers are live per thread, whatever L and S are.
+ * Rows go R at a time, so each key and value element read from scratch serves R rows.
  * Arithmetic is in float64 (JS numbers); the output is rounded once, at the store.
  *
  * A causal row stops at its last visible key, and the key blocks stop at the block's last row's,
@@ -15,9 +16,10 @@ import type { Kernel, Scalar } from '../../kernel/ir.js';
 import { storeJs } from './js-values.js';
 import type { Printer } from './scatter.js';
 
-/** Query rows per work unit and keys per block. */
+/** Query rows per work unit, keys per block, and rows that share each key read (BQ is a multiple). */
 const BQ = 16;
 const BK = 64;
+const R = 4;
 
 /** The statements computing `s` and the expression naming it, from a fresh printer. */
 function source(s: Scalar, printer: (prefix: string) => Printer, prefix: string): { lines: string; expr: string } {
@@ -37,22 +39,26 @@ export function attentionKernel(k: Kernel, printer: (prefix: string) => Printer)
   const len = a.kvLength ? source(a.kvLength, printer, 'nv_') : null;
   const scratch = [
     `const QB = new Float64Array(${BQ * E}), KB = new Float64Array(${BK * E}), VB = new Float64Array(${BK * Ev});`,
-    `const SB = new Float64Array(${BK}), OB = new Float64Array(${BQ * Ev}), MB = new Float64Array(${BQ}), LB = new Float64Array(${BQ});`,
+    `const SB = new Float64Array(${R * BK}), OB = new Float64Array(${BQ * Ev}), MB = new Float64Array(${BQ}), LB = new Float64Array(${BQ});`,
   ].join('\n');
-  const masked = !m ? [] : a.mask!.kind === 'bool'
-    ? ['{ const aj = j0 + c;', m.lines, `if (!(${m.expr})) s = -Infinity; }`]
-    : ['{ const aj = j0 + c;', m.lines, `s += ${m.expr}; }`];
+  const rows = Array.from({ length: R }, (_, t) => t);
+  // Hides key aj from row t of the group: past its causal end, or by the mask.
+  const hide = (t: number): string[] => [
+    ...(causal ? [`if (c >= ce${t}) s${t} = -Infinity;`] : []),
+    ...(!m ? [] : ['{', `const ai = i0 + r + ${t};`, m.lines,
+      a.mask!.kind === 'bool' ? `if (!(${m.expr})) s${t} = -Infinity;` : `s${t} += ${m.expr};`, '}']),
+  ];
   const body = [
     'for (let u = start; u < end; u++) {',
     `const ab = (u / ${blocks}) | 0, i0 = (u - ab * ${blocks}) * ${BQ}, nq = Math.min(${BQ}, ${L} - i0);`,
     ...(len ? ['let len;', '{', len.lines, `len = Math.max(0, Math.min(${S}, ${len.expr}));`, '}', `const off = len - ${L};`]
       : [`const len = ${S}, off = 0;`]),
+    // Rows past nq (a last, partial block) are computed from zeros and never written.
+    `QB.fill(0); OB.fill(0); MB.fill(-Infinity); LB.fill(0);`,
     'for (let r = 0; r < nq; r++) {',
     'const ai = i0 + r;',
     `for (let ad = 0; ad < ${E}; ad++) {`, q.lines, `QB[r * ${E} + ad] = ${q.expr} * ${a.scale};`, '}',
-    'MB[r] = -Infinity; LB[r] = 0;',
     '}',
-    `OB.fill(0, 0, nq * ${Ev});`,
     `const jend = ${causal ? 'Math.min(len, i0 + nq + off)' : 'len'};`,
     `for (let j0 = 0; j0 < jend; j0 += ${BK}) {`,
     `const nk = Math.min(${BK}, jend - j0);`,
@@ -61,29 +67,38 @@ export function attentionKernel(k: Kernel, printer: (prefix: string) => Printer)
     `for (let ad = 0; ad < ${E}; ad++) {`, kk.lines, `KB[c * ${E} + ad] = ${kk.expr};`, '}',
     `for (let ae = 0; ae < ${Ev}; ae++) {`, v.lines, `VB[c * ${Ev} + ae] = ${v.expr};`, '}',
     '}',
-    'for (let r = 0; r < nq; r++) {',
-    'const ai = i0 + r;',
-    `const cend = ${causal ? 'Math.min(nk, ai + off + 1 - j0)' : 'nk'};`,
-    'if (cend <= 0) continue;',
-    `let bm = -Infinity; const qo = r * ${E};`,
-    'for (let c = 0; c < cend; c++) {',
-    `let s = 0; const ko = c * ${E};`,
-    `for (let d = 0; d < ${E}; d++) s += QB[qo + d] * KB[ko + d];`,
-    ...masked,
-    'SB[c] = s; if (s > bm) bm = s;',
+    // Groups of R rows share each key and value read.
+    `for (let r = 0; r < nq; r += ${R}) {`,
+    ...rows.map((t) => `const ce${t} = ${causal ? `Math.min(nk, i0 + r + ${t} + off + 1 - j0)` : 'nk'};`),
+    `const cmax = ce${R - 1};`,
+    'if (cmax <= 0) continue;',
+    `const ${rows.map((t) => `q${t} = (r + ${t}) * ${E}`).join(', ')};`,
+    'for (let c = 0; c < cmax; c++) {',
+    `const ko = c * ${E}, aj = j0 + c;`,
+    `let ${rows.map((t) => `s${t} = 0`).join(', ')};`,
+    `for (let d = 0; d < ${E}; d++) { const x = KB[ko + d]; ${rows.map((t) => `s${t} += QB[q${t} + d] * x;`).join(' ')} }`,
+    ...rows.flatMap((t) => hide(t)),
+    ...rows.map((t) => `SB[${t * BK} + c] = s${t};`),
     '}',
-    // Every key of the block hidden: nothing to add (a NaN score still reaches l and o: p is NaN).
-    'if (bm === -Infinity) continue;',
-    'const m0 = MB[r], mn = m0 > bm ? m0 : bm, alpha = Math.exp(m0 - mn);',
-    `let l = LB[r] * alpha; const oo = r * ${Ev};`,
-    `if (alpha !== 1) for (let e = 0; e < ${Ev}; e++) OB[oo + e] *= alpha;`,
-    'for (let c = 0; c < cend; c++) {',
-    'const p = Math.exp(SB[c] - mn);',
-    'if (p === 0) continue;',
-    `l += p; const vo = c * ${Ev};`,
-    `for (let e = 0; e < ${Ev}; e++) OB[oo + e] += p * VB[vo + e];`,
+    // Per row: the block's maximum, the rescale of what came before, and the weights p (into SB).
+    `for (let t = 0; t < ${R}; t++) {`,
+    `const so = t * ${BK}, row = r + t;`,
+    'let bm = -Infinity;',
+    'for (let c = 0; c < cmax; c++) if (SB[so + c] > bm) bm = SB[so + c];',
+    // Every key of the block hidden: the row's weights here are 0 (a NaN score still reaches l and o).
+    'const m0 = MB[row], mn = bm === -Infinity ? m0 : (m0 > bm ? m0 : bm);',
+    'if (mn === -Infinity) { for (let c = 0; c < cmax; c++) SB[so + c] = SB[so + c] !== SB[so + c] ? NaN : 0; continue; }',
+    'const alpha = Math.exp(m0 - mn);',
+    `if (alpha !== 1) { LB[row] *= alpha; const oo = row * ${Ev}; for (let e = 0; e < ${Ev}; e++) OB[oo + e] *= alpha; }`,
+    'let l = 0;',
+    'for (let c = 0; c < cmax; c++) { const p = Math.exp(SB[so + c] - mn); SB[so + c] = p; l += p; }',
+    'LB[row] += l; MB[row] = mn;',
     '}',
-    'LB[r] = l; MB[r] = mn;',
+    ...rows.map((t) => `const o${t} = (r + ${t}) * ${Ev};`),
+    'for (let c = 0; c < cmax; c++) {',
+    `const vo = c * ${Ev}, ${rows.map((t) => `p${t} = SB[${t * BK} + c]`).join(', ')};`,
+    `for (let e = 0; e < ${Ev}; e++) { const x = VB[vo + e]; ${rows.map((t) => `OB[o${t} + e] += p${t} * x;`).join(' ')} }`,
+    '}',
     '}',
     '}',
     'for (let r = 0; r < nq; r++) {',
