@@ -82,6 +82,9 @@ export interface SDPAOptions {
 /**
  * softmax(q kᵀ · scale + mask) v, as PyTorch 2's torch.nn.functional.scaled_dot_product_attention.
  * Shapes: q [..., L, E], k [..., S, E], v [..., S, Ev] → [..., L, Ev] (leading dims broadcast).
+ * Without dropout it runs as one fused kernel on either device, which never holds the [L, S]
+ * scores (sdpa-fused.ts says when); with dropoutP > 0 (or a half dtype) it is composed of matmul
+ * and softmax. Its gradient recomputes the weights (tensor/attention.ts).
  * Example: `F.scaledDotProductAttention(q, k, v, { isCausal: true })`.
  */
 export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: SDPAOptions = {}): Tensor {

@@ -105,6 +105,17 @@ describe('fused attention (CPU) vs a naive reference and the composed path', () 
   });
 });
 
+describe('fused attention in the LLaMA block', () => {
+  test('GroupedQueryAttention plans one attention kernel and no kernel touches [H, T, T] scores', () => {
+    const T = 256, H = 4;
+    const attn = born.nn.GroupedQueryAttention(32, H, { numKvHeads: 2, maxPositions: T });
+    const plan = born.explain(attn.forward(born.randn([1, T, 32], { seed: 1 }))).kernels;
+    expect(plan.filter((k) => k.ops.includes('attention'))).toHaveLength(1);
+    const scores = H * T * T * 4;
+    for (const k of plan) expect(k.bytes, `${k.name}: ${k.ops.join(',')}`).toBeLessThan(scores / 4);
+  });
+});
+
 describe('fused attention gradient', () => {
   test('dq, dk, dv (grouped-query, causal) equal central finite differences (float64) and the composed path\'s', async () => {
     const c: RefCase = { B: 1, H: 4, Hkv: 2, L: 5, S: 5, E: 3, Ev: 2, causal: true };
