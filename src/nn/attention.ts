@@ -14,6 +14,9 @@ import { uniformParam } from './init.js';
 import { Linear } from './layers.js';
 import { Module, parameter } from './module.js';
 import { fusedAttention, type FusedRequest } from './sdpa-fused.js';
+import { attentionScores, stacked, unstacked } from '../tensor/attention.js';
+import { broadcastShapes } from '../graph/shape.js';
+import { broadcastTo } from '../tensor/make.js';
 
 /** Zeroes elements with probability p and scales the rest by 1/(1-p) (PyTorch's dropout); p = 0 is the identity. @internal */
 export function dropoutOf(x: Tensor, p: number): Tensor {
@@ -133,22 +136,16 @@ function kvLengthOf(op: string, n: Tensor | number | null | undefined): Tensor |
  */
 export function composedAttention(q: Tensor, k: Tensor, v: Tensor, r: FusedRequest, p = 0): Tensor {
   const op = 'scaledDotProductAttention';
-  const L = q.shape[q.ndim - 2]!, S = k.shape[k.ndim - 2]!;
-  if (r.gqa) {
-    const rep = q.shape[q.ndim - 3]! / k.shape[k.ndim - 3]!;
-    const repeat = (t: Tensor): Tensor => (rep === 1 ? t : t.unsqueeze(-3).expand([...t.shape.slice(0, -2), rep, ...t.shape.slice(-2)]).reshape([...t.shape.slice(0, -3), t.shape[t.ndim - 3]! * rep, ...t.shape.slice(-2)]));
-    k = repeat(k);
-    v = repeat(v);
+  // Grouped-query heads: each kv head's query heads stacked along the rows (tensor/attention.ts),
+  // so k and v are neither repeated nor copied.
+  const group = r.gqa ? q.shape[q.ndim - 3]! / k.shape[k.ndim - 3]! : 1;
+  if (group > 1) {
+    const outer = broadcastShapes(op, q.shape.slice(0, -3), k.shape.slice(0, -3), v.shape.slice(0, -3));
+    [q, k, v] = [q, k, v].map((t) => broadcastTo(t, [...outer, ...t.shape.slice(-3)])) as [Tensor, Tensor, Tensor];
   }
-  let scores = q.matmul(k.transpose(-2, -1)).mul(r.scale);
-  if (r.kvLength || r.isCausal) {
-    const rows = iotaAlong([L, S], 0), cols = iotaAlong([L, S], 1);
-    const hidden = r.kvLength ? cols.ge(r.kvLength) : null;
-    const late = !r.isCausal ? null : r.kvLength ? cols.gt(rows.add(r.kvLength).sub(L)) : causalMask(L, S);
-    scores = applyMask(op, 'the causal mask', scores, hidden && late ? hidden.logicalOr(late) : (hidden ?? late)!, true);
-  }
-  if (r.mask) scores = applyMask(op, 'attnMask', scores, r.mask, false);
-  return dropoutOf(scores.softmax({ dim: -1 }), p).matmul(v);
+  const a = { scale: r.scale, causal: r.isCausal, group, mask: !r.mask ? 'none' as const : r.mask.dtype === 'bool' ? 'bool' as const : 'add' as const, kvLength: r.kvLength !== null };
+  const w = dropoutOf(attentionScores(q, k, a, r.mask, r.kvLength).softmax({ dim: -1 }), p);
+  return group > 1 ? unstacked(stacked(w, group).matmul(v), [...q.shape.slice(0, -1), v.shape[v.ndim - 1]!]) : w.matmul(v);
 }
 
 export interface MultiheadAttentionOptions {

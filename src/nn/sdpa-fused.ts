@@ -4,12 +4,16 @@
  * copies, and grouped-query heads stay Hkv heads (the kernel maps query head h to kv head
  * ⌊h / group⌋).
  *
- * The fused kernel is used whenever it applies: no dropout (dropout on the attention weights needs
- * them, so it takes the composed path), q, k, v of one dtype, float32 or float64, and a mask that
- * is bool or of q's dtype and broadcasts to [..., L, S] without enlarging the output. Otherwise
- * the composed path (matmul, softmax, matmul) runs.
+ * The fused kernel applies with no dropout (dropout on the attention weights needs them, so it
+ * takes the composed path), q, k, v of one dtype, float32 or float64, and a mask that is bool or
+ * of q's dtype and broadcasts to [..., L, S] without enlarging the output. Where it applies, it
+ * runs on WebGPU always, and on the CPU when the scores would hold at least
+ * fusedAttentionPolicy.cpuMinScores elements (2^22: 16 MiB of float32): the CPU's fused kernel is
+ * plain JS, about 2.5x slower than the composed path's WebAssembly SIMD matmuls (and slower still
+ * for one-token decoding), so below that size the composed path's time wins over its memory.
+ * Otherwise the composed path (matmul, softmax, matmul) runs.
  */
-import { broadcastShapes } from '../graph/shape.js';
+import { broadcastShapes, numel } from '../graph/shape.js';
 import { broadcastTo } from '../tensor/make.js';
 import { attentionDType, attentionNode } from '../tensor/attention.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -23,7 +27,10 @@ export interface FusedRequest {
   readonly kvLength: Tensor | null;
 }
 
-/** The fused attention of q, k, v, or null where the composed path must run. */
+/** When the CPU takes the fused kernel (see the file comment); tests lower it to check the kernel at small sizes. @internal */
+export const fusedAttentionPolicy = { cpuMinScores: 2 ** 22 };
+
+/** The fused attention of q, k, v, or null where the composed path must (or, on the CPU, should) run. */
 export function fusedAttention(q: Tensor, k: Tensor, v: Tensor, r: FusedRequest): Tensor | null {
   const dt = q.dtype;
   if (!attentionDType(dt) || k.dtype !== dt || v.dtype !== dt) return null;
@@ -39,6 +46,7 @@ export function fusedAttention(q: Tensor, k: Tensor, v: Tensor, r: FusedRequest)
     const m = broadcastShapes('scaledDotProductAttention', r.mask.shape, target);
     if (m.length !== target.length || m.some((d, i) => d !== target[i])) return null;
   }
+  if (q.device === 'cpu' && numel([...lead, L, S]) < fusedAttentionPolicy.cpuMinScores) return null;
   const group = r.gqa ? H[0]! / Hkv[0]! : 1;
   const qx = broadcastTo(q, [...lead, L, E]);
   const kx = broadcastTo(k, [...outer, ...Hkv, S, E]), vx = broadcastTo(v, [...outer, ...Hkv, S, Ev]);

@@ -35,23 +35,25 @@ export function attentionNode(q: Tensor, k: Tensor, v: Tensor, a: AttentionArgs,
  * q viewed with each kv head's query heads stacked along the rows, [...kvLead, group·L, E], so
  * that one batched matmul against k [...kvLead, S, E] serves them all without repeating k.
  */
-function stacked(t: Tensor, group: number): Tensor {
+export function stacked(t: Tensor, group: number): Tensor {
   if (group === 1) return t;
   const lead = t.shape.slice(0, -3);
   return t.reshape([...lead, t.shape[t.ndim - 3]! / group, group * t.shape[t.ndim - 2]!, t.shape[t.ndim - 1]!]);
 }
 
 /** [...kvLead, group·L, X] back to [...lead, L, X]. */
-const unstacked = (t: Tensor, like: readonly number[]): Tensor => t.reshape([...like.slice(0, -1), t.shape[t.ndim - 1]!]);
+export const unstacked = (t: Tensor, like: readonly number[]): Tensor => t.reshape([...like.slice(0, -1), t.shape[t.ndim - 1]!]);
 
 /**
  * The attention node's scores, composed: q kᵀ · scale with every hidden key at -Infinity (or the
- * additive mask added), [...lead, L, S]. The node's semantics, written with ordinary ops.
+ * additive mask added), [...lead, L, S]. The node's semantics, written with ordinary ops (leading
+ * dims and the mask broadcast as in a batched matmul; with groups, q and k have equal outer dims).
  */
 export function attentionScores(q: Tensor, k: Tensor, a: AttentionArgs, mask: Tensor | null, kvLength: Tensor | null): Tensor {
   const L = q.shape[q.ndim - 2]!, S = k.shape[k.ndim - 2]!;
   const qs = stacked(q, a.group);
-  let s = unstacked(qs.matmul(k.transpose(-2, -1)), [...q.shape.slice(0, -1), S]).mul(a.scale);
+  const qk = qs.matmul(k.transpose(-2, -1));
+  let s = (a.group > 1 ? unstacked(qk, [...q.shape.slice(0, -1), S]) : qk).mul(a.scale);
   const rows = iotaAlong([L, S], 0), cols = iotaAlong([L, S], 1);
   let allowed: Tensor | null = null;
   if (kvLength) allowed = cols.lt(kvLength);

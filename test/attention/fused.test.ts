@@ -2,14 +2,33 @@
 // (matmul, softmax, matmul): causal, bool and additive masks, grouped-query heads, odd sizes,
 // one-token decoding, a runtime kvLength; that it runs as one kernel and never holds the
 // [L, S] scores; and its gradient against central finite differences and the composed gradient.
-import { describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import * as born from '../../src/index.js';
 import { composedAttention } from '../../src/nn/attention.js';
+import { fusedAttentionPolicy } from '../../src/nn/sdpa-fused.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
 import { kernelsRun } from '../reference/golden.js';
 import { maxAbsDiff, naiveAttention, type RefCase } from './reference.js';
 
 const F = born.nn.functional;
+
+// The CPU takes the fused kernel above a size only; these small cases check the kernel itself.
+const cpuMinScores = fusedAttentionPolicy.cpuMinScores;
+beforeAll(() => { fusedAttentionPolicy.cpuMinScores = 0; });
+afterAll(() => { fusedAttentionPolicy.cpuMinScores = cpuMinScores; });
+
+describe('when the fused kernel runs', () => {
+  test('on the CPU: at 2^22 scores and above; below, and with dropout, the composed path', () => {
+    fusedAttentionPolicy.cpuMinScores = cpuMinScores;
+    try {
+      const fused = (b: number, t: number, o = {}): boolean =>
+        born.explain(F.scaledDotProductAttention(born.randn([b, t, 8]), born.randn([b, t, 8]), born.randn([b, t, 8]), o)).kernels.some((k) => k.ops.includes('attention'));
+      expect(fused(4, 1024)).toBe(true);
+      expect(fused(3, 1024)).toBe(false);
+      expect(fused(4, 1024, { dropoutP: 0.1 })).toBe(false);
+    } finally { fusedAttentionPolicy.cpuMinScores = 0; }
+  });
+});
 
 function inputs(c: RefCase, seed: number, dtype: 'float32' | 'float64' = 'float32'): { q: Tensor; k: Tensor; v: Tensor } {
   const q = born.randn([c.B, c.H, c.L, c.E], { seed, dtype });

@@ -16,10 +16,9 @@ import type { Kernel, Scalar } from '../../kernel/ir.js';
 import { storeJs } from './js-values.js';
 import type { Printer } from './scatter.js';
 
-/** Query rows per work unit, keys per block, and rows that share each key read (BQ is a multiple). */
+/** Query rows per work unit and keys per block. */
 const BQ = 16;
 const BK = 64;
-const R = 4;
 
 /** The statements computing `s` and the expression naming it, from a fresh printer. */
 function source(s: Scalar, printer: (prefix: string) => Printer, prefix: string): { lines: string; expr: string } {
@@ -33,6 +32,8 @@ export function attentionKernel(k: Kernel, printer: (prefix: string) => Printer)
   const a = k.attention;
   if (!a) throw new Error(`internal: kernel ${k.name} is not an attention kernel`);
   const { L, S, E, Ev, causal } = a;
+  // Rows that share each key read, a divisor of BQ: fewer where there are fewer queries (decoding).
+  const R = L >= 4 ? 4 : L >= 2 ? 2 : 1;
   const blocks = Math.ceil(L / BQ);
   const q = source(a.q, printer, 'qv_'), kk = source(a.k, printer, 'kv_'), v = source(a.v, printer, 'vv_');
   const m = a.mask ? source(a.mask.value, printer, 'mv_') : null;
