@@ -179,7 +179,8 @@ function mix(h: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-function splitmix32(state: number): () => number {
+/** A seeded generator of uint32s (splitmix32), also the sampler's in llm.generate. */
+export function splitmix32(state: number): () => number {
   let s = state >>> 0;
   return () => {
     s = (s + 0x9e3779b9) >>> 0;

@@ -8,6 +8,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { DType } from './dtype.js';
 import type { ElementwiseOp, ReduceOp, RowOp } from './ops.js';
 import type { WindowGeom, WindowOp } from '../kernel/ir.js';
+import type { QuantFormat } from '../kernel/quant.js';
 import type { Movement, ShapeTracker } from './view.js';
 import { DeviceError } from './errors.js';
 
@@ -95,7 +96,13 @@ export type NodeArg =
    * A copy of the one source from its device onto this node's: made realised (the copy runs when
    * the node is made, see tensor/transfer.ts), so a schedule only ever meets it as a leaf buffer.
    */
-  | { kind: 'transfer' };
+  | { kind: 'transfer' }
+  /**
+   * A float32 [rows, cols] matrix stored packed in the one source, a 1-D uint8 tensor of ggml
+   * block bytes (kernel/quant.ts). Never materialised: only a matmul reads it, dequantising each
+   * weight as it loads its operand (scheduler/quant-operand.ts, MatmulOperand.quant).
+   */
+  | { kind: 'dequant'; format: QuantFormat };
 
 /** The fields of an attention node besides its sources. */
 export interface AttentionArgs {
@@ -204,6 +211,7 @@ export function argKey(a: NodeArg): string {
     case 'store': return a.slice ? `st${a.slice.dim}@${a.slice.start ?? 'rt'}` : 'st';
     case 'transfer': return 'tr';
     case 'attention': return `A${attentionKey(a.attn)}`;
+    case 'dequant': return `dq${a.format}`;
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * `born.llm.load(path)`: a language model from a checkpoint file. So far llama2.c `.bin`
- * checkpoints; GGUF and Hugging Face folders are to come behind the same call.
+ * checkpoints and GGUF files (./gguf/load.ts); Hugging Face folders are to come behind the same call.
  */
 import { noGrad } from '../autodiff/grad.js';
 import { fmt } from '../graph/errors.js';
@@ -10,10 +10,16 @@ import { Tensor } from '../tensor/tensor.js';
 import type { Tokenizer } from './tokenizer/tokenizer.js';
 import { openLlama2c, type Llama2cConfig } from './llama2c.js';
 import { LlamaModel, type LlamaConfig } from './model.js';
+import { generateBatch, generateOne, isBatch, type BatchText, type BatchToken, type Prompt } from './generate/generate.js';
+import type { GenerateOptions } from './generate/options.js';
+import { loadGguf, type GgufLoadOptions } from './gguf/load.js';
+import { chat, type ChatOptions } from './chat.js';
+import type { ChatMessage } from './chat-template.js';
+import { isBornLlm, loadBornLlm } from './born.js';
 
-export interface LlmLoadOptions {
-  /** The file's format (default: from the extension; `.bin` is llama2.c). */
-  format?: 'llama2c';
+export interface LlmLoadOptions extends GgufLoadOptions {
+  /** The file's format (default: from the extension; `.bin` is llama2.c, `.gguf` GGUF, `.safetensors` with Born's LLM metadata 'born'). */
+  format?: 'llama2c' | 'gguf' | 'born';
 }
 
 /** What a checkpoint says besides its weights; every loader fills in what its format carries. */
@@ -45,6 +51,30 @@ export class Llm {
     const t = ids instanceof Tensor ? ids : this.idsTensor(ids);
     if (t.ndim !== 1) throw new RangeError(`logits: expected a 1-D list of token ids, got a tensor of shape ${fmt(t.shape)}`);
     return noGrad(() => this.model.forward(t.reshape([1, -1])).reshape([t.shape[0]!, this.vocabSize]));
+  }
+
+  /**
+   * Streams a continuation of `prompt` (text, or token ids): text pieces, or ids with
+   * `{ tokens: true }`, through a KV cache; greedy at `temperature: 0`, the same tokens for the
+   * same `seed`. A list of prompts (of any lengths) is generated as one batch, one step per token
+   * for all, yielding `{ index, text }` (or `{ index, token }`) pieces per prompt.
+   * Example: `for await (const piece of llm.generate('Once upon a time', { maxTokens: 50 })) process.stdout.write(piece)`.
+   */
+  generate(prompt: Prompt, opts: GenerateOptions & { tokens: true }): AsyncIterable<number>;
+  generate(prompt: Prompt, opts?: GenerateOptions & { tokens?: false }): AsyncIterable<string>;
+  generate(prompts: readonly Prompt[], opts: GenerateOptions & { tokens: true }): AsyncIterable<BatchToken>;
+  generate(prompts: readonly Prompt[], opts?: GenerateOptions & { tokens?: false }): AsyncIterable<BatchText>;
+  generate(prompt: Prompt | readonly Prompt[], opts?: GenerateOptions): AsyncIterable<string | number | BatchText | BatchToken> {
+    return isBatch(prompt) ? generateBatch(this, prompt, opts) : generateOne(this, prompt as Prompt, opts);
+  }
+
+  /**
+   * Streams the assistant's reply to a conversation, rendered by the model's chat template
+   * (GGUF `tokenizer.chat_template`, tokenizer_config.json's `chat_template`, or `{ template }`).
+   * Example: `for await (const piece of llm.chat([{ role: 'user', content: 'Hi' }])) process.stdout.write(piece)`.
+   */
+  chat(messages: readonly ChatMessage[], opts: ChatOptions = {}): AsyncIterable<string> {
+    return chat(this, messages, opts);
   }
 
   private idsTensor(ids: readonly number[] | Int32Array): Tensor {
@@ -104,9 +134,13 @@ export async function loadLlama2c(path: string): Promise<Llm> {
   }
 }
 
-/** Loads a language model from `path` (a llama2.c `.bin` so far). */
+/** Loads a language model from `path` (a llama2.c `.bin` or a GGUF file). */
 export async function load(path: string, opts: LlmLoadOptions = {}): Promise<Llm> {
-  const format = opts.format ?? (path.toLowerCase().endsWith('.bin') ? 'llama2c' : undefined);
+  const ext = path.toLowerCase();
+  const format = opts.format ?? (ext.endsWith('.bin') ? 'llama2c' : ext.endsWith('.gguf') ? 'gguf' : undefined);
   if (format === 'llama2c') return loadLlama2c(path);
-  throw new TypeError(`llm.load: cannot tell the format of ${path}; llama2.c checkpoints end in .bin (or pass { format: 'llama2c' }); GGUF and Hugging Face folders are not read yet`);
+  if (format === 'gguf') return loadGguf(path, { maxSeqLen: opts.maxSeqLen });
+  // A Born LLM file (born train --model gpt): a .safetensors file whose metadata says so.
+  if (format === 'born' || (format === undefined && ext.endsWith('.safetensors') && await isBornLlm(path))) return loadBornLlm(path);
+  throw new TypeError(`llm.load: cannot tell the format of ${path}; llama2.c checkpoints end in .bin, GGUF files in .gguf, Born LLM files (born train --model gpt) are .safetensors with format 'born-llm-1' in their metadata (or pass { format }); Hugging Face folders are not read yet`);
 }

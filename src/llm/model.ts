@@ -4,10 +4,11 @@
  * classifier (optionally the embedding, transposed).
  */
 import { ShapeError, fmt } from '../graph/errors.js';
+import { options } from '../tensor/args.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { project } from '../nn/attention.js';
 import { Embedding, Linear } from '../nn/layers.js';
-import { LlamaDecoderLayer, type AttentionForwardOptions } from '../nn/llama.js';
+import { LlamaDecoderLayer, type LayerKvCache } from '../nn/llama.js';
 import { Module } from '../nn/module.js';
 import { RMSNorm } from '../nn/norm.js';
 import type { RopePairing } from '../nn/rope.js';
@@ -30,14 +31,30 @@ export interface LlamaConfig {
   ropeScalingFactor?: number;
   /** RoPE pairing: 'interleaved' (LLaMA / llama2.c, the default) or 'half' (NeoX / Hugging Face). */
   ropePairing?: RopePairing;
+  /** Biases on the attention's q, k and v projections (Qwen2). */
+  qkvBias?: boolean;
+}
+
+/** A cache for every layer (born.llm's KvCache). */
+export interface ModelKvCache {
+  layer(index: number): LayerKvCache;
+}
+
+export interface LlamaForwardOptions {
+  /** First position of the tokens (a number, default 0) or an int32 tensor of positions, [T] or [B, T]. */
+  positions?: number | Tensor;
+  /** Attend over (and write into) a key/value cache. */
+  cache?: ModelKvCache;
+  /** Logits for the last token only: [B, 1, vocabSize] (the classifier skips the other rows). */
+  lastOnly?: boolean;
 }
 
 /**
- * Shapes: forward(ids int32 [B, T], { positions }) → logits [B, T, vocabSize].
+ * Shapes: forward(ids int32 [B, T], { positions, cache, lastOnly }) → logits [B, T, vocabSize].
  * State-dict keys as model.py's: tok_embeddings.weight, layers.0.attention.wq.weight, …,
  * norm.weight, output.weight (absent when the classifier is the embedding).
  */
-export class LlamaModel extends Module<[ids: Tensor, opts?: AttentionForwardOptions], Tensor> {
+export class LlamaModel extends Module<[ids: Tensor, opts?: LlamaForwardOptions], Tensor> {
   readonly tokEmbeddings: Embedding;
   readonly layers: LlamaDecoderLayer[];
   readonly norm: RMSNorm;
@@ -49,7 +66,7 @@ export class LlamaModel extends Module<[ids: Tensor, opts?: AttentionForwardOpti
     this.tokEmbeddings = new Embedding(c.vocabSize, c.dim);
     this.layers = Array.from({ length: c.nLayers }, () => new LlamaDecoderLayer(c.dim, c.nHeads, c.hiddenDim, {
       numKvHeads: c.nKvHeads, maxPositions: c.maxSeqLen, normEps: c.normEps, ropeTheta: c.ropeTheta,
-      scalingFactor: c.ropeScalingFactor, pairing: c.ropePairing,
+      scalingFactor: c.ropeScalingFactor, pairing: c.ropePairing, qkvBias: c.qkvBias,
     }));
     this.norm = new RMSNorm(c.dim, { eps: c.normEps ?? 1e-5 });
     if (!c.sharedClassifier) this.output = new Linear(c.dim, c.vocabSize, { bias: false });
@@ -58,14 +75,16 @@ export class LlamaModel extends Module<[ids: Tensor, opts?: AttentionForwardOpti
   /** The classifier's [vocabSize, dim] weight (the embedding's when shared). */
   get classifier(): Tensor { return this.output?.weight ?? this.tokEmbeddings.weight; }
 
-  forward(ids: Tensor, opts: AttentionForwardOptions = {}): Tensor {
+  forward(ids: Tensor, opts: LlamaForwardOptions = {}): Tensor {
     if (ids.ndim !== 2 || (ids.dtype !== 'int32' && ids.dtype !== 'int64')) {
       throw new ShapeError(`LlamaModel: expected token ids as an int32 tensor [B, T], got ${ids.dtype} ${fmt(ids.shape)}`);
     }
     const t = ids.shape[1]!;
     if (t < 1 || t > this.config.maxSeqLen) throw new RangeError(`LlamaModel: ${t} tokens; the model takes 1..${this.config.maxSeqLen} (maxSeqLen)`);
     let h = this.tokEmbeddings.forward(ids);
-    for (const layer of this.layers) h = layer.forward(h, opts);
+    const { cache, positions, lastOnly } = options<LlamaForwardOptions>('LlamaModel', opts, ['positions', 'cache', 'lastOnly']);
+    this.layers.forEach((layer, i) => { h = layer.forward(h, { positions, cache: cache?.layer(i) }); });
+    if (lastOnly) h = h.narrow(1, t - 1, 1);
     return project(this.norm.forward(h), this.classifier);
   }
 }

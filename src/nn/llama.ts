@@ -31,16 +31,30 @@ export interface GroupedQueryAttentionOptions extends RotaryEmbeddingOptions {
   numKvHeads?: number;
   /** Positions the rotary tables cover (default 2048). */
   maxPositions?: number;
+  /** Biases on the q, k and v projections (Qwen2; default false, as LLaMA). */
+  qkvBias?: boolean;
+}
+
+/**
+ * What a key/value cache gives one attention layer (born.llm's KvCache implements it, as Hugging
+ * Face's Cache.update): it takes the new keys and values [B, Hkv, T, hd], records their write
+ * into the cache, and returns what the queries attend over — keys and values [B, Hkv, S, hd] and
+ * a bool mask [B, 1, T, S], true where a query may attend.
+ */
+export interface LayerKvCache {
+  update(k: Tensor, v: Tensor): { keys: Tensor; values: Tensor; mask: Tensor };
 }
 
 export interface AttentionForwardOptions {
-  /** First position of the tokens (a number, default 0) or an int32 [T] tensor of positions. */
+  /** First position of the tokens (a number, default 0) or an int32 tensor of positions, [T] or [B, T]. */
   positions?: number | Tensor;
+  /** Attend over a key/value cache (which also supplies the mask) instead of causally over x alone. */
+  cache?: LayerKvCache;
 }
 
 /**
  * Causal self-attention with rotary embeddings and numKvHeads ≤ numHeads key/value heads
- * (grouped-query; numKvHeads = 1 is multi-query). No biases, as LLaMA.
+ * (grouped-query; numKvHeads = 1 is multi-query). No biases, as LLaMA (q/k/v biases with qkvBias, as Qwen2).
  * Shapes: x [B, T, dim] → [B, T, dim]. wq [H·hd, dim], wk and wv [Hkv·hd, dim], wo [dim, H·hd].
  * Query heads h·rep .. h·rep+rep-1 share kv head h (as llama2.c's repeat_kv), read in place by
  * scaledDotProductAttention's grouped-query form: the kv heads are neither repeated nor copied.
@@ -57,7 +71,7 @@ export class GroupedQueryAttention extends Module<[x: Tensor, opts?: AttentionFo
   constructor(readonly dim: number, readonly numHeads: number, opts: GroupedQueryAttentionOptions = {}) {
     super();
     const op = 'GroupedQueryAttention';
-    const o = options<GroupedQueryAttentionOptions>(op, opts, ['numKvHeads', 'maxPositions', 'ropeTheta', 'scalingFactor', 'pairing']);
+    const o = options<GroupedQueryAttentionOptions>(op, opts, ['numKvHeads', 'maxPositions', 'ropeTheta', 'scalingFactor', 'pairing', 'qkvBias']);
     int(op, 'dim', dim);
     int(op, 'numHeads', numHeads);
     this.numKvHeads = o.numKvHeads === undefined ? numHeads : int(op, 'numKvHeads', o.numKvHeads);
@@ -66,27 +80,35 @@ export class GroupedQueryAttention extends Module<[x: Tensor, opts?: AttentionFo
     }
     this.headDim = dim / numHeads;
     const kv = this.numKvHeads * this.headDim;
-    this.wq = new Linear(dim, dim, { bias: false });
-    this.wk = new Linear(dim, kv, { bias: false });
-    this.wv = new Linear(dim, kv, { bias: false });
+    const bias = o.qkvBias ?? false;
+    this.wq = new Linear(dim, dim, { bias });
+    this.wk = new Linear(dim, kv, { bias });
+    this.wv = new Linear(dim, kv, { bias });
     this.wo = new Linear(dim, dim, { bias: false });
     this.rotary = new RotaryEmbedding(this.headDim, o.maxPositions ?? 2048, { ropeTheta: o.ropeTheta, scalingFactor: o.scalingFactor, pairing: o.pairing });
   }
 
   forward(x: Tensor, opts: AttentionForwardOptions = {}): Tensor {
     const op = 'GroupedQueryAttention';
-    const o = options<AttentionForwardOptions>(op, opts, ['positions']);
+    const o = options<AttentionForwardOptions>(op, opts, ['positions', 'cache']);
     if (x.ndim !== 3 || x.shape[2] !== this.dim) throw new ShapeError(`${op}(${this.dim}, ${this.numHeads}): expected x [B, T, ${this.dim}], got ${fmt(x.shape)}`);
     const [b, t] = x.shape as [number, number, number];
     const h = this.numHeads, hkv = this.numKvHeads, hd = this.headDim, rep = h / hkv;
     // [B, T, heads·hd] → [B, heads, T, hd]; the projections are 2-D matmuls (see project()).
     const heads = (y: Tensor, n: number): Tensor => y.reshape([b, t, n, hd]).permute([0, 2, 1, 3]);
-    const q = this.rotary.forward(heads(project(x, this.wq.weight), h), o.positions);
-    const k = this.rotary.forward(heads(project(x, this.wk.weight), hkv), o.positions);
-    const v = heads(project(x, this.wv.weight), hkv);
-    // Grouped-query attention in the fused kernel: query head h reads kv head ⌊h / rep⌋, so the
+    const q = this.rotary.forward(heads(project(x, this.wq.weight, this.wq.bias), h), o.positions);
+    const k = this.rotary.forward(heads(project(x, this.wk.weight, this.wk.bias), hkv), o.positions);
+    const v = heads(project(x, this.wv.weight, this.wv.bias), hkv);
+    // Grouped-query attention: query head h reads kv head ⌊h / rep⌋ in place (enableGqa), so the
     // kv heads are neither repeated nor copied.
-    const att = scaledDotProductAttention(q, k, v, { isCausal: t > 1, enableGqa: rep > 1 }); // [B, H, T, hd]
+    const gqa = { enableGqa: rep > 1 };
+    let att: Tensor; // [B, H, T, hd]
+    if (o.cache) {
+      const { keys, values, mask } = o.cache.update(k, v); // mask [B, 1, T, S] broadcasts over the heads
+      att = scaledDotProductAttention(q, keys, values, { attnMask: mask, ...gqa });
+    } else {
+      att = scaledDotProductAttention(q, k, v, { isCausal: t > 1, ...gqa });
+    }
     return project(att.permute([0, 2, 1, 3]).reshape([b, t, h * hd]), this.wo.weight);
   }
 
@@ -130,7 +152,7 @@ export class LlamaDecoderLayer extends Module<[x: Tensor, opts?: AttentionForwar
   readonly ffnNorm: RMSNorm;
   constructor(dim: number, numHeads: number, hiddenDim: number, opts: LlamaDecoderLayerOptions = {}) {
     super();
-    const { normEps, ...attn } = options<LlamaDecoderLayerOptions>('LlamaDecoderLayer', opts, ['numKvHeads', 'maxPositions', 'ropeTheta', 'scalingFactor', 'pairing', 'normEps']);
+    const { normEps, ...attn } = options<LlamaDecoderLayerOptions>('LlamaDecoderLayer', opts, ['numKvHeads', 'maxPositions', 'ropeTheta', 'scalingFactor', 'pairing', 'qkvBias', 'normEps']);
     this.attention = new GroupedQueryAttention(dim, numHeads, attn);
     this.feedForward = new SwiGLU(dim, hiddenDim);
     this.attentionNorm = new RMSNorm(dim, { eps: normEps ?? 1e-5 });

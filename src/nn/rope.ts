@@ -82,7 +82,7 @@ export function applyRotaryEmb(x: Tensor, cos: Tensor, sin: Tensor, pairing: Rop
  * Rotary embeddings for heads of size `headDim`, up to `maxPositions` positions.
  * Shapes: forward(x [..., T, headDim], positions) → [..., T, headDim]; `positions` is the first
  * position (a number, default 0: tokens start..start+T-1, a view of the tables) or an int32
- * tensor [T] of positions (rows gathered from the tables).
+ * tensor of positions, [T] or [B, T] for x [B, H, T, headDim] (rows gathered from the tables).
  * The tables are not parameters and not in the state dict (llama2.c's model.py registers its
  * freqs_cos / freqs_sin with persistent=False).
  */
@@ -103,7 +103,7 @@ export class RotaryEmbedding extends Module<[x: Tensor, positions?: number | Ten
     ({ cos: this.cos, sin: this.sin } = ropeTables(headDim, maxPositions, { ropeTheta: this.ropeTheta, scalingFactor: this.scalingFactor }));
   }
 
-  /** cos and sin for the given positions: [T, headDim / 2] each. */
+  /** cos and sin for the given positions: [T, headDim / 2] each ([B, 1, T, headDim / 2] for positions [B, T]). */
   angles(t: number, positions: number | Tensor = 0): { cos: Tensor; sin: Tensor } {
     if (typeof positions === 'number') {
       int('RotaryEmbedding', 'positions', positions);
@@ -112,7 +112,13 @@ export class RotaryEmbedding extends Module<[x: Tensor, positions?: number | Ten
       }
       return { cos: this.cos.narrow(0, positions, t), sin: this.sin.narrow(0, positions, t) };
     }
-    if (positions.ndim !== 1 || positions.shape[0] !== t) throw new ShapeError(`RotaryEmbedding: positions should be [${t}] (one per token), got ${fmt(positions.shape)}`);
+    if (positions.ndim === 2 && positions.shape[1] === t) {
+      // One row of positions per batch element (left-padded prompts of several lengths): the
+      // tables become [B, 1, T, headDim / 2], broadcasting over the heads of x [B, H, T, headDim].
+      const idx = positions.reshape([-1]), shape = [positions.shape[0]!, 1, t, this.headDim / 2];
+      return { cos: this.cos.indexSelect(0, idx).reshape(shape), sin: this.sin.indexSelect(0, idx).reshape(shape) };
+    }
+    if (positions.ndim !== 1 || positions.shape[0] !== t) throw new ShapeError(`RotaryEmbedding: positions should be [${t}] (one per token) or [B, ${t}] (one row per batch element), got ${fmt(positions.shape)}`);
     return { cos: this.cos.indexSelect(0, positions), sin: this.sin.indexSelect(0, positions) };
   }
 

@@ -5,7 +5,7 @@
 // one level further up, or $BORN_MODELS) and its tests skip, saying so, where it is absent.
 // Tolerance: 1e-4 absolute on every logit (measured: under 6e-6 on the tiny models, 4e-5 on
 // stories260K). Also: greedy continuations, header validation, and the state-dict names.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, test } from 'vitest';
 import * as born from '../../src/index.js';
 import { Llama2cError, expectedBytes, parseHeader } from '../../src/llm/index.js';
+import { storiesCandidates, storiesPath } from './stories.js';
 
 interface Golden {
   config: { dim: number; vocab_size: number; shared: boolean };
@@ -21,15 +22,9 @@ interface Golden {
 }
 
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
-const root = fileURLToPath(new URL('../../', import.meta.url));
 const golden = (name: string): Golden => JSON.parse(readFileSync(join(fixtures, `${name}.json`), 'utf8')) as Golden;
 
-const storiesCandidates = [
-  ...(process.env.BORN_MODELS ? [join(process.env.BORN_MODELS, 'stories260K.bin')] : []),
-  join(root, '..', 'shared', 'models', 'stories260K.bin'),
-  join(root, '..', '..', 'shared', 'models', 'stories260K.bin'), // a checkout one level deeper
-];
-const stories = storiesCandidates.find((p) => existsSync(p));
+const stories = storiesPath;
 
 const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
   expect(a.length).toBe(b.length);
