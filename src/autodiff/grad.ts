@@ -10,6 +10,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { full, onDevice } from '../tensor/make.js';
 import { prodVjp, rowVjp } from '../tensor/scan.js';
 import { windowVjp } from '../tensor/window.js';
+import { attentionVjp } from '../tensor/attention.js';
 import { castVjp, elementwiseVjp, gatherVjp, matmulVjp, movementVjp, reduceVjp, scatterAddVjp } from './rules.js';
 
 export interface GradOptions {
@@ -53,6 +54,7 @@ function vjp(n: LazyNode, g: Tensor): (Tensor | null)[] {
     case 'reduce': return [a.op === 'prod' ? prodVjp(g, x[0]!, a.axes) : reduceVjp(a.op, g, x[0]!, out)];
     case 'row': return [rowVjp(a.op, g, x[0]!, out)];
     case 'window': return windowVjp(a.op, a.geom, g, x, out);
+    case 'attention': return attentionVjp(a.attn, g, x, out);
     case 'matmul': return matmulVjp(g, x[0]!, x[1]!);
     case 'gather': return [gatherVjp(g, x[0]!, a.axis, x[1]!, a.op), null];
     case 'scatterAdd': { const [gb, gs] = scatterAddVjp(g, x[2]!, a.axis, x[1]!, a.op); return [gb, null, gs]; }

@@ -72,6 +72,14 @@ export type NodeArg =
    */
   | { kind: 'window'; op: WindowOp; geom: WindowGeom }
   /**
+   * Fused scaled-dot-product attention (AttentionSpec in kernel/ir.ts): srcs [q, k, v, mask?,
+   * kvLength?] with q [...lead, L, E], k [...kvLead, S, E], v [...kvLead, S, Ev], where kvLead
+   * is lead with its last dim divided by `group` (grouped-query attention: query head h reads kv
+   * head ⌊h / group⌋), the mask (when `mask` is not 'none') of shape [...lead, L, S] and kvLength
+   * a 0-d int32 node. The output is [...lead, L, Ev].
+   */
+  | { kind: 'attention'; attn: AttentionArgs }
+  /**
    * A runtime scalar (0-d): its value travels with each kernel run as an argument, so a new
    * value (a learning rate, a temperature, a position) reuses the compiled kernel and plan.
    */
@@ -95,6 +103,18 @@ export type NodeArg =
    * weight as it loads its operand (scheduler/quant-operand.ts, MatmulOperand.quant).
    */
   | { kind: 'dequant'; format: QuantFormat };
+
+/** The fields of an attention node besides its sources. */
+export interface AttentionArgs {
+  readonly scale: number;
+  readonly causal: boolean;
+  readonly group: number;
+  readonly mask: 'none' | 'bool' | 'add';
+  readonly kvLength: boolean;
+}
+
+/** An attention node's fields as the numbers and names that identify it (plan keys, node keys). */
+export const attentionKey = (a: AttentionArgs): string => `${a.scale},${a.causal ? 1 : 0},${a.group},${a.mask},${a.kvLength ? 1 : 0}`;
 
 /** The region of a store: `start` is a number baked into the kernel, or null for a runtime start. */
 export interface StoreSlice { readonly dim: number; readonly start: number | null }
@@ -190,6 +210,7 @@ export function argKey(a: NodeArg): string {
     case 'param': return 'p';
     case 'store': return a.slice ? `st${a.slice.dim}@${a.slice.start ?? 'rt'}` : 'st';
     case 'transfer': return 'tr';
+    case 'attention': return `A${attentionKey(a.attn)}`;
     case 'dequant': return `dq${a.format}`;
   }
 }

@@ -158,6 +158,32 @@ export interface WindowSpec {
   readonly args: readonly Scalar[];
 }
 
+/**
+ * A fused attention kernel (the 'attention' node kind): softmax(q kᵀ · scale + mask) v for
+ * `batch` independent (query-head) problems, written contiguously as [batch, L, Ev], without
+ * materialising the [L, S] scores (flash attention's online softmax: per query row a running
+ * maximum and sum over blocks of keys). The sources are fused expressions over the variables
+ * ab (batch, 0..batch-1), ai (query row), aj (key row), ad (q/k feature, 0..E-1), ae (v feature,
+ * 0..Ev-1): q reads ab, ai, ad; k reads ab, aj, ad and v ab, aj, ae (a grouped-query mapping of
+ * query heads to kv heads lives in their indices); mask reads ab, ai, aj; kvLength reads none.
+ *
+ * Score (ai, aj) is scale · Σ_ad q·k, and key aj is hidden from query ai (its weight is 0) where
+ * - aj ≥ len, len being min(S, kvLength) when kvLength is set (an int runtime scalar), else S;
+ * - causal and aj > ai + off, off = len - L with kvLength (query ai sits at position len - L + ai,
+ *   a decoder's cache), else 0 (PyTorch's top-left causal mask);
+ * - mask 'bool' is false there (true: may attend); mask 'add' adds its value (-Infinity hides).
+ * A row whose keys are all hidden is NaN (0/0), as the composed softmax gives. Printers give a
+ * thread (CPU) or an invocation (WebGPU) whole query rows: rows are independent, no races.
+ */
+export interface AttentionSpec {
+  readonly batch: number; readonly L: number; readonly S: number; readonly E: number; readonly Ev: number;
+  readonly scale: number;
+  readonly causal: boolean;
+  readonly q: Scalar; readonly k: Scalar; readonly v: Scalar;
+  readonly mask: { readonly kind: 'bool' | 'add'; readonly value: Scalar } | null;
+  readonly kvLength: Scalar | null;
+}
+
 export interface MatmulOperand {
   readonly input: number; readonly offset: number; readonly sBatch: number; readonly sRow: number; readonly sCol: number;
   /**
@@ -234,6 +260,8 @@ export interface Kernel {
   readonly row?: RowSpec | null;
   /** A sliding-window kernel: `value` is unused (a constant); the sources are `window.args`. */
   readonly window?: WindowSpec | null;
+  /** A fused attention kernel: `value` is unused (a constant); the sources are in the spec. */
+  readonly attention?: AttentionSpec | null;
   /** Data-dependent index reads and their valid ranges; non-empty means an ErrorRecord is bound. */
   readonly indexChecks?: readonly IndexCheck[];
   /** The dtypes of the runtime scalars the kernel reads ('param' scalars), by slot. */
@@ -293,6 +321,7 @@ function exactNumber(_key: string, v: unknown): unknown {
 export function kernelHash(k: Kernel): string {
   return JSON.stringify([k.out, k.inputs, k.loop, k.reduce, k.matmul, k.value,
     k.params, k.outIndex, k.scatter ?? null, k.indexChecks?.length ?? 0, ...(k.row ? [k.row] : []), ...(k.window ? [{ window: k.window }] : []),
+    ...(k.attention ? [{ attention: k.attention }] : []),
     ...(k.extraOutputs?.length ? [k.extraOutputs] : [])], exactNumber);
 }
 

@@ -5,7 +5,7 @@
  */
 import { ShapeError, DTypeError, fmt } from '../graph/errors.js';
 import { isFloat } from '../graph/dtype.js';
-import { iotaAlong, rand, randn, zeros } from '../tensor/creation.js';
+import { iotaAlong, rand, randn, scalar, zeros } from '../tensor/creation.js';
 import { where } from '../tensor/elementwise.js';
 import { cat } from '../tensor/join.js';
 import { flag, int, options } from '../tensor/args.js';
@@ -14,6 +14,10 @@ import { uniformParam } from './init.js';
 import { Linear } from './layers.js';
 import { QuantizedWeight, quantLinear } from '../quant/weight.js';
 import { Module, parameter } from './module.js';
+import { fusedAttention, type FusedRequest } from './sdpa-fused.js';
+import { attentionScores, stacked, unstacked } from '../tensor/attention.js';
+import { broadcastShapes } from '../graph/shape.js';
+import { broadcastTo } from '../tensor/make.js';
 
 /** Zeroes elements with probability p and scales the rest by 1/(1-p) (PyTorch's dropout); p = 0 is the identity. @internal */
 export function dropoutOf(x: Tensor, p: number): Tensor {
@@ -65,16 +69,33 @@ export interface SDPAOptions {
   isCausal?: boolean;
   /** Multiplies q kᵀ; default 1/√E. */
   scale?: number | null;
+  /**
+   * Grouped-query attention (PyTorch 2.5's enable_gqa): k and v have Hkv heads at dim -3, a divisor
+   * of q's H heads, and query head h attends with kv head ⌊h / (H / Hkv)⌋ (llama's repeat_kv),
+   * without repeating k and v.
+   */
+  enableGqa?: boolean;
+  /**
+   * Born extension, for a key/value cache: only keys 0..kvLength-1 are attended (later ones are
+   * hidden, as by a mask), and isCausal then places query i at position kvLength - L + i (the
+   * last L positions of the valid keys) instead of PyTorch's top-left alignment. A 0-d int32 tensor,
+   * best a runtime scalar (`born.scalar(n, { dtype: 'int32' })`: a new length reuses the compiled
+   * kernels), or a number (made one).
+   */
+  kvLength?: Tensor | number | null;
 }
 
 /**
  * softmax(q kᵀ · scale + mask) v, as PyTorch 2's torch.nn.functional.scaled_dot_product_attention.
  * Shapes: q [..., L, E], k [..., S, E], v [..., S, Ev] → [..., L, Ev] (leading dims broadcast).
+ * Without dropout it runs as one fused kernel on either device, which never holds the [L, S]
+ * scores (sdpa-fused.ts says when); with dropoutP > 0 (or a half dtype) it is composed of matmul
+ * and softmax. Its gradient recomputes the weights (tensor/attention.ts).
  * Example: `F.scaledDotProductAttention(q, k, v, { isCausal: true })`.
  */
 export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: SDPAOptions = {}): Tensor {
   const op = 'scaledDotProductAttention';
-  const o = options<SDPAOptions>(op, opts, ['attnMask', 'dropoutP', 'isCausal', 'scale']);
+  const o = options<SDPAOptions>(op, opts, ['attnMask', 'dropoutP', 'isCausal', 'scale', 'enableGqa', 'kvLength']);
   if (q.ndim < 2 || k.ndim < 2 || v.ndim < 2 || q.shape[q.ndim - 1] !== k.shape[k.ndim - 1] || k.shape[k.ndim - 2] !== v.shape[v.ndim - 2]) {
     throw new ShapeError(`${op}: expected q [..., L, E], k [..., S, E] and v [..., S, Ev], got ${fmt(q.shape)}, ${fmt(k.shape)} and ${fmt(v.shape)}`);
   }
@@ -83,10 +104,51 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
   if (o.scale !== undefined && o.scale !== null && typeof o.scale !== 'number') throw new TypeError(`${op}: scale must be a number, got ${typeof o.scale}`);
   const p = probability(op, 'dropoutP', o.dropoutP);
   const scale = o.scale ?? 1 / Math.sqrt(q.shape[q.ndim - 1]!);
-  let scores = q.matmul(k.transpose(-2, -1)).mul(scale);
-  if (isCausal) scores = applyMask(op, 'the causal mask', scores, causalMask(q.shape[q.ndim - 2]!, k.shape[k.ndim - 2]!), true);
-  if (o.attnMask) scores = applyMask(op, 'attnMask', scores, o.attnMask, false);
-  return dropoutOf(scores.softmax({ dim: -1 }), p).matmul(v);
+  const gqa = flag(op, 'enableGqa', o.enableGqa) ?? false;
+  if (gqa) {
+    const h = q.shape[q.ndim - 3], hkv = k.shape[k.ndim - 3];
+    if (h === undefined || hkv === undefined || v.shape[v.ndim - 3] !== hkv || h % hkv !== 0) {
+      throw new ShapeError(`${op}: enableGqa expects q [..., H, L, E] and k, v [..., Hkv, S, E] with Hkv dividing H, got ${fmt(q.shape)}, ${fmt(k.shape)} and ${fmt(v.shape)}`);
+    }
+  }
+  const kvLength = kvLengthOf(op, o.kvLength);
+  const mask = o.attnMask ?? null;
+  if (mask && !isFloat(mask.dtype) && mask.dtype !== 'bool') throw new DTypeError(`${op}: attnMask must be a bool or floating-point tensor, got ${mask.dtype} of shape ${fmt(mask.shape)}`);
+  if (p === 0) {
+    const fused = fusedAttention(q, k, v, { scale, isCausal, gqa, mask, kvLength });
+    if (fused) return fused;
+  }
+  return composedAttention(q, k, v, { scale, isCausal, gqa, mask, kvLength }, p);
+}
+
+/** kvLength as a 0-d int32 tensor (a number becomes a runtime scalar), or null. */
+function kvLengthOf(op: string, n: Tensor | number | null | undefined): Tensor | null {
+  if (n === undefined || n === null) return null;
+  if (typeof n === 'number') {
+    if (!Number.isInteger(n) || n < 0) throw new RangeError(`${op}: kvLength must be a non-negative integer, got ${n}`);
+    return scalar(n, { dtype: 'int32' });
+  }
+  if (n.ndim !== 0 || (n.dtype !== 'int32' && n.dtype !== 'int64')) throw new TypeError(`${op}: kvLength must be a number or a 0-d int32 tensor, got ${n.dtype} of shape ${fmt(n.shape)}`);
+  return n.dtype === 'int32' ? n : n.to('int32');
+}
+
+/**
+ * The composed form: q kᵀ, masks, softmax, dropout, times v (materialises the [..., L, S] weights).
+ * Runs where the fused kernel does not apply (dropout, other dtypes); @internal for tests and
+ * benchmarks comparing the two.
+ */
+export function composedAttention(q: Tensor, k: Tensor, v: Tensor, r: FusedRequest, p = 0): Tensor {
+  const op = 'scaledDotProductAttention';
+  // Grouped-query heads: each kv head's query heads stacked along the rows (tensor/attention.ts),
+  // so k and v are neither repeated nor copied.
+  const group = r.gqa ? q.shape[q.ndim - 3]! / k.shape[k.ndim - 3]! : 1;
+  if (group > 1) {
+    const outer = broadcastShapes(op, q.shape.slice(0, -3), k.shape.slice(0, -3), v.shape.slice(0, -3));
+    [q, k, v] = [q, k, v].map((t) => broadcastTo(t, [...outer, ...t.shape.slice(-3)])) as [Tensor, Tensor, Tensor];
+  }
+  const a = { scale: r.scale, causal: r.isCausal, group, mask: !r.mask ? 'none' as const : r.mask.dtype === 'bool' ? 'bool' as const : 'add' as const, kvLength: r.kvLength !== null };
+  const w = dropoutOf(attentionScores(q, k, a, r.mask, r.kvLength).softmax({ dim: -1 }), p);
+  return group > 1 ? unstacked(stacked(w, group).matmul(v), [...q.shape.slice(0, -1), v.shape[v.ndim - 1]!]) : w.matmul(v);
 }
 
 export interface MultiheadAttentionOptions {

@@ -6,7 +6,6 @@
  */
 import { ShapeError, fmt } from '../graph/errors.js';
 import { int, options } from '../tensor/args.js';
-import { iotaAlong } from '../tensor/creation.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { project, scaledDotProductAttention } from './attention.js';
 import { Linear } from './layers.js';
@@ -67,17 +66,12 @@ export interface AttentionForwardOptions {
   cache?: LayerKvCache;
 }
 
-/** The one attention call of the LLaMA blocks; q [B, Hkv, rep·T, hd], mask bool broadcasting to [B, Hkv, rep·T, S]. */
-function attend(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null): Tensor {
-  return scaledDotProductAttention(q, k, v, { attnMask: mask });
-}
-
 /**
  * Causal self-attention with rotary embeddings and numKvHeads ≤ numHeads key/value heads
  * (grouped-query; numKvHeads = 1 is multi-query). No biases, as LLaMA (q/k/v biases with qkvBias, as Qwen2).
  * Shapes: x [B, T, dim] → [B, T, dim]. wq [H·hd, dim], wk and wv [Hkv·hd, dim], wo [dim, H·hd].
- * Query heads h·rep .. h·rep+rep-1 share kv head h (as llama2.c's repeat_kv): q is viewed as
- * [B, Hkv, rep·T, hd] against keys [B, Hkv, T, hd], so the kv heads are neither repeated nor copied.
+ * Query heads h·rep .. h·rep+rep-1 share kv head h (as llama2.c's repeat_kv), read in place by
+ * scaledDotProductAttention's grouped-query form: the kv heads are neither repeated nor copied.
  */
 export class GroupedQueryAttention extends Module<[x: Tensor, opts?: AttentionForwardOptions], Tensor> {
   wq: Projection;
@@ -119,20 +113,17 @@ export class GroupedQueryAttention extends Module<[x: Tensor, opts?: AttentionFo
     const q = this.rotary.forward(heads(project(x, this.wq.weight, this.wq.bias), h), o.positions);
     const k = this.rotary.forward(heads(project(x, this.wk.weight, this.wk.bias), hkv), o.positions);
     const v = heads(project(x, this.wv.weight, this.wv.bias), hkv);
-    // The rep query heads of a kv head are stacked along the rows, [B, Hkv, rep·T, hd], so that
-    // one kv head's keys serve rep·T query rows in a plain batched matmul: nothing is broadcast or
-    // repeated. Row r·T + i is query token i, hence the causal mask compares key j with i.
-    const qs = q.reshape([b, hkv, rep * t, hd]);
-    let att: Tensor; // [B, Hkv, rep·T, hd]
+    // Grouped-query attention: query head h reads kv head ⌊h / rep⌋ in place (enableGqa), so the
+    // kv heads are neither repeated nor copied.
+    const gqa = { enableGqa: rep > 1 };
+    let att: Tensor; // [B, H, T, hd]
     if (o.cache) {
-      const { keys, values, mask } = o.cache.update(k, v);
-      const s = mask.shape[3]!; // [B, 1, T, S] → the same rows for each of the rep stacked heads
-      att = attend(qs, keys, values, mask.unsqueeze(2).expand([mask.shape[0]!, 1, rep, t, s]).reshape([mask.shape[0]!, 1, rep * t, s]));
+      const { keys, values, mask } = o.cache.update(k, v); // mask [B, 1, T, S] broadcasts over the heads
+      att = scaledDotProductAttention(q, keys, values, { attnMask: mask, ...gqa });
     } else {
-      const rows = iotaAlong([rep, t, t], 1), cols = iotaAlong([rep, t, t], 2);
-      att = attend(qs, k, v, t > 1 ? cols.le(rows).reshape([rep * t, t]) : null);
+      att = scaledDotProductAttention(q, k, v, { isCausal: t > 1, ...gqa });
     }
-    return project(att.reshape([b, h, t, hd]).permute([0, 2, 1, 3]).reshape([b, t, h * hd]), this.wo.weight);
+    return project(att.permute([0, 2, 1, 3]).reshape([b, t, h * hd]), this.wo.weight);
   }
 
   override extraRepr(): string { return `dim=${this.dim}, num_heads=${this.numHeads}, num_kv_heads=${this.numKvHeads}`; }

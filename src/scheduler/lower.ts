@@ -183,7 +183,7 @@ class Builder {
         return readsVal(read, index) ? read : { k: 'masked', valid: [{ a: val, lo: 0, hi }], arg: read, dtype };
       }
       case 'dequant': throw new Error(`internal: packed weight ${node.id} read other than as a matmul operand`);
-      case 'buffer': case 'reduce': case 'matmul': case 'scatterAdd': case 'store': case 'row': case 'window': case 'transfer':
+      case 'buffer': case 'reduce': case 'matmul': case 'scatterAdd': case 'store': case 'row': case 'window': case 'attention': case 'transfer':
         throw new Error(`internal: ${a.kind} node ${node.id} reached inside a fused group without a buffer`);
     }
   }
@@ -222,7 +222,7 @@ function keptCoords(sym: Symbolic, outShape: readonly number[], kept: readonly n
  * own fields. Its bytes are every input read once and the output written once.
  */
 function structural(root: LazyNode, b: Builder, name: string, value: Kernel['value'],
-  spec: Pick<Kernel, 'scatter' | 'row' | 'window' | 'indexChecks'>): Lowered {
+  spec: Pick<Kernel, 'scatter' | 'row' | 'window' | 'attention' | 'indexChecks'>): Lowered {
   const bytes = b.inputs.reduce((t, n) => t + numel(n.shape) * itemBytes[n.dtype], numel(root.shape) * itemBytes[root.dtype]);
   const kernel: Kernel = {
     name,
@@ -305,11 +305,40 @@ function lowerWindow(root: LazyNode, isBuffer: (n: LazyNode) => boolean): Lowere
     { window: { op, N, C, geom: g, args }, ...(b.checks.length ? { indexChecks: b.checks } : {}) });
 }
 
+/**
+ * A fused attention kernel (AttentionSpec): q, k, v and the mask are fused expressions of buffers
+ * over ab (q's leading dims, flat), ai, aj, ad, ae; a grouped-query head ab reads kv head
+ * ⌊head / group⌋, in k's and v's indices.
+ */
+function lowerAttention(root: LazyNode, isBuffer: (n: LazyNode) => boolean): Lowered {
+  if (root.arg.kind !== 'attention') throw new Error('internal: lowerAttention of a non-attention node');
+  const a = root.arg.attn;
+  const [q, k, v] = root.srcs as [LazyNode, LazyNode, LazyNode];
+  const lead = q.shape.slice(0, -2), r = q.shape.length;
+  const [L, E, S, Ev] = [q.shape[r - 2]!, q.shape[r - 1]!, k.shape[r - 2]!, v.shape[r - 1]!];
+  const batch = numel(lead);
+  const dims: [string, number][] = [['ab', batch], ['ai', L], ['aj', S], ['ad', E], ['ae', Ev]];
+  const b = new Builder(isBuffer, null, new Symbolic(new Map(dims)));
+  const at = new Map(dims.map(([n, d]) => [n, d === 1 ? inum(0) : ivar(n)]));
+  const qLead = b.sym.unravel(at.get('ab')!, lead);
+  const kvLead = qLead.map((c, i) => (i === lead.length - 1 ? b.sym.div(c, a.group) : c));
+  const src = (n: LazyNode, c: readonly Index[], vars: readonly string[]): Scalar => b.expr(n, [...c, ...vars.map((x) => at.get(x)!)], numel(n.shape));
+  const qv = src(q, qLead, ['ai', 'ad']), kv = src(k, kvLead, ['aj', 'ad']), vv = src(v, kvLead, ['aj', 'ae']);
+  const mask = a.mask === 'none' ? null : { kind: a.mask, value: src(root.srcs[3]!, qLead, ['ai', 'aj']) };
+  const kvLength = a.kvLength ? b.expr(root.srcs[root.srcs.length - 1]!, [], 1) : null;
+  // Two dot products per score and the softmax's exp, max and sums.
+  b.flops += batch * L * S * (2 * (E + Ev) + 6);
+  b.ops.push('attention');
+  return structural(root, b, `AT_${[batch, L, S, E, Ev].join('_')}`, { k: 'const', value: 0, dtype: root.dtype },
+    { attention: { batch, L, S, E, Ev, scale: a.scale, causal: a.causal, q: qv, k: kv, v: vv, mask, kvLength }, ...(b.checks.length ? { indexChecks: b.checks } : {}) });
+}
+
 export function lower(group: Group, isBuffer: (n: LazyNode) => boolean, sharesTarget: (n: LazyNode) => boolean = () => false): Lowered {
   const { contraction: x } = group;
   if (group.root.arg.kind === 'scatterAdd') return lowerScatter(group.root, isBuffer);
   if (group.root.arg.kind === 'row') return lowerRow(group.root, isBuffer);
   if (group.root.arg.kind === 'window') return lowerWindow(group.root, isBuffer);
+  if (group.root.arg.kind === 'attention') return lowerAttention(group.root, isBuffer);
   const store = group.root.arg.kind === 'store' ? group.root : null;
   // A store loops over its value (the whole target, or a slice of it) and writes into the target.
   const root = store ? store.srcs[1]! : group.root;

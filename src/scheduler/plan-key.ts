@@ -11,7 +11,7 @@
  * ordered by buffer).
  */
 import type { DType } from '../graph/dtype.js';
-import type { BufferHandle, LazyNode, NodeArg } from '../graph/node.js';
+import { attentionKey, type BufferHandle, type LazyNode, type NodeArg } from '../graph/node.js';
 import type { ShapeTracker } from '../graph/view.js';
 import type { WindowGeom } from '../kernel/ir.js';
 
@@ -99,6 +99,7 @@ function mixArg(a: NodeArg): void {
     case 'gather': case 'scatterAdd': mix(a.axis); mix(nameId(a.op)); return;
     case 'store': if (a.slice) { mix(a.slice.dim); mixNumber(a.slice.start ?? NaN); mix(a.slice.start === null ? 1 : 0); } else mix(-1); return;
     case 'window': mix(nameId(a.op)); mixList(windowNumbers(a.geom)); return;
+    case 'attention': mixNumber(a.attn.scale); mix(a.attn.causal ? 1 : 0); mix(a.attn.group); mix(nameId(a.attn.mask)); mix(a.attn.kvLength ? 1 : 0); return;
     case 'dequant': mix(nameId(a.format)); return;
   }
 }
@@ -220,6 +221,7 @@ export function sameArg(a: NodeArg, b: NodeArg): boolean {
       return a.slice.dim === b.slice.dim && a.slice.start === b.slice.start;
     }
     case 'window': return b.kind === 'window' && a.op === b.op && sameList(windowNumbers(a.geom), windowNumbers(b.geom));
+    case 'attention': return b.kind === 'attention' && attentionKey(a.attn) === attentionKey(b.attn);
     case 'dequant': return b.kind === 'dequant' && a.format === b.format;
   }
 }

@@ -21,6 +21,7 @@ import { transposesMatmul } from './matmul-output.js';
 import { hop, prologueOf } from './matmul-prologue.js';
 import { mergeStores } from './multi-output.js';
 import { repeatedWindowSources } from './window-sources.js';
+import { repeatedAttentionSources } from './attention-sources.js';
 import { foldedWindows, windowOperand } from './window-operand.js';
 import { dequantUnder, quantBytesToMaterialise } from './quant-operand.js';
 import { splitForBindings } from './binding-split.js';
@@ -195,7 +196,7 @@ function* planOnce(outputs: readonly LazyNode[], w: Walk, temps: ReadonlySet<Laz
   // of its own; its base, index and added values fuse into it. So is a per-row kernel (a scan,
   // a sort: each output element depends on the whole row); its source fuses into it. So is a
   // sliding-window kernel (kernel/ir.ts WindowSpec), whose sources fuse into it.
-  for (const n of order) if (!n.realized && (isContraction(n) || n.arg.kind === 'scatterAdd' || n.arg.kind === 'row' || n.arg.kind === 'window')) materialized.add(n);
+  for (const n of order) if (!n.realized && (isContraction(n) || n.arg.kind === 'scatterAdd' || n.arg.kind === 'row' || n.arg.kind === 'window' || n.arg.kind === 'attention')) materialized.add(n);
 
   for (const t of temps) materialized.add(t);
   const isBuffer = (n: LazyNode): boolean => n.realized !== null || materialized.has(n);
@@ -235,6 +236,7 @@ function* planOnce(outputs: readonly LazyNode[], w: Walk, temps: ReadonlySet<Laz
   }
 
   for (const s of repeatedWindowSources(order, isBuffer)) materialized.add(s);
+  for (const s of repeatedAttentionSources(order, isBuffer)) materialized.add(s);
 
   yield;
   // Epilogue fusion: walk up from a contraction through single-consumer elementwise ops and plain

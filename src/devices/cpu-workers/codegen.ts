@@ -13,6 +13,7 @@ import { jsPrelude } from './prelude.js';
 import { ERR, indexCheckJs, scatter } from './scatter.js';
 import { rowKernel } from './row.js';
 import { windowKernel } from './conv/window.js';
+import { attentionKernel } from './attention.js';
 import { printSimd } from './simd/index.js';
 import { columnBlocks, rowSum } from './reduce-print.js';
 
@@ -398,15 +399,16 @@ export function printJs(k: Kernel): JsKernel {
     throw new Error(`internal: kernel ${k.name} has extra outputs, which only elementwise kernels may have`);
   }
   if (k.matmul) return matmul(k);
-  const simd = printSimd(k);
+  const simd = k.attention ? null : printSimd(k);
   if (simd !== null) return { source: simd, units: unitsOf(k) };
   const printer = (prefix: string): ScalarPrinter => new ScalarPrinter(false, (i) => `b${i}`, prefix);
-  const sc = k.scatter ? scatter(k, printer) : k.row ? rowKernel(k, printer) : k.window ? windowKernel(k, printer) : null;
+  const sc: { body: string; units: number; scratch?: string } | null = k.scatter ? scatter(k, printer) : k.row ? rowKernel(k, printer)
+    : k.window ? windowKernel(k, printer) : k.attention ? attentionKernel(k, printer) : null;
   const units = sc ? sc.units : unitsOf(k);
   const body = sc ? sc.body : !k.reduce ? elementwise(k) : k.reduce.spread ? spreadReduction(k) : k.reduce.inner ? (rowSum(k) ?? reduction(k)) : (columnBlocks(k) ?? columnReduction(k));
   const binds = ['const out = b[0];', ...k.inputs.map((_, i) => `const b${i + 1} = b[${i + 1}];`)];
   if (checksIndices(k)) binds.push(`const ${ERR} = b[${k.inputs.length + 1}];`);
   k.extraOutputs?.forEach((_, j) => binds.push(`const x${j} = b[${extraOutputSlot(k, j)}];`));
-  const source = `(() => {\n${preludeFor(k)}\nreturn function ${k.name.replace(/\W/g, '_')}(b, start, end, ${RUNTIME_ARGS}) {\n${binds.join('\n')}\n${body}\n};\n})()`;
+  const source = `(() => {\n${preludeFor(k)}\n${sc?.scratch ?? ''}\nreturn function ${k.name.replace(/\W/g, '_')}(b, start, end, ${RUNTIME_ARGS}) {\n${binds.join('\n')}\n${body}\n};\n})()`;
   return { source, units };
 }

@@ -9,14 +9,16 @@ import { printReduce } from './reduce.js';
 import { printRow } from './row.js';
 import { printScatter } from './scatter.js';
 import { printWindow } from './window.js';
+import { printAttention } from './attention.js';
 
 export function printWgsl(k: Kernel, o: WgslOptions): WgslProgram {
-  if (k.extraOutputs?.length && (k.matmul || k.reduce || k.scatter || k.row || k.window)) {
+  if (k.extraOutputs?.length && (k.matmul || k.reduce || k.scatter || k.row || k.window || k.attention)) {
     throw new Error(`internal: kernel ${k.name} has extra outputs, which only elementwise kernels may have`);
   }
   if (k.matmul) return printMatmul(k, o);
   if (k.row) return printRow(k, o);
   if (k.window) return printWindow(k, o);
+  if (k.attention) return printAttention(k, o);
   if (k.scatter) return printScatter(k, o);
   if (k.reduce) return printReduce(k, o);
   return printElementwise(k, o);
