@@ -6,16 +6,11 @@
 // tiny-model test does. Skips, saying why, without an adapter.
 import { describe, expect, test } from 'vitest';
 import * as born from '../../src/index.js';
+import { webgpuSkipReason } from '../webgpu/adapter.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
 import { maxAbsDiff, naiveAttention, type RefCase } from './reference.js';
 
-let why = '';
-try {
-  await born.setDefaultDevice('webgpu');
-  await born.setDefaultDevice('cpu');
-} catch (e) {
-  why = (e as Error).message.split('\n')[0]!;
-}
+const why = await webgpuSkipReason();
 
 const F = born.nn.functional;
 const gpu = (t: Tensor): Tensor => t.to('webgpu');

@@ -8,15 +8,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import * as born from '../../src/index.js';
+import { webgpuSkipReason } from '../webgpu/adapter.js';
 
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
-let why = process.env.BORN_LLM_WEBGPU === '1' ? '' : 'set BORN_LLM_WEBGPU=1 to run it (~75 s of shader compiles on a software adapter)';
-if (!why) try {
-  await born.setDefaultDevice('webgpu');
-  await born.setDefaultDevice('cpu');
-} catch (e) {
-  why = (e as Error).message.split('\n')[0]!;
-}
+const why = await webgpuSkipReason(process.env.BORN_LLM_WEBGPU === '1' ? '' : 'set BORN_LLM_WEBGPU=1 to run it (~75 s of shader compiles on a software adapter)');
 
 async function greedy(llm: born.Llm, prompt: number[], maxTokens: number): Promise<number[]> {
   const out: number[] = [];

@@ -7,15 +7,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import * as born from '../../src/index.js';
+import { webgpuSkipReason } from '../webgpu/adapter.js';
 
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
-let why = process.env.BORN_LLM_WEBGPU === '1' ? '' : 'set BORN_LLM_WEBGPU=1 to run it (~110 s of shader compiles on a software adapter)';
-if (!why) try {
-  await born.setDefaultDevice('webgpu');
-  await born.setDefaultDevice('cpu');
-} catch (e) {
-  why = (e as Error).message.split('\n')[0]!;
-}
+const why = await webgpuSkipReason(process.env.BORN_LLM_WEBGPU === '1' ? '' : 'set BORN_LLM_WEBGPU=1 to run it (~110 s of shader compiles on a software adapter)');
 
 (why ? describe.skip : describe)(`llama2.c tiny model on WebGPU${why ? ` (skipped: ${why})` : ''}`, () => {
   test('logits equal PyTorch\'s to 1e-4 and the CPU\'s after model.to(\'webgpu\')', async () => {

@@ -4,16 +4,11 @@
 // on lavapipe). Skips where there is no adapter.
 import { describe, expect, test } from 'vitest';
 import * as born from '../../src/index.js';
+import { webgpuSkipReason } from '../webgpu/adapter.js';
 import { quantizedWeight, quantLinear } from '../../src/quant/index.js';
 import { dequantize, matmulT, randomBlocks, randomInput, relError, type Format } from './reference.js';
 
-let why = '';
-try {
-  await born.setDefaultDevice('webgpu');
-  await born.setDefaultDevice('cpu');
-} catch (e) {
-  why = (e as Error).message.split('\n')[0]!;
-}
+const why = await webgpuSkipReason();
 
 (why ? describe.skip : describe)(`packed weights on WebGPU${why ? ` (skipped: ${why})` : ''}`, () => {
   const cases: [Format, number, number, number][] = [['q8_0', 1, 37, 64], ['q4_0', 8, 5, 96], ['q4_K', 2, 3, 256]];
