@@ -38,9 +38,10 @@ describe('sampleToken', () => {
     expect(sampleToken(logits, { ...OFF, topK: 1 }, never, none)).toBe(1);
   });
 
-  test('no filter: every token with its softmax probability; temperature sharpens', () => {
-    expect(sweep({})).toEqual(expected([1, 3, 0, 2, 4]));
-    expect(sweep({ temperature: 0.5 })).toEqual(expected([1, 3, 0, 2, 4], 0.5));
+  test('no filter: every token with its softmax probability (in id order); temperature sharpens', () => {
+    expect(sweep({})).toEqual(expected([0, 1, 2, 3, 4]));
+    expect(sweep({ temperature: 0.5 })).toEqual(expected([0, 1, 2, 3, 4], 0.5));
+    expect(sweep({ topP: 0.9999 })).toEqual(expected([1, 3, 0, 2, 4])); // a cut-off by rank (keeping all): most likely first
   });
 
   test('topK keeps the k most likely, renormalised', () => {
@@ -61,7 +62,8 @@ describe('sampleToken', () => {
     const seen = new Set([1, 4]);
     const penalised = [1, 3 / 4, 0, 2, -4];
     expect(sampleToken(logits, { ...OFF, temperature: 0, repetitionPenalty: 4 }, Math.random, seen)).toBe(3);
-    expect(sweep({ repetitionPenalty: 4 }, seen)).toEqual(expected([3, 0, 1, 2, 4], 1, penalised));
+    expect(sweep({ repetitionPenalty: 4 }, seen)).toEqual(expected([0, 1, 2, 3, 4], 1, penalised));
+    expect(sweep({ repetitionPenalty: 4, minP: 0.01 }, seen)).toEqual(expected([3, 0, 1, 2], 1, penalised));
   });
 
   test('seededRandom: the same seed, the same sequence in [0, 1); another seed, another', () => {
@@ -73,4 +75,15 @@ describe('sampleToken', () => {
     const mean = xs.reduce((s, x) => s + x, 0) / xs.length;
     expect(Math.abs(mean - 0.5)).toBeLessThan(0.05);
   });
+});
+
+test('topK on a large row keeps exactly the k largest logits', () => {
+  const row = Float32Array.from({ length: 5000 }, (_, i) => Math.sin(i * 12.9898) * 10);
+  const byValue = Array.from(row.keys()).sort((a, b) => row[b]! - row[a]! || a - b);
+  for (const k of [1, 7, 20]) {
+    const drawn = new Set<number>();
+    const rand = seededRandom(k);
+    for (let i = 0; i < 800; i++) drawn.add(sampleToken(row, { ...OFF, topK: k, temperature: 20 }, rand, none));
+    expect([...drawn].sort((a, b) => a - b)).toEqual(byValue.slice(0, k).sort((a, b) => a - b));
+  }
 });

@@ -33,19 +33,48 @@ export function argmax(row: ArrayLike<number>): number {
 }
 
 /**
+ * The tokens that can be drawn, most likely first where a cut-off by rank follows (ties in id
+ * order, so the order is the same everywhere): the top k by insertion, one pass over a large
+ * vocabulary rather than a sort of it; without top-k, min-p's floor is applied before sorting
+ * (a superset: the exact test follows), and with neither top-p nor min-p nothing is sorted.
+ */
+function candidates(z: Float64Array, o: SamplingOptions): number[] {
+  const k = o.topK;
+  if (k > 0 && k < z.length) {
+    const ids: number[] = [];
+    for (let i = 0; i < z.length; i++) {
+      const x = z[i]!;
+      if (ids.length === k && !(x > z[ids[k - 1]!]!)) continue;
+      let j = ids.length < k ? ids.push(i) - 1 : k - 1;
+      for (; j > 0 && z[ids[j - 1]!]! < x; j--) ids[j] = ids[j - 1]!;
+      ids[j] = i;
+    }
+    return ids;
+  }
+  let ids = Array.from(z.keys());
+  if (o.topP === 1 && o.minP === 0) return ids;
+  if (o.minP > 0) {
+    // p / p_max ≥ minP  ⟺  logit ≥ max + T·ln(minP)
+    const floor = z[argmax(z)]! + o.temperature * Math.log(o.minP) - 1e-6;
+    ids = ids.filter((i) => z[i]! >= floor);
+  }
+  return ids.sort((a, b) => z[b]! - z[a]! || a - b);
+}
+
+/**
  * The next token from `logits` (one row, [vocab]); `seen` holds the ids the repetition penalty
  * applies to. `random` is called once per sampled (non-greedy) token.
  */
 export function sampleToken(logits: ArrayLike<number>, o: SamplingOptions, random: () => number, seen: ReadonlySet<number>): number {
-  const z = Float64Array.from(logits as ArrayLike<number>);
+  const z = new Float64Array(logits.length);
+  for (let i = 0; i < z.length; i++) z[i] = logits[i]!;
   if (o.repetitionPenalty !== 1) {
     for (const id of seen) z[id] = z[id]! > 0 ? z[id]! / o.repetitionPenalty : z[id]! * o.repetitionPenalty;
   }
   if (o.temperature === 0 || o.topK === 1) return argmax(z);
-  // Candidates from most to least likely (ties by id, so the order is the same everywhere).
-  let order = Array.from(z.keys()).sort((a, b) => z[b]! - z[a]! || a - b);
-  if (o.topK > 0 && o.topK < order.length) order = order.slice(0, o.topK);
-  const top = z[order[0]!]! / o.temperature;
+  const order = candidates(z, o);
+  let top = -Infinity;
+  for (const id of order) top = Math.max(top, z[id]! / o.temperature);
   let p = order.map((id) => Math.exp(z[id]! / o.temperature - top));
   const total = p.reduce((s, x) => s + x, 0);
   p = p.map((x) => x / total);
@@ -57,7 +86,7 @@ export function sampleToken(logits: ArrayLike<number>, o: SamplingOptions, rando
       if (sum >= o.topP) { keep = i + 1; break; }
     }
   }
-  if (o.minP > 0) {
+  if (o.minP > 0) { // (order is sorted here: p[0] is the largest)
     const floor = o.minP * p[0]!;
     while (keep > 1 && p[keep - 1]! < floor) keep--;
   }
