@@ -28,6 +28,7 @@ export { loadNpy, saveNpy, readNpy, writeNpy, NpyError } from './io/npy.js';
 export type { NpyArray, ReadNpyOptions, LoadNpyOptions } from './io/npy.js';
 export * as npy from './io/npy.js';
 export * as llm from './llm/index.js';
+export * as quant from './quant/index.js';
 export type { GradOptions } from './autodiff/grad.js';
 
 import { cat as catImpl, catArgs, stack as stackImpl } from './tensor/join.js';

@@ -60,6 +60,8 @@ function vjp(n: LazyNode, g: Tensor): (Tensor | null)[] {
     case 'store': return []; // in-place writes are never differentiated (their nodes stop gradients)
     // The gradient goes back to the device the value came from.
     case 'transfer': return [n.srcs[0]!.device === null ? g : g.to(n.srcs[0]!.device)];
+    // Quantised weights are frozen: their packed bytes (uint8) never want a gradient.
+    case 'dequant': return [null];
   }
 }
 

@@ -39,7 +39,7 @@ export async function checkWritableDir(command: string, flag: string, file: stri
  * The `__metadata__` of a safetensors file, read from its header alone; null when the file is not
  * a safetensors file.
  */
-async function readMetadata(file: string): Promise<Record<string, string> | null> {
+export async function readMetadata(file: string): Promise<Record<string, string> | null> {
   const fh = await open(file, 'r');
   try {
     const { size } = await fh.stat();
@@ -65,8 +65,8 @@ async function readMetadata(file: string): Promise<Record<string, string> | null
  * born train's --out: may it be written? A new file, or one holding weights of the same model,
  * yes; a file of another model, or one that born train did not write, only with --force.
  */
-export async function checkOut(file: string, model: string, force: boolean): Promise<void> {
-  await checkWritableDir('train', 'out', file);
+export async function checkOut(file: string, model: string, force: boolean, flag = 'out'): Promise<void> {
+  await checkWritableDir('train', flag, file);
   if (force || !existsSync(file)) return;
   const meta = await readMetadata(file);
   const held = meta?.model;
@@ -74,7 +74,7 @@ export async function checkOut(file: string, model: string, force: boolean): Pro
   const what = meta === null ? 'is not a safetensors file'
     : held === undefined ? 'is not a born model file (no model name in its safetensors metadata)'
     : `holds the weights of model '${held}'`;
-  throw new UsageError(`born train: --out ${file} ${what}; training '${model}' would overwrite it. ` +
+  throw new UsageError(`born train: --${flag} ${file} ${what}; training '${model}' would overwrite it. ` +
     `Pass another --out FILE, or --force to overwrite it.`);
 }
 

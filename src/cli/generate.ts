@@ -12,11 +12,8 @@ import { checkReadable } from './files.js';
 import { intFlag, parse, UsageError } from './flags.js';
 import { deviceFlag } from './train.js';
 
-const FLAGS = {
-  model: { type: 'string' },
-  prompt: { type: 'string' },
-  'prompt-ids': { type: 'string' },
-  tokenizer: { type: 'string' },
+/** The sampling flags `born generate` and `born chat` share. */
+export const SAMPLING_FLAGS = {
   'max-tokens': { type: 'string', default: '256' },
   temperature: { type: 'string' },
   seed: { type: 'string' },
@@ -27,12 +24,35 @@ const FLAGS = {
   device: { type: 'string', default: 'cpu' },
 } as const;
 
+const FLAGS = {
+  model: { type: 'string' },
+  prompt: { type: 'string' },
+  'prompt-ids': { type: 'string' },
+  tokenizer: { type: 'string' },
+  ...SAMPLING_FLAGS,
+} as const;
+
 /** A number flag in [lo, hi] (absent: undefined). */
-function numberFlag(name: string, s: string | undefined, lo: number, hi: number): number | undefined {
+function numberFlag(cmd: string, name: string, s: string | undefined, lo: number, hi: number): number | undefined {
   if (s === undefined) return undefined;
   const v = s.trim() === '' ? NaN : Number(s);
-  if (!(v >= lo && v <= hi)) throw new UsageError(`born generate: --${name} must be a number in [${lo}, ${hi}], got '${s}'`);
+  if (!(v >= lo && v <= hi)) throw new UsageError(`born ${cmd}: --${name} must be a number in [${lo}, ${hi}], got '${s}'`);
   return v;
+}
+
+type SamplingValues = { readonly [K in keyof typeof SAMPLING_FLAGS]?: string };
+
+/** GenerateOptions from the sampling flags. */
+export function samplingOptions(cmd: string, v: SamplingValues): GenerateOptions {
+  return {
+    maxTokens: intFlag(cmd, 'max-tokens', v['max-tokens'], 1),
+    temperature: numberFlag(cmd, 'temperature', v.temperature, 0, 100),
+    topK: v['top-k'] === undefined ? undefined : intFlag(cmd, 'top-k', v['top-k'], 0),
+    topP: numberFlag(cmd, 'top-p', v['top-p'], Number.MIN_VALUE, 1),
+    minP: numberFlag(cmd, 'min-p', v['min-p'], 0, 0.999999),
+    repetitionPenalty: numberFlag(cmd, 'repetition-penalty', v['repetition-penalty'], Number.MIN_VALUE, 100),
+    seed: v.seed === undefined ? undefined : intFlag(cmd, 'seed', v.seed, 0),
+  };
 }
 
 function idsFlag(s: string): number[] {
@@ -45,16 +65,7 @@ export async function generateCommand(argv: string[]): Promise<number> {
   const { values: v } = parse('generate', argv, FLAGS);
   if (v.model === undefined) throw new UsageError('born generate: --model FILE is required');
   if (v.prompt !== undefined && v['prompt-ids'] !== undefined) throw new UsageError('born generate: give --prompt or --prompt-ids, not both');
-  const opts: GenerateOptions = {
-    maxTokens: intFlag('generate', 'max-tokens', v['max-tokens'], 1),
-    temperature: numberFlag('temperature', v.temperature, 0, 100),
-    topK: v['top-k'] === undefined ? undefined : intFlag('generate', 'top-k', v['top-k'], 0),
-    topP: numberFlag('top-p', v['top-p'], Number.MIN_VALUE, 1),
-    minP: numberFlag('min-p', v['min-p'], 0, 0.999999),
-    repetitionPenalty: numberFlag('repetition-penalty', v['repetition-penalty'], Number.MIN_VALUE, 100),
-    seed: v.seed === undefined ? undefined : intFlag('generate', 'seed', v.seed, 0),
-    tokens: true,
-  };
+  const opts: GenerateOptions = { ...samplingOptions('generate', v), tokens: true };
   const ids = v['prompt-ids'] === undefined ? undefined : idsFlag(v['prompt-ids']);
   await checkReadable('generate', 'model', v.model);
   if (v.tokenizer !== undefined) await checkReadable('generate', 'tokenizer', v.tokenizer);

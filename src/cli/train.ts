@@ -45,6 +45,10 @@ async function data(files: FashionMnistFiles | undefined, install: boolean) {
 
 /** `born train`; `values` are checked (numbers, paths, --out's contents) before any work. */
 export async function trainCommand(argv: string[]): Promise<number> {
+  // --model gpt trains on a text file and takes flags of its own (src/cli/train-gpt.ts).
+  if (argv.some((a, i) => a === '--model=gpt' || (a === '--model' && argv[i + 1] === 'gpt'))) {
+    return (await import('./train-gpt.js')).trainGptCommand(argv);
+  }
   const { values } = parse('train', argv, {
     ...common,
     epochs: { type: 'string', default: '2' },

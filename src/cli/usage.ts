@@ -1,4 +1,5 @@
 /** The help text of `born` and of each of its commands (`born <command> --help`). */
+import { TRAIN_GPT_USAGE } from './train-gpt-usage.js';
 
 export const USAGE = {
   born: `usage: born <command> [options]
@@ -11,6 +12,7 @@ commands:
   info [MODEL]         version, devices and worker threads; or an ONNX model's contents
   bench [options]      issue 9's benchmark table against installed peers (source checkout)
   generate [options]   stream a language model's continuation of a prompt
+  chat [options]       talk with a model that carries a chat template
   help [command]       this text, or a command's
 
 Every command takes --help (-h) and --version.`,
@@ -21,7 +23,7 @@ Trains a model on Fashion-MNIST with Adam and writes its weights as safetensors,
 model name in the file's metadata (born eval reads it from there).
 
 options:
-  --model mlp|cnn      the model (default mlp)
+  --model mlp|cnn|gpt  the model (default mlp; gpt: a language model on a text file, below)
   --epochs N           passes over the training set (default 2)
   --batch-size N       examples per step (default 256)
   --lr X               learning rate (default 0.001)
@@ -39,7 +41,9 @@ options:
   --resume FILE        continue from a checkpoint
   --limit N            only the first N training and test examples (quick runs)
   -h, --help           this text
-  --version            born's version`,
+  --version            born's version
+
+${TRAIN_GPT_USAGE}`,
 
   eval: `usage: born eval --weights FILE [options]
 
@@ -141,6 +145,25 @@ options:
   --min-p X            drop tokens under X times the most likely one's probability (default 0.05)
   --repetition-penalty X  penalty on tokens already seen (default 1: none)
   --device D           cpu (default), webgpu, or auto (a hardware GPU if there is one)
+  -h, --help           this text
+  --version            born's version`,
+
+  chat: `usage: born chat --model FILE [--system TEXT] [--message TEXT] [options]
+
+A conversation with a model whose files carry a chat template (GGUF tokenizer.chat_template):
+each line of stdin is a user turn, and the reply streams to stdout; /exit or the end of input
+ends it. With --message, answers that one message and exits.
+
+options:
+  --model FILE         the model (required; GGUF)
+  --system TEXT        a system message opening the conversation
+  --message TEXT       answer this one message, then exit
+  --template FILE      a Jinja chat template to use instead of the model's
+  --max-tokens N       tokens per reply at most (default 256)
+  --temperature X      0: greedy (default 0.8)
+  --seed N             seed of the sampling (default: a random one)
+  --top-k N, --top-p X, --min-p X, --repetition-penalty X   as born generate
+  --device D           cpu (default), webgpu, or auto
   -h, --help           this text
   --version            born's version`,
 } as const;

@@ -8,6 +8,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { DType } from './dtype.js';
 import type { ElementwiseOp, ReduceOp, RowOp } from './ops.js';
 import type { WindowGeom, WindowOp } from '../kernel/ir.js';
+import type { QuantFormat } from '../kernel/quant.js';
 import type { Movement, ShapeTracker } from './view.js';
 import { DeviceError } from './errors.js';
 
@@ -87,7 +88,13 @@ export type NodeArg =
    * A copy of the one source from its device onto this node's: made realised (the copy runs when
    * the node is made, see tensor/transfer.ts), so a schedule only ever meets it as a leaf buffer.
    */
-  | { kind: 'transfer' };
+  | { kind: 'transfer' }
+  /**
+   * A float32 [rows, cols] matrix stored packed in the one source, a 1-D uint8 tensor of ggml
+   * block bytes (kernel/quant.ts). Never materialised: only a matmul reads it, dequantising each
+   * weight as it loads its operand (scheduler/quant-operand.ts, MatmulOperand.quant).
+   */
+  | { kind: 'dequant'; format: QuantFormat };
 
 /** The region of a store: `start` is a number baked into the kernel, or null for a runtime start. */
 export interface StoreSlice { readonly dim: number; readonly start: number | null }
@@ -183,6 +190,7 @@ export function argKey(a: NodeArg): string {
     case 'param': return 'p';
     case 'store': return a.slice ? `st${a.slice.dim}@${a.slice.start ?? 'rt'}` : 'st';
     case 'transfer': return 'tr';
+    case 'dequant': return `dq${a.format}`;
   }
 }
 

@@ -298,8 +298,36 @@ async function readExactly(file: FileHandle, into: Uint8Array, position: number,
   }
 }
 
-/** Reads a checkpoint and its "__metadata__"; tensors are realised on the default device. */
-export async function loadWithMetadata(path: string, opts: LoadOptions = {}): Promise<Checkpoint<Tensor>> {
+/** One tensor of an open file, as its header describes it. */
+export interface SafetensorsEntry {
+  readonly name: string;
+  /** The dtype as the file spells it (F32, F16, BF16, …). */
+  readonly fileDtype: string;
+  /** The Born dtype it is read as. */
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+  readonly byteLength: number;
+}
+
+/** An open safetensors file whose header has been checked; tensors are read one at a time, when asked for. */
+export interface SafetensorsFile {
+  readonly path: string;
+  readonly metadata: Record<string, string>;
+  /** Every tensor, in file order. */
+  readonly entries: ReadonlyMap<string, SafetensorsEntry>;
+  /** The tensor's stored bytes (little-endian, as in the file) read into `into` (a fresh array if omitted); returns the filled prefix. */
+  readBytes(name: string, into?: Uint8Array): Promise<Uint8Array>;
+  /** The tensor decoded to its storage array (half types as bits). */
+  read(name: string): Promise<RawTensor>;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens a checkpoint and validates its header (lengths, dtypes, offsets, that the tensors tile
+ * the data section) without reading any tensor data: a caller reads the tensors it wants, each
+ * straight from the file into a buffer of its own, so the file is never in memory whole.
+ */
+export async function openSafetensors(path: string, opts: LoadOptions = {}): Promise<SafetensorsFile> {
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
   const fail = failer(path);
   if (!(maxBytes >= 0)) throw new RangeError(`load: maxBytes must be a non-negative number, got ${maxBytes}`);
@@ -314,15 +342,45 @@ export async function loadWithMetadata(path: string, opts: LoadOptions = {}): Pr
     const json = new Uint8Array(n);
     await readExactly(file, json, 8, fail);
     const header = guarded(path, (f) => parseHeader(json, stat.size, f));
-    const tensors: StateDict = {};
-    // Each tensor is read straight into its own buffer: no whole-file copy in memory.
-    for (const e of header.entries) {
-      const bytes = new Uint8Array(e.end - e.begin);
+    const placed = new Map(header.entries.map((e) => [e.name, e]));
+    const entries = new Map<string, SafetensorsEntry>(header.entries.map((e) => [e.name, {
+      name: e.name, fileDtype: e.file, dtype: FILE_DTYPES[e.file]!.to, shape: e.shape, byteLength: e.end - e.begin,
+    }]));
+    const find = (name: string): Header['entries'][number] => placed.get(name) ?? fail(`no tensor named ${show(name)}`);
+    const readBytes = async (name: string, into?: Uint8Array): Promise<Uint8Array> => {
+      const e = find(name);
+      const size = e.end - e.begin;
+      if (into && into.length < size) throw new RangeError(`safetensors: ${path}: tensor ${show(name)} needs ${size} bytes, the buffer has ${into.length}`);
+      const bytes = into ? into.subarray(0, size) : new Uint8Array(size);
       await readExactly(file, bytes, header.jsonEnd + e.begin, fail);
-      const raw = guarded(path, (f) => decode(e, bytes, f));
-      setOwn(tensors, e.name, fromStorage(raw.data as StorageFor[DType], raw.shape, raw.dtype));
+      return bytes;
+    };
+    return {
+      path, metadata: header.metadata, entries, readBytes,
+      // A fresh buffer at offset 0, which the decoders view whole.
+      read: async (name) => {
+        const bytes = await readBytes(name);
+        return guarded(path, (f) => decode(find(name), bytes, f));
+      },
+      close: () => file.close(),
+    };
+  } catch (e) {
+    await file.close();
+    throw e;
+  }
+}
+
+/** Reads a checkpoint and its "__metadata__"; tensors are realised on the default device. */
+export async function loadWithMetadata(path: string, opts: LoadOptions = {}): Promise<Checkpoint<Tensor>> {
+  const file = await openSafetensors(path, opts);
+  try {
+    const tensors: StateDict = {};
+    // One tensor's bytes at a time: no whole-file copy in memory.
+    for (const name of file.entries.keys()) {
+      const raw = await file.read(name);
+      setOwn(tensors, name, fromStorage(raw.data as StorageFor[DType], raw.shape, raw.dtype));
     }
-    return { tensors, metadata: header.metadata };
+    return { tensors, metadata: file.metadata };
   } finally {
     await file.close();
   }

@@ -12,6 +12,7 @@
  */
 import type { DType } from '../graph/dtype.js';
 import type { ElementwiseOp, ReduceOp, RowOp } from '../graph/ops.js';
+import type { QuantFormat } from './quant.js';
 
 export type Index =
   | { readonly k: 'var'; readonly name: string }
@@ -173,6 +174,21 @@ export interface MatmulOperand {
    * input, never to the padding's zero.
    */
   readonly window?: WindowOperand;
+  /**
+   * A packed weight (kernel/quant.ts): `input` is a uint8 buffer holding, from byte `byteOffset`,
+   * the blocks of a float [rows, cols] matrix W, and the strides address W's elements as if W
+   * were stored contiguously (element e is W[⌊e / cols⌋, e % cols]). Printers dequantise each
+   * element as they read it; there is no prologue.
+   */
+  readonly quant?: QuantOperand;
+}
+
+/** How a quant operand's bytes hold its matrix (MatmulOperand.quant). */
+export interface QuantOperand {
+  readonly format: QuantFormat;
+  readonly rows: number;
+  readonly cols: number;
+  readonly byteOffset: number;
 }
 
 /**

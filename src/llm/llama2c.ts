@@ -88,8 +88,11 @@ export function parseHeader(bytes: Uint8Array, fileSize: number, path = 'checkpo
 export interface Llama2cFile {
   readonly path: string;
   readonly config: Llama2cConfig;
-  /** Reads group `name`'s values for one layer (or the whole group if it is not per layer) into a new Float32Array. */
-  read(name: string, layer?: number): Promise<Float32Array>;
+  /**
+   * Reads group `name`'s values for one layer (or the whole group if it is not per layer) into
+   * `into` (at least that long; the filled prefix is returned) or a new Float32Array.
+   */
+  read(name: string, layer?: number, into?: Float32Array): Promise<Float32Array>;
   close(): Promise<void>;
 }
 
@@ -120,15 +123,16 @@ export async function openLlama2c(path: string): Promise<Llama2cFile> {
     return {
       path,
       config,
-      async read(name: string, layer = 0): Promise<Float32Array> {
+      async read(name: string, layer = 0, into?: Float32Array): Promise<Float32Array> {
         const e = offsets.get(name);
         if (!e || e.group.skip) throw new Llama2cError(`llama2.c checkpoint: no weight group '${name}'`);
         const n = groupFloats(e.group, 1);
         if (!e.group.perLayer && layer !== 0) throw new RangeError(`llama2.c checkpoint: '${name}' is not per layer`);
         if (!(layer >= 0 && layer < config.nLayers)) throw new RangeError(`llama2.c checkpoint: layer ${layer} outside 0..${config.nLayers - 1}`);
         // Read straight into the array's own bytes: the file's bytes are the array (no second copy).
-        const out = new Float32Array(n);
-        const bytes = new Uint8Array(out.buffer);
+        if (into && into.length < n) throw new RangeError(`llama2.c checkpoint: '${name}' has ${n} values per layer, the buffer holds ${into.length}`);
+        const out = into ? into.subarray(0, n) : new Float32Array(n);
+        const bytes = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
         await readExactly(file, bytes, e.at + 4 * n * layer, path);
         if (!LITTLE_ENDIAN) swapBytes(bytes, 4);
         return out;

@@ -1,22 +1,40 @@
 /**
- * `born.llm.load(path)`: a language model from a checkpoint file. So far llama2.c `.bin`
- * checkpoints and GGUF files (./gguf/load.ts); Hugging Face folders are to come behind the same call.
+ * `born.llm.load(path)`: a language model from a checkpoint: llama2.c `.bin` checkpoints, GGUF
+ * files (./gguf/load.ts), Born LLM files (./born.ts) and Hugging Face folders (./hf/load.ts).
  */
+import { stat } from 'node:fs/promises';
 import { noGrad } from '../autodiff/grad.js';
 import { fmt } from '../graph/errors.js';
-import { assignAll } from '../tensor/assign.js';
+import { skipInit } from '../nn/parameter.js';
 import { fromStorage } from '../tensor/creation.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { Tokenizer } from './tokenizer/tokenizer.js';
+import { fillParameter } from './fill.js';
+import { loadHf } from './hf/load.js';
 import { openLlama2c, type Llama2cConfig } from './llama2c.js';
 import { LlamaModel, type LlamaConfig } from './model.js';
+import { floatWeight } from '../nn/llama.js';
 import { generateBatch, generateOne, isBatch, type BatchText, type BatchToken, type Prompt } from './generate/generate.js';
 import type { GenerateOptions } from './generate/options.js';
 import { loadGguf, type GgufLoadOptions } from './gguf/load.js';
+import { chat, type ChatOptions } from './chat.js';
+import type { ChatMessage } from './chat-template.js';
+import { isBornLlm, loadBornLlm } from './born.js';
 
 export interface LlmLoadOptions extends GgufLoadOptions {
-  /** The file's format (default: from the extension; `.bin` is llama2.c, `.gguf` GGUF). */
-  format?: 'llama2c' | 'gguf';
+  /**
+   * The file's format (default: from the extension; `.bin` is llama2.c, `.gguf` GGUF,
+   * `.safetensors` with Born's LLM metadata 'born'; a directory is a Hugging Face folder, 'hf').
+   */
+  format?: 'llama2c' | 'gguf' | 'born' | 'hf';
+}
+
+/** `config` with maxSeqLen set to `opts.maxSeqLen`, which may lower the checkpoint's length but not raise it. */
+export function withMaxSeqLen<C extends LlamaConfig>(config: C, opts: Pick<LlmLoadOptions, 'maxSeqLen'>): C {
+  const m = opts.maxSeqLen;
+  if (m === undefined) return config;
+  if (!Number.isSafeInteger(m) || m < 1 || m > config.maxSeqLen) throw new RangeError(`llm.load: maxSeqLen ${String(m)} is outside 1..${config.maxSeqLen} (the checkpoint's length)`);
+  return { ...config, maxSeqLen: m };
 }
 
 /** What a checkpoint says besides its weights; every loader fills in what its format carries. */
@@ -65,6 +83,15 @@ export class Llm {
     return isBatch(prompt) ? generateBatch(this, prompt, opts) : generateOne(this, prompt as Prompt, opts);
   }
 
+  /**
+   * Streams the assistant's reply to a conversation, rendered by the model's chat template
+   * (GGUF `tokenizer.chat_template`, tokenizer_config.json's `chat_template`, or `{ template }`).
+   * Example: `for await (const piece of llm.chat([{ role: 'user', content: 'Hi' }])) process.stdout.write(piece)`.
+   */
+  chat(messages: readonly ChatMessage[], opts: ChatOptions = {}): AsyncIterable<string> {
+    return chat(this, messages, opts);
+  }
+
   private idsTensor(ids: readonly number[] | Int32Array): Tensor {
     const v = this.vocabSize;
     for (let i = 0; i < ids.length; i++) {
@@ -82,51 +109,53 @@ const llamaConfig = (c: Llama2cConfig): LlamaConfig => ({
 });
 
 /**
- * Reads a llama2.c checkpoint into a LlamaModel. Each weight (one layer's matrix at a time) is
- * read from the file straight into a Float32Array, copied once into the device buffer of a tensor,
- * and written into the model's parameter, then freed: the file is never in memory whole, and the
- * copies in flight are about one matrix twice. The parameters are first made with their random
- * init, then overwritten, which costs time and transient memory (a 27 MiB checkpoint: RSS +57 MiB
- * for the random model, 163 MiB peak in all against 61 MiB before) — a skip-init construction is
- * the next step for large models.
+ * Reads a llama2.c checkpoint into a LlamaModel built without its random init (skipInit): each
+ * weight (one layer's matrix at a time) is read from the file into a Float32Array, copied once
+ * into a device buffer, and that buffer becomes the parameter (fillParameter). The file is never
+ * in memory whole, nor the model twice.
  */
-export async function loadLlama2c(path: string): Promise<Llm> {
+export async function loadLlama2c(path: string, opts: Pick<LlmLoadOptions, 'maxSeqLen'> = {}): Promise<Llm> {
   const file = await openLlama2c(path);
   try {
-    const config = llamaConfig(file.config);
-    const model = new LlamaModel(config);
+    const config = withMaxSeqLen(llamaConfig(file.config), opts);
+    const model = skipInit(() => new LlamaModel(config));
     model.eval();
+    // One host array, reused for every weight (the largest is the embedding or a classifier).
+    const scratch = new Float32Array(model.parameters().reduce((m, p) => Math.max(m, p.numel()), 0));
     const put = async (target: Tensor, name: string, layer?: number): Promise<void> => {
-      const values = fromStorage(await file.read(name, layer), target.shape, 'float32');
-      await assignAll([[target, values]]);
-      values.dispose();
+      fillParameter(target, await file.read(name, layer, scratch), `llama2.c checkpoint ${path}: ${name}${layer === undefined ? '' : ` of layer ${layer}`}`);
     };
     await put(model.tokEmbeddings.weight, 'token_embedding');
     for (const [l, layer] of model.layers.entries()) {
       const a = layer.attention, f = layer.feedForward;
       await put(layer.attentionNorm.weight, 'rms_att', l);
-      await put(a.wq.weight, 'wq', l);
-      await put(a.wk.weight, 'wk', l);
-      await put(a.wv.weight, 'wv', l);
-      await put(a.wo.weight, 'wo', l);
+      await put(floatWeight(a.wq, 'llm.load'), 'wq', l);
+      await put(floatWeight(a.wk, 'llm.load'), 'wk', l);
+      await put(floatWeight(a.wv, 'llm.load'), 'wv', l);
+      await put(floatWeight(a.wo, 'llm.load'), 'wo', l);
       await put(layer.ffnNorm.weight, 'rms_ffn', l);
-      await put(f.w1.weight, 'w1', l);
-      await put(f.w2.weight, 'w2', l);
-      await put(f.w3.weight, 'w3', l);
+      await put(floatWeight(f.w1, 'llm.load'), 'w1', l);
+      await put(floatWeight(f.w2, 'llm.load'), 'w2', l);
+      await put(floatWeight(f.w3, 'llm.load'), 'w3', l);
     }
     await put(model.norm.weight, 'rms_final');
-    if (model.output) await put(model.output.weight, 'wcls');
+    if (model.output) await put(floatWeight(model.output, 'llm.load'), 'wcls');
     return new Llm(model, config);
   } finally {
     await file.close();
   }
 }
 
-/** Loads a language model from `path` (a llama2.c `.bin` or a GGUF file). */
+/** Loads a language model from `path` (a llama2.c `.bin`, a GGUF file, a Born LLM file, or a Hugging Face folder). */
 export async function load(path: string, opts: LlmLoadOptions = {}): Promise<Llm> {
   const ext = path.toLowerCase();
-  const format = opts.format ?? (ext.endsWith('.bin') ? 'llama2c' : ext.endsWith('.gguf') ? 'gguf' : undefined);
-  if (format === 'llama2c') return loadLlama2c(path);
-  if (format === 'gguf') return loadGguf(path, { maxSeqLen: opts.maxSeqLen });
-  throw new TypeError(`llm.load: cannot tell the format of ${path}; llama2.c checkpoints end in .bin, GGUF files in .gguf (or pass { format }); Hugging Face folders are not read yet`);
+  const byExt = ext.endsWith('.bin') ? 'llama2c' : ext.endsWith('.gguf') ? 'gguf' : undefined;
+  const isDir = opts.format === undefined && byExt === undefined && (await stat(path).catch(() => null))?.isDirectory() === true;
+  const format = opts.format ?? byExt ?? (isDir ? 'hf' : undefined);
+  if (format === 'llama2c') return loadLlama2c(path, opts);
+  if (format === 'gguf') return loadGguf(path, { maxSeqLen: opts.maxSeqLen, dequantize: opts.dequantize });
+  if (format === 'hf') return loadHf(path, opts);
+  // A Born LLM file (born train --model gpt): a .safetensors file whose metadata says so.
+  if (format === 'born' || (format === undefined && ext.endsWith('.safetensors') && await isBornLlm(path))) return loadBornLlm(path);
+  throw new TypeError(`llm.load: cannot tell the format of ${path}; llama2.c checkpoints end in .bin, GGUF files in .gguf, Born LLM files (born train --model gpt) are .safetensors with format 'born-llm-1' in their metadata, Hugging Face folders are directories (or pass { format })`);
 }

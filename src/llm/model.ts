@@ -8,7 +8,8 @@ import { options } from '../tensor/args.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { project } from '../nn/attention.js';
 import { Embedding, Linear } from '../nn/layers.js';
-import { LlamaDecoderLayer, type LayerKvCache } from '../nn/llama.js';
+import { LlamaDecoderLayer, type LayerKvCache, type Projection } from '../nn/llama.js';
+import type { QuantizedWeight } from '../quant/weight.js';
 import { Module } from '../nn/module.js';
 import { RMSNorm } from '../nn/norm.js';
 import type { RopePairing } from '../nn/rope.js';
@@ -58,7 +59,7 @@ export class LlamaModel extends Module<[ids: Tensor, opts?: LlamaForwardOptions]
   readonly tokEmbeddings: Embedding;
   readonly layers: LlamaDecoderLayer[];
   readonly norm: RMSNorm;
-  readonly output?: Linear;
+  output?: Projection;
 
   constructor(readonly config: LlamaConfig) {
     super();
@@ -73,7 +74,7 @@ export class LlamaModel extends Module<[ids: Tensor, opts?: LlamaForwardOptions]
   }
 
   /** The classifier's [vocabSize, dim] weight (the embedding's when shared). */
-  get classifier(): Tensor { return this.output?.weight ?? this.tokEmbeddings.weight; }
+  get classifier(): Tensor | QuantizedWeight { return this.output?.weight ?? this.tokEmbeddings.weight; }
 
   forward(ids: Tensor, opts: LlamaForwardOptions = {}): Tensor {
     if (ids.ndim !== 2 || (ids.dtype !== 'int32' && ids.dtype !== 'int64')) {

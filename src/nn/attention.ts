@@ -12,6 +12,7 @@ import { flag, int, options } from '../tensor/args.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { uniformParam } from './init.js';
 import { Linear } from './layers.js';
+import { QuantizedWeight, quantLinear } from '../quant/weight.js';
 import { Module, parameter } from './module.js';
 
 /** Zeroes elements with probability p and scales the rest by 1/(1-p) (PyTorch's dropout); p = 0 is the identity. @internal */
@@ -26,7 +27,9 @@ export function dropoutOf(x: Tensor, p: number): Tensor {
  * once per batch element (the broadcast operand is materialised), and the bias fuses as an epilogue.
  * @internal
  */
-export function project(x: Tensor, w: Tensor, b?: Tensor): Tensor {
+export function project(x: Tensor, w: Tensor | QuantizedWeight, b?: Tensor): Tensor {
+  // A packed weight (a quantised checkpoint's nn.QuantizedLinear) takes the packed matmul.
+  if (w instanceof QuantizedWeight) return quantLinear(x, w, b);
   const y = x.reshape([-1, x.shape[x.ndim - 1]!]).matmul(w.T);
   return (b ? y.add(b) : y).reshape([...x.shape.slice(0, -1), w.shape[0]!]);
 }

@@ -17,6 +17,7 @@ import * as conv1d from './conv1d.js';
 import * as pool from './pool.js';
 import * as resample from './resample.js';
 import * as groupnorm from './groupnorm.js';
+import * as quantLinearModule from '../quant/linear.js';
 import type { AnyModule, Module } from './module.js';
 
 /** A class that can also be called like a function to construct an instance. */
@@ -28,6 +29,7 @@ function callable<C extends new (...args: never[]) => unknown>(cls: C): Callable
 
 export { Module, parameter } from './module.js';
 export const Linear = callable(layers.Linear);
+export const QuantizedLinear = callable(quantLinearModule.QuantizedLinear);
 export const Embedding = callable(layers.Embedding);
 export const Dropout = callable(layers.Dropout);
 export const Flatten = callable(layers.Flatten);

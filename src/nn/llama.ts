@@ -10,9 +10,23 @@ import { iotaAlong } from '../tensor/creation.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { project, scaledDotProductAttention } from './attention.js';
 import { Linear } from './layers.js';
+import type { QuantizedLinear } from '../quant/linear.js';
 import { Module } from './module.js';
 import { RMSNorm } from './norm.js';
 import { RotaryEmbedding, type RotaryEmbeddingOptions } from './rope.js';
+
+/**
+ * A projection of the LLaMA blocks: a float Linear, or a QuantizedLinear whose weight stays packed
+ * (a quantised GGUF file's); the forwards read `.weight` and `.bias` through project(), which takes
+ * either. Loaders put QuantizedLinears in place of the Linears the constructors make.
+ */
+export type Projection = Linear | QuantizedLinear;
+
+/** The float weight of a projection (loaders that write float weights into a model call this). */
+export function floatWeight(p: Projection, what: string): Tensor {
+  if (!(p instanceof Linear)) throw new TypeError(`${what}: the projection holds a packed ${p.weight.format} weight, not a float one`);
+  return p.weight;
+}
 
 /**
  * Repeats each of the kv heads nRep times along dim 1, as llama2.c's repeat_kv: head h of the
@@ -66,10 +80,10 @@ function attend(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null): Tensor {
  * [B, Hkv, rep·T, hd] against keys [B, Hkv, T, hd], so the kv heads are neither repeated nor copied.
  */
 export class GroupedQueryAttention extends Module<[x: Tensor, opts?: AttentionForwardOptions], Tensor> {
-  readonly wq: Linear;
-  readonly wk: Linear;
-  readonly wv: Linear;
-  readonly wo: Linear;
+  wq: Projection;
+  wk: Projection;
+  wv: Projection;
+  wo: Projection;
   readonly rotary: RotaryEmbedding;
   readonly numKvHeads: number;
   readonly headDim: number;
@@ -129,9 +143,9 @@ export class GroupedQueryAttention extends Module<[x: Tensor, opts?: AttentionFo
  * Shapes: x [..., dim] → [..., dim]; w1 and w3 [hidden, dim], w2 [dim, hidden].
  */
 export class SwiGLU extends Module {
-  readonly w1: Linear;
-  readonly w2: Linear;
-  readonly w3: Linear;
+  w1: Projection;
+  w2: Projection;
+  w3: Projection;
   constructor(readonly dim: number, readonly hiddenDim: number) {
     super();
     this.w1 = new Linear(dim, hiddenDim, { bias: false });

@@ -4,6 +4,23 @@ import type { DType } from '../graph/dtype.js';
 import { Tensor } from '../tensor/tensor.js';
 import { flag, options } from '../tensor/args.js';
 
+let skipping = 0;
+
+/**
+ * Runs `make` (a module's construction) with its parameters' initialisers recorded but not
+ * computed, as PyTorch's nn.utils.skip_init: for a loader that fills every parameter from a file,
+ * so that the random values are never drawn into memory only to be overwritten. A parameter read
+ * before it is filled computes its initialiser then.
+ */
+export function skipInit<T>(make: () => T): T {
+  skipping++;
+  try {
+    return make();
+  } finally {
+    skipping--;
+  }
+}
+
 /**
  * A Tensor that is a module parameter (PyTorch's nn.Parameter): a field holding one is found by
  * Module.parameters() and saved in the state dict, whether or not it requires a gradient.
@@ -19,7 +36,7 @@ export class Parameter<D extends DType = DType> extends Tensor<D> {
     const rg = typeof requiresGrad === 'object' && requiresGrad !== null
       ? options<{ requiresGrad?: boolean }>('Parameter', requiresGrad, ['requiresGrad']).requiresGrad : requiresGrad;
     super(data.node);
-    realize([data.node]).catch(() => {}); // a failure surfaces when the parameter is read
+    if (skipping === 0) realize([data.node]).catch(() => {}); // a failure surfaces when the parameter is read
     (this as Tensor).requiresGrad_(flag('Parameter', 'requiresGrad', rg) ?? true);
   }
 

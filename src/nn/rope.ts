@@ -10,6 +10,8 @@ import { int, options } from '../tensor/args.js';
 import { fromStorage } from '../tensor/creation.js';
 import { cat } from '../tensor/join.js';
 import type { Tensor } from '../tensor/tensor.js';
+import type { DeviceName } from '../graph/node.js';
+import { engine } from '../scheduler/engine.js';
 import { Module } from './module.js';
 
 export type RopePairing = 'interleaved' | 'half';
@@ -55,6 +57,23 @@ export function ropeTables(headDim: number, maxPositions: number, opts: RopeTabl
 }
 
 /**
+ * Tables made for a RotaryEmbedding, by their arguments and device: every layer of a model (and
+ * every model alike) shares one pair instead of holding its own copy, which for a long context
+ * is no small thing (131072 positions of 64 pairs: 64 MiB a layer). They are never written.
+ */
+const shared = new Map<string, WeakRef<{ cos: Tensor; sin: Tensor }>>();
+
+function sharedRopeTables(headDim: number, maxPositions: number, opts: RopeTableOptions, device: DeviceName = engine.defaultDevice): { cos: Tensor; sin: Tensor } {
+  const key = `${device}:${headDim}:${maxPositions}:${opts.ropeTheta}:${opts.scalingFactor}`;
+  const hit = shared.get(key)?.deref();
+  if (hit && !hit.cos.node.disposed && !hit.sin.node.disposed) return hit;
+  let made = ropeTables(headDim, maxPositions, opts);
+  if (made.cos.device !== device) made = { cos: made.cos.to(device), sin: made.sin.to(device) };
+  shared.set(key, new WeakRef(made));
+  return made;
+}
+
+/**
  * Rotates x by the angles whose cos and sin are given.
  * Shapes: x [..., T, D]; cos, sin [T, D/2] (or anything broadcasting to [..., T, D/2]) → [..., T, D].
  * Differentiable in x (and in cos / sin).
@@ -90,8 +109,10 @@ export class RotaryEmbedding extends Module<[x: Tensor, positions?: number | Ten
   readonly pairing: RopePairing;
   readonly ropeTheta: number;
   readonly scalingFactor: number;
-  private cos: Tensor;
-  private sin: Tensor;
+  /** Shared with the other RotaryEmbeddings of these arguments (sharedRopeTables); held here so that they stay alive. */
+  private tables: { cos: Tensor; sin: Tensor };
+  private get cos(): Tensor { return this.tables.cos; }
+  private get sin(): Tensor { return this.tables.sin; }
 
   constructor(readonly headDim: number, readonly maxPositions: number, opts: RotaryEmbeddingOptions = {}) {
     super();
@@ -100,7 +121,7 @@ export class RotaryEmbedding extends Module<[x: Tensor, positions?: number | Ten
     if (this.pairing !== 'interleaved' && this.pairing !== 'half') throw new TypeError(`RotaryEmbedding: pairing must be 'interleaved' or 'half', got ${String(this.pairing)}`);
     this.ropeTheta = o.ropeTheta ?? 10000;
     this.scalingFactor = o.scalingFactor ?? 1;
-    ({ cos: this.cos, sin: this.sin } = ropeTables(headDim, maxPositions, { ropeTheta: this.ropeTheta, scalingFactor: this.scalingFactor }));
+    this.tables = sharedRopeTables(headDim, maxPositions, { ropeTheta: this.ropeTheta, scalingFactor: this.scalingFactor });
   }
 
   /** cos and sin for the given positions: [T, headDim / 2] each ([B, 1, T, headDim / 2] for positions [B, T]). */
@@ -127,7 +148,7 @@ export class RotaryEmbedding extends Module<[x: Tensor, positions?: number | Ten
       throw new ShapeError(`RotaryEmbedding(${this.headDim}): expected x [..., T, ${this.headDim}], got ${fmt(x.shape)}`);
     }
     // The tables follow the input to its device (module.to() moves parameters, and these are not).
-    if (this.cos.device !== x.device) { this.cos = this.cos.to(x.device); this.sin = this.sin.to(x.device); }
+    if (this.cos.device !== x.device) this.tables = sharedRopeTables(this.headDim, this.maxPositions, { ropeTheta: this.ropeTheta, scalingFactor: this.scalingFactor }, x.device);
     const { cos, sin } = this.angles(x.shape[x.ndim - 2]!, positions);
     return applyRotaryEmb(x, cos, sin, this.pairing);
   }

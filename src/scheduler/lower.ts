@@ -15,6 +15,7 @@ import { outputTransposed, transposedMatmul } from './matmul-output.js';
 import { hop, prologueOf } from './matmul-prologue.js';
 import { resolveOperand } from './operand-read.js';
 import { windowOperand } from './window-operand.js';
+import { quantOperand } from './quant-operand.js';
 import {
   inum, ivar, partsOf, type ExprRef, type Index, type IndexCheck, type Kernel, type MatmulOperand, type Scalar, type Valid,
 } from '../kernel/ir.js';
@@ -45,11 +46,14 @@ export interface Lowered {
 
 /**
  * A matmul operand read from a buffer, through a prologue where it is a function of one
- * (matmul-prologue.ts), or through an im2col that is not materialised (window-operand.ts).
+ * (matmul-prologue.ts), through an im2col that is not materialised (window-operand.ts), or as
+ * packed bytes dequantised as they are read (quant-operand.ts).
  */
 function matmulOperand(node: LazyNode, isBuffer: (n: LazyNode) => boolean, b: Builder): { base: LazyNode; op: Omit<MatmulOperand, 'input'> } {
   const direct = resolveOperand(node, isBuffer);
   if (direct) return direct;
+  const q = quantOperand(node, isBuffer);
+  if (q) return q;
   const w = windowOperand(node, isBuffer);
   if (w) {
     const { image } = w;
@@ -178,6 +182,7 @@ class Builder {
         // along it), the index is still checked: under a mask on it that always holds.
         return readsVal(read, index) ? read : { k: 'masked', valid: [{ a: val, lo: 0, hi }], arg: read, dtype };
       }
+      case 'dequant': throw new Error(`internal: packed weight ${node.id} read other than as a matmul operand`);
       case 'buffer': case 'reduce': case 'matmul': case 'scatterAdd': case 'store': case 'row': case 'window': case 'transfer':
         throw new Error(`internal: ${a.kind} node ${node.id} reached inside a fused group without a buffer`);
     }

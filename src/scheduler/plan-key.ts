@@ -99,6 +99,7 @@ function mixArg(a: NodeArg): void {
     case 'gather': case 'scatterAdd': mix(a.axis); mix(nameId(a.op)); return;
     case 'store': if (a.slice) { mix(a.slice.dim); mixNumber(a.slice.start ?? NaN); mix(a.slice.start === null ? 1 : 0); } else mix(-1); return;
     case 'window': mix(nameId(a.op)); mixList(windowNumbers(a.geom)); return;
+    case 'dequant': mix(nameId(a.format)); return;
   }
 }
 
@@ -219,6 +220,7 @@ export function sameArg(a: NodeArg, b: NodeArg): boolean {
       return a.slice.dim === b.slice.dim && a.slice.start === b.slice.start;
     }
     case 'window': return b.kind === 'window' && a.op === b.op && sameList(windowNumbers(a.geom), windowNumbers(b.geom));
+    case 'dequant': return b.kind === 'dequant' && a.format === b.format;
   }
 }
 

@@ -22,6 +22,7 @@ import { hop, prologueOf } from './matmul-prologue.js';
 import { mergeStores } from './multi-output.js';
 import { repeatedWindowSources } from './window-sources.js';
 import { foldedWindows, windowOperand } from './window-operand.js';
+import { dequantUnder, quantBytesToMaterialise } from './quant-operand.js';
 import { splitForBindings } from './binding-split.js';
 
 /** One kernel of a plan; it holds no nodes, so a cached plan keeps no graph alive. */
@@ -201,7 +202,8 @@ function* planOnce(outputs: readonly LazyNode[], w: Walk, temps: ReadonlySet<Laz
   // A value that would be recomputed — read by several consumers, or broadcast by an expand so
   // that one consumer reads each element many times — is materialised once when it is not cheap.
   for (const n of order) {
-    if (n.realized || materialized.has(n) || n.arg.kind === 'view') continue;
+    // A packed weight is read by its matmuls in place, however many there are (quant-operand.ts).
+    if (n.realized || materialized.has(n) || n.arg.kind === 'view' || n.arg.kind === 'dequant') continue;
     const cs = consumers.get(n) ?? [];
     const broadcast = readBroadcast(n, consumers, 4);
     if (cs.length < 2 && !broadcast) continue;
@@ -216,6 +218,11 @@ function* planOnce(outputs: readonly LazyNode[], w: Walk, temps: ReadonlySet<Laz
     if (n.realized || n.arg.kind !== 'matmul') continue;
     for (const s of n.srcs) {
       if (resolveOperand(s, isBuffer) || windowOperand(s, isBuffer)) continue;
+      if (dequantUnder(s, isBuffer)) {
+        const bytes = quantBytesToMaterialise(s, isBuffer);
+        if (bytes) materialized.add(bytes);
+        continue;
+      }
       const pro = prologueOf(s, isBuffer);
       if (pro && resolveOperand(s, isBuffer, hop(pro))) continue;
       // Materialise what the views read (other consumers can share it); copy the view only if

@@ -72,7 +72,18 @@ export function assignAll(pairs: readonly (readonly [Tensor, Tensor])[], alongsi
   return done;
 }
 
-/** Makes `t` stand for `value` (a copy made for it) from now on, keeping its leaf flags and gradient. */
+/**
+ * Makes `t` stand for `value`'s buffer from now on, without a copy (its leaf flags and gradient
+ * kept): for a loader that hands a parameter a buffer it has just filled and will not use
+ * otherwise. `value` must hold a buffer of t's shape and dtype; the two share it afterwards.
+ */
+export function adoptStorage(t: Tensor, value: Tensor): void {
+  checkAssign('adoptStorage', t, value);
+  if (!value.node.realized) throw new Error('adoptStorage: the value holds no buffer (realise it first)');
+  moveTo(t, value);
+}
+
+/** Makes `t` stand for `value` (a copy made for it, or a buffer handed over) from now on, keeping its leaf flags and gradient. */
 function moveTo(t: Tensor, value: Tensor): void {
   const old = t.node;
   const next = shareStorage(value);

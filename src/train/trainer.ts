@@ -62,26 +62,43 @@ export async function evaluate(model: Module, loader: DataLoader, lossFn = cross
   return { loss: loss / Math.max(1, n), accuracy: hits / Math.max(1, n) };
 }
 
+/** What a checkpoint holds of a model, whatever its forward takes. */
+type StateHolder = Pick<Module, 'stateDict' | 'loadStateDict'>;
+
+/**
+ * A resumable checkpoint: the model's state dict under `model.`, the optimizer's under
+ * `optimizer.`, written atomically with `metadata` (Trainer's, and born train --model gpt's).
+ */
+export async function saveCheckpoint(path: string, model: StateHolder, optimizer: Optimizer<{ lr: number }>, metadata: Record<string, string>): Promise<void> {
+  const tensors: Record<string, Tensor> = {};
+  for (const [k, t] of Object.entries(model.stateDict())) tensors[`model.${k}`] = t;
+  for (const [k, t] of Object.entries(optimizer.stateDict())) tensors[`optimizer.${k}`] = t;
+  await save(tensors, path, { metadata });
+}
+
+/** Loads a checkpoint (or a bare state dict, model only) into model and optimizer; returns its metadata. */
+export async function loadCheckpoint(path: string, model: StateHolder, optimizer: Optimizer<{ lr: number }>): Promise<Record<string, string>> {
+  const { tensors, metadata } = await loadWithMetadata(path);
+  const pick = (prefix: string): Record<string, Tensor> =>
+    Object.fromEntries(Object.entries(tensors).filter(([k]) => k.startsWith(prefix)).map(([k, t]) => [k.slice(prefix.length), t]));
+  const hasPrefix = Object.keys(tensors).some((k) => k.startsWith('model.'));
+  model.loadStateDict(hasPrefix ? pick('model.') : tensors);
+  if (hasPrefix) await optimizer.loadStateDict(pick('optimizer.'));
+  return metadata;
+}
+
 export class Trainer extends EventEmitter<TrainerEvents> {
   constructor(readonly model: Module, readonly optimizer: Optimizer<{ lr: number }>, readonly loader: DataLoader) {
     super();
   }
 
   async saveCheckpoint(path: string, epoch: number): Promise<void> {
-    const tensors: Record<string, Tensor> = {};
-    for (const [k, t] of Object.entries(this.model.stateDict())) tensors[`model.${k}`] = t;
-    for (const [k, t] of Object.entries(this.optimizer.stateDict())) tensors[`optimizer.${k}`] = t;
-    await save(tensors, path, { metadata: { epoch: String(epoch), format: 'born-checkpoint-1' } });
+    await saveCheckpoint(path, this.model, this.optimizer, { epoch: String(epoch), format: 'born-checkpoint-1' });
   }
 
   /** Loads model and optimizer state; returns the number of epochs already done. */
   async loadCheckpoint(path: string): Promise<number> {
-    const { tensors, metadata } = await loadWithMetadata(path);
-    const pick = (prefix: string): Record<string, Tensor> =>
-      Object.fromEntries(Object.entries(tensors).filter(([k]) => k.startsWith(prefix)).map(([k, t]) => [k.slice(prefix.length), t]));
-    const hasPrefix = Object.keys(tensors).some((k) => k.startsWith('model.'));
-    this.model.loadStateDict(hasPrefix ? pick('model.') : tensors);
-    if (hasPrefix) await this.optimizer.loadStateDict(pick('optimizer.'));
+    const metadata = await loadCheckpoint(path, this.model, this.optimizer);
     return Number(metadata['epoch'] ?? 0);
   }
 

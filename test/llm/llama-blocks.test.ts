@@ -5,6 +5,10 @@
 // and the decoder layer's gradients (from Born's autodiff) against central finite differences.
 import { describe, expect, test } from 'vitest';
 import * as born from '../../src/index.js';
+import { floatWeight, type Projection } from '../../src/nn/llama.js';
+
+/** The float weight of a block's projection (these blocks are built here, with Linears). */
+const W = (p: Projection) => floatWeight(p, 'test');
 
 const { nn } = born;
 type T = born.Tensor;
@@ -95,8 +99,8 @@ async function asMultiHead(attn: InstanceType<typeof nn.GroupedQueryAttention>):
     return born.tensor(out, { shape: [h * hd, dim] });
   };
   mha.loadStateDict({
-    'wq.weight': attn.wq.weight, 'wo.weight': attn.wo.weight,
-    'wk.weight': await repeatRows(attn.wk.weight), 'wv.weight': await repeatRows(attn.wv.weight),
+    'wq.weight': W(attn.wq), 'wo.weight': W(attn.wo),
+    'wk.weight': await repeatRows(W(attn.wk)), 'wv.weight': await repeatRows(W(attn.wv)),
   });
   return mha;
 }
@@ -155,7 +159,7 @@ describe('SwiGLU and the decoder layer', () => {
     born.manualSeed(2);
     const ff = new nn.SwiGLU(4, 6);
     const xs = randomArray(4, 9);
-    const [w1, w2, w3] = await Promise.all([ff.w1.weight.data(), ff.w2.weight.data(), ff.w3.weight.data()]);
+    const [w1, w2, w3] = await Promise.all([W(ff.w1).data(), W(ff.w2).data(), W(ff.w3).data()]);
     const hidden = Array.from({ length: 6 }, (_, j) => {
       let a = 0, b = 0;
       for (let i = 0; i < 4; i++) { a += w1[j * 4 + i]! * xs[i]!; b += w3[j * 4 + i]! * xs[i]!; }
@@ -178,7 +182,7 @@ describe('SwiGLU and the decoder layer', () => {
     const layer = new nn.LlamaDecoderLayer(8, 4, 12, { numKvHeads: 2, maxPositions: 8 });
     const xData = randomArray(1 * 4 * 8, 21);
     const r = born.tensor(randomArray(4 * 8, 22), { shape: [1, 4, 8] });
-    const wq = layer.attention.wq.weight;
+    const wq = W(layer.attention.wq);
     const wqData = Float32Array.from(await wq.data());
     const loss = (xv: Float32Array): T => layer.forward(born.tensor(xv, { shape: [1, 4, 8] })).mul(r).sum();
     const x = born.tensor(xData, { shape: [1, 4, 8] });

@@ -6,6 +6,7 @@
 import type { DType } from '../../src/graph/dtype.js';
 import { acquireGpu } from '../../src/devices/webgpu/gpu.js';
 import { bufferBytes, fromDeviceLayout, toDeviceLayout } from '../../src/devices/webgpu/storage.js';
+import { bindGroupLayout } from '../../src/devices/webgpu/layout.js';
 import { passesOf, type WgslProgram } from '../../src/devices/webgpu/wgsl/program.js';
 
 export interface SlotData { readonly dtype: DType; readonly data?: ArrayBufferView; readonly count?: number }
@@ -34,10 +35,13 @@ export async function runProgram(p: WgslProgram, slots: readonly SlotData[], par
   device.pushErrorScope('validation');
   const module = device.createShaderModule({ code: p.code });
   const enc = device.createCommandEncoder();
+  // The device's layout (every declared binding), so these tests run the programs as it does.
+  const layout = bindGroupLayout(device, p);
+  const pipelineLayout = device.createPipelineLayout({ bindGroupLayouts: [layout] });
+  const group = device.createBindGroup({ layout, entries });
   for (const step of passesOf(p)) {
     const constants = step.constants ? { constants: { ...step.constants } } : {};
-    const pipeline = await device.createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint: step.entry, ...constants } });
-    const group = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    const pipeline = await device.createComputePipelineAsync({ layout: pipelineLayout, compute: { module, entryPoint: step.entry, ...constants } });
     const pass = enc.beginComputePass();
     pass.setPipeline(pipeline); pass.setBindGroup(0, group); pass.dispatchWorkgroups(...step.workgroups); pass.end();
   }

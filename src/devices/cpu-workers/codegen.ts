@@ -6,6 +6,7 @@ import { isFloat, type DType } from '../../graph/dtype.js';
 import { ops, reduceIdentity, type OpDef, type ReduceOp } from '../../graph/ops.js';
 import { contiguousStrides, numel } from '../../graph/shape.js';
 import { extraOutputSlot, type Index, type Kernel, type Scalar, type Valid } from '../../kernel/ir.js';
+import { quantMatmulSource, quantMatmulUnits } from './matmul/quant.js';
 import { matmulSource, matmulWorkUnits } from './matmul.js';
 import { loadJs, num, storeJs } from './js-values.js';
 import { jsPrelude } from './prelude.js';
@@ -373,8 +374,8 @@ function matmul(k: Kernel): JsKernel {
   const withPrologue = mm.a.prologue !== undefined || mm.b.prologue !== undefined;
   const spec = {
     batch: mm.batch, M: mm.M, N: mm.N, K: mm.K,
-    a: { offset: mm.a.offset, sBatch: mm.a.sBatch, sRow: mm.a.sRow, sCol: mm.a.sCol, ...(mm.a.prologue ? { prologue: p.print(mm.a.prologue) } : {}) },
-    b: { offset: mm.b.offset, sBatch: mm.b.sBatch, sRow: mm.b.sRow, sCol: mm.b.sCol, ...(mm.b.prologue ? { prologue: p.print(mm.b.prologue) } : {}) },
+    a: { offset: mm.a.offset, sBatch: mm.a.sBatch, sRow: mm.a.sRow, sCol: mm.a.sCol, ...(mm.a.prologue ? { prologue: p.print(mm.a.prologue) } : {}), ...(mm.a.quant ? { quant: mm.a.quant } : {}) },
+    b: { offset: mm.b.offset, sBatch: mm.b.sBatch, sRow: mm.b.sRow, sCol: mm.b.sCol, ...(mm.b.prologue ? { prologue: p.print(mm.b.prologue) } : {}), ...(mm.b.quant ? { quant: mm.b.quant } : {}) },
     dtype: k.out.dtype === 'float64' ? 'float64' as const : 'float32' as const,
     ...(isIdentity ? {} : { epilogue: { prelude: preludeFor(k), expr } }),
     // The epilogue's prelude serves the prologues too.
@@ -384,6 +385,7 @@ function matmul(k: Kernel): JsKernel {
     // The matmul template reads A from b[1] and B from b[2]; remap slots so it can.
     throw new Error(`internal: matmul operands in slots ${mm.a.input}, ${mm.b.input}`);
   }
+  if (spec.a.quant || spec.b.quant) return { source: quantMatmulSource(spec, isIdentity ? 'acc' : expr, preludeFor(k)), units: quantMatmulUnits(spec) };
   return { source: matmulSource(spec), units: matmulWorkUnits(spec) };
 }
 

@@ -62,6 +62,11 @@ export const MATMUL_FLOPS_PER_OP = 16;
  */
 export const MATMUL_INLINE_COST = (2 * INLINE_MATMUL_MACS) / MATMUL_FLOPS_PER_OP;
 /**
+ * The packed-weight matmul (matmul/quant.ts) widens every weight it reads, a few GFLOP/s per
+ * thread: a batch-1 4096 x 4096 q8_0 product (34 MFLOP) then goes to the pool.
+ */
+export const QUANT_FLOPS_PER_OP = 4;
+/**
  * A splittable kernel costing less than this may run one share of its ranges on the calling
  * thread while the workers run the others (CpuDevice.sharedCost; off by default). It saves a
  * worker's wake-up, but under concurrent requests the shares add up on the event loop: the
@@ -91,6 +96,7 @@ export function placement(cost: number, units: number, threads: number, sharedCo
 export function kernelCost(kernel: Kernel, units: number): number {
   // The lowering already counted each fused op's flops over its loop; a plain copy still costs
   // one operation per element.
+  if (kernel.matmul?.a.quant || kernel.matmul?.b.quant) return Math.ceil(kernel.flops / QUANT_FLOPS_PER_OP);
   return kernel.matmul ? Math.ceil(kernel.flops / MATMUL_FLOPS_PER_OP) : Math.max(kernel.flops, units);
 }
 

@@ -17,6 +17,7 @@ import { acquireGpu, forgetGpu, type Gpu } from './gpu.js';
 import { CommandQueue } from './queue.js';
 import { bufferBytes, deviceItemBytes, fromDeviceLayout, toDeviceLayout, WEBGPU_DTYPES } from './storage.js';
 import { printWgsl } from './wgsl/index.js';
+import { bindGroupLayout } from './layout.js';
 import { passesOf, UnsupportedKernel, type WgslOptions, type WgslProgram } from './wgsl/program.js';
 
 interface GpuBuffer extends DeviceBuffer {
@@ -29,8 +30,10 @@ interface GpuBuffer extends DeviceBuffer {
 /** One way to bind a kernel (its slots' aliases): printed once, its pipeline compiled once. */
 interface Variant {
   readonly program: WgslProgram;
-  /** One per pass (passesOf), in order. */
+  /** One per pass (passesOf), in order, all on `layout`. */
   pipelines: GPUComputePipeline[] | null;
+  /** The bind-group layout of every pass: the program's declared bindings (bindingTypes). */
+  layout: GPUBindGroupLayout | null;
   /** Settles when the pipeline is built; rejects (every time it is awaited) if it failed to compile. */
   ready: Promise<void>;
 }
@@ -235,7 +238,7 @@ export class WebGpuDevice implements Device {
       }
       throw e;
     }
-    const made: Variant = { program, pipelines: null, ready: Promise.resolve() };
+    const made: Variant = { program, pipelines: null, layout: null, ready: Promise.resolve() };
     made.ready = this.opening.then((g) => this.build(g, k.kernel, made));
     // A kernel that failed to compile is forgotten, so a later plan compiles it afresh.
     made.ready.catch(() => { if (this.kernels.get(k.hash) === k) this.kernels.delete(k.hash); });
@@ -247,9 +250,12 @@ export class WebGpuDevice implements Device {
   private async build(g: Gpu, kernel: Kernel, v: Variant): Promise<void> {
     const module = g.device.createShaderModule({ code: v.program.code });
     try {
+      const layout = bindGroupLayout(g.device, v.program);
+      const pipelineLayout = g.device.createPipelineLayout({ bindGroupLayouts: [layout] });
       v.pipelines = await Promise.all(passesOf(v.program).map((p) => g.device.createComputePipelineAsync({
-        layout: 'auto', compute: { module, entryPoint: p.entry, ...(p.constants ? { constants: { ...p.constants } } : {}) },
+        layout: pipelineLayout, compute: { module, entryPoint: p.entry, ...(p.constants ? { constants: { ...p.constants } } : {}) },
       })));
+      v.layout = layout;
     } catch (e) {
       const info = await module.getCompilationInfo();
       const where = info.messages.filter((m) => m.type === 'error').map((m) => `line ${m.lineNum}:${m.linePos}: ${m.message}`).join('; ');
@@ -288,11 +294,12 @@ export class WebGpuDevice implements Device {
     // (a later kernel reusing it runs after these passes, in the same stream).
     const scratch = (program.scratch ?? []).map((bytes) => this.take(bytes));
     scratch.forEach((buffer) => entries.push({ binding: entries.length, resource: { buffer } }));
+    // Every pass has the same layout: one bind group serves them all.
+    const group = g.device.createBindGroup({ layout: v.layout!, entries });
     passesOf(program).forEach((p, j) => {
-      const pipeline = v.pipelines![j]!;
       const pass = this.queue!.computePass();
-      pass.setPipeline(pipeline);
-      pass.setBindGroup(0, g.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries }));
+      pass.setPipeline(v.pipelines![j]!);
+      pass.setBindGroup(0, group);
       pass.dispatchWorkgroups(...p.workgroups);
       this.queue!.dispatches++;
     });

@@ -2,16 +2,22 @@
  * A GGUF file into a LlamaModel: the architectures llama, mistral (llama's tensors and keys) and
  * qwen2 (q/k/v biases, NeoX half-split RoPE). llama.cpp's convert stores LLaMA's q and k rows in
  * Meta's order (adjacent RoPE pairs) and Qwen2's in Hugging Face's (halves), so the pairing
- * follows the architecture. Every weight is dequantized to float32 on load, one tensor at a time
- * (packed-weight matmuls can take `GgufFile.readRaw`'s blocks instead).
+ * follows the architecture. Projection matrices stored as q8_0, q4_0 or q4_K stay packed: their
+ * blocks go to the device as the file holds them, in QuantizedLinears whose matmuls dequantise as
+ * they read (src/quant). Every other tensor (norms, the token embedding, f16/bf16 and the other
+ * quant types) is dequantised to float32 on load, one tensor at a time.
  */
 import { assignAll } from '../../tensor/assign.js';
 import { fromStorage } from '../../tensor/creation.js';
-import type { Tensor } from '../../tensor/tensor.js';
+import { Tensor } from '../../tensor/tensor.js';
 import { fmt } from '../../graph/errors.js';
 import { Llm, type LlmMeta } from '../load.js';
 import { LlamaModel, type LlamaConfig } from '../model.js';
 import { fromGguf } from '../tokenizer/gguf.js';
+import { QuantizedLinear } from '../../quant/linear.js';
+import { quantizedWeight } from '../../quant/weight.js';
+import type { QuantFormat } from '../../quant/blocks.js';
+import { floatWeight, type Projection } from '../../nn/llama.js';
 import type { RopePairing } from '../../nn/rope.js';
 import { GgufError } from './dequant.js';
 import { openGguf, type GgufFile, type GgufValue } from './reader.js';
@@ -22,7 +28,12 @@ export interface GgufLoadOptions {
    * the rotary tables are built for this many positions in every layer).
    */
   maxSeqLen?: number;
+  /** Dequantise q8_0 / q4_0 / q4_K projections to float32 on load too (default false: they stay packed). */
+  dequantize?: boolean;
 }
+
+/** The ggml types whose projections stay packed (the formats src/quant's matmuls read). */
+const PACKED: ReadonlySet<string> = new Set<QuantFormat>(['q8_0', 'q4_0', 'q4_K']);
 
 /** The architectures read, and what sets each apart from llama. */
 const ARCHS: Readonly<Record<string, { pairing: RopePairing; qkvBias: boolean }>> = {
@@ -103,33 +114,59 @@ export async function loadGguf(path: string, opts: GgufLoadOptions = {}): Promis
     const model = new LlamaModel(config);
     model.eval();
     const unused = new Set(f.tensors.keys());
-    const put = async (target: Tensor | undefined, name: string): Promise<void> => {
+    const check = (shape: readonly number[], name: string): void => {
       const info = f.tensor(name);
-      if (!target) throw new GgufError(`GGUF ${path}: tensor ${name} has no place in the model`);
-      if (info.shape.length !== target.shape.length || info.shape.some((d, i) => d !== target.shape[i])) {
-        throw new GgufError(`GGUF ${path}: tensor ${name} is ${fmt(info.shape)}, the model (from the metadata) expects ${fmt(target.shape)}`);
+      if (info.shape.length !== shape.length || info.shape.some((d, i) => d !== shape[i])) {
+        throw new GgufError(`GGUF ${path}: tensor ${name} is ${fmt(info.shape)}, the model (from the metadata) expects ${fmt(shape)}`);
       }
+    };
+    const put = async (target: Tensor | undefined, name: string): Promise<void> => {
+      if (!target) throw new GgufError(`GGUF ${path}: tensor ${name} has no place in the model`);
+      check(target.shape, name);
       const values = fromStorage(await f.read(name), target.shape, 'float32');
       await assignAll([[target, values]]);
       values.dispose();
+      unused.delete(name);
+    };
+    /** A projection's weight (and bias): packed in place of the Linear, or written into it. */
+    const putProjection = async <K extends string>(owner: { [k in K]: Projection }, key: K, name: string, bias?: string): Promise<void> => {
+      const lin = owner[key];
+      const type = f.tensor(name).type.name;
+      if (opts.dequantize || !PACKED.has(type)) {
+        await put(floatWeight(lin, 'llm.load'), name);
+        if (bias) await put(lin.bias, bias);
+        return;
+      }
+      const shape = lin.weight.shape as [number, number];
+      check(shape, name);
+      let b: Tensor | undefined;
+      if (bias) {
+        check([shape[0]], bias);
+        b = fromStorage(await f.read(bias), [shape[0]], 'float32');
+        unused.delete(bias);
+      }
+      const q = new QuantizedLinear(quantizedWeight(await f.readRaw(name), type as QuantFormat, shape), b);
+      q.eval();
+      if (lin.weight instanceof Tensor) lin.weight.dispose();
+      lin.bias?.dispose();
+      owner[key] = q;
       unused.delete(name);
     };
     await put(model.tokEmbeddings.weight, 'token_embd.weight');
     for (const [l, layer] of model.layers.entries()) {
       const a = layer.attention, ff = layer.feedForward, p = `blk.${l}.`;
       await put(layer.attentionNorm.weight, `${p}attn_norm.weight`);
-      for (const [lin, n] of [[a.wq, 'q'], [a.wk, 'k'], [a.wv, 'v']] as const) {
-        await put(lin.weight, `${p}attn_${n}.weight`);
-        if (config.qkvBias) await put(lin.bias, `${p}attn_${n}.bias`);
+      for (const [key, n] of [['wq', 'q'], ['wk', 'k'], ['wv', 'v']] as const) {
+        await putProjection(a, key, `${p}attn_${n}.weight`, config.qkvBias ? `${p}attn_${n}.bias` : undefined);
       }
-      await put(a.wo.weight, `${p}attn_output.weight`);
+      await putProjection(a, 'wo', `${p}attn_output.weight`);
       await put(layer.ffnNorm.weight, `${p}ffn_norm.weight`);
-      await put(ff.w1.weight, `${p}ffn_gate.weight`);
-      await put(ff.w3.weight, `${p}ffn_up.weight`);
-      await put(ff.w2.weight, `${p}ffn_down.weight`);
+      await putProjection(ff, 'w1', `${p}ffn_gate.weight`);
+      await putProjection(ff, 'w3', `${p}ffn_up.weight`);
+      await putProjection(ff, 'w2', `${p}ffn_down.weight`);
     }
     await put(model.norm.weight, 'output_norm.weight');
-    if (model.output) await put(model.output.weight, 'output.weight');
+    if (model.output) await putProjection(model as { output: Projection }, 'output', 'output.weight');
     if (unused.size) throw new GgufError(`GGUF ${path}: tensors the ${String(f.metadata['general.architecture'])} model does not use: ${[...unused].slice(0, 8).join(', ')}`);
     return new Llm(model, config, meta);
   } finally {

@@ -19,5 +19,6 @@ export type { TiktokenOptions } from './tiktoken.js';
 export { fromGguf } from './gguf.js';
 export type { GgufMetadata } from './gguf.js';
 export { fromLlama2c, readLlama2cTokenizer } from './llama2c.js';
+export { fromBytes } from './bytes.js';
 export type { Llama2cOptions } from './llama2c.js';
 export { GPT2_PATTERN, CL100K_PATTERN, QWEN2_PATTERN, O200K_PATTERN, toJsPattern } from './pretokenize.js';

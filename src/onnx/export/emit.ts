@@ -141,5 +141,6 @@ export function emitNode(b: GraphBuilder, n: LazyNode, xs: readonly string[]): s
     case 'store': return refuse(n, 'an in-place write is not part of a forward pass');
     case 'transfer': return refuse(n, 'a copy between devices; move the model and inputs to one device first');
     case 'buffer': return refuse(n, 'a buffer node without storage');
+    case 'dequant': return refuse(n, 'ggml-quantised weights have no ONNX form here (dequantise them to float first)');
   }
 }

@@ -1,4 +1,5 @@
 /** Public types of the CPU matmul kernel generator (re-exported by ../matmul.ts). */
+import type { QuantOperand } from '../../../kernel/ir.js';
 
 export interface MatmulOperand {
   offset: number;
@@ -11,6 +12,8 @@ export interface MatmulOperand {
    * and the runtime scalars `$rt`.
    */
   prologue?: string;
+  /** A packed weight (kernel/ir.ts MatmulOperand.quant): the kernel is quant.ts's, not the template's. */
+  quant?: QuantOperand;
 }
 
 export interface MatmulSpec {

@@ -20,7 +20,8 @@
  * its padding masked to zero.
  */
 import { isFloat, type DType } from '../../../graph/dtype.js';
-import { partsOf, type Kernel, type MatmulOperand, type Scalar, type WindowOperand } from '../../../kernel/ir.js';
+import { partsOf, type Kernel, type MatmulOperand, type QuantOperand, type Scalar, type WindowOperand } from '../../../kernel/ir.js';
+import { QUANT_FORMATS, quantRowBytes } from '../../../kernel/quant.js';
 import { assemble, frame, indent, PARAMS, unravel, type Frame } from './frame.js';
 import { UnsupportedKernel, type WgslOptions, type WgslPrinter, type WgslProgram } from './program.js';
 import { WgslScalarPrinter } from './scalar.js';
@@ -102,6 +103,38 @@ function windowRead(wo: WindowOperand, v: string): { lets: string; valid: string
   return { lets, valid: bounds.join(' && ') || 'true', at };
 }
 
+/**
+ * `fn name(e: i32) -> f32`: element e (row-major) of the packed matrix in `buf` (kernel/quant.ts),
+ * its block's f16 scale times its quant, read byte by byte from the u32 words.
+ */
+function quantRead(name: string, buf: string, q: QuantOperand): string[] {
+  const { blockBytes } = QUANT_FORMATS[q.format];
+  const byte = (i: string): string => loadExpr(buf, i, 'uint8');
+  const half = (i: string): string => `unpack2x16float(u32(${byte(i)}) | (u32(${byte(`${i} + 1`)}) << 8u)).x`;
+  const head = [`fn ${name}(e: i32) -> f32 {`, `  let r = e / ${q.cols}; let c = e - r * ${q.cols}; let j = c & 31;`];
+  if (q.format === 'q4_K') {
+    // ggml's get_scale_min_k4 for sub-block `sub`, then d · scale · q - dmin · min.
+    return [...head,
+      `  let p = ${q.byteOffset} + r * ${quantRowBytes(q.format, q.cols)} + (c >> 8u) * ${blockBytes}; let sub = (c >> 5u) & 7; let s = p + 4;`,
+      '  var sc: i32; var mn: i32;',
+      `  if (sub < 4) { sc = ${byte('s + sub')} & 63; mn = ${byte('s + sub + 4')} & 63; }`,
+      `  else { sc = (${byte('s + sub + 4')} & 15) | ((${byte('s + sub - 4')} >> 6u) << 4u); mn = (${byte('s + sub + 4')} >> 4u) | ((${byte('s + sub')} >> 6u) << 4u); }`,
+      `  let v = ${byte('p + 16 + (sub >> 1u) * 32 + j')};`,
+      '  let n = select(v & 15, v >> 4u, (sub & 1) == 1);',
+      `  return ${half('p')} * f32(sc) * f32(n) - ${half('p + 2')} * f32(mn);`,
+      '}'];
+  }
+  const quant = q.format === 'q8_0'
+    ? [`  let q = ${loadExpr(buf, 'p + 2 + j', 'int8')};`]
+    : [`  let v = ${byte('p + 2 + (j & 15)')};`, '  let q = select(v & 15, v >> 4u, j >= 16) - 8;'];
+  return [...head,
+    `  let p = ${q.byteOffset} + r * ${quantRowBytes(q.format, q.cols)} + (c >> 5u) * ${blockBytes};`,
+    ...quant,
+    `  return ${half('p')} * f32(q);`,
+    '}',
+  ];
+}
+
 /** The program for `k` with tile `t` (tests and benchmarks force tiles; printMatmul chooses). */
 export function printMatmulWith(k: Kernel, o: WgslOptions, t: MatmulTile): WgslProgram {
   const mm = k.matmul;
@@ -109,6 +142,7 @@ export function printMatmulWith(k: Kernel, o: WgslOptions, t: MatmulTile): WgslP
   if (k.outIndex) throw new UnsupportedKernel(`matmul kernel ${k.name} with an output index`);
   if (t.tn % 4 !== 0) throw new Error(`internal: matmul tile tn=${t.tn} is not a multiple of 4`);
   for (const op of [mm.a, mm.b]) {
+    if (op.quant) continue; // packed bytes, dequantised to f32 as they are read
     const d = op.prologue?.dtype ?? k.inputs[op.input - 1]!;
     if (!isFloat(d) || d === 'float64') throw new UnsupportedKernel(`matmul kernel ${k.name}: operand dtype ${d} on webgpu`);
   }
@@ -128,7 +162,7 @@ export function printMatmulWith(k: Kernel, o: WgslOptions, t: MatmulTile): WgslP
   const epilogueReads = loadedSlots(k.value);
   // Packed operands (several elements to a word) are read element by element.
   const vecOk = (op: MatmulOperand, other: MatmulOperand): boolean =>
-    !op.window && !epilogueReads.has(op.input) && f.buf(op.input) !== f.buf(other.input) && perWord(k.inputs[op.input - 1]!) === 1;
+    !op.window && !op.quant && !epilogueReads.has(op.input) && f.buf(op.input) !== f.buf(other.input) && perWord(k.inputs[op.input - 1]!) === 1;
   const aCopy = copyPlan(mm.a, M, K, BM, bk, vecOk(mm.a, mm.b));
   const bCopy = copyPlan(mm.b, K, N, bk, BN, vecOk(mm.b, mm.a));
   const decls = f.decls.map((d) => {
@@ -158,6 +192,8 @@ export function printMatmulWith(k: Kernel, o: WgslOptions, t: MatmulTile): WgslP
   };
   elementFn('elA_', mm.a);
   elementFn('elB_', mm.b);
+  if (mm.a.quant) globals.push(...quantRead('qA_', f.buf(mm.a.input), mm.a.quant));
+  if (mm.b.quant) globals.push(...quantRead('qB_', f.buf(mm.b.input), mm.b.quant));
 
   const aVec = tm % 4 === 0;
   globals.push(`var<workgroup> As: array<${aVec ? 'vec4<f32>' : 'f32'}, ${(bk * BM) / (aVec ? 4 : 1)}>;`);
@@ -204,7 +240,9 @@ export function printMatmulWith(k: Kernel, o: WgslOptions, t: MatmulTile): WgslP
         return what === 'A' ? setTile('A', ccc, rr, v) : setTile('B', rr, ccc, v);
       };
       let stmt: string;
-      if (op.window) {
+      if (op.quant) {
+        stmt = `var x = 0.0f; if (${inside}) { x = ${what === 'A' ? 'qA_' : 'qB_'}(${at}); } ${put(0, 0, 'x')}`;
+      } else if (op.window) {
         // Implicit GEMM: the strides address the patches; the element comes from the image, 0 in the padding.
         const w = windowRead(op.window, at);
         stmt = `var x = 0.0f; if (${inside}) { ${w.lets} if (${w.valid}) { x = ${el}(${loadExpr(buf, w.at, leaf)}); } } ${put(0, 0, 'x')}`;

@@ -18,6 +18,11 @@
  *
  * Storage: every dtype is laid out as storage.ts says (one 32-bit word per element for the narrow
  * types and the half types, two for int64).
+ *
+ * The device builds each pipeline with an explicit bind-group layout (bindingTypes) read from the
+ * program's own binding declarations, not `layout: 'auto'`: an automatic layout leaves out a
+ * binding the shader never reads (a kernel whose value ignores an input, a pass that skips the
+ * scratch), and binding the kernel's buffers to it then fails the dispatch.
  */
 import type { Kernel } from '../../../kernel/ir.js';
 
@@ -65,3 +70,32 @@ export class UnsupportedKernel extends Error {
 }
 
 export type WgslPrinter = (k: Kernel, o: WgslOptions) => WgslProgram;
+
+/** The kind of each binding of group 0, as a bind-group layout entry names it. */
+export type BindingType = 'storage' | 'read-only-storage' | 'uniform';
+
+const BINDING_DECL = /@group\(0\)\s*@binding\((\d+)\)\s*var<\s*(uniform|storage\s*,\s*(read_write|read))\s*>/g;
+
+/**
+ * The type of every binding the program declares, by binding number: from its declarations, so
+ * the layout is the one the shader was written against. The declared bindings must be exactly
+ * the ones the device binds (program.ts's convention: slots, the uniform block, the scratch).
+ */
+export function bindingTypes(p: WgslProgram): BindingType[] {
+  const types: BindingType[] = [];
+  for (const m of p.code.matchAll(BINDING_DECL)) {
+    const b = Number(m[1]);
+    if (types[b] !== undefined) throw new Error(`internal: binding ${b} declared twice`);
+    types[b] = m[2] === 'uniform' ? 'uniform' : m[3] === 'read' ? 'read-only-storage' : 'storage';
+  }
+  const expected = p.slots.length + (p.uniformWords > 0 ? 1 : 0) + (p.scratch?.length ?? 0);
+  const uniformAt = p.uniformWords > 0 ? p.slots.length : -1;
+  for (let b = 0; b < Math.max(expected, types.length); b++) {
+    const t = types[b];
+    if (b >= expected || t === undefined || (b === uniformAt) !== (t === 'uniform')) {
+      throw new Error(`internal: the program declares bindings [${types.join(', ')}], the device binds ${p.slots.length} slots` +
+        `${uniformAt >= 0 ? ', a uniform block' : ''} and ${p.scratch?.length ?? 0} scratch buffers`);
+    }
+  }
+  return types;
+}

@@ -25,9 +25,14 @@ import { computeType, storeStmt, type WgslType } from './storage-wgsl.js';
 /**
  * When a reduction takes a workgroup per output (or per spread row): long reductions over fewer
  * outputs than fill a GPU with invocations of their own, or moderate ones over very few outputs
- * (an invocation each would leave the GPU idle while each loops alone).
+ * (an invocation each would leave the GPU idle while each loops alone). A column reduction
+ * (`inner` false: a bias gradient summing a batch) has its neighbouring outputs' terms side by
+ * side, so an invocation per output reads coalesced words; there a tree pays only for few outputs
+ * or very long columns. On a software adapter each workgroup costs its barriers per invocation:
+ * the MLP's bias gradients (256-row columns, 512 and 256 outputs) took ten times longer as trees.
  */
-export function useTree(R: number, outputs: number): boolean {
+export function useTree(R: number, outputs: number, inner = true): boolean {
+  if (!inner) return (R >= 32 && outputs < 64) || (R >= 4096 && outputs < 32768);
   return (R >= 256 && outputs < 32768) || (R >= 32 && outputs < 2048);
 }
 
@@ -212,7 +217,7 @@ export function printReduce(k: Kernel, o: WgslOptions): WgslProgram {
   const at = (): string => (k.outIndex ? p.outer.index(k.outIndex) : 'i');
   const chunks = twoPassChunks(R, nOut, treeSize(o, R));
   if (chunks > 0) return twoPass(k, o, p, treeSize(o, R), chunks, nOut, at());
-  if (useTree(R, nOut)) {
+  if (useTree(R, nOut, k.reduce!.inner)) {
     const size = treeSize(o, R);
     const tree = treeReduce(p, size);
     const where = at();

@@ -1,0 +1,220 @@
+// The CPU matmul kernel with a packed weight operand (MatmulOperand.quant, kernel/quant.ts).
+//
+// Fast path (every x Wᵀ, whichever side the scheduler put W on): the contraction runs along W's
+// rows, whole rows. A work unit is QR rows of W; a range stages every x vector into the thread's
+// wasm memory once, then per unit copies the QR packed rows there (memcpy of the blocks as they
+// are: 34 or 18 bytes per 32 weights), turns their f16 scales into f32 and runs the wasm SIMD dot
+// of those rows with the x vectors, up to four at a time (quant-wasm.ts: each weight is widened
+// to float once per four vectors). Batch-1 decoding is the case this is for: one vector, rows
+// split over the pool, every weight read once and packed. Batch 8 reads each staged unit of W
+// (a few tens of kB, in cache) twice. q4_K's 6-bit sub-block scales and mins are unpacked to
+// f32 here too, per staged unit, as the kernel reads them (nothing is unpacked on load).
+// Long prompts (many x rows) run at this dot's speed, not at the packed GEMM's.
+//
+// Any other read of a packed weight (W without the transpose: the input gradient g W), or an
+// engine without wasm SIMD, runs a JS loop that dequantises each element as it reads it.
+
+import { QUANT_FORMATS, quantRowBytes, type QuantFormat } from '../../../kernel/quant.js';
+import type { QuantOperand } from '../../../kernel/ir.js';
+import { base64, lin, through } from './source-parts.js';
+import type { MatmulSpec } from './types.js';
+import { QUANT_DOT_VECTORS, quantDotModule } from './quant-wasm.js';
+
+/** W rows per work unit. */
+const QR = 16;
+
+interface Side { w: 'a' | 'b'; q: QuantOperand; rows: number; row0: number }
+
+/** The fast path's view of the spec: the quant side, its rows, and their first row in W; null when it does not apply. */
+function fastSide(spec: MatmulSpec): Side | null {
+  const { a, b, K } = spec;
+  const qa = a.quant, qb = b.quant;
+  if (qb && !qa) {
+    if (b.sRow === 1 && b.sCol === qb.cols && b.sBatch === 0 && K === qb.cols && b.offset % qb.cols === 0) return { w: 'b', q: qb, rows: spec.N, row0: b.offset / qb.cols };
+  } else if (qa && !qb) {
+    if (a.sCol === 1 && a.sRow === qa.cols && a.sBatch === 0 && K === qa.cols && a.offset % qa.cols === 0) return { w: 'a', q: qa, rows: spec.M, row0: a.offset / qa.cols };
+  }
+  return null;
+}
+
+/** Work units of the kernel `quantMatmulSource(spec)` prints. */
+export function quantMatmulUnits(spec: MatmulSpec): number {
+  if (spec.batch === 0 || spec.M === 0 || spec.N === 0) return 0;
+  const s = fastSide(spec);
+  return s ? Math.ceil(s.rows / QR) : spec.batch * spec.M;
+}
+
+/** f16 bits → f32, as a table built once per thread (globalThis, shared by every quant kernel). */
+const F16_TABLE = `const $H = globalThis.__bornF16 ??= (() => {
+    const t = new Float32Array(65536);
+    for (let i = 0; i < 65536; i++) {
+      const e = (i >> 10) & 31, m = i & 1023;
+      const v = e === 0 ? m * 2 ** -24 : e === 31 ? (m ? NaN : Infinity) : (1 + m / 1024) * 2 ** (e - 15);
+      t[i] = i & 32768 ? -v : v;
+    }
+    return t;
+  })();`;
+
+/** JS: `$sm(s, j)`: sub-block j's 6-bit scale (low byte) and min (high byte) from q4_K's scale bytes at s of `arr`. */
+const scaleMin = (arr: string): string => `const $sm = (s, j) => j < 4
+    ? (${arr}[s + j] & 63) | ((${arr}[s + j + 4] & 63) << 8)
+    : ((${arr}[s + j + 4] & 15) | ((${arr}[s + j - 4] >> 6) << 4)) | (((${arr}[s + j + 4] >> 4) | ((${arr}[s + j] >> 6) << 4)) << 8);`;
+
+/** JS: `$dqX(e)`, element e of the packed matrix of operand X (row-major index into [rows, cols]). */
+function elementReader(name: string, arr: string, q: QuantOperand): string {
+  const rowBytes = quantRowBytes(q.format, q.cols);
+  const head = `const $r = Math.floor(e / ${q.cols}), $c = e - $r * ${q.cols}, $j = $c & 31;`;
+  const half = (at: string): string => `$H[${arr}[${at}] | (${arr}[${at} + 1] << 8)]`;
+  if (q.format === 'q4_K') {
+    return `const ${name} = (e) => {
+    ${head}
+    const $p = ${q.byteOffset} + $r * ${rowBytes} + ($c >> 8) * 144, $sub = ($c >> 5) & 7;
+    const $sc = $sm($p + 4, $sub), $v = ${arr}[$p + 16 + ($sub >> 1) * 32 + $j];
+    const $n = $sub & 1 ? $v >> 4 : $v & 15;
+    return Math.fround(Math.fround(${half('$p')} * ($sc & 255)) * $n) - Math.fround(${half('$p + 2')} * ($sc >> 8));
+  };`;
+  }
+  const { blockBytes } = QUANT_FORMATS[q.format];
+  const quant = q.format === 'q8_0'
+    ? `((${arr}[$p + 2 + $j] << 24) >> 24)`
+    : `($j < 16 ? (${arr}[$p + 2 + $j] & 15) - 8 : (${arr}[$p + $j - 14] >> 4) - 8)`;
+  return `const ${name} = (e) => {
+    ${head}
+    const $p = ${q.byteOffset} + $r * ${rowBytes} + ($c >> 5) * ${blockBytes};
+    return ${half('$p')} * ${quant};
+  };`;
+}
+
+/**
+ * Statements turning the f16 scales of $nr staged rows (from byte wBase of $U) into the f32
+ * array the wasm dot reads (from element sAt of $F): one per block, or q4_K's (scale, min) pair
+ * per sub-block.
+ */
+function stageScales(format: QuantFormat, nb: number, wBase: number, sAt: number): string {
+  const bb = QUANT_FORMATS[format].blockBytes;
+  if (format !== 'q4_K') return `for (let $i = 0, $p = ${wBase}, $e = $nr * ${nb}; $i < $e; $i++, $p += ${bb}) $F[${sAt} + $i] = $H[$U[$p] | ($U[$p + 1] << 8)];`;
+  return `for (let $i = 0, $p = ${wBase}, $e = $nr * ${nb}, $o = ${sAt}; $i < $e; $i++, $p += ${bb}) {
+        const $d = $H[$U[$p] | ($U[$p + 1] << 8)], $dm = $H[$U[$p + 2] | ($U[$p + 3] << 8)];
+        for (let $j = 0; $j < 8; $j++, $o += 2) { const $sc = $sm($p + 4, $j); $F[$o] = $d * ($sc & 255); $F[$o + 1] = $dm * ($sc >> 8); }
+      }`;
+}
+
+/** `$fa` / `$fb`: the float operand's prologue, rounded to float32 as a materialised operand would be. */
+const prologues = (spec: MatmulSpec): string => [
+  spec.a.prologue ? `const $fa = (acc) => Math.fround(${spec.a.prologue});` : '',
+  spec.b.prologue ? `const $fb = (acc) => Math.fround(${spec.b.prologue});` : ''].join('\n');
+
+/** The epilogue's store of `acc` at output (bt, m, n). */
+const store = (spec: MatmulSpec, expr: string, bt: string, m: string, n: string): string =>
+  `{ const o = (${bt} * ${spec.M} + ${m}) * ${spec.N} + ${n}, $om = ${m}, $on = ${n}; $C[o] = (${expr}); }`;
+
+/** The JS loop for any strides: unit u is output row (bt, m). */
+function generic(spec: MatmulSpec, expr: string, prelude: string): string {
+  const { a, b, M, N, K } = spec;
+  const readA = a.quant ? (i: string) => `$dqA(${i})` : (i: string) => through(a.prologue ? '$fa' : null, `$A[${i}]`);
+  const readB = b.quant ? (i: string) => `$dqB(${i})` : (i: string) => through(b.prologue ? '$fb' : null, `$B[${i}]`);
+  return `(() => {
+  "use strict";
+  ${F16_TABLE}
+  return function (b, start, end, $rt) {
+    ${prelude}
+    const $C = b[0], $A = b[1], $B = b[2];
+    ${prologues(spec)}
+    ${a.quant?.format === 'q4_K' ? scaleMin('$A') : b.quant?.format === 'q4_K' ? scaleMin('$B') : ''}
+    ${a.quant ? elementReader('$dqA', '$A', a.quant) : ''}
+    ${b.quant ? elementReader('$dqB', '$B', b.quant) : ''}
+    for (let $u = start; $u < end; $u++) {
+      const $bt = Math.floor($u / ${M}), $m = $u - $bt * ${M};
+      for (let $n = 0; $n < ${N}; $n++) {
+        let acc = 0;
+        let $pa = ${lin([[a.sBatch, '$bt'], [a.sRow, '$m']], a.offset)}, $pb = ${lin([[b.sBatch, '$bt'], [b.sCol, '$n']], b.offset)};
+        for (let $k = 0; $k < ${K}; $k++, $pa += ${a.sCol}, $pb += ${b.sRow}) acc += ${readA('$pa')} * ${readB('$pb')};
+        acc = Math.fround(acc);
+        ${store(spec, expr, '$bt', '$m', '$n')}
+      }
+    }
+  };
+})()`;
+}
+
+/**
+ * A JS expression evaluating to the kernel `(b, start, end, $rt) => void` of `spec`, one of whose
+ * operands is quant; `expr` and `prelude` as matmulSource's epilogue.
+ */
+export function quantMatmulSource(spec: MatmulSpec, expr: string, prelude: string): string {
+  if ((spec.a.quant && spec.a.prologue) || (spec.b.quant && spec.b.prologue)) throw new Error('internal: a packed matmul operand with a prologue');
+  if (spec.dtype === 'float64') throw new Error('internal: a packed matmul in float64');
+  const side = fastSide(spec);
+  if (!side) return generic(spec, expr, prelude);
+  const { q, rows, row0 } = side;
+  const { M, N, K, batch } = spec;
+  // Vectors per call of the wasm dot: each weight is widened once for NV of them.
+  const T = batch * (side.w === 'b' ? M : N), NV = Math.min(QUANT_DOT_VECTORS, T);
+  const modules = Array.from({ length: NV }, (_, i) => quantDotModule(q.format, i + 1));
+  if (modules.some((m) => m === null)) return generic(spec, expr, prelude);
+  const { blockSize, blockBytes } = QUANT_FORMATS[q.format];
+  const nb = K / blockSize, rowBytes = nb * blockBytes, perBlock = q.format === 'q4_K' ? 16 : 1;
+  // The other operand's vectors: (bt, v) for v < V, element k at xAt + k * xs.
+  const x = side.w === 'b' ? spec.a : spec.b;
+  const V = side.w === 'b' ? M : N;
+  const xs = side.w === 'b' ? x.sCol : x.sRow;
+  const xAt = lin([[x.sBatch, '$bt'], [side.w === 'b' ? x.sRow : x.sCol, '$v']], x.offset);
+  const X = side.w === 'b' ? '$A' : '$B', W = side.w === 'b' ? '$B' : '$A';
+  const fx = x.prologue ? (side.w === 'b' ? '$fa' : '$fb') : null;
+  // Scratch: the x vectors, their sums over each 32 (q4_K's mins), the staged rows, their scales, the dots.
+  const xBytes = batch * V * K * 4, xsBase = xBytes, wBase = xsBase + batch * V * (K / 32) * 4;
+  const sBase = wBase + Math.ceil((QR * rowBytes) / 16) * 16, oBase = sBase + QR * nb * perBlock * 4;
+  const need = oBase + QR * NV * 4 + 64;
+  const out = side.w === 'b' ? store(spec, expr, '$bt', '$v', '$r') : store(spec, expr, '$bt', '$r', '$v');
+  return `(() => {
+  "use strict";
+  ${F16_TABLE}
+  const $key = "__bornQuantDot_${q.format}_v3";
+  let $Q = globalThis[$key];
+  if ($Q === undefined) {
+    const mem = new WebAssembly.Memory({ initial: 1 });
+    $Q = { mem, f: [], f32: new Float32Array(mem.buffer), u8: new Uint8Array(mem.buffer) };
+    globalThis[$key] = $Q;
+  }
+  // The dots for 1..${NV} vectors, instances over the thread's one memory.
+  ${JSON.stringify(modules.map((m) => base64(m!)))}.forEach((b64, i) => {
+    if ($Q.f[i + 1] !== undefined) return;
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    $Q.f[i + 1] = new WebAssembly.Instance(new WebAssembly.Module(bytes), { e: { m: $Q.mem } }).exports.f;
+  });
+  return function (b, start, end, $rt) {
+    ${prelude}
+    const $C = b[0], $A = b[1], $B = b[2];
+    ${prologues(spec)}
+    if ($Q.mem.buffer.byteLength < ${need}) {
+      $Q.mem.grow(Math.ceil((${need} - $Q.mem.buffer.byteLength) / 65536));
+      $Q.f32 = new Float32Array($Q.mem.buffer); $Q.u8 = new Uint8Array($Q.mem.buffer);
+    }
+    const $F = $Q.f32, $U = $Q.u8, $dots = $Q.f;
+    ${q.format === 'q4_K' ? scaleMin('$U') : ''}
+    // Every x vector, contiguous, from byte 0.
+    for (let $bt = 0; $bt < ${batch}; $bt++) for (let $v = 0; $v < ${V}; $v++) {
+      const $s = ${xAt}, $d = ($bt * ${V} + $v) * ${K};
+      ${xs === 1 && !fx ? `$F.set(${X}.subarray($s, $s + ${K}), $d);` : `for (let $k = 0; $k < ${K}; $k++) $F[$d + $k] = ${through(fx, `${X}[$s + $k * ${xs}]`)};`}
+      ${q.format === 'q4_K' ? `for (let $g = 0, $o = ${xsBase / 4} + ($bt * ${V} + $v) * ${K / 32}; $g < ${K / 32}; $g++) { let $t = 0; for (let $k = $d + $g * 32, $e = $k + 32; $k < $e; $k++) $t += $F[$k]; $F[$o + $g] = $t; }` : ''}
+    }
+    for (let $u = start; $u < end; $u++) {
+      const $r0 = $u * ${QR}, $nr = Math.min(${QR}, ${rows} - $r0);
+      const $src = ${q.byteOffset} + ($r0 + ${row0}) * ${rowBytes};
+      $U.set(${W}.subarray($src, $src + $nr * ${rowBytes}), ${wBase});
+      ${stageScales(q.format, nb, wBase, sBase / 4)}
+      for (let $t0 = 0; $t0 < ${T}; $t0 += ${NV}) {
+        const $n = Math.min(${NV}, ${T} - $t0);
+        $dots[$n](${wBase}, ${sBase}, $t0 * ${K * 4}, ${oBase}, $nr, ${nb}, ${xsBase} + $t0 * ${K / 8}, ${K * 4}, ${K / 8});
+        for (let $i = 0; $i < $nr; $i++) {
+          const $r = $r0 + $i;
+          for (let $j = 0; $j < $n; $j++) {
+            const $t = $t0 + $j, $bt = Math.floor($t / ${V}), $v = $t - $bt * ${V}, acc = $F[${oBase / 4} + $i * $n + $j];
+            ${out}
+          }
+        }
+      }
+    }
+  };
+})()`;
+}
