@@ -102,6 +102,8 @@ export async function bornEngine(model: string, s: Shape): Promise<EngineResult>
   const loadMs = performance.now() - t0;
   const rssLoadMb = rssMb();
   const dtypes = [...new Set(params.map((p) => p.dtype))].join('+');
+  // Projections the GGUF loader kept packed (src/quant): their blocks are buffers, not parameters.
+  const packed = llm.model.modules().filter((m) => m.constructor.name === 'QuantizedLinear').length;
   const gen = async (prompts: number[][], maxTokens: number, keep?: number[]): Promise<Timed> => {
     const b = prompts.length;
     const t: Timed = { start: performance.now(), first: new Array<number>(b).fill(0), last: new Array<number>(b).fill(0), counts: new Array<number>(b).fill(0) };
@@ -114,7 +116,7 @@ export async function bornEngine(model: string, s: Shape): Promise<EngineResult>
     return t;
   };
   const m = await measure(s, gen);
-  return summarize('born', `Born CPU (wasm/JS workers), weights as ${dtypes}`, loadMs, rssLoadMb, s, m.cold, m.pre, m.g1, m.g8, m.tokens1);
+  return summarize('born', `Born CPU (wasm/JS workers), parameters ${dtypes}, ${packed ? `${packed} projections packed (dequantised in the matmul)` : 'no packed projections (quantised weights dequantised to f32 on load)'}`, loadMs, rssLoadMb, s, m.cold, m.pre, m.g1, m.g8, m.tokens1);
 }
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- node-llama-cpp is loaded from outside node_modules, untyped */
