@@ -267,7 +267,8 @@ describe('kernels of other shapes', () => {
   });
 
   it('a 2-D dispatch covers more than 65,535 workgroups', async () => {
-    const n = 65535 * 64 + 100;
+    // Loops this long compute 4 elements an invocation, in workgroups of 64.
+    const n = 65535 * 64 * 4 + 100;
     const x = born.arange(n).mul(3).sub(1);
     const r = await runOnGpu([x]);
     expect(r.programs[0]!.workgroups[1]).toBeGreaterThan(1);
