@@ -28,9 +28,11 @@ const FLAGS = {
  * Drops the oldest turns after the system message until the rendered conversation leaves room
  * for a reply in the model's context; the latest user message always stays.
  */
-async function fitContext(llm: Llm, messages: ChatMessage[], template: string | undefined): Promise<void> {
+async function fitContext(llm: Llm, messages: ChatMessage[], template: string | undefined): Promise<number[]> {
   const first = messages[0]?.role === 'system' ? 1 : 0;
-  while ((await chatPromptIds(llm, messages, template)).length >= llm.config.maxSeqLen) {
+  for (;;) {
+    const ids = await chatPromptIds(llm, messages, template);
+    if (ids.length < llm.config.maxSeqLen) return ids;
     if (messages.length - first <= 1) throw new UsageError(`born chat: the message does not fit the model's context of ${llm.config.maxSeqLen} tokens`);
     const dropped = messages.splice(first, messages[first]!.role === 'user' && messages.length - first > 2 ? 2 : 1);
     process.stderr.write(`(the conversation outgrew the context of ${llm.config.maxSeqLen} tokens: dropped the oldest ${dropped.length === 2 ? 'exchange' : 'message'})\n`);
@@ -38,9 +40,10 @@ async function fitContext(llm: Llm, messages: ChatMessage[], template: string | 
 }
 
 async function reply(llm: Llm, messages: ChatMessage[], opts: GenerateOptions, template: string | undefined): Promise<void> {
-  await fitContext(llm, messages, template);
+  // The prompt that fits is the one llm.chat would render: generate from it, rendered once.
+  const ids = await fitContext(llm, messages, template);
   let text = '';
-  for await (const piece of llm.chat(messages, { ...opts, template })) {
+  for await (const piece of llm.generate(ids, { ...opts, tokens: false })) {
     text += piece;
     process.stdout.write(piece);
   }

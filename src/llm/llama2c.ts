@@ -10,21 +10,15 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { LITTLE_ENDIAN, swapBytes } from '../io/bytes.js';
+import type { LlamaConfig } from './model.js';
 
 export class Llama2cError extends Error {
   override name = 'Llama2cError';
 }
 
-export interface Llama2cConfig {
-  dim: number;
-  hiddenDim: number;
-  nLayers: number;
-  nHeads: number;
-  nKvHeads: number;
-  vocabSize: number;
+/** A llama2.c header: the model's sizes, and its sequence length (the RoPE tables' rows in the file). */
+export interface Llama2cConfig extends Pick<LlamaConfig, 'dim' | 'hiddenDim' | 'nLayers' | 'nHeads' | 'nKvHeads' | 'vocabSize' | 'sharedClassifier'> {
   seqLen: number;
-  /** The classifier is the token embedding (vocab_size was positive in the header). */
-  sharedClassifier: boolean;
 }
 
 const HEADER_BYTES = 28;
