@@ -149,8 +149,11 @@ export async function loadLlama2c(path: string, opts: Pick<LlmLoadOptions, 'maxS
 /** Loads a language model from `path` (a llama2.c `.bin`, a GGUF file, a Born LLM file, or a Hugging Face folder). */
 export async function load(path: string, opts: LlmLoadOptions = {}): Promise<Llm> {
   const ext = path.toLowerCase();
+  const info = await stat(path).catch(() => null);
+  // Said before any format guess, so a typo in the path is not reported as an unknown format.
+  if (info === null) throw new Error(`llm.load: no file or folder at ${path}`);
   const byExt = ext.endsWith('.bin') ? 'llama2c' : ext.endsWith('.gguf') ? 'gguf' : undefined;
-  const isDir = opts.format === undefined && byExt === undefined && (await stat(path).catch(() => null))?.isDirectory() === true;
+  const isDir = opts.format === undefined && byExt === undefined && info.isDirectory();
   const format = opts.format ?? byExt ?? (isDir ? 'hf' : undefined);
   if (format === 'llama2c') return loadLlama2c(path, opts);
   if (format === 'gguf') return loadGguf(path, { maxSeqLen: opts.maxSeqLen, dequantize: opts.dequantize });

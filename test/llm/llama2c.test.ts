@@ -127,6 +127,8 @@ describe('header validation', () => {
     dirs.push(dir);
     await mkdir(join(dir, 'x.bin'));
     await expect(born.llm.load(join(dir, 'x.bin'))).rejects.toThrow(/not a regular file/);
+    await writeFile(join(dir, 'model.onnx'), new Uint8Array(8));
     await expect(born.llm.load(join(dir, 'model.onnx'))).rejects.toThrow(/cannot tell the format/);
+    await expect(born.llm.load(join(dir, 'absent.gguf'))).rejects.toThrow(/no file or folder at .*absent\.gguf/);
   });
 });
