@@ -1,7 +1,9 @@
 /**
  * A key/value cache for LLaMA-style decoding: per layer, a key and a value buffer
  * [B, Hkv, length, hd] allocated once, into which each forward writes its new keys and values in
- * place at a runtime position (a store node whose start is a runtime scalar). Everything that
+ * place at a runtime position (a store node whose start is a runtime scalar), then attends over
+ * those buffers as the writes leave them, positions < position + t only: no copy of the cache.
+ * Everything that
  * changes from one decoding step to the next — the position, the mask's length, the rotary
  * positions — is computed on the device from that scalar and from the per-row padding, so every
  * step after the first has the same graph: it compiles nothing and allocates nothing new.
@@ -15,8 +17,7 @@ import type { DeviceName, LazyNode } from '../graph/node.js';
 import { realize } from '../scheduler/realize.js';
 import { storeNode } from '../tensor/assign.js';
 import { fromStorage, iotaAlong, scalar, zeros } from '../tensor/creation.js';
-import { cat } from '../tensor/join.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { Tensor } from '../tensor/tensor.js';
 import type { LayerKvCache } from '../nn/llama.js';
 import type { LlamaForwardOptions, LlamaModel, ModelKvCache } from './model.js';
 
@@ -75,24 +76,25 @@ export class KvCache {
     }
     const b = this.batch, len = this.length;
     const start = scalar(this.filled, { dtype: 'int32' });
-    const pad = this.pad.reshape([b, 1, 1, 1]);
-    // Cached positions j a row may attend to: its own (j ≥ pad) and written ones (j < start).
+    // Query i of row b sits at position start + i and sees the keys from min(pad[b], start + i)
+    // to itself: a real token its row's real keys, a padding token only itself (a finite,
+    // ignored result rather than NaN from 0/0). Positions from start + t on are not attended at
+    // all (kvLength), so the kernels read only the written part of the cache.
+    const qpos = iotaAlong([1, 1, t, 1], 2).add(start);
     const j = iotaAlong([1, 1, 1, len], 3);
-    const cached = j.ge(pad).logicalAnd(j.lt(start)).expand([b, 1, t, len]);
-    // The new tokens: causal, and padding hidden — except each token from itself, so that a
-    // padding row attends to something (a finite, ignored result rather than NaN from 0/0).
-    const qi = iotaAlong([1, 1, t, t], 2), ki = iotaAlong([1, 1, t, t], 3);
-    const fresh = ki.le(qi).logicalAnd(ki.add(start).ge(pad).logicalOr(ki.eq(qi)));
-    const mask = cat([cached, fresh], 3); // [B, 1, T, len + T]
+    const mask = j.ge(this.pad.reshape([b, 1, 1, 1]).minimum(qpos)).logicalAnd(j.le(qpos)); // [B, 1, T, len]
+    const kvLength = start.add(t);
     const positions = iotaAlong([1, t], 1).add(start).sub(this.pad.reshape([b, 1])).clamp({ min: 0 });
     const stores: LazyNode[] = [];
     const layer = (i: number): LayerKvCache => ({
-      // The queries attend over the cache as it was before this step (masked to the written
-      // positions) and over the new keys: the writes read nothing back, so they share the
-      // step's schedule, ordered after the reads of the old contents.
+      // The new keys and values are written into the cache first, and the queries attend over
+      // the cache itself as the writes leave it (the store nodes are the attention's sources,
+      // so the schedule runs each write before its reads: scheduler/read-stores.ts). Nothing
+      // is copied: the attention reads the cache buffers in place.
       update: (k: Tensor, v: Tensor) => {
-        stores.push(storeNode(this.keys[i]!, k, { dim: 2, start }), storeNode(this.values[i]!, v, { dim: 2, start }));
-        return { keys: cat([this.keys[i]!, k], 2), values: cat([this.values[i]!, v], 2), mask };
+        const sk = storeNode(this.keys[i]!, k, { dim: 2, start }), sv = storeNode(this.values[i]!, v, { dim: 2, start });
+        stores.push(sk, sv);
+        return { keys: new Tensor(sk), values: new Tensor(sv), mask, kvLength };
       },
     });
     return { options: { positions, cache: { layer } }, layer, stores };

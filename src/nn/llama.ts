@@ -52,11 +52,12 @@ export interface GroupedQueryAttentionOptions extends RotaryEmbeddingOptions {
 /**
  * What a key/value cache gives one attention layer (born.llm's KvCache implements it, as Hugging
  * Face's Cache.update): it takes the new keys and values [B, Hkv, T, hd], records their write
- * into the cache, and returns what the queries attend over — keys and values [B, Hkv, S, hd] and
- * a bool mask [B, 1, T, S], true where a query may attend.
+ * into the cache, and returns what the queries attend over — keys and values [B, Hkv, S, hd], a
+ * bool mask [B, 1, T, S], true where a query may attend, and optionally kvLength (a 0-d int32
+ * tensor: keys from kvLength on are not read at all, scaledDotProductAttention's option).
  */
 export interface LayerKvCache {
-  update(k: Tensor, v: Tensor): { keys: Tensor; values: Tensor; mask: Tensor };
+  update(k: Tensor, v: Tensor): { keys: Tensor; values: Tensor; mask: Tensor; kvLength?: Tensor };
 }
 
 export interface AttentionForwardOptions {
@@ -118,8 +119,8 @@ export class GroupedQueryAttention extends Module<[x: Tensor, opts?: AttentionFo
     const gqa = { enableGqa: rep > 1 };
     let att: Tensor; // [B, H, T, hd]
     if (o.cache) {
-      const { keys, values, mask } = o.cache.update(k, v); // mask [B, 1, T, S] broadcasts over the heads
-      att = scaledDotProductAttention(q, keys, values, { attnMask: mask, ...gqa });
+      const { keys, values, mask, kvLength } = o.cache.update(k, v); // mask [B, 1, T, S] broadcasts over the heads
+      att = scaledDotProductAttention(q, keys, values, { attnMask: mask, kvLength: kvLength ?? null, ...gqa });
     } else {
       att = scaledDotProductAttention(q, k, v, { isCausal: t > 1, ...gqa });
     }

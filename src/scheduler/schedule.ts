@@ -25,6 +25,7 @@ import { repeatedAttentionSources } from './attention-sources.js';
 import { foldedWindows, windowOperand } from './window-operand.js';
 import { dequantUnder, quantBytesToMaterialise } from './quant-operand.js';
 import { splitForBindings } from './binding-split.js';
+import { checkOldReads, readStores } from './read-stores.js';
 
 /** One kernel of a plan; it holds no nodes, so a cached plan keeps no graph alive. */
 export interface Step {
@@ -199,6 +200,9 @@ function* planOnce(outputs: readonly LazyNode[], w: Walk, temps: ReadonlySet<Laz
   for (const n of order) if (!n.realized && (isContraction(n) || n.arg.kind === 'scatterAdd' || n.arg.kind === 'row' || n.arg.kind === 'window' || n.arg.kind === 'attention')) materialized.add(n);
 
   for (const t of temps) materialized.add(t);
+  // Stores that nodes of this schedule read run in order, before their readers (read-stores.ts).
+  const early = readStores(order, consumers);
+  for (const st of early) materialized.add(st);
   const isBuffer = (n: LazyNode): boolean => n.realized !== null || materialized.has(n);
   // A value that would be recomputed — read by several consumers, or broadcast by an expand so
   // that one consumer reads each element many times — is materialised once when it is not cheap.
@@ -326,6 +330,7 @@ function* planOnce(outputs: readonly LazyNode[], w: Walk, temps: ReadonlySet<Laz
   const aliases: [number, number][] = [];
   const own = opts.ownOutputs ? outputSet : new Set<LazyNode>();
   let sinceYield = 0;
+  const written = new Set<LazyNode>();
   for (const n of order) {
     if (n.realized || !materialized.has(n)) continue;
     const src = n.srcs[0];
@@ -338,12 +343,13 @@ function* planOnce(outputs: readonly LazyNode[], w: Walk, temps: ReadonlySet<Laz
     const lowered = lower({ root: n, contraction, spread: spreadRoots.has(n) }, (m) => m !== n && isBuffer(m));
     const split = opts.maxBindings === undefined ? null : splitForBindings(n, contraction, lowered.kernel, (m) => m !== n && isBuffer(m), opts.maxBindings);
     if (split) return split;
+    checkOldReads(n, lowered.inputs, idOf, written, early);
     const isStore = n.arg.kind === 'store';
     const step: Step = {
       kernel: lowered.kernel, output: pos.get(n)!, inputIdx: lowered.inputs.map((m) => pos.get(m)!),
       paramIdx: lowered.params.map((m) => pos.get(m)!), target: isStore ? pos.get(n.srcs[0]!)! : null,
     };
-    if (isStore) storeSteps.push({ step, node: n, reads: new Set(lowered.inputs.map(idOf)) });
+    if (isStore && !early.has(n)) storeSteps.push({ step, node: n, reads: new Set(lowered.inputs.map(idOf)) });
     else steps.push(step);
     if (++sinceYield === LOWER_BATCH) { sinceYield = 0; yield; }
   }
