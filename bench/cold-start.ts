@@ -47,8 +47,10 @@ async function makeModel(dir: string): Promise<Float32Array> {
   return y;
 }
 
-/** dist/index.js, the package build, from dist-bench/bench/ (or bench/ under a TS runner). */
+/** dist/index.js, the package build, from dist-bench/bench/ (or bench/ under a TS runner); BORN_COLD_ENTRY=FILE times another build. */
 export function bornEntry(): string {
+  const other = process.env['BORN_COLD_ENTRY'];
+  if (other) return path.resolve(other);
   const here = path.dirname(new URL(import.meta.url).pathname);
   const root = path.basename(path.dirname(here)) === 'dist-bench' ? path.resolve(here, '../..') : path.resolve(here, '..');
   return path.join(root, 'dist', 'index.js');

@@ -144,8 +144,9 @@ export class CpuDevice implements Device {
   }
 
   private workers(): WorkerPool {
-    // Spawned on first parallel use so small programs start fast and never pay for threads.
-    return (this.pool ??= new WorkerPool(this.threads === undefined ? {} : { threads: this.threads }));
+    // Spawned on first parallel use so small programs start fast and never pay for threads; its
+    // first kernels run here while the threads start (WorkerPoolOptions.inlineWhileStarting).
+    return (this.pool ??= new WorkerPool({ inlineWhileStarting: true, ...(this.threads === undefined ? {} : { threads: this.threads }) }));
   }
 
   alloc(dtype: DType, count: number): CpuBuffer {

@@ -49,24 +49,58 @@ function workerFile(): string {
 // Piscina's own wording when a thread ends under a task; matched to tell a dead worker from a kernel throw.
 const WORKER_EXIT = /^worker exited with code/;
 
+/** A kernel that does nothing: each thread's first task, answered once the thread is up. */
+const PING: KernelTask = { key: 'born/ping', source: '() => {}', bindings: [], start: 0, end: 0 };
+
+export interface WorkerPoolOptions {
+  threads?: number;
+  /**
+   * Until every thread has started (answered a first no-op task), run() runs a kernel's ranges on
+   * the calling thread instead of queueing them behind the threads' start-up (tens of ms, more
+   * than a small model's whole first inference). Off by default: a caller that needs its kernels
+   * on a worker thread (one that may end or block its thread) must not get the calling thread.
+   */
+  inlineWhileStarting?: boolean;
+}
+
 export class WorkerPool {
   readonly threads: number;
   private piscina: Piscina<KernelTask, void>;
   private readonly inline = new KernelCache(1024);
   private destroyed = false;
+  private readonly inlineWhileStarting: boolean;
+  /** Whether the threads of the current piscina have all answered their first task. */
+  private started = false;
+  private readyPromise: Promise<void> = Promise.resolve();
   /** Runs not yet settled, so that retire() can let them finish. */
   private readonly inflight = new Set<Promise<void>>();
 
   /** Whether a run is still in progress on the pool. */
   get busy(): boolean { return this.inflight.size > 0; }
 
-  constructor(opts: { threads?: number } = {}) {
+  constructor(opts: WorkerPoolOptions = {}) {
     const threads = opts.threads ?? availableParallelism();
     if (!Number.isInteger(threads) || threads < 1) {
       throw new RangeError(`WorkerPool threads must be a positive integer, got ${threads}`);
     }
     this.threads = threads;
+    this.inlineWhileStarting = opts.inlineWhileStarting ?? false;
     this.piscina = this.createPiscina();
+  }
+
+  /** Whether every thread has started (see WorkerPoolOptions.inlineWhileStarting). */
+  get ready(): boolean { return this.started; }
+
+  /** Resolves once every thread has started; never rejects (a failed start is reported by run()). */
+  whenReady(): Promise<void> { return this.readyPromise; }
+
+  /** One no-op task per thread (concurrentTasksPerWorker 1 spreads them): all answered = all threads up. */
+  private ping(piscina: Piscina<KernelTask, void>): void {
+    this.started = false;
+    this.readyPromise = Promise.all(Array.from({ length: this.threads }, () => piscina.run(PING))).then(
+      () => { if (piscina === this.piscina) this.started = true; },
+      () => {},
+    );
   }
 
   private createPiscina(): Piscina<KernelTask, void> {
@@ -89,6 +123,7 @@ export class WorkerPool {
     // forever. Checked after the event because the replacement is spawned
     // just after it.
     piscina.on('workerDestroy', () => queueMicrotask(() => this.replaceIfEmpty(piscina)));
+    this.ping(piscina);
     return piscina;
   }
 
@@ -116,6 +151,15 @@ export class WorkerPool {
     const ranges = splitRanges(total, opts.parts ?? this.threads, opts.grain ?? 1);
     if (ranges.length === 0) return Promise.resolve();
     this.replaceIfEmpty(this.piscina);
+    if (this.inlineWhileStarting && !this.started && !opts.signal) {
+      // The same compiled source over the same ranges: the result cannot differ from the pool's.
+      try {
+        for (const [start, end] of ranges) runCached(this.inline, key, source, bindings, start, end, opts.args);
+        return Promise.resolve();
+      } catch (e) {
+        return Promise.reject(this.toKernelError(key, e));
+      }
+    }
     const piscina = this.piscina;
     const runOpts = opts.signal ? { signal: opts.signal } : {};
     const tasks = ranges.map(([start, end]) =>
