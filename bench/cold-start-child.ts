@@ -12,7 +12,7 @@ type Born = typeof import('../src/index.js');
 type Ort = typeof import('onnxruntime-node');
 type Tf = typeof import('@tensorflow/tfjs');
 
-export const PEERS = ['born', 'ort', 'tfjs-cpu', 'tfjs-wasm'] as const;
+export const PEERS = ['born', 'born-skipinit', 'ort', 'tfjs-cpu', 'tfjs-wasm'] as const;
 export type PeerName = (typeof PEERS)[number];
 
 export interface ChildResult {
@@ -48,11 +48,14 @@ function readF32(file: string): Map<string, { shape: number[]; data: Float32Arra
   return out;
 }
 
-async function born(dir: string, entry: string, t0: number): Promise<Timed> {
+/** `skip`: the model is built under nn.skipInit (no random initial values drawn before the load). */
+async function born(dir: string, entry: string, t0: number, skip: boolean): Promise<Timed> {
   const b = (await import(pathToFileURL(entry).href)) as Born;
   const t1 = performance.now();
   const { nn } = b;
-  const model = nn.Sequential(nn.Flatten(), nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 10));
+  const make = (): ReturnType<typeof nn.Sequential> =>
+    nn.Sequential(nn.Flatten(), nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 10));
+  const model = skip ? nn.skipInit(make) : make();
   const tBuilt = performance.now();
   model.loadStateDict(await b.load(path.join(dir, 'mlp.safetensors')));
   model.eval();
@@ -130,7 +133,8 @@ export async function childMain(peer: PeerName, dir: string, bornEntry: string):
   const t0 = performance.now();
   const run = (): Promise<Timed> => {
     switch (peer) {
-      case 'born': return born(dir, bornEntry, t0);
+      case 'born': return born(dir, bornEntry, t0, false);
+      case 'born-skipinit': return born(dir, bornEntry, t0, true);
       case 'ort': return ort(dir, t0);
       case 'tfjs-cpu': return tfjs(dir, 'cpu', t0);
       case 'tfjs-wasm': return tfjs(dir, 'wasm', t0);

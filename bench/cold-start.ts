@@ -98,24 +98,26 @@ async function main(): Promise<void> {
     const rows: string[] = [];
     const bornTotal = median((results.get('born') ?? []).map((r) => r.totalMs));
     rows.push(`cold start: import + first batch-1 MLP inference, in-process, median of ${runs} fresh processes (interleaved)`);
-    rows.push(`${'peer'.padEnd(10)} ${'total ms'.padStart(9)} ${'import'.padStart(7)} ${'load'.padStart(7)} ${'first'.padStart(7)} ${'vs born'.padStart(8)} ${'cpu ms'.padStart(7)}  check   (min-max total)`);
+    rows.push(`${'peer'.padEnd(13)} ${'total ms'.padStart(9)} ${'import'.padStart(7)} ${'load'.padStart(7)} ${'first'.padStart(7)} ${'vs born'.padStart(8)} ${'cpu ms'.padStart(7)}  check   (min-max total)`);
     for (const p of peers) {
       const rs = results.get(p)!;
-      if (errors.has(p) && !rs.length) { rows.push(`${p.padEnd(10)} n/a: ${errors.get(p)}`); continue; }
+      if (errors.has(p) && !rs.length) { rows.push(`${p.padEnd(13)} n/a: ${errors.get(p)}`); continue; }
       const tot = rs.map((r) => r.totalMs);
       const f = (xs: number[]): string => median(xs).toFixed(1).padStart(7);
       const ratio = Number.isFinite(bornTotal) ? (median(tot) / bornTotal).toFixed(2) + 'x' : '';
       const bad = rs.map((r) => check(r.logits, ref)).find((c) => c !== 'ok') ?? 'ok';
-      rows.push(`${p.padEnd(10)} ${median(tot).toFixed(1).padStart(9)} ${f(rs.map((r) => r.importMs))} ${f(rs.map((r) => r.loadMs))} ${f(rs.map((r) => r.firstMs))} ${ratio.padStart(8)} ${f(rs.map((r) => r.cpuMs))}  ${bad.padEnd(6)}  (${Math.min(...tot).toFixed(0)}-${Math.max(...tot).toFixed(0)})`);
+      rows.push(`${p.padEnd(13)} ${median(tot).toFixed(1).padStart(9)} ${f(rs.map((r) => r.importMs))} ${f(rs.map((r) => r.loadMs))} ${f(rs.map((r) => r.firstMs))} ${ratio.padStart(8)} ${f(rs.map((r) => r.cpuMs))}  ${bad.padEnd(6)}  (${Math.min(...tot).toFixed(0)}-${Math.max(...tot).toFixed(0)})`);
     }
     rows.push('import: `await import()` (+ backend set-up for tfjs); load: weights read and model built (ort: session created);');
     rows.push('first: input tensor, forward, logits read; cpu: user + system time of all threads over the total.');
     rows.push(`Node start-up itself is not counted. Load average at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')} on ${availableParallelism()} CPUs.`);
-    const born = results.get('born') ?? [];
-    if (born.length && born[0]!.detail) {
-      const keys = Object.keys(born[0]!.detail);
-      rows.push(`born detail (median ms): ${keys.map((k) => `${k} ${median(born.map((r) => r.detail?.[k] ?? NaN)).toFixed(1)}`).join(', ')}`);
+    for (const p of ['born', 'born-skipinit'] as const) {
+      const rs = results.get(p) ?? [];
+      if (!rs.length || !rs[0]!.detail) continue;
+      const keys = Object.keys(rs[0]!.detail);
+      rows.push(`${p} detail: ${keys.map((k) => `${k} ${median(rs.map((r) => r.detail?.[k] ?? NaN)).toFixed(1)}`).join(', ')} (medians)`);
     }
+    rows.push('born: nn.Sequential(...) then loadStateDict(await born.load(file)); born-skipinit: the same built under nn.skipInit.');
     console.log(rows.join('\n'));
     const profDir = process.env['BORN_COLD_PROFILE'];
     if (profDir) {
