@@ -16,7 +16,7 @@
 // before its clock starts.
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -26,6 +26,7 @@ import { childMain, input, type ChildResult, PEERS, type PeerName } from './cold
 type Born = typeof import('../src/index.js');
 
 const PREFIX = 'BORN_COLD ';
+
 
 const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -47,13 +48,17 @@ async function makeModel(dir: string): Promise<Float32Array> {
   return y;
 }
 
-/** dist/index.js, the package build, from dist-bench/bench/ (or bench/ under a TS runner); BORN_COLD_ENTRY=FILE times another build. */
+/**
+ * The file `import 'born'` loads (package.json's exports), from dist-bench/bench/ (or bench/ under a
+ * TS runner); BORN_COLD_ENTRY=FILE times another build (e.g. dist/index.js, the per-file modules).
+ */
 export function bornEntry(): string {
   const other = process.env['BORN_COLD_ENTRY'];
   if (other) return path.resolve(other);
   const here = path.dirname(new URL(import.meta.url).pathname);
   const root = path.basename(path.dirname(here)) === 'dist-bench' ? path.resolve(here, '../..') : path.resolve(here, '..');
-  return path.join(root, 'dist', 'index.js');
+  const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { exports: { '.': { import: string } } };
+  return path.join(root, pkg.exports['.'].import);
 }
 
 function spawnChild(peer: PeerName, dir: string, extra: string[] = []): ChildResult {

@@ -3,11 +3,15 @@
 // taken in a child process running the package build (dist/, npm run build) under a loader hook
 // that reports every module it loads.
 import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const entry = new URL('../dist/index.js', import.meta.url).href;
+// The package entry (package.json's exports): the bundle of scripts/bundle.mjs.
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { exports: { '.': { import: string } } };
+const packageEntry = new URL(`../${pkg.exports['.'].import}`, import.meta.url).href;
 const fixture = fileURLToPath(new URL('./llm/fixtures/tiny_unshared.bin', import.meta.url));
 
 // The hook prints each module URL on stderr, synchronously and in load order.
@@ -15,8 +19,8 @@ const HOOK = 'export async function load(url, context, next) { process._rawDebug
 const REGISTER = `data:text/javascript,${encodeURIComponent(`import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(HOOK)}`)});`)}`;
 
 /** The dist/ modules (relative paths) loaded by `import born`, and what `extra` (a function body run after it) returns. */
-function modulesAfterImport(extra = ''): { modules: string[]; out: unknown } {
-  const script = `const born = await import(${JSON.stringify(entry)}); process._rawDebug("IMPORTED"); const out = await (async () => { ${extra} })(); process._rawDebug("OUT " + JSON.stringify(out ?? null)); process.exit(0);`;
+function modulesAfterImport(extra = '', from = entry): { modules: string[]; out: unknown } {
+  const script = `const born = await import(${JSON.stringify(from)}); process._rawDebug("IMPORTED"); const out = await (async () => { ${extra} })(); process._rawDebug("OUT " + JSON.stringify(out ?? null)); process.exit(0);`;
   const r = spawn(script);
   const [beforeLines] = r.split('\nIMPORTED\n');
   const modules = (beforeLines ?? '').split('\n').filter((l) => l.startsWith('MOD ')).map((l) => l.slice(4))
@@ -41,6 +45,15 @@ describe('import born stays light', () => {
     expect(modules.some((m) => m.startsWith('scheduler/'))).toBe(true); // the hook saw the import itself
     expect(modules.filter((m) => m.startsWith('llm/') && !m.startsWith('llm/tokenizer/'))).toEqual([]);
     expect(modules.filter((m) => m.startsWith('onnx/'))).toEqual([]);
+  });
+
+  test('the package entry loads neither the llm nor the onnx chunk of its bundle at import', () => {
+    const { modules } = modulesAfterImport('', packageEntry);
+    expect(modules.length).toBeGreaterThan(0);
+    // Split out into chunks of their own (else the check below would pass for nothing).
+    const files = readdirSync(fileURLToPath(new URL('.', packageEntry)));
+    expect(files.some((f) => /^llm-\w+\.js$/.test(f)) && files.some((f) => /^onnx-\w+\.js$/.test(f))).toBe(true);
+    expect(modules.filter((m) => /(^|\/)(llm|onnx)[-/]/.test(m) && !m.startsWith('llm/tokenizer/'))).toEqual([]);
   });
 
   test('born.llm.load works from a fresh import, and then every member of born.llm can be read', () => {

@@ -31,14 +31,20 @@ export function splitRanges(total: number, parts: number, grain = 1): Array<[num
 
 /**
  * The worker must be plain JS for Node to load it. Under vitest this module
- * runs from src/*.ts, so fall back to the compiled copy in dist/.
+ * runs from src/*.ts, so fall back to the compiled copy in dist/; from the
+ * package entry's bundle (dist/bundle/, scripts/bundle.mjs) the per-file build
+ * beside it holds the worker.
  */
 function workerFile(): string {
   const here = import.meta.url;
   const url = here.endsWith('.ts')
     ? new URL('../../../dist/devices/cpu-workers/worker.js', here)
     : new URL('./worker.js', here);
-  const path = fileURLToPath(url);
+  let path = fileURLToPath(url);
+  if (!existsSync(path) && !here.endsWith('.ts')) {
+    const fromBundle = fileURLToPath(new URL('../devices/cpu-workers/worker.js', here));
+    if (existsSync(fromBundle)) path = fromBundle;
+  }
   // Fail here, in the caller's stack, rather than in every task later.
   if (!existsSync(path)) {
     throw new Error(`CPU worker entry ${path} is missing: build first (npm run build)`);
