@@ -61,6 +61,29 @@ describe('WorkerPool inlineWhileStarting', () => {
     expect(places(w)).toEqual([2]);
   });
 
+  test('with startDelayMs the threads spawn only after the delay or at whenReady(); runs before that go inline', async () => {
+    const pool = new WorkerPool({ threads: 2, inlineWhileStarting: true, startDelayMs: 60_000 });
+    pools.push(pool);
+    const { x, out, where } = inputs();
+    const w1 = where();
+    await pool.run('cold', KERNEL, [out(), x, w1], N, { args: [3] });
+    await new Promise((r) => setTimeout(r, 50)); // threads spawned at once would be up by now or soon after
+    const w2 = where();
+    await pool.run('cold', KERNEL, [out(), x, w2], N, { args: [3] });
+    expect([places(w1), places(w2), pool.ready]).toEqual([[1], [1], false]);
+    await pool.whenReady();
+    const w3 = where();
+    await pool.run('cold', KERNEL, [out(), x, w3], N, { args: [3] });
+    expect(places(w3)).toEqual([2]);
+  });
+
+  test('a pool destroyed before its delayed start never spawns threads and refuses work', async () => {
+    const pool = new WorkerPool({ threads: 2, inlineWhileStarting: true, startDelayMs: 60_000 });
+    await pool.destroy();
+    await expect(pool.run('cold', KERNEL, [binding('float32', 4), binding('float32', 4), binding('int32', 4)], 4, { args: [1] }))
+      .rejects.toThrow(/destroyed/);
+  });
+
   test('a kernel that throws on the inline path rejects with a KernelError naming the key', async () => {
     const pool = new WorkerPool({ threads: 2, inlineWhileStarting: true });
     pools.push(pool);

@@ -67,11 +67,19 @@ export interface WorkerPoolOptions {
    * on a worker thread (one that may end or block its thread) must not get the calling thread.
    */
   inlineWhileStarting?: boolean;
+  /**
+   * With inlineWhileStarting: the threads are spawned this long after the pool is made (or at
+   * whenReady()), not at once. Each thread's start-up costs tens of ms of CPU, which on a small
+   * machine competes with the calling thread's own first kernels (bench/cold-start.ts).
+   */
+  startDelayMs?: number;
 }
 
 export class WorkerPool {
   readonly threads: number;
-  private piscina: Piscina<KernelTask, void>;
+  /** Null until the threads are spawned (startDelayMs). */
+  private piscina: Piscina<KernelTask, void> | null = null;
+  private startTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly inline = new KernelCache(1024);
   private destroyed = false;
   private readonly inlineWhileStarting: boolean;
@@ -91,14 +99,31 @@ export class WorkerPool {
     }
     this.threads = threads;
     this.inlineWhileStarting = opts.inlineWhileStarting ?? false;
-    this.piscina = this.createPiscina();
+    const delay = this.inlineWhileStarting ? opts.startDelayMs ?? 0 : 0;
+    if (delay > 0) {
+      this.startTimer = setTimeout(() => this.start(), delay);
+      // A short program that is done before the delay must not wait for it to exit.
+      this.startTimer.unref();
+    } else {
+      this.piscina = this.createPiscina();
+    }
+  }
+
+  /** Spawns the threads now if they are not yet (the delayed start). */
+  private start(): Piscina<KernelTask, void> {
+    if (this.startTimer) clearTimeout(this.startTimer);
+    this.startTimer = null;
+    return (this.piscina ??= this.createPiscina());
   }
 
   /** Whether every thread has started (see WorkerPoolOptions.inlineWhileStarting). */
   get ready(): boolean { return this.started; }
 
   /** Resolves once every thread has started; never rejects (a failed start is reported by run()). */
-  whenReady(): Promise<void> { return this.readyPromise; }
+  whenReady(): Promise<void> {
+    if (!this.destroyed) this.start();
+    return this.readyPromise;
+  }
 
   /** One no-op task per thread (concurrentTasksPerWorker 1 spreads them): all answered = all threads up. */
   private ping(piscina: Piscina<KernelTask, void>): void {
@@ -134,8 +159,8 @@ export class WorkerPool {
   }
 
   /** A pool with no threads left is swapped for a fresh one; destroying the old one rejects whatever it still had queued. */
-  private replaceIfEmpty(piscina: Piscina<KernelTask, void>): void {
-    if (this.destroyed || piscina !== this.piscina || piscina.threads.length > 0) return;
+  private replaceIfEmpty(piscina: Piscina<KernelTask, void> | null): void {
+    if (piscina === null || this.destroyed || piscina !== this.piscina || piscina.threads.length > 0) return;
     this.piscina = this.createPiscina();
     void piscina.destroy();
   }
@@ -166,7 +191,7 @@ export class WorkerPool {
         return Promise.reject(this.toKernelError(key, e));
       }
     }
-    const piscina = this.piscina;
+    const piscina = this.start();
     const runOpts = opts.signal ? { signal: opts.signal } : {};
     const tasks = ranges.map(([start, end]) =>
       piscina.run(opts.args?.length ? { key, source, bindings, start, end, args: [...opts.args] } : { key, source, bindings, start, end }, runOpts));
@@ -199,7 +224,9 @@ export class WorkerPool {
   async destroy(): Promise<void> {
     if (this.destroyed) return;
     this.destroyed = true;
-    await this.piscina.destroy();
+    if (this.startTimer) clearTimeout(this.startTimer);
+    this.startTimer = null;
+    await this.piscina?.destroy();
   }
 
   private toKernelError(key: string, reason: unknown): KernelError {
