@@ -1,12 +1,13 @@
 // One cold-start measurement (bench/cold-start.ts), in a fresh process: the clock starts just
 // before the library's `await import(...)` and stops with the first batch-1 logits in hand.
-// Only Node built-ins are imported statically, so nothing of a library loads before the clock.
+// Only Node built-ins (and bench helpers made of them) are imported statically, so nothing of a
+// library loads before the clock.
 
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
+import { readF32Safetensors } from './models.js';
+import { setTfjsBackend, tfjsWasmDir } from './peers/tfjs-backend.js';
 
 type Born = typeof import('../src/index.js');
 type Ort = typeof import('onnxruntime-node');
@@ -32,20 +33,6 @@ export function input(): Float32Array {
   const x = new Float32Array(784);
   for (let i = 0; i < x.length; i++) x[i] = ((i * 37) % 101) / 101;
   return x;
-}
-
-/** A float32-only safetensors reader for the tfjs peer (Born reads the file itself). */
-function readF32(file: string): Map<string, { shape: number[]; data: Float32Array }> {
-  const buf = readFileSync(file);
-  const n = Number(buf.readBigUInt64LE(0));
-  const header = JSON.parse(buf.subarray(8, 8 + n).toString('utf8')) as Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
-  const out = new Map<string, { shape: number[]; data: Float32Array }>();
-  for (const [name, spec] of Object.entries(header)) {
-    if (name === '__metadata__') continue;
-    const [b, e] = spec.data_offsets;
-    out.set(name, { shape: spec.shape, data: new Float32Array(buf.buffer.slice(buf.byteOffset + 8 + n + b, buf.byteOffset + 8 + n + e)) });
-  }
-  return out;
 }
 
 /** `skip`: the model is built under nn.skipInit (no random initial values drawn before the load). */
@@ -85,22 +72,10 @@ async function ort(dir: string, t0: number): Promise<Timed> {
 
 async function tfjs(dir: string, backend: 'cpu' | 'wasm', t0: number): Promise<Timed> {
   const tf = (await import('@tensorflow/tfjs')) as Tf;
-  if (backend === 'wasm') {
-    const wasm = await import('@tensorflow/tfjs-backend-wasm');
-    const require = createRequire(import.meta.url);
-    wasm.setWasmPaths(path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep);
-  }
-  // Silences "Hi there 👋. Looks like you are running TensorFlow.js in Node.js…".
-  const warn = console.warn;
-  console.warn = () => {};
-  try {
-    if (!(await tf.setBackend(backend))) throw new Error(`tf.setBackend('${backend}') failed`);
-    await tf.ready();
-  } finally {
-    console.warn = warn;
-  }
+  if (backend === 'wasm') (await import('@tensorflow/tfjs-backend-wasm')).setWasmPaths(tfjsWasmDir());
+  await setTfjsBackend(tf, backend);
   const t1 = performance.now();
-  const sd = readF32(path.join(dir, 'mlp.safetensors'));
+  const sd = readF32Safetensors(path.join(dir, 'mlp.safetensors'));
   const get = (name: string): { shape: number[]; data: Float32Array } => {
     const t = sd.get(name);
     if (!t) throw new Error(`mlp.safetensors has no ${name}`);
