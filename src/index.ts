@@ -27,7 +27,6 @@ export * as safetensors from './io/safetensors.js';
 export { loadNpy, saveNpy, readNpy, writeNpy, NpyError } from './io/npy.js';
 export type { NpyArray, ReadNpyOptions, LoadNpyOptions } from './io/npy.js';
 export * as npy from './io/npy.js';
-export * as llm from './llm/index.js';
 export * as quant from './quant/index.js';
 export type { GradOptions } from './autodiff/grad.js';
 
@@ -161,5 +160,64 @@ export const onnx = {
     (await import('./onnx/index.js')).toBytes(model, sampleInputs, opts),
 };
 
-// ---- language models: born.llm (namespace above: tokenizers and llama2.c loading, no heavy dependencies) ----
+// ---- language models: born.llm, loaded on first use (src/lazy-llm.ts: the async entry points load
+// src/llm; the tokenizers are eager; the rest is there once it has loaded or after born.llm.ready()) ----
 export type { Llm, LlmLoadOptions, LlamaConfig } from './llm/index.js';
+import type * as L from './llm/index.js';
+import { llm as lazyLlm } from './lazy-llm.js';
+export type { LlmNamespace } from './lazy-llm.js';
+/** `born.llm`: language models (src/llm/index.ts), its modules loaded on first use. */
+export const llm = lazyLlm;
+// The types of the namespace, so that `born.llm.Tokenizer` and the like stay usable as types.
+/* eslint-disable @typescript-eslint/no-namespace */
+export declare namespace llm {
+  export type Tokenizer = L.Tokenizer;
+  export type StreamDecoder = L.StreamDecoder;
+  export type Llm = L.Llm;
+  export type LlmLoadOptions = L.LlmLoadOptions;
+  export type LlmMeta = L.LlmMeta;
+  export type LlamaModel = L.LlamaModel;
+  export type LlamaConfig = L.LlamaConfig;
+  export type Llama2cError = L.Llama2cError;
+  export type Llama2cConfig = L.Llama2cConfig;
+  export type Llama2cFile = L.Llama2cFile;
+  export type KvCache = L.KvCache;
+  export type GenerateOptions = L.GenerateOptions;
+  export type Prompt = L.Prompt;
+  export type BatchText = L.BatchText;
+  export type BatchToken = L.BatchToken;
+  export type ChatMessage = L.ChatMessage;
+  export type ChatTemplateOptions = L.ChatTemplateOptions;
+  export type ChatTemplateError = L.ChatTemplateError;
+  export type GgufFile = L.GgufFile;
+  export type GgufLoadOptions = L.GgufLoadOptions;
+  export type GgufError = L.GgufError;
+  export type ChatOptions = L.ChatOptions;
+  export type HfError = L.HfError;
+  export type HfModelConfig = L.HfModelConfig;
+  export namespace tokenizers {
+    export type Tokenizer = L.tokenizers.Tokenizer;
+    export type EncodeOptions = L.tokenizers.EncodeOptions;
+    export type DecodeOptions = L.tokenizers.DecodeOptions;
+    export type TokenModel = L.tokenizers.TokenModel;
+    export type TokenizerSpec = L.tokenizers.TokenizerSpec;
+    export type AddedToken = L.tokenizers.AddedToken;
+    export type SentencePieceVocab = L.tokenizers.SentencePieceVocab;
+    export type HfTokenizerJson = L.tokenizers.HfTokenizerJson;
+    export type HfTokenizerConfig = L.tokenizers.HfTokenizerConfig;
+    export type TiktokenOptions = L.tokenizers.TiktokenOptions;
+    export type GgufMetadata = L.tokenizers.GgufMetadata;
+    export type Llama2cOptions = L.tokenizers.Llama2cOptions;
+  }
+  export namespace gguf {
+    export type GgmlType = L.gguf.GgmlType;
+    export type GgufFile = L.gguf.GgufFile;
+    export type GgufHeader = L.gguf.GgufHeader;
+    export type GgufTensorInfo = L.gguf.GgufTensorInfo;
+    export type GgufValue = L.gguf.GgufValue;
+    export type GgufValueType = L.gguf.GgufValueType;
+    export type GgufArray = L.gguf.GgufArray;
+    export type GgufLoadOptions = L.gguf.GgufLoadOptions;
+  }
+}
+/* eslint-enable @typescript-eslint/no-namespace */

@@ -1,12 +1,14 @@
 // The engine under failure: a kernel that throws or a worker that dies rejects the pending
 // promises with a clear error, and the engine keeps working afterwards.
-import { afterEach, describe, expect, test } from 'vitest';
+import { afterEach, beforeAll, describe, expect, test } from 'vitest';
 import * as born from '../src/index.js';
 import type { CpuDevice } from '../src/devices/cpu-workers/device.js';
 import type { Kernel } from '../src/kernel/ir.js';
 
 const device = born.engine.device('cpu') as CpuDevice;
 const original = device.compile.bind(device);
+// Until the threads are up, pool-placed kernels run on this thread: the failures below need a worker.
+beforeAll(() => device.whenPoolReady());
 afterEach(() => { device.compile = original; });
 
 /** The next compiled kernel runs `source` instead of its own code. */

@@ -5,14 +5,13 @@
 // device (peers/tfjs-webgpu.ts); for matmul `--sizes 1024,2048,4096 --cap-s S` times each size
 // to the queue's completion (no readback), capped by time as Born's side is (workloads/matmul.ts).
 
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { cappedSizes, flops, SIZES } from '../workloads/matmul.js';
 import { CASES as OVERHEAD_CASES } from '../workloads/overhead.js';
 import { CASES as REDUCE_CASES, N } from '../workloads/reduce.js';
 import { lossCheck } from '../workloads/train.js';
+import { setTfjsBackend, tfjsWasmDir } from './tfjs-backend.js';
 import { tfjsInfer } from './tfjs-infer.js';
 import { loadTfjsWebgpu, settle, tfjsAdapterName } from './tfjs-webgpu.js';
 import {
@@ -39,24 +38,13 @@ const peer = `tfjs-${backend}`;
 
 async function init(): Promise<void> {
   if (backend === 'wasm') {
-    const require = createRequire(import.meta.url);
-    // setWasmPaths wants the folder of the .wasm files, as a path with a trailing slash.
-    const dist = path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep;
-    setWasmPaths(dist);
+    setWasmPaths(tfjsWasmDir());
   } else if (backend === 'webgpu') {
     bornAdapter = await loadTfjsWebgpu();
   } else if (backend !== 'cpu') {
     throw new Error(`unknown tfjs backend ${backend}`);
   }
-  // Silence "Hi there 👋. Looks like you are running TensorFlow.js in Node.js…"
-  const warn = console.warn;
-  console.warn = () => {};
-  try {
-    if (!(await tf.setBackend(backend))) throw new Error(`tf.setBackend('${backend}') failed`);
-    await tf.ready();
-  } finally {
-    console.warn = warn;
-  }
+  await setTfjsBackend(tf, backend);
   if (tf.getBackend() !== backend) throw new Error(`backend is ${tf.getBackend()}, wanted ${backend}`);
   if (backend === 'wasm') {
     const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');

@@ -21,3 +21,7 @@ export type { ChatOptions } from './chat.js';
 export { loadHf } from './hf/load.js';
 export { HfError, parseHfConfig } from './hf/config.js';
 export type { HfModelConfig } from './hf/config.js';
+// born.llm (src/lazy-llm.ts) reads its non-async members from this namespace once it is evaluated.
+import * as self from './index.js';
+import { provideLlm } from '../lazy-llm.js';
+provideLlm(self);

@@ -78,6 +78,11 @@ export const ModuleDict = callable(containers.ModuleDict) as typeof containers.M
   <M extends AnyModule>(modules: Record<string, M> | Iterable<readonly [string, M]>): containers.ModuleDict<M>;
 };
 export const Parameter = callable(parameterModule.Parameter);
+/**
+ * torch.nn.utils.skip_init: `nn.skipInit(() => model())` builds a module without drawing its random
+ * initial values, for a model that loadStateDict fills next (a server's cold start skips the work).
+ */
+export const skipInit = parameterModule.skipInit;
 export const Identity = callable(basic.Identity);
 export const Unflatten = callable(basic.Unflatten);
 export const CrossEntropyLoss = callable(lossModules.CrossEntropyLoss);

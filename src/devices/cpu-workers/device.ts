@@ -73,6 +73,13 @@ export const QUANT_FLOPS_PER_OP = 4;
  * serving benchmark (`bench/event-loop.js 3 40`) went from p99 6.9 ms to 17.8 ms with it on.
  */
 export const SHARED_COST = 4_000_000;
+/**
+ * The worker threads spawn this long after the first kernel that wants them; until they are up,
+ * such kernels run on the calling thread (WorkerPoolOptions). Measured here (bench/cold-start.ts,
+ * 2 vCPUs): spawning at once made the MLP's import + first inference 310 ms against 232 ms with
+ * the threads started after it, as their start-up (~50 ms of CPU each) competed with it.
+ */
+export const POOL_START_DELAY_MS = 200;
 /** Free buffers kept for reuse, by byte size, up to this much in total. */
 const POOL_BYTES = 512 * 1024 * 1024;
 /** Compiled kernels kept, by count and by bytes of generated source. */
@@ -144,8 +151,19 @@ export class CpuDevice implements Device {
   }
 
   private workers(): WorkerPool {
-    // Spawned on first parallel use so small programs start fast and never pay for threads.
-    return (this.pool ??= new WorkerPool(this.threads === undefined ? {} : { threads: this.threads }));
+    // Made on first parallel use so small programs start fast and never pay for threads; its
+    // threads spawn POOL_START_DELAY_MS later, and until they are up its kernels run here.
+    return (this.pool ??= new WorkerPool({
+      inlineWhileStarting: true, startDelayMs: POOL_START_DELAY_MS, ...(this.threads === undefined ? {} : { threads: this.threads }),
+    }));
+  }
+
+  /**
+   * Spawns the worker threads now if they are not yet, and resolves once they all run kernels:
+   * for a caller that needs its next pool-placed kernels on a worker (a test that ends a thread).
+   */
+  whenPoolReady(): Promise<void> {
+    return this.workers().whenReady();
   }
 
   alloc(dtype: DType, count: number): CpuBuffer {

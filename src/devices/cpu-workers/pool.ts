@@ -31,14 +31,20 @@ export function splitRanges(total: number, parts: number, grain = 1): Array<[num
 
 /**
  * The worker must be plain JS for Node to load it. Under vitest this module
- * runs from src/*.ts, so fall back to the compiled copy in dist/.
+ * runs from src/*.ts, so fall back to the compiled copy in dist/; from the
+ * package entry's bundle (dist/bundle/, scripts/bundle.mjs) the per-file build
+ * beside it holds the worker.
  */
 function workerFile(): string {
   const here = import.meta.url;
   const url = here.endsWith('.ts')
     ? new URL('../../../dist/devices/cpu-workers/worker.js', here)
     : new URL('./worker.js', here);
-  const path = fileURLToPath(url);
+  let path = fileURLToPath(url);
+  if (!existsSync(path) && !here.endsWith('.ts')) {
+    const fromBundle = fileURLToPath(new URL('../devices/cpu-workers/worker.js', here));
+    if (existsSync(fromBundle)) path = fromBundle;
+  }
   // Fail here, in the caller's stack, rather than in every task later.
   if (!existsSync(path)) {
     throw new Error(`CPU worker entry ${path} is missing: build first (npm run build)`);
@@ -49,24 +55,83 @@ function workerFile(): string {
 // Piscina's own wording when a thread ends under a task; matched to tell a dead worker from a kernel throw.
 const WORKER_EXIT = /^worker exited with code/;
 
+/** A kernel that does nothing: each thread's first task, answered once the thread is up. */
+const PING: KernelTask = { key: 'born/ping', source: '() => {}', bindings: [], start: 0, end: 0 };
+
+export interface WorkerPoolOptions {
+  threads?: number;
+  /**
+   * Until every thread has started (answered a first no-op task), run() runs a kernel's ranges on
+   * the calling thread instead of queueing them behind the threads' start-up (tens of ms, more
+   * than a small model's whole first inference). Off by default: a caller that needs its kernels
+   * on a worker thread (one that may end or block its thread) must not get the calling thread.
+   */
+  inlineWhileStarting?: boolean;
+  /**
+   * With inlineWhileStarting: the threads are spawned this long after the pool is made (or at
+   * whenReady()), not at once. Each thread's start-up costs tens of ms of CPU, which on a small
+   * machine competes with the calling thread's own first kernels (bench/cold-start.ts).
+   */
+  startDelayMs?: number;
+}
+
 export class WorkerPool {
   readonly threads: number;
-  private piscina: Piscina<KernelTask, void>;
+  /** Null until the threads are spawned (startDelayMs). */
+  private piscina: Piscina<KernelTask, void> | null = null;
+  private startTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly inline = new KernelCache(1024);
   private destroyed = false;
+  private readonly inlineWhileStarting: boolean;
+  /** Whether the threads of the current piscina have all answered their first task. */
+  private started = false;
+  private readyPromise: Promise<void> = Promise.resolve();
   /** Runs not yet settled, so that retire() can let them finish. */
   private readonly inflight = new Set<Promise<void>>();
 
   /** Whether a run is still in progress on the pool. */
   get busy(): boolean { return this.inflight.size > 0; }
 
-  constructor(opts: { threads?: number } = {}) {
+  constructor(opts: WorkerPoolOptions = {}) {
     const threads = opts.threads ?? availableParallelism();
     if (!Number.isInteger(threads) || threads < 1) {
       throw new RangeError(`WorkerPool threads must be a positive integer, got ${threads}`);
     }
     this.threads = threads;
-    this.piscina = this.createPiscina();
+    this.inlineWhileStarting = opts.inlineWhileStarting ?? false;
+    const delay = this.inlineWhileStarting ? opts.startDelayMs ?? 0 : 0;
+    if (delay > 0) {
+      this.startTimer = setTimeout(() => this.start(), delay);
+      // A short program that is done before the delay must not wait for it to exit.
+      this.startTimer.unref();
+    } else {
+      this.piscina = this.createPiscina();
+    }
+  }
+
+  /** Spawns the threads now if they are not yet (the delayed start). */
+  private start(): Piscina<KernelTask, void> {
+    if (this.startTimer) clearTimeout(this.startTimer);
+    this.startTimer = null;
+    return (this.piscina ??= this.createPiscina());
+  }
+
+  /** Whether every thread has started (see WorkerPoolOptions.inlineWhileStarting). */
+  get ready(): boolean { return this.started; }
+
+  /** Resolves once every thread has started; never rejects (a failed start is reported by run()). */
+  whenReady(): Promise<void> {
+    if (!this.destroyed) this.start();
+    return this.readyPromise;
+  }
+
+  /** One no-op task per thread (concurrentTasksPerWorker 1 spreads them): all answered = all threads up. */
+  private ping(piscina: Piscina<KernelTask, void>): void {
+    this.started = false;
+    this.readyPromise = Promise.all(Array.from({ length: this.threads }, () => piscina.run(PING))).then(
+      () => { if (piscina === this.piscina) this.started = true; },
+      () => {},
+    );
   }
 
   private createPiscina(): Piscina<KernelTask, void> {
@@ -89,12 +154,13 @@ export class WorkerPool {
     // forever. Checked after the event because the replacement is spawned
     // just after it.
     piscina.on('workerDestroy', () => queueMicrotask(() => this.replaceIfEmpty(piscina)));
+    this.ping(piscina);
     return piscina;
   }
 
   /** A pool with no threads left is swapped for a fresh one; destroying the old one rejects whatever it still had queued. */
-  private replaceIfEmpty(piscina: Piscina<KernelTask, void>): void {
-    if (this.destroyed || piscina !== this.piscina || piscina.threads.length > 0) return;
+  private replaceIfEmpty(piscina: Piscina<KernelTask, void> | null): void {
+    if (piscina === null || this.destroyed || piscina !== this.piscina || piscina.threads.length > 0) return;
     this.piscina = this.createPiscina();
     void piscina.destroy();
   }
@@ -116,7 +182,16 @@ export class WorkerPool {
     const ranges = splitRanges(total, opts.parts ?? this.threads, opts.grain ?? 1);
     if (ranges.length === 0) return Promise.resolve();
     this.replaceIfEmpty(this.piscina);
-    const piscina = this.piscina;
+    if (this.inlineWhileStarting && !this.started && !opts.signal) {
+      // The same compiled source over the same ranges: the result cannot differ from the pool's.
+      try {
+        for (const [start, end] of ranges) runCached(this.inline, key, source, bindings, start, end, opts.args);
+        return Promise.resolve();
+      } catch (e) {
+        return Promise.reject(this.toKernelError(key, e));
+      }
+    }
+    const piscina = this.start();
     const runOpts = opts.signal ? { signal: opts.signal } : {};
     const tasks = ranges.map(([start, end]) =>
       piscina.run(opts.args?.length ? { key, source, bindings, start, end, args: [...opts.args] } : { key, source, bindings, start, end }, runOpts));
@@ -149,7 +224,9 @@ export class WorkerPool {
   async destroy(): Promise<void> {
     if (this.destroyed) return;
     this.destroyed = true;
-    await this.piscina.destroy();
+    if (this.startTimer) clearTimeout(this.startTimer);
+    this.startTimer = null;
+    await this.piscina?.destroy();
   }
 
   private toKernelError(key: string, reason: unknown): KernelError {
