@@ -87,6 +87,9 @@ export function buildApp(state: AppState, opts: { bodyLimit: number }): FastifyI
     if (state.draining()) return failed(503, 'draining', 'the server is draining (shutting down)');
     if (!model.ready) return failed(503, 'loading', `model '${name}' is still loading`);
     const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    if (type !== NPY_TYPE && type !== RAW_TYPE && type !== 'application/json') {
+      return failed(415, 'unsupported_media_type', `a predict body is application/json, ${NPY_TYPE} or ${RAW_TYPE} (with ${DTYPE_HEADER} and ${SHAPE_HEADER}), not '${type || 'none'}'`);
+    }
     let inputs: Record<string, NpyArray>, output: string | null = null;
     try {
       const servable = model.servable;
