@@ -50,6 +50,12 @@ export function buildApp(state: AppState, opts: { bodyLimit: number }): FastifyI
     metrics.requests.inc({ model, route: 'predict', status: String(status) });
     return fail(reply, status, kind, err.message);
   });
+  // While draining, every answer closes its connection: a kept-alive one would hold close() open
+  // for fastify's keep-alive timeout (72 s) after its last answer.
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (state.draining()) void reply.header('connection', 'close');
+    return payload;
+  });
   app.setNotFoundHandler((req, reply) => fail(reply, 404, 'not_found', `no route ${req.method} ${req.url.split('?')[0]} (predict is POST /v1/models/{name}:predict)`));
 
   app.get('/healthz', async () => ({ status: 'ok' }));
