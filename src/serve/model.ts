@@ -14,7 +14,7 @@ export class ServedModel {
   version = 0;
   loadedAt: Date | null = null;
   private reloading: Promise<void> = Promise.resolve();
-  private watching = false;
+  private listener: ((cur: Stats, prev: Stats) => void) | null = null;
 
   constructor(
     readonly source: ModelSource,
@@ -71,18 +71,18 @@ export class ServedModel {
    * replaced by a rename, as atomic writers do, is a new inode that fs.watch would not follow.
    */
   watch(intervalMs: number, log: (line: string) => void): void {
-    if (!('path' in this.source) || this.watching) return;
-    this.watching = true;
-    watchFile(this.source.path, { interval: intervalMs, persistent: false }, (cur: Stats, prev: Stats) => {
+    if (!('path' in this.source) || this.listener) return;
+    this.listener = (cur, prev) => {
       if (cur.mtimeMs === prev.mtimeMs && cur.size === prev.size && cur.ino === prev.ino) return;
       if (cur.nlink === 0 && cur.size === 0) return; // removed: keep serving what is loaded
       void this.reload(log);
-    });
+    };
+    watchFile(this.source.path, { interval: intervalMs, persistent: false }, this.listener);
   }
 
   unwatch(): void {
-    if (this.watching && 'path' in this.source) unwatchFile(this.source.path);
-    this.watching = false;
+    if (this.listener && 'path' in this.source) unwatchFile(this.source.path, this.listener);
+    this.listener = null;
   }
 
   /** The description GET /v1/models gives. */
