@@ -10,7 +10,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import type { NpyArray } from '../io/npy.js';
 import { ServeError } from './batcher.js';
 import {
-  BadRequest, decodeJson, decodeNpy, decodeRaw, DTYPE_HEADER, encodeNpy, encodeRaw, NPY_TYPE, OUTPUT_HEADER, pickOutput, RAW_TYPE, SHAPE_HEADER, toNested,
+  BadRequest, checkBatch, decodeJson, decodeNpy, decodeRaw, DTYPE_HEADER, encodeNpy, encodeRaw, NPY_TYPE, OUTPUT_HEADER, pickOutput, RAW_TYPE, SHAPE_HEADER, toNested,
 } from './codec.js';
 import type { ServeMetrics } from './metrics.js';
 import type { ServedModel } from './model.js';
@@ -103,6 +103,7 @@ export function buildApp(state: AppState, opts: { bodyLimit: number }): FastifyI
       inputs = type === NPY_TYPE ? decodeNpy(servable, req.body as Buffer)
         : type === RAW_TYPE ? decodeRaw(servable, req.body as Buffer, req.headers)
         : decodeJson(servable, req.body);
+      checkBatch(servable, inputs);
     } catch (e) {
       if (e instanceof BadRequest) return failed(e.status, 'bad_request', `model '${name}': ${e.message}`);
       throw e;

@@ -161,6 +161,13 @@ export function decodeRaw(model: Servable, body: Buffer, headers: Readonly<Recor
   return { [spec.name]: a };
 }
 
+/** Inputs merged along dim 0 must agree on it. */
+export function checkBatch(model: Servable, inputs: Readonly<Record<string, NpyArray>>): void {
+  if (!model.batched) return;
+  const rows = new Set(Object.values(inputs).map((a) => a.shape[0]));
+  if (rows.size > 1) throw new BadRequest(`the inputs disagree on the batch size (dim 0): ${Object.entries(inputs).map(([k, a]) => `'${k}' has ${a.shape[0]}`).join(', ')}`);
+}
+
 /** A nested array of an output (int64 as numbers, half types widened). */
 export function toNested(a: NpyArray): unknown {
   const values = publicData(a.dtype, a.data as StorageFor[DType]);
