@@ -50,18 +50,21 @@ function flatten(name: string, value: unknown): { shape: number[]; leaves: unkno
     shape.push(v.length);
   }
   const leaves: unknown[] = [];
-  const walk = (v: unknown, dim: number, path: string): void => {
+  // The index path is spelled out only for an error: building it per leaf would cost more than the walk.
+  const at: number[] = [];
+  const where = (dim: number): string => `${name}${at.slice(0, dim).map((i) => `[${i}]`).join('')}`;
+  const walk = (v: unknown, dim: number): void => {
     if (dim === shape.length) {
-      if (Array.isArray(v)) throw new BadRequest(`input '${name}': ragged nested array: ${path} is a list, where its siblings hold numbers`);
+      if (Array.isArray(v)) throw new BadRequest(`input '${name}': ragged nested array: ${where(dim)} is a list, where its siblings hold numbers`);
       leaves.push(v);
       return;
     }
     if (!Array.isArray(v) || v.length !== shape[dim]) {
-      throw new BadRequest(`input '${name}': ragged nested array: ${path} ${Array.isArray(v) ? `has ${v.length} entries, expected ${shape[dim]}` : 'is not a list'} (shape so far [${shape.slice(0, dim + 1).join(', ')}])`);
+      throw new BadRequest(`input '${name}': ragged nested array: ${where(dim)} ${Array.isArray(v) ? `has ${v.length} entries, expected ${shape[dim]}` : 'is not a list'} (shape so far [${shape.slice(0, dim + 1).join(', ')}])`);
     }
-    v.forEach((x, i) => walk(x, dim + 1, `${path}[${i}]`));
+    for (let i = 0; i < v.length; i++) { at[dim] = i; walk(v[i], dim + 1); }
   };
-  walk(value, 0, name);
+  walk(value, 0);
   return { shape, leaves };
 }
 

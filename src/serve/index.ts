@@ -112,7 +112,11 @@ export async function serve(options: ServeOptions): Promise<Server> {
   let closing: Promise<void> | null = null;
   let resolveClosed!: () => void;
   const closed = new Promise<void>((r) => { resolveClosed = r; });
-  const onTerm = (): void => { void server.close(); };
+  const onTerm = (): void => {
+    // A second signal while draining (a second Ctrl-C) is an operator who does not want to wait.
+    if (closing) { log('born serve: a second signal while draining: exiting now'); process.exit(1); }
+    void server.close();
+  };
   const onHup = (): void => { void server.reload(); };
   const server: Server = {
     app, metrics, host: o.host, port, url: `http://${urlHost}:${port}`, models,
