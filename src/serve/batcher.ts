@@ -136,7 +136,8 @@ export class Batcher {
       });
       return;
     }
-    this.timer ??= setTimeout(() => { this.timer = null; this.schedule(); }, this.opts.maxWaitMs - waited);
+    // Unref'd: a listening server keeps the process up anyway, and a drained one should not wait for it.
+    this.timer ??= setTimeout(() => { this.timer = null; this.schedule(); }, this.opts.maxWaitMs - waited).unref();
   }
 
   /** The head of the queue and the requests after it that fit and share its row shapes. */

@@ -35,15 +35,17 @@ function bornServe(args: string[]): Promise<{ child: ChildProcess; url: string; 
 const y = async (r: Response): Promise<number[]> => ((await r.json()) as { outputs: { y: number[][] } }).outputs.y[0]!;
 
 it('SIGHUP reloads the model file; SIGTERM answers every request in flight, then exits 0', async () => {
-  const s = await bornServe(['--model', file, '--port', '0', '--max-batch', '64', '--max-wait-ms', '1000']);
+  const s = await bornServe(['--model', file, '--port', '0', '--max-batch', '64', '--max-wait-ms', '20000']);
   const row = [1, 2, 3, 4];
-  const old = await y(await predict(s.url, 'tiny', { inputs: [row] })); // named after the file
+  // 64 rows fill a batch: answered at once, without --max-wait-ms (long here, so that the drain below finds requests queued).
+  const full = { inputs: Array(64).fill(row) };
+  const old = await y(await predict(s.url, 'tiny', full)); // named after the file
   const next = path.join(tmp.dir, 'next.onnx');
   await writeTinyOnnx(next, 1);
   renameSync(next, file);
   s.child.kill('SIGHUP');
   await until(async () => (await metric(s.url, 'born_serve_model_reloads_total', { model: 'tiny', result: 'ok' })) === 1, 'the reload', 10_000);
-  const fresh = await y(await predict(s.url, 'tiny', { inputs: [row] }));
+  const fresh = await y(await predict(s.url, 'tiny', full));
   expect(fresh).not.toEqual(old);
 
   const inflight = Array.from({ length: 12 }, () => predict(s.url, 'tiny', { inputs: [row] }));

@@ -47,7 +47,11 @@ export async function predict(url: string, model: string, body: unknown, headers
 
 /** The value of one series of /metrics (labels matched as given), 0 if absent. */
 export async function metric(url: string, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
+  return series(await (await fetch(`${url}/metrics`)).text(), name, labels);
+}
+
+/** The value of one series in Prometheus text, 0 if absent. */
+export function series(text: string, name: string, labels: Record<string, string> = {}): number {
   const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
   for (const line of text.split('\n')) {
     const m = /^([a-zA-Z_:][\w:]*)(\{([^}]*)\})? (\S+)$/.exec(line);
