@@ -34,9 +34,9 @@ describe('a worker that dies mid-batch', () => {
         return out;
       },
     };
-    const s = await start({ models: [{ name: 'tiny', servable: dying }], maxBatch: 2, maxWaitMs: 500 });
+    const s = await start({ models: [{ name: 'tiny', servable: dying }], maxBatch: 2, maxWaitMs: 20_000 }); // two rows fill a batch
     try {
-      const before = await y(await predict(s.url, 'tiny', { inputs: [row] }));
+      const before = await y(await predict(s.url, 'tiny', { inputs: [row, row] }));
       const batch = await Promise.all([predict(s.url, 'tiny', { inputs: [[666, 0, 0, 0]] }), predict(s.url, 'tiny', { inputs: [row] })]);
       expect(batch.map((r) => r.status)).toEqual([500, 500]);
       const err = ((await batch[0]!.json()) as { error: { kind: string; message: string } }).error;
