@@ -59,11 +59,29 @@ it('SIGHUP reloads the model file; SIGTERM answers every request in flight, then
   await expect(fetch(`${s.url}/healthz`)).rejects.toThrow();
 });
 
-it('a mistake in the call exits 2 before any work', async () => {
-  const child = spawn(process.execPath, [MAIN, 'serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** born serve with these arguments, to its exit. */
+function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [MAIN, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
-  let err = '';
-  child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
-  expect(await new Promise((r) => child.on('exit', r))).toBe(2);
-  expect(err).toMatch(/--model FILE is required/);
+  let stdout = '', stderr = '';
+  child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  return new Promise((r) => child.on('exit', (code) => r({ code, stdout, stderr })));
+}
+
+it('--help, and mistakes in the call exit 2 before any work, naming the flag', async () => {
+  const help = await run(['--help']);
+  expect(help.code).toBe(0);
+  expect(help.stdout).toMatch(/^usage: born serve --model FILE/);
+  for (const [args, message] of [
+    [['--port', '0'], /--model FILE is required/],
+    [['--model', path.join(tmp.dir, 'none.onnx')], /--model .*none\.onnx: no such file/],
+    [['--model', file, '--max-batch', '0'], /--max-batch must be an integer >= 1, got '0'/],
+    [['--model', file, '--body-limit', 'lots'], /--body-limit must be a size like 10mb/],
+  ] as const) {
+    const r = await run([...args]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).toContain('see born serve --help');
+  }
 });
