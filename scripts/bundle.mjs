@@ -19,7 +19,8 @@ try {
 }
 if (esbuild) {
   await esbuild.build({
-    entryPoints: { index: 'dist/index.js' },
+    // born/serve shares the bundle's chunks, so a server and the code around it use one engine.
+    entryPoints: { index: 'dist/index.js', serve: 'dist/serve/index.js' },
     outdir: out,
     bundle: true,
     splitting: true,
@@ -34,4 +35,5 @@ if (esbuild) {
   for (const f of ['onnx.proto', 'onnx-data.proto']) copyFileSync(`src/onnx/${f}`, `${out}/${f}`);
 } else {
   writeFileSync(`${out}/index.js`, "export * from '../index.js';\n");
+  writeFileSync(`${out}/serve.js`, "export * from '../serve/index.js';\n");
 }
