@@ -44,9 +44,10 @@ export interface LlmServer {
   close(): Promise<void>;
 }
 
-/** A fastify server with the LLM routes alone, listening (loopback, an OS-chosen port by default). */
+/** A fastify server with the LLM routes alone, listening (loopback, an OS-chosen port by default); close() does not drain. */
 export async function startLlmServer(o: LlmServerOptions): Promise<LlmServer> {
-  const app = Fastify();
+  // close() ends every connection at once (a benchmark's or a test's server: no drain to wait for).
+  const app = Fastify({ forceCloseConnections: true });
   const metrics = o.metrics ?? new RecordingMetrics();
   const models = o.models instanceof Map ? o.models : new Map(Object.entries(o.models));
   await app.register(llmRoutes, { models, metrics, maxBatch: o.maxBatch ?? 32, queue: o.queue ?? 256, timeoutMs: o.timeoutMs ?? 30_000 });

@@ -143,7 +143,12 @@ export const llmRoutes: LlmRoutes = async (app, o) => {
       }
       const abort = new AbortController();
       timer = setTimeout(() => abort.abort(new ApiError(504, `the request ran past its deadline of ${o.timeoutMs} ms`, null, 'timeout')), o.timeoutMs);
-      reply.raw.on('close', () => { if (!reply.raw.writableFinished) abort.abort(new ClientGone('the client closed the connection')); });
+      reply.raw.on('close', () => {
+        if (reply.raw.writableFinished) return;
+        abort.abort(new ClientGone('the client closed the connection'));
+        // A half-closed connection would otherwise stay open (and hold up the server's close).
+        reply.raw.destroy();
+      });
       // A chat reply runs to the end of the turn unless max_tokens says less.
       const maxTokens = params.options.maxTokens ?? llm.config.maxSeqLen;
       const seq = loop.generate(prompt, { ...params.options, maxTokens, signal: abort.signal });
