@@ -13,13 +13,15 @@ beforeAll(async () => {
 });
 afterAll(async () => { await server?.close(); });
 
+const json = (r: Response): Promise<any> => r.json();
+
 const GREEDY = { temperature: 0, maxTokens: 12, eosIds: [] } as const;
 
 describe('POST /v1/completions', () => {
   test('a greedy text prompt: llm.generate\'s text, usage, finish_reason length at max_tokens', async () => {
     const res = await post(server.url, '/v1/completions', { model: 'qwen', prompt: 'hello world', max_tokens: 12, temperature: 0 });
     expect(res.status).toBe(200);
-    const j = await res.json();
+    const j = await json(res);
     const ref = await reference(qwen, 'hello world', { ...GREEDY, eosIds: undefined });
     expect(j).toMatchObject({ object: 'text_completion', model: 'qwen', choices: [{ index: 0, text: ref.text, finish_reason: ref.ids.length === 12 ? 'length' : 'stop' }] });
     expect(j.id).toMatch(/^cmpl-/);
@@ -33,17 +35,17 @@ describe('POST /v1/completions', () => {
     expect(full.text.length).toBeGreaterThan(6);
     const stop = full.text.slice(4, 6);
     const res = await post(server.url, '/v1/completions', { model: 'llama', prompt: ids, max_tokens: 12, temperature: 0, stop: [stop] });
-    const j = await res.json();
+    const j = await json(res);
     expect(j.choices[0].text).toBe(full.text.slice(0, full.text.indexOf(stop)));
     expect(j.choices[0].finish_reason).toBe('stop');
     // [[ids]] (a list holding one prompt) is the same request.
-    const again = await (await post(server.url, '/v1/completions', { model: 'llama', prompt: [ids], max_tokens: 12, temperature: 0, stop })).json();
+    const again = await (post(server.url, '/v1/completions', { model: 'llama', prompt: [ids], max_tokens: 12, temperature: 0, stop })).then(json);
     expect(again.choices[0].text).toBe(j.choices[0].text);
   });
 
   test('seeded sampling gives llm.generate\'s tokens for that seed', async () => {
     const opts = { temperature: 0.9, top_p: 0.9, top_k: 20, min_p: 0.01, seed: 1234, max_tokens: 10 };
-    const j = await (await post(server.url, '/v1/completions', { model: 'qwen', prompt: 'abc', ...opts })).json();
+    const j = await (post(server.url, '/v1/completions', { model: 'qwen', prompt: 'abc', ...opts })).then(json);
     const ref = await reference(qwen, 'abc', { temperature: 0.9, topP: 0.9, topK: 20, minP: 0.01, seed: 1234, maxTokens: 10 });
     expect(j.choices[0].text).toBe(ref.text);
     expect(j.usage.completion_tokens).toBe(ref.ids.length);
@@ -55,7 +57,7 @@ describe('POST /v1/chat/completions', () => {
     const messages = [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: [{ type: 'text', text: 'hi ' }, { type: 'text', text: 'there' }] }];
     const res = await post(server.url, '/v1/chat/completions', { model: 'qwen', messages, max_completion_tokens: 8, temperature: 0 });
     expect(res.status).toBe(200);
-    const j = await res.json();
+    const j = await json(res);
     const ids = await born.llm.chatPromptIds(qwen, [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'hi there' }]);
     const ref = await reference(qwen, ids, { temperature: 0, maxTokens: 8 });
     expect(j).toMatchObject({ object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: ref.text } }] });
@@ -81,7 +83,7 @@ describe('bad requests: 4xx in OpenAI\'s error shape', () => {
   test.each(cases)('%s', async (_what, path, body, status, message) => {
     const res = await post(server.url, path, body);
     expect(res.status).toBe(status);
-    const j = await res.json();
+    const j = await json(res);
     expect(j.error.type).toBe('invalid_request_error');
     expect(j.error.message).toMatch(message);
   });
@@ -89,7 +91,7 @@ describe('bad requests: 4xx in OpenAI\'s error shape', () => {
   test('a body that is not JSON', async () => {
     const res = await fetch(`${server.url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"prompt": ' });
     expect(res.status).toBe(400);
-    expect((await res.json()).error.message).toMatch(/JSON/i);
+    expect((await json(res)).error.message).toMatch(/JSON/i);
     expect(server.metrics.requests.filter((r) => r.status >= 400).length).toBeGreaterThanOrEqual(cases.length);
   });
 });
