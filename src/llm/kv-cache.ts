@@ -55,7 +55,7 @@ export class KvCache {
     if (pads.length < 1 || pads.some((p) => !Number.isInteger(p) || p < 0 || p >= length)) {
       throw new RangeError(`KvCache: padding per row must be integers in 0..${length - 1}, got ${fmt(pads)}`);
     }
-    const cache = new KvCache(model, pads, length, model.tokEmbeddings.weight.device);
+    const cache = new KvCache(model, [...pads], length, model.tokEmbeddings.weight.device);
     await realize([...cache.keys, ...cache.values].map((t) => t.node));
     return cache;
   }
@@ -106,6 +106,29 @@ export class KvCache {
     if (step.stores.length !== 2 * c.nLayers) throw new Error(`KvCache: the forward wrote ${step.stores.length / 2} of the ${c.nLayers} layers (pass step.options to the model's forward)`);
     this.filled += t;
     await realize([...step.stores, ...outputs.map((o) => o.node)]);
+  }
+
+  /**
+   * Moves the write position to `position` (continuous batching: a cache filled by copying
+   * another's contents, or a row prefilled so that its prompt ends where a running batch is).
+   */
+  seek(position: number): void {
+    if (!Number.isInteger(position) || position < 0 || position > this.length) throw new RangeError(`KvCache: position ${position} is outside 0..${this.length}`);
+    this.filled = position;
+  }
+
+  /**
+   * Gives the rows new left padding (continuous batching: a sequence placed into a row of a
+   * running batch). `pads` stays in step with it; the write runs now, before the next step.
+   */
+  async setPadding(pads: readonly number[]): Promise<void> {
+    if (pads.length !== this.batch || pads.some((p) => !Number.isInteger(p) || p < 0 || p >= this.length)) {
+      throw new RangeError(`KvCache: expected ${this.batch} paddings in 0..${this.length - 1}, got ${fmt(pads)}`);
+    }
+    (this.pads as number[]).splice(0, pads.length, ...pads);
+    const values = fromStorage(Int32Array.from(pads), [pads.length], 'int32', this.pad.device);
+    await realize([storeNode(this.pad, values)]);
+    values.dispose();
   }
 
   /** Frees the buffers now (they are also freed when the cache is dropped). */

@@ -24,14 +24,15 @@ export interface BatchToken { readonly index: number; readonly token: number }
 /** Cache lengths are rounded up to this many positions, so that nearby requests share kernels. */
 const CACHE_ROUND = 64;
 
-const abortError = (signal: AbortSignal): unknown => signal.reason ?? new DOMException('The generation was aborted', 'AbortError');
+export const abortError = (signal: AbortSignal): unknown => signal.reason ?? new DOMException('The generation was aborted', 'AbortError');
 
 /** Is `p` a list of prompts (rather than one prompt of ids)? */
 export function isBatch(p: unknown): p is readonly Prompt[] {
   return Array.isArray(p) && p.length > 0 && p.every((x) => typeof x === 'string' || Array.isArray(x) || x instanceof Int32Array);
 }
 
-function promptIds(llm: Llm, p: Prompt, index: number): number[] {
+/** The ids of a prompt, checked against the vocabulary (`index` >= 0 names it in errors). */
+export function promptIds(llm: Llm, p: Prompt, index: number): number[] {
   const at = index >= 0 ? ` (prompt ${index})` : '';
   let ids: number[];
   if (typeof p === 'string') {
