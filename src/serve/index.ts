@@ -68,14 +68,9 @@ export interface Server {
 
 const DEFAULTS = { port: 8080, host: '127.0.0.1', maxBatch: 32, maxWaitMs: 2, queue: 256, timeoutMs: 30_000, bodyLimit: 10 * 2 ** 20, watchIntervalMs: 500, drainDelayMs: 0 };
 
+/** Loaded on the first LLM model only, so a server of tensor models never loads the generation code. */
 async function defaultLlmRoutes(): Promise<LlmRoutes> {
-  // Not a literal specifier: the routes ship in src/serve/llm, which a build may leave out.
-  const specifier: string = './llm/index.js';
-  const mod = await import(specifier).catch((e: unknown) => {
-    throw new Error(`language models need the OpenAI routes (src/serve/llm), which this build lacks: ${e instanceof Error ? e.message : String(e)}`);
-  }) as { llmRoutes?: LlmRoutes };
-  if (typeof mod.llmRoutes !== 'function') throw new Error('src/serve/llm exports no llmRoutes plugin');
-  return mod.llmRoutes;
+  return (await import('./llm/index.js')).llmRoutes;
 }
 
 export async function serve(options: ServeOptions): Promise<Server> {
