@@ -15,7 +15,7 @@ import { hostProfile, resetHostProfile } from '../../src/scheduler/host-profile.
 interface Row { build: number; walk: number; prepare: number; inline: number; dispatch: number; sync: number; wall: number; busy: number; kernels: number; nInline: number; nPool: number; nodes: number }
 
 /** The union of the kernels' intervals (they may overlap when independent). */
-function busyMs(events: readonly { end: number; ms: number }[]): number {
+export function busyMs(events: readonly { end: number; ms: number }[]): number {
   const iv = events.map((x) => [x.end - x.ms, x.end] as const).sort((a, b) => a[0] - b[0]);
   let busy = 0, cur = -Infinity, end = -Infinity;
   for (const [a, b] of iv) {

@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks';
 import * as born from '../../src/index.js';
 import type { KernelEvent } from '../../src/index.js';
 import { promptIds } from './engines.js';
-import { hostBreakdown } from './host-breakdown.js';
+import { busyMs, hostBreakdown } from './host-breakdown.js';
 
 const file = process.argv[2];
 if (!file) throw new Error('usage: profile-step.js FILE.gguf [--threads N] [--batch B]');
@@ -42,12 +42,7 @@ const FROM = 3, steps = at.length - 1 - FROM;
 const t0 = at[FROM]!, t1 = at.at(-1)!;
 const inside = events.filter((x) => x.end > t0 && x.end <= t1);
 // Busy time: the union of the kernels' intervals (kernels can overlap when independent).
-const iv = inside.map((x) => [x.end - x.e.ms, x.end] as const).sort((a, b) => a[0] - b[0]);
-let busy = 0, cur = -Infinity, end = -Infinity;
-for (const [a, b] of iv) {
-  if (a > end) { busy += end - cur > 0 ? end - cur : 0; cur = a; end = b; } else end = Math.max(end, b);
-}
-busy += end - cur > 0 ? end - cur : 0;
+const busy = busyMs(inside.map((x) => ({ end: x.end, ms: x.e.ms })));
 const byName = new Map<string, { n: number; ms: number; bytes: number }>();
 for (const { e } of inside) {
   const key = e.name.replace(/_\d+$/, '');
