@@ -1,15 +1,18 @@
 // Where one decode step of Born's generation goes: the kernels a step runs (engine 'kernel'
 // events), their times by name, and the host time of the step outside any kernel.
 //
-//   flock /tmp/born-heavy.lock node dist-bench/bench/llm/profile-step.js FILE.gguf [--threads 2] [--batch 1]
+//   flock /tmp/born-heavy.lock node dist-bench/bench/llm/profile-step.js FILE.gguf [--threads 2] [--batch 1] [--max-seq N]
 //
 // After a warm-up generation, one generation of 12 tokens is recorded; the steps between its 4th
-// and 12th token are summarised (a step: from one token's yield to the next one's).
+// and 12th token are summarised (a step: from one token's yield to the next one's). Then the
+// host part of a decode step is split (host-breakdown.ts): the same steps driven through the
+// KvCache directly, timing graph building, the scheduler's phases and the rest.
 
 import { performance } from 'node:perf_hooks';
 import * as born from '../../src/index.js';
 import type { KernelEvent } from '../../src/index.js';
 import { promptIds } from './engines.js';
+import { busyMs, hostBreakdown } from './host-breakdown.js';
 
 const file = process.argv[2];
 if (!file) throw new Error('usage: profile-step.js FILE.gguf [--threads N] [--batch B]');
@@ -19,7 +22,8 @@ const opt = (name: string, d: number): number => {
 };
 born.setNumThreads(opt('threads', 2));
 const batch = opt('batch', 1);
-const llm = await born.llm.load(file, { maxSeqLen: 1024 });
+const maxSeq = opt('max-seq', 0);
+const llm = await born.llm.load(file, maxSeq ? { maxSeqLen: maxSeq } : {});
 const prompts = Array.from({ length: batch }, (_, i) => promptIds(16, llm.vocabSize, 11 + i));
 const gen = async (): Promise<number[]> => {
   const at: number[] = [];
@@ -38,12 +42,7 @@ const FROM = 3, steps = at.length - 1 - FROM;
 const t0 = at[FROM]!, t1 = at.at(-1)!;
 const inside = events.filter((x) => x.end > t0 && x.end <= t1);
 // Busy time: the union of the kernels' intervals (kernels can overlap when independent).
-const iv = inside.map((x) => [x.end - x.e.ms, x.end] as const).sort((a, b) => a[0] - b[0]);
-let busy = 0, cur = -Infinity, end = -Infinity;
-for (const [a, b] of iv) {
-  if (a > end) { busy += end - cur > 0 ? end - cur : 0; cur = a; end = b; } else end = Math.max(end, b);
-}
-busy += end - cur > 0 ? end - cur : 0;
+const busy = busyMs(inside.map((x) => ({ end: x.end, ms: x.e.ms })));
 const byName = new Map<string, { n: number; ms: number; bytes: number }>();
 for (const { e } of inside) {
   const key = e.name.replace(/_\d+$/, '');
@@ -62,4 +61,5 @@ for (const [k, s] of [...byName].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25))
   console.log(`| ${k} | ${(s.n / steps).toFixed(1)} | ${(s.ms / steps).toFixed(3)} | ${(s.ms / s.n).toFixed(3)} | ${(s.bytes / (s.ms * 1e6)).toFixed(1)} |`);
 }
 console.log(`stats: ${JSON.stringify(born.engine.stats())}`);
+await hostBreakdown(llm, prompts, 12);
 process.exit(0);

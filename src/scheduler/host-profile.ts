@@ -15,9 +15,15 @@ export interface HostProfile {
   prepareMs: number;
   /** The synchronous part of running the schedule (kernels that run inline before the first await). */
   executeSyncMs: number;
+  /** Kernels that ran inline on the calling thread, and the time device.run took for them. */
+  inlineKernels: number;
+  inlineMs: number;
+  /** Kernels sent to the pool, and the calling thread's time to send them (device.run's synchronous part). */
+  poolKernels: number;
+  dispatchMs: number;
 }
 
-export const hostProfile: HostProfile = { enabled: false, schedules: 0, nodes: 0, walkMs: 0, prepareMs: 0, executeSyncMs: 0 };
+export const hostProfile: HostProfile = { enabled: false, schedules: 0, nodes: 0, walkMs: 0, prepareMs: 0, executeSyncMs: 0, inlineKernels: 0, inlineMs: 0, poolKernels: 0, dispatchMs: 0 };
 
 export function resetHostProfile(): void {
   hostProfile.schedules = 0;
@@ -25,4 +31,8 @@ export function resetHostProfile(): void {
   hostProfile.walkMs = 0;
   hostProfile.prepareMs = 0;
   hostProfile.executeSyncMs = 0;
+  hostProfile.inlineKernels = 0;
+  hostProfile.inlineMs = 0;
+  hostProfile.poolKernels = 0;
+  hostProfile.dispatchMs = 0;
 }

@@ -11,6 +11,7 @@ import { RAN_INLINE, type CompiledKernel, type Device, type RuntimeArgs } from '
 import type { LazyNode } from '../graph/node.js';
 import type { Buffer } from './buffers.js';
 import { engine } from './engine.js';
+import { hostProfile } from './host-profile.js';
 import { IndexRecords } from './index-checks.js';
 import type { Step } from './schedule.js';
 import type { StepGraph } from './step-deps.js';
@@ -67,7 +68,8 @@ export async function runSteps(
     started[si] = 1;
     const step = steps[si]!;
     const out = bufs[step.output] ??= newBuffer(order[step.output]!);
-    const t0 = listen ? performance.now() : 0;
+    const prof = hostProfile.enabled;
+    const t0 = listen || prof ? performance.now() : 0;
     let ran: Promise<void>;
     try {
       const bound = [out.buf, ...step.inputIdx.map((j) => bufs[j]!.buf), ...records.bind(si)];
@@ -76,6 +78,10 @@ export async function runSteps(
       ran = device.run(kernels[si]!, bound, args[si], running > 1);
     } catch (e) {
       ran = Promise.reject(e);
+    }
+    if (prof) {
+      const ms = performance.now() - t0;
+      if (ran === RAN_INLINE) { hostProfile.inlineKernels++; hostProfile.inlineMs += ms; } else { hostProfile.poolKernels++; hostProfile.dispatchMs += ms; }
     }
     if (ran === RAN_INLINE) {
       // Done already: the next ready step starts in this same pass, with no promise per kernel.
