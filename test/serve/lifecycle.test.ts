@@ -24,6 +24,8 @@ describe('a worker that dies mid-batch', () => {
     // The CPU device's worker pool, reached through its private accessor: the test's way to end a
     // thread in the middle of a batch, as a crash in a kernel would.
     const pool = (engine.cpu() as unknown as { workers(): WorkerPool }).workers();
+    // Until its threads are up the pool runs kernels inline; this kernel must run on a thread.
+    await pool.whenReady();
     const real = onnxServable(await load(file));
     // The real model, and for a batch holding the marker value 666, a kernel whose thread exits before the batch ends.
     const dying: Servable = {

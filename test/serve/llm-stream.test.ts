@@ -70,7 +70,11 @@ describe('streamed completions', () => {
     const other = post(server.url, '/v1/completions', { prompt: 'def', max_tokens: 40, temperature: 0, stream: true }).then(events);
     let seen = 0;
     try {
-      for await (const d of sseData(gone.body!)) if ((d as Chunk).choices?.[0]?.text && ++seen === 3) abort.abort();
+      // Disconnect once the other stream has joined the batch (a step of 2 rows), not before.
+      for await (const d of sseData(gone.body!)) {
+        if ((d as Chunk).choices?.[0]?.text) seen++;
+        if (seen >= 3 && server.metrics.batchSizes.slice(before).includes(2)) abort.abort();
+      }
     } catch (e) {
       expect((e as Error).name).toBe('AbortError');
     }
