@@ -4,8 +4,6 @@
  * the executable takes every flag of born serve and behaves as it does (the listening line on
  * stdout, SIGTERM drain, exit status).
  */
-import { isCommand } from '../cli/usage.js';
-
 export interface EmbeddedRun {
   /** The unpacked models: served under `name`, read from `path`. */
   models: Array<{ name: string; path: string }>;
@@ -15,12 +13,6 @@ export interface EmbeddedRun {
 
 export async function runEmbedded({ models, args }: EmbeddedRun): Promise<void> {
   const modelArgs = models.flatMap((m) => ['--model', `${m.name}=${m.path}`]);
-  if (!isCommand('serve')) {
-    // Until born serve lands, a minimal stand-in keeps the executable testable.
-    const { placeholderServe } = await import('./placeholder-serve.js');
-    process.exitCode = await placeholderServe([...modelArgs, ...args]);
-    return;
-  }
   const main = new URL('../cli/main.js', import.meta.url);
   // born's CLI reads its arguments from process.argv when imported.
   process.argv = [process.argv[0]!, main.pathname, 'serve', ...modelArgs, ...args];

@@ -13,6 +13,7 @@ commands:
   bench [options]      issue 9's benchmark table against installed peers (source checkout)
   generate [options]   stream a language model's continuation of a prompt
   chat [options]       talk with a model that carries a chat template
+  serve [options]      an HTTP inference server for Born, ONNX and language models
   build --model FILE   one executable file that serves the model (born serve inside)
   help [command]       this text, or a command's
 
@@ -182,6 +183,34 @@ options:
                        file (its base name without the extension)
   --out FILE           the executable to write (default app; replaced if it exists)
   --node FILE          the Node binary to make it from (default: the one running born)
+  -h, --help           this text
+  --version            born's version`,
+
+  serve: `usage: born serve --model FILE [--model name=FILE ...] [options]
+
+Serves models over HTTP: POST /v1/models/{name}:predict (JSON {"inputs": ...}, .npy as
+application/x-npy, or raw little-endian bytes as application/octet-stream with X-Born-Dtype and
+X-Born-Shape headers), GET /v1/models, /healthz, /readyz, /metrics (Prometheus); language models
+also answer POST /v1/completions and /v1/chat/completions. Concurrent requests for a model are
+batched. Prints 'born serve: listening on http://HOST:PORT' once the models are loaded and warmed
+up. SIGTERM drains (every accepted request is answered) and exits 0; SIGHUP reloads the files.
+
+models: Born weights (.safetensors written by born train), ONNX (.onnx), language models
+(.gguf, llama2.c .bin, Born LLM .safetensors, a Hugging Face folder); --model FILE is named
+after the file (model.onnx: 'model').
+
+options:
+  --model [NAME=]FILE  a model to serve (repeatable)
+  --port N             the port (default 8080; 0: one the system chooses)
+  --host H             the address to listen on (default 127.0.0.1; 0.0.0.0 for all)
+  --max-batch N        rows per batch at most (default 32)
+  --max-wait-ms N      how long a request waits for others to batch with (default 2)
+  --queue N            requests waiting per model at most; past it 503 (default 256)
+  --timeout-ms N       per-request deadline; past it 504 (default 30000)
+  --body-limit SIZE    largest request body, e.g. 10mb, 512kb (default 10mb); past it 413
+  --drain-delay-ms N   on SIGTERM, time between /readyz turning unready and closing (default 0)
+  --watch              reload a model when its file changes
+  --device D           cpu (default), webgpu, or auto
   -h, --help           this text
   --version            born's version`,
 } as const;
