@@ -2,7 +2,7 @@
 /**
  * The `born` command: `born train` and `born eval` on Fashion-MNIST, `born export` (their weights
  * as ONNX), `born run` (an ONNX model on
- * .npy inputs), `born info` (what this installation can run on, or what an ONNX model holds), `born bench` (the benchmark suite of a source checkout), `born generate` (text from a language model), `born chat` (a conversation with one), `born serve` (an inference server). Every
+ * .npy inputs), `born info` (what this installation can run on, or what an ONNX model holds), `born bench` (the benchmark suite of a source checkout), `born generate` (text from a language model), `born chat` (a conversation with one), `born serve` (an inference server), `born build` (one executable serving models). Every
  * command answers --help and --version; a mistake in the call (a bad flag value, a missing file)
  * exits with status 2 and a pointer to the command's --help, before any work.
  */
@@ -67,6 +67,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./generate.js')).generateCommand(rest);
     case 'chat':
       return (await import('./chat.js')).chatCommand(rest);
+    case 'build':
+      return (await import('./build.js')).buildCommand(rest);
     case 'serve':
       return (await import('./serve.js')).serveCommand(rest);
     default:

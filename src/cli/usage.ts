@@ -14,6 +14,7 @@ commands:
   generate [options]   stream a language model's continuation of a prompt
   chat [options]       talk with a model that carries a chat template
   serve [options]      an HTTP inference server for Born, ONNX and language models
+  build --model FILE   one executable file that serves the model (born serve inside)
   help [command]       this text, or a command's
 
 Every command takes --help (-h) and --version.`,
@@ -165,6 +166,23 @@ options:
   --seed N             seed of the sampling (default: a random one)
   --top-k N, --top-p X, --min-p X, --repetition-penalty X   as born generate
   --device D           cpu (default), webgpu, or auto
+  -h, --help           this text
+  --version            born's version`,
+
+  build: `usage: born build --model [NAME=]FILE [--model NAME=FILE ...] [--out app]
+
+Writes one executable file (a Node single-executable application) that serves the models with
+born serve: ./app --port 8080 takes every flag of born serve. The models, Born and the packages
+the server needs are inside it; on its first start it unpacks them into $BORN_SEA_CACHE, else
+$XDG_CACHE_HOME/born-sea (~/.cache/born-sea), else a per-user directory under the temporary
+directory, and later starts reuse that copy. It runs where this Node binary runs (same OS and
+CPU architecture), on the CPU device (WebGPU's native addon is left out).
+
+options:
+  --model [NAME=]FILE  a model born serve takes (repeatable); without NAME=, named after the
+                       file (its base name without the extension)
+  --out FILE           the executable to write (default app; replaced if it exists)
+  --node FILE          the Node binary to make it from (default: the one running born)
   -h, --help           this text
   --version            born's version`,
 
