@@ -6,8 +6,10 @@
 // everything else it prints is ignored by the orchestrator (bench/run.ts).
 // The Python peers (bench/peers/*.py) speak the same protocol.
 
-import { readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 
 export const WORKLOADS = ['chain', 'reduce', 'matmul', 'overhead', 'mlp-step', 'train-mlp', 'train-cnn', 'infer-mlp', 'infer-cnn', 'embedding-bwd', 'onnx-mlp', 'onnx-cnn'] as const;
 export type Workload = (typeof WORKLOADS)[number];
@@ -425,4 +427,17 @@ export function fmt(v: number): string {
   if (a >= 10) return v.toFixed(1);
   if (a >= 1) return v.toFixed(2);
   return v.toPrecision(2);
+}
+
+/**
+ * tsc copies no schema: the ONNX reader and writer compiled into dist-bench/ read onnx.proto beside
+ * them, as the package build puts it beside dist/onnx (scripts/copy-onnx-assets.mjs). A no-op when
+ * this runs from the TypeScript sources.
+ */
+export function copyOnnxSchema(): void {
+  const here = path.dirname(fileURLToPath(import.meta.url)); // dist-bench/bench
+  const compiled = path.join(here, '..', 'src', 'onnx');
+  const source = path.join(here, '..', '..', 'src', 'onnx');
+  if (path.basename(path.dirname(here)) !== 'dist-bench' || !existsSync(compiled)) return;
+  for (const f of ['onnx.proto', 'onnx-data.proto']) copyFileSync(path.join(source, f), path.join(compiled, f));
 }

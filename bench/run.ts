@@ -39,7 +39,7 @@ import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CASES, COLD_RUNS, fmt, ONNX_BATCHES, ONNX_WORKLOADS, OP_WORKLOADS, PLANS, SUITE_WORKLOADS, TRAIN_BATCH, WORKLOADS, type CaseResult, type PeerResult, type Workload } from './common.js';
+import { CASES, COLD_RUNS, copyOnnxSchema, fmt, ONNX_BATCHES, ONNX_WORKLOADS, OP_WORKLOADS, PLANS, SUITE_WORKLOADS, TRAIN_BATCH, WORKLOADS, type CaseResult, type PeerResult, type Workload } from './common.js';
 import { DONE_MEANS_WORKLOADS, doneMeansTable, judge } from './done-means.js';
 import { installedPeers } from './installed.js';
 import { backgroundLoad, cpuTimes, NOISY, otherLoad, waitQuiet } from './load.js';
@@ -500,10 +500,7 @@ async function main(): Promise<void> {
     process.stderr.write('bench: note: dist/devices/cpu-workers/worker.js is missing: run `npm run build` first if Born needs its workers\n');
   }
 
-  // tsc copies no schema: the ONNX reader compiled into dist-bench/ needs onnx.proto beside it, as
-  // the package build puts it beside dist/onnx (scripts/copy-onnx-assets.mjs).
-  const benchOnnx = path.join(here, '..', 'src', 'onnx');
-  if (o.workloads.some((w) => w.startsWith('onnx-')) && existsSync(benchOnnx)) copyFileSync(path.join(root, 'src', 'onnx', 'onnx.proto'), path.join(benchOnnx, 'onnx.proto'));
+  if (o.workloads.some((w) => w.startsWith('onnx-'))) copyOnnxSchema();
 
   // The model files of the inference workloads (and onnxruntime's matmul), once for every peer.
   const modelEnv: Record<string, string> = {};

@@ -7,10 +7,12 @@ import { MODELS, type ModelName } from '../../src/cli/models.js';
 import { save } from '../../src/io/safetensors.js';
 import { save as saveOnnx } from '../../src/onnx/export/save.js';
 import { manualSeed, randn } from '../../src/tensor/creation.js';
+import { copyOnnxSchema } from '../common.js';
 
 export interface ModelFiles { safetensors: string; onnx: string }
 
 export async function writeModels(dir: string, names: readonly ModelName[]): Promise<Record<string, ModelFiles>> {
+  copyOnnxSchema();
   const out: Record<string, ModelFiles> = {};
   for (const name of names) {
     manualSeed(0);
