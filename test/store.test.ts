@@ -273,6 +273,8 @@ describe('training steps in place', () => {
     const model = nn.Sequential(nn.Linear(4, 6), nn.BatchNorm1d(6), nn.ReLU(), nn.Linear(6, 2), nn.BatchNorm1d(2));
     const opt = new optim.SGD(model.parameters(), { lr: 0.1 });
     const x = born.randn([8, 4], { seed: 5 });
+    // The initial values first: otherwise the first step's schedule is preceded by theirs.
+    await model.realize();
     await born.realize(x);
     const bn = model.children()[1] as InstanceType<typeof nn.BatchNorm1d>;
     const rmBuffer = bn.runningMean.node.realized;

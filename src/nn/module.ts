@@ -7,7 +7,7 @@ import { DeviceError, DTypeError, ShapeError, fmt } from '../graph/errors.js';
 import { isFloat } from '../graph/dtype.js';
 import type { DType } from '../graph/dtype.js';
 import { Tensor } from '../tensor/tensor.js';
-import { realize } from '../scheduler/realize.js';
+import { deferInit, realize } from '../scheduler/realize.js';
 import { assignAll } from '../tensor/assign.js';
 import { moveLeaf } from '../tensor/transfer.js';
 import type { DeviceName } from '../graph/node.js';
@@ -48,8 +48,9 @@ export abstract class Module<I extends unknown[] = Tensor[], O = Tensor> {
 
   abstract forward(...inputs: I): O;
 
+  /** `t`'s value is computed by the first schedule that reads it, as a parameter's (nn.Parameter). */
   protected registerBuffer(name: string, t: Tensor): Tensor {
-    realize([t.node]).catch(() => {});
+    deferInit(t);
     this.buffers.set(name, t);
     return t;
   }

@@ -1,5 +1,5 @@
 /** nn.Parameter: a tensor that a Module registers as learnable state. */
-import { realize } from '../scheduler/realize.js';
+import { deferInit } from '../scheduler/realize.js';
 import type { DType } from '../graph/dtype.js';
 import { Tensor } from '../tensor/tensor.js';
 import { flag, options } from '../tensor/args.js';
@@ -25,8 +25,10 @@ export function skipInit<T>(make: () => T): T {
  * A Tensor that is a module parameter (PyTorch's nn.Parameter): a field holding one is found by
  * Module.parameters() and saved in the state dict, whether or not it requires a gradient.
  * It shares `data`'s graph node (no copy); `requiresGrad` defaults to true. Its value is
- * computed now, in the background, so every forward reads the same stored numbers instead of
- * re-deriving an initialiser inside its kernels.
+ * computed, once, by the first schedule that reads it (a forward, an optimizer's set-up,
+ * Module.realize()), so that every forward reads the same stored numbers instead of re-deriving
+ * an initialiser inside its kernels; a value loaded first (loadStateDict, nn.init) replaces it
+ * without it ever being computed.
  *
  * @example const w = new nn.Parameter(born.randn([3, 4]));  // or nn.Parameter(t, false)
  */
@@ -36,7 +38,7 @@ export class Parameter<D extends DType = DType> extends Tensor<D> {
     const rg = typeof requiresGrad === 'object' && requiresGrad !== null
       ? options<{ requiresGrad?: boolean }>('Parameter', requiresGrad, ['requiresGrad']).requiresGrad : requiresGrad;
     super(data.node);
-    if (skipping === 0) realize([data.node]).catch(() => {}); // a failure surfaces when the parameter is read
+    if (skipping === 0) deferInit(this); // a failure surfaces when the parameter is read
     (this as Tensor).requiresGrad_(flag('Parameter', 'requiresGrad', rg) ?? true);
   }
 

@@ -293,7 +293,49 @@ function leafBuffers(outputs: readonly LazyNode[]): Set<unknown> {
   return found;
 }
 
-function run(outputs: readonly LazyNode[]): void {
+/**
+ * Initial values of parameters and buffers built outside skipInit, not yet computed: the first
+ * schedule that reads one computes it, on its own, before its own work (so that every later
+ * forward reads the same stored numbers instead of re-deriving the initialiser in its kernels).
+ * Until then nothing is drawn: a model whose weights are loaded next (nn.Linear, then
+ * loadStateDict or nn.init) never computes the random values it would overwrite.
+ */
+const initial = new Map<LazyNode, WeakRef<{ readonly node: LazyNode }>>();
+
+/** `owner`'s current node (an initialiser) is computed by the first schedule that reads it. */
+export function deferInit(owner: { readonly node: LazyNode }): void {
+  if (!owner.node.realized) initial.set(owner.node, new WeakRef(owner));
+}
+
+/** `node` is being replaced before it was computed (a loaded value takes its place). */
+export function dropInit(node: LazyNode): void {
+  initial.delete(node);
+}
+
+/** The pending initial values that computing `outputs` reads (forgetting those no tensor holds any more). */
+function initialRead(outputs: readonly LazyNode[]): LazyNode[] {
+  for (const [n, ref] of initial) if (ref.deref()?.node !== n || n.realized || n.disposed) initial.delete(n);
+  const due: LazyNode[] = [];
+  const seen = new Set<LazyNode>();
+  const stack = [...outputs];
+  while (stack.length && initial.size) {
+    const n = stack.pop()!;
+    if (seen.has(n) || n.realized) continue;
+    seen.add(n);
+    if (initial.delete(n)) due.push(n);
+    stack.push(...n.srcs);
+  }
+  return due;
+}
+
+function run(requested: readonly LazyNode[]): void {
+  let outputs = requested;
+  const due = initial.size ? initialRead(outputs) : [];
+  if (due.length) {
+    schedule(due);
+    const done = new Set(due);
+    outputs = outputs.filter((n) => !done.has(n));
+  }
   if (!pending.length) { schedule(outputs); return; }
   const stores = pending.filter((st) => st.srcs[0]!.realized && !st.srcs[0]!.disposed);
   pending = [];

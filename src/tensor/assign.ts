@@ -8,7 +8,7 @@ import { isFloat } from '../graph/dtype.js';
 import { DTypeError, ShapeError, fmt } from '../graph/errors.js';
 import { LazyNode, type StoreSlice } from '../graph/node.js';
 import { normAxis } from '../graph/shape.js';
-import { deferStore, realize } from '../scheduler/realize.js';
+import { deferStore, dropInit, realize } from '../scheduler/realize.js';
 import { broadcastTo, cast, noGradView, shareStorage } from './make.js';
 import { Tensor } from './tensor.js';
 
@@ -61,7 +61,7 @@ export function assignAll(pairs: readonly (readonly [Tensor, Tensor])[], alongsi
   const moves: (readonly [Tensor, Tensor])[] = [];
   for (const [t, v] of pairs) {
     const buf = t.node.realized;
-    if (!buf) { moves.push([t, onDeviceOf(v, t).clone()]); continue; }
+    if (!buf) { dropInit(t.node); moves.push([t, onDeviceOf(v, t).clone()]); continue; }
     if (seen.has(buf)) throw new Error(`assign: two values written into one buffer in one schedule (a tensor of shape ${fmt(t.shape)} listed twice, or two views of one storage)`);
     seen.add(buf);
     stores.push(storeNode(t, v));
@@ -86,6 +86,7 @@ export function adoptStorage(t: Tensor, value: Tensor): void {
 /** Makes `t` stand for `value` (a copy made for it, or a buffer handed over) from now on, keeping its leaf flags and gradient. */
 function moveTo(t: Tensor, value: Tensor): void {
   const old = t.node;
+  dropInit(old);
   const next = shareStorage(value);
   next.requiresGrad = old.requiresGrad;
   next.gradLeaf = old.gradLeaf;
