@@ -41,31 +41,61 @@ export function check(spec: TensorSpec, a: NpyArray): void {
   if (want.length > 0 && a.shape[0] === 0) throw new BadRequest(`input '${spec.name}' has an empty batch (dim 0 is 0)`);
 }
 
-/** The shape of a nested array, checked rectangular; the leaves in row-major order. */
-function flatten(name: string, value: unknown): { shape: number[]; leaves: unknown[] } {
+/** The shape of a nested array, read along its first entries (flatten() checks the rest). */
+function shapeOf(name: string, value: unknown): number[] {
   const shape: number[] = [];
   for (let v = value; Array.isArray(v); v = v[0]) {
     // Deeper nesting is no tensor a model takes, and would run the walk below out of stack.
     if (shape.length === MAX_RANK) throw new BadRequest(`input '${name}': nested more than ${MAX_RANK} levels deep`);
     shape.push(v.length);
   }
-  const leaves: unknown[] = [];
+  return shape;
+}
+
+/**
+ * The leaves of a rectangular nested array as the spec's dtype would take them, in row-major
+ * order, each checked as it is read (numbers for floats, integers in range for ints, booleans or
+ * 0/1 for bool): one pass, no array of boxed leaves in between.
+ */
+function flatten(spec: TensorSpec, value: unknown, shape: readonly number[]): Float64Array {
+  const { name, dtype: d } = spec;
+  const out = new Float64Array(shape.reduce((a, n) => a * n, 1));
+  const [lo, hi] = isInt(d) ? INT_RANGE[d]! : [-Infinity, Infinity];
+  const integral = isInt(d), bool = d === 'bool';
+  let k = 0;
   // The index path is spelled out only for an error: building it per leaf would cost more than the walk.
   const at: number[] = [];
   const where = (dim: number): string => `${name}${at.slice(0, dim).map((i) => `[${i}]`).join('')}`;
+  const bad = (x: unknown, what: string): never => { throw new BadRequest(`input '${name}' (${d}): value ${k} ${what}, got ${JSON.stringify(x)}`); };
   const walk = (v: unknown, dim: number): void => {
-    if (dim === shape.length) {
-      if (Array.isArray(v)) throw new BadRequest(`input '${name}': ragged nested array: ${where(dim)} is a list, where its siblings hold numbers`);
-      leaves.push(v);
-      return;
-    }
     if (!Array.isArray(v) || v.length !== shape[dim]) {
       throw new BadRequest(`input '${name}': ragged nested array: ${where(dim)} ${Array.isArray(v) ? `has ${v.length} entries, expected ${shape[dim]}` : 'is not a list'} (shape so far [${shape.slice(0, dim + 1).join(', ')}])`);
     }
-    for (let i = 0; i < v.length; i++) { at[dim] = i; walk(v[i], dim + 1); }
+    if (dim < shape.length - 1) {
+      for (let i = 0; i < v.length; i++) { at[dim] = i; walk(v[i], dim + 1); }
+      return;
+    }
+    for (let i = 0; i < v.length; i++) {
+      const x: unknown = v[i];
+      if (typeof x === 'number' && !bool) {
+        if (integral && (!Number.isInteger(x) || x < lo || x > hi)) bad(x, `must be an integer in ${lo}..${hi}`);
+        out[k++] = x;
+      } else if (bool && (x === true || x === 1 || x === false || x === 0)) {
+        out[k++] = x === true || x === 1 ? 1 : 0;
+      } else {
+        at[dim] = i;
+        if (Array.isArray(x)) throw new BadRequest(`input '${name}': ragged nested array: ${where(dim + 1)} is a list, where its siblings hold numbers`);
+        bad(x, bool ? 'must be true, false, 0 or 1' : 'must be a number');
+      }
+    }
   };
-  walk(value, 0);
-  return { shape, leaves };
+  if (shape.length === 0) {
+    const x: unknown = value;
+    if (bool ? !(x === true || x === 1 || x === false || x === 0) : typeof x !== 'number') bad(x, bool ? 'must be true, false, 0 or 1' : 'must be a number');
+    out[0] = x === true ? 1 : x === false ? 0 : (x as number);
+    if (integral && (!Number.isInteger(out[0]) || out[0]! < lo || out[0]! > hi)) bad(x, `must be an integer in ${lo}..${hi}`);
+  } else walk(value, 0);
+  return out;
 }
 
 const MAX_RANK = 32;
@@ -74,21 +104,14 @@ const INT_RANGE: Record<string, [number, number]> = {
   int64: [-(2 ** 53), 2 ** 53], int32: [-(2 ** 31), 2 ** 31 - 1], int16: [-32768, 32767], int8: [-128, 127], uint8: [0, 255],
 };
 
-/** A JSON nested array as the spec's dtype: numbers for floats, integers in range for ints, booleans (or 0/1) for bool. */
+/** A JSON nested array as the spec's dtype. */
 function fromJson(spec: TensorSpec, value: unknown): NpyArray {
-  const { shape, leaves } = flatten(spec.name, value);
+  const shape = shapeOf(spec.name, value);
+  const numbers = flatten(spec, value, shape);
   const d = spec.dtype;
-  const numbers = leaves.map((x, i) => {
-    const bad = (what: string): never => { throw new BadRequest(`input '${spec.name}' (${d}): value ${i} ${what}, got ${JSON.stringify(x)}`); };
-    if (d === 'bool') return x === true || x === 1 ? 1 : x === false || x === 0 ? 0 : bad('must be true, false, 0 or 1');
-    if (typeof x !== 'number') return bad('must be a number');
-    if (isInt(d)) {
-      const [lo, hi] = INT_RANGE[d]!;
-      if (!Number.isInteger(x) || x < lo || x > hi) bad(`must be an integer in ${lo}..${hi}`);
-    }
-    return x;
-  });
-  const a = { dtype: d, shape, data: storageFrom(d, numbers) };
+  // Float32Array's own conversion is float32's rounding; the other dtypes cast one by one.
+  const data = d === 'float32' ? new Float32Array(numbers) : d === 'float64' ? numbers : storageFrom(d, numbers);
+  const a = { dtype: d, shape, data };
   check(spec, a);
   return a;
 }
