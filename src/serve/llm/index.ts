@@ -74,7 +74,9 @@ interface Job {
 /** The streamed answer: chunks as the pieces come, the finish reason, usage if asked, [DONE]. */
 async function* events(job: Job, tokens: () => void): AsyncGenerator<string> {
   const env = new Envelope(job.route, job.name), iu = job.params.includeUsage;
-  let n = 0, status = 200;
+  // Until the answer is whole, an end is the client's: a stream closed while this generator waits
+  // at a yield is ended by return() (straight to finally), not by the sequence's ClientGone.
+  let n = 0, status = 499;
   try {
     if (job.route === 'chat') yield env.chunk({ role: true }, iu);
     for await (const p of job.seq) {
@@ -83,9 +85,10 @@ async function* events(job: Job, tokens: () => void): AsyncGenerator<string> {
       if (p.finishReason) yield env.chunk({ finish: p.finishReason }, iu);
     }
     if (iu) yield env.usageChunk(usage(job.seq.promptTokens, n));
+    status = 200;
     yield DONE;
   } catch (e) {
-    if (e instanceof ClientGone) { status = 499; return; }
+    if (e instanceof ClientGone) return;
     const err = apiError(e);
     status = err.status;
     yield event(err.toJSON());
