@@ -89,7 +89,8 @@ export async function checkExport(model: Exportable, inputs: readonly Tensor[], 
 /** onnx.checker.check_model(full_check) on `bytes` with /usr/bin/python3's onnx; false when onnx is not installed. */
 export function onnxCheck(bytes: Uint8Array): boolean {
   try {
-    execFileSync('/usr/bin/python3', ['-c', 'import onnx'], { stdio: 'ignore' });
+    // onnx.checker, not onnx: libonnx-testdata alone leaves an importable, empty `onnx` namespace.
+    execFileSync('/usr/bin/python3', ['-c', 'import onnx.checker'], { stdio: 'ignore' });
   } catch {
     return false;
   }
