@@ -61,6 +61,27 @@ describe('CPU kernel placement', () => {
     }
   });
 
+  test('with callerBusy (born serve) a matmul inline only by the matmul bound runs on the pool, with the same values', async () => {
+    const device = born.engine.cpu();
+    const a = born.randn([256, 256], { seed: 8 }), b = born.randn([256, 256], { seed: 9 });
+    await born.realize(a, b);
+    const want = await a.matmul(b).data();
+    const runs = vi.spyOn(WorkerPool.prototype, 'run');
+    device.callerBusy = true;
+    try {
+      expect(born.explain(a.matmul(b)).kernels.find((k) => k.ops.includes('matmul'))!.placement).toMatch(/^pool ×\d/);
+      const got = await a.matmul(b).data();
+      expect(runs).toHaveBeenCalledTimes(1);
+      expect(Array.from(got)).toEqual(Array.from(want));
+      // Small kernels still run inline: a pool round trip would cost more than they do.
+      await born.tensor([1, 2, 3]).add(1).data();
+      expect(runs).toHaveBeenCalledTimes(1);
+    } finally {
+      device.callerBusy = false;
+      runs.mockRestore();
+    }
+  });
+
   test('shared runs give the values of a naive float64 matmul and of an elementwise loop', async () => {
     const device = born.engine.device('cpu') as CpuDevice;
     device.sharedCost = SHARED_COST;

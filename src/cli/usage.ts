@@ -205,6 +205,7 @@ options:
   --host H             the address to listen on (default 127.0.0.1; 0.0.0.0 for all)
   --max-batch N        rows per batch at most (default 32)
   --max-wait-ms N      how long a request waits for others to batch with (default 2)
+  --batches N          batches of a model running at once at most (default 2)
   --queue N            requests waiting per model at most; past it 503 (default 256)
   --timeout-ms N       per-request deadline; past it 504 (default 30000)
   --body-limit SIZE    largest request body, e.g. 10mb, 512kb (default 10mb); past it 413

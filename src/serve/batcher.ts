@@ -3,8 +3,9 @@
  * one run of up to maxBatch rows, once the oldest has waited maxWaitMs or the rows are there. The
  * merged batch is padded with zero rows to a power of two (capped at maxBatch), so a model sees a
  * handful of batch sizes and the plan cache holds a handful of plans; each request gets its rows
- * of every output back. One batch of a model runs at a time: what arrives meanwhile waits and
- * joins the next one.
+ * of every output back. Up to `inFlight` batches of a model run at once (a second one's kernels
+ * fill the workers while the first waits for the event loop to hand it its next kernel); what
+ * arrives while they run waits and joins the next one.
  */
 import { newArray, type TypedArray } from '../graph/dtype.js';
 import type { NpyArray } from '../io/npy.js';
@@ -19,6 +20,8 @@ export interface BatchOptions {
   readonly queue: number;
   /** Milliseconds from submit() to the answer at most; past it the request fails with DeadlineExceeded. */
   readonly timeoutMs: number;
+  /** Batches of this model running at once at most. */
+  readonly inFlight: number;
 }
 
 export interface BatchEvents {
@@ -61,7 +64,7 @@ export function bucket(rows: number, maxBatch: number): number {
 export class Batcher {
   private readonly queue: Pending[] = [];
   private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
+  private readonly running = new Set<Promise<void>>();
   private flushing = false;
 
   constructor(
@@ -114,7 +117,7 @@ export class Batcher {
 
   /** Resolves once nothing is queued or running. */
   async idle(): Promise<void> {
-    while (this.queue.length || this.running) await (this.running ?? new Promise((r) => setTimeout(r, 1)));
+    while (this.queue.length || this.running.size) await (this.running.size ? Promise.race(this.running) : new Promise((r) => setTimeout(r, 1)));
   }
 
   private remove(p: Pending): void {
@@ -125,15 +128,17 @@ export class Batcher {
   }
 
   private schedule(): void {
-    if (this.running || this.queue.length === 0) return;
+    if (this.running.size >= this.opts.inFlight || this.queue.length === 0) return;
     const rows = this.queue.reduce((n, p) => n + p.rows, 0);
     const waited = performance.now() - this.queue[0]!.since;
     if (this.flushing || rows >= this.opts.maxBatch || waited >= this.opts.maxWaitMs || !this.model().batched) {
       if (this.timer) { clearTimeout(this.timer); this.timer = null; }
-      this.running = this.runBatch(this.take()).finally(() => {
-        this.running = null;
+      const run: Promise<void> = this.runBatch(this.take()).finally(() => {
+        this.running.delete(run);
         this.schedule();
       });
+      this.running.add(run);
+      this.schedule();
       return;
     }
     // Unref'd: a listening server keeps the process up anyway, and a drained one should not wait for it.

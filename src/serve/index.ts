@@ -5,6 +5,7 @@
  * stops accepting, and every request already accepted is answered before it resolves.
  */
 import type { FastifyInstance } from 'fastify';
+import { engine } from '../scheduler/engine.js';
 import type { Llm } from '../llm/load.js';
 import { buildApp } from './app.js';
 import type { LlmRoutes } from './llm-contract.js';
@@ -31,6 +32,8 @@ export interface ServeOptions {
   readonly queue?: number;
   /** Per-request deadline from arrival, in ms (default 30000): 504 past it. */
   readonly timeoutMs?: number;
+  /** Batches of a model running at once at most (default 2: a second keeps the workers busy while the first waits for the event loop). */
+  readonly batchesInFlight?: number;
   /** Largest request body in bytes (default 10 MiB): 413 past it. */
   readonly bodyLimit?: number;
   /** Reload a model when its file changes (polled every watchIntervalMs, default 500). */
@@ -66,7 +69,7 @@ export interface Server {
   readonly closed: Promise<void>;
 }
 
-const DEFAULTS = { port: 8080, host: '127.0.0.1', maxBatch: 32, maxWaitMs: 2, queue: 256, timeoutMs: 30_000, bodyLimit: 10 * 2 ** 20, watchIntervalMs: 500, drainDelayMs: 0 };
+const DEFAULTS = { port: 8080, host: '127.0.0.1', maxBatch: 32, maxWaitMs: 2, queue: 256, timeoutMs: 30_000, batchesInFlight: 2, bodyLimit: 10 * 2 ** 20, watchIntervalMs: 500, drainDelayMs: 0 };
 
 /** Loaded on the first LLM model only, so a server of tensor models never loads the generation code. */
 async function defaultLlmRoutes(): Promise<LlmRoutes> {
@@ -83,14 +86,17 @@ export async function serve(options: ServeOptions): Promise<Server> {
     if (names.has(m.name)) throw new TypeError(`serve: two models are named '${m.name}' (name them: --model name=FILE)`);
     names.add(m.name);
   }
-  for (const [k, v] of Object.entries({ maxBatch: o.maxBatch, queue: o.queue, timeoutMs: o.timeoutMs, bodyLimit: o.bodyLimit })) {
+  for (const [k, v] of Object.entries({ maxBatch: o.maxBatch, queue: o.queue, timeoutMs: o.timeoutMs, bodyLimit: o.bodyLimit, batchesInFlight: o.batchesInFlight })) {
     if (!Number.isSafeInteger(v) || v < 1) throw new RangeError(`serve: ${k} must be a positive integer, got ${v}`);
   }
   if (!(o.maxWaitMs >= 0)) throw new RangeError(`serve: maxWaitMs must be >= 0, got ${o.maxWaitMs}`);
 
   const metrics = new ServeMetrics();
   const llms = new Map<string, Llm>();
-  const batchOpts = { maxBatch: o.maxBatch, maxWaitMs: o.maxWaitMs, queue: o.queue, timeoutMs: o.timeoutMs };
+  const batchOpts = { maxBatch: o.maxBatch, maxWaitMs: o.maxWaitMs, queue: o.queue, timeoutMs: o.timeoutMs, inFlight: o.batchesInFlight };
+  // HTTP and JSON are the calling thread's work now: kernels that can split leave it to them.
+  const cpu = engine.cpu(), callerWasBusy = cpu.callerBusy;
+  cpu.callerBusy = true;
   const models = new Map<string, ServedModel>();
   for (const src of o.models) models.set(src.name, new ServedModel(src, await kindOf(src), batchOpts, metrics, (n, llm) => llms.set(n, llm)));
   let loaded = false, draining = false;
@@ -130,6 +136,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
         await app.close();
         await Promise.all([...models.values()].map((m) => m.batcher?.idle()));
         if (o.signals) { process.off('SIGTERM', onTerm); process.off('SIGINT', onTerm); process.off('SIGHUP', onHup); }
+        cpu.callerBusy = callerWasBusy;
         resolveClosed();
       })();
       return closing;
