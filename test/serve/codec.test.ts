@@ -42,7 +42,7 @@ describe('decodeJson', () => {
         const value = build(0);
         const a = decode(dtype, null, value);
         expect(a.shape).toEqual(shape);
-        expect([...(a.data as ArrayLike<number>)]).toEqual([...ARRAYS[dtype]!(leaves(value) as number[])]);
+        expect(Array.from(a.data as ArrayLike<number>)).toEqual(Array.from(ARRAYS[dtype]!(leaves(value) as number[])));
       }), { numRuns: 200 });
   });
 
