@@ -5,7 +5,6 @@
  * stops accepting, and every request already accepted is answered before it resolves.
  */
 import type { FastifyInstance } from 'fastify';
-import { engine } from '../scheduler/engine.js';
 import type { Llm } from '../llm/load.js';
 import { buildApp } from './app.js';
 import type { LlmRoutes } from './llm-contract.js';
@@ -94,9 +93,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
   const metrics = new ServeMetrics();
   const llms = new Map<string, Llm>();
   const batchOpts = { maxBatch: o.maxBatch, maxWaitMs: o.maxWaitMs, queue: o.queue, timeoutMs: o.timeoutMs, inFlight: o.batchesInFlight };
-  // HTTP and JSON are the calling thread's work now: kernels that can split leave it to them.
-  const cpu = engine.cpu(), callerWasBusy = cpu.callerBusy;
-  cpu.callerBusy = true;
+
   const models = new Map<string, ServedModel>();
   for (const src of o.models) models.set(src.name, new ServedModel(src, await kindOf(src), batchOpts, metrics, (n, llm) => llms.set(n, llm)));
   let loaded = false, draining = false;
@@ -136,7 +133,6 @@ export async function serve(options: ServeOptions): Promise<Server> {
         await app.close();
         await Promise.all([...models.values()].map((m) => m.batcher?.idle()));
         if (o.signals) { process.off('SIGTERM', onTerm); process.off('SIGINT', onTerm); process.off('SIGHUP', onHup); }
-        cpu.callerBusy = callerWasBusy;
         resolveClosed();
       })();
       return closing;

@@ -9,6 +9,7 @@ import { toNpyArray, type NpyArray } from '../io/npy.js';
 import { parse as parseSafetensors } from '../io/safetensors.js';
 import type { Module } from '../nn/module.js';
 import type { OnnxModel } from '../onnx/model.js';
+import { engine } from '../scheduler/engine.js';
 import { fromStorage } from '../tensor/creation.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { isModelName, MODELS } from '../cli/models.js';
@@ -34,6 +35,20 @@ export interface Servable {
 
 const tensorOf = (a: NpyArray): Tensor => fromStorage(a.data as never, a.shape, a.dtype);
 
+/**
+ * Runs a batch with the calling thread marked busy (CpuDevice.callerBusy): it is the server's, for
+ * HTTP and JSON, so kernels that can split go to the worker pool unless they are small.
+ */
+async function asServer<T>(work: () => Promise<T>): Promise<T> {
+  const cpu = engine.cpu();
+  cpu.callerBusy++;
+  try {
+    return await work();
+  } finally {
+    cpu.callerBusy--;
+  }
+}
+
 /** Fashion-MNIST images in, ten logits out: what born train's models take (and born export declares). */
 const IMAGE_IO = {
   inputs: [{ name: 'input', dtype: 'float32', shape: [null, 1, 28, 28] }],
@@ -47,14 +62,14 @@ export function moduleServable(module: Module, io: { inputs: readonly TensorSpec
   if (io.inputs.length !== 1 || io.outputs.length !== 1 || !input || !output) throw new TypeError('serve: a module is served with one input and one output');
   return {
     kind: 'born', description, inputs: io.inputs, outputs: io.outputs, batched: true,
-    async run(inputs) {
+    run: (inputs) => asServer(async () => {
       const y = noGrad(() => (module.forward as (x: Tensor) => Tensor)(tensorOf(inputs[input.name]!)));
       try {
         return { [output.name]: await toNpyArray(y) };
       } finally {
         y.dispose();
       }
-    },
+    }),
   };
 }
 
@@ -83,7 +98,7 @@ export function onnxServable(model: OnnxModel): Servable {
   const batched = inputs.length > 0 && inputs.every((s) => s.shape !== null && s.shape.length > 0 && s.shape[0] === null);
   return {
     kind: 'onnx', description: model.producer || 'onnx', inputs, outputs, batched,
-    async run(given) {
+    run: (given) => asServer(async () => {
       const out = await model.run(Object.fromEntries(Object.entries(given).map(([k, a]) => [k, tensorOf(a)])));
       const result: Record<string, NpyArray> = {};
       for (const [k, t] of Object.entries(out)) {
@@ -91,6 +106,6 @@ export function onnxServable(model: OnnxModel): Servable {
         t.dispose();
       }
       return result;
-    },
+    }),
   };
 }

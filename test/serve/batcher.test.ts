@@ -27,7 +27,7 @@ async function run(inFlight: number): Promise<{ sizes: number[]; answers: number
   const sizes: number[] = [];
   const opts: BatchOptions = { maxBatch: 4, maxWaitMs: 0, queue: 100, timeoutMs: 10_000, inFlight };
   const b = new Batcher('held', () => model, opts, { queueDepth: () => {}, batch: (rows) => { sizes.push(rows); } });
-  const answers = [0, 1, 2, 3, 4, 5, 6, 7, 8].map((v) => b.submit(row(v)).then((o) => o['y']!.data[0]!));
+  const answers = [0, 1, 2, 3, 4, 5, 6, 7, 8].map((v) => b.submit(row(v)).then((o) => Number(o['y']!.data[0]!)));
   await turn();
   // Nine requests in one turn, no waiting for others (maxWaitMs 0): each free slot takes the
   // queue's head at once; the rest merge while those run.

@@ -116,12 +116,14 @@ export class CpuDevice implements Device {
   /** Below this cost a splittable kernel runs a share on the calling thread (0: never; see SHARED_COST). */
   sharedCost = 0;
   /**
-   * The calling thread has other work to do (a server's HTTP): a kernel that can split gets the
-   * plain inline bound, not the matmul one, as while other schedules contend. Measured with
-   * bench/serve.ts (64 connections, batch-1 requests, batches of up to 64 rows): +5% requests/s
-   * on the MLP, +13% on the CNN. `born serve` sets it.
+   * While above 0, the calling thread has other work to do (a server's HTTP): a kernel that can
+   * split gets the plain inline bound, not the matmul one, as while other schedules contend.
+   * `born serve` counts its running tensor-model batches here (serve/servable.ts): with
+   * bench/serve.ts (64 connections, batch-1 requests) the MLP served 5,290-5,450 requests/s
+   * without it and 5,730-5,800 with it, p99 26 → 21 ms. Its LLM decode loop does not: there
+   * each step's kernels are a chain, and a pool round trip per kernel cost 25% at 32 streams.
    */
-  callerBusy = false;
+  callerBusy = 0;
   private pool: WorkerPool | null = null;
   private readonly kernels = new LruCache<string, CpuKernel>(KERNEL_CACHE_LIMITS);
   private readonly inline = new KernelCache(1024);
@@ -247,7 +249,7 @@ export class CpuDevice implements Device {
     // Everything but the inputs may be written: the output, index records, further outputs.
     for (let i = 0; i < bindings.length; i++) if (i === 0 || i > k.kernel.inputs.length) noteWritten(bindings[i]!.sab);
     // Contended: other schedules run, or the pool is still busy with earlier work.
-    const where = placement(k.cost, k.units, this.threadCount, this.sharedCost, k.inlineCost, contended || this.callerBusy || this.pool?.busy === true);
+    const where = placement(k.cost, k.units, this.threadCount, this.sharedCost, k.inlineCost, contended || this.callerBusy > 0 || this.pool?.busy === true);
     if (where === 'inline') {
       try {
         runCached(this.inline, k.key, k.source, bindings, 0, k.units, args);
@@ -263,7 +265,7 @@ export class CpuDevice implements Device {
   placement(ck: CompiledKernel): KernelPlacement {
     const k = ck as CpuKernel;
     const cost = `cost ${compact(k.cost)}`;
-    const where = placement(k.cost, k.units, this.threadCount, this.sharedCost, k.inlineCost, this.callerBusy);
+    const where = placement(k.cost, k.units, this.threadCount, this.sharedCost, k.inlineCost, this.callerBusy > 0);
     if (where === 'inline') {
       const bound = k.units <= 1 && k.cost >= k.inlineCost ? `one unit, < ${compact(SERIAL_INLINE_COST)}`
         : `< ${compact(k.inlineCost)}${k.cost >= INLINE_COST ? ' matmul, pool while the pool is busy' : ''}`;
