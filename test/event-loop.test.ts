@@ -3,7 +3,7 @@
 // finalizers) run every few milliseconds, and concurrent schedules take turns.
 import { describe, expect, test, vi } from 'vitest';
 import * as born from '../src/index.js';
-import { turnStats } from '../src/scheduler/turns.js';
+import { BUDGET_MS, turnStats } from '../src/scheduler/turns.js';
 
 /** Counts macrotask turns (setImmediate callbacks) while `work` runs. */
 async function turnsDuring<T>(work: () => Promise<T>): Promise<{ result: T; turns: number }> {
@@ -50,9 +50,19 @@ describe('event loop', () => {
 
   test('concurrent schedules take turns: each one progresses before any finishes', async () => {
     // Different row counts give each schedule its own kernel names, so the events say whose kernel ran.
-    const n = 12, steps = 120;
+    const n = 12;
     const xs = Array.from({ length: n }, (_, i) => born.randn([24 + i, 64], { seed: 10 + i }));
     await born.realize(...xs);
+    // Each schedule must outlast the turn budget, or one runs to its end before the next starts
+    // (on a quiet, fast machine 120 of these kernels fit in one budget): longer chains until it does.
+    const warmTime = async (s: number): Promise<number> => {
+      await chain(xs[0]!, w, s).data();
+      const t0 = performance.now();
+      await chain(xs[0]!, w, s).data();
+      return performance.now() - t0;
+    };
+    let steps = 120;
+    while (steps < 3840 && (await warmTime(steps)) < 4 * BUDGET_MS) steps *= 2;
     await Promise.all(xs.map((x) => chain(x, w, steps).data()));
     const done = new Array<number>(n).fill(0);
     let firstFinished: number[] | null = null;
