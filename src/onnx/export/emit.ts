@@ -8,13 +8,14 @@ import type { LazyNode, NodeArg } from '../../graph/node.js';
 import type { ReduceOp, RowOp } from '../../graph/ops.js';
 import type { Movement } from '../../graph/view.js';
 import type { GraphBuilder } from './builder.js';
+import { emitAttention } from './attention.js';
 import { emitConv, matchConv } from './conv.js';
 import { castTo, computeType, ELEMENTWISE } from './elementwise.js';
 import { ExportError } from './errors.js';
 import { emitWindow } from './window.js';
 
 const SUPPORTED = 'constants, iota, runtime scalars, every view (reshape, permute, expand, slice, flip, pad), ' +
-  'elementwise ops, casts, reductions, matmul, gather, scatterAdd, cumsum, cumprod, argsort, and the im2col, maxPool and avgPool windows';
+  'elementwise ops, casts, reductions, matmul, gather, scatterAdd, cumsum, cumprod, argsort, fused attention (as MatMul and Softmax), and the im2col, maxPool and avgPool windows';
 
 function refuse(n: LazyNode, why: string): never {
   const a = n.arg;
@@ -141,7 +142,7 @@ export function emitNode(b: GraphBuilder, n: LazyNode, xs: readonly string[]): s
     case 'store': return refuse(n, 'an in-place write is not part of a forward pass');
     case 'transfer': return refuse(n, 'a copy between devices; move the model and inputs to one device first');
     case 'buffer': return refuse(n, 'a buffer node without storage');
-    case 'attention': return refuse(n, 'fused attention has no ONNX export yet (export with attention in its composed form)');
+    case 'attention': return emitAttention(b, n, xs, emitNode);
     case 'dequant': return refuse(n, 'ggml-quantised weights have no ONNX form here (dequantise them to float first)');
   }
 }
