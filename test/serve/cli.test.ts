@@ -73,10 +73,12 @@ it('--help, and mistakes in the call exit 2 before any work, naming the flag', a
   const help = await run(['--help']);
   expect(help.code).toBe(0);
   expect(help.stdout).toMatch(/^usage: born serve --model FILE/);
+  expect(help.stdout).toMatch(/--batches N +batches of a model running at once at most \(default 2\)/);
   for (const [args, message] of [
     [['--port', '0'], /--model FILE is required/],
     [['--model', path.join(tmp.dir, 'none.onnx')], /--model .*none\.onnx: no such file/],
     [['--model', file, '--max-batch', '0'], /--max-batch must be an integer >= 1, got '0'/],
+    [['--model', file, '--batches', '0'], /--batches must be an integer >= 1, got '0'/],
     [['--model', file, '--body-limit', 'lots'], /--body-limit must be a size like 10mb/],
   ] as const) {
     const r = await run([...args]);
