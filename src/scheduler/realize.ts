@@ -330,8 +330,8 @@ function initialRead(outputs: readonly LazyNode[]): LazyNode[] {
 
 function run(requested: readonly LazyNode[]): void {
   let outputs = requested;
-  const due = initial.size ? initialRead(outputs) : [];
-  if (due.length) {
+  const due = initial.size ? initialRead(outputs) : null;
+  if (due?.length) {
     schedule(due);
     const done = new Set(due);
     outputs = outputs.filter((n) => !done.has(n));

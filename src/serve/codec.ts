@@ -63,38 +63,32 @@ function flatten(spec: TensorSpec, value: unknown, shape: readonly number[]): Fl
   const [lo, hi] = isInt(d) ? INT_RANGE[d]! : [-Infinity, Infinity];
   const integral = isInt(d), bool = d === 'bool';
   let k = 0;
+  const bad = (x: unknown, what: string): never => { throw new BadRequest(`input '${name}' (${d}): value ${k} ${what}, got ${JSON.stringify(x)}`); };
+  /** Leaf k, checked, as a number. */
+  const leaf = (x: unknown): number => {
+    if (bool) return x === true || x === 1 ? 1 : x === false || x === 0 ? 0 : bad(x, 'must be true, false, 0 or 1');
+    if (typeof x !== 'number') return bad(x, 'must be a number');
+    if (integral && (!Number.isInteger(x) || x < lo || x > hi)) bad(x, `must be an integer in ${lo}..${hi}`);
+    return x;
+  };
   // The index path is spelled out only for an error: building it per leaf would cost more than the walk.
   const at: number[] = [];
   const where = (dim: number): string => `${name}${at.slice(0, dim).map((i) => `[${i}]`).join('')}`;
-  const bad = (x: unknown, what: string): never => { throw new BadRequest(`input '${name}' (${d}): value ${k} ${what}, got ${JSON.stringify(x)}`); };
   const walk = (v: unknown, dim: number): void => {
     if (!Array.isArray(v) || v.length !== shape[dim]) {
       throw new BadRequest(`input '${name}': ragged nested array: ${where(dim)} ${Array.isArray(v) ? `has ${v.length} entries, expected ${shape[dim]}` : 'is not a list'} (shape so far [${shape.slice(0, dim + 1).join(', ')}])`);
     }
-    if (dim < shape.length - 1) {
-      for (let i = 0; i < v.length; i++) { at[dim] = i; walk(v[i], dim + 1); }
-      return;
-    }
     for (let i = 0; i < v.length; i++) {
+      at[dim] = i;
+      if (dim < shape.length - 1) { walk(v[i], dim + 1); continue; }
       const x: unknown = v[i];
-      if (typeof x === 'number' && !bool) {
-        if (integral && (!Number.isInteger(x) || x < lo || x > hi)) bad(x, `must be an integer in ${lo}..${hi}`);
-        out[k++] = x;
-      } else if (bool && (x === true || x === 1 || x === false || x === 0)) {
-        out[k++] = x === true || x === 1 ? 1 : 0;
-      } else {
-        at[dim] = i;
-        if (Array.isArray(x)) throw new BadRequest(`input '${name}': ragged nested array: ${where(dim + 1)} is a list, where its siblings hold numbers`);
-        bad(x, bool ? 'must be true, false, 0 or 1' : 'must be a number');
-      }
+      if (Array.isArray(x)) throw new BadRequest(`input '${name}': ragged nested array: ${where(dim + 1)} is a list, where its siblings hold numbers`);
+      out[k] = leaf(x);
+      k++;
     }
   };
-  if (shape.length === 0) {
-    const x: unknown = value;
-    if (bool ? !(x === true || x === 1 || x === false || x === 0) : typeof x !== 'number') bad(x, bool ? 'must be true, false, 0 or 1' : 'must be a number');
-    out[0] = x === true ? 1 : x === false ? 0 : (x as number);
-    if (integral && (!Number.isInteger(out[0]) || out[0]! < lo || out[0]! > hi)) bad(x, `must be an integer in ${lo}..${hi}`);
-  } else walk(value, 0);
+  if (shape.length === 0) out[0] = leaf(value);
+  else walk(value, 0);
   return out;
 }
 

@@ -93,7 +93,6 @@ export async function serve(options: ServeOptions): Promise<Server> {
   const metrics = new ServeMetrics();
   const llms = new Map<string, Llm>();
   const batchOpts = { maxBatch: o.maxBatch, maxWaitMs: o.maxWaitMs, queue: o.queue, timeoutMs: o.timeoutMs, inFlight: o.batchesInFlight };
-
   const models = new Map<string, ServedModel>();
   for (const src of o.models) models.set(src.name, new ServedModel(src, await kindOf(src), batchOpts, metrics, (n, llm) => llms.set(n, llm)));
   let loaded = false, draining = false;

@@ -80,13 +80,13 @@ export function assignAll(pairs: readonly (readonly [Tensor, Tensor])[], alongsi
 export function adoptStorage(t: Tensor, value: Tensor): void {
   checkAssign('adoptStorage', t, value);
   if (!value.node.realized) throw new Error('adoptStorage: the value holds no buffer (realise it first)');
+  dropInit(t.node);
   moveTo(t, value);
 }
 
 /** Makes `t` stand for `value` (a copy made for it, or a buffer handed over) from now on, keeping its leaf flags and gradient. */
 function moveTo(t: Tensor, value: Tensor): void {
   const old = t.node;
-  dropInit(old);
   const next = shareStorage(value);
   next.requiresGrad = old.requiresGrad;
   next.gradLeaf = old.gradLeaf;
