@@ -1,16 +1,9 @@
 // Memory: buffers go back when tensors are dropped, without tidy(); temporaries never outlive a schedule.
 import { describe, expect, test } from 'vitest';
 import * as born from '../src/index.js';
+import { collectGarbage } from './gc.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
-
-async function collect(): Promise<void> {
-  // FinalizationRegistry callbacks run in a later task after a full collection.
-  for (let i = 0; i < 3; i++) {
-    gc?.();
-    await new Promise((r) => setTimeout(r, 0));
-  }
-}
 
 describe('memory', () => {
   test('gc is exposed to the test process (vitest.config execArgv)', () => {
@@ -22,7 +15,7 @@ describe('memory', () => {
     await born.realize(w);
     let x = born.randn([16, 64], { seed: 2 });
     await born.realize(x);
-    await collect();
+    await collectGarbage();
     const before = born.engine.memory();
     let peak = before.liveBuffers;
     for (let i = 0; i < 10_000; i++) {
@@ -30,11 +23,11 @@ describe('memory', () => {
       x = x.matmul(w).tanh().mul(0.5).add(x.softmax({ dim: -1 }));
       await born.realize(x);
       if (i % 1000 === 999) {
-        await collect();
+        await collectGarbage();
         peak = Math.max(peak, born.engine.memory().liveBuffers);
       }
     }
-    await collect();
+    await collectGarbage();
     const after = born.engine.memory();
     expect(after.liveBuffers).toBeLessThanOrEqual(before.liveBuffers);
     expect(after.liveBytes).toBeLessThanOrEqual(before.liveBytes);
