@@ -14,7 +14,7 @@ import { ERR, indexCheckJs, scatter } from './scatter.js';
 import { rowKernel } from './row.js';
 import { windowKernel } from './conv/window.js';
 import { attentionKernel } from './attention.js';
-import { printSimd } from './simd/index.js';
+import { printSimd, simdEpilogueOf, type SimdEpilogue } from './simd/index.js';
 import { columnBlocks, rowSum } from './reduce-print.js';
 
 export interface JsKernel {
@@ -378,7 +378,7 @@ function matmul(k: Kernel): JsKernel {
     a: { offset: mm.a.offset, sBatch: mm.a.sBatch, sRow: mm.a.sRow, sCol: mm.a.sCol, ...(mm.a.prologue ? { prologue: p.print(mm.a.prologue) } : {}), ...(mm.a.quant ? { quant: mm.a.quant } : {}) },
     b: { offset: mm.b.offset, sBatch: mm.b.sBatch, sRow: mm.b.sRow, sCol: mm.b.sCol, ...(mm.b.prologue ? { prologue: p.print(mm.b.prologue) } : {}), ...(mm.b.quant ? { quant: mm.b.quant } : {}) },
     dtype: k.out.dtype === 'float64' ? 'float64' as const : 'float32' as const,
-    ...(isIdentity ? {} : { epilogue: { prelude: preludeFor(k), expr } }),
+    ...(isIdentity ? {} : { epilogue: { prelude: preludeFor(k), expr, ...simdEpilogue(k) } }),
     // The epilogue's prelude serves the prologues too.
     ...(withPrologue && isIdentity ? { prelude: preludeFor(k) } : {}),
   };
@@ -388,6 +388,12 @@ function matmul(k: Kernel): JsKernel {
   }
   if (spec.a.quant || spec.b.quant) return { source: quantMatmulSource(spec, isIdentity ? 'acc' : expr, preludeFor(k)), units: quantMatmulUnits(spec) };
   return { source: matmulSource(spec), units: matmulWorkUnits(spec) };
+}
+
+/** The epilogue's SIMD form where it has one (quantised kernels print their own epilogue). */
+function simdEpilogue(k: Kernel): { simd?: SimdEpilogue } {
+  const simd = simdEpilogueOf(k);
+  return simd ? { simd } : {};
 }
 
 const checksIndices = (k: Kernel): boolean => (k.indexChecks?.length ?? 0) > 0;

@@ -2,6 +2,7 @@
 // decided here from the spec, so strides and sizes are literals in the output.
 
 import { directRun, jsMicroKernel } from './js-kernels.js';
+import { simdCopyOut } from './epilogue-out.js';
 import { G1_VECTORS } from './kernels.js';
 import { residentLoad, residentSetup, scratchGuard } from './resident.js';
 import { base64, lin, stage, stageRows, through } from './source-parts.js';
@@ -188,7 +189,10 @@ export function matmulSource(spec: MatmulSpec, options: MatmulSourceOptions = {}
         : `$g(${AP * S}, ${BP * S}, ${NR * S}, $kc * ${NR * S}, ${cTile}, $ldc * ${S}, $mt, $nt, $kc, ${accumArg});`)
       : `$g(${AP}, ${BP}, ${CP} + ($ic - $rs) * $ldc, $mt, $nt, $kc, $ldc, $pc > 0);`;
   }
-  const copyOut = plainEpilogue
+  // A SIMD epilogue needs the wasm backend's memory; the JS backend prints the expression.
+  const simdOut = flavour && !f64 && spec.epilogue?.simd ? simdCopyOut(spec.epilogue.simd, need * S, M, N, CP) : null;
+  const needBytes = simdOut ? simdOut.need : need * S;
+  const copyOut = simdOut ? simdOut.copyOut : plainEpilogue
     ? `{
           const $o0 = ($bt * ${M} + $rs) * ${N} + $jc;
           if ($nc === ${N} && $ldc === $nc) $C.set($F.subarray(${CP}, ${CP} + ($rse - $rs) * $nc), $o0);
@@ -241,12 +245,13 @@ export function matmulSource(spec: MatmulSpec, options: MatmulSourceOptions = {}
   }
   const $g = $W.g;
   ${resident ? residentSetup(T) : ''}
+  ${simdOut ? simdOut.setup : ''}
   return function (b, start, end, $rt) {
     ${prelude}
     ${head}
-    ${scratchGuard(need * S)}
-    if ($W.mem.buffer.byteLength < ${need * S}) {
-      $W.mem.grow(Math.ceil((${need * S} - $W.mem.buffer.byteLength) / 65536));
+    ${scratchGuard(needBytes)}
+    if ($W.mem.buffer.byteLength < ${needBytes}) {
+      $W.mem.grow(Math.ceil((${needBytes} - $W.mem.buffer.byteLength) / 65536));
       $W.f = new ${T}($W.mem.buffer);
     }
     let $F = $W.f;

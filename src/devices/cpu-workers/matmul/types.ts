@@ -1,5 +1,6 @@
 /** Public types of the CPU matmul kernel generator (re-exported by ../matmul.ts). */
 import type { QuantOperand } from '../../../kernel/ir.js';
+import type { SimdEpilogue } from '../simd/index.js';
 
 export interface MatmulOperand {
   offset: number;
@@ -31,7 +32,11 @@ export interface MatmulSpec {
    * cheaper than rebuilding them from `o`) and `b` (the buffer array); `prelude`
    * holds statements run once at the start of each call. Default expr: 'acc'.
    */
-  epilogue?: { prelude?: string; expr: string };
+  epilogue?: {
+    prelude?: string; expr: string;
+    /** The same epilogue as a SIMD map over the C block (simd/epilogue.ts), run by the wasm backend instead of `expr`. */
+    simd?: SimdEpilogue;
+  };
   /** Statements run once at the start of each call, for the operands' prologues (helpers they use). */
   prelude?: string;
   dtype?: 'float32' | 'float64';

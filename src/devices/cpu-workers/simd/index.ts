@@ -10,6 +10,7 @@ import { planSimd, type SimdPlan } from './plan.js';
 import { simdBytes, simdSource } from './source.js';
 import { planColumn } from './column-plan.js';
 import { columnModule, columnSource } from './column.js';
+import { epilogueModule, planMatmulEpilogue } from './epilogue.js';
 
 export { SIMD_MARKER } from './source.js';
 export { planSimd } from './plan.js';
@@ -35,8 +36,8 @@ let useFma = process.env['BORN_SIMD_FMA'] !== '0';
 /** Whether kernels printed from now on may use relaxed-SIMD multiply-add (tests run both forms). */
 export function setSimdFma(on: boolean): void { useFma = on; }
 
-/** Kernels printed as SIMD in this process, for tests. */
-export const simdStats = { printed: 0 };
+/** Kernels printed as SIMD in this process, and matmul epilogues given a SIMD form, for tests. */
+export const simdStats = { printed: 0, epilogues: 0 };
 
 /**
  * Below these sizes the JS kernel is as fast: each run of `segment` contiguous elements costs a
@@ -80,17 +81,38 @@ export function printSimd(k: Kernel): string | null {
   const plan = planSimd(k);
   if (typeof plan === 'string') return null;
   if (mode === 'auto' && !worthIt(k, plan)) return null;
-  // Fused multiply-add where the engine has relaxed SIMD: the matmul's detection decides (and
-  // turns on V8's flag where it must), so both paths agree on it.
-  const fma = useFma && (wasmFlavour(false, true)?.key.includes('_fma_') ?? false);
-  let bytes = simdBytes(plan, fma);
-  if (fma && !valid(bytes)) bytes = simdBytes(plan, false);
-  if (!valid(bytes)) return null;
+  const bytes = validBytes((fma) => simdBytes(plan, fma));
+  if (bytes === null) return null;
   simdStats.printed++;
   return simdSource(k, plan, bytes);
 }
 
-const fmaWanted = (): boolean => useFma && (wasmFlavour(false, true)?.key.includes('_fma_') ?? false);
+/**
+ * A module's bytes with relaxed-SIMD multiply-add where the engine has it, else without; null
+ * where the engine takes neither. The matmul's detection decides (and turns on V8's flag where
+ * it must), so every SIMD path agrees on it.
+ */
+function validBytes(build: (fma: boolean) => Uint8Array): Uint8Array | null {
+  const fma = useFma && (wasmFlavour(false, true)?.key.includes('_fma_') ?? false);
+  let bytes = build(fma);
+  if (fma && !valid(bytes)) bytes = build(false);
+  return valid(bytes) ? bytes : null;
+}
+
+/** A matmul epilogue the template runs as SIMD: its plan, and whether its module may use multiply-add. */
+export interface SimdEpilogue { readonly plan: SimdPlan; readonly fma: boolean }
+
+/** The SIMD form of a matmul kernel's epilogue (epilogue.ts), or null: none, no lane-wise form, too small, or no wasm SIMD. */
+export function simdEpilogueOf(k: Kernel): SimdEpilogue | null {
+  if (mode === 'never') return null;
+  const plan = planMatmulEpilogue(k);
+  if (plan === null || (mode === 'auto' && !worthIt(k, plan))) return null;
+  let fma = false;
+  const bytes = validBytes((f) => { fma = f; return epilogueModule(plan, 0, f).bytes; });
+  if (bytes === null) return null;
+  simdStats.epilogues++;
+  return { plan, fma };
+}
 
 /** The SIMD form of a column reduction (column-plan.ts), or null. */
 function printColumn(k: Kernel): string | null {
@@ -98,10 +120,8 @@ function printColumn(k: Kernel): string | null {
   if (typeof plan === 'string') return null;
   const width = plan.outer[plan.outer.length - 1]![0];
   if (mode === 'auto' && (width < MIN_COLUMN_WIDTH || numel(k.reduce!.dims) * numel(k.loop) < MIN_COLUMN_ELEMENTS)) return null;
-  const fma = fmaWanted();
-  let bytes = columnModule(plan, fma);
-  if (fma && !valid(bytes)) bytes = columnModule(plan, false);
-  if (!valid(bytes)) return null;
+  const bytes = validBytes((fma) => columnModule(plan, fma));
+  if (bytes === null) return null;
   simdStats.printed++;
   return columnSource(k, plan, bytes);
 }

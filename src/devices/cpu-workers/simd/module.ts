@@ -19,7 +19,7 @@ export const BLOCK = 8192;
 
 /** Byte offsets in the thread's wasm memory. */
 export interface SimdLayout {
-  /** Splat values, one float32 each, from byte 0. */
+  /** Splat values, one float32 each, from this byte. */
   readonly scalars: number;
   /** Run k of plan.vecs at vec + k·BLOCK·4 bytes; the output block after the last. */
   readonly vec: number;
@@ -27,10 +27,11 @@ export interface SimdLayout {
   readonly bytes: number;
 }
 
-export function layoutOf(plan: SimdPlan): SimdLayout {
-  const vec = Math.ceil((plan.scalars.length * 4) / 16) * 16;
+/** From byte `base` (16-byte aligned): 0 for a kernel of its own, past the scratch for a matmul's epilogue. */
+export function layoutOf(plan: SimdPlan, base = 0): SimdLayout {
+  const vec = base + Math.ceil((plan.scalars.length * 4) / 16) * 16;
   const out = vec + plan.vecs.length * BLOCK * 4;
-  return { scalars: 0, vec, out, bytes: out + (plan.kind === 'map' ? BLOCK * 4 : 0) };
+  return { scalars: base, vec, out, bytes: out + (plan.kind === 'map' ? BLOCK * 4 : 0) };
 }
 
 function memarg(b: VecBuilder, op: number, align: number, offset: number): void {

@@ -58,13 +58,13 @@ export function unravel(outer: SimdPlan['outer'], flat: string): string[] {
 }
 
 /** Statements writing a plan's scalar slots at byte offset `at`: runtime params, and splat loads of inputs. */
-export function scalarWrites(scalars: readonly SimdScalar[], at: number): { params: string[]; splats: string[] } {
+export function scalarWrites(scalars: readonly SimdScalar[], at: number, view = 'F', input = (i: number): string => `b${i}`): { params: string[]; splats: string[] } {
   const params: string[] = [];
   const splats: string[] = [];
   scalars.forEach((s, j) => {
     const slot = at / 4 + j;
-    if ('param' in s) params.push(`F[${slot}] = ${RT}[${s.param}];`);
-    else splats.push(`F[${slot}] = b${s.input}[${affineJs(s.base)}];`);
+    if ('param' in s) params.push(`${view}[${slot}] = ${RT}[${s.param}];`);
+    else splats.push(`${view}[${slot}] = ${input(s.input)}[${affineJs(s.base)}];`);
   });
   return { params, splats };
 }
