@@ -13,6 +13,7 @@ import { jsPrelude } from './prelude.js';
 import { ERR, indexCheckJs, scatter } from './scatter.js';
 import { rowKernel } from './row.js';
 import { windowKernel } from './conv/window.js';
+import { printWindowSimd } from './conv/window-simd.js';
 import { attentionKernel } from './attention.js';
 import { printSimd, simdEpilogueOf, type SimdEpilogue } from './simd/index.js';
 import { columnBlocks, rowSum } from './reduce-print.js';
@@ -405,8 +406,8 @@ export function printJs(k: Kernel): JsKernel {
     throw new Error(`internal: kernel ${k.name} has extra outputs, which only elementwise kernels may have`);
   }
   if (k.matmul) return matmul(k);
-  const simd = k.attention ? null : printSimd(k);
-  if (simd !== null) return { source: simd, units: unitsOf(k) };
+  const simd = k.attention ? null : k.window ? printWindowSimd(k) : printSimd(k);
+  if (simd !== null) return { source: simd, units: k.window ? k.window.N * k.window.C : unitsOf(k) };
   const printer = (prefix: string): ScalarPrinter => new ScalarPrinter(false, (i) => `b${i}`, prefix);
   const sc: { body: string; units: number; scratch?: string } | null = k.scatter ? scatter(k, printer) : k.row ? rowKernel(k, printer)
     : k.window ? windowKernel(k, printer) : k.attention ? attentionKernel(k, printer) : null;

@@ -64,7 +64,7 @@ function worthIt(k: Kernel, plan: SimdPlan): boolean {
 }
 
 /** Whether the engine takes the module (an engine without wasm SIMD refuses it). */
-function valid(bytes: Uint8Array): boolean {
+export function valid(bytes: Uint8Array): boolean {
   // Typed structurally: the project's libs (ES2022, no DOM) do not declare WebAssembly's values.
   const wasm = (globalThis as { WebAssembly?: { validate(bytes: Uint8Array): boolean } }).WebAssembly;
   try {
