@@ -38,7 +38,7 @@ for (const [label, format, module, int] of kernels) {
     for (let rep = 0; rep < 5; rep++) {
       const t0 = performance.now();
       for (let i = 0; i < ROWS / QR; i++) {
-        if (int) f(x + xs, x + xs + w, 0, x, x + xs + w + s, QR, nb);
+        if (int) f(x + xs, 0, x, x + xs + w + s, QR, nb);
         else f(x + xs, x + xs + w, 0, x + xs + w + s, QR, nb, x, K * 4, K / 8);
       }
       best = Math.min(best, performance.now() - t0);

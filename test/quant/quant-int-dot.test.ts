@@ -28,16 +28,19 @@ describe('the wasm integer dot', () => {
     const bytes = randomBlocks(format, nr, nb * 32, nv * 13 + nb);
     // Row 0 at the extremes: every q8_0 quant -128 (which ggml never writes, but a file may hold).
     if (format === 'q8_0') for (let b = 0; b < nb; b++) bytes.fill(0x80, b * bb + 2, b * bb + 34);
+    // Weight scales the kernel converts from f16 itself: the smallest subnormal, zero, -0, the largest.
+    for (const [blk, h] of [[nb + 1, 0x0001], [2 * nb, 0x0000], [3 * nb + 2, 0x8000], [4 * nb + 3, 0x7bff], [5 * nb, 0xfbff]] as const) {
+      bytes[blk * bb] = h & 255; bytes[blk * bb + 1] = h >> 8;
+    }
     const r = lcg(nv);
     // Activation quants: block 0 of every vector all zero (scale 0), block 1 all ±127, the rest random.
     const xq = Array.from({ length: nv }, () => Int8Array.from({ length: nb * 32 }, (_, i) => (i < 32 ? 0 : i < 64 ? (i & 1 ? 127 : -127) : Math.floor(r() * 255) - 127)));
     const xd = Array.from({ length: nv }, () => Float32Array.from({ length: nb }, (_, b) => (b === 0 ? 0 : b === 1 ? 4096 : r() * 0.1)));
     // The layout the matmul kernel stages: the nv vectors' block b side by side (i16 quants).
-    const wAt = 0, sAt = nr * nb * bb + 16 - ((nr * nb * bb) % 16), xAt = sAt + nr * nb * 4, xsAt = xAt + nv * nb * 64, oAt = xsAt + nv * nb * 4 + 16;
+    const wAt = 0, xAt = nr * nb * bb + 16 - ((nr * nb * bb) % 16), xsAt = xAt + nv * nb * 64, oAt = xsAt + nv * nb * 4 + 16;
     const mem = new W.Memory({ initial: 1 });
     new Uint8Array(mem.buffer).set(bytes, wAt);
     const F = new Float32Array(mem.buffer), q16 = new Int16Array(mem.buffer);
-    for (let i = 0; i < nr * nb; i++) F[sAt / 4 + i] = half(bytes[i * bb]! | (bytes[i * bb + 1]! << 8));
     for (let v = 0; v < nv; v++) for (let b = 0; b < nb; b++) {
       F[xsAt / 4 + b * nv + v] = xd[v]![b]!;
       q16.set(xq[v]!.subarray(b * 32, b * 32 + 32), xAt / 2 + (b * nv + v) * 32);
@@ -47,13 +50,13 @@ describe('the wasm integer dot', () => {
     const module = intDotModule(format, nv);
     expect(module).not.toBeNull();
     const f = new W.Instance(new W.Module(module!), { e: { m: mem } }).exports.f;
-    f(wAt, sAt, xAt, xsAt, oAt, nr, nb);
+    f(wAt, xAt, xsAt, oAt, nr, nb);
     for (let row = 0; row < nr; row++) for (let v = 0; v < nv; v++) {
       let want = 0, size = 0;
       for (let b = 0; b < nb; b++) {
         let dot = 0, abs = 0;
         for (let j = 0; j < 32; j++) { const t = wq(bytes, format, (row * nb + b) * bb, j) * xq[v]![b * 32 + j]!; dot += t; abs += Math.abs(t); }
-        const d = F[sAt / 4 + row * nb + b]! * xd[v]![b]!;
+        const at = (row * nb + b) * bb, d = half(bytes[at]! | (bytes[at + 1]! << 8)) * xd[v]![b]!;
         // The float error scales with the lanes' partial sums, which may cancel in the block's.
         want += d * dot; size += Math.abs(d) * abs;
       }

@@ -11,7 +11,23 @@ import { simdModule } from './quant-wasm.js';
 const I8X16_SPLAT = 0x0f, F32X4_EXTRACT = 0x1f, V128_AND = 0x4e, I8X16_SHR_U = 0x6d, I8X16_SUB = 0x71;
 const I16X8_EXTEND_LOW_S = 0x87, I16X8_EXTEND_HIGH_S = 0x88, I32X4_ADD = 0xae, I32X4_DOT_S = 0xba;
 const F32X4_ADD = 0xe4, F32X4_MUL = 0xe6, F32X4_CONVERT = 0xfa, F32X4_MADD = 0x105;
-const F32_ADD = 0x92, F32_STORE = 0x38;
+const F32_ADD = 0x92, F32_STORE = 0x38, F32X4_SPLAT = 0x13;
+const I32_LOAD16_U = 0x2f, I32_AND = 0x71, I32_OR = 0x72, I32_SHL = 0x74, F32_CONST = 0x43, F32_MUL = 0x94;
+const I32_REINTERPRET_F32 = 0xbc, F32_REINTERPRET_I32 = 0xbe;
+
+/**
+ * The f16 at byte p as an f32 on the stack (h: a scratch i32 local): its magnitude bits shifted
+ * into an f32's place are the value times 2^-112, subnormals included, so one multiply by 2^112
+ * rescales it exactly; then the sign. An infinite or NaN scale (exponent 31) would come out as
+ * a finite 2^16 · (1 + m / 1024): quantisers never write one.
+ */
+function halfScale(w: Asm, p: number, h: number): void {
+  w.get(p).mem(I32_LOAD16_U, 1, 0).set(h);
+  w.get(h).i32(0x7fff).code.push(I32_AND);
+  w.i32(13).code.push(I32_SHL, F32_REINTERPRET_I32, F32_CONST, 0x00, 0x00, 0x80, 0x77, F32_MUL, I32_REINTERPRET_F32);
+  w.get(h).i32(0x8000).code.push(I32_AND);
+  w.i32(16).code.push(I32_SHL, I32_OR, F32_REINTERPRET_I32);
+}
 
 /**
  * Bytes of one quantised activation block's quants: stored as i16, so that each product is one
@@ -22,21 +38,22 @@ const F32_ADD = 0x92, F32_STORE = 0x38;
 export const ACT_BLOCK_BYTES = 64;
 
 /**
- * q(wp, sp, xp, xsp, op, nr, nb), for nv activation vectors of nb q8_0 blocks stored block by
+ * q(wp, xp, xsp, op, nr, nb), for nv activation vectors of nb q8_0 blocks stored block by
  * block, the nv vectors' block b side by side (quants at xp + (b·nv + v)·64 as i16, scales f32 at
  * xsp + 4·(b·nv + v)): for r < nr, f32 at op + 4·(r·nv + v) = Σ over blocks of
- * d_w · d_x · Σ q_w q_x, for W's row r (blocks from wp + r·nb·blockBytes, their scales f32 at
- * sp + 4·(r·nb + block), staged by the caller). Each weight block is loaded and widened once for
- * all nv vectors. For nv > 1 the vectors' int32 block sums are reduced into one i32x4 (lane v:
+ * d_w · d_x · Σ q_w q_x, for W's row r (blocks from wp + r·nb·blockBytes, as the file holds
+ * them). Each weight block is loaded and widened once for all nv vectors, and its f16 scale
+ * turned into f32 here (halfScale) rather than by the caller, whose JS loop over the blocks took
+ * as long as the dot. For nv > 1 the vectors' int32 block sums are reduced into one i32x4 (lane v:
  * vector v), so one convert, one scale multiply and one accumulator serve them all (one
  * accumulator per vector spilled registers: 4 vectors took 4.9 times one); the rows' results are
  * stored as whole v128s, each over the unused lanes of the last (16 bytes past the end too).
  */
 function intDot(format: 'q8_0' | 'q4_0', relaxed: boolean, nv: number): Asm {
   const { blockBytes } = QUANT_FORMATS[format];
-  const w = new Asm(7);
-  const [wp, sp, xp, xsp, op, nr, nb] = [0, 1, 2, 3, 4, 5, 6];
-  const r = w.i32Local(), b = w.i32Local(), p = w.i32Local(), s = w.i32Local(), x = w.i32Local(), xs = w.i32Local();
+  const w = new Asm(6);
+  const [wp, xp, xsp, op, nr, nb] = [0, 1, 2, 3, 4, 5];
+  const r = w.i32Local(), b = w.i32Local(), p = w.i32Local(), h = w.i32Local(), x = w.i32Local(), xs = w.i32Local();
   const acc = w.v128Local(), raw = w.v128Local(), sw = w.v128Local();
   const lanes = [w.v128Local(), w.v128Local()];
   const wide = [w.v128Local(), w.v128Local(), w.v128Local(), w.v128Local()];
@@ -62,7 +79,7 @@ function intDot(format: 'q8_0' | 'q4_0', relaxed: boolean, nv: number): Asm {
     };
     pair([0, 4, 1, 5]); pair([2, 6, 3, 7]); w.simd(I32X4_ADD);
   };
-  w.get(wp).set(p).get(sp).set(s);
+  w.get(wp).set(p);
   w.upto(r, nr, () => {
     zero(); w.set(acc);
     w.get(xp).set(x).get(xsp).set(xs);
@@ -77,7 +94,8 @@ function intDot(format: 'q8_0' | 'q4_0', relaxed: boolean, nv: number): Asm {
         w.get(raw).i32(4).simd(I8X16_SHR_U).i32(8).simd(I8X16_SPLAT).simd(I8X16_SUB).set(lanes[1]!);
       }
       for (let g = 0; g < 4; g++) w.get(lanes[g >> 1]!).simd(g & 1 ? I16X8_EXTEND_HIGH_S : I16X8_EXTEND_LOW_S).set(wide[g]!);
-      w.get(s).simdMem(SIMD_LOAD32_SPLAT, 2, 0).set(sw);
+      halfScale(w, p, h);
+      w.simd(F32X4_SPLAT).set(sw);
       if (nv === 1) {
         // lanes: partial sums of the one vector, added at the end
         blockSum(0);
@@ -98,7 +116,7 @@ function intDot(format: 'q8_0' | 'q4_0', relaxed: boolean, nv: number): Asm {
       if (relaxed) w.get(acc).simd(F32X4_MADD);
       else w.simd(F32X4_MUL).get(acc).simd(F32X4_ADD);
       w.set(acc);
-      w.inc(x, nv * ACT_BLOCK_BYTES).inc(xs, nv * 4).inc(s, 4).inc(p, blockBytes);
+      w.inc(x, nv * ACT_BLOCK_BYTES).inc(xs, nv * 4).inc(p, blockBytes);
     });
     w.get(op).get(r).i32(4 * nv).mul().add();
     if (nv === 1) {
@@ -121,4 +139,4 @@ export const intDotFormat = (format: QuantFormat): format is 'q8_0' | 'q4_0' => 
 
 /** The module exporting `f` = q for `format` and nv vectors, or null without wasm SIMD. */
 export const intDotModule = (format: 'q8_0' | 'q4_0', nv: number): Uint8Array | null =>
-  simdModule(`int/${format}/${nv}`, 7, (relaxed) => intDot(format, relaxed, nv));
+  simdModule(`int/${format}/${nv}`, 6, (relaxed) => intDot(format, relaxed, nv));

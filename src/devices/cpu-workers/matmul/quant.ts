@@ -221,11 +221,11 @@ export function quantMatmulSource(spec: MatmulSpec, expr: string, prelude: strin
       const $r0 = $u * ${QR}, $nr = Math.min(${QR}, ${rows} - $r0);
       const $src = ${q.byteOffset} + ($r0 + ${row0}) * ${rowBytes};
       $U.set(${W}.subarray($src, $src + $nr * ${rowBytes}), ${wBase});
-      ${stageScales(q.format, nb, wBase, sBase / 4)}
+      ${int ? '' : stageScales(q.format, nb, wBase, sBase / 4)}
       for (let $t0 = 0; $t0 < ${T}; $t0 += ${NV}) {
         const $n = Math.min(${NV}, ${T} - $t0);
         ${int
-    ? `$dots[$n](${wBase}, ${sBase}, ${qBase} + $t0 * ${nb * xb}, ${xsBase} + $t0 * ${nb * 4}, ${oBase}, $nr, ${nb});`
+    ? `$dots[$n](${wBase}, ${qBase} + $t0 * ${nb * xb}, ${xsBase} + $t0 * ${nb * 4}, ${oBase}, $nr, ${nb});`
     : `$dots[$n](${wBase}, ${sBase}, $t0 * ${K * 4}, ${oBase}, $nr, ${nb}, ${xsBase} + $t0 * ${K / 8}, ${K * 4}, ${K / 8});`}
         for (let $i = 0; $i < $nr; $i++) {
           const $r = $r0 + $i;
