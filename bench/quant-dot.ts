@@ -1,6 +1,6 @@
 // The packed-weight dot kernels alone (src/devices/cpu-workers/matmul/quant-wasm.ts, quant-int-wasm.ts), one thread,
 // no staging: a 4096 x 4096 weight's rows, 16 at a time as the matmul kernel calls it, against 1
-// and 4 vectors (zeros: the time does not depend on the values). Best of 5.
+// and 4 vectors, the integer dot also 8 (zeros: the time does not depend on the values). Best of 5.
 // Usage: node dist-bench/bench/quant-dot.js
 import { setFlagsFromString } from 'node:v8';
 import { quantDotModule } from '../src/devices/cpu-workers/matmul/quant-wasm.js';
@@ -25,12 +25,12 @@ const kernels: Kernel[] = [
   ...(['q8_0', 'q4_0'] as const).map((f): Kernel => [`${f} int`, f, (nv) => intDotModule(f, nv), true]),
 ];
 for (const [label, format, module, int] of kernels) {
-  for (const nv of [1, 4]) {
+  for (const nv of int ? [1, 4, 8] : [1, 4]) {
     const bytes = module(nv);
     if (!bytes) { console.log(`${label}: no wasm SIMD`); continue; }
     const { blockSize, blockBytes } = QUANT_FORMATS[format];
     const nb = K / blockSize;
-    const x = 4 * K * 4, xs = 4 * (K / 32) * 4, w = QR * nb * blockBytes, s = QR * nb * 16 * 4;
+    const x = 8 * K * 4, xs = 8 * (K / 32) * 4, w = QR * nb * blockBytes, s = QR * nb * 16 * 4;
     const mem = new W.Memory({ initial: 1 });
     mem.grow(Math.ceil((x + xs + w + s + QR * 16 + 64) / 65536));
     const f = new W.Instance(new W.Module(bytes), { e: { m: mem } }).exports.f;

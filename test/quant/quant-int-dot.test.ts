@@ -1,7 +1,7 @@
 // The integer dot of q8_0 / q4_0 weights with q8_0-quantised activations
 // (src/devices/cpu-workers/matmul/quant-int-wasm.ts, quant-act.ts): the wasm kernel alone against
 // Σ over blocks of d_w · d_x · Σ q_w q_x computed in JS (exact but for float summation order), for
-// both ways of summing the products, 1..4 vectors, odd row counts, zero and extreme blocks; then
+// 1..8 vectors (two accumulators past 4), odd row counts, zero and extreme blocks; then
 // the whole matmul (quantLinear, whose kernel quantises x as ggml's quantize_row_q8_0_ref does)
 // against a reference that quantises x in JS: halfway values, zero and large blocks, NaN.
 import { describe, expect, test } from 'vitest';
@@ -23,7 +23,7 @@ const wq = (bytes: Uint8Array, format: 'q8_0' | 'q4_0', p: number, j: number): n
   : j < 16 ? (bytes[p + 2 + j]! & 15) - 8 : (bytes[p + 2 + j - 16]! >> 4) - 8;
 
 describe('the wasm integer dot', () => {
-  test.each([['q8_0', 1], ['q8_0', 2], ['q8_0', 3], ['q8_0', 4], ['q4_0', 1], ['q4_0', 2], ['q4_0', 3], ['q4_0', 4]] as const)('%s, %i vectors', (format, nv) => {
+  test.each([1, 2, 3, 4, 5, 6, 7, 8].flatMap((nv) => [['q8_0', nv], ['q4_0', nv]] as const))('%s, %i vectors', (format, nv) => {
     const nr = 7, nb = 5, bb = BLOCK_BYTES[format];
     const bytes = randomBlocks(format, nr, nb * 32, nv * 13 + nb);
     // Row 0 at the extremes: every q8_0 quant -128 (which ggml never writes, but a file may hold).
@@ -66,8 +66,8 @@ describe('the wasm integer dot', () => {
 });
 
 describe('x Wᵀ on the integer dot: x quantised to q8_0 blocks in the kernel', () => {
-  test.each(['q8_0', 'q4_0'] as const)('%s: halfway values, zero and large blocks, 5 rows (4 + 1 vectors), 37 outputs', async (format) => {
-    const [m, n, k] = [5, 37, 128];
+  test.each([['q8_0', 5], ['q4_0', 5], ['q8_0', 11], ['q4_0', 11]] as const)('%s: halfway values, zero and large blocks, %i rows, 37 outputs', async (format, m) => {
+    const [n, k] = [37, 128];
     const x = randomInput(m * k, 3);
     // Row 0, block 0: amax 127, so d = 1 and x / d is exact: ±2.5 and ±0.5 round away from zero.
     x.set([127, 2.5, -2.5, 0.5, -0.5, 1.5, -1.5, 126.5], 0);

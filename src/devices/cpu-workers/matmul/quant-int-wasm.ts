@@ -54,7 +54,9 @@ function intDot(format: 'q8_0' | 'q4_0', relaxed: boolean, nv: number): Asm {
   const w = new Asm(6);
   const [wp, xp, xsp, op, nr, nb] = [0, 1, 2, 3, 4, 5];
   const r = w.i32Local(), b = w.i32Local(), p = w.i32Local(), h = w.i32Local(), x = w.i32Local(), xs = w.i32Local();
-  const acc = w.v128Local(), raw = w.v128Local(), sw = w.v128Local();
+  // One accumulator per four vectors (lane v % 4: vector v).
+  const accs = Array.from({ length: Math.ceil(nv / 4) }, () => w.v128Local());
+  const raw = w.v128Local(), sw = w.v128Local();
   const lanes = [w.v128Local(), w.v128Local()];
   const wide = [w.v128Local(), w.v128Local(), w.v128Local(), w.v128Local()];
   const sums = [w.v128Local(), w.v128Local(), w.v128Local(), w.v128Local()];
@@ -81,7 +83,7 @@ function intDot(format: 'q8_0' | 'q4_0', relaxed: boolean, nv: number): Asm {
   };
   w.get(wp).set(p);
   w.upto(r, nr, () => {
-    zero(); w.set(acc);
+    for (const acc of accs) { zero(); w.set(acc); }
     w.get(xp).set(x).get(xsp).set(xs);
     w.upto(b, nb, () => {
       if (format === 'q8_0') {
@@ -96,29 +98,33 @@ function intDot(format: 'q8_0' | 'q4_0', relaxed: boolean, nv: number): Asm {
       for (let g = 0; g < 4; g++) w.get(lanes[g >> 1]!).simd(g & 1 ? I16X8_EXTEND_HIGH_S : I16X8_EXTEND_LOW_S).set(wide[g]!);
       halfScale(w, p, h);
       w.simd(F32X4_SPLAT).set(sw);
-      if (nv === 1) {
-        // lanes: partial sums of the one vector, added at the end
-        blockSum(0);
-        w.simd(F32X4_CONVERT);
-        w.get(sw).get(xs).simdMem(SIMD_LOAD32_SPLAT, 2, 0).simd(F32X4_MUL);
-      } else {
-        for (let v = 0; v < nv; v++) { blockSum(v); w.set(sums[v]!); }
-        fold(sums[0]!, sums[1]!); w.set(sums[0]!);
-        if (nv > 2) fold(sums[2]!, nv > 3 ? sums[3]! : null); else zero();
-        w.set(sums[2]!);
-        // [S0, S1, S2, S3] = the two folds' low halves plus their high halves
-        w.get(sums[0]!).get(sums[2]!).shuffle([0, 1, 4, 5], 4);
-        w.get(sums[0]!).get(sums[2]!).shuffle([2, 3, 6, 7], 4);
-        w.simd(I32X4_ADD).simd(F32X4_CONVERT);
-        // lane v's scale d_w · d_x(v); lanes past nv read the next block's and are never stored
-        w.get(sw).get(xs).simdMem(SIMD_LOAD, 0, 0).simd(F32X4_MUL);
-      }
-      if (relaxed) w.get(acc).simd(F32X4_MADD);
-      else w.simd(F32X4_MUL).get(acc).simd(F32X4_ADD);
-      w.set(acc);
+      accs.forEach((acc, g) => {
+        const c = Math.min(4, nv - 4 * g);
+        if (nv === 1) {
+          // lanes: partial sums of the one vector, added at the end
+          blockSum(0);
+          w.simd(F32X4_CONVERT);
+          w.get(sw).get(xs).simdMem(SIMD_LOAD32_SPLAT, 2, 0).simd(F32X4_MUL);
+        } else {
+          for (let v = 0; v < c; v++) { blockSum(4 * g + v); w.set(sums[v]!); }
+          fold(sums[0]!, c > 1 ? sums[1]! : null); w.set(sums[0]!);
+          if (c > 2) fold(sums[2]!, c > 3 ? sums[3]! : null); else zero();
+          w.set(sums[2]!);
+          // [S0, S1, S2, S3] = the two folds' low halves plus their high halves
+          w.get(sums[0]!).get(sums[2]!).shuffle([0, 1, 4, 5], 4);
+          w.get(sums[0]!).get(sums[2]!).shuffle([2, 3, 6, 7], 4);
+          w.simd(I32X4_ADD).simd(F32X4_CONVERT);
+          // lane v's scale d_w · d_x(v); lanes past nv read the next block's and are never stored
+          w.get(sw).get(xs).simdMem(SIMD_LOAD, 0, 16 * g).simd(F32X4_MUL);
+        }
+        if (relaxed) w.get(acc).simd(F32X4_MADD);
+        else w.simd(F32X4_MUL).get(acc).simd(F32X4_ADD);
+        w.set(acc);
+      });
       w.inc(x, nv * ACT_BLOCK_BYTES).inc(xs, nv * 4).inc(p, blockBytes);
     });
     w.get(op).get(r).i32(4 * nv).mul().add();
+    const acc = accs[0]!;
     if (nv === 1) {
       w.get(acc).simd(F32X4_EXTRACT).code.push(0);
       w.get(acc).simd(F32X4_EXTRACT).code.push(1);
@@ -128,11 +134,16 @@ function intDot(format: 'q8_0' | 'q4_0', relaxed: boolean, nv: number): Asm {
       w.code.push(F32_ADD, F32_ADD);
       w.mem(F32_STORE, 2, 0);
     } else {
-      w.get(acc).simdMem(SIMD_STORE, 0, 0);
+      // in order: each store's lanes past nv are the next one's (or the next row's) to write
+      w.set(h);
+      accs.forEach((a, g) => w.get(h).get(a).simdMem(SIMD_STORE, 0, 16 * g));
     }
   });
   return w;
 }
+
+/** Vectors one call of the integer dot takes at most (batch 8 decoding: one call per staged row block). */
+export const INT_DOT_VECTORS = 8;
 
 /** The formats the integer dot reads (q4_K keeps the float dot: its activations would be q8_K). */
 export const intDotFormat = (format: QuantFormat): format is 'q8_0' | 'q4_0' => format === 'q8_0' || format === 'q4_0';

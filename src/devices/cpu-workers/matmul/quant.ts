@@ -22,7 +22,7 @@ import type { QuantOperand } from '../../../kernel/ir.js';
 import { base64, lin, through } from './source-parts.js';
 import type { MatmulSpec } from './types.js';
 import { QUANT_DOT_VECTORS, quantDotModule } from './quant-wasm.js';
-import { ACT_BLOCK_BYTES, intDotFormat, intDotModule } from './quant-int-wasm.js';
+import { ACT_BLOCK_BYTES, INT_DOT_VECTORS, intDotFormat, intDotModule } from './quant-int-wasm.js';
 import { F16_ROUND, quantiseActivations } from './quant-act.js';
 
 /** W rows per work unit. */
@@ -156,9 +156,9 @@ export function quantMatmulSource(spec: MatmulSpec, expr: string, prelude: strin
   const { q, rows, row0 } = side;
   const { M, N, K, batch } = spec;
   // Vectors per call of the wasm dot: each weight is widened once for NV of them.
-  const T = batch * (side.w === 'b' ? M : N), NV = Math.min(QUANT_DOT_VECTORS, T);
   // q8_0 and q4_0 take the integer dot against activations quantised to q8_0 (as llama.cpp's).
   const int = intDotFormat(q.format);
+  const T = batch * (side.w === 'b' ? M : N), NV = Math.min(int ? INT_DOT_VECTORS : QUANT_DOT_VECTORS, T);
   const modules = Array.from({ length: NV }, (_, i) => (int ? intDotModule(q.format as 'q8_0' | 'q4_0', i + 1) : quantDotModule(q.format, i + 1)));
   if (modules.some((m) => m === null)) return generic(spec, expr, prelude);
   const { blockSize, blockBytes } = QUANT_FORMATS[q.format];
