@@ -3,16 +3,16 @@
 // Fast path (every x Wᵀ, whichever side the scheduler put W on): the contraction runs along W's
 // rows, whole rows. A work unit is QR rows of W; a range stages every x vector into the thread's
 // wasm memory once, then per unit copies the QR packed rows there (memcpy of the blocks as they
-// are: 34 or 18 bytes per 32 weights), turns their f16 scales into f32 and runs a wasm SIMD dot
-// of those rows with the x vectors, up to four at a time. q8_0 and q4_0 take the integer dot
-// (quant-int-wasm.ts) against x quantised to q8_0 blocks once per range (quant-act.ts), as
-// llama.cpp computes them: about twice the float dot's speed for one vector and more for four,
-// at the cost of x's rounding to 8 bits per block. q4_K takes the float dot (quant-wasm.ts:
-// each weight is widened to float once per four vectors); its 6-bit sub-block scales and mins
-// are unpacked to f32 here too, per staged unit, as the kernel reads them (nothing is unpacked on
-// load). Batch-1 decoding is the case this is for: one vector, rows split over the pool, every
-// weight read once and packed. Batch 8 reads each staged unit of W (a few tens of kB, in cache)
-// twice. Long prompts (many x rows) run at this dot's speed, not at the packed GEMM's.
+// are: 34 or 18 bytes per 32 weights) and runs a wasm SIMD dot of those rows with the x vectors.
+// q8_0 and q4_0 take the integer dot (quant-int-wasm.ts, up to eight vectors a call, f16 scales
+// read in the kernel) against x quantised to q8_0 blocks once per range (quant-act.ts), as
+// llama.cpp computes them: about twice the float dot's speed for one vector and more for several,
+// at the cost of x's rounding to 8 bits per block. q4_K takes the float dot (quant-wasm.ts: each
+// weight widened to float once per four vectors); its f16 scales, and its 6-bit sub-block scales
+// and mins, are unpacked to f32 here, per staged unit, as the kernel reads them (nothing is
+// unpacked on load). Batch-1 decoding is the case this is for: one vector, rows split over the
+// pool, every weight read once and packed. Long prompts (many x rows) run at this dot's speed,
+// not at the packed GEMM's.
 //
 // Any other read of a packed weight (W without the transpose: the input gradient g W), or an
 // engine without wasm SIMD, runs a JS loop that dequantises each element as it reads it.
