@@ -1,7 +1,9 @@
 // Quantised GGUF projections stay packed: born.llm.load puts a QuantizedLinear (the file's blocks,
 // byte for byte, on the device) where q8_0 / q4_0 / q4_K matrices sit, keeps q5_K / q6_K and the
-// embedding as float32, and `{ dequantize: true }` gives the float model, whose logits the packed
-// one equals (both read the same dequantised values; the golden logits are in gguf-model.test.ts).
+// embedding as float32, and `{ dequantize: true }` gives the float model. The packed q4_K model
+// equals it (both read the same dequantised values); q8_0 and q4_0 ones differ by the
+// quantisation of their matmuls' inputs to q8_0 blocks, as llama.cpp's do (measured max |Δ|
+// 4.5e-2 and 5.5e-2; the golden logits of each, to 1e-4, are in gguf-model.test.ts).
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import * as born from '../../src/index.js';
@@ -13,7 +15,7 @@ const file = (name: string): string => fileURLToPath(new URL(`./fixtures/gguf/${
 const PROMPT = [1, 262, 286, 270, 264, 300];
 
 describe('GGUF quantised projections', () => {
-  test.each(['q8_0', 'q4_0', 'q4_K'])('%s: packed as the file holds them, logits equal to the dequantised model', async (type) => {
+  test.each(['q8_0', 'q4_0', 'q4_K'])('%s: packed as the file holds them, logits close to the dequantised model\'s', async (type) => {
     const path = file(`tiny-llama-${type}.gguf`);
     const packed = await born.llm.load(path);
     const f = await openGguf(path);
@@ -34,7 +36,7 @@ describe('GGUF quantised projections', () => {
     const [a, b] = await Promise.all([packed.logits(PROMPT).data(), float.logits(PROMPT).data()]);
     let worst = 0;
     for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
-    expect(worst).toBeLessThan(1e-4);
+    expect(worst).toBeLessThan(type === 'q4_K' ? 1e-4 : 0.1);
   });
 
   test('f32 and f16 files load float projections', async () => {

@@ -8,7 +8,7 @@ import * as born from '../../src/index.js';
 import { quantize, quantizedWeight, quantLinear, QuantizedLinear } from '../../src/quant/index.js';
 import { SwiGLU } from '../../src/nn/llama.js';
 import { Linear } from '../../src/nn/layers.js';
-import { dequantize, matmulT, randomBlocks, randomInput, relError, type Format } from './reference.js';
+import { dequantize, matmulT, quantizedActivations, randomBlocks, randomInput, relError, type Format } from './reference.js';
 
 const FORMATS: Format[] = ['q8_0', 'q4_0'];
 
@@ -18,12 +18,14 @@ describe.each(['q8_0', 'q4_0', 'q4_K'] as Format[])('%s: x Wᵀ from packed bloc
     ? [[1, 37, 256], [8, 19, 512], [1, 1, 256], [3, 40, 768]]
     : [[1, 37, 64], [8, 50, 96], [1, 300, 256], [8, 19, 128], [1, 1, 32], [3, 5, 32]];
   const inF = (k: number): number => (format === 'q4_K' ? k * 4 : k);
+  // q8_0 and q4_0 run the integer dot: x is quantised to q8_0 blocks first, as in llama.cpp.
+  const xq = (x: Float32Array): ArrayLike<number> => (format === 'q4_K' ? x : quantizedActivations(x));
   test.each(shapes)('x [%i, in] · W [%i, %i]ᵀ', async (m, n, k) => {
     const bytes = randomBlocks(format, n, k, n * 31 + k);
     const x = randomInput(m * k, m + n);
     const y = quantLinear(born.tensor(x, { shape: [m, k] }), quantizedWeight(bytes, format, [n, k]));
     expect(y.shape).toEqual([m, n]);
-    const ref = matmulT(x, dequantize(bytes, format, n, k), m, n, k);
+    const ref = matmulT(xq(x), dequantize(bytes, format, n, k), m, n, k);
     expect(relError(await y.data() as Float32Array, ref)).toBeLessThan(2e-6);
   });
 
@@ -38,7 +40,7 @@ describe.each(['q8_0', 'q4_0', 'q4_K'] as Format[])('%s: x Wᵀ from packed bloc
     expect(plan[0]!.ops).toEqual(expect.arrayContaining(['matmul', 'add']));
     // The only inputs: x, the packed bytes (exactly their size: no float W was made) and the bias.
     expect(w.nbytes).toBe(bytes.length);
-    const ref = matmulT(xs, dequantize(bytes, format, n, k), 6, n, k).map((v, i) => v + bs[i % n]!);
+    const ref = matmulT(xq(xs), dequantize(bytes, format, n, k), 6, n, k).map((v, i) => v + bs[i % n]!);
     expect(y.shape).toEqual([2, 3, n]);
     expect(relError(await y.data() as Float32Array, ref)).toBeLessThan(2e-6);
   });
@@ -49,7 +51,7 @@ describe.each(['q8_0', 'q4_0', 'q4_K'] as Format[])('%s: x Wᵀ from packed bloc
     const x = randomInput(k, 6);
     const y = quantLinear(born.tensor(x, { shape: [1, k] }), quantizedWeight(bytes, format, [n, k]));
     expect(born.explain(y).kernels[0]!.placement).toMatch(/^pool/);
-    expect(relError(await y.data() as Float32Array, matmulT(x, dequantize(bytes, format, n, k), 1, n, k))).toBeLessThan(2e-6);
+    expect(relError(await y.data() as Float32Array, matmulT(xq(x), dequantize(bytes, format, n, k), 1, n, k))).toBeLessThan(2e-6);
   });
 
   test('the input gets its gradient (g W, the weight read untransposed); the weight is frozen', async () => {
@@ -110,7 +112,9 @@ describe('quantize (ggml reference rounding) and QuantizedLinear', () => {
     expect(Object.keys(w1.stateDict())).toEqual(['qweight']);
     expect(w1.stateDict()['qweight']!.dtype).toBe('uint8');
     const a = await ff.forward(x).data() as Float32Array, b = await ref.forward(x).data() as Float32Array;
-    expect(relError(a, b)).toBeLessThan(2e-6);
+    // The packed matmuls quantise their inputs to q8_0 blocks (half a step of amax / 127 each),
+    // the float model does not: measured 7.6e-3 through the two layers.
+    expect(relError(a, b)).toBeLessThan(2e-2);
   });
 });
 

@@ -101,3 +101,45 @@ export function relError(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 export const randomInput = (n: number, seed: number): Float32Array => { const r = lcg(seed); return Float32Array.from({ length: n }, () => r() * 2 - 1); };
+
+/** float32 → the nearest IEEE half (ties to even) as its bits, from the float's bits. */
+export function halfBits(f: number): number {
+  const u = new Uint32Array(Float32Array.of(f).buffer)[0]!;
+  const sign = (u >>> 16) & 0x8000, e = (u >>> 23) & 255, m = u & 0x7fffff;
+  if (e === 255) return sign | 0x7c00 | (m ? 0x200 : 0);
+  const he = e - 127 + 15;
+  if (he >= 31) return sign | 0x7c00;
+  // Normal or subnormal: keep 10 (or fewer) mantissa bits of 1.m, round to nearest even on the rest.
+  const full = m | (e ? 0x800000 : 0), shift = he > 0 ? 13 : 13 + 1 - he;
+  if (shift > 24) return sign;
+  let q = Math.floor(full / 2 ** shift);
+  const rest = full - q * 2 ** shift, halfway = 2 ** (shift - 1);
+  if (rest > halfway || (rest === halfway && q & 1)) q++;
+  // q carries the implicit bit for normals; adding the exponent field handles a carry into it.
+  return sign | (he > 0 ? ((he - 1) << 10) + q : q);
+}
+
+/**
+ * ggml's quantize_row_q8_0_ref on each 32 values of x (float32): d = amax / 127, stored as f16;
+ * q = roundf(x · (1 / d)), half away from zero. Returns the quants and the f16 scales' values.
+ */
+export function quantizeActivations(x: Float32Array): { q: Int8Array; d: Float64Array } {
+  const f = Math.fround, q = new Int8Array(x.length), d = new Float64Array(x.length / 32);
+  for (let b = 0; b < d.length; b++) {
+    let amax = 0;
+    for (let j = 0; j < 32; j++) amax = Math.max(amax, Math.abs(x[b * 32 + j]!));
+    const s = f(amax / 127), id = s ? f(1 / s) : 0;
+    d[b] = half(halfBits(s));
+    for (let j = 0; j < 32; j++) {
+      const v = f(x[b * 32 + j]! * id);
+      q[b * 32 + j] = Math.sign(v) * Math.floor(Math.abs(v) + 0.5);
+    }
+  }
+  return { q, d };
+}
+
+/** The activations as the integer dot sees them: each value is its block's d · q. */
+export function quantizedActivations(x: Float32Array): Float64Array {
+  const { q, d } = quantizeActivations(x);
+  return Float64Array.from(q, (v, i) => v * d[i >> 5]!);
+}

@@ -126,15 +126,18 @@ export const QUANT_DOT_VECTORS = 4;
 
 const cache = new Map<string, Uint8Array | null>();
 
-/** The module exporting `f` = q for `format` and nv vectors (with relaxed-SIMD FMA where the engine validates it), or null without wasm SIMD. */
-export function quantDotModule(format: QuantFormat, nv: number): Uint8Array | null {
-  const key = `${format}/${nv}`;
+/**
+ * The one-function module of `nParams` i32 parameters whose body `build(relaxed)` gives, cached
+ * under `key`: with relaxed-SIMD FMA where the engine validates it, else without; null without
+ * wasm SIMD.
+ */
+export function simdModule(key: string, nParams: number, build: (relaxed: boolean) => Asm): Uint8Array | null {
   const hit = cache.get(key);
   if (hit !== undefined) return hit;
   const wasm = (globalThis as { WebAssembly?: { validate(bytes: Uint8Array): boolean } }).WebAssembly;
   let found: Uint8Array | null = null;
   for (const relaxed of [true, false]) {
-    const bytes = oneFunctionModule([9, ...new Array<number>(9).fill(I32), 0], quantDot(format, relaxed, nv).body());
+    const bytes = oneFunctionModule([nParams, ...new Array<number>(nParams).fill(I32), 0], build(relaxed).body());
     let ok = false;
     try { ok = wasm?.validate(bytes) ?? false; } catch { ok = false; }
     if (ok) { found = bytes; break; }
@@ -142,3 +145,7 @@ export function quantDotModule(format: QuantFormat, nv: number): Uint8Array | nu
   cache.set(key, found);
   return found;
 }
+
+/** The module exporting `f` = q for `format` and nv vectors, or null without wasm SIMD. */
+export const quantDotModule = (format: QuantFormat, nv: number): Uint8Array | null =>
+  simdModule(`float/${format}/${nv}`, 9, (relaxed) => quantDot(format, relaxed, nv));

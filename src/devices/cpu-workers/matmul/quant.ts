@@ -3,13 +3,16 @@
 // Fast path (every x Wᵀ, whichever side the scheduler put W on): the contraction runs along W's
 // rows, whole rows. A work unit is QR rows of W; a range stages every x vector into the thread's
 // wasm memory once, then per unit copies the QR packed rows there (memcpy of the blocks as they
-// are: 34 or 18 bytes per 32 weights), turns their f16 scales into f32 and runs the wasm SIMD dot
-// of those rows with the x vectors, up to four at a time (quant-wasm.ts: each weight is widened
-// to float once per four vectors). Batch-1 decoding is the case this is for: one vector, rows
-// split over the pool, every weight read once and packed. Batch 8 reads each staged unit of W
-// (a few tens of kB, in cache) twice. q4_K's 6-bit sub-block scales and mins are unpacked to
-// f32 here too, per staged unit, as the kernel reads them (nothing is unpacked on load).
-// Long prompts (many x rows) run at this dot's speed, not at the packed GEMM's.
+// are: 34 or 18 bytes per 32 weights) and runs a wasm SIMD dot of those rows with the x vectors.
+// q8_0 and q4_0 take the integer dot (quant-int-wasm.ts, up to eight vectors a call, f16 scales
+// read in the kernel) against x quantised to q8_0 blocks once per range (quant-act.ts), as
+// llama.cpp computes them: about twice the float dot's speed for one vector and more for several,
+// at the cost of x's rounding to 8 bits per block. q4_K takes the float dot (quant-wasm.ts: each
+// weight widened to float once per four vectors); its f16 scales, and its 6-bit sub-block scales
+// and mins, are unpacked to f32 here, per staged unit, as the kernel reads them (nothing is
+// unpacked on load). Batch-1 decoding is the case this is for: one vector, rows split over the
+// pool, every weight read once and packed. Long prompts (many x rows) run at this dot's speed,
+// not at the packed GEMM's.
 //
 // Any other read of a packed weight (W without the transpose: the input gradient g W), or an
 // engine without wasm SIMD, runs a JS loop that dequantises each element as it reads it.
@@ -19,6 +22,8 @@ import type { QuantOperand } from '../../../kernel/ir.js';
 import { base64, lin, through } from './source-parts.js';
 import type { MatmulSpec } from './types.js';
 import { QUANT_DOT_VECTORS, quantDotModule } from './quant-wasm.js';
+import { ACT_BLOCK_BYTES, INT_DOT_VECTORS, intDotFormat, intDotModule } from './quant-int-wasm.js';
+import { F16_ROUND, quantiseActivations } from './quant-act.js';
 
 /** W rows per work unit. */
 const QR = 16;
@@ -29,10 +34,12 @@ interface Side { w: 'a' | 'b'; q: QuantOperand; rows: number; row0: number }
 function fastSide(spec: MatmulSpec): Side | null {
   const { a, b, K } = spec;
   const qa = a.quant, qb = b.quant;
+  // One W row: its row stride is never stepped (views may give it any), and the dot must still
+  // be the one every other row count gets.
   if (qb && !qa) {
-    if (b.sRow === 1 && b.sCol === qb.cols && b.sBatch === 0 && K === qb.cols && b.offset % qb.cols === 0) return { w: 'b', q: qb, rows: spec.N, row0: b.offset / qb.cols };
+    if (b.sRow === 1 && (b.sCol === qb.cols || spec.N === 1) && b.sBatch === 0 && K === qb.cols && b.offset % qb.cols === 0) return { w: 'b', q: qb, rows: spec.N, row0: b.offset / qb.cols };
   } else if (qa && !qb) {
-    if (a.sCol === 1 && a.sRow === qa.cols && a.sBatch === 0 && K === qa.cols && a.offset % qa.cols === 0) return { w: 'a', q: qa, rows: spec.M, row0: a.offset / qa.cols };
+    if (a.sCol === 1 && (a.sRow === qa.cols || spec.M === 1) && a.sBatch === 0 && K === qa.cols && a.offset % qa.cols === 0) return { w: 'a', q: qa, rows: spec.M, row0: a.offset / qa.cols };
   }
   return null;
 }
@@ -149,8 +156,10 @@ export function quantMatmulSource(spec: MatmulSpec, expr: string, prelude: strin
   const { q, rows, row0 } = side;
   const { M, N, K, batch } = spec;
   // Vectors per call of the wasm dot: each weight is widened once for NV of them.
-  const T = batch * (side.w === 'b' ? M : N), NV = Math.min(QUANT_DOT_VECTORS, T);
-  const modules = Array.from({ length: NV }, (_, i) => quantDotModule(q.format, i + 1));
+  // q8_0 and q4_0 take the integer dot against activations quantised to q8_0 (as llama.cpp's).
+  const int = intDotFormat(q.format);
+  const T = batch * (side.w === 'b' ? M : N), NV = Math.min(int ? INT_DOT_VECTORS : QUANT_DOT_VECTORS, T);
+  const modules = Array.from({ length: NV }, (_, i) => (int ? intDotModule(q.format as 'q8_0' | 'q4_0', i + 1) : quantDotModule(q.format, i + 1)));
   if (modules.some((m) => m === null)) return generic(spec, expr, prelude);
   const { blockSize, blockBytes } = QUANT_FORMATS[q.format];
   const nb = K / blockSize, rowBytes = nb * blockBytes, perBlock = q.format === 'q4_K' ? 16 : 1;
@@ -161,19 +170,22 @@ export function quantMatmulSource(spec: MatmulSpec, expr: string, prelude: strin
   const xAt = lin([[x.sBatch, '$bt'], [side.w === 'b' ? x.sRow : x.sCol, '$v']], x.offset);
   const X = side.w === 'b' ? '$A' : '$B', W = side.w === 'b' ? '$B' : '$A';
   const fx = x.prologue ? (side.w === 'b' ? '$fa' : '$fb') : null;
-  // Scratch: the x vectors, their sums over each 32 (q4_K's mins), the staged rows, their scales, the dots.
-  const xBytes = batch * V * K * 4, xsBase = xBytes, wBase = xsBase + batch * V * (K / 32) * 4;
+  // Scratch: the x vectors, their q8_0 quants (integer dot), their q8_0 scales or sums over each
+  // 32 (q4_K's mins), the staged rows, their scales, the dots.
+  const xb = ACT_BLOCK_BYTES;
+  const xBytes = T * K * 4, qBase = xBytes, qBytes = int ? T * nb * xb : 0;
+  const xsBase = qBase + qBytes, wBase = xsBase + T * (K / 32) * 4;
   const sBase = wBase + Math.ceil((QR * rowBytes) / 16) * 16, oBase = sBase + QR * nb * perBlock * 4;
   const need = oBase + QR * NV * 4 + 64;
   const out = side.w === 'b' ? store(spec, expr, '$bt', '$v', '$r') : store(spec, expr, '$bt', '$r', '$v');
   return `(() => {
   "use strict";
   ${F16_TABLE}
-  const $key = "__bornQuantDot_${q.format}_v3";
+  const $key = "__bornQuantDot_${q.format}_${int ? 'int1' : 'v3'}";
   let $Q = globalThis[$key];
   if ($Q === undefined) {
     const mem = new WebAssembly.Memory({ initial: 1 });
-    $Q = { mem, f: [], f32: new Float32Array(mem.buffer), u8: new Uint8Array(mem.buffer) };
+    $Q = { mem, f: [], f32: new Float32Array(mem.buffer), u8: new Uint8Array(mem.buffer), i16: new Int16Array(mem.buffer) };
     globalThis[$key] = $Q;
   }
   // The dots for 1..${NV} vectors, instances over the thread's one memory.
@@ -189,23 +201,32 @@ export function quantMatmulSource(spec: MatmulSpec, expr: string, prelude: strin
     if ($Q.mem.buffer.byteLength < ${need}) {
       $Q.mem.grow(Math.ceil((${need} - $Q.mem.buffer.byteLength) / 65536));
       $Q.f32 = new Float32Array($Q.mem.buffer); $Q.u8 = new Uint8Array($Q.mem.buffer);
+      $Q.i16 = new Int16Array($Q.mem.buffer);
     }
     const $F = $Q.f32, $U = $Q.u8, $dots = $Q.f;
     ${q.format === 'q4_K' ? scaleMin('$U') : ''}
+    ${int ? `const $XQ = $Q.i16;\n    ${F16_ROUND}` : ''}
     // Every x vector, contiguous, from byte 0.
     for (let $bt = 0; $bt < ${batch}; $bt++) for (let $v = 0; $v < ${V}; $v++) {
       const $s = ${xAt}, $d = ($bt * ${V} + $v) * ${K};
       ${xs === 1 && !fx ? `$F.set(${X}.subarray($s, $s + ${K}), $d);` : `for (let $k = 0; $k < ${K}; $k++) $F[$d + $k] = ${through(fx, `${X}[$s + $k * ${xs}]`)};`}
+      ${int ? `{
+      // into the group of ${NV} vectors one dot call takes, the group's block b side by side
+      const $t = $bt * ${V} + $v, $g0 = $t - ($t % ${NV}), $gn = Math.min(${NV}, ${T} - $g0), $j = $t - $g0;
+      ${quantiseActivations(K, '$d', '$XQ', `${qBase / 2} + $g0 * ${K} + $j * 32`, `${xsBase / 4} + $g0 * ${nb} + $j`, '$gn')}
+      }` : ''}
       ${q.format === 'q4_K' ? `for (let $g = 0, $o = ${xsBase / 4} + ($bt * ${V} + $v) * ${K / 32}; $g < ${K / 32}; $g++) { let $t = 0; for (let $k = $d + $g * 32, $e = $k + 32; $k < $e; $k++) $t += $F[$k]; $F[$o + $g] = $t; }` : ''}
     }
     for (let $u = start; $u < end; $u++) {
       const $r0 = $u * ${QR}, $nr = Math.min(${QR}, ${rows} - $r0);
       const $src = ${q.byteOffset} + ($r0 + ${row0}) * ${rowBytes};
       $U.set(${W}.subarray($src, $src + $nr * ${rowBytes}), ${wBase});
-      ${stageScales(q.format, nb, wBase, sBase / 4)}
+      ${int ? '' : stageScales(q.format, nb, wBase, sBase / 4)}
       for (let $t0 = 0; $t0 < ${T}; $t0 += ${NV}) {
         const $n = Math.min(${NV}, ${T} - $t0);
-        $dots[$n](${wBase}, ${sBase}, $t0 * ${K * 4}, ${oBase}, $nr, ${nb}, ${xsBase} + $t0 * ${K / 8}, ${K * 4}, ${K / 8});
+        ${int
+    ? `$dots[$n](${wBase}, ${qBase} + $t0 * ${nb * xb}, ${xsBase} + $t0 * ${nb * 4}, ${oBase}, $nr, ${nb});`
+    : `$dots[$n](${wBase}, ${sBase}, $t0 * ${K * 4}, ${oBase}, $nr, ${nb}, ${xsBase} + $t0 * ${K / 8}, ${K * 4}, ${K / 8});`}
         for (let $i = 0; $i < $nr; $i++) {
           const $r = $r0 + $i;
           for (let $j = 0; $j < $n; $j++) {
