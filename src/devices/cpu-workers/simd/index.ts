@@ -56,6 +56,12 @@ export const MIN_SUM_SEGMENT = 128;
  * against 1.8-2.3, [4096, 1024] 10.5 against 4.9-8.0, [8192, 256] 7.1-7.3 against 5.5-6.5.
  */
 export const MIN_COLUMN_WIDTH = 256;
+/**
+ * A SIMD epilogue costs about 1.2 µs a row of C (the accumulator's copy, the operands' staging, the
+ * call, the copy out) and saves ~2 ns an element over the JS expression: rows shorter than this
+ * lose. born serve's MLP (rows of 512 and 256 at batches of 16-64) ran 5% slower with them.
+ */
+export const MIN_EPILOGUE_ROW = 1024;
 export const MIN_COLUMN_ELEMENTS = 1 << 18;
 
 function worthIt(k: Kernel, plan: SimdPlan): boolean {
@@ -106,7 +112,7 @@ export interface SimdEpilogue { readonly plan: SimdPlan; readonly fma: boolean }
 export function simdEpilogueOf(k: Kernel): SimdEpilogue | null {
   if (mode === 'never') return null;
   const plan = planMatmulEpilogue(k);
-  if (plan === null || (mode === 'auto' && !worthIt(k, plan))) return null;
+  if (plan === null || (mode === 'auto' && (!worthIt(k, plan) || k.matmul!.N < MIN_EPILOGUE_ROW))) return null;
   let fma = false;
   const bytes = validBytes((f) => { fma = f; return epilogueModule(plan, 0, f).bytes; });
   if (bytes === null) return null;
