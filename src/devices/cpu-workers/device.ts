@@ -62,8 +62,11 @@ export const MATMUL_FLOPS_PER_OP = 16;
  */
 export const MATMUL_INLINE_COST = (2 * INLINE_MATMUL_MACS) / MATMUL_FLOPS_PER_OP;
 /**
- * The packed-weight matmul (matmul/quant.ts) widens every weight it reads, a few GFLOP/s per
- * thread: a batch-1 4096 x 4096 q8_0 product (34 MFLOP) then goes to the pool.
+ * The packed-weight matmul (matmul/quant.ts) runs a few GFLOP/s per thread: q4_K widens every
+ * weight to float, q8_0 and q4_0 take the integer dot (about twice as fast alone). Kept at the
+ * float path's figure: a lower cost sent more of a decode step's products to the pool, and the
+ * step got slower (87.6 -> 104 ms on the 100M q8_0 model). A batch-1 4096 x 4096 q8_0 product
+ * (34 MFLOP) still goes to the pool.
  */
 export const QUANT_FLOPS_PER_OP = 4;
 /**
