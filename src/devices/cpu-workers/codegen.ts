@@ -379,9 +379,9 @@ function matmul(k: Kernel): JsKernel {
     a: { offset: mm.a.offset, sBatch: mm.a.sBatch, sRow: mm.a.sRow, sCol: mm.a.sCol, ...(mm.a.prologue ? { prologue: p.print(mm.a.prologue) } : {}), ...(mm.a.quant ? { quant: mm.a.quant } : {}) },
     b: { offset: mm.b.offset, sBatch: mm.b.sBatch, sRow: mm.b.sRow, sCol: mm.b.sCol, ...(mm.b.prologue ? { prologue: p.print(mm.b.prologue) } : {}), ...(mm.b.quant ? { quant: mm.b.quant } : {}) },
     dtype: k.out.dtype === 'float64' ? 'float64' as const : 'float32' as const,
-    ...(isIdentity ? {} : { epilogue: { prelude: preludeFor(k), expr, ...simdEpilogue(k) } }),
-    // The epilogue's prelude serves the prologues too.
-    ...(withPrologue && isIdentity ? { prelude: preludeFor(k) } : {}),
+    ...(isIdentity ? {} : { epilogue: { expr, ...simdEpilogue(k) } }),
+    // The epilogue's and the prologues' helpers.
+    ...(withPrologue || !isIdentity ? { helpers: preludeFor(k) } : {}),
   };
   if (mm.a.input !== 1 || mm.b.input !== 2) {
     // The matmul template reads A from b[1] and B from b[2]; remap slots so it can.

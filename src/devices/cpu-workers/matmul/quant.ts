@@ -116,15 +116,15 @@ const store = (spec: MatmulSpec, expr: string, bt: string, m: string, n: string)
   `{ const o = (${bt} * ${spec.M} + ${m}) * ${spec.N} + ${n}, $om = ${m}, $on = ${n}; $C[o] = (${expr}); }`;
 
 /** The JS loop for any strides: unit u is output row (bt, m). */
-function generic(spec: MatmulSpec, expr: string, prelude: string): string {
+function generic(spec: MatmulSpec, expr: string, helpers: string): string {
   const { a, b, M, N, K } = spec;
   const readA = a.quant ? (i: string) => `$dqA(${i})` : (i: string) => through(a.prologue ? '$fa' : null, `$A[${i}]`);
   const readB = b.quant ? (i: string) => `$dqB(${i})` : (i: string) => through(b.prologue ? '$fb' : null, `$B[${i}]`);
   return `(() => {
   "use strict";
   ${F16_TABLE}
+  ${helpers}
   return function (b, start, end, $rt) {
-    ${prelude}
     const $C = b[0], $A = b[1], $B = b[2];
     ${prologues(spec)}
     ${a.quant?.format === 'q4_K' ? scaleMin('$A') : b.quant?.format === 'q4_K' ? scaleMin('$B') : ''}
@@ -146,13 +146,13 @@ function generic(spec: MatmulSpec, expr: string, prelude: string): string {
 
 /**
  * A JS expression evaluating to the kernel `(b, start, end, $rt) => void` of `spec`, one of whose
- * operands is quant; `expr` and `prelude` as matmulSource's epilogue.
+ * operands is quant; `expr` as matmulSource's epilogue, `helpers` as MatmulSpec.helpers.
  */
-export function quantMatmulSource(spec: MatmulSpec, expr: string, prelude: string): string {
+export function quantMatmulSource(spec: MatmulSpec, expr: string, helpers: string): string {
   if ((spec.a.quant && spec.a.prologue) || (spec.b.quant && spec.b.prologue)) throw new Error('internal: a packed matmul operand with a prologue');
   if (spec.dtype === 'float64') throw new Error('internal: a packed matmul in float64');
   const side = fastSide(spec);
-  if (!side) return generic(spec, expr, prelude);
+  if (!side) return generic(spec, expr, helpers);
   const { q, rows, row0 } = side;
   const { M, N, K, batch } = spec;
   // Vectors per call of the wasm dot: each weight is widened once for NV of them.
@@ -160,7 +160,7 @@ export function quantMatmulSource(spec: MatmulSpec, expr: string, prelude: strin
   const int = intDotFormat(q.format);
   const T = batch * (side.w === 'b' ? M : N), NV = Math.min(int ? INT_DOT_VECTORS : QUANT_DOT_VECTORS, T);
   const modules = Array.from({ length: NV }, (_, i) => (int ? intDotModule(q.format as 'q8_0' | 'q4_0', i + 1) : quantDotModule(q.format, i + 1)));
-  if (modules.some((m) => m === null)) return generic(spec, expr, prelude);
+  if (modules.some((m) => m === null)) return generic(spec, expr, helpers);
   const { blockSize, blockBytes } = QUANT_FORMATS[q.format];
   const nb = K / blockSize, rowBytes = nb * blockBytes, perBlock = q.format === 'q4_K' ? 16 : 1;
   // The other operand's vectors: (bt, v) for v < V, element k at xAt + k * xs.
@@ -194,8 +194,9 @@ export function quantMatmulSource(spec: MatmulSpec, expr: string, prelude: strin
     const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
     $Q.f[i + 1] = new WebAssembly.Instance(new WebAssembly.Module(bytes), { e: { m: $Q.mem } }).exports.f;
   });
+  // Once per compiled kernel, not per call (types.ts MatmulSpec.helpers).
+  ${helpers}
   return function (b, start, end, $rt) {
-    ${prelude}
     const $C = b[0], $A = b[1], $B = b[2];
     ${prologues(spec)}
     if ($Q.mem.buffer.byteLength < ${need}) {

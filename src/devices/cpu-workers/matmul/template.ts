@@ -19,7 +19,9 @@ export function matmulSource(spec: MatmulSpec, options: MatmulSourceOptions = {}
   // Prologues become functions $fa / $fb (float32 rounded, as a materialised operand would be).
   const fa = spec.a.prologue ? '$fa' : null, fb = spec.b.prologue ? '$fb' : null;
   const round = (e: string): string => (spec.dtype === 'float64' ? `(${e})` : `Math.fround(${e})`);
-  const prelude = [spec.prelude ?? '', spec.epilogue?.prelude ?? '',
+  // Helpers once per compiled kernel (types.ts); the preludes and prologues read the call's buffers.
+  const helpers = spec.helpers ?? '';
+  const prologueFns = [spec.prelude ?? '', spec.epilogue?.prelude ?? '',
     spec.a.prologue ? `const $fa = (acc) => ${round(spec.a.prologue)};` : '',
     spec.b.prologue ? `const $fb = (acc) => ${round(spec.b.prologue)};` : ''].join('\n');
   const plainEpilogue = expr === 'acc';
@@ -55,12 +57,15 @@ export function matmulSource(spec: MatmulSpec, options: MatmulSourceOptions = {}
   const head = `const $C = b[0], $A = b[1], $B = b[2];`;
 
   if (backend === 'direct') {
-    return `(function (b, start, end, $rt) {
+    return `(() => {
   "use strict";
-  ${prelude}
+  ${helpers}
+  return function (b, start, end, $rt) {
+  ${prologueFns}
   ${head}
   ${runLoop(directRun(spec, expr, fa, fb))}
-})`;
+  };
+})()`;
   }
 
   // Packed backends ('wasm' or 'js').
@@ -246,8 +251,9 @@ export function matmulSource(spec: MatmulSpec, options: MatmulSourceOptions = {}
   const $g = $W.g;
   ${resident ? residentSetup(T) : ''}
   ${simdOut ? simdOut.setup : ''}
+  ${helpers}
   return function (b, start, end, $rt) {
-    ${prelude}
+    ${prologueFns}
     ${head}
     ${scratchGuard(needBytes)}
     if ($W.mem.buffer.byteLength < ${needBytes}) {
@@ -267,8 +273,9 @@ export function matmulSource(spec: MatmulSpec, options: MatmulSourceOptions = {}
   let $W = globalThis[$key];
   if ($W === undefined) { $W = { f: new Float64Array(0) }; globalThis[$key] = $W; }
   ${jsMicroKernel(NR)}
+  ${helpers}
   return function (b, start, end, $rt) {
-    ${prelude}
+    ${prologueFns}
     ${head}
     if ($W.f.length < ${need}) $W.f = new Float64Array(${need});
     const $F = $W.f;

@@ -39,6 +39,12 @@ export interface MatmulSpec {
   };
   /** Statements run once at the start of each call, for the operands' prologues (helpers they use). */
   prelude?: string;
+  /**
+   * Definitions that read nothing of a call (the JS prelude's helper functions): placed once per
+   * compiled kernel, outside the call. In the call they were remade every time, a typed array
+   * among them, which made a decode step's ~110 packed products a fifth garbage collection.
+   */
+  helpers?: string;
   dtype?: 'float32' | 'float64';
 }
 
