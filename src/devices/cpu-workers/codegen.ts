@@ -350,6 +350,8 @@ function spreadReduction(k: Kernel): string {
 
 /** How many units a kernel's function is called over: output elements, rows of a spread reduction. */
 function unitsOf(k: Kernel): number {
+  // Window kernels, JS or SIMD, split by whole NCHW planes (conv/window.ts).
+  if (k.window) return k.window.N * k.window.C;
   if (!k.reduce?.spread) return numel(k.loop);
   const row = numel(k.reduce.dims);
   return row === 0 ? 0 : numel(k.loop) / row;
@@ -407,7 +409,7 @@ export function printJs(k: Kernel): JsKernel {
   }
   if (k.matmul) return matmul(k);
   const simd = k.attention ? null : k.window ? printWindowSimd(k) : printSimd(k);
-  if (simd !== null) return { source: simd, units: k.window ? k.window.N * k.window.C : unitsOf(k) };
+  if (simd !== null) return { source: simd, units: unitsOf(k) };
   const printer = (prefix: string): ScalarPrinter => new ScalarPrinter(false, (i) => `b${i}`, prefix);
   const sc: { body: string; units: number; scratch?: string } | null = k.scatter ? scatter(k, printer) : k.row ? rowKernel(k, printer)
     : k.window ? windowKernel(k, printer) : k.attention ? attentionKernel(k, printer) : null;

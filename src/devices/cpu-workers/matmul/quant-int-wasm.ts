@@ -6,7 +6,7 @@
 
 import { QUANT_FORMATS, type QuantFormat } from '../../../kernel/quant.js';
 import { Asm, SIMD_CONST, SIMD_LOAD, SIMD_LOAD32_SPLAT, SIMD_STORE } from './wasm-asm.js';
-import { simdModule } from './quant-wasm.js';
+import { cachedDotModule } from './quant-wasm.js';
 
 const I8X16_SPLAT = 0x0f, F32X4_EXTRACT = 0x1f, V128_AND = 0x4e, I8X16_SHR_U = 0x6d, I8X16_SUB = 0x71;
 const I16X8_EXTEND_LOW_S = 0x87, I16X8_EXTEND_HIGH_S = 0x88, I32X4_ADD = 0xae, I32X4_DOT_S = 0xba;
@@ -150,4 +150,4 @@ export const intDotFormat = (format: QuantFormat): format is 'q8_0' | 'q4_0' => 
 
 /** The module exporting `f` = q for `format` and nv vectors, or null without wasm SIMD. */
 export const intDotModule = (format: 'q8_0' | 'q4_0', nv: number): Uint8Array | null =>
-  simdModule(`int/${format}/${nv}`, 6, (relaxed) => intDot(format, relaxed, nv));
+  cachedDotModule(`int/${format}/${nv}`, 6, (relaxed) => intDot(format, relaxed, nv));

@@ -4,6 +4,7 @@
 
 import { QUANT_FORMATS, type QuantFormat } from '../../../kernel/quant.js';
 import { Asm, I32, oneFunctionModule, SIMD_CONST, SIMD_LOAD, SIMD_LOAD32_SPLAT } from './wasm-asm.js';
+import { valid } from '../simd/index.js';
 
 const I8X16_SPLAT = 0x0f, F32X4_EXTRACT = 0x1f, V128_AND = 0x4e, I8X16_SHR_U = 0x6d, I8X16_SUB = 0x71;
 const I16_LOW = 0x87, I16_HIGH = 0x88, I32_LOW = 0xa7, I32_HIGH = 0xa8;
@@ -131,16 +132,13 @@ const cache = new Map<string, Uint8Array | null>();
  * under `key`: with relaxed-SIMD FMA where the engine validates it, else without; null without
  * wasm SIMD.
  */
-export function simdModule(key: string, nParams: number, build: (relaxed: boolean) => Asm): Uint8Array | null {
+export function cachedDotModule(key: string, nParams: number, build: (relaxed: boolean) => Asm): Uint8Array | null {
   const hit = cache.get(key);
   if (hit !== undefined) return hit;
-  const wasm = (globalThis as { WebAssembly?: { validate(bytes: Uint8Array): boolean } }).WebAssembly;
   let found: Uint8Array | null = null;
   for (const relaxed of [true, false]) {
     const bytes = oneFunctionModule([nParams, ...new Array<number>(nParams).fill(I32), 0], build(relaxed).body());
-    let ok = false;
-    try { ok = wasm?.validate(bytes) ?? false; } catch { ok = false; }
-    if (ok) { found = bytes; break; }
+    if (valid(bytes)) { found = bytes; break; }
   }
   cache.set(key, found);
   return found;
@@ -148,4 +146,4 @@ export function simdModule(key: string, nParams: number, build: (relaxed: boolea
 
 /** The module exporting `f` = q for `format` and nv vectors, or null without wasm SIMD. */
 export const quantDotModule = (format: QuantFormat, nv: number): Uint8Array | null =>
-  simdModule(`float/${format}/${nv}`, 9, (relaxed) => quantDot(format, relaxed, nv));
+  cachedDotModule(`float/${format}/${nv}`, 9, (relaxed) => quantDot(format, relaxed, nv));

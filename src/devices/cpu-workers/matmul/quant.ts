@@ -196,6 +196,7 @@ export function quantMatmulSource(spec: MatmulSpec, expr: string, helpers: strin
   });
   // Once per compiled kernel, not per call (types.ts MatmulSpec.helpers).
   ${helpers}
+  ${int ? F16_ROUND : ''}
   return function (b, start, end, $rt) {
     const $C = b[0], $A = b[1], $B = b[2];
     ${prologues(spec)}
@@ -206,7 +207,7 @@ export function quantMatmulSource(spec: MatmulSpec, expr: string, helpers: strin
     }
     const $F = $Q.f32, $U = $Q.u8, $dots = $Q.f;
     ${q.format === 'q4_K' ? scaleMin('$U') : ''}
-    ${int ? `const $XQ = $Q.i16;\n    ${F16_ROUND}` : ''}
+    ${int ? 'const $XQ = $Q.i16;' : ''}
     // Every x vector, contiguous, from byte 0.
     for (let $bt = 0; $bt < ${batch}; $bt++) for (let $v = 0; $v < ${V}; $v++) {
       const $s = ${xAt}, $d = ($bt * ${V} + $v) * ${K};

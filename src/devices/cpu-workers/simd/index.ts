@@ -87,10 +87,10 @@ export function printSimd(k: Kernel): string | null {
   const plan = planSimd(k);
   if (typeof plan === 'string') return null;
   if (mode === 'auto' && !worthIt(k, plan)) return null;
-  const bytes = validBytes((fma) => simdBytes(plan, fma));
-  if (bytes === null) return null;
+  const built = validBytes((fma) => simdBytes(plan, fma));
+  if (built === null) return null;
   simdStats.printed++;
-  return simdSource(k, plan, bytes);
+  return simdSource(k, plan, built.bytes);
 }
 
 /**
@@ -98,11 +98,13 @@ export function printSimd(k: Kernel): string | null {
  * where the engine takes neither. The matmul's detection decides (and turns on V8's flag where
  * it must), so every SIMD path agrees on it.
  */
-function validBytes(build: (fma: boolean) => Uint8Array): Uint8Array | null {
+function validBytes(build: (fma: boolean) => Uint8Array): { bytes: Uint8Array; fma: boolean } | null {
   const fma = useFma && (wasmFlavour(false, true)?.key.includes('_fma_') ?? false);
-  let bytes = build(fma);
-  if (fma && !valid(bytes)) bytes = build(false);
-  return valid(bytes) ? bytes : null;
+  const bytes = build(fma);
+  if (valid(bytes)) return { bytes, fma };
+  if (!fma) return null;
+  const plain = build(false);
+  return valid(plain) ? { bytes: plain, fma: false } : null;
 }
 
 /** A matmul epilogue the template runs as SIMD: its plan, and whether its module may use multiply-add. */
@@ -113,11 +115,11 @@ export function simdEpilogueOf(k: Kernel): SimdEpilogue | null {
   if (mode === 'never') return null;
   const plan = planMatmulEpilogue(k);
   if (plan === null || (mode === 'auto' && (!worthIt(k, plan) || k.matmul!.N < MIN_EPILOGUE_ROW))) return null;
-  let fma = false;
-  const bytes = validBytes((f) => { fma = f; return epilogueModule(plan, 0, f).bytes; });
-  if (bytes === null) return null;
+  // Validated at byte 0; the template builds it again at its place above the matmul's scratch.
+  const built = validBytes((fma) => epilogueModule(plan, 0, fma).bytes);
+  if (built === null) return null;
   simdStats.epilogues++;
-  return { plan, fma };
+  return { plan, fma: built.fma };
 }
 
 /** The SIMD form of a column reduction (column-plan.ts), or null. */
@@ -126,8 +128,8 @@ function printColumn(k: Kernel): string | null {
   if (typeof plan === 'string') return null;
   const width = plan.outer[plan.outer.length - 1]![0];
   if (mode === 'auto' && (width < MIN_COLUMN_WIDTH || numel(k.reduce!.dims) * numel(k.loop) < MIN_COLUMN_ELEMENTS)) return null;
-  const bytes = validBytes((fma) => columnModule(plan, fma));
-  if (bytes === null) return null;
+  const built = validBytes((fma) => columnModule(plan, fma));
+  if (built === null) return null;
   simdStats.printed++;
-  return columnSource(k, plan, bytes);
+  return columnSource(k, plan, built.bytes);
 }
