@@ -57,13 +57,19 @@ export interface DeviceLimits {
  * RAN_INLINE); a device that batches work (WebGPU: one command encoder per schedule) sends it
  * on flush(), which the scheduler calls once a schedule's kernels have all been issued.
  */
+/** What a buffer is for, where a device places buffers by use: 'packed' holds ggml-quantised weight bytes. */
+export type BufferUse = 'packed';
+
 export interface Device {
   readonly name: DeviceName;
   readonly limits: DeviceLimits;
   /** The dtypes its buffers hold; a tensor of another dtype is refused naming these. */
   readonly dtypes: ReadonlySet<DType>;
-  /** A buffer for `count` elements of `dtype`: the device decides its layout and size. */
-  alloc(dtype: DType, count: number): DeviceBuffer;
+  /**
+   * A buffer for `count` elements of `dtype`: the device decides its layout and size, and where
+   * it lies by `use` (the CPU device puts packed weights where its packed matmul reads them).
+   */
+  alloc(dtype: DType, count: number, use?: BufferUse): DeviceBuffer;
   /** Fills a buffer with CPU storage of the dtype it was allocated for. */
   write(buf: DeviceBuffer, data: ArrayBufferView): void;
   /** A copy of the first `length` elements of `buf`, as `dtype`. */

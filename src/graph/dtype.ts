@@ -57,8 +57,8 @@ export const storageCtor: Record<DType, ArrayCtor> = {
 };
 
 /** The storage view of `length` elements of `dtype` at byte 0 of `buffer`. */
-export function arrayFor<D extends DType>(dtype: D, buffer: ArrayBufferLike, length: number): StorageFor[D] {
-  return new storageCtor[dtype](buffer, 0, length) as StorageFor[D];
+export function arrayFor<D extends DType>(dtype: D, buffer: ArrayBufferLike, length: number, byteOffset = 0): StorageFor[D] {
+  return new storageCtor[dtype](buffer, byteOffset, length) as StorageFor[D];
 }
 
 export function newArray<D extends DType>(dtype: D, length: number): StorageFor[D] {

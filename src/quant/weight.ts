@@ -11,7 +11,7 @@
  */
 import { DTypeError, ShapeError, fmt } from '../graph/errors.js';
 import type { DeviceName } from '../graph/node.js';
-import { fromArray } from '../tensor/creation.js';
+import { fromStorage } from '../tensor/creation.js';
 import { node } from '../tensor/make.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkQuantShape, QUANT_FORMATS, type QuantFormat } from './blocks.js';
@@ -55,7 +55,8 @@ export function quantizedWeight(bytes: Uint8Array, format: QuantFormat, shape: r
   if (bytes.length !== n) {
     throw new ShapeError(`${op}: ${format} of shape ${fmt(shape)} takes ${n} bytes (${shape[0]} rows of ${shape[1] / QUANT_FORMATS[format].blockSize} blocks), got ${bytes.length}`);
   }
-  return new QuantizedWeight(fromArray(bytes, [n], 'uint8', opts.device), format, shape);
+  // 'packed': the CPU device keeps the bytes where its packed matmul reads them in place.
+  return new QuantizedWeight(fromStorage(bytes, [n], 'uint8', opts.device, 'packed'), format, shape);
 }
 
 /** x Wᵀ (+ bias) over x's last dim: [..., in] → [..., out], in one matmul reading W packed. */

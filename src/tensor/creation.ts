@@ -9,6 +9,7 @@ import { checkShape, normAxis, numel, type Shape } from '../graph/shape.js';
 import { attach, Buffer } from '../scheduler/buffers.js';
 import { engine } from '../scheduler/engine.js';
 import { cast, full as fullOf, node, onDevice, rounded, view } from './make.js';
+import type { BufferUse } from '../devices/device.js';
 import { Tensor } from './tensor.js';
 import { where } from './elementwise.js';
 import { describeArg, isPlainObject, options, shapeThenOptions } from './args.js';
@@ -85,15 +86,18 @@ const dtypeOfArray = (a: ArrayBufferView): DType | null =>
     : a instanceof Int32Array ? 'int32' : a instanceof Int16Array ? 'int16' : a instanceof Int8Array ? 'int8'
       : a instanceof Uint8Array && !(a instanceof Uint8ClampedArray) ? 'uint8' : null;
 
-/** A realised tensor holding a copy of `storage`, which must be dtype's storage array (half types as bits). */
-export function fromStorage<D extends DType>(storage: StorageFor[D], shape: Shape, dtype: D, on?: DeviceName): Tensor<D> {
+/**
+ * A realised tensor holding a copy of `storage`, which must be dtype's storage array (half types
+ * as bits); `use` tells the device what the buffer is for (Device.alloc).
+ */
+export function fromStorage<D extends DType>(storage: StorageFor[D], shape: Shape, dtype: D, on?: DeviceName, use?: BufferUse): Tensor<D> {
   const device = engine.device(on);
   if (!device.dtypes.has(dtype)) {
     throw new DTypeError(`tensor: dtype ${dtype} is not supported on device '${device.name}' (it takes ${[...device.dtypes].join(', ')}); keep it on the CPU`);
   }
   const n = numel(shape);
   if (!(storage instanceof storageCtor[dtype]) || storage.length < n) throw new DTypeError(`internal: ${dtype} storage must be a ${storageCtor[dtype].name} of ${n} elements`);
-  const buf = new Buffer(device, device.alloc(dtype, n));
+  const buf = new Buffer(device, device.alloc(dtype, n, use));
   device.write(buf.buf, storage.subarray(0, n));
   const ln = new LazyNode({ kind: 'buffer' }, [], [...shape], dtype, device.name);
   attach(ln, buf);

@@ -11,7 +11,7 @@ import { intDotModule } from '../../src/devices/cpu-workers/matmul/quant-int-was
 import { BLOCK_BYTES, dequantize, half, lcg, matmulT, quantizedActivations, randomBlocks, randomInput, relError } from './reference.js';
 
 interface Wasm {
-  Memory: new (d: { initial: number }) => { buffer: ArrayBuffer };
+  Memory: new (d: { initial: number; maximum: number; shared: boolean }) => { buffer: SharedArrayBuffer };
   Module: new (bytes: Uint8Array) => object;
   Instance: new (m: object, imports: object) => { exports: { f: (...args: number[]) => void } };
 }
@@ -38,7 +38,8 @@ describe('the wasm integer dot', () => {
     const xd = Array.from({ length: nv }, () => Float32Array.from({ length: nb }, (_, b) => (b === 0 ? 0 : b === 1 ? 4096 : r() * 0.1)));
     // The layout the matmul kernel stages: the nv vectors' block b side by side (i16 quants).
     const wAt = 0, xAt = nr * nb * bb + 16 - ((nr * nb * bb) % 16), xsAt = xAt + nv * nb * 64, oAt = xsAt + nv * nb * 4 + 16;
-    const mem = new W.Memory({ initial: 1 });
+    // Shared, as the arena the dots read (arena.ts).
+    const mem = new W.Memory({ initial: 1, maximum: 65536, shared: true });
     new Uint8Array(mem.buffer).set(bytes, wAt);
     const F = new Float32Array(mem.buffer), q16 = new Int16Array(mem.buffer);
     for (let v = 0; v < nv; v++) for (let b = 0; b < nb; b++) {

@@ -2,6 +2,7 @@
 // a worker loads it from dist/ with plain Node.
 import { arrayFor, storageCtor, type DType, type StorageFor } from '../../graph/dtype.js';
 import { LruCache } from '../../kernel/lru.js';
+import { arenaBuffer } from './arena.js';
 
 /**
  * The element type a kernel binds: a graph dtype, bound as its storage (dtype.ts StorageFor:
@@ -9,11 +10,17 @@ import { LruCache } from '../../kernel/lru.js';
  */
 export type ArrayKind = DType;
 
-/** A buffer as a kernel sees it: `length` elements of `kind`, from byte 0 of `sab`. */
+/**
+ * A buffer as a kernel sees it: `length` elements of `kind`, from byte 0 of `sab`; or, for a
+ * buffer in the packed-weight arena (arena.ts), from byte `offset` of the arena as the running
+ * thread sees it (a kernel recognises its views as the arena's by their buffer).
+ */
 export interface KernelBinding {
   sab: SharedArrayBuffer;
   kind: ArrayKind;
   length: number;
+  /** In the arena, from this byte. */
+  arenaOffset?: number;
 }
 
 export type TypedArray = StorageFor[DType];
@@ -42,9 +49,9 @@ export function compileKernel(source: string): KernelFn {
 }
 
 export function viewOf(binding: KernelBinding): TypedArray {
-  const { sab, kind, length } = binding;
+  const { sab, kind, length, arenaOffset } = binding;
   if (!Object.hasOwn(storageCtor, kind)) throw new TypeError(`unknown array kind ${String(kind)}`);
-  return arrayFor(kind, sab, length);
+  return arenaOffset === undefined ? arrayFor(kind, sab, length) : arrayFor(kind, arenaBuffer(), length, arenaOffset);
 }
 
 export function viewsOf(bindings: readonly KernelBinding[]): TypedArray[] {

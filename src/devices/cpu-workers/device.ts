@@ -8,16 +8,25 @@ import { arrayFor, DTYPES, itemBytes, newArray, type DType } from '../../graph/d
 import type { Kernel } from '../../kernel/ir.js';
 import { kernelHash } from '../../kernel/ir.js';
 import { LruCache, type CacheLimits } from '../../kernel/lru.js';
-import type { CompiledKernel, Device, DeviceBuffer, DeviceStats, KernelPlacement, RuntimeArgs } from '../device.js';
+import type { BufferUse, CompiledKernel, Device, DeviceBuffer, DeviceStats, KernelPlacement, RuntimeArgs } from '../device.js';
 import { RAN_INLINE } from '../device.js';
 import { printJs } from './codegen.js';
 import { describeThrown, KernelCache, runCached, type ArrayKind, type KernelBinding } from './compile.js';
 import { KernelError, splitRanges, WorkerPool } from './pool.js';
 import { INLINE_MATMUL_MACS } from './matmul/tuning.js';
 import { noteWritten } from './write-stamps.js';
+import { arenaBuffer, arenaGive, arenaTake } from './arena.js';
 
 export interface CpuBuffer extends DeviceBuffer {
+  /** Its memory: a SharedArrayBuffer of its own, or, for a packed weight, the arena's (arena.ts) as it was when allocated. */
   readonly sab: SharedArrayBuffer;
+  /** In the arena: its first byte there. */
+  readonly arenaOffset?: number;
+}
+
+/** The bytes of `buf`, as this thread sees the arena now for an arena buffer (its `sab` may predate a grow). */
+function bytesOf(buf: CpuBuffer, length = buf.bytes): Uint8Array {
+  return buf.arenaOffset === undefined ? new Uint8Array(buf.sab, 0, length) : new Uint8Array(arenaBuffer(), buf.arenaOffset, length);
 }
 
 interface CpuKernel extends CompiledKernel {
@@ -178,8 +187,16 @@ export class CpuDevice implements Device {
     return this.workers().whenReady();
   }
 
-  alloc(dtype: DType, count: number): CpuBuffer {
+  alloc(dtype: DType, count: number, use?: BufferUse): CpuBuffer {
     const size = Math.max(8, Math.ceil((count * itemBytes[dtype]) / 8) * 8);
+    if (use === 'packed') {
+      // In the arena, where the packed matmul reads it in place; a full arena gives a buffer of its own.
+      const at = arenaTake(size);
+      if (at !== null) {
+        this.allocations++;
+        return { id: this.nextId++, bytes: size, sab: arenaBuffer(), arenaOffset: at };
+      }
+    }
     const list = this.free_.get(size);
     const reused = list?.pop();
     if (reused) this.freeBytes -= size;
@@ -189,7 +206,8 @@ export class CpuDevice implements Device {
   }
 
   free(buf: DeviceBuffer): void {
-    const { sab } = buf as CpuBuffer;
+    const { sab, arenaOffset } = buf as CpuBuffer;
+    if (arenaOffset !== undefined) { arenaGive(arenaOffset, buf.bytes); return; }
     if (this.freeBytes + sab.byteLength > POOL_BYTES) return;
     const list = this.free_.get(sab.byteLength);
     if (list) list.push(sab); else this.free_.set(sab.byteLength, [sab]);
@@ -197,20 +215,23 @@ export class CpuDevice implements Device {
   }
 
   write(buf: DeviceBuffer, data: ArrayBufferView): void {
-    noteWritten((buf as CpuBuffer).sab);
-    new Uint8Array((buf as CpuBuffer).sab).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    const b = buf as CpuBuffer;
+    // Arena buffers share one SharedArrayBuffer: stamping it would say nothing of which was written.
+    if (b.arenaOffset === undefined) noteWritten(b.sab);
+    bytesOf(b, data.byteLength).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
   }
 
   read(buf: DeviceBuffer, dtype: DType, length: number): Promise<ArrayBufferView> {
     // new + set, not slice(): V8 copies a SharedArrayBuffer view's slice element by element
     // (0.20 ms for 256 KiB here, against 0.08 ms).
     const out = newArray(dtype, length);
-    new Uint8Array(out.buffer, 0, out.byteLength).set(new Uint8Array((buf as CpuBuffer).sab, 0, out.byteLength));
+    new Uint8Array(out.buffer, 0, out.byteLength).set(bytesOf(buf as CpuBuffer, out.byteLength));
     return Promise.resolve(out);
   }
 
   peek(buf: DeviceBuffer, dtype: DType, length: number): ArrayBufferView {
-    return arrayFor(dtype, (buf as CpuBuffer).sab, length);
+    const b = buf as CpuBuffer;
+    return b.arenaOffset === undefined ? arrayFor(dtype, b.sab, length) : arrayFor(dtype, arenaBuffer(), length, b.arenaOffset);
   }
 
   compile(kernel: Kernel): CpuKernel {
@@ -246,11 +267,12 @@ export class CpuDevice implements Device {
     const k = ck as CpuKernel;
     const bindings: KernelBinding[] = bufs.map((b, i) => {
       const kind = k.kinds[i]!;
-      const sab = (b as CpuBuffer).sab;
+      const { sab, arenaOffset } = b as CpuBuffer;
+      if (arenaOffset !== undefined) return { sab, kind, length: Math.floor(b.bytes / itemBytes[kind]), arenaOffset };
       return { sab, kind, length: Math.floor(sab.byteLength / itemBytes[kind]) };
     });
     // Everything but the inputs may be written: the output, index records, further outputs.
-    for (let i = 0; i < bindings.length; i++) if (i === 0 || i > k.kernel.inputs.length) noteWritten(bindings[i]!.sab);
+    for (let i = 0; i < bindings.length; i++) if ((i === 0 || i > k.kernel.inputs.length) && bindings[i]!.arenaOffset === undefined) noteWritten(bindings[i]!.sab);
     // Contended: other schedules run, or the pool is still busy with earlier work.
     const where = placement(k.cost, k.units, this.threadCount, this.sharedCost, k.inlineCost, contended || this.callerBusy > 0 || this.pool?.busy === true);
     if (where === 'inline') {

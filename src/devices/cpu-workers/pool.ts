@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
+import { sharedArena } from './arena.js';
 import { KernelCache, runCached, type KernelBinding } from './compile.js';
 import type { KernelTask } from './worker.js';
 
@@ -146,6 +147,8 @@ export class WorkerPool {
       // Workers block in Atomics.wait between tasks: ~3x lower round trip than message events.
       atomics: 'sync',
       recordTiming: false,
+      // Packed weights live in it, read in place by the workers' kernels (arena.ts).
+      workerData: { arena: sharedArena() },
     });
     // Piscina emits 'error' when a worker fails with no task to blame; unhandled, that would crash the process.
     piscina.on('error', () => {});

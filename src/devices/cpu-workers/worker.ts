@@ -1,5 +1,10 @@
-// Piscina worker entry. Loaded by plain Node from dist/, so it imports only compile.js.
+// Piscina worker entry. Loaded by plain Node from dist/, so it imports only compile.js and arena.js.
+import { workerData } from 'node:worker_threads';
+import { adoptArena } from './arena.js';
 import { describeThrown, KernelCache, runCached, type KernelBinding } from './compile.js';
+
+// The device thread's packed-weight arena, before any kernel (pool.ts passes it).
+adoptArena((workerData as { arena?: unknown } | null)?.arena);
 
 export interface KernelTask {
   key: string;

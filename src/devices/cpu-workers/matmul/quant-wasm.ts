@@ -129,15 +129,15 @@ const cache = new Map<string, Uint8Array | null>();
 
 /**
  * The one-function module of `nParams` i32 parameters whose body `build(relaxed)` gives, cached
- * under `key`: with relaxed-SIMD FMA where the engine validates it, else without; null without
- * wasm SIMD.
+ * under `key`, over the shared arena memory (quant.ts reads packed weights where they lie): with
+ * relaxed-SIMD FMA where the engine validates it, else without; null without wasm SIMD.
  */
 export function cachedDotModule(key: string, nParams: number, build: (relaxed: boolean) => Asm): Uint8Array | null {
   const hit = cache.get(key);
   if (hit !== undefined) return hit;
   let found: Uint8Array | null = null;
   for (const relaxed of [true, false]) {
-    const bytes = oneFunctionModule([nParams, ...new Array<number>(nParams).fill(I32), 0], build(relaxed).body());
+    const bytes = oneFunctionModule([nParams, ...new Array<number>(nParams).fill(I32), 0], build(relaxed).body(), 'f', true);
     if (valid(bytes)) { found = bytes; break; }
   }
   cache.set(key, found);

@@ -24,6 +24,7 @@ import type { MatmulSpec } from './types.js';
 import { QUANT_DOT_VECTORS, quantDotModule } from './quant-wasm.js';
 import { ACT_BLOCK_BYTES, INT_DOT_VECTORS, intDotFormat, intDotModule } from './quant-int-wasm.js';
 import { F16_ROUND, quantiseActivations } from './quant-act.js';
+import { ARENA_SOURCE, ARENA_TAKE } from '../arena.js';
 
 /** W rows per work unit. */
 const QR = 16;
@@ -93,14 +94,14 @@ function elementReader(name: string, arr: string, q: QuantOperand): string {
 }
 
 /**
- * Statements turning the f16 scales of $nr staged rows (from byte wBase of $U) into the f32
- * array the wasm dot reads (from element sAt of $F): one per block, or q4_K's (scale, min) pair
- * per sub-block.
+ * Statements turning the f16 scales of $nr rows (from byte wAt of $U) into the f32 array the
+ * wasm dot reads (from element sAt of $F): one per block, or q4_K's (scale, min) pair per
+ * sub-block.
  */
-function stageScales(format: QuantFormat, nb: number, wBase: number, sAt: number): string {
+function stageScales(format: QuantFormat, nb: number, wAt: string, sAt: string): string {
   const bb = QUANT_FORMATS[format].blockBytes;
-  if (format !== 'q4_K') return `for (let $i = 0, $p = ${wBase}, $e = $nr * ${nb}; $i < $e; $i++, $p += ${bb}) $F[${sAt} + $i] = $H[$U[$p] | ($U[$p + 1] << 8)];`;
-  return `for (let $i = 0, $p = ${wBase}, $e = $nr * ${nb}, $o = ${sAt}; $i < $e; $i++, $p += ${bb}) {
+  if (format !== 'q4_K') return `for (let $i = 0, $p = ${wAt}, $e = $nr * ${nb}; $i < $e; $i++, $p += ${bb}) $F[${sAt} + $i] = $H[$U[$p] | ($U[$p + 1] << 8)];`;
+  return `for (let $i = 0, $p = ${wAt}, $e = $nr * ${nb}, $o = ${sAt}; $i < $e; $i++, $p += ${bb}) {
         const $d = $H[$U[$p] | ($U[$p + 1] << 8)], $dm = $H[$U[$p + 2] | ($U[$p + 3] << 8)];
         for (let $j = 0; $j < 8; $j++, $o += 2) { const $sc = $sm($p + 4, $j); $F[$o] = $d * ($sc & 255); $F[$o + 1] = $dm * ($sc >> 8); }
       }`;
@@ -170,8 +171,9 @@ export function quantMatmulSource(spec: MatmulSpec, expr: string, helpers: strin
   const xAt = lin([[x.sBatch, '$bt'], [side.w === 'b' ? x.sRow : x.sCol, '$v']], x.offset);
   const X = side.w === 'b' ? '$A' : '$B', W = side.w === 'b' ? '$B' : '$A';
   const fx = x.prologue ? (side.w === 'b' ? '$fa' : '$fb') : null;
-  // Scratch: the x vectors, their q8_0 quants (integer dot), their q8_0 scales or sums over each
-  // 32 (q4_K's mins), the staged rows, their scales, the dots.
+  // Scratch, from the thread's block of the arena ($sb): the x vectors, their q8_0 quants (integer
+  // dot), their q8_0 scales or sums over each 32 (q4_K's mins), W's rows when W is not in the
+  // arena, their scales, the dots.
   const xb = ACT_BLOCK_BYTES;
   const xBytes = T * K * 4, qBase = xBytes, qBytes = int ? T * nb * xb : 0;
   const xsBase = qBase + qBytes, wBase = xsBase + T * (K / 32) * 4;
@@ -181,18 +183,16 @@ export function quantMatmulSource(spec: MatmulSpec, expr: string, helpers: strin
   return `(() => {
   "use strict";
   ${F16_TABLE}
-  const $key = "__bornQuantDot_${q.format}_${int ? 'int1' : 'v3'}";
-  let $Q = globalThis[$key];
-  if ($Q === undefined) {
-    const mem = new WebAssembly.Memory({ initial: 1 });
-    $Q = { mem, f: [], f32: new Float32Array(mem.buffer), u8: new Uint8Array(mem.buffer), i16: new Int16Array(mem.buffer) };
-    globalThis[$key] = $Q;
-  }
-  // The dots for 1..${NV} vectors, instances over the thread's one memory.
+  // The packed-weight arena (../arena.ts), and this thread's scratch block in it with views of it.
+  const $M = ${ARENA_SOURCE}, $take = ${ARENA_TAKE};
+  const $S = globalThis.__bornQuantScratch ??= { at: 0, n: 0, b: null, f32: null, u8: null, i16: null };
+  const $key = "__bornQuantDot_${q.format}_${int ? 'int2' : 'v4'}";
+  const $Q = globalThis[$key] ??= { f: [] };
+  // The dots for 1..${NV} vectors, instances over the arena.
   ${JSON.stringify(modules.map((m) => base64(m!)))}.forEach((b64, i) => {
     if ($Q.f[i + 1] !== undefined) return;
     const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-    $Q.f[i + 1] = new WebAssembly.Instance(new WebAssembly.Module(bytes), { e: { m: $Q.mem } }).exports.f;
+    $Q.f[i + 1] = new WebAssembly.Instance(new WebAssembly.Module(bytes), { e: { m: $M } }).exports.f;
   });
   // Once per compiled kernel, not per call (types.ts MatmulSpec.helpers).
   ${helpers}
@@ -200,39 +200,40 @@ export function quantMatmulSource(spec: MatmulSpec, expr: string, helpers: strin
   return function (b, start, end, $rt) {
     const $C = b[0], $A = b[1], $B = b[2];
     ${prologues(spec)}
-    if ($Q.mem.buffer.byteLength < ${need}) {
-      $Q.mem.grow(Math.ceil((${need} - $Q.mem.buffer.byteLength) / 65536));
-      $Q.f32 = new Float32Array($Q.mem.buffer); $Q.u8 = new Uint8Array($Q.mem.buffer);
-      $Q.i16 = new Int16Array($Q.mem.buffer);
-    }
-    const $F = $Q.f32, $U = $Q.u8, $dots = $Q.f;
+    // W's bytes in the arena are read where they lie (its view is over the arena's memory).
+    const $wIn = ${W}.buffer === $M.buffer;
+    if ($S.n < ${need}) { const $n = Math.max(${need}, 2 * $S.n); $S.at = $take($M, $n); $S.n = $n; }
+    if ($S.b !== $M.buffer) { const $mb = $S.b = $M.buffer; $S.f32 = new Float32Array($mb); $S.u8 = new Uint8Array($mb); $S.i16 = new Int16Array($mb); }
+    const $F = $S.f32, $U = $S.u8, $dots = $Q.f, $sb = $S.at, $sf = $sb / 4;
     ${q.format === 'q4_K' ? scaleMin('$U') : ''}
-    ${int ? 'const $XQ = $Q.i16;' : ''}
-    // Every x vector, contiguous, from byte 0.
+    ${int ? 'const $XQ = $S.i16, $sh = $sb / 2;' : ''}
+    // Every x vector, contiguous, from the scratch's first byte.
     for (let $bt = 0; $bt < ${batch}; $bt++) for (let $v = 0; $v < ${V}; $v++) {
-      const $s = ${xAt}, $d = ($bt * ${V} + $v) * ${K};
+      const $s = ${xAt}, $d = $sf + ($bt * ${V} + $v) * ${K};
       ${xs === 1 && !fx ? `$F.set(${X}.subarray($s, $s + ${K}), $d);` : `for (let $k = 0; $k < ${K}; $k++) $F[$d + $k] = ${through(fx, `${X}[$s + $k * ${xs}]`)};`}
       ${int ? `{
       // into the group of ${NV} vectors one dot call takes, the group's block b side by side
       const $t = $bt * ${V} + $v, $g0 = $t - ($t % ${NV}), $gn = Math.min(${NV}, ${T} - $g0), $j = $t - $g0;
-      ${quantiseActivations(K, '$d', '$XQ', `${qBase / 2} + $g0 * ${K} + $j * 32`, `${xsBase / 4} + $g0 * ${nb} + $j`, '$gn')}
+      ${quantiseActivations(K, '$d', '$XQ', `$sh + ${qBase / 2} + $g0 * ${K} + $j * 32`, `$sf + ${xsBase / 4} + $g0 * ${nb} + $j`, '$gn')}
       }` : ''}
-      ${q.format === 'q4_K' ? `for (let $g = 0, $o = ${xsBase / 4} + ($bt * ${V} + $v) * ${K / 32}; $g < ${K / 32}; $g++) { let $t = 0; for (let $k = $d + $g * 32, $e = $k + 32; $k < $e; $k++) $t += $F[$k]; $F[$o + $g] = $t; }` : ''}
+      ${q.format === 'q4_K' ? `for (let $g = 0, $o = $sf + ${xsBase / 4} + ($bt * ${V} + $v) * ${K / 32}; $g < ${K / 32}; $g++) { let $t = 0; for (let $k = $d + $g * 32, $e = $k + 32; $k < $e; $k++) $t += $F[$k]; $F[$o + $g] = $t; }` : ''}
     }
     for (let $u = start; $u < end; $u++) {
       const $r0 = $u * ${QR}, $nr = Math.min(${QR}, ${rows} - $r0);
       const $src = ${q.byteOffset} + ($r0 + ${row0}) * ${rowBytes};
-      $U.set(${W}.subarray($src, $src + $nr * ${rowBytes}), ${wBase});
-      ${int ? '' : stageScales(q.format, nb, wBase, sBase / 4)}
+      let $wa;
+      if ($wIn) $wa = ${W}.byteOffset + $src;
+      else { $wa = $sb + ${wBase}; $U.set(${W}.subarray($src, $src + $nr * ${rowBytes}), $wa); }
+      ${int ? '' : stageScales(q.format, nb, '$wa', `$sf + ${sBase / 4}`)}
       for (let $t0 = 0; $t0 < ${T}; $t0 += ${NV}) {
         const $n = Math.min(${NV}, ${T} - $t0);
         ${int
-    ? `$dots[$n](${wBase}, ${qBase} + $t0 * ${nb * xb}, ${xsBase} + $t0 * ${nb * 4}, ${oBase}, $nr, ${nb});`
-    : `$dots[$n](${wBase}, ${sBase}, $t0 * ${K * 4}, ${oBase}, $nr, ${nb}, ${xsBase} + $t0 * ${K / 8}, ${K * 4}, ${K / 8});`}
+    ? `$dots[$n]($wa, $sb + ${qBase} + $t0 * ${nb * xb}, $sb + ${xsBase} + $t0 * ${nb * 4}, $sb + ${oBase}, $nr, ${nb});`
+    : `$dots[$n]($wa, $sb + ${sBase}, $sb + $t0 * ${K * 4}, $sb + ${oBase}, $nr, ${nb}, $sb + ${xsBase} + $t0 * ${K / 8}, ${K * 4}, ${K / 8});`}
         for (let $i = 0; $i < $nr; $i++) {
           const $r = $r0 + $i;
           for (let $j = 0; $j < $n; $j++) {
-            const $t = $t0 + $j, $bt = Math.floor($t / ${V}), $v = $t - $bt * ${V}, acc = $F[${oBase / 4} + $i * $n + $j];
+            const $t = $t0 + $j, $bt = Math.floor($t / ${V}), $v = $t - $bt * ${V}, acc = $F[$sf + ${oBase / 4} + $i * $n + $j];
             ${out}
           }
         }

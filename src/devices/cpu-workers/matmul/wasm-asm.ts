@@ -1,6 +1,8 @@
 // A minimal WebAssembly binary assembler: just the opcodes the matmul kernels
 // use, so the module can be generated at run time without a toolchain.
 
+import { ARENA_MAX_PAGES } from '../arena.js';
+
 export function uleb(n: number, out: number[]): void {
   do {
     let byte = n & 0x7f;
@@ -135,15 +137,19 @@ export function section(id: number, body: number[], out: number[]): void {
 
 /**
  * A module of one function, exported as `name`, that imports its memory as e.m: `signature` is
- * the function type after its 0x60 tag (parameter types, then result types, each counted).
+ * the function type after its 0x60 tag (parameter types, then result types, each counted). A
+ * `shared` module takes a shared memory (the packed-weight arena, ../arena.ts) and no other.
  */
-export function oneFunctionModule(signature: number[], body: number[], name = 'f'): Uint8Array {
+export function oneFunctionModule(signature: number[], body: number[], name = 'f', shared = false): Uint8Array {
   const out = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
   section(1, [1, 0x60, ...signature], out);
   const imports: number[] = [1];
   wasmName('e', imports);
   wasmName('m', imports);
-  imports.push(0x02, 0x00, 0x01); // memory, min 1 page, no max
+  if (shared) {
+    imports.push(0x02, 0x03, 0x01); // memory, shared, min 1 page, a max (shared memories need one)
+    uleb(ARENA_MAX_PAGES, imports);
+  } else imports.push(0x02, 0x00, 0x01); // memory, min 1 page, no max
   section(2, imports, out);
   section(3, [1, 0], out);
   const exports: number[] = [1];
