@@ -9,7 +9,7 @@ import { QUANT_FORMATS, type QuantFormat } from '../src/kernel/quant.js';
 
 // Typed structurally: the project's libs (ES2022, no DOM) do not declare WebAssembly's values.
 interface Wasm {
-  Memory: new (d: { initial: number }) => { grow(pages: number): void };
+  Memory: new (d: { initial: number; maximum: number; shared: boolean }) => { grow(pages: number): void };
   Module: new (bytes: Uint8Array) => object;
   Instance: new (m: object, imports: object) => { exports: { f: (...args: number[]) => void } };
 }
@@ -31,14 +31,15 @@ for (const [label, format, module, int] of kernels) {
     const { blockSize, blockBytes } = QUANT_FORMATS[format];
     const nb = K / blockSize;
     const x = 8 * K * 4, xs = 8 * (K / 32) * 4, w = QR * nb * blockBytes, s = QR * nb * 16 * 4;
-    const mem = new W.Memory({ initial: 1 });
+    // Shared, as the arena the dots import (cpu-workers/arena.ts).
+    const mem = new W.Memory({ initial: 1, maximum: 65536, shared: true });
     mem.grow(Math.ceil((x + xs + w + s + QR * 16 + 64) / 65536));
     const f = new W.Instance(new W.Module(bytes), { e: { m: mem } }).exports.f;
     let best = Infinity;
     for (let rep = 0; rep < 5; rep++) {
       const t0 = performance.now();
       for (let i = 0; i < ROWS / QR; i++) {
-        if (int) f(x + xs, 0, x, x + xs + w + s, QR, nb);
+        if (int) f(x + xs, 0, x, x + xs + w + s, QR, nb, nb * blockBytes);
         else f(x + xs, x + xs + w, 0, x + xs + w + s, QR, nb, x, K * 4, K / 8);
       }
       best = Math.min(best, performance.now() - t0);

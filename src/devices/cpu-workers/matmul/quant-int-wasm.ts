@@ -38,11 +38,11 @@ function halfScale(w: Asm, p: number, h: number): void {
 export const ACT_BLOCK_BYTES = 64;
 
 /**
- * q(wp, xp, xsp, op, nr, nb), for nv activation vectors of nb q8_0 blocks stored block by
+ * q(wp, xp, xsp, op, nr, nb, rs), for nv activation vectors of nb q8_0 blocks stored block by
  * block, the nv vectors' block b side by side (quants at xp + (b·nv + v)·64 as i16, scales f32 at
  * xsp + 4·(b·nv + v)): for r < nr, f32 at op + 4·(r·nv + v) = Σ over blocks of
- * d_w · d_x · Σ q_w q_x, for W's row r (blocks from wp + r·nb·blockBytes, as the file holds
- * them). Each weight block is loaded and widened once for all nv vectors, and its f16 scale
+ * d_w · d_x · Σ q_w q_x, for W's row r (nb blocks from wp + r·rs, as the file holds them; nb
+ * may be a part of the row, so that a caller can take a long row in pieces). Each weight block is loaded and widened once for all nv vectors, and its f16 scale
  * turned into f32 here (halfScale) rather than by the caller, whose JS loop over the blocks took
  * as long as the dot. For nv > 1 the vectors' int32 block sums are reduced into one i32x4 (lane v:
  * vector v), so one convert, one scale multiply and one accumulator serve them all (one
@@ -51,8 +51,8 @@ export const ACT_BLOCK_BYTES = 64;
  */
 function intDot(format: 'q8_0' | 'q4_0', relaxed: boolean, nv: number): Asm {
   const { blockBytes } = QUANT_FORMATS[format];
-  const w = new Asm(6);
-  const [wp, xp, xsp, op, nr, nb] = [0, 1, 2, 3, 4, 5];
+  const w = new Asm(7);
+  const [wp, xp, xsp, op, nr, nb, rs] = [0, 1, 2, 3, 4, 5, 6];
   const r = w.i32Local(), b = w.i32Local(), p = w.i32Local(), h = w.i32Local(), x = w.i32Local(), xs = w.i32Local();
   // One accumulator per four vectors (lane v % 4: vector v).
   const accs = Array.from({ length: Math.ceil(nv / 4) }, () => w.v128Local());
@@ -81,8 +81,8 @@ function intDot(format: 'q8_0' | 'q4_0', relaxed: boolean, nv: number): Asm {
     };
     pair([0, 4, 1, 5]); pair([2, 6, 3, 7]); w.simd(I32X4_ADD);
   };
-  w.get(wp).set(p);
   w.upto(r, nr, () => {
+    w.get(wp).get(r).get(rs).mul().add().set(p);
     for (const acc of accs) { zero(); w.set(acc); }
     w.get(xp).set(x).get(xsp).set(xs);
     w.upto(b, nb, () => {
@@ -150,4 +150,4 @@ export const intDotFormat = (format: QuantFormat): format is 'q8_0' | 'q4_0' => 
 
 /** The module exporting `f` = q for `format` and nv vectors, or null without wasm SIMD. */
 export const intDotModule = (format: 'q8_0' | 'q4_0', nv: number): Uint8Array | null =>
-  cachedDotModule(`int/${format}/${nv}`, 6, (relaxed) => intDot(format, relaxed, nv));
+  cachedDotModule(`int/${format}/${nv}`, 7, (relaxed) => intDot(format, relaxed, nv));

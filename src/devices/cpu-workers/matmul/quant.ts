@@ -23,11 +23,18 @@ import { base64, lin, through } from './source-parts.js';
 import type { MatmulSpec } from './types.js';
 import { QUANT_DOT_VECTORS, quantDotModule } from './quant-wasm.js';
 import { ACT_BLOCK_BYTES, INT_DOT_VECTORS, intDotFormat, intDotModule } from './quant-int-wasm.js';
-import { F16_ROUND, quantiseActivations } from './quant-act.js';
+import { quantiserModule } from './quant-act.js';
 import { ARENA_SOURCE, ARENA_TAKE } from '../arena.js';
 
 /** W rows per work unit. */
 const QR = 16;
+/**
+ * Bytes of quantised activations one integer-dot call reads at most: a longer row is taken in
+ * pieces of blocks whose activations stay in the L1 cache while the unit's 16 rows reread them.
+ * Measured here (W of 786k weights, 8 vectors, one thread): K = 1,024 took 0.49 ms and K = 2,048,
+ * 64 KiB of activations whole, 1.02 ms.
+ */
+const INT_PIECE_BYTES = 16 * 1024;
 
 interface Side { w: 'a' | 'b'; q: QuantOperand; rows: number; row0: number }
 
@@ -161,7 +168,9 @@ export function quantMatmulSource(spec: MatmulSpec, expr: string, helpers: strin
   const int = intDotFormat(q.format);
   const T = batch * (side.w === 'b' ? M : N), NV = Math.min(int ? INT_DOT_VECTORS : QUANT_DOT_VECTORS, T);
   const modules = Array.from({ length: NV }, (_, i) => (int ? intDotModule(q.format as 'q8_0' | 'q4_0', i + 1) : quantDotModule(q.format, i + 1)));
-  if (modules.some((m) => m === null)) return generic(spec, expr, helpers);
+  // The integer dot's activations are quantised in wasm too (quant-act.ts).
+  const quantiser = int ? quantiserModule() : null;
+  if (modules.some((m) => m === null) || (int && quantiser === null)) return generic(spec, expr, helpers);
   const { blockSize, blockBytes } = QUANT_FORMATS[q.format];
   const nb = K / blockSize, rowBytes = nb * blockBytes, perBlock = q.format === 'q4_K' ? 16 : 1;
   // The other operand's vectors: (bt, v) for v < V, element k at xAt + k * xs.
@@ -178,35 +187,34 @@ export function quantMatmulSource(spec: MatmulSpec, expr: string, helpers: strin
   const xBytes = T * K * 4, qBase = xBytes, qBytes = int ? T * nb * xb : 0;
   const xsBase = qBase + qBytes, wBase = xsBase + T * (K / 32) * 4;
   const sBase = wBase + Math.ceil((QR * rowBytes) / 16) * 16, oBase = sBase + QR * nb * perBlock * 4;
-  const need = oBase + QR * NV * 4 + 64;
+  // The integer dot takes each row in pieces of PB blocks, each piece's dots in its own NV x QR slots.
+  const PB = int ? Math.max(1, Math.min(nb, Math.floor(INT_PIECE_BYTES / (NV * xb)))) : nb, pieces = Math.ceil(nb / PB);
+  const need = oBase + pieces * QR * NV * 4 + 64;
   const out = side.w === 'b' ? store(spec, expr, '$bt', '$v', '$r') : store(spec, expr, '$bt', '$r', '$v');
   return `(() => {
   "use strict";
   ${F16_TABLE}
   // The packed-weight arena (../arena.ts), and this thread's scratch block in it with views of it.
   const $M = ${ARENA_SOURCE}, $take = ${ARENA_TAKE};
-  const $S = globalThis.__bornQuantScratch ??= { at: 0, n: 0, b: null, f32: null, u8: null, i16: null };
-  const $key = "__bornQuantDot_${q.format}_${int ? 'int2' : 'v4'}";
+  const $S = globalThis.__bornQuantScratch ??= { at: 0, n: 0, b: null, f32: null, u8: null };
+  const $key = "__bornQuantDot_${q.format}_${int ? 'int4' : 'v4'}";
   const $Q = globalThis[$key] ??= { f: [] };
-  // The dots for 1..${NV} vectors, instances over the arena.
-  ${JSON.stringify(modules.map((m) => base64(m!)))}.forEach((b64, i) => {
-    if ($Q.f[i + 1] !== undefined) return;
-    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-    $Q.f[i + 1] = new WebAssembly.Instance(new WebAssembly.Module(bytes), { e: { m: $M } }).exports.f;
-  });
+  const $inst = (b64) => new WebAssembly.Instance(new WebAssembly.Module(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))), { e: { m: $M } }).exports.f;
+  // The dots for 1..${NV} vectors (and the activation quantiser), instances over the arena.
+  ${JSON.stringify(modules.map((m) => base64(m!)))}.forEach((b64, i) => { $Q.f[i + 1] ??= $inst(b64); });
+  ${quantiser ? `$Q.qa ??= $inst(${JSON.stringify(base64(quantiser))});` : ''}
   // Once per compiled kernel, not per call (types.ts MatmulSpec.helpers).
   ${helpers}
-  ${int ? F16_ROUND : ''}
   return function (b, start, end, $rt) {
     const $C = b[0], $A = b[1], $B = b[2];
     ${prologues(spec)}
     // W's bytes in the arena are read where they lie (its view is over the arena's memory).
     const $wIn = ${W}.buffer === $M.buffer;
     if ($S.n < ${need}) { const $n = Math.max(${need}, 2 * $S.n); $S.at = $take($M, $n); $S.n = $n; }
-    if ($S.b !== $M.buffer) { const $mb = $S.b = $M.buffer; $S.f32 = new Float32Array($mb); $S.u8 = new Uint8Array($mb); $S.i16 = new Int16Array($mb); }
+    if ($S.b !== $M.buffer) { const $mb = $S.b = $M.buffer; $S.f32 = new Float32Array($mb); $S.u8 = new Uint8Array($mb); }
     const $F = $S.f32, $U = $S.u8, $dots = $Q.f, $sb = $S.at, $sf = $sb / 4;
     ${q.format === 'q4_K' ? scaleMin('$U') : ''}
-    ${int ? 'const $XQ = $S.i16, $sh = $sb / 2;' : ''}
+    ${int ? 'const $qa = $Q.qa;' : ''}
     // Every x vector, contiguous, from the scratch's first byte.
     for (let $bt = 0; $bt < ${batch}; $bt++) for (let $v = 0; $v < ${V}; $v++) {
       const $s = ${xAt}, $d = $sf + ($bt * ${V} + $v) * ${K};
@@ -214,7 +222,7 @@ export function quantMatmulSource(spec: MatmulSpec, expr: string, helpers: strin
       ${int ? `{
       // into the group of ${NV} vectors one dot call takes, the group's block b side by side
       const $t = $bt * ${V} + $v, $g0 = $t - ($t % ${NV}), $gn = Math.min(${NV}, ${T} - $g0), $j = $t - $g0;
-      ${quantiseActivations(K, '$d', '$XQ', `$sh + ${qBase / 2} + $g0 * ${K} + $j * 32`, `$sf + ${xsBase / 4} + $g0 * ${nb} + $j`, '$gn')}
+      $qa($d * 4, ${nb}, $sb + ${qBase} + $g0 * ${K * 2} + $j * 64, $sb + ${xsBase} + ($g0 * ${nb} + $j) * 4, 64 * $gn, 4 * $gn);
       }` : ''}
       ${q.format === 'q4_K' ? `for (let $g = 0, $o = $sf + ${xsBase / 4} + ($bt * ${V} + $v) * ${K / 32}; $g < ${K / 32}; $g++) { let $t = 0; for (let $k = $d + $g * 32, $e = $k + 32; $k < $e; $k++) $t += $F[$k]; $F[$o + $g] = $t; }` : ''}
     }
@@ -228,12 +236,16 @@ export function quantMatmulSource(spec: MatmulSpec, expr: string, helpers: strin
       for (let $t0 = 0; $t0 < ${T}; $t0 += ${NV}) {
         const $n = Math.min(${NV}, ${T} - $t0);
         ${int
-    ? `$dots[$n]($wa, $sb + ${qBase} + $t0 * ${nb * xb}, $sb + ${xsBase} + $t0 * ${nb * 4}, $sb + ${oBase}, $nr, ${nb});`
+    ? `for (let $c = 0; $c < ${pieces}; $c++) {
+          const $b0 = $c * ${PB};
+          $dots[$n]($wa + $b0 * ${blockBytes}, $sb + ${qBase} + $t0 * ${nb * xb} + $b0 * $n * ${xb}, $sb + ${xsBase} + $t0 * ${nb * 4} + $b0 * $n * 4,
+            $sb + ${oBase} + $c * ${QR * NV * 4}, $nr, Math.min(${PB}, ${nb} - $b0), ${rowBytes});
+        }`
     : `$dots[$n]($wa, $sb + ${sBase}, $sb + $t0 * ${K * 4}, $sb + ${oBase}, $nr, ${nb}, $sb + ${xsBase} + $t0 * ${K / 8}, ${K * 4}, ${K / 8});`}
         for (let $i = 0; $i < $nr; $i++) {
           const $r = $r0 + $i;
           for (let $j = 0; $j < $n; $j++) {
-            const $t = $t0 + $j, $bt = Math.floor($t / ${V}), $v = $t - $bt * ${V}, acc = $F[$sf + ${oBase / 4} + $i * $n + $j];
+            const $t = $t0 + $j, $bt = Math.floor($t / ${V}), $v = $t - $bt * ${V}, acc = ${Array.from({ length: pieces }, (_, c) => `$F[$sf + ${oBase / 4 + c * QR * NV} + $i * $n + $j]`).join(' + ')};
             ${out}
           }
         }
