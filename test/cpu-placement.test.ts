@@ -3,7 +3,7 @@
 import { describe, expect, test, vi } from 'vitest';
 import * as born from '../src/index.js';
 import { WorkerPool } from '../src/devices/cpu-workers/pool.js';
-import { type CpuDevice, INLINE_COST, MATMUL_FLOPS_PER_OP, MATMUL_INLINE_COST, placement, SERIAL_INLINE_COST, SHARED_COST } from '../src/devices/cpu-workers/device.js';
+import { type CpuDevice, INLINE_COST, MATMUL_FLOPS_PER_OP, MATMUL_INLINE_COST, placement, QUANT_SHARED_FROM, SERIAL_INLINE_COST, SHARED_COST } from '../src/devices/cpu-workers/device.js';
 
 describe('CPU kernel placement', () => {
   test('small kernels run inline, mid-sized splittable ones shared, large ones on the pool', () => {
@@ -12,22 +12,36 @@ describe('CPU kernel placement', () => {
     expect(placement(SERIAL_INLINE_COST, 1, 2)).toBe('pool');
     // Shares on the calling thread are off unless asked for.
     expect(placement(INLINE_COST, 8, 2)).toBe('pool');
-    expect(placement(INLINE_COST, 8, 2, SHARED_COST)).toBe('shared');
-    expect(placement(SHARED_COST - 1, 2, 2, SHARED_COST)).toBe('shared');
-    expect(placement(SHARED_COST, 8, 2, SHARED_COST)).toBe('pool');
-    expect(placement(INLINE_COST, 8, 1, SHARED_COST)).toBe('pool');
+    expect(placement(INLINE_COST, 8, 2, { sharedBelow: SHARED_COST })).toBe('shared');
+    expect(placement(SHARED_COST - 1, 2, 2, { sharedBelow: SHARED_COST })).toBe('shared');
+    expect(placement(SHARED_COST, 8, 2, { sharedBelow: SHARED_COST })).toBe('pool');
+    expect(placement(INLINE_COST, 8, 1, { sharedBelow: SHARED_COST })).toBe('pool');
+    // Contended (other schedules, or a server's calling thread), nothing runs shared.
+    expect(placement(INLINE_COST, 8, 2, { sharedBelow: SHARED_COST }, true)).toBe('pool');
+  });
+
+  test('a packed matmul from QUANT_SHARED_FROM runs shared while uncontended, under the inline bound too', () => {
+    const bounds = { inline: MATMUL_INLINE_COST, sharedFrom: QUANT_SHARED_FROM };
+    expect(placement(QUANT_SHARED_FROM - 1, 48, 2, bounds)).toBe('inline');
+    expect(placement(QUANT_SHARED_FROM, 48, 2, bounds)).toBe('shared');
+    expect(placement(MATMUL_INLINE_COST * 4, 48, 2, bounds)).toBe('shared');
+    expect(placement(QUANT_SHARED_FROM, 1, 2, bounds)).toBe('inline');
+    expect(placement(QUANT_SHARED_FROM, 48, 1, bounds)).toBe('inline');
+    // Contended, the plain inline bound: the pool.
+    expect(placement(QUANT_SHARED_FROM, 48, 2, bounds, true)).toBe('pool');
+    expect(placement(MATMUL_INLINE_COST * 4, 48, 2, bounds, true)).toBe('pool');
   });
 
   test('a matmul costs its flops over the wasm kernel speed: 64^3 inline, 256^3 shared or inline, 1024^3 on the pool', () => {
     const cost = (n: number): number => (2 * n ** 3) / MATMUL_FLOPS_PER_OP;
     expect(placement(cost(64), 2, 2)).toBe('inline');
     expect(placement(cost(256), 8, 2)).toBe('pool');
-    expect(placement(cost(256), 8, 2, SHARED_COST)).toBe('shared');
+    expect(placement(cost(256), 8, 2, { sharedBelow: SHARED_COST })).toBe('shared');
     expect(placement(cost(1024), 32, 2)).toBe('pool');
     // With the matmul bound (at these sizes a pool run costs more than the second thread gains).
-    expect(placement(cost(256), 8, 2, 0, MATMUL_INLINE_COST)).toBe('inline');
-    expect(placement(cost(512), 16, 2, 0, MATMUL_INLINE_COST)).toBe('pool');
-    expect(placement(cost(1024), 32, 2, 0, MATMUL_INLINE_COST)).toBe('pool');
+    expect(placement(cost(256), 8, 2, { inline: MATMUL_INLINE_COST })).toBe('inline');
+    expect(placement(cost(512), 16, 2, { inline: MATMUL_INLINE_COST })).toBe('pool');
+    expect(placement(cost(1024), 32, 2, { inline: MATMUL_INLINE_COST })).toBe('pool');
   });
 
   test('explain() shows a 256^3 matmul inline under the matmul bound, a 512^3 one on the pool, an elementwise kernel of the same cost on the pool', () => {

@@ -13,6 +13,7 @@ import { RAN_INLINE } from '../device.js';
 import { printJs } from './codegen.js';
 import { describeThrown, KernelCache, runCached, type ArrayKind, type KernelBinding } from './compile.js';
 import { KernelError, splitRanges, WorkerPool } from './pool.js';
+import { claimControl, claimsDone, failClaims, runClaimed } from './claim.js';
 import { INLINE_MATMUL_MACS } from './matmul/tuning.js';
 import { noteWritten } from './write-stamps.js';
 import { arenaBuffer, arenaGive, arenaTake } from './arena.js';
@@ -36,8 +37,12 @@ interface CpuKernel extends CompiledKernel {
   readonly cost: number;
   /** Below this cost it runs inline: INLINE_COST, or MATMUL_INLINE_COST for a matmul. */
   readonly inlineCost: number;
+  /** From this cost it runs shared when uncontended (the packed matmul: QUANT_SHARED_FROM), inline bound or not. */
+  readonly sharedFrom: number;
   readonly kinds: readonly ArrayKind[];
   readonly key: string;
+  /** In a shared run, the chunks each thread's share is cut into (claim.ts). */
+  readonly claimsPerThread: number;
 }
 
 /**
@@ -86,6 +91,24 @@ export const QUANT_FLOPS_PER_OP = 4;
  */
 export const SHARED_COST = 4_000_000;
 /**
+ * A packed matmul (matmul/quant.ts) of at most QUANT_SHARED_VECTORS activation rows (decoding)
+ * from this cost runs shared while nothing else runs: its calls cost little beyond their rows,
+ * and in a decode step the calling thread would otherwise run the product alone or wait for a
+ * worker's wake-up (~0.3 ms after a millisecond asleep, on this 2-vCPU VM). Measured here in quiet
+ * spells (bench/llm/profile-step.js, 100M q8_0 model, batch 8): 74.6-76.3 ms a step against
+ * 85-95 ms with the pool; under a loaded host the two were not told apart (bench/RESULTS.md).
+ * Longer prompts keep the pool: each call restages all their rows, and prefill measured slower.
+ */
+export const QUANT_SHARED_FROM = 1_000_000;
+export const QUANT_SHARED_VECTORS = 8;
+/** Chunks per thread of a shared run's units, for kernels whose calls cost little beyond their units. */
+const CLAIMS_PER_THREAD = 4;
+/**
+ * How long the calling thread spins, after running out of chunks, for the ones the workers
+ * still run, before it lets the event loop take the workers' answers instead.
+ */
+const CLAIM_SPIN_MS = 2;
+/**
  * The worker threads spawn this long after the first kernel that wants them; until they are up,
  * such kernels run on the calling thread (WorkerPoolOptions). Measured here (bench/cold-start.ts,
  * 2 vCPUs): spawning at once made the MLP's import + first inference 310 ms against 232 ms with
@@ -97,17 +120,32 @@ const POOL_BYTES = 512 * 1024 * 1024;
 /** Compiled kernels kept, by count and by bytes of generated source. */
 export const KERNEL_CACHE_LIMITS: CacheLimits = { count: 2048, bytes: 64 * 1024 * 1024 };
 
+/** The cost bounds `placement` reads; all in CpuKernel.cost's units. */
+export interface PlacementBounds {
+  /** Below it a kernel runs inline (INLINE_COST, or MATMUL_INLINE_COST for a matmul). */
+  inline?: number;
+  /** Uncontended, a splittable kernel past the inline bound but below this runs shared (0, the default: never). */
+  sharedBelow?: number;
+  /** Uncontended, a splittable kernel of at least this cost runs shared, inline bound or not (the packed matmul's). */
+  sharedFrom?: number;
+}
+
 /**
  * Where a kernel of `cost` (see CpuKernel.cost) over `units` work units runs: on the calling
- * thread, on the pool with the calling thread taking one share, or on the pool alone.
+ * thread, on the pool with the calling thread claiming chunks beside it (claim.ts), or on the
+ * pool alone. `contended`: other schedules run, or the calling thread has other work.
  */
-export function placement(cost: number, units: number, threads: number, sharedCost = 0, inlineCost = INLINE_COST, contended = false): 'inline' | 'shared' | 'pool' {
+export function placement(cost: number, units: number, threads: number, bounds: PlacementBounds = {}, contended = false): 'inline' | 'shared' | 'pool' {
+  const inlineCost = bounds.inline ?? INLINE_COST;
+  // The calling thread takes a share only when nothing else wants it.
+  const canShare = !contended && threads >= 2 && units >= 2;
+  if (canShare && cost >= (bounds.sharedFrom ?? Infinity)) return 'shared';
   // Under concurrent requests the event loop must keep turning: a splittable kernel gets no more
   // than the plain bound then (bench/event-loop.js 3 40 with the matmul bound regardless:
   // main-thread stretches of 65-80 ms and p99 60-85 ms).
   const bound = contended && units > 1 ? Math.min(inlineCost, INLINE_COST) : inlineCost;
   if (cost < bound || (units <= 1 && cost < SERIAL_INLINE_COST)) return 'inline';
-  if (threads >= 2 && units >= 2 && cost < sharedCost) return 'shared';
+  if (canShare && cost < (bounds.sharedBelow ?? 0)) return 'shared';
   return 'pool';
 }
 
@@ -243,7 +281,13 @@ export class CpuDevice implements Device {
       const cost = kernelCost(kernel, units);
       // Workers cache compiled kernels by this key: short, so each task message stays small.
       const inlineCost = kernel.matmul ? MATMUL_INLINE_COST : INLINE_COST;
-      k = { hash, key: `k${this.nextKey++}`, kernel, source, units, cost, inlineCost, kinds: [kernel.out.dtype, ...kernel.inputs, ...(kernel.indexChecks?.length ? ['int32' as const] : []),
+      // A float matmul packs its B operand on every call: one chunk per thread. Other kernels' calls cost little.
+      const packed = Boolean(kernel.matmul?.a.quant ?? kernel.matmul?.b.quant);
+      const claimsPerThread = kernel.matmul && !packed ? 1 : CLAIMS_PER_THREAD;
+      const mm = kernel.matmul;
+      const vectors = mm ? mm.batch * (mm.b.quant ? mm.M : mm.N) : 0;
+      const sharedFrom = packed && vectors <= QUANT_SHARED_VECTORS ? QUANT_SHARED_FROM : Infinity;
+      k = { hash, key: `k${this.nextKey++}`, kernel, source, units, cost, inlineCost, sharedFrom, claimsPerThread, kinds: [kernel.out.dtype, ...kernel.inputs, ...(kernel.indexChecks?.length ? ['int32' as const] : []),
         ...(kernel.extraOutputs ?? []).map((e) => e.dtype)] };
       this.kernels.set(hash, k, source.length + hash.length);
     }
@@ -274,7 +318,7 @@ export class CpuDevice implements Device {
     // Everything but the inputs may be written: the output, index records, further outputs.
     for (let i = 0; i < bindings.length; i++) if ((i === 0 || i > k.kernel.inputs.length) && bindings[i]!.arenaOffset === undefined) noteWritten(bindings[i]!.sab);
     // Contended: other schedules run, or the pool is still busy with earlier work.
-    const where = placement(k.cost, k.units, this.threadCount, this.sharedCost, k.inlineCost, contended || this.callerBusy > 0 || this.pool?.busy === true);
+    const where = placement(k.cost, k.units, this.threadCount, this.boundsOf(k), contended || this.callerBusy > 0 || this.pool?.busy === true);
     if (where === 'inline') {
       try {
         runCached(this.inline, k.key, k.source, bindings, 0, k.units, args);
@@ -283,14 +327,14 @@ export class CpuDevice implements Device {
         return Promise.reject(new KernelError(`kernel ${k.kernel.name} ${describeThrown(e)}`, { cause: e }));
       }
     }
-    if (where === 'shared') return this.runShared(k, bindings, args, this.threadCount);
+    if (where === 'shared') return this.runShared(k, bindings, args);
     return this.workers().run(k.key, k.source, bindings, k.units, { grain: 1, args });
   }
 
   placement(ck: CompiledKernel): KernelPlacement {
     const k = ck as CpuKernel;
     const cost = `cost ${compact(k.cost)}`;
-    const where = placement(k.cost, k.units, this.threadCount, this.sharedCost, k.inlineCost, this.callerBusy > 0);
+    const where = placement(k.cost, k.units, this.threadCount, this.boundsOf(k), this.callerBusy > 0);
     if (where === 'inline') {
       const bound = k.units <= 1 && k.cost >= k.inlineCost ? `one unit, < ${compact(SERIAL_INLINE_COST)}`
         : `< ${compact(k.inlineCost)}${k.cost >= INLINE_COST ? ' matmul, pool while the pool is busy' : ''}`;
@@ -298,26 +342,45 @@ export class CpuDevice implements Device {
     }
     if (where === 'shared') {
       const parts = Math.min(this.threadCount, k.units);
-      return { inline: false, ranges: parts, text: `pool ×${parts - 1} + calling thread (${cost} < ${compact(this.sharedCost)})` };
+      const why = k.cost >= k.sharedFrom ? `≥ ${compact(k.sharedFrom)} packed matmul` : `< ${compact(this.sharedCost)}`;
+      return { inline: false, ranges: parts, text: `pool ×${parts - 1} + calling thread, claimed (${cost} ${why})` };
     }
     const ranges = splitRanges(k.units, this.threadCount).length;
     return { inline: false, ranges, text: `pool ×${ranges} (${cost})` };
   }
 
-  /** The workers run the first units, the calling thread the last share; settles once both are done. */
-  private async runShared(k: CpuKernel, bindings: KernelBinding[], args: RuntimeArgs, threads: number): Promise<void> {
-    const parts = Math.min(threads, k.units);
-    const mine = Math.floor(k.units / parts);
-    const theirs = this.workers().run(k.key, k.source, bindings, k.units - mine, { grain: 1, args, parts: parts - 1 });
-    let failed: unknown = null;
+  private boundsOf(k: CpuKernel): PlacementBounds {
+    return { inline: k.inlineCost, sharedBelow: this.sharedCost, sharedFrom: k.sharedFrom };
+  }
+
+  /**
+   * The calling thread and threads - 1 workers claim the units in chunks (claim.ts). Settles at
+   * once (RAN_INLINE) when every chunk is done by the time the calling thread has run out of
+   * them, having spun a little for the workers' last ones; otherwise once the workers answer.
+   */
+  private runShared(k: CpuKernel, bindings: KernelBinding[], args: RuntimeArgs): Promise<void> {
+    const ctl = claimControl();
+    const chunk = Math.ceil(k.units / (k.claimsPerThread * this.threadCount));
+    const theirs = this.workers().runClaimed(k.key, k.source, bindings, ctl, k.units, chunk, this.threadCount - 1, args);
+    let failed: KernelError | null = null, mine = 0;
     try {
-      runCached(this.inline, k.key, k.source, bindings, k.units - mine, k.units, args);
+      mine = runClaimed(this.inline, k.key, k.source, bindings, ctl, k.units, chunk, args);
     } catch (e) {
       failed = new KernelError(`kernel ${k.kernel.name} ${describeThrown(e)}`, { cause: e });
     }
-    // The workers' ranges are awaited even after a local failure, so no range still writes when this settles.
-    await theirs;
-    if (failed !== null) throw failed;
+    if (theirs === null) return failed ? Promise.reject(failed) : RAN_INLINE;
+    if (failed === null && mine < k.units && claimsDone(ctl, k.units, CLAIM_SPIN_MS)) return theirs;
+    if (failed === null && claimsDone(ctl, k.units, CLAIM_SPIN_MS)) {
+      // Done: a worker still to answer claimed nothing more, or ran its last chunk to the end.
+      theirs.catch(() => {});
+      return RAN_INLINE;
+    }
+    if (failed !== null) failClaims(ctl);
+    // The workers are awaited even after a local failure, so no chunk still writes when this settles.
+    return theirs.then(() => {
+      if (failed !== null) throw failed;
+      if (!claimsDone(ctl, k.units, 0)) throw new KernelError(`kernel ${k.kernel.name}: its workers answered with units left undone`);
+    }, (e: unknown) => { throw failed ?? e; });
   }
 
   async destroy(): Promise<void> {

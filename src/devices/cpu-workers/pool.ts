@@ -90,8 +90,11 @@ export class WorkerPool {
   /** Runs not yet settled, so that retire() can let them finish. */
   private readonly inflight = new Set<Promise<void>>();
 
-  /** Whether a run is still in progress on the pool. */
-  get busy(): boolean { return this.inflight.size > 0; }
+  /** Runs in flight other than claimed ones: those are done once the caller has seen every unit done. */
+  private ranging = 0;
+
+  /** Whether a run (not a claimed one) is still in progress on the pool. */
+  get busy(): boolean { return this.ranging > 0; }
 
   constructor(opts: WorkerPoolOptions = {}) {
     const threads = opts.threads ?? availableParallelism();
@@ -194,16 +197,36 @@ export class WorkerPool {
         return Promise.reject(this.toKernelError(key, e));
       }
     }
-    const piscina = this.start();
     const runOpts = opts.signal ? { signal: opts.signal } : {};
-    const tasks = ranges.map(([start, end]) =>
-      piscina.run(opts.args?.length ? { key, source, bindings, start, end, args: [...opts.args] } : { key, source, bindings, start, end }, runOpts));
+    return this.settle(key, ranges.map(([start, end]) =>
+      this.start().run(opts.args?.length ? { key, source, bindings, start, end, args: [...opts.args] } : { key, source, bindings, start, end }, runOpts)));
+  }
+
+  /**
+   * Sends `helpers` tasks that claim chunks of [0, total) from `ctl` (claim.ts) beside the
+   * caller, which claims too; null while the threads are still starting (the caller then runs
+   * every chunk itself rather than queue them behind the start-up).
+   */
+  runClaimed(
+    key: string, source: string, bindings: KernelBinding[], ctl: Int32Array, total: number, chunk: number,
+    helpers: number, args?: readonly number[],
+  ): Promise<void> | null {
+    if (this.destroyed) return Promise.reject(new KernelError(`kernel "${key}": the worker pool is destroyed`));
+    this.replaceIfEmpty(this.piscina);
+    if (this.inlineWhileStarting && !this.started) return null;
+    const task: KernelTask = { key, source, bindings, start: 0, end: total, claim: ctl, chunk, ...(args?.length ? { args: [...args] } : {}) };
+    return this.settle(key, Array.from({ length: Math.min(helpers, this.threads) }, () => this.start().run(task)), false);
+  }
+
+  /** One promise for a run's tasks, tracked in flight until all have settled. */
+  private settle(key: string, tasks: Promise<void>[], ranged = true): Promise<void> {
     // allSettled, not all: reject only once no range is still writing, so the
     // caller may free or reuse the buffers as soon as the promise settles.
     const all = Promise.allSettled(tasks);
     const settled = all.then(() => {});
     this.inflight.add(settled);
-    void settled.then(() => this.inflight.delete(settled));
+    if (ranged) this.ranging++;
+    void settled.then(() => { this.inflight.delete(settled); if (ranged) this.ranging--; });
     return all.then((results) => {
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) throw this.toKernelError(key, failed.reason);

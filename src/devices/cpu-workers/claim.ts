@@ -1,0 +1,58 @@
+// Claimed runs: the calling thread and the workers take a kernel's units in chunks from one
+// shared counter, instead of each running a range fixed in advance. A worker that wakes late
+// (on a 2-vCPU VM a thread asleep for a millisecond or more takes ~0.3 ms to answer) then
+// simply takes fewer chunks, while the calling thread, already running, takes the rest: a
+// fixed half would have kept the whole kernel waiting for the late one.
+//
+// Shared by the main thread and the workers, so it imports only dependency-free modules.
+import { runCached, type KernelArgs, type KernelBinding, type KernelCache } from './compile.js';
+
+/** Slots of a claimed run's control block (an Int32Array over a SharedArrayBuffer). */
+const NEXT = 0, DONE = 1, FAILED = 2;
+const SLOTS = 3;
+
+/** A fresh control block: no unit claimed or done yet. One per run, so a late thread never claims from the next run's. */
+export const claimControl = (): Int32Array => new Int32Array(new SharedArrayBuffer(SLOTS * 4));
+
+/**
+ * Runs chunks of `chunk` units from [0, total) claimed from `ctl` until none are left or another
+ * thread has failed; a chunk that throws marks the run failed (the others stop claiming) and
+ * rethrows. Returns the units this thread ran.
+ */
+export function runClaimed(
+  cache: KernelCache, key: string, source: string, bindings: readonly KernelBinding[],
+  ctl: Int32Array, total: number, chunk: number, args?: KernelArgs,
+): number {
+  let ran = 0;
+  while (Atomics.load(ctl, FAILED) === 0) {
+    const start = Atomics.add(ctl, NEXT, chunk);
+    if (start >= total) break;
+    const end = Math.min(total, start + chunk);
+    try {
+      runCached(cache, key, source, bindings, start, end, args);
+    } catch (e) {
+      Atomics.store(ctl, FAILED, 1);
+      throw e;
+    }
+    Atomics.add(ctl, DONE, end - start);
+    ran += end - start;
+  }
+  return ran;
+}
+
+/** Marks the run failed so that no thread claims another chunk (their current ones still finish). */
+export const failClaims = (ctl: Int32Array): void => { Atomics.store(ctl, FAILED, 1); };
+
+/**
+ * Whether all `total` units are done, spinning up to `spinMs` for the chunks other threads are
+ * still running. The calling thread spins rather than sleeps: it has nothing else to do, and the
+ * thread it waits for runs on another core (a claimed run uses one thread fewer than the pool).
+ */
+export function claimsDone(ctl: Int32Array, total: number, spinMs: number): boolean {
+  if (Atomics.load(ctl, DONE) >= total) return true;
+  const until = performance.now() + spinMs;
+  while (Atomics.load(ctl, FAILED) === 0 && performance.now() < until) {
+    if (Atomics.load(ctl, DONE) >= total) return true;
+  }
+  return Atomics.load(ctl, DONE) >= total;
+}
