@@ -5,7 +5,7 @@
 // fixed half would have kept the whole kernel waiting for the late one.
 //
 // Shared by the main thread and the workers, so it imports only dependency-free modules.
-import { runCached, type KernelArgs, type KernelBinding, type KernelCache } from './compile.js';
+import { prepareCached, type KernelArgs, type KernelBinding, type KernelCache } from './compile.js';
 
 /** Slots of a claimed run's control block (an Int32Array over a SharedArrayBuffer). */
 const NEXT = 0, DONE = 1, FAILED = 2;
@@ -23,15 +23,17 @@ export function runClaimed(
   cache: KernelCache, key: string, source: string, bindings: readonly KernelBinding[],
   ctl: Int32Array, total: number, chunk: number, args?: KernelArgs,
 ): number {
-  let ran = 0;
+  let ran = 0, run: ((start: number, end: number) => void) | null = null;
   while (Atomics.load(ctl, FAILED) === 0) {
     const start = Atomics.add(ctl, NEXT, chunk);
     if (start >= total) break;
     const end = Math.min(total, start + chunk);
     try {
-      runCached(cache, key, source, bindings, start, end, args);
+      // Compiled and bound once, on the first chunk claimed: a late thread that claims none pays nothing.
+      run ??= prepareCached(cache, key, source, bindings, args);
+      run(start, end);
     } catch (e) {
-      Atomics.store(ctl, FAILED, 1);
+      failClaims(ctl);
       throw e;
     }
     Atomics.add(ctl, DONE, end - start);

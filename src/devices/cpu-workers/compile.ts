@@ -99,13 +99,12 @@ export function describeThrown(e: unknown): string {
 }
 
 /**
- * Compile (cached) and run one range. Errors say which phase failed, so a
- * syntax error in generated code is not mistaken for a bad buffer.
+ * Compile (cached) and bind a kernel once, for one or more ranges. Errors say which phase failed,
+ * so a syntax error in generated code is not mistaken for a bad buffer.
  */
-export function runCached(
-  cache: KernelCache, key: string, source: string,
-  bindings: readonly KernelBinding[], start: number, end: number, args: KernelArgs = NO_ARGS,
-): void {
+export function prepareCached(
+  cache: KernelCache, key: string, source: string, bindings: readonly KernelBinding[], args: KernelArgs = NO_ARGS,
+): (start: number, end: number) => void {
   let fn: KernelFn;
   try {
     fn = cache.get(key, source);
@@ -118,9 +117,19 @@ export function runCached(
   } catch (e) {
     throw new Error(`bad binding: ${describeThrown(e)}`);
   }
-  try {
-    fn(views, start, end, args);
-  } catch (e) {
-    throw new Error(`threw over [${start}, ${end}): ${describeThrown(e)}`);
-  }
+  return (start, end) => {
+    try {
+      fn(views, start, end, args);
+    } catch (e) {
+      throw new Error(`threw over [${start}, ${end}): ${describeThrown(e)}`);
+    }
+  };
+}
+
+/** Compile (cached) and run one range. */
+export function runCached(
+  cache: KernelCache, key: string, source: string,
+  bindings: readonly KernelBinding[], start: number, end: number, args: KernelArgs = NO_ARGS,
+): void {
+  prepareCached(cache, key, source, bindings, args)(start, end);
 }

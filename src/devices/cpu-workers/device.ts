@@ -282,9 +282,9 @@ export class CpuDevice implements Device {
       // Workers cache compiled kernels by this key: short, so each task message stays small.
       const inlineCost = kernel.matmul ? MATMUL_INLINE_COST : INLINE_COST;
       // A float matmul packs its B operand on every call: one chunk per thread. Other kernels' calls cost little.
-      const packed = Boolean(kernel.matmul?.a.quant ?? kernel.matmul?.b.quant);
-      const claimsPerThread = kernel.matmul && !packed ? 1 : CLAIMS_PER_THREAD;
-      const mm = kernel.matmul;
+      const mm = kernel.matmul, packed = Boolean(mm?.a.quant ?? mm?.b.quant);
+      const claimsPerThread = mm && !packed ? 1 : CLAIMS_PER_THREAD;
+      // The packed side's other operand: its rows are the activation vectors.
       const vectors = mm ? mm.batch * (mm.b.quant ? mm.M : mm.N) : 0;
       const sharedFrom = packed && vectors <= QUANT_SHARED_VECTORS ? QUANT_SHARED_FROM : Infinity;
       k = { hash, key: `k${this.nextKey++}`, kernel, source, units, cost, inlineCost, sharedFrom, claimsPerThread, kinds: [kernel.out.dtype, ...kernel.inputs, ...(kernel.indexChecks?.length ? ['int32' as const] : []),
@@ -369,9 +369,10 @@ export class CpuDevice implements Device {
       failed = new KernelError(`kernel ${k.kernel.name} ${describeThrown(e)}`, { cause: e });
     }
     if (theirs === null) return failed ? Promise.reject(failed) : RAN_INLINE;
-    if (failed === null && mine < k.units && claimsDone(ctl, k.units, CLAIM_SPIN_MS)) return theirs;
     if (failed === null && claimsDone(ctl, k.units, CLAIM_SPIN_MS)) {
-      // Done: a worker still to answer claimed nothing more, or ran its last chunk to the end.
+      // A worker that ran chunks is answered before the next run, so that piscina sees it free again.
+      if (mine < k.units) return theirs;
+      // Every unit was the calling thread's: a worker still to answer will find none left.
       theirs.catch(() => {});
       return RAN_INLINE;
     }
