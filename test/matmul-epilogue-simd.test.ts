@@ -10,37 +10,9 @@ import { recordSimdKernels } from './reference/simd-kernels.js';
 import { planMatmulEpilogue } from '../src/devices/cpu-workers/simd/epilogue.js';
 import { simdStats } from '../src/devices/cpu-workers/simd/index.js';
 import { BLOCK } from '../src/devices/cpu-workers/simd/module.js';
+import { expectClose, naive, values } from './reference/matmul-check.js';
 
 const kernels = recordSimdKernels();
-
-/** Deterministic float32 values in [-1, 1). */
-function values(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  return Float32Array.from({ length: n }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 31 - 1;
-  });
-}
-
-/** C[bt] = A[bt] B[bt] in float64, row-major [batch, M, N]. */
-function naive(a: Float32Array, b: Float32Array, batch: number, M: number, K: number, N: number): Float64Array {
-  const c = new Float64Array(batch * M * N);
-  for (let t = 0; t < batch; t++) for (let i = 0; i < M; i++) for (let k = 0; k < K; k++) {
-    const av = a[(t * M + i) * K + k]!;
-    for (let j = 0; j < N; j++) c[(t * M + i) * N + j] += av * b[(t * K + k) * N + j]!;
-  }
-  return c;
-}
-
-/** Within 1e-5 of the reference, relative to the sum of absolute products (float32 accumulation). */
-async function expectClose(t: Tensor, want: ArrayLike<number>, K: number): Promise<void> {
-  const got = (await t.data()) as Float32Array;
-  expect(got.length).toBe(want.length);
-  for (let i = 0; i < want.length; i++) {
-    const w = want[i]!;
-    if (Math.abs(got[i]! - w) > 1e-5 * (K + Math.abs(w))) expect(got[i], `element ${i}`).toBeCloseTo(w, 5);
-  }
-}
 
 /** Realises `f`, checking that its matmul's epilogue took the SIMD path exactly `n` times. */
 async function epilogues(f: () => Tensor, n: number): Promise<Tensor> {

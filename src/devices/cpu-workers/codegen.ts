@@ -15,7 +15,7 @@ import { rowKernel } from './row.js';
 import { windowKernel } from './conv/window.js';
 import { printWindowSimd } from './conv/window-simd.js';
 import { attentionKernel } from './attention.js';
-import { printSimd, simdEpilogueOf, type SimdEpilogue } from './simd/index.js';
+import { printSimd, simdEpilogueOf, simdPrologueOf, type SimdEpilogue } from './simd/index.js';
 import { columnBlocks, rowSum } from './reduce-print.js';
 
 export interface JsKernel {
@@ -378,8 +378,8 @@ function matmul(k: Kernel): JsKernel {
   const withPrologue = mm.a.prologue !== undefined || mm.b.prologue !== undefined;
   const spec = {
     batch: mm.batch, M: mm.M, N: mm.N, K: mm.K,
-    a: { offset: mm.a.offset, sBatch: mm.a.sBatch, sRow: mm.a.sRow, sCol: mm.a.sCol, ...(mm.a.prologue ? { prologue: p.print(mm.a.prologue) } : {}), ...(mm.a.quant ? { quant: mm.a.quant } : {}) },
-    b: { offset: mm.b.offset, sBatch: mm.b.sBatch, sRow: mm.b.sRow, sCol: mm.b.sCol, ...(mm.b.prologue ? { prologue: p.print(mm.b.prologue) } : {}), ...(mm.b.quant ? { quant: mm.b.quant } : {}) },
+    a: { offset: mm.a.offset, sBatch: mm.a.sBatch, sRow: mm.a.sRow, sCol: mm.a.sCol, ...prologueOf(k, mm.a.prologue, p), ...(mm.a.quant ? { quant: mm.a.quant } : {}) },
+    b: { offset: mm.b.offset, sBatch: mm.b.sBatch, sRow: mm.b.sRow, sCol: mm.b.sCol, ...prologueOf(k, mm.b.prologue, p), ...(mm.b.quant ? { quant: mm.b.quant } : {}) },
     dtype: k.out.dtype === 'float64' ? 'float64' as const : 'float32' as const,
     ...(isIdentity ? {} : { epilogue: { expr, ...simdEpilogue(k) } }),
     // The epilogue's and the prologues' helpers.
@@ -391,6 +391,13 @@ function matmul(k: Kernel): JsKernel {
   }
   if (spec.a.quant || spec.b.quant) return { source: quantMatmulSource(spec, isIdentity ? 'acc' : expr, preludeFor(k)), units: quantMatmulUnits(spec) };
   return { source: matmulSource(spec), units: matmulWorkUnits(spec) };
+}
+
+/** An operand's prologue as JS, and as SIMD where it has that form. */
+function prologueOf(k: Kernel, prologue: Scalar | undefined, p: ScalarPrinter): { prologue?: string; simd?: SimdEpilogue } {
+  if (prologue === undefined) return {};
+  const simd = simdPrologueOf(k, prologue);
+  return { prologue: p.print(prologue), ...(simd ? { simd } : {}) };
 }
 
 /** The epilogue's SIMD form where it has one (quantised kernels print their own epilogue). */

@@ -28,22 +28,31 @@ export function lin(terms: [number, string][], base = 0): string {
 }
 
 /**
+ * How staging applies an operand's prologue: `fn` names the JS function of one element, and
+ * `apply(from, to)` gives statements applying it to the staged run $F[from, to) (a JS loop, or
+ * a SIMD module's calls: matmul/prologue-simd.ts).
+ */
+export interface Prologue { readonly fn: string; readonly apply: (from: string, to: string) => string }
+
+export const jsPrologue = (fn: string): Prologue => ({ fn, apply: (from, to) => applyIn(fn, from, to) });
+
+/**
  * Statements copying `h` rows of `w` elements (row r of the source starts at
  * `src + r*stride`, elements contiguous) into $F at `dst`, rows dense.
  */
-export function stage(X: string, src: string, stride: number, h: string, w: string, dst: string, fn: string | null = null): string {
+export function stage(X: string, src: string, stride: number, h: string, w: string, dst: string, p: Prologue | null = null): string {
   return `{
           const $s0 = ${src}, $h = ${h}, $w = ${w}, $d0 = ${dst};
           if (${stride} === $w || $h === 1) $F.set(${X}.subarray($s0, $s0 + $h * $w), $d0);
           else if ($w >= ${SET_MIN}) for (let $r = 0; $r < $h; $r++) { const $s = $s0 + $r * ${stride}; $F.set(${X}.subarray($s, $s + $w), $d0 + $r * $w); }
           else for (let $r = 0; $r < $h; $r++) { const $s = $s0 + $r * ${stride}, $d = $d0 + $r * $w; for (let $i = 0; $i < $w; $i++) $F[$d + $i] = ${X}[$s + $i]; }
-          ${applyIn(fn, '$d0', '$d0 + $h * $w')}
+          ${p ? p.apply('$d0', '$d0 + $h * $w') : ''}
         }`;
 }
 
-/** A loop applying the prologue `fn` (a function name) to $F[from, to), or nothing without one. */
-export function applyIn(fn: string | null, from: string, to: string): string {
-  return fn === null ? '' : `for (let $i = ${from}, $e = ${to}; $i < $e; $i++) $F[$i] = ${fn}($F[$i]);`;
+/** A loop applying the prologue `fn` (a function name) to $F[from, to). */
+export function applyIn(fn: string, from: string, to: string): string {
+  return `for (let $i = ${from}, $e = ${to}; $i < $e; $i++) $F[$i] = ${fn}($F[$i]);`;
 }
 
 /** A read `x` through the prologue `fn`, if any. */
@@ -55,16 +64,16 @@ export function through(fn: string | null, x: string): string {
  * Like `stage`, for rows whose elements are `colStride` apart, written `wp`
  * apart with the padding [w, wp) of each row zeroed.
  */
-export function stageRows(X: string, src: string, rowStride: number, colStride: number, h: string, w: string, wp: string, dst: string, fn: string | null = null): string {
+export function stageRows(X: string, src: string, rowStride: number, colStride: number, h: string, w: string, wp: string, dst: string, p: Prologue | null = null): string {
   if (colStride === 1) {
-    return `if (${w} === ${wp}) ${stage(X, src, rowStride, h, w, dst, fn)}
+    return `if (${w} === ${wp}) ${stage(X, src, rowStride, h, w, dst, p)}
           else {
             const $s0 = ${src}, $h = ${h}, $w = ${w}, $wp = ${wp}, $d0 = ${dst};
             for (let $r = 0; $r < $h; $r++) {
               const $s = $s0 + $r * ${rowStride}, $d = $d0 + $r * $wp;
               if ($w >= ${SET_MIN}) $F.set(${X}.subarray($s, $s + $w), $d);
               else for (let $i = 0; $i < $w; $i++) $F[$d + $i] = ${X}[$s + $i];
-              ${applyIn(fn, '$d', '$d + $w')}
+              ${p ? p.apply('$d', '$d + $w') : ''}
               $F.fill(0, $d + $w, $d + $wp);
             }
           }`;
@@ -73,7 +82,7 @@ export function stageRows(X: string, src: string, rowStride: number, colStride: 
           const $s0 = ${src}, $h = ${h}, $w = ${w}, $wp = ${wp}, $d0 = ${dst};
           for (let $r = 0; $r < $h; $r++) {
             const $s = $s0 + $r * ${rowStride}, $d = $d0 + $r * $wp;
-            for (let $i = 0; $i < $w; $i++) $F[$d + $i] = ${through(fn, `${X}[$s + $i * ${colStride}]`)};
+            for (let $i = 0; $i < $w; $i++) $F[$d + $i] = ${through(p?.fn ?? null, `${X}[$s + $i * ${colStride}]`)};
             $F.fill(0, $d + $w, $d + $wp);
           }
         }`;

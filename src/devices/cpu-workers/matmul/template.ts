@@ -5,7 +5,8 @@ import { directRun, jsMicroKernel } from './js-kernels.js';
 import { simdCopyOut } from './epilogue-out.js';
 import { G1_VECTORS } from './kernels.js';
 import { residentLoad, residentSetup, scratchGuard } from './resident.js';
-import { base64, lin, stage, stageRows, through } from './source-parts.js';
+import { simdPrologue } from './prologue-simd.js';
+import { base64, jsPrologue, lin, stage, stageRows, through, type Prologue } from './source-parts.js';
 import { DIRECT_MAX_MACS, KC, KC_SMALL, MAX_INT32, MC, MR, NC, RS, SET_MIN, SMALL_M } from './tuning.js';
 import type { MatmulSourceOptions, MatmulSpec } from './types.js';
 import { RB, units, validate } from './units.js';
@@ -105,6 +106,21 @@ export function matmulSource(spec: MatmulSpec, options: MatmulSourceOptions = {}
   const need = CP + RSpad * NCpad;
   if (need * S > MAX_INT32) throw new Error('matmul: scratch too large');
 
+  // A SIMD epilogue needs the wasm backend's memory; the JS backend prints the expression. The
+  // operands' SIMD prologues take the memory above it.
+  const simdOut = flavour && !f64 && spec.epilogue?.simd ? simdCopyOut(spec.epilogue.simd, need * S, M, N, CP) : null;
+  let needBytes = simdOut ? simdOut.need : need * S;
+  const setups: string[] = [];
+  const prologue = (fn: string | null, simd: MatmulSpec['a']['simd'], name: string): Prologue | null => {
+    if (fn === null) return null;
+    if (!flavour || f64 || !simd) return jsPrologue(fn);
+    const p = simdPrologue(simd, fn, name, needBytes);
+    needBytes = p.end;
+    setups.push(p.setup);
+    return p.prologue;
+  };
+  const pa = prologue(fa, a.simd, '$PA'), pb = prologue(fb, b.simd, '$PB');
+
   const aBase = lin([[a.sBatch, '$bt']], a.offset);
   const bBase = lin([[b.sBatch, '$bt']], b.offset);
   const accumArg = '$pc > 0 ? 1 : 0';
@@ -117,28 +133,28 @@ export function matmulSource(spec: MatmulSpec, options: MatmulSourceOptions = {}
   let loadB: string, loadA: string, gcall: string;
   if (kind === 'row') {
     const src = `$bB + ${lin([[b.sRow, '$pc']])} + $jc`;
-    const load = (dst: string): string => stageRows('$B', src, b.sRow, 1, '$kc', '$nc', '$nc', dst, fb);
+    const load = (dst: string): string => stageRows('$B', src, b.sRow, 1, '$kc', '$nc', '$nc', dst, pb);
     loadB = stageB(load, src, `$kc * $nc * ${S}`);
-    loadA = stageRows('$A', `$aB + ${lin([[a.sCol, '$pc']])}`, 0, a.sCol, '1', '$kc', '$kc', String(AS), fa);
+    loadA = stageRows('$A', `$aB + ${lin([[a.sCol, '$pc']])}`, 0, a.sCol, '1', '$kc', '$kc', String(AS), pa);
     gcall = `$W.g1(${AS * S}, ${bAt}, $nc * ${S}, ${cTile}, Math.ceil($nc / ${G1C}), $kc, ${accumArg});`;
   } else if (kind === 'dot') {
     const src = `$bB + ${lin([[b.sCol, '$jc']])} + $pc`;
-    const load = (dst: string): string => stageRows('$B', src, b.sCol, 1, '$nc', '$kc', '$kcp', dst, fb);
+    const load = (dst: string): string => stageRows('$B', src, b.sCol, 1, '$nc', '$kc', '$kcp', dst, pb);
     // The kernel reads whole groups of L rows: a copy spans the last group's padding rows too.
     const bytes = `Math.ceil($nc / ${L}) * ${L} * $kcp * ${S}`;
     loadB = `const $kcp = Math.ceil($kc / ${L}) * ${L};
             ${stageB(load, src, bytes)}`;
-    loadA = stageRows('$A', `$aB + ${lin([[a.sRow, '$ic'], [a.sCol, '$pc']])}`, a.sRow, a.sCol, '$mc', '$kc', '$kcp', String(AS), fa);
+    loadA = stageRows('$A', `$aB + ${lin([[a.sRow, '$ic'], [a.sCol, '$pc']])}`, a.sRow, a.sCol, '$mc', '$kc', '$kcp', String(AS), pa);
     gcall = `$W.d(${AS * S}, $kcp * ${S}, ${bAt}, $kcp * ${S}, ${cTile}, $ldc * ${S}, $mc, Math.ceil($nc / ${L}), $kcp / ${L}, ${accumArg});`;
   } else {
     // B[bt, pc:pc+kc, jc:jce] -> NR-wide k-major panels at BP (or staged rows at BS when unpacked).
     if (bMode === 'rows') {
       const src = `$bB + ${lin([[b.sRow, '$pc']])} + $jc`;
-      const load = (dst: string): string => stage('$B', src, b.sRow, '$kc', '$nc', dst, fb);
+      const load = (dst: string): string => stage('$B', src, b.sRow, '$kc', '$nc', dst, pb);
       loadB = stageB(load, src, `$kc * $nc * ${S}`);
       if (!bUnpacked) loadB += `\n        $W.pb1(${BS * S}, $nc * ${S}, ${BP * S}, $kc, $nt);`;
     } else if (bMode === 'cols') {
-      loadB = stage('$B', `$bB + ${lin([[b.sCol, '$jc']])} + $pc`, b.sCol, '$nc', '$kc', String(BS), fb);
+      loadB = stage('$B', `$bB + ${lin([[b.sCol, '$jc']])} + $pc`, b.sCol, '$nc', '$kc', String(BS), pb);
       loadB += `\n        $W.pb2(${BS * S}, $kc * ${S}, ${BP * S}, $kc, $nt);`;
     } else {
       loadB = `{
@@ -162,10 +178,10 @@ export function matmulSource(spec: MatmulSpec, options: MatmulSourceOptions = {}
     }
     // A[bt, ic:ic+mc, pc:pc+kc] -> MR-high k-major strips at AP.
     if (aMode === 'rows') {
-      loadA = stage('$A', `$aB + ${lin([[a.sRow, '$ic'], [a.sCol, '$pc']])}`, a.sRow, '$mc', '$kc', String(AS), fa);
+      loadA = stage('$A', `$aB + ${lin([[a.sRow, '$ic'], [a.sCol, '$pc']])}`, a.sRow, '$mc', '$kc', String(AS), pa);
       loadA += `\n          $W.pa2(${AS * S}, $kc * ${S}, ${AP * S}, $kc, $mt);`;
     } else if (aMode === 'cols') {
-      loadA = stage('$A', `$aB + ${lin([[a.sCol, '$pc'], [a.sRow, '$ic']])}`, a.sCol, '$kc', '$mc', String(AS), fa);
+      loadA = stage('$A', `$aB + ${lin([[a.sCol, '$pc'], [a.sRow, '$ic']])}`, a.sCol, '$kc', '$mc', String(AS), pa);
       loadA += `\n          $W.pa1(${AS * S}, $mc * ${S}, ${AP * S}, $kc, $mt);`;
     } else {
       loadA = `{
@@ -194,9 +210,6 @@ export function matmulSource(spec: MatmulSpec, options: MatmulSourceOptions = {}
         : `$g(${AP * S}, ${BP * S}, ${NR * S}, $kc * ${NR * S}, ${cTile}, $ldc * ${S}, $mt, $nt, $kc, ${accumArg});`)
       : `$g(${AP}, ${BP}, ${CP} + ($ic - $rs) * $ldc, $mt, $nt, $kc, $ldc, $pc > 0);`;
   }
-  // A SIMD epilogue needs the wasm backend's memory; the JS backend prints the expression.
-  const simdOut = flavour && !f64 && spec.epilogue?.simd ? simdCopyOut(spec.epilogue.simd, need * S, M, N, CP) : null;
-  const needBytes = simdOut ? simdOut.need : need * S;
   const copyOut = simdOut ? simdOut.copyOut : plainEpilogue
     ? `{
           const $o0 = ($bt * ${M} + $rs) * ${N} + $jc;
@@ -251,6 +264,7 @@ export function matmulSource(spec: MatmulSpec, options: MatmulSourceOptions = {}
   const $g = $W.g;
   ${resident ? residentSetup(T) : ''}
   ${simdOut ? simdOut.setup : ''}
+  ${setups.join('\n  ')}
   ${helpers}
   return function (b, start, end, $rt) {
     ${prologueFns}

@@ -13,6 +13,8 @@ export interface MatmulOperand {
    * and the runtime scalars `$rt`.
    */
   prologue?: string;
+  /** The same prologue as a SIMD map (simd/index.ts simdPrologueOf), run over staged blocks by the wasm backend. */
+  simd?: SimdEpilogue;
   /** A packed weight (kernel/ir.ts MatmulOperand.quant): the kernel is quant.ts's, not the template's. */
   quant?: QuantOperand;
 }

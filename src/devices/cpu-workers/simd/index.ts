@@ -4,13 +4,13 @@
  * a qualifying kernel is worth it is decided here, by size (see MIN_ELEMENTS).
  */
 import { numel } from '../../../graph/shape.js';
-import type { Kernel } from '../../../kernel/ir.js';
+import type { Kernel, Scalar } from '../../../kernel/ir.js';
 import { wasmFlavour } from '../matmul/wasm-module.js';
 import { planSimd, type SimdPlan } from './plan.js';
 import { simdBytes, simdSource } from './source.js';
 import { planColumn } from './column-plan.js';
 import { columnModule, columnSource } from './column.js';
-import { epilogueModule, planMatmulEpilogue } from './epilogue.js';
+import { epilogueModule, planMatmulEpilogue, planMatmulPrologue } from './epilogue.js';
 
 export { SIMD_MARKER } from './source.js';
 export { planSimd } from './plan.js';
@@ -37,7 +37,7 @@ let useFma = process.env['BORN_SIMD_FMA'] !== '0';
 export function setSimdFma(on: boolean): void { useFma = on; }
 
 /** Kernels printed as SIMD in this process, and matmul epilogues given a SIMD form, for tests. */
-export const simdStats = { printed: 0, epilogues: 0 };
+export const simdStats = { printed: 0, epilogues: 0, prologues: 0 };
 
 /**
  * Below these sizes the JS kernel is as fast: each run of `segment` contiguous elements costs a
@@ -121,6 +121,24 @@ export function simdEpilogueOf(k: Kernel): SimdEpilogue | null {
   simdStats.epilogues++;
   return { plan, fma: built.fma };
 }
+
+/**
+ * The SIMD form of a float32 matmul operand's prologue (epilogue.ts planMatmulPrologue), or null.
+ * The template runs it over staged blocks of at least MIN_PROLOGUE_RUN elements and keeps the JS
+ * function for shorter ones and for operands it packs element by element.
+ */
+export function simdPrologueOf(k: Kernel, prologue: Scalar): SimdEpilogue | null {
+  if (mode === 'never') return null;
+  const plan = planMatmulPrologue(k, prologue);
+  if (plan === null) return null;
+  const built = validBytes((fma) => epilogueModule(plan, 0, fma).bytes);
+  if (built === null) return null;
+  simdStats.prologues++;
+  return { plan, fma: built.fma };
+}
+
+/** Staged runs shorter than this apply a prologue in JS: a SIMD call costs two copies and a call, ~0.3 µs. */
+export const MIN_PROLOGUE_RUN = 256;
 
 /** The SIMD form of a column reduction (column-plan.ts), or null. */
 function printColumn(k: Kernel): string | null {
