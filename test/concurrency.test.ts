@@ -87,11 +87,33 @@ describe('concurrent kernels', () => {
     const wa = born.randn([512, 512], { seed: 8 });
     const wb = born.randn([512, 384], { seed: 9 });
     await born.realize(xl, wa, wb);
+    // On threads that are up: while they start, the calling thread runs pool kernels itself.
+    await device.whenPoolReady();
     slowMatmuls(30);
     const d = xl.matmul(wa).sum({ dim: 1 }).add(xl.matmul(wb).sum({ dim: 1 }));
     expect(born.explain(d).kernels.filter((k) => k.ops.includes('matmul')).map((k) => k.placement))
       .toEqual([expect.stringMatching(/^pool ×2 /), expect.stringMatching(/^pool ×2 /)]);
-    expect(await peakInFlight(() => d.data())).toBeGreaterThanOrEqual(2);
+    // Kernel by kernel (a device without chains), both are in flight at once.
+    const chainless = device as { runChain?: unknown };
+    chainless.runChain = undefined;
+    try {
+      expect(await peakInFlight(() => d.data())).toBeGreaterThanOrEqual(2);
+    } finally {
+      delete chainless.runChain;
+    }
+    // While the calling thread is busy, both go to the workers in one chain, neither waiting for the other's answer.
+    const chained: string[][] = [];
+    const original = device.runChain.bind(device);
+    device.runChain = (items) => { chained.push(items.map(({ k }) => (k as { key: string }).key)); return original(items); };
+    device.callerBusy++;
+    try {
+      const e = xl.matmul(wa).sum({ dim: 1 }).add(xl.matmul(wb).sum({ dim: 1 }));
+      await e.data();
+    } finally {
+      device.callerBusy--;
+      delete (device as { runChain?: unknown }).runChain;
+    }
+    expect(chained.some((keys) => keys.filter((key) => key.startsWith('sabotaged')).length === 2), JSON.stringify(chained)).toBe(true);
   });
 
   test('a chain of dependent kernels runs one at a time', async () => {

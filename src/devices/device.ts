@@ -88,6 +88,18 @@ export interface Device {
    * are running too, so the calling thread is worth keeping free.
    */
   run(k: CompiledKernel, bufs: readonly DeviceBuffer[], args?: RuntimeArgs, contended?: boolean): Promise<void>;
+  /**
+   * Runs the kernels in order as one submission, each after the one before is done (each may read
+   * what earlier ones wrote), settling once all are: where a device can do that without the
+   * calling thread between kernels (the CPU device's workers wait for each other). A failure
+   * rejects once nothing of the chain still runs.
+   */
+  runChain?(items: readonly ChainItem[]): Promise<void>;
+  /**
+   * With runChain: whether `k` would go to a chain, as a kernel that leaves the calling thread
+   * while that thread has other work (a chain is worth it from two such).
+   */
+  offloads?(k: CompiledKernel, contended: boolean): boolean;
   /** Sends every kernel issued so far; settles once they have run (rejects with their failure). */
   flush?(): Promise<void>;
   free(buf: DeviceBuffer): void;
@@ -98,6 +110,9 @@ export interface Device {
   /** Releases the device's threads or adapter so the process can exit; it starts again on demand. */
   destroy(): Promise<void>;
 }
+
+/** One kernel of a chain (Device.runChain): as the arguments of run(). */
+export interface ChainItem { readonly k: CompiledKernel; readonly bufs: readonly DeviceBuffer[]; readonly args?: RuntimeArgs }
 
 /** How a device runs one kernel: on the calling thread, or split into `ranges` parallel tasks. */
 export interface KernelPlacement {

@@ -7,7 +7,7 @@
  * device once its last reader is done. A failing kernel stops new starts; the run rejects once
  * no started kernel is still writing, so the caller may free every buffer.
  */
-import { RAN_INLINE, type CompiledKernel, type Device, type RuntimeArgs } from '../devices/device.js';
+import { RAN_INLINE, type CompiledKernel, type Device, type DeviceBuffer, type RuntimeArgs } from '../devices/device.js';
 import type { LazyNode } from '../graph/node.js';
 import type { Buffer } from './buffers.js';
 import { engine } from './engine.js';
@@ -19,6 +19,8 @@ import { workDone, yieldIfDue } from './turns.js';
 
 /** Kernels started and not yet done, at most: bounds the memory a schedule holds at once. */
 export const MAX_IN_FLIGHT = 8;
+/** Kernels in one chain (Device.runChain), at most: their outputs are all made when it starts. */
+export const MAX_CHAIN = 16;
 /** How far past the first step not yet started a ready step may start. */
 export const LOOKAHEAD = 16;
 
@@ -64,18 +66,27 @@ export async function runSteps(
     }
   };
 
-  const start = (si: number): void => {
-    started[si] = 1;
+  /** The step's buffers, its output's made now: output, inputs, index records, further outputs. */
+  const bindStep = (si: number): DeviceBuffer[] => {
     const step = steps[si]!;
     const out = bufs[step.output] ??= newBuffer(order[step.output]!);
+    const bound = [out.buf, ...step.inputIdx.map((j) => bufs[j]!.buf), ...records.bind(si)];
+    // A multi-output kernel's further outputs are bound last (Kernel.extraOutputs).
+    if (step.extraOutputs) for (const o of step.extraOutputs) bound.push((bufs[o.output] ??= newBuffer(order[o.output]!)).buf);
+    return bound;
+  };
+
+  const fail = (e: unknown): void => {
+    if (!failed) { failed = true; failure = e; }
+  };
+
+  const start = (si: number): void => {
+    started[si] = 1;
     const prof = hostProfile.enabled;
     const t0 = listen || prof ? performance.now() : 0;
     let ran: Promise<void>;
     try {
-      const bound = [out.buf, ...step.inputIdx.map((j) => bufs[j]!.buf), ...records.bind(si)];
-      // A multi-output kernel's further outputs are bound last (Kernel.extraOutputs).
-      if (step.extraOutputs) for (const o of step.extraOutputs) bound.push((bufs[o.output] ??= newBuffer(order[o.output]!)).buf);
-      ran = device.run(kernels[si]!, bound, args[si], running > 1);
+      ran = device.run(kernels[si]!, bindStep(si), args[si], running > 1);
     } catch (e) {
       ran = Promise.reject(e);
     }
@@ -86,13 +97,54 @@ export async function runSteps(
     if (ran === RAN_INLINE) {
       // Done already: the next ready step starts in this same pass, with no promise per kernel.
       done[si] = 1;
-      try { finish(si, t0); } catch (e) { if (!failed) { failed = true; failure = e; } }
+      try { finish(si, t0); } catch (e) { fail(e); }
       return;
     }
-    const tracked: Promise<void> = ran.then(() => { done[si] = 1; finish(si, t0); }, (e: unknown) => {
-      if (!failed) { failed = true; failure = e; }
-    }).finally(() => { inFlight.delete(tracked); });
+    track(ran, [si], t0);
+  };
+
+  const track = (ran: Promise<void>, members: readonly number[], t0: number): void => {
+    const tracked: Promise<void> = ran.then(() => {
+      for (const si of members) { done[si] = 1; finish(si, t0); }
+    }, fail).finally(() => { inFlight.delete(tracked); });
     inFlight.add(tracked);
+  };
+
+  // Kernel events time each kernel on its own, so a listener gets no chains.
+  const chains = device.runChain !== undefined && device.offloads !== undefined && !listen;
+
+  /**
+   * The chain (Device.runChain) that would start at ready step `first`: it and the steps after it
+   * in plan order, not started, that wait only for steps done or in the chain; none that would
+   * have run inline at its end. Null unless at least two of them would leave the calling thread.
+   */
+  const chainFrom = (first: number): number[] | null => {
+    const contended = running > 1;
+    const offloads = (si: number): boolean => device.offloads!(kernels[si]!, contended);
+    if (!offloads(first)) return null;
+    const members = [first];
+    const inChain = new Set(members);
+    for (let si = first + 1; si < steps.length && members.length < MAX_CHAIN; si++) {
+      if (started[si] || !graph.after[si]!.every((d) => done[d] || inChain.has(d))) continue;
+      members.push(si);
+      inChain.add(si);
+    }
+    while (members.length > 1 && !offloads(members[members.length - 1]!)) members.pop();
+    return members.filter(offloads).length >= 2 ? members : null;
+  };
+
+  const startChain = (members: readonly number[]): void => {
+    for (const si of members) started[si] = 1;
+    const prof = hostProfile.enabled;
+    const t0 = prof ? performance.now() : 0;
+    let ran: Promise<void>;
+    try {
+      ran = device.runChain!(members.map((si) => ({ k: kernels[si]!, bufs: bindStep(si), args: args[si] ?? [] })));
+    } catch (e) {
+      ran = Promise.reject(e);
+    }
+    if (prof) { hostProfile.poolKernels += members.length; hostProfile.dispatchMs += performance.now() - t0; }
+    track(ran, members, t0);
   };
 
   running++;
@@ -107,7 +159,9 @@ export async function runSteps(
         const turn = yieldIfDue();
         if (turn) await turn;
         if (failed) break;
-        start(si);
+        const chain = chains ? chainFrom(si) : null;
+        if (chain) startChain(chain);
+        else start(si);
         startedAny = true;
       }
       while (next < n && started[next]) next++;

@@ -8,11 +8,12 @@ import { arrayFor, DTYPES, itemBytes, newArray, type DType } from '../../graph/d
 import type { Kernel } from '../../kernel/ir.js';
 import { kernelHash } from '../../kernel/ir.js';
 import { LruCache, type CacheLimits } from '../../kernel/lru.js';
-import type { BufferUse, CompiledKernel, Device, DeviceBuffer, DeviceStats, KernelPlacement, RuntimeArgs } from '../device.js';
+import type { BufferUse, ChainItem, CompiledKernel, Device, DeviceBuffer, DeviceStats, KernelPlacement, RuntimeArgs } from '../device.js';
 import { RAN_INLINE } from '../device.js';
 import { printJs } from './codegen.js';
 import { describeThrown, KernelCache, runCached, type ArrayKind, type KernelBinding } from './compile.js';
 import { KernelError, splitRanges, WorkerPool } from './pool.js';
+import { chainControl, type ChainLink } from './chain.js';
 import { claimControl, claimsDone, failClaims, runClaimed } from './claim.js';
 import { INLINE_MATMUL_MACS } from './matmul/tuning.js';
 import { noteWritten } from './write-stamps.js';
@@ -307,8 +308,8 @@ export class CpuDevice implements Device {
     this.kernels.setLimits(limits);
   }
 
-  run(ck: CompiledKernel, bufs: readonly DeviceBuffer[], args: RuntimeArgs = [], contended = false): Promise<void> {
-    const k = ck as CpuKernel;
+  /** The kernel's bindings over `bufs`, its writable ones stamped as written (write-stamps.ts). */
+  private bind(k: CpuKernel, bufs: readonly DeviceBuffer[]): KernelBinding[] {
     const bindings: KernelBinding[] = bufs.map((b, i) => {
       const kind = k.kinds[i]!;
       const { sab, arenaOffset } = b as CpuBuffer;
@@ -317,8 +318,43 @@ export class CpuDevice implements Device {
     });
     // Everything but the inputs may be written: the output, index records, further outputs.
     for (let i = 0; i < bindings.length; i++) if ((i === 0 || i > k.kernel.inputs.length) && bindings[i]!.arenaOffset === undefined) noteWritten(bindings[i]!.sab);
-    // Contended: other schedules run, or the pool is still busy with earlier work.
-    const where = placement(k.cost, k.units, this.threadCount, this.boundsOf(k), contended || this.callerBusy > 0 || this.pool?.busy === true);
+    return bindings;
+  }
+
+  /** Where run() would place `k`. Contended: other schedules run, or the pool is still busy with earlier work. */
+  private where(k: CpuKernel, contended: boolean): 'inline' | 'shared' | 'pool' {
+    return placement(k.cost, k.units, this.threadCount, this.boundsOf(k), contended || this.callerBusy > 0 || this.pool?.busy === true);
+  }
+
+  /**
+   * Only while the calling thread has other work (contended, or callerBusy: a server's HTTP) is a
+   * chain worth it: there each kernel's answer waited for its event loop (bench/serve.ts, CNN: the
+   * workers idle 60% of the time). An idle calling thread runs its inline kernels and its share of
+   * claimed ones itself, which a chain would leave to the workers: llama-100m-q8_0 decoded at
+   * batch 8 at 84 tokens/s in chains against 98 without.
+   */
+  offloads(ck: CompiledKernel, contended: boolean): boolean {
+    const busy = contended || this.callerBusy > 0;
+    return busy && this.threadCount >= 2 && this.where(ck as CpuKernel, busy) !== 'inline';
+  }
+
+  /**
+   * The kernels as one chain on the workers (chain.ts): each kernel's units in chunks, as a
+   * claimed run cuts them, every thread moving to the next kernel once the current one is done.
+   */
+  runChain(items: readonly ChainItem[]): Promise<void> {
+    const links: ChainLink[] = items.map(({ k: ck, bufs, args }) => {
+      const k = ck as CpuKernel;
+      const chunk = Math.max(1, Math.ceil(k.units / (k.claimsPerThread * this.threadCount)));
+      return { name: k.kernel.name, key: k.key, source: k.source, bindings: this.bind(k, bufs), total: k.units, chunk, ...(args?.length ? { args: [...args] } : {}) };
+    });
+    return this.workers().runChain(links, chainControl(links.length));
+  }
+
+  run(ck: CompiledKernel, bufs: readonly DeviceBuffer[], args: RuntimeArgs = [], contended = false): Promise<void> {
+    const k = ck as CpuKernel;
+    const bindings = this.bind(k, bufs);
+    const where = this.where(k, contended);
     if (where === 'inline') {
       try {
         runCached(this.inline, k.key, k.source, bindings, 0, k.units, args);

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { sharedArena } from './arena.js';
 import { KernelCache, runCached, type KernelBinding } from './compile.js';
+import { failChain, runChain, type ChainLink } from './chain.js';
 import type { KernelTask } from './worker.js';
 
 /** A kernel failed to compile or run, or its worker died. The message names the kernel key and the cause. */
@@ -216,6 +217,30 @@ export class WorkerPool {
     if (this.inlineWhileStarting && !this.started) return null;
     const task: KernelTask = { key, source, bindings, start: 0, end: total, claim: ctl, chunk, ...(args?.length ? { args: [...args] } : {}) };
     return this.settle(key, Array.from({ length: Math.min(helpers, this.threads) }, () => this.start().run(task)), false);
+  }
+
+  /**
+   * Sends the chain (chain.ts) to every thread; settles once each has answered. While the threads
+   * are still starting, the calling thread runs it alone instead.
+   */
+  runChain(links: ChainLink[], ctl: Int32Array): Promise<void> {
+    const what = `a chain of ${links.length}${links.length ? ` from ${links[0]!.name}` : ''}`;
+    if (this.destroyed) return Promise.reject(new KernelError(`kernel ${what}: the worker pool is destroyed`));
+    this.replaceIfEmpty(this.piscina);
+    if (this.inlineWhileStarting && !this.started) {
+      try {
+        runChain(this.inline, links, ctl);
+        return Promise.resolve();
+      } catch (e) {
+        return Promise.reject(this.toKernelError(what, e));
+      }
+    }
+    const task: KernelTask = { key: 'born/chain', source: '', bindings: [], start: 0, end: 0, chain: links, claim: ctl };
+    // A thread that dies leaves its claimed chunks undone: the failure flag wakes the others waiting for them.
+    return this.settle(what, Array.from({ length: this.threads }, () => this.start().run(task).catch((e: unknown) => {
+      failChain(ctl);
+      throw e;
+    })));
   }
 
   /** One promise for a run's tasks, tracked in flight until all have settled. */

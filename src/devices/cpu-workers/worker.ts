@@ -2,6 +2,7 @@
 import { workerData } from 'node:worker_threads';
 import { adoptArena } from './arena.js';
 import { describeThrown, KernelCache, runCached, type KernelBinding } from './compile.js';
+import { runChain, type ChainLink } from './chain.js';
 import { runClaimed } from './claim.js';
 
 // The device thread's packed-weight arena, before any kernel (pool.ts passes it).
@@ -18,6 +19,8 @@ export interface KernelTask {
   /** A claimed run (claim.ts): chunks of `chunk` units of [0, end) taken from this control block, not [start, end). */
   claim?: Int32Array;
   chunk?: number;
+  /** A chain (chain.ts): these kernels in order, their units claimed from `claim`; key, source and bindings unused. */
+  chain?: ChainLink[];
 }
 
 // An exception that escapes a kernel asynchronously (a stray microtask or
@@ -36,7 +39,8 @@ process.on('uncaughtException', (e) => {
 const cache = new KernelCache(1024);
 
 export default async function runTask(task: KernelTask): Promise<void> {
-  if (task.claim) runClaimed(cache, task.key, task.source, task.bindings, task.claim, task.end, task.chunk ?? 1, task.args);
+  if (task.chain) runChain(cache, task.chain, task.claim!);
+  else if (task.claim) runClaimed(cache, task.key, task.source, task.bindings, task.claim, task.end, task.chunk ?? 1, task.args);
   else runCached(cache, task.key, task.source, task.bindings, task.start, task.end, task.args);
   // One turn of the microtask queue lets this kernel's own stray microtasks
   // throw now, so they are blamed on it rather than on the next task.
