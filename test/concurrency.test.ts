@@ -104,7 +104,7 @@ describe('concurrent kernels', () => {
     // While the calling thread is busy, both go to the workers in one chain, neither waiting for the other's answer.
     const chained: string[][] = [];
     const original = device.runChain.bind(device);
-    device.runChain = (items) => { chained.push(items.map(({ k }) => (k as { key: string }).key)); return original(items); };
+    device.runChain = (items) => { chained.push(items.map(({ k }) => (k as unknown as { key: string }).key)); return original(items); };
     device.callerBusy++;
     try {
       const e = xl.matmul(wa).sum({ dim: 1 }).add(xl.matmul(wb).sum({ dim: 1 }));
