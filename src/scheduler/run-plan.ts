@@ -6,6 +6,10 @@
  * one not yet started (ready ones in plan order), at most MAX_IN_FLIGHT at a time. A temporary goes back to the
  * device once its last reader is done. A failing kernel stops new starts; the run rejects once
  * no started kernel is still writing, so the caller may free every buffer.
+ *
+ * Where the device runs chains (Device.runChain) and the calling thread has other work, a ready
+ * step and the steps after it that wait only on it and each other start as one chain, which the
+ * device runs in order without coming back between kernels.
  */
 import { RAN_INLINE, type CompiledKernel, type Device, type DeviceBuffer, type RuntimeArgs } from '../devices/device.js';
 import type { LazyNode } from '../graph/node.js';
@@ -105,7 +109,8 @@ export async function runSteps(
 
   const track = (ran: Promise<void>, members: readonly number[], t0: number): void => {
     const tracked: Promise<void> = ran.then(() => {
-      for (const si of members) { done[si] = 1; finish(si, t0); }
+      for (const si of members) done[si] = 1;
+      try { for (const si of members) finish(si, t0); } catch (e) { fail(e); }
     }, fail).finally(() => { inFlight.delete(tracked); });
     inFlight.add(tracked);
   };
