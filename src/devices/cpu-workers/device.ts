@@ -245,7 +245,7 @@ export class CpuDevice implements Device {
    * chain worth it: there each kernel's answer waited for its event loop (bench/serve.ts, CNN: the
    * workers idle 60% of the time). An idle calling thread runs its inline kernels and its share of
    * claimed ones itself, which a chain would leave to the workers: llama-100m-q8_0 decoded at
-   * batch 8 at 84 tokens/s in chains against 98 without.
+   * batch 8 at 84 tokens/s in chains against 98 without (one pair of runs).
    */
   offloads(ck: CompiledKernel, contended: boolean): boolean {
     const busy = contended || this.callerBusy > 0;
