@@ -71,7 +71,8 @@ describe('--out', () => {
     expect(readFileSync(join(cwd, 'model.safetensors')).equals(mlp)).toBe(true);
 
     // The same model again replaces its own weights.
-    expect((await born(['train', '--model', 'mlp', ...quick, '--seed', '1'], cwd)).code).toBe(0);
+    const again = await born(['train', '--model', 'mlp', ...quick, '--seed', '1'], cwd);
+    expect(again.code, again.stderr).toBe(0);
 
     const forced = await born(['train', '--model', 'cnn', ...quick, '--force'], cwd);
     expect(forced.code, forced.stderr).toBe(0);
