@@ -129,13 +129,16 @@ export async function runSteps(
     if (!offloads(first)) return null;
     const members = [first];
     const inChain = new Set(members);
+    // The length up to the last member that leaves the calling thread, and how many do.
+    let keep = 1, leaving = 1;
     for (let si = first + 1; si < steps.length && members.length < MAX_CHAIN; si++) {
       if (started[si] || !graph.after[si]!.every((d) => done[d] || inChain.has(d))) continue;
       members.push(si);
       inChain.add(si);
+      if (offloads(si)) { keep = members.length; leaving++; }
     }
-    while (members.length > 1 && !offloads(members[members.length - 1]!)) members.pop();
-    return members.filter(offloads).length >= 2 ? members : null;
+    members.length = keep;
+    return leaving >= 2 ? members : null;
   };
 
   const startChain = (members: readonly number[]): void => {

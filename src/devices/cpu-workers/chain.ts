@@ -1,13 +1,14 @@
 // Chains: several kernels, each reading what the ones before it wrote, sent to the workers as one
 // task. Every thread that takes the task runs the links in order: it claims chunks of a link's
-// units from that link's counter (as claim.ts does for one kernel), then waits until the link's
+// units from that link's counters (claim.ts's loop), then waits until the link's
 // last chunk is done, then moves on. No message goes back to the calling thread between kernels,
 // so its event loop (busy with a server's HTTP, say) no longer paces the kernels: a CNN forward of
 // nine kernels is one round trip instead of nine. A thread that joins late takes up the link
 // then current; one that never joins only costs its empty task.
 //
 // Shared by the main thread and the workers, so it imports only dependency-free modules.
-import { prepareCached, type KernelArgs, type KernelBinding, type KernelCache } from './compile.js';
+import { runClaimed } from './claim.js';
+import type { KernelBinding, KernelCache } from './compile.js';
 
 /** One kernel of a chain: its compiled key and source, its bindings and its units, claimed `chunk` at a time. */
 export interface ChainLink {
@@ -57,20 +58,10 @@ export function runChain(cache: KernelCache, links: readonly ChainLink[], ctl: I
   let ran = 0;
   for (let i = 0; i < links.length; i++) {
     const l = links[i]!;
-    let run: ((start: number, end: number) => void) | null = null;
-    while (Atomics.load(ctl, failed) === 0) {
-      const start = Atomics.add(ctl, 2 * i, l.chunk);
-      if (start >= l.total) break;
-      const end = Math.min(l.total, start + l.chunk);
-      try {
-        run ??= prepareCached(cache, l.key, l.source, l.bindings, l.args);
-        run(start, end);
-      } catch (e) {
-        failChain(ctl);
-        throw new Error(`kernel ${l.name}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
-      }
-      if (Atomics.add(ctl, 2 * i + 1, end - start) + end - start >= l.total) Atomics.notify(ctl, 2 * i + 1);
-      ran += end - start;
+    try {
+      ran += runClaimed(cache, l.key, l.source, l.bindings, ctl, l.total, l.chunk, l.args, { next: 2 * i, done: 2 * i + 1, failed }, failChain);
+    } catch (e) {
+      throw new Error(`kernel ${l.name}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
     }
     if (!awaitLink(ctl, i, l.total)) break;
   }

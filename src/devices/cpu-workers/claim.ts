@@ -14,18 +14,24 @@ const SLOTS = 3;
 /** A fresh control block: no unit claimed or done yet. One per run, so a late thread never claims from the next run's. */
 export const claimControl = (): Int32Array => new Int32Array(new SharedArrayBuffer(SLOTS * 4));
 
+/** Where a claimed run's counters lie in its control block: one run's (above), or a chain link's (chain.ts). */
+export interface ClaimSlots { readonly next: number; readonly done: number; readonly failed: number }
+const RUN_SLOTS: ClaimSlots = { next: NEXT, done: DONE, failed: FAILED };
+
 /**
  * Runs chunks of `chunk` units from [0, total) claimed from `ctl` until none are left or another
- * thread has failed; a chunk that throws marks the run failed (the others stop claiming) and
- * rethrows. Returns the units this thread ran.
+ * thread has failed; a chunk that throws marks the run failed (`fail`: the others stop claiming)
+ * and rethrows. The thread that completes the last unit wakes those waiting on `done`. Returns the
+ * units this thread ran.
  */
 export function runClaimed(
   cache: KernelCache, key: string, source: string, bindings: readonly KernelBinding[],
   ctl: Int32Array, total: number, chunk: number, args?: KernelArgs,
+  at: ClaimSlots = RUN_SLOTS, fail: (ctl: Int32Array) => void = failClaims,
 ): number {
   let ran = 0, run: ((start: number, end: number) => void) | null = null;
-  while (Atomics.load(ctl, FAILED) === 0) {
-    const start = Atomics.add(ctl, NEXT, chunk);
+  while (Atomics.load(ctl, at.failed) === 0) {
+    const start = Atomics.add(ctl, at.next, chunk);
     if (start >= total) break;
     const end = Math.min(total, start + chunk);
     try {
@@ -33,17 +39,17 @@ export function runClaimed(
       run ??= prepareCached(cache, key, source, bindings, args);
       run(start, end);
     } catch (e) {
-      failClaims(ctl);
+      fail(ctl);
       throw e;
     }
-    Atomics.add(ctl, DONE, end - start);
+    if (Atomics.add(ctl, at.done, end - start) + end - start >= total) Atomics.notify(ctl, at.done);
     ran += end - start;
   }
   return ran;
 }
 
 /** Marks the run failed so that no thread claims another chunk (their current ones still finish). */
-export const failClaims = (ctl: Int32Array): void => { Atomics.store(ctl, FAILED, 1); };
+export function failClaims(ctl: Int32Array): void { Atomics.store(ctl, FAILED, 1); }
 
 /**
  * Whether all `total` units are done, spinning up to `spinMs` for the chunks other threads are

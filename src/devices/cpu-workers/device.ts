@@ -259,10 +259,14 @@ export class CpuDevice implements Device {
   runChain(items: readonly ChainItem[]): Promise<void> {
     const links: ChainLink[] = items.map(({ k: ck, bufs, args }) => {
       const k = ck as CpuKernel;
-      const chunk = Math.max(1, Math.ceil(k.units / (k.claimsPerThread * this.threadCount)));
-      return { name: k.kernel.name, key: k.key, source: k.source, bindings: this.bind(k, bufs), total: k.units, chunk, ...(args?.length ? { args: [...args] } : {}) };
+      return { name: k.kernel.name, key: k.key, source: k.source, bindings: this.bind(k, bufs), total: k.units, chunk: this.chunkOf(k), ...(args?.length ? { args: [...args] } : {}) };
     });
     return this.workers().runChain(links, chainControl(links.length));
+  }
+
+  /** The units a thread claims at a time in a claimed run or a chain (claim.ts). */
+  private chunkOf(k: CpuKernel): number {
+    return Math.max(1, Math.ceil(k.units / (k.claimsPerThread * this.threadCount)));
   }
 
   run(ck: CompiledKernel, bufs: readonly DeviceBuffer[], args: RuntimeArgs = [], contended = false): Promise<void> {
@@ -310,7 +314,7 @@ export class CpuDevice implements Device {
    */
   private runShared(k: CpuKernel, bindings: KernelBinding[], args: RuntimeArgs): Promise<void> {
     const ctl = claimControl();
-    const chunk = Math.ceil(k.units / (k.claimsPerThread * this.threadCount));
+    const chunk = this.chunkOf(k);
     const theirs = this.workers().runClaimed(k.key, k.source, bindings, ctl, k.units, chunk, this.threadCount - 1, args);
     let failed: KernelError | null = null, mine = 0;
     try {
