@@ -1,5 +1,5 @@
 import type { DType } from '../graph/dtype.js';
-import type { Kernel } from '../kernel/ir.js';
+import type { Kernel, WindowFold } from '../kernel/ir.js';
 import type { CacheLimits } from '../kernel/lru.js';
 import type { DeviceName } from '../graph/node.js';
 
@@ -46,9 +46,11 @@ export interface DeviceLimits {
   readonly maxBufferBytes: number;
   /**
    * Matmul operands may read a convolution's patches straight from its input (implicit GEMM,
-   * MatmulOperand.window), so the im2col matrix is never written (scheduler/window-operand.ts).
+   * MatmulOperand.window), so the im2col matrix is never written (scheduler/window-operand.ts):
+   * every such read (WebGPU's implicit GEMM), or those the function accepts (the CPU's Winograd
+   * convolution takes the forward 3x3 ones).
    */
-  readonly windowOperands?: boolean;
+  readonly windowOperands?: boolean | ((fold: WindowFold) => boolean);
 }
 
 /**

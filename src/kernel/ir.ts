@@ -231,6 +231,23 @@ export interface WindowOperand {
   readonly offset: number; readonly sN: number; readonly sC: number; readonly sH: number; readonly sW: number;
 }
 
+/**
+ * An im2col that matmuls could read through a window (MatmulOperand.window) rather than from a
+ * buffer, as a device is asked about it (DeviceLimits.windowOperands): its geometry, and every
+ * matmul operand that reads the patches — which side, the matmul's sizes, its strides over the
+ * patches [C, kh·kw, N, Ho, Wo] as if they were a contiguous buffer.
+ */
+export interface WindowFold {
+  readonly geom: WindowGeom;
+  readonly dtype: DType;
+  readonly N: number;
+  readonly C: number;
+  readonly reads: readonly {
+    readonly side: 'a' | 'b'; readonly batch: number; readonly M: number; readonly N: number; readonly K: number;
+    readonly offset: number; readonly sBatch: number; readonly sRow: number; readonly sCol: number;
+  }[];
+}
+
 export interface Kernel {
   readonly name: string;
   readonly out: { readonly dtype: DType; readonly shape: readonly number[] };

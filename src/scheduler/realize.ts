@@ -16,7 +16,7 @@ import { hostProfile } from './host-profile.js';
 import { LOOKAHEAD, runSteps } from './run-plan.js';
 import { overlapping, stepGraph, type StepGraph } from './step-deps.js';
 import { sameStructure, templateBytes, templateOf, type Template } from './plan-key.js';
-import { drain, frozen, plan, planning, stepOutputs, walk, type Plan, type Walk } from './schedule.js';
+import { drain, frozen, plan, planning, stepOutputs, walk, type Plan, type PlanOptions, type Walk } from './schedule.js';
 import { workDone, workStarts, yieldIfDue } from './turns.js';
 
 interface CompiledPlan {
@@ -132,9 +132,9 @@ function planAcrossTurns(w: Walk, outputs: readonly LazyNode[], device: Device):
 }
 
 /** What planning reads of the device: how many buffers one kernel may bind, and whether matmuls read patches through a window. */
-const planOptions = (device: Device): { maxBindings?: number; windowOperands?: boolean } => ({
+const planOptions = (device: Device): Pick<PlanOptions, 'maxBindings' | 'windowOperands'> => ({
   ...(Number.isFinite(device.limits.maxBindings) ? { maxBindings: device.limits.maxBindings } : {}),
-  ...(device.limits.windowOperands ? { windowOperands: true } : {}),
+  ...(device.limits.windowOperands ? { windowOperands: device.limits.windowOperands } : {}),
 });
 
 /** Whether a schedule over `order` computes a gradient (part of the plan key: walk marks gradNode). */

@@ -13,7 +13,7 @@
 import { LazyNode, type BufferHandle } from '../graph/node.js';
 import { numel, sameShape } from '../graph/shape.js';
 import { isContiguous } from '../graph/view.js';
-import type { Kernel } from '../kernel/ir.js';
+import type { Kernel, WindowFold } from '../kernel/ir.js';
 import { lower, resolveOperand } from './lower.js';
 import { permutedOnly } from './permuted-operand.js';
 import type { Walk } from './plan-key.js';
@@ -127,8 +127,8 @@ export interface PlanOptions {
   readonly ownOutputs?: boolean;
   /** The device binds at most this many buffers per kernel (binding-split.ts); unbounded if absent. */
   readonly maxBindings?: number;
-  /** Matmuls read a convolution's patches from its image, without an im2col buffer (window-operand.ts). */
-  readonly windowOperands?: boolean;
+  /** Matmuls read a convolution's patches from its image, without an im2col buffer (window-operand.ts): all, or those accepted. */
+  readonly windowOperands?: boolean | ((fold: WindowFold) => boolean);
 }
 
 /** The plan of a walk, made at once. */
@@ -215,7 +215,8 @@ function* planOnce(outputs: readonly LazyNode[], w: Walk, temps: ReadonlySet<Laz
     if (fusedSize(n, isBuffer, SHARED_LIMIT) >= SHARED_LIMIT) materialized.add(n);
   }
   if (opts.windowOperands) {
-    const { folded, images } = foldedWindows(order, consumers, isBuffer, new Set(outputs));
+    const accepts = opts.windowOperands === true ? () => true : opts.windowOperands;
+    const { folded, images } = foldedWindows(order, consumers, isBuffer, new Set(outputs), accepts);
     for (const w of folded) materialized.delete(w);
     for (const x of images) materialized.add(x);
   }

@@ -6,8 +6,10 @@
  * (MatmulOperand.window). conv2d's forward matmul and its weight gradient (which reads the
  * patches transposed) are the readers this is for; the input gradient (col2im) reads no patches.
  *
- * Only on devices that ask for it (DeviceLimits.windowOperands: WebGPU). The CPU device keeps
- * the im2col kernel: its matmul packs panels from plain strides.
+ * Only on devices that ask for it (DeviceLimits.windowOperands), for the folds they accept:
+ * WebGPU takes every one; the CPU device takes the forward 3x3 stride-1 convolutions it runs
+ * as Winograd kernels (devices/cpu-workers/conv/winograd.ts) and keeps the im2col kernel for
+ * the rest, whose matmul packs panels from plain strides.
  *
  * The image must be one strided read of a buffer, or an elementwise function of one (a prologue,
  * matmul-prologue.ts: a CNN's second convolution reads relu of the pooled first); otherwise it is
@@ -16,7 +18,7 @@
 import type { LazyNode } from '../graph/node.js';
 import { numel } from '../graph/shape.js';
 import type { View } from '../graph/view.js';
-import type { MatmulOperand, WindowOperand } from '../kernel/ir.js';
+import type { MatmulOperand, WindowFold, WindowOperand } from '../kernel/ir.js';
 import { hop, prologueOf, type Prologue } from './matmul-prologue.js';
 import { resolveOperand, stridedRead } from './operand-read.js';
 
@@ -63,16 +65,19 @@ export function windowOperand(s: LazyNode, isBuffer: (n: LazyNode) => boolean): 
   return { patches, image, window: { N: w.shape[2]!, C: w.shape[0]!, geom: w.arg.geom, offset, sN, sC, sH, sW } };
 }
 
+/** A matmul operand that reads `w` through views only, with its matmul and which side it is. */
+interface PatchReader { readonly operand: LazyNode; readonly matmul: LazyNode; readonly side: 'a' | 'b' }
+
 /** The matmul operands that read `w` through views only; null if anything else reads it or a view of it. */
 function matmulReads(w: LazyNode, consumers: ReadonlyMap<LazyNode, LazyNode[]>, isBuffer: (n: LazyNode) => boolean,
-  requested: ReadonlySet<LazyNode>): LazyNode[] | null {
-  const reads: LazyNode[] = [];
+  requested: ReadonlySet<LazyNode>): PatchReader[] | null {
+  const reads: PatchReader[] = [];
   const stack = [w];
   while (stack.length) {
     const n = stack.pop()!;
     if (requested.has(n)) return null;
     for (const c of consumers.get(n) ?? []) {
-      if (c.arg.kind === 'matmul') reads.push(n);
+      if (c.arg.kind === 'matmul') reads.push({ operand: n, matmul: c, side: c.srcs[0] === n ? 'a' : 'b' });
       else if (c.arg.kind === 'view' && !isBuffer(c)) stack.push(c);
       else return null;
     }
@@ -80,19 +85,37 @@ function matmulReads(w: LazyNode, consumers: ReadonlyMap<LazyNode, LazyNode[]>, 
   return reads;
 }
 
+/** The question a device answers about folding `w` (DeviceLimits.windowOperands), or null if a read is not one strided read of the patches. */
+function foldOf(w: LazyNode, reads: readonly PatchReader[], asIf: (n: LazyNode) => boolean): WindowFold | null {
+  if (w.arg.kind !== 'window') return null;
+  const out: WindowFold['reads'][number][] = [];
+  for (const { operand, matmul, side } of reads) {
+    const p = patchRead(operand, w, asIf);
+    if (!p) return null;
+    const [a, b] = matmul.srcs as [LazyNode, LazyNode];
+    const K = a.shape[a.shape.length - 1]!;
+    const M = a.shape[a.shape.length - 2]!, N = b.shape[b.shape.length - 1]!;
+    out.push({ side, batch: numel(matmul.shape) / (M * N || 1), M, N, K, offset: p.offset, sBatch: p.sBatch, sRow: p.sRow, sCol: p.sCol });
+  }
+  return { geom: w.arg.geom, dtype: w.dtype, N: w.shape[2]!, C: w.shape[0]!, reads: out };
+}
+
 /**
  * The im2col nodes of `order` that need no buffer — every reader is a matmul whose operand is
- * one strided read of the patches — and the images among their sources to materialise so that
- * the matmuls can read them. `isBuffer` holds every window node (they are kernels of their own).
+ * one strided read of the patches, and the device `accepts` the fold — and the images among
+ * their sources to materialise so that the matmuls can read them. `isBuffer` holds every window
+ * node (they are kernels of their own).
  */
 export function foldedWindows(order: readonly LazyNode[], consumers: ReadonlyMap<LazyNode, LazyNode[]>,
-  isBuffer: (n: LazyNode) => boolean, requested: ReadonlySet<LazyNode>): { folded: LazyNode[]; images: LazyNode[] } {
+  isBuffer: (n: LazyNode) => boolean, requested: ReadonlySet<LazyNode>,
+  accepts: (fold: WindowFold) => boolean): { folded: LazyNode[]; images: LazyNode[] } {
   const folded: LazyNode[] = [], images: LazyNode[] = [];
   for (const w of order) {
     if (w.realized || !isIm2col(w)) continue;
     const asIf = (m: LazyNode): boolean => m !== w && isBuffer(m);
     const reads = matmulReads(w, consumers, asIf, requested);
-    if (!reads?.length || !reads.every((s) => patchRead(s, w, asIf))) continue;
+    const fold = reads?.length ? foldOf(w, reads, asIf) : null;
+    if (!fold || !accepts(fold)) continue;
     folded.push(w);
     if (!imageRead(w.srcs[0]!, asIf)) images.push(w.srcs[0]!);
   }

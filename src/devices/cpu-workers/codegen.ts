@@ -14,6 +14,7 @@ import { ERR, indexCheckJs, scatter } from './scatter.js';
 import { rowKernel } from './row.js';
 import { windowKernel } from './conv/window.js';
 import { printWindowSimd } from './conv/window-simd.js';
+import { winogradSource } from './conv/winograd.js';
 import { attentionKernel } from './attention.js';
 import { printSimd, simdEpilogueOf, simdPrologueOf, type SimdEpilogue } from './simd/index.js';
 import { columnBlocks, rowSum } from './reduce-print.js';
@@ -360,8 +361,8 @@ function unitsOf(k: Kernel): number {
 function matmul(k: Kernel): JsKernel {
   const mm = k.matmul!;
   if (k.outIndex) throw new Error(`internal: matmul kernel ${k.name} with an output index (the scheduler stores through a copy)`);
-  // The CPU device does not set DeviceLimits.windowOperands: its im2col patches are a buffer.
-  if (mm.a.window || mm.b.window) throw new Error(`internal: matmul kernel ${k.name} reads patches through a window on the CPU`);
+  // The CPU folds only the im2col of a forward 3x3 convolution, into B (conv/winograd.ts winogradFold).
+  if (mm.a.window) throw new Error(`internal: matmul kernel ${k.name} reads its A operand through a window on the CPU`);
   // The epilogue sees only the flat output index `o`; rebuild the coordinates from it.
   const cs = contiguousStrides(k.loop);
   const coords = new Map<string, string>(k.loop.map((d, i) => [`o${i}`, i === 0 ? `((o / ${cs[i]}) | 0)` : `(((o / ${cs[i]}) | 0) % ${d})`]));
@@ -389,6 +390,7 @@ function matmul(k: Kernel): JsKernel {
     // The matmul template reads A from b[1] and B from b[2]; remap slots so it can.
     throw new Error(`internal: matmul operands in slots ${mm.a.input}, ${mm.b.input}`);
   }
+  if (mm.b.window) return winogradSource(spec, mm.b.window);
   if (spec.a.quant || spec.b.quant) return { source: quantMatmulSource(spec, isIdentity ? 'acc' : expr, preludeFor(k)), units: quantMatmulUnits(spec) };
   return { source: matmulSource(spec), units: matmulWorkUnits(spec) };
 }

@@ -8,8 +8,9 @@ import { arrayFor, DTYPES, itemBytes, newArray, type DType } from '../../graph/d
 import type { Kernel } from '../../kernel/ir.js';
 import { kernelHash } from '../../kernel/ir.js';
 import { LruCache, type CacheLimits } from '../../kernel/lru.js';
-import type { BufferUse, ChainItem, CompiledKernel, Device, DeviceBuffer, DeviceStats, KernelPlacement, RuntimeArgs } from '../device.js';
+import type { BufferUse, ChainItem, CompiledKernel, Device, DeviceBuffer, DeviceLimits, DeviceStats, KernelPlacement, RuntimeArgs } from '../device.js';
 import { RAN_INLINE } from '../device.js';
+import { winogradFold } from './conv/winograd.js';
 import { printJs } from './codegen.js';
 import { describeThrown, KernelCache, runCached, type ArrayKind, type KernelBinding } from './compile.js';
 import { KernelError, splitRanges, WorkerPool } from './pool.js';
@@ -76,7 +77,7 @@ const compact = (n: number): string => (n >= 1e6 ? `${+(n / 1e6).toPrecision(3)}
 
 export class CpuDevice implements Device {
   readonly name = 'cpu' as const;
-  readonly limits = { maxBindings: Infinity, maxBufferBytes: 2 ** 31 };
+  readonly limits: DeviceLimits = { maxBindings: Infinity, maxBufferBytes: 2 ** 31, windowOperands: winogradFold };
   readonly dtypes: ReadonlySet<DType> = new Set(DTYPES);
   /** Below this cost a splittable kernel runs a share on the calling thread (0: never; see SHARED_COST). */
   sharedCost = 0;

@@ -20,9 +20,10 @@ export interface SimdCopyOut {
 
 /**
  * `scratchBytes` is the matmul's scratch; the epilogue's blocks start at the next 16-byte
- * boundary. M and N are one batch item's rows and columns, CP the C block's element offset.
+ * boundary. M and N are one batch item's rows and columns, CP the C block's element offset (an
+ * expression of the call where it moves).
  */
-export function simdCopyOut(e: SimdEpilogue, scratchBytes: number, M: number, N: number, CP: number): SimdCopyOut {
+export function simdCopyOut(e: SimdEpilogue, scratchBytes: number, M: number, N: number, CP: number | string): SimdCopyOut {
   const { plan } = e;
   const { layout, bytes } = epilogueModule(plan, Math.ceil(scratchBytes / 16) * 16, e.fma);
   const vecAt = (slot: number): number => (layout.vec + slot * BLOCK * 4) / 4;

@@ -2,6 +2,7 @@
 // base64 (workers receive source text only) and strides are baked in as literals.
 
 import { SET_MIN } from './tuning.js';
+import type { MatmulSpec } from './types.js';
 
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 
@@ -84,6 +85,31 @@ export function stageRows(X: string, src: string, rowStride: number, colStride: 
             const $s = $s0 + $r * ${rowStride}, $d = $d0 + $r * $wp;
             for (let $i = 0; $i < $w; $i++) $F[$d + $i] = ${through(p?.fn ?? null, `${X}[$s + $i * ${colStride}]`)};
             $F.fill(0, $d + $w, $d + $wp);
+          }
+        }`;
+}
+
+/**
+ * Statements at the start of each call: the preludes, and the operands' prologues as functions
+ * $fa / $fb (rounded to the dtype, as a materialised operand would be).
+ */
+export function callStatements(spec: MatmulSpec): string {
+  const round = (e: string): string => (spec.dtype === 'float64' ? `(${e})` : `Math.fround(${e})`);
+  return [spec.prelude ?? '', spec.epilogue?.prelude ?? '',
+    spec.a.prologue ? `const $fa = (acc) => ${round(spec.a.prologue)};` : '',
+    spec.b.prologue ? `const $fb = (acc) => ${round(spec.b.prologue)};` : ''].join('\n');
+}
+
+/**
+ * The copy-out of rows [$rs, $rse) and columns [$jc, $jc + $nc) of the C block at element CP
+ * (rows $ldc apart) through the JS epilogue `expr` (MatmulSpec.epilogue).
+ */
+export function jsCopyOut(expr: string, M: number, N: number, CP: number | string): string {
+  return `for (let $m = $rs; $m < $rse; $m++) {
+          const $s = ${CP} + ($m - $rs) * $ldc, $o = ($bt * ${M} + $m) * ${N} + $jc, $om = $m;
+          for (let $n = 0; $n < $nc; $n++) {
+            const o = $o + $n, $on = $jc + $n, acc = $F[$s + $n];
+            $C[o] = (${expr});
           }
         }`;
 }

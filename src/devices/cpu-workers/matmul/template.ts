@@ -6,7 +6,7 @@ import { simdCopyOut } from './epilogue-out.js';
 import { G1_VECTORS } from './kernels.js';
 import { residentLoad, residentSetup, scratchGuard } from './resident.js';
 import { simdPrologue } from './prologue-simd.js';
-import { base64, jsPrologue, lin, stage, stageRows, through, type Prologue } from './source-parts.js';
+import { base64, callStatements, jsCopyOut, jsPrologue, lin, stage, stageRows, through, type Prologue } from './source-parts.js';
 import { DIRECT_MAX_MACS, KC, KC_SMALL, MAX_INT32, MC, MR, NC, RS, SET_MIN, SMALL_M } from './tuning.js';
 import type { MatmulSourceOptions, MatmulSpec } from './types.js';
 import { RB, units, validate } from './units.js';
@@ -17,14 +17,10 @@ export function matmulSource(spec: MatmulSpec, options: MatmulSourceOptions = {}
   const u = units(spec);
   const f64 = spec.dtype === 'float64';
   const expr = spec.epilogue?.expr?.trim() || 'acc';
-  // Prologues become functions $fa / $fb (float32 rounded, as a materialised operand would be).
   const fa = spec.a.prologue ? '$fa' : null, fb = spec.b.prologue ? '$fb' : null;
-  const round = (e: string): string => (spec.dtype === 'float64' ? `(${e})` : `Math.fround(${e})`);
   // Helpers once per compiled kernel (types.ts); the preludes and prologues read the call's buffers.
   const helpers = spec.helpers ?? '';
-  const prologueFns = [spec.prelude ?? '', spec.epilogue?.prelude ?? '',
-    spec.a.prologue ? `const $fa = (acc) => ${round(spec.a.prologue)};` : '',
-    spec.b.prologue ? `const $fb = (acc) => ${round(spec.b.prologue)};` : ''].join('\n');
+  const prologueFns = callStatements(spec);
   const plainEpilogue = expr === 'acc';
   if (u.total === 0) return '(function (b, start, end, $rt) {})';
   const { a, b, M, N, K } = spec;
@@ -221,13 +217,7 @@ export function matmulSource(spec: MatmulSpec, options: MatmulSourceOptions = {}
               : `for (let $n = 0; $n < $nc; $n++) $C[$o + $n] = $F[$s + $n];`}
           }
         }`
-    : `for (let $m = $rs; $m < $rse; $m++) {
-          const $s = ${CP} + ($m - $rs) * $ldc, $o = ($bt * ${M} + $m) * ${N} + $jc, $om = $m;
-          for (let $n = 0; $n < $nc; $n++) {
-            const o = $o + $n, $on = $jc + $n, acc = $F[$s + $n];
-            $C[o] = (${expr});
-          }
-        }`;
+    : jsCopyOut(expr, M, N, CP);
   const run = `
       const $aB = ${aBase}, $bB = ${bBase};
       for (let $rs = $m0; $rs < $m1; $rs += ${RS}) {

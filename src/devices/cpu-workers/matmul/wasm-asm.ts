@@ -135,6 +135,42 @@ export function section(id: number, body: number[], out: number[]): void {
   out.push(...body);
 }
 
+/** A module of these functions (all parameters i32, no results), exported by name, on imported memory e.m. */
+export function linkModule(fns: readonly (readonly [string, Asm])[]): Uint8Array {
+  const out: number[] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+  const types: number[] = [];
+  uleb(fns.length, types);
+  for (const [, f] of fns) {
+    types.push(0x60);
+    uleb(f.nParams, types);
+    for (let p = 0; p < f.nParams; p++) types.push(I32);
+    types.push(0);
+  }
+  section(1, types, out);
+  const imports: number[] = [1];
+  wasmName('e', imports);
+  wasmName('m', imports);
+  imports.push(0x02, 0x00, 0x01); // memory, min 1 page, no max
+  section(2, imports, out);
+  const funcs: number[] = [];
+  uleb(fns.length, funcs);
+  fns.forEach((_, x) => uleb(x, funcs));
+  section(3, funcs, out);
+  const exports: number[] = [];
+  uleb(fns.length, exports);
+  fns.forEach(([n], x) => { wasmName(n, exports); exports.push(0x00); uleb(x, exports); });
+  section(7, exports, out);
+  const code: number[] = [];
+  uleb(fns.length, code);
+  for (const [, f] of fns) {
+    const body = f.body();
+    uleb(body.length, code);
+    code.push(...body);
+  }
+  section(10, code, out);
+  return new Uint8Array(out);
+}
+
 /**
  * A module of one function, exported as `name`, that imports its memory as e.m: `signature` is
  * the function type after its 0x60 tag (parameter types, then result types, each counted). A

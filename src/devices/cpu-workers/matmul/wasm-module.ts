@@ -1,7 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { dotKernel, microKernel, packCopy, packTranspose, rowKernel } from './kernels.js';
 import { MR } from './tuning.js';
-import { Asm, I32, section, uleb, wasmName } from './wasm-asm.js';
+import { Asm, linkModule } from './wasm-asm.js';
 
 /** Exports g (micro-kernel), g1 (one row), d (dot products), pa1/pa2 (A strips, W = MR), pb1/pb2 (B panels, W = NR); imports memory e.m. */
 function matmulModule(f64: boolean, relaxed: boolean): Uint8Array {
@@ -16,38 +16,7 @@ function matmulModule(f64: boolean, relaxed: boolean): Uint8Array {
     ['pb1', packCopy(NR, S)],
     ['pb2', packTranspose(NR, S)],
   ];
-  const out: number[] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
-  const types: number[] = [];
-  uleb(fns.length, types);
-  for (const [, f] of fns) {
-    types.push(0x60);
-    uleb(f.nParams, types);
-    for (let p = 0; p < f.nParams; p++) types.push(I32);
-    types.push(0);
-  }
-  section(1, types, out);
-  const imports: number[] = [1];
-  wasmName('e', imports);
-  wasmName('m', imports);
-  imports.push(0x02, 0x00, 0x01); // memory, min 1 page, no max
-  section(2, imports, out);
-  const funcs: number[] = [];
-  uleb(fns.length, funcs);
-  fns.forEach((_, x) => uleb(x, funcs));
-  section(3, funcs, out);
-  const exports: number[] = [];
-  uleb(fns.length, exports);
-  fns.forEach(([n], x) => { wasmName(n, exports); exports.push(0x00); uleb(x, exports); });
-  section(7, exports, out);
-  const code: number[] = [];
-  uleb(fns.length, code);
-  for (const [, f] of fns) {
-    const body = f.body();
-    uleb(body.length, code);
-    code.push(...body);
-  }
-  section(10, code, out);
-  return new Uint8Array(out);
+  return linkModule(fns);
 }
 
 /**
@@ -69,7 +38,7 @@ function enableRelaxedSimd(): boolean {
   }
 }
 
-export interface WasmFlavour { bytes: Uint8Array; key: string; NR: number }
+export interface WasmFlavour { bytes: Uint8Array; key: string; NR: number; relaxed: boolean }
 const wasmCache = new Map<string, WasmFlavour | null>();
 
 /** The module for a dtype (with FMA where allowed and the engine has relaxed SIMD), or null without wasm SIMD. */
@@ -92,7 +61,7 @@ export function wasmFlavour(f64: boolean, fma: boolean): WasmFlavour | null {
       const bytes = matmulModule(f64, relaxed);
       const ok = valid(bytes) || (relaxed && enableRelaxedSimd() && valid(bytes));
       if (ok) {
-        found = { bytes, key: `__bornMatmul_${id}_${relaxed ? 'fma' : 'mul'}_v3`, NR: f64 ? 4 : 8 };
+        found = { bytes, key: `__bornMatmul_${id}_${relaxed ? 'fma' : 'mul'}_v3`, NR: f64 ? 4 : 8, relaxed };
         break;
       }
     }
