@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { KernelCache, compileKernel, viewOf, type KernelBinding } from '../src/devices/cpu-workers/compile.js';
 import { KernelError, WorkerPool, splitRanges } from '../src/devices/cpu-workers/pool.js';
+import { SourceTable, sourceText, type SourceRef } from '../src/devices/cpu-workers/sources.js';
 
 function binding(kind: KernelBinding['kind'], length: number): KernelBinding {
   const bytes = kind === 'float64' ? 8 : kind === 'bool' ? 1 : 4;
@@ -56,6 +57,44 @@ describe('KernelCache', () => {
     expect(out[0]).toBe(9);
   });
 
+  test('a source named in the shared table compiles once; the same text under a new ref is the same kernel; other text recompiles', () => {
+    const table = new SourceTable();
+    const text = '(b) => { b[0][0] = "é€😀".length; }';
+    const ref = table.ref(text) as SourceRef;
+    expect(typeof ref).toBe('object');
+    expect(table.ref(text)).toBe(ref);
+    expect(sourceText(ref)).toBe(text);
+    const cache = new KernelCache(4);
+    const f = cache.get('k', ref);
+    expect(cache.get('k', { ...ref })).toBe(f);
+    expect(cache.compiles).toBe(1);
+    // A newer table holding the same text: read, compared, not recompiled.
+    const again = new SourceTable().ref(text) as SourceRef;
+    expect(cache.get('k', { ...again, id: ref.id + 1000 })).toBe(f);
+    expect(cache.compiles).toBe(1);
+    const other = table.ref('(b) => { b[0][0] = 7; }');
+    const g = cache.get('k', other);
+    expect(g).not.toBe(f);
+    const out = new Int32Array(1);
+    g([out], 0, 1);
+    expect(out[0]).toBe(7);
+    f([out], 0, 1);
+    expect(out[0]).toBe(4);
+  });
+
+  test('the table starts a new buffer when one fills, and keeps refs apart', () => {
+    const table = new SourceTable();
+    const big = `(b) => { b[0][0] = ${'1 + '.repeat(1_100_000)}1; }`; // 4.4 MB, room kept for 13.2 MB once encoded: two do not fit in 16 MiB
+    const first = table.ref(big) as SourceRef;
+    const second = table.ref(`${big} `) as SourceRef;
+    expect(second.table).not.toBe(first.table);
+    expect(second.id).not.toBe(first.id);
+    expect(sourceText(first)).toBe(big);
+    expect(sourceText(second)).toBe(`${big} `);
+    // Larger than a table: carried as text.
+    expect(table.ref(big.repeat(2))).toBe(big.repeat(2));
+  });
+
   test('compileKernel accepts an IIFE with helpers and rejects non-functions', () => {
     const fn = compileKernel('(() => { function sq(x) { return x * x; } return function k(b, s, e) { for (let i = s; i < e; i++) b[0][i] = sq(i); }; })()');
     const out = new Float64Array(4);
@@ -69,6 +108,14 @@ describe('WorkerPool', () => {
   let pool: WorkerPool;
   beforeAll(() => { pool = new WorkerPool({ threads: 3 }); });
   afterAll(async () => { await pool.destroy(); });
+
+  test('a worker compiles a source named in the shared table, and a changed source under the same key', async () => {
+    const b = binding('int32', 6);
+    await pool.run('set', '(b, s, e) => { for (let i = s; i < e; i++) b[0][i] = 5; }', [b], 6);
+    expect([...viewOf(b)]).toEqual([5, 5, 5, 5, 5, 5]);
+    await pool.run('set', '(b, s, e) => { for (let i = s; i < e; i++) b[0][i] = 6; }', [b], 6);
+    expect([...viewOf(b)]).toEqual([6, 6, 6, 6, 6, 6]);
+  });
 
   test('every index of [0, total) is visited exactly once', async () => {
     const n = 1_000_000;

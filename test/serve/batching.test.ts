@@ -21,9 +21,20 @@ const boot = async (opts: { maxBatch: number; maxWaitMs: number; queue?: number;
 const row = (i: number): number[] => [i, i + 1, -i, 2];
 
 describe('dynamic batching', () => {
-  it('pads to powers of two up to maxBatch', () => {
-    expect([1, 2, 3, 5, 8, 9, 17, 31, 32, 40].map((n) => bucket(n, 32))).toEqual([1, 2, 4, 8, 8, 16, 32, 32, 32, 40]);
-    expect(bucket(5, 6)).toBe(6);
+  it('pads to four sizes per power of two, up to maxBatch', () => {
+    expect([1, 2, 3, 5, 8, 9, 11, 17, 21, 31, 32, 40].map((n) => bucket(n, 32))).toEqual([1, 2, 3, 5, 8, 10, 12, 20, 24, 32, 32, 40]);
+    expect([33, 41, 57, 64, 65].map((n) => bucket(n, 64))).toEqual([40, 48, 64, 64, 65]);
+    expect(bucket(5, 6)).toBe(5);
+    expect(bucket(27, 26)).toBe(27);
+    // Never fewer rows than asked, at most a quarter more, and few sizes: 20 up to 64.
+    const sizes = new Set<number>();
+    for (let n = 1; n <= 64; n++) {
+      const b = bucket(n, 64);
+      expect(b).toBeGreaterThanOrEqual(n);
+      expect(b).toBeLessThanOrEqual(Math.max(n, Math.ceil(n * 1.25)));
+      sizes.add(b);
+    }
+    expect(sizes.size).toBe(20);
   });
 
   it('merges eight concurrent batch-1 requests into one run and gives each its own row', async () => {

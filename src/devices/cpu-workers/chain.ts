@@ -9,13 +9,14 @@
 // Shared by the main thread and the workers, so it imports only dependency-free modules.
 import { runClaimed } from './claim.js';
 import type { KernelBinding, KernelCache } from './compile.js';
+import type { KernelSource } from './sources.js';
 
 /** One kernel of a chain: its compiled key and source, its bindings and its units, claimed `chunk` at a time. */
 export interface ChainLink {
   /** For errors: the kernel's name. */
   name: string;
   key: string;
-  source: string;
+  source: KernelSource;
   bindings: KernelBinding[];
   total: number;
   chunk: number;

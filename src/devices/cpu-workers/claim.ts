@@ -6,6 +6,7 @@
 //
 // Shared by the main thread and the workers, so it imports only dependency-free modules.
 import { prepareCached, type KernelArgs, type KernelBinding, type KernelCache } from './compile.js';
+import type { KernelSource } from './sources.js';
 
 /** Slots of a claimed run's control block (an Int32Array over a SharedArrayBuffer). */
 const NEXT = 0, DONE = 1, FAILED = 2;
@@ -25,7 +26,7 @@ const RUN_SLOTS: ClaimSlots = { next: NEXT, done: DONE, failed: FAILED };
  * units this thread ran.
  */
 export function runClaimed(
-  cache: KernelCache, key: string, source: string, bindings: readonly KernelBinding[],
+  cache: KernelCache, key: string, source: KernelSource, bindings: readonly KernelBinding[],
   ctl: Int32Array, total: number, chunk: number, args?: KernelArgs,
   at: ClaimSlots = RUN_SLOTS, fail: (ctl: Int32Array) => void = failClaims,
 ): number {

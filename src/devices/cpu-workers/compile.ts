@@ -3,6 +3,7 @@
 import { arrayFor, storageCtor, type DType, type StorageFor } from '../../graph/dtype.js';
 import { LruCache } from '../../kernel/lru.js';
 import { arenaBuffer } from './arena.js';
+import { sourceText, type KernelSource } from './sources.js';
 
 /**
  * The element type a kernel binds: a graph dtype, bound as its storage (dtype.ts StorageFor:
@@ -67,7 +68,7 @@ export function viewsOf(bindings: readonly KernelBinding[]): TypedArray[] {
  * instead of silently running the old kernel.
  */
 export class KernelCache {
-  private readonly entries: LruCache<string, { source: string; fn: KernelFn }>;
+  private readonly entries: LruCache<string, { source: string; fn: KernelFn; id: number }>;
   /** Functions compiled by this cache since it was made. */
   compiles = 0;
 
@@ -83,12 +84,20 @@ export class KernelCache {
     return this.entries.bytes;
   }
 
-  get(key: string, source: string): KernelFn {
+  /** The kernel of `key`, compiled from `source` unless the cached one was compiled from the same text. */
+  get(key: string, source: KernelSource): KernelFn {
     const hit = this.entries.get(key);
-    if (hit !== undefined && hit.source === source) return hit.fn;
-    const fn = compileKernel(source);
+    const id = typeof source === 'string' ? 0 : source.id;
+    if (hit !== undefined && (id === 0 ? hit.source === source : hit.id === id)) return hit.fn;
+    // A ref not seen under this key: read its text (a source written again to a newer table is the same kernel).
+    const text = sourceText(source);
+    if (hit !== undefined && hit.source === text) {
+      hit.id = id;
+      return hit.fn;
+    }
+    const fn = compileKernel(text);
     this.compiles++;
-    this.entries.set(key, { source, fn }, source.length);
+    this.entries.set(key, { source: text, fn, id }, text.length);
     return fn;
   }
 }
@@ -103,7 +112,7 @@ export function describeThrown(e: unknown): string {
  * so a syntax error in generated code is not mistaken for a bad buffer.
  */
 export function prepareCached(
-  cache: KernelCache, key: string, source: string, bindings: readonly KernelBinding[], args: KernelArgs = NO_ARGS,
+  cache: KernelCache, key: string, source: KernelSource, bindings: readonly KernelBinding[], args: KernelArgs = NO_ARGS,
 ): (start: number, end: number) => void {
   let fn: KernelFn;
   try {
@@ -128,7 +137,7 @@ export function prepareCached(
 
 /** Compile (cached) and run one range. */
 export function runCached(
-  cache: KernelCache, key: string, source: string,
+  cache: KernelCache, key: string, source: KernelSource,
   bindings: readonly KernelBinding[], start: number, end: number, args: KernelArgs = NO_ARGS,
 ): void {
   prepareCached(cache, key, source, bindings, args)(start, end);

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { sharedArena } from './arena.js';
 import { KernelCache, runCached, type KernelBinding } from './compile.js';
+import { SourceTable } from './sources.js';
 import { failChain, runChain, type ChainLink } from './chain.js';
 import type { KernelTask } from './worker.js';
 
@@ -83,6 +84,8 @@ export class WorkerPool {
   private piscina: Piscina<KernelTask, void> | null = null;
   private startTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly inline = new KernelCache(1024);
+  /** The sources tasks name instead of carrying (sources.ts). */
+  private readonly sources = new SourceTable();
   private destroyed = false;
   private readonly inlineWhileStarting: boolean;
   /** Whether the threads of the current piscina have all answered their first task. */
@@ -199,8 +202,9 @@ export class WorkerPool {
       }
     }
     const runOpts = opts.signal ? { signal: opts.signal } : {};
+    const shared = this.sources.ref(source);
     return this.settle(key, ranges.map(([start, end]) =>
-      this.start().run(opts.args?.length ? { key, source, bindings, start, end, args: [...opts.args] } : { key, source, bindings, start, end }, runOpts)));
+      this.start().run(opts.args?.length ? { key, source: shared, bindings, start, end, args: [...opts.args] } : { key, source: shared, bindings, start, end }, runOpts)));
   }
 
   /**
@@ -215,7 +219,7 @@ export class WorkerPool {
     if (this.destroyed) return Promise.reject(new KernelError(`kernel "${key}": the worker pool is destroyed`));
     this.replaceIfEmpty(this.piscina);
     if (this.inlineWhileStarting && !this.started) return null;
-    const task: KernelTask = { key, source, bindings, start: 0, end: total, claim: ctl, chunk, ...(args?.length ? { args: [...args] } : {}) };
+    const task: KernelTask = { key, source: this.sources.ref(source), bindings, start: 0, end: total, claim: ctl, chunk, ...(args?.length ? { args: [...args] } : {}) };
     return this.settle(key, Array.from({ length: Math.min(helpers, this.threads) }, () => this.start().run(task)), false);
   }
 
@@ -235,7 +239,8 @@ export class WorkerPool {
         return Promise.reject(this.toKernelError(what, e));
       }
     }
-    const task: KernelTask = { key: 'born/chain', source: '', bindings: [], start: 0, end: 0, chain: links, claim: ctl };
+    const chain = links.map((l) => (typeof l.source === 'string' ? { ...l, source: this.sources.ref(l.source) } : l));
+    const task: KernelTask = { key: 'born/chain', source: '', bindings: [], start: 0, end: 0, chain, claim: ctl };
     // A thread that dies leaves its claimed chunks undone: the failure flag wakes the others waiting for them.
     return this.settle(what, Array.from({ length: this.threads }, () => this.start().run(task).catch((e: unknown) => {
       failChain(ctl);

@@ -4,13 +4,14 @@ import { adoptArena } from './arena.js';
 import { describeThrown, KernelCache, runCached, type KernelBinding } from './compile.js';
 import { runChain, type ChainLink } from './chain.js';
 import { runClaimed } from './claim.js';
+import type { KernelSource } from './sources.js';
 
 // The device thread's packed-weight arena, before any kernel (pool.ts passes it).
 adoptArena((workerData as { arena?: unknown } | null)?.arena);
 
 export interface KernelTask {
   key: string;
-  source: string;
+  source: KernelSource;
   bindings: KernelBinding[];
   start: number;
   end: number;
