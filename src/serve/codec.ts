@@ -57,9 +57,12 @@ function shapeOf(name: string, value: unknown): number[] {
  * order, each checked as it is read (numbers for floats, integers in range for ints, booleans or
  * 0/1 for bool): one pass, no array of boxed leaves in between.
  */
-function flatten(spec: TensorSpec, value: unknown, shape: readonly number[]): Float64Array {
+function flatten(spec: TensorSpec, value: unknown, shape: readonly number[]): Float32Array | Float64Array {
   const { name, dtype: d } = spec;
-  const out = new Float64Array(shape.reduce((a, n) => a * n, 1));
+  // float32 leaves go straight into their array (its store rounds as Float32Array.from would).
+  const n = shape.reduce((a, m) => a * m, 1);
+  const out = d === 'float32' ? new Float32Array(n) : new Float64Array(n);
+  const plain = d === 'float32' || d === 'float64';
   const [lo, hi] = isInt(d) ? INT_RANGE[d]! : [-Infinity, Infinity];
   const integral = isInt(d), bool = d === 'bool';
   let k = 0;
@@ -78,14 +81,38 @@ function flatten(spec: TensorSpec, value: unknown, shape: readonly number[]): Fl
     if (!Array.isArray(v) || v.length !== shape[dim]) {
       throw new BadRequest(`input '${name}': ragged nested array: ${where(dim)} ${Array.isArray(v) ? `has ${v.length} entries, expected ${shape[dim]}` : 'is not a list'} (shape so far [${shape.slice(0, dim + 1).join(', ')}])`);
     }
+    if (dim === shape.length - 1 && plain) {
+      // The innermost lists of a float input, the bulk of a body: numbers copied in a tight loop;
+      // anything else falls to the checked path below, which names it.
+      let i = 0;
+      for (; i < v.length; i++) {
+        const x: unknown = v[i];
+        if (typeof x !== 'number') break;
+        out[k++] = x;
+      }
+      if (i === v.length) return;
+      at[dim] = i;
+      throw leafError(v[i], dim);
+    }
     for (let i = 0; i < v.length; i++) {
       at[dim] = i;
       if (dim < shape.length - 1) { walk(v[i], dim + 1); continue; }
       const x: unknown = v[i];
-      if (Array.isArray(x)) throw new BadRequest(`input '${name}': ragged nested array: ${where(dim + 1)} is a list, where its siblings hold numbers`);
+      if (Array.isArray(x)) throw leafError(x, dim);
       out[k] = leaf(x);
       k++;
     }
+  };
+  /** The error for leaf x at index path `at` (through dim): a list where numbers belong, or a bad value. */
+  const leafError = (x: unknown, dim: number): BadRequest => {
+    if (Array.isArray(x)) return new BadRequest(`input '${name}': ragged nested array: ${where(dim + 1)} is a list, where its siblings hold numbers`);
+    try {
+      leaf(x);
+    } catch (e) {
+      if (e instanceof BadRequest) return e;
+      throw e;
+    }
+    return new BadRequest(`input '${name}': value ${k} is not a number`);
   };
   if (shape.length === 0) out[0] = leaf(value);
   else walk(value, 0);
@@ -103,8 +130,8 @@ function fromJson(spec: TensorSpec, value: unknown): NpyArray {
   const shape = shapeOf(spec.name, value);
   const numbers = flatten(spec, value, shape);
   const d = spec.dtype;
-  // Float32Array's own conversion is float32's rounding; the other dtypes cast one by one.
-  const data = d === 'float32' ? new Float32Array(numbers) : d === 'float64' ? numbers : storageFrom(d, numbers);
+  // float32 and float64 arrive in their arrays; the other dtypes cast one by one.
+  const data = d === 'float32' || d === 'float64' ? numbers : storageFrom(d, numbers as Float64Array);
   const a = { dtype: d, shape, data };
   check(spec, a);
   return a;
