@@ -2,7 +2,7 @@
 // into dist/bundle/ (run after tsc). Node's ESM loader costs about 1 ms a module to resolve,
 // read, compile and link, and `import born` loads ~190 of them: one file (plus the lazily loaded
 // chunks of src/llm and src/onnx, split out) halves the import time (bench/cold-start.ts).
-// Packages stay external. The worker threads still load dist/devices/cpu-workers/worker.js and
+// Packages stay external. The worker threads still load dist/devices/cpu-workers/worker-entry.cjs (then worker.js) and
 // its few modules, and the CLI runs the per-file build; only the package entry is bundled.
 // Without esbuild (a dependency of vitest's vite) the entry re-exports the per-file build instead.
 import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';

@@ -41,11 +41,11 @@ export function splitRanges(total: number, parts: number, grain = 1): Array<[num
 function workerFile(): string {
   const here = import.meta.url;
   const url = here.endsWith('.ts')
-    ? new URL('../../../dist/devices/cpu-workers/worker.js', here)
-    : new URL('./worker.js', here);
+    ? new URL('../../../dist/devices/cpu-workers/worker-entry.cjs', here)
+    : new URL('./worker-entry.cjs', here);
   let path = fileURLToPath(url);
   if (!existsSync(path) && !here.endsWith('.ts')) {
-    const fromBundle = fileURLToPath(new URL('../devices/cpu-workers/worker.js', here));
+    const fromBundle = fileURLToPath(new URL('../devices/cpu-workers/worker-entry.cjs', here));
     if (existsSync(fromBundle)) path = fromBundle;
   }
   // Fail here, in the caller's stack, rather than in every task later.
