@@ -1,5 +1,6 @@
-// Resident B operands of the few-row matmul kinds (src/devices/cpu-workers/matmul/resident.ts):
-// a kernel keeps its staged B in wasm memory and reuses it while B's buffer keeps its write stamp.
+// Resident B operands (src/devices/cpu-workers/matmul/resident.ts): a kernel keeps its staged or
+// packed B in wasm memory and reuses it while B's buffer keeps its write stamp, on the device's
+// thread and on the workers (whose bindings bring the stamps).
 // Every result is checked against a float64 triple loop; the stale-read tests show that the copy
 // is really reused (they fail if every call stages B afresh).
 import { describe, expect, test } from 'vitest';
@@ -57,6 +58,12 @@ const kinds: [string, MatmulSpec][] = [
   ['dot, batched B', { batch: 3, M: 2, N: 21, K: 19, a: rowMajor(2, 19), b: colMajor(19, 21) }],
   ['dot, float64', { batch: 1, M: 1, N: 37, K: 45, a: rowMajor(1, 45), b: colMajor(45, 37), dtype: 'float64' }],
   ['row, float64', { batch: 1, M: 1, N: 40, K: 29, a: rowMajor(1, 29), b: rowMajor(29, 40), dtype: 'float64' }],
+  // Packed gemm: panels kept block by block (K past one K block; N past one column block).
+  ['packed gemm, B rows (M = 40, three K blocks)', { batch: 1, M: 40, N: 70, K: 600, a: rowMajor(40, 600), b: rowMajor(600, 70) }],
+  ['packed gemm, x @ W^T (M = 20, like a CNN head)', { batch: 1, M: 20, N: 128, K: 700, a: rowMajor(20, 700), b: colMajor(700, 128) }],
+  ['packed gemm, two column blocks', { batch: 1, M: 9, N: 2100, K: 12, a: rowMajor(9, 12), b: colMajor(12, 2100) }],
+  ['packed gemm, batched B', { batch: 2, M: 33, N: 17, K: 40, a: rowMajor(33, 40), b: rowMajor(40, 17) }],
+  ['packed gemm, float64', { batch: 1, M: 24, N: 30, K: 300, a: rowMajor(24, 300), b: colMajor(300, 30), dtype: 'float64' }],
 ];
 
 describe('matmul resident B', () => {
@@ -127,6 +134,39 @@ describe('matmul resident B', () => {
     born.noGrad(() => layer.weight.add_(0.125));
     expect(close(await forward(), await reference())).toBe(true);
   });
+
+  for (const busy of [false, true]) {
+    test(`engine: a layer run on the workers${busy ? ' (in a chain, as born serve runs it)' : ''} sees in-place updates of its weight`, async () => {
+      // 256 x 1600 x 128: past the inline bound, so the workers run it and keep the packed weight.
+      const { nn } = born;
+      const device = born.engine.cpu();
+      const layer = nn.Linear(1600, 128);
+      const x = born.randn([256, 1600], { seed: 6 });
+      const reference = async (): Promise<Float64Array> => {
+        const [w, bias, xs] = await Promise.all([layer.weight.data(), layer.bias!.data(), x.data()]);
+        const out = new Float64Array(256 * 128);
+        for (let m = 0; m < 256; m++) for (let n = 0; n < 128; n++) {
+          let s = Number(bias[n]);
+          for (let k = 0; k < 1600; k++) s += Number(xs[m * 1600 + k]) * Number(w[n * 1600 + k]);
+          out[m * 128 + n] = Math.max(s, 0);
+        }
+        return out;
+      };
+      const forward = (): Promise<Float32Array> => born.noGrad(() => layer.forward(x).relu()).data() as Promise<Float32Array>;
+      expect(born.explain(born.noGrad(() => layer.forward(x))).kernels.find((k) => k.ops.includes('matmul'))!.placement).toMatch(/^pool/);
+      if (busy) device.callerBusy++;
+      try {
+        for (let i = 0; i < 3; i++) expect(close(await forward(), await reference())).toBe(true);
+        born.noGrad(() => layer.weight.mul_(-0.5));
+        expect(close(await forward(), await reference())).toBe(true);
+        born.noGrad(() => layer.weight.add_(0.01));
+        expect(close(await forward(), await reference())).toBe(true);
+        expect(close(await forward(), await reference())).toBe(true);
+      } finally {
+        if (busy) device.callerBusy--;
+      }
+    });
+  }
 
   test('engine: batch-1 inference between Adam steps reads the updated weights', async () => {
     const { nn, optim } = born;

@@ -4,6 +4,7 @@ import { arrayFor, storageCtor, type DType, type StorageFor } from '../../graph/
 import { LruCache } from '../../kernel/lru.js';
 import { arenaBuffer } from './arena.js';
 import { sourceText, type KernelSource } from './sources.js';
+import { adoptStamp } from './write-stamps.js';
 
 /**
  * The element type a kernel binds: a graph dtype, bound as its storage (dtype.ts StorageFor:
@@ -22,6 +23,8 @@ export interface KernelBinding {
   length: number;
   /** In the arena, from this byte. */
   arenaOffset?: number;
+  /** The buffer's write stamp when the kernel was bound (write-stamps.ts), adopted by workers. */
+  stamp?: number;
 }
 
 export type TypedArray = StorageFor[DType];
@@ -57,7 +60,11 @@ export function viewOf(binding: KernelBinding): TypedArray {
 
 export function viewsOf(bindings: readonly KernelBinding[]): TypedArray[] {
   const views = new Array<TypedArray>(bindings.length);
-  for (let i = 0; i < bindings.length; i++) views[i] = viewOf(bindings[i]!);
+  for (let i = 0; i < bindings.length; i++) {
+    const binding = bindings[i]!;
+    views[i] = viewOf(binding);
+    adoptStamp(binding.sab, binding.stamp);
+  }
   return views;
 }
 

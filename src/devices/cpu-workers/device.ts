@@ -19,7 +19,7 @@ import { claimControl, claimsDone, failClaims, runClaimed } from './claim.js';
 import {
   INLINE_COST, kernelCost, MATMUL_INLINE_COST, placement, QUANT_SHARED_FROM, QUANT_SHARED_VECTORS, SERIAL_INLINE_COST, type PlacementBounds,
 } from './placement.js';
-import { noteWritten } from './write-stamps.js';
+import { noteWritten, stampOf } from './write-stamps.js';
 import { arenaBuffer, arenaGive, arenaTake } from './arena.js';
 
 export {
@@ -232,7 +232,13 @@ export class CpuDevice implements Device {
       return { sab, kind, length: Math.floor(sab.byteLength / itemBytes[kind]) };
     });
     // Everything but the inputs may be written: the output, index records, further outputs.
-    for (let i = 0; i < bindings.length; i++) if ((i === 0 || i > k.kernel.inputs.length) && bindings[i]!.arenaOffset === undefined) noteWritten(bindings[i]!.sab);
+    for (let i = 0; i < bindings.length; i++) {
+      const binding = bindings[i]!;
+      if (binding.arenaOffset !== undefined) continue;
+      if (i === 0 || i > k.kernel.inputs.length) noteWritten(binding.sab);
+      const stamp = stampOf(binding.sab);
+      if (stamp !== undefined) binding.stamp = stamp;
+    }
     return bindings;
   }
 

@@ -5,9 +5,12 @@ import { describeThrown, KernelCache, runCached, type KernelBinding } from './co
 import { runChain, type ChainLink } from './chain.js';
 import { runClaimed } from './claim.js';
 import type { KernelSource } from './sources.js';
+import { adoptStampsFromBindings } from './write-stamps.js';
 
 // The device thread's packed-weight arena, before any kernel (pool.ts passes it).
 adoptArena((workerData as { arena?: unknown } | null)?.arena);
+// Operand copies kept across calls (matmul/resident.ts) follow the stamps the bindings bring.
+adoptStampsFromBindings();
 
 export interface KernelTask {
   key: string;

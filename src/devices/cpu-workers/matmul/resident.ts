@@ -1,14 +1,16 @@
-// Resident B operands for the few-row kinds ('row', 'dot', unpacked gemm). Those kernels use each
-// element of B once or twice, so staging B into wasm memory on every call (1.6 MB for a 784x512
-// layer at batch 1) cost more than the arithmetic: ~70% of the kernel's time. A kernel instead
-// keeps its staged B in the thread's wasm memory, above every kernel's scratch, and reuses it
-// while B's buffer has the same write stamp (../write-stamps.ts). Only the device's own thread
-// stamps buffers, so on workers (and for buffers never stamped) every call stages as before.
+// Resident B operands. The few-row kinds ('row', 'dot', unpacked gemm) use each element of B once
+// or twice, so staging B into wasm memory on every call (1.6 MB for a 784x512 layer at batch 1)
+// cost more than the arithmetic: ~70% of the kernel's time. The packed gemm re-packed a weight on
+// every call too (a CNN's [20,1600]x[1600,128] layer: 0.2 of its 0.57 ms). A kernel instead keeps
+// its staged (or packed) B in the thread's wasm memory, above every kernel's scratch, and reuses
+// it while B's buffer has the same write stamp (../write-stamps.ts): on the device's thread from
+// its own stamps, on a worker from those its bindings bring. A buffer never stamped stages every call.
 //
 // Layout of the thread's wasm memory: [0, $W.sn) scratch (the largest any matmul kernel of this
 // flavour has asked for), then the resident region $W.rs = { base, top }. A kernel whose scratch
 // outgrows $W.sn drops the region (its copies would be overwritten); one that finds the region
-// full starts a new one. A copy is valid only while its region object is $W.rs.
+// full starts a new one. A copy is valid only while its region object is $W.rs (an entry only
+// seen, with no copy yet, has region null).
 
 import { WRITE_STAMPS_KEY } from '../write-stamps.js';
 
@@ -59,25 +61,33 @@ export interface ResidentLoad {
   S: number;
 }
 
-/** Statements that set `$bs` (byte offset of B's staged block): the resident copy, made now if stale. */
+/**
+ * Statements that set `$bs` (byte offset of B's staged block): the resident copy, made now if
+ * stale. A copy is made only when a call finds B with the stamp an earlier call saw: an operand
+ * that changes every call (im2col's patches, activations) is staged in the scratch, which stays
+ * in cache, rather than copied to ever new places in the resident region.
+ */
 export function residentLoad(r: ResidentLoad): string {
   return `let $bs = ${r.scratch * r.S};
         {
-          const $ws = globalThis[${JSON.stringify(WRITE_STAMPS_KEY)}], $sab = $B.buffer;
-          const $v = $ws === undefined ? undefined : $ws.m.get($sab);
+          const $ws = globalThis[${JSON.stringify(WRITE_STAMPS_KEY)}];
+          const $v = $ws === undefined ? undefined : $ws.m.get($B.buffer);
           let $e;
           if ($v !== undefined) {
             const $rk = ${r.key};
             $e = $RM.get($rk);
-            if ($e === undefined || $e.s !== $sab || $e.v !== $v || $e.n !== $nc || $e.r !== $W.rs) {
+            if ($e === undefined || $e.v !== $v || $e.n !== $nc) {
+              $e = undefined;
+              $RM.set($rk, { v: $v, n: $nc, r: null, at: -1 });
+            } else if ($e.r !== $W.rs) {
               const $at = $W.ra(${r.bytes});
               $F = $W.f;
               if ($at < 0) $e = undefined;
               else {
                 const $rd = $at / ${r.S};
                 ${r.load('$rd')}
-                $e = { s: $sab, v: $v, n: $nc, r: $W.rs, at: $at };
-                $RM.set($rk, $e);
+                $e.r = $W.rs;
+                $e.at = $at;
               }
             }
           }

@@ -80,6 +80,8 @@ export function matmulSource(spec: MatmulSpec, options: MatmulSourceOptions = {}
   const bUnpacked = small && kind === 'gemm' && bMode === 'rows';
   // B read straight from its staged copy, in one block: the copy can stay in wasm memory (resident.ts).
   const resident = small && (kind !== 'gemm' || bUnpacked) && bMode !== 'js' && fb === null && K <= KC_SMALL && N <= NC;
+  // B's packed panels, block by block, can stay in wasm memory the same way.
+  const packedResident = kind === 'gemm' && !bUnpacked && bMode !== 'js' && fb === null;
   // K blocks of (nearly) equal length: 784 = 4 x 196 rather than 3 x 256 + 16.
   const kcLimit = small ? KC_SMALL : KC;
   const kcBlock = K <= kcLimit ? Math.max(K, 1) : Math.ceil(K / Math.ceil(K / kcLimit));
@@ -144,14 +146,19 @@ export function matmulSource(spec: MatmulSpec, options: MatmulSourceOptions = {}
     gcall = `$W.d(${AS * S}, $kcp * ${S}, ${bAt}, $kcp * ${S}, ${cTile}, $ldc * ${S}, $mc, Math.ceil($nc / ${L}), $kcp / ${L}, ${accumArg});`;
   } else {
     // B[bt, pc:pc+kc, jc:jce] -> NR-wide k-major panels at BP (or staged rows at BS when unpacked).
+    // Packed: staged at BS, then packed to `dst` (BP, or a resident copy that sets $bs).
+    const packB = (src: string, stageTo: (dst: string) => string, pack: string): string => {
+      const load = (dst: string): string => `${stageTo(String(BS))}
+        $W.${pack}(${BS * S}, ${pack === 'pb1' ? '$nc' : '$kc'} * ${S}, (${dst}) * ${S}, $kc, $nt);`;
+      return packedResident ? residentLoad({ load, key: src, bytes: `$kc * $nt * ${NR * S}`, scratch: BP, S }) : load(String(BP));
+    };
     if (bMode === 'rows') {
       const src = `$bB + ${lin([[b.sRow, '$pc']])} + $jc`;
-      const load = (dst: string): string => stage('$B', src, b.sRow, '$kc', '$nc', dst, pb);
-      loadB = stageB(load, src, `$kc * $nc * ${S}`);
-      if (!bUnpacked) loadB += `\n        $W.pb1(${BS * S}, $nc * ${S}, ${BP * S}, $kc, $nt);`;
+      const stageTo = (dst: string): string => stage('$B', src, b.sRow, '$kc', '$nc', dst, pb);
+      loadB = bUnpacked ? stageB(stageTo, src, `$kc * $nc * ${S}`) : packB(src, stageTo, 'pb1');
     } else if (bMode === 'cols') {
-      loadB = stage('$B', `$bB + ${lin([[b.sCol, '$jc']])} + $pc`, b.sCol, '$nc', '$kc', String(BS), pb);
-      loadB += `\n        $W.pb2(${BS * S}, $kc * ${S}, ${BP * S}, $kc, $nt);`;
+      const src = `$bB + ${lin([[b.sCol, '$jc']])} + $pc`;
+      loadB = packB(src, (dst) => stage('$B', src, b.sCol, '$nc', '$kc', dst, pb), 'pb2');
     } else {
       loadB = `{
         let $d = ${BP};
@@ -203,7 +210,7 @@ export function matmulSource(spec: MatmulSpec, options: MatmulSourceOptions = {}
     gcall = flavour
       ? (bUnpacked
         ? `$g(${AP * S}, ${bAt}, $nc * ${S}, ${NR * S}, ${cTile}, $ldc * ${S}, $mt, $nt, $kc, ${accumArg});`
-        : `$g(${AP * S}, ${BP * S}, ${NR * S}, $kc * ${NR * S}, ${cTile}, $ldc * ${S}, $mt, $nt, $kc, ${accumArg});`)
+        : `$g(${AP * S}, ${packedResident ? '$bs' : BP * S}, ${NR * S}, $kc * ${NR * S}, ${cTile}, $ldc * ${S}, $mt, $nt, $kc, ${accumArg});`)
       : `$g(${AP}, ${BP}, ${CP} + ($ic - $rs) * $ldc, $mt, $nt, $kc, $ldc, $pc > 0);`;
   }
   const copyOut = simdOut ? simdOut.copyOut : plainEpilogue
@@ -252,7 +259,7 @@ export function matmulSource(spec: MatmulSpec, options: MatmulSourceOptions = {}
     globalThis[$key] = $W;
   }
   const $g = $W.g;
-  ${resident ? residentSetup(T) : ''}
+  ${resident || packedResident ? residentSetup(T) : ''}
   ${simdOut ? simdOut.setup : ''}
   ${setups.join('\n  ')}
   ${helpers}
