@@ -122,4 +122,30 @@ describe('Winograd F(4x4, 3x3) convolution on the CPU', () => {
     await gw!.data();
     expect(winogradStats.kernels - before).toBe(0);
   });
+  for (const busy of [false, true]) {
+    test(`weights updated in place between calls are read (U is kept only while they are unchanged)${busy ? ', in chains on the workers' : ''}`, async () => {
+      const N = 8, C = 16, H = 9, W = 9, O = 12;
+      const device = born.engine.cpu();
+      const x = born.randn([N, C, H, W], { seed: 31 }), w = born.randn([O, C, 3, 3], { seed: 32 }), b = born.randn([O], { seed: 33 });
+      await born.realize(x, w, b);
+      const xs = await data(x);
+      const check = async (): Promise<void> => {
+        const { y, kernels } = await counted(() => F.conv2d(x, w, b).relu());
+        expect(kernels).toBeLessThanOrEqual(1);
+        const want = naiveConv(xs, await data(w), await data(b), N, C, H, W, O, 0).map((v) => Math.max(v, 0));
+        expect(maxRelErr(y, want)).toBeLessThan(1e-5);
+      };
+      if (busy) device.callerBusy++;
+      try {
+        for (let i = 0; i < 3; i++) await check();
+        born.noGrad(() => w.mul_(-0.5));
+        await check();
+        await check();
+        born.noGrad(() => w.add_(0.25));
+        await check();
+      } finally {
+        if (busy) device.callerBusy--;
+      }
+    });
+  }
 });
