@@ -4,7 +4,8 @@
 // wrong value; a failing link stops the chain and names its kernel; a dead worker fails only its
 // chain; and through the engine a CNN forward runs as chains with the values of one run kernel
 // by kernel (kernel events turn chains off).
-import { afterAll, describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test, vi } from 'vitest';
+import { Piscina } from 'piscina';
 import * as born from '../src/index.js';
 import { KernelCache, type KernelBinding } from '../src/devices/cpu-workers/compile.js';
 import { chainControl, chainDone, runChain, type ChainLink } from '../src/devices/cpu-workers/chain.js';
@@ -44,6 +45,21 @@ describe('chains of kernels on the workers', () => {
         const wrong = Array.from(c).findIndex((v, i) => v !== expected(i));
         expect(wrong, `chunk ${chunk}: first wrong element`).toBe(-1);
       }
+    }
+  });
+
+  test('a chain given one thread is one task, and its links still see each other\'s units', async () => {
+    const runs = vi.spyOn(Piscina.prototype, 'run');
+    try {
+      for (const threads of [1, 2]) {
+        runs.mockClear();
+        const bufs = [int32(n), int32(n), int32(n)];
+        await pool.runChain(links(bufs, 7), chainControl(3), threads);
+        expect(runs).toHaveBeenCalledTimes(threads);
+        expect(Array.from(new Int32Array(bufs[2]!.sab)).every((v, i) => v === expected(i))).toBe(true);
+      }
+    } finally {
+      runs.mockRestore();
     }
   });
 
@@ -113,5 +129,40 @@ describe('chains in the engine', () => {
     born.engine.off('kernel', count);
     expect(kernels).toBeGreaterThan(5);
     expect(Array.from(chained)).toEqual(Array.from(single));
+  });
+
+  test('with chainsInFlight (born serve\'s batches in flight), each chain takes its share of the threads, with the same values', async () => {
+    const device = born.engine.device('cpu') as CpuDevice;
+    born.manualSeed(4);
+    const model = MODELS.cnn();
+    model.eval();
+    await model.realize();
+    const xs = [born.randn([20, 1, 28, 28], { seed: 1 }), born.randn([20, 1, 28, 28], { seed: 2 })];
+    await born.realize(...xs);
+    const forward = (x: (typeof xs)[number]): Promise<Float32Array> => born.noGrad(() => model.forward(x)).data() as Promise<Float32Array>;
+    const alone = await Promise.all(xs.map(forward));
+    const shares: number[] = [];
+    const real = WorkerPool.prototype.runChain;
+    const spy = vi.spyOn(WorkerPool.prototype, 'runChain').mockImplementation(function (this: WorkerPool, links: ChainLink[], ctl: Int32Array, threads?: number) {
+      shares.push(threads ?? this.threads);
+      return real.call(this, links, ctl, threads);
+    });
+    device.callerBusy++;
+    try {
+      const run = async (inFlight: number): Promise<void> => {
+        shares.length = 0;
+        device.chainsInFlight = inFlight;
+        const together = await Promise.all(xs.map(forward));
+        expect(together.map((t) => Array.from(t))).toEqual(alone.map((t) => Array.from(t)));
+      };
+      await run(2);
+      if (device.threadCount >= 2) expect(new Set(shares)).toEqual(new Set([Math.floor(device.threadCount / 2)]));
+      await run(1);
+      if (device.threadCount >= 2) expect(new Set(shares)).toEqual(new Set([device.threadCount]));
+    } finally {
+      device.callerBusy--;
+      device.chainsInFlight = 1;
+      spy.mockRestore();
+    }
   });
 });

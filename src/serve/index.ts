@@ -11,6 +11,7 @@ import type { LlmRoutes } from './llm-contract.js';
 import { ServeMetrics } from './metrics.js';
 import { ServedModel } from './model.js';
 import { kindOf, type ModelSource } from './registry.js';
+import { engine } from '../scheduler/engine.js';
 
 export { parseModelFlag, type ModelSource } from './registry.js';
 export { moduleServable, type Servable, type TensorSpec } from './servable.js';
@@ -90,6 +91,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
   }
   if (!(o.maxWaitMs >= 0)) throw new RangeError(`serve: maxWaitMs must be >= 0, got ${o.maxWaitMs}`);
 
+  const cpu = engine.cpu(), chainsBefore = cpu.chainsInFlight;
   const metrics = new ServeMetrics();
   const llms = new Map<string, Llm>();
   const batchOpts = { maxBatch: o.maxBatch, maxWaitMs: o.maxWaitMs, queue: o.queue, timeoutMs: o.timeoutMs, inFlight: o.batchesInFlight };
@@ -131,6 +133,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
         for (const m of models.values()) m.unwatch();
         await app.close();
         await Promise.all([...models.values()].map((m) => m.batcher?.idle()));
+        cpu.chainsInFlight = chainsBefore;
         if (o.signals) { process.off('SIGTERM', onTerm); process.off('SIGINT', onTerm); process.off('SIGHUP', onHup); }
         resolveClosed();
       })();
@@ -139,6 +142,8 @@ export async function serve(options: ServeOptions): Promise<Server> {
     closed,
   };
   if (o.signals) { process.on('SIGTERM', onTerm); process.on('SIGINT', onTerm); process.on('SIGHUP', onHup); }
+  // Each batch's chain of kernels takes its share of the worker threads (CpuDevice.chainsInFlight).
+  cpu.chainsInFlight = Math.max(chainsBefore, o.batchesInFlight);
   try {
     for (const m of models.values()) await m.load();
   } catch (e) {

@@ -4,6 +4,7 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bucket } from '../../src/serve/batcher.js';
+import { engine } from '../../src/scheduler/engine.js';
 import type { Server } from '../../src/serve/index.js';
 import { metric, predict, series, start, tempDir, until, writeTinyOnnx } from './helpers.js';
 
@@ -21,6 +22,15 @@ const boot = async (opts: { maxBatch: number; maxWaitMs: number; queue?: number;
 const row = (i: number): number[] => [i, i + 1, -i, 2];
 
 describe('dynamic batching', () => {
+  it('gives each batch in flight its share of the worker threads while serving, and restores it on close', async () => {
+    const cpu = engine.cpu();
+    expect(cpu.chainsInFlight).toBe(1);
+    const s = await start({ models: [{ name: 'tiny', path: file }], maxBatch: 8, maxWaitMs: 1, batchesInFlight: 3 });
+    expect(cpu.chainsInFlight).toBe(3);
+    await s.close();
+    expect(cpu.chainsInFlight).toBe(1);
+  });
+
   it('pads to four sizes per power of two, up to maxBatch', () => {
     expect([1, 2, 3, 5, 8, 9, 11, 17, 21, 31, 32, 40].map((n) => bucket(n, 32))).toEqual([1, 2, 3, 5, 8, 10, 12, 20, 24, 32, 32, 40]);
     expect([33, 41, 57, 64, 65].map((n) => bucket(n, 64))).toEqual([40, 48, 64, 64, 65]);

@@ -90,6 +90,16 @@ export class CpuDevice implements Device {
    * each step's kernels are a chain, and a pool round trip per kernel cost 25% at 32 streams.
    */
   callerBusy = 0;
+  /**
+   * Schedules expected to run chains side by side while callerBusy (born serve sets its batches
+   * in flight): each chain then takes threadCount / chainsInFlight threads, not all. With two CNN batches (of ~20)
+   * in flight on two threads, a thread per chain served 3,590-3,810 requests/s against
+   * 3,360-3,520 with both threads on every chain (five pairs of runs): no thread waits at a
+   * link's end for the other, or for a sleeping one to wake. Sizing a chain by the schedules
+   * running when it starts measured worse than either (2,950-3,250): the first of two batches
+   * took both threads and the second queued behind it.
+   */
+  chainsInFlight = 1;
   private pool: WorkerPool | null = null;
   private readonly kernels = new LruCache<string, CpuKernel>(KERNEL_CACHE_LIMITS);
   private readonly inline = new KernelCache(1024);
@@ -106,8 +116,11 @@ export class CpuDevice implements Device {
 
   constructor(private threads?: number) {}
 
+  /** The machine's parallelism, read once: the call is a system call, and placement asks per kernel (37 µs a CNN forward). */
+  private machineThreads: number | undefined;
+
   /** The number of worker threads kernels run on (the machine's parallelism unless set). */
-  get threadCount(): number { return this.threads ?? availableParallelism(); }
+  get threadCount(): number { return this.threads ?? (this.machineThreads ??= availableParallelism()); }
 
   /**
    * Resizes the worker pool: kernels started from now on run on `n` threads (a positive integer,
@@ -264,16 +277,18 @@ export class CpuDevice implements Device {
    * claimed run cuts them, every thread moving to the next kernel once the current one is done.
    */
   runChain(items: readonly ChainItem[]): Promise<void> {
+    const share = this.callerBusy > 0 ? Math.max(1, this.chainsInFlight) : 1;
+    const threads = Math.max(1, Math.floor(this.threadCount / share));
     const links: ChainLink[] = items.map(({ k: ck, bufs, args }) => {
       const k = ck as CpuKernel;
-      return { name: k.kernel.name, key: k.key, source: k.source, bindings: this.bind(k, bufs), total: k.units, chunk: this.chunkOf(k), ...(args?.length ? { args: [...args] } : {}) };
+      return { name: k.kernel.name, key: k.key, source: k.source, bindings: this.bind(k, bufs), total: k.units, chunk: this.chunkOf(k, threads), ...(args?.length ? { args: [...args] } : {}) };
     });
-    return this.workers().runChain(links, chainControl(links.length));
+    return this.workers().runChain(links, chainControl(links.length), threads);
   }
 
   /** The units a thread claims at a time in a claimed run or a chain (claim.ts). */
-  private chunkOf(k: CpuKernel): number {
-    return Math.max(1, Math.ceil(k.units / (k.claimsPerThread * this.threadCount)));
+  private chunkOf(k: CpuKernel, threads = this.threadCount): number {
+    return Math.max(1, Math.ceil(k.units / (k.claimsPerThread * threads)));
   }
 
   run(ck: CompiledKernel, bufs: readonly DeviceBuffer[], args: RuntimeArgs = [], contended = false): Promise<void> {

@@ -224,10 +224,10 @@ export class WorkerPool {
   }
 
   /**
-   * Sends the chain (chain.ts) to every thread; settles once each has answered. While the threads
-   * are still starting, the calling thread runs it alone instead.
+   * Sends the chain (chain.ts) to `threads` threads (default: every one); settles once each has
+   * answered. While the threads are still starting, the calling thread runs it alone instead.
    */
-  runChain(links: ChainLink[], ctl: Int32Array): Promise<void> {
+  runChain(links: ChainLink[], ctl: Int32Array, threads = this.threads): Promise<void> {
     const what = `a chain of ${links.length}${links.length ? ` from ${links[0]!.name}` : ''}`;
     if (this.destroyed) return Promise.reject(new KernelError(`kernel ${what}: the worker pool is destroyed`));
     this.replaceIfEmpty(this.piscina);
@@ -242,7 +242,7 @@ export class WorkerPool {
     const chain = links.map((l) => (typeof l.source === 'string' ? { ...l, source: this.sources.ref(l.source) } : l));
     const task: KernelTask = { key: 'born/chain', source: '', bindings: [], start: 0, end: 0, chain, claim: ctl };
     // A thread that dies leaves its claimed chunks undone: the failure flag wakes the others waiting for them.
-    return this.settle(what, Array.from({ length: this.threads }, () => this.start().run(task).catch((e: unknown) => {
+    return this.settle(what, Array.from({ length: Math.max(1, Math.min(threads, this.threads)) }, () => this.start().run(task).catch((e: unknown) => {
       failChain(ctl);
       throw e;
     })));
