@@ -107,7 +107,8 @@ describe('chains in the engine', () => {
     await x.data();
     let chains = 0;
     const original = device.runChain.bind(device);
-    device.runChain = (items) => { chains++; return original(items); };
+    let chainedKernels = 0;
+    device.runChain = (items) => { chains++; chainedKernels += items.length; return original(items); };
     // An idle calling thread runs its kernels' turns itself: no chains.
     await born.noGrad(() => model.forward(x)).data();
     expect(chains, 'chains while the calling thread is idle').toBe(0);
@@ -121,6 +122,12 @@ describe('chains in the engine', () => {
       delete (device as { runChain?: unknown }).runChain;
     }
     expect(chains, 'chains run').toBeGreaterThan(0);
+    // Kernels small enough to run inline go in the chain too (the im2col before it, the last
+    // linear layer after it): the calling thread, a server's, runs none of the forward.
+    device.callerBusy++;
+    const planned = born.explain(born.noGrad(() => model.forward(x))).kernels.length;
+    device.callerBusy--;
+    expect(chainedKernels).toBe(planned);
     // A kernel listener gets every kernel on its own: the same program without chains.
     let kernels = 0;
     const count = (): void => { kernels++; };
