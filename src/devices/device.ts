@@ -99,7 +99,7 @@ export interface Device {
   runChain?(items: readonly ChainItem[]): Promise<void>;
   /**
    * With runChain: whether `k` would go to a chain, as a kernel that leaves the calling thread
-   * while that thread has other work (a chain is worth it from two such).
+   * while that thread has other work (a chain is worth it from one such with others beside it).
    */
   offloads?(k: CompiledKernel, contended: boolean): boolean;
   /** Sends every kernel issued so far; settles once they have run (rejects with their failure). */
