@@ -16,8 +16,8 @@
 
 import type { WindowFold, WindowOperand } from '../../../kernel/ir.js';
 import { simdCopyOut } from '../matmul/epilogue-out.js';
-import { simdPrologue } from '../matmul/prologue-simd.js';
-import { base64, callStatements, jsCopyOut, jsPrologue, through, type Prologue } from '../matmul/source-parts.js';
+import { KernelPrologues } from '../matmul/prologue-simd.js';
+import { base64, callStatements, jsCopyOut, through } from '../matmul/source-parts.js';
 import { MR } from '../matmul/tuning.js';
 import type { MatmulSpec } from '../matmul/types.js';
 import { wasmFlavour } from '../matmul/wasm-module.js';
@@ -56,18 +56,11 @@ export function winogradSource(spec: MatmulSpec, win: WindowOperand): { source: 
   const WS = region(C * 9 * s.Op), U = region(WA * WA * s.Op * C), RAW = region(LANES * CHW);
   const X = region(C * s.Hp * s.Wp * LANES), V = region(WA * WA * C * s.T), MB = region(WA * WA * s.Op * s.T);
   const CB = region(O * ldc);
-  let needBytes = top * 4;
-  const setups: string[] = [];
-  const prologue = (fn: string | null, simd: MatmulSpec['b']['simd'], name: string): Prologue | null => {
-    if (fn === null) return null;
-    if (!simd) return jsPrologue(fn);
-    const p = simdPrologue(simd, fn, name, needBytes);
-    needBytes = p.end;
-    setups.push(p.setup);
-    return p.prologue;
-  };
+  const prologues = new KernelPrologues(top * 4, true);
   const fa = spec.a.prologue ? '$fa' : null;
-  const pb = prologue(spec.b.prologue ? '$fb' : null, spec.b.simd, '$PB');
+  const pb = prologues.make(spec.b.prologue ? '$fb' : null, spec.b.simd, '$PB');
+  let needBytes = prologues.bytes;
+  const setups = prologues.setups;
   const expr = spec.epilogue?.expr?.trim() || 'acc';
   // The output block holds each image's pixels apart (winograd-wasm.ts outputLane): one copy-out per image.
   const CP = `${CB} + $l * ${lane}`;

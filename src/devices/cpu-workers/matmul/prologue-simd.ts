@@ -6,7 +6,7 @@ import { epilogueModule } from '../simd/epilogue.js';
 import { MIN_PROLOGUE_RUN, type SimdEpilogue } from '../simd/index.js';
 import { BLOCK } from '../simd/module.js';
 import { scalarWrites } from '../simd/source.js';
-import { applyIn, base64, type Prologue } from './source-parts.js';
+import { applyIn, base64, jsPrologue, type Prologue } from './source-parts.js';
 
 export interface SimdPrologue {
   /** Closure-level statement: the module's function `name` on the matmul's memory. */
@@ -37,4 +37,29 @@ export function simdPrologue(e: SimdEpilogue, fn: string, name: string, base: nu
           }
         }`;
   return { setup, prologue: { fn, apply }, end: layout.bytes };
+}
+
+/**
+ * The operand prologues of one kernel: SIMD where allowed and the operand has a SIMD form (each
+ * module's blocks placed after the last, from byte `bytes` up), JS otherwise.
+ */
+export class KernelPrologues {
+  /** Closure-level statements of the SIMD modules made so far. */
+  readonly setups: string[] = [];
+  /** The byte where the kernel's wasm memory ends, past every module made so far. */
+  bytes: number;
+
+  constructor(bytes: number, private readonly simdAllowed: boolean) {
+    this.bytes = bytes;
+  }
+
+  /** The prologue `fn` (null: none) as `name`, with `simd` its SIMD form where it has one. */
+  make(fn: string | null, simd: SimdEpilogue | undefined, name: string): Prologue | null {
+    if (fn === null) return null;
+    if (!this.simdAllowed || !simd) return jsPrologue(fn);
+    const p = simdPrologue(simd, fn, name, this.bytes);
+    this.bytes = p.end;
+    this.setups.push(p.setup);
+    return p.prologue;
+  }
 }

@@ -5,8 +5,8 @@ import { directRun, jsMicroKernel } from './js-kernels.js';
 import { simdCopyOut } from './epilogue-out.js';
 import { G1_VECTORS } from './kernels.js';
 import { residentLoad, residentSetup, scratchGuard } from './resident.js';
-import { simdPrologue } from './prologue-simd.js';
-import { base64, callStatements, jsCopyOut, jsPrologue, lin, stage, stageRows, through, type Prologue } from './source-parts.js';
+import { KernelPrologues } from './prologue-simd.js';
+import { base64, callStatements, jsCopyOut, lin, stage, stageRows, through } from './source-parts.js';
 import { DIRECT_MAX_MACS, KC, KC_SMALL, MAX_INT32, MC, MR, NC, RS, SET_MIN, SMALL_M } from './tuning.js';
 import type { MatmulSourceOptions, MatmulSpec } from './types.js';
 import { RB, units, validate } from './units.js';
@@ -107,17 +107,9 @@ export function matmulSource(spec: MatmulSpec, options: MatmulSourceOptions = {}
   // A SIMD epilogue needs the wasm backend's memory; the JS backend prints the expression. The
   // operands' SIMD prologues take the memory above it.
   const simdOut = flavour && !f64 && spec.epilogue?.simd ? simdCopyOut(spec.epilogue.simd, need * S, M, N, CP) : null;
-  let needBytes = simdOut ? simdOut.need : need * S;
-  const setups: string[] = [];
-  const prologue = (fn: string | null, simd: MatmulSpec['a']['simd'], name: string): Prologue | null => {
-    if (fn === null) return null;
-    if (!flavour || f64 || !simd) return jsPrologue(fn);
-    const p = simdPrologue(simd, fn, name, needBytes);
-    needBytes = p.end;
-    setups.push(p.setup);
-    return p.prologue;
-  };
-  const pa = prologue(fa, a.simd, '$PA'), pb = prologue(fb, b.simd, '$PB');
+  const prologues = new KernelPrologues(simdOut ? simdOut.need : need * S, flavour !== null && !f64);
+  const pa = prologues.make(fa, a.simd, '$PA'), pb = prologues.make(fb, b.simd, '$PB');
+  const needBytes = prologues.bytes, setups = prologues.setups;
 
   const aBase = lin([[a.sBatch, '$bt']], a.offset);
   const bBase = lin([[b.sBatch, '$bt']], b.offset);
