@@ -15,16 +15,17 @@ const median = (xs: readonly number[]): number => {
 };
 
 async function main(): Promise<void> {
+  const serving = process.argv.includes('--serve');
   const args = process.argv.slice(2).filter((a) => a !== '--serve');
   const batch = Number(args[0] ?? 64), calls = Number(args[1] ?? 60);
-  if (process.argv.includes('--serve')) engine.cpu().callerBusy++;
+  if (serving) engine.cpu().callerBusy++;
   manualSeed(0);
   const model = MODELS.cnn();
   model.eval();
   await model.realize();
   const x = (await randn([batch, 1, 28, 28]).data()) as Float32Array;
   const run = (): Promise<unknown> => noGrad(() => model.forward(tensor(x, { shape: [batch, 1, 28, 28] }))).data();
-  if (process.argv.includes('--serve')) {
+  if (serving) {
     const chained: number[] = [];
     for (let i = 0; i < calls; i++) {
       const t0 = performance.now();
@@ -50,7 +51,7 @@ async function main(): Promise<void> {
       perKernel.set(key, entry);
     });
   }
-  const mode = process.argv.includes('--serve') ? ', caller busy as in born serve' : '';
+  const mode = serving ? ', caller busy as in born serve' : '';
   console.log(`CNN forward at batch ${batch}${mode}: ${median(forward).toFixed(2)} ms (median of ${forward.length})`);
   let sum = 0;
   for (const [key, { ms, flops }] of perKernel) {

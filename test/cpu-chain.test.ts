@@ -96,13 +96,19 @@ describe('chains of kernels on the workers', () => {
   });
 });
 
+/** born train's CNN in eval mode, its weights realized, from seed `seed`. */
+async function evalCnn(seed: number): Promise<ReturnType<typeof MODELS.cnn>> {
+  born.manualSeed(seed);
+  const model = MODELS.cnn();
+  model.eval();
+  await model.realize();
+  return model;
+}
+
 describe('chains in the engine', () => {
   test('a CNN forward runs as chains, with the values of the same forward kernel by kernel', async () => {
     const device = born.engine.device('cpu') as CpuDevice;
-    born.manualSeed(3);
-    const model = MODELS.cnn();
-    model.eval();
-    await model.realize();
+    const model = await evalCnn(3);
     const x = born.randn([64, 1, 28, 28]);
     await x.data();
     let chains = 0;
@@ -140,10 +146,7 @@ describe('chains in the engine', () => {
 
   test('with chainsInFlight (born serve\'s batches in flight), each chain takes its share of the threads, with the same values', async () => {
     const device = born.engine.device('cpu') as CpuDevice;
-    born.manualSeed(4);
-    const model = MODELS.cnn();
-    model.eval();
-    await model.realize();
+    const model = await evalCnn(4);
     const xs = [born.randn([20, 1, 28, 28], { seed: 1 }), born.randn([20, 1, 28, 28], { seed: 2 })];
     await born.realize(...xs);
     const forward = (x: (typeof xs)[number]): Promise<Float32Array> => born.noGrad(() => model.forward(x)).data() as Promise<Float32Array>;

@@ -120,10 +120,11 @@ export async function runSteps(
 
   /**
    * The chain (Device.runChain) that would start at ready step `first`: it and the steps after it
-   * in plan order, not started, that wait only for steps done or in the chain, those that would
-   * run inline included (and leading it, one just before a step that leaves) (the round trip is paid anyway, and the calling thread has other work:
-   * born serve's CNN ran 11% of its HTTP thread's time in such kernels). Null unless one of two
-   * or more would leave the calling thread (one alone is a plain run).
+   * in plan order, not started, that wait only for steps done or in the chain. Steps that would
+   * run inline belong too, as may lead it when the step after leaves: the round trip is paid
+   * anyway, and the calling thread has other work (born serve's CNN ran 11% of its HTTP thread's
+   * time in such kernels). Null unless it has two steps or more and one of them would leave the
+   * calling thread (one alone is a plain run).
    */
   const chainFrom = (first: number): number[] | null => {
     const contended = running > 1;
@@ -141,7 +142,7 @@ export async function runSteps(
       inChain.add(si);
       if (offloads(si)) leaving++;
     }
-    return leaving >= 2 || (leaving === 1 && members.length >= 2) ? members : null;
+    return leaving >= 1 && members.length >= 2 ? members : null;
   };
 
   const startChain = (members: readonly number[]): void => {

@@ -92,8 +92,8 @@ export class CpuDevice implements Device {
   callerBusy = 0;
   /**
    * Schedules expected to run chains side by side while callerBusy (born serve sets its batches
-   * in flight): each chain then takes threadCount / chainsInFlight threads, not all. With two CNN batches (of ~20)
-   * in flight on two threads, a thread per chain served 3,590-3,810 requests/s against
+   * in flight): each chain then takes threadCount / chainsInFlight threads, not all. With two CNN
+   * batches (of ~20) in flight on two threads, a thread per chain served 3,590-3,810 requests/s against
    * 3,360-3,520 with both threads on every chain (five pairs of runs): no thread waits at a
    * link's end for the other, or for a sleeping one to wake. Sizing a chain by the schedules
    * running when it starts measured worse than either (2,950-3,250): the first of two batches
@@ -248,8 +248,7 @@ export class CpuDevice implements Device {
     for (let i = 0; i < bindings.length; i++) {
       const binding = bindings[i]!;
       if (binding.arenaOffset !== undefined) continue;
-      if (i === 0 || i > k.kernel.inputs.length) noteWritten(binding.sab);
-      const stamp = stampOf(binding.sab);
+      const stamp = i === 0 || i > k.kernel.inputs.length ? noteWritten(binding.sab) : stampOf(binding.sab);
       if (stamp !== undefined) binding.stamp = stamp;
     }
     return bindings;

@@ -28,10 +28,14 @@ function stamps(): WriteStamps {
 }
 
 /** Marks `buffer` as (about to be) written: copies made of its old contents are stale. */
-export function noteWritten(buffer: object): void {
+export function noteWritten(buffer: object): number {
   const s = stamps();
   s.m.set(buffer, ++s.n);
+  return s.n;
 }
+
+/** JS for generated kernels: the stamp of the view `view`'s buffer on this thread, or undefined. */
+export const stampJs = (view: string): string => `globalThis[${JSON.stringify(WRITE_STAMPS_KEY)}]?.m.get(${view}.buffer)`;
 
 /** The stamp `buffer` has now on the device's thread (undefined if never written there). */
 export function stampOf(buffer: object): number | undefined {

@@ -21,7 +21,7 @@ import { base64, callStatements, jsCopyOut, through } from '../matmul/source-par
 import { MR } from '../matmul/tuning.js';
 import type { MatmulSpec } from '../matmul/types.js';
 import { wasmFlavour } from '../matmul/wasm-module.js';
-import { WRITE_STAMPS_KEY } from '../write-stamps.js';
+import { stampJs } from '../write-stamps.js';
 import { LANES, outputLane, WA, winogradModule, winogradShape } from './winograd-wasm.js';
 
 /** Fewer input channels than this stay im2col + matmul: the products are too short to pay for the transforms. */
@@ -111,7 +111,7 @@ export function winogradSource(spec: MatmulSpec, win: WindowOperand): { source: 
       $W.f = new Float32Array($W.mem.buffer);
     }
     let $F = $W.f;
-    ${fa === null ? `const $ws = globalThis[${JSON.stringify(WRITE_STAMPS_KEY)}], $av = $ws === undefined ? undefined : $ws.m.get($A.buffer);` : 'const $av = undefined;'}
+    const $av = ${fa === null ? stampJs('$A') : 'undefined'};
     if ($av === undefined ? $W.u !== b : $W.u !== $K || $W.uv !== $av) {
       ${stageFilters}
       $W.u = $av === undefined ? b : $K;

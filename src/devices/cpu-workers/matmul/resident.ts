@@ -12,7 +12,7 @@
 // full starts a new one. A copy is valid only while its region object is $W.rs (an entry only
 // seen, with no copy yet, has region null).
 
-import { WRITE_STAMPS_KEY } from '../write-stamps.js';
+import { stampJs } from '../write-stamps.js';
 
 /** Bytes of copies one thread keeps at most per wasm flavour; a larger B is staged every call. */
 export const RESIDENT_BYTES = 64 * 1024 * 1024;
@@ -70,8 +70,7 @@ export interface ResidentLoad {
 export function residentLoad(r: ResidentLoad): string {
   return `let $bs = ${r.scratch * r.S};
         {
-          const $ws = globalThis[${JSON.stringify(WRITE_STAMPS_KEY)}];
-          const $v = $ws === undefined ? undefined : $ws.m.get($B.buffer);
+          const $v = ${stampJs('$B')};
           let $e;
           if ($v !== undefined) {
             const $rk = ${r.key};
