@@ -12,6 +12,7 @@ import { ServeError } from './batcher.js';
 import {
   BadRequest, checkBatch, decodeJson, decodeNpy, decodeRaw, DTYPE_HEADER, encodeNpy, encodeRaw, NPY_TYPE, OUTPUT_HEADER, pickOutput, RAW_TYPE, SHAPE_HEADER, toNested,
 } from './codec.js';
+import { readTensorJson } from './json-tensors.js';
 import type { ServeMetrics } from './metrics.js';
 import type { ServedModel } from './model.js';
 
@@ -25,6 +26,7 @@ export interface AppState {
 
 const RETRY_AFTER_S = '1';
 const PREDICT = /^(.+):predict$/;
+const PREDICT_URL = /^\/v1\/models\/[^/?]+:predict(?:\?|$)/;
 
 function fail(reply: FastifyReply, status: number, kind: string, message: string): FastifyReply {
   if (status === 503) void reply.header('retry-after', RETRY_AFTER_S);
@@ -40,6 +42,15 @@ export function buildApp(state: AppState, opts: { bodyLimit: number }): FastifyI
   const raw = (_req: FastifyRequest, body: Buffer, done: (err: Error | null, body?: Buffer) => void): void => done(null, body);
   app.addContentTypeParser(NPY_TYPE, { parseAs: 'buffer' }, raw);
   app.addContentTypeParser(RAW_TYPE, { parseAs: 'buffer' }, raw);
+  // A predict body's arrays of numbers are read from its bytes (json-tensors.ts); anything else
+  // it does not take, and every other route's JSON, goes to fastify's own parser as before.
+  const json = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body: Buffer, done) => {
+    const tensors = PREDICT_URL.test(req.url) ? readTensorJson(body) : undefined;
+    if (tensors !== undefined) done(null, tensors);
+    else json(req, body.toString('utf8'), done);
+  });
 
   // Body parsing (bad JSON, too large, unknown type) fails before a route runs: answered here, counted under the model the URL names.
   app.setErrorHandler((err: FastifyError, req, reply) => {

@@ -7,6 +7,7 @@
 import { isDType, isInt, itemBytes, newArray, publicData, storageFrom, type DType, type StorageFor } from '../graph/dtype.js';
 import { LITTLE_ENDIAN, swapBytes } from '../io/bytes.js';
 import { NpyError, readNpy, writeNpy, type NpyArray } from '../io/npy.js';
+import { JsonTensor } from './json-tensors.js';
 import type { Servable, TensorSpec } from './servable.js';
 
 /** A client mistake: answered with its status (400 unless said) and the message. */
@@ -52,6 +53,20 @@ function shapeOf(name: string, value: unknown): number[] {
   return shape;
 }
 
+/** Leaf k of an input, checked as its dtype takes it (numbers for floats, integers in range for ints, booleans or 0/1 for bool), as a number. */
+function leafCheck(spec: TensorSpec): (x: unknown, k: number) => number {
+  const { name, dtype: d } = spec;
+  const [lo, hi] = isInt(d) ? INT_RANGE[d]! : [-Infinity, Infinity];
+  const integral = isInt(d), bool = d === 'bool';
+  const bad = (x: unknown, k: number, what: string): never => { throw new BadRequest(`input '${name}' (${d}): value ${k} ${what}, got ${JSON.stringify(x)}`); };
+  return (x, k) => {
+    if (bool) return x === true || x === 1 ? 1 : x === false || x === 0 ? 0 : bad(x, k, 'must be true, false, 0 or 1');
+    if (typeof x !== 'number') return bad(x, k, 'must be a number');
+    if (integral && (!Number.isInteger(x) || x < lo || x > hi)) bad(x, k, `must be an integer in ${lo}..${hi}`);
+    return x;
+  };
+}
+
 /**
  * The leaves of a rectangular nested array as the spec's dtype would take them, in row-major
  * order, each checked as it is read (numbers for floats, integers in range for ints, booleans or
@@ -63,17 +78,9 @@ function flatten(spec: TensorSpec, value: unknown, shape: readonly number[]): Fl
   const n = shape.reduce((a, m) => a * m, 1);
   const out = d === 'float32' ? new Float32Array(n) : new Float64Array(n);
   const plain = d === 'float32' || d === 'float64';
-  const [lo, hi] = isInt(d) ? INT_RANGE[d]! : [-Infinity, Infinity];
-  const integral = isInt(d), bool = d === 'bool';
+  const check = leafCheck(spec);
   let k = 0;
-  const bad = (x: unknown, what: string): never => { throw new BadRequest(`input '${name}' (${d}): value ${k} ${what}, got ${JSON.stringify(x)}`); };
-  /** Leaf k, checked, as a number. */
-  const leaf = (x: unknown): number => {
-    if (bool) return x === true || x === 1 ? 1 : x === false || x === 0 ? 0 : bad(x, 'must be true, false, 0 or 1');
-    if (typeof x !== 'number') return bad(x, 'must be a number');
-    if (integral && (!Number.isInteger(x) || x < lo || x > hi)) bad(x, `must be an integer in ${lo}..${hi}`);
-    return x;
-  };
+  const leaf = (x: unknown): number => check(x, k);
   // The index path is spelled out only for an error: building it per leaf would cost more than the walk.
   const at: number[] = [];
   const where = (dim: number): string => `${name}${at.slice(0, dim).map((i) => `[${i}]`).join('')}`;
@@ -125,11 +132,24 @@ const INT_RANGE: Record<string, [number, number]> = {
   int64: [-(2 ** 53), 2 ** 53], int32: [-(2 ** 31), 2 ** 31 - 1], int16: [-32768, 32767], int8: [-128, 127], uint8: [0, 255],
 };
 
-/** A JSON nested array as the spec's dtype. */
+/** A JSON nested array (or one read by json-tensors.ts) as the spec's dtype. */
 function fromJson(spec: TensorSpec, value: unknown): NpyArray {
-  const shape = shapeOf(spec.name, value);
-  const numbers = flatten(spec, value, shape);
   const d = spec.dtype;
+  let shape: number[], numbers: Float32Array | Float64Array;
+  if (value instanceof JsonTensor) {
+    shape = [...value.shape];
+    if (d === 'float32') numbers = new Float32Array(value.data);
+    else {
+      numbers = value.data;
+      if (d !== 'float64') {
+        const check = leafCheck(spec);
+        for (let k = 0; k < numbers.length; k++) check(numbers[k], k);
+      }
+    }
+  } else {
+    shape = shapeOf(spec.name, value);
+    numbers = flatten(spec, value, shape);
+  }
   // float32 and float64 arrive in their arrays; the other dtypes cast one by one.
   const data = d === 'float32' || d === 'float64' ? numbers : storageFrom(d, numbers as Float64Array);
   const a = { dtype: d, shape, data };
@@ -143,7 +163,7 @@ export function decodeJson(model: Servable, body: unknown): Record<string, NpyAr
     throw new BadRequest(`the JSON body must be an object with "inputs" (the model's inputs: ${model.inputs.map(fmtSpec).join(', ')})`);
   }
   const inputs = (body as { inputs: unknown }).inputs;
-  if (Array.isArray(inputs) || typeof inputs !== 'object' || inputs === null) {
+  if (Array.isArray(inputs) || inputs instanceof JsonTensor || typeof inputs !== 'object' || inputs === null) {
     if (model.inputs.length !== 1) throw new BadRequest(`"inputs" must be an object by input name: the model has ${model.inputs.length} inputs (${model.inputs.map(fmtSpec).join(', ')})`);
     return { [model.inputs[0]!.name]: fromJson(model.inputs[0]!, inputs) };
   }
