@@ -6,7 +6,7 @@
 // streams on born serve's /v1/completions (stream: true).
 //   npm run build && npx tsc -p tsconfig.bench.json && \
 //   flock /tmp/born-heavy.lock node dist-bench/bench/serve.js [--runs 3] [--duration 10] [--warmup 3]
-//     [--connections 64] [--models mlp,cnn] [--max-batch 64] [--max-wait-ms 2]
+//     [--connections 64] [--models mlp,cnn] [--max-batch 64] [--max-wait-ms 1]
 //     [--llm FILE.gguf] [--llm-streams 1,8,32] [--llm-tokens 32] [--llm-runs 3] [--no-llm] [--json FILE]
 // Each figure is the median of --runs runs (a fresh server process per run); a run is --warmup
 // seconds of the same load, unmeasured, then --duration seconds measured. autocannon runs in this
@@ -30,7 +30,7 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '64' },
     models: { type: 'string', default: 'mlp,cnn' },
     'max-batch': { type: 'string', default: '64' },
-    'max-wait-ms': { type: 'string', default: '2' },
+    'max-wait-ms': { type: 'string', default: '1' },
     llm: { type: 'string', default: path.join(ROOT, 'test/llm/fixtures/gguf/tiny-llama-q8_0.gguf') },
     'llm-streams': { type: 'string', default: '1,8,32' },
     'llm-tokens': { type: 'string', default: '32' },

@@ -22,7 +22,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     port: { type: 'string', default: '8080' },
     host: { type: 'string', default: '127.0.0.1' },
     'max-batch': { type: 'string', default: '32' },
-    'max-wait-ms': { type: 'string', default: '2' },
+    'max-wait-ms': { type: 'string', default: '1' },
     batches: { type: 'string', default: '2' },
     queue: { type: 'string', default: '256' },
     'timeout-ms': { type: 'string', default: '30000' },

@@ -204,7 +204,7 @@ options:
   --port N             the port (default 8080; 0: one the system chooses)
   --host H             the address to listen on (default 127.0.0.1; 0.0.0.0 for all)
   --max-batch N        rows per batch at most (default 32)
-  --max-wait-ms N      how long a request waits for others to batch with (default 2)
+  --max-wait-ms N      how long a request waits for others to batch with (default 1)
   --batches N          batches of a model running at once at most (default 2)
   --queue N            requests waiting per model at most; past it 503 (default 256)
   --timeout-ms N       per-request deadline; past it 504 (default 30000)

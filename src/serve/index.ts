@@ -69,7 +69,9 @@ export interface Server {
   readonly closed: Promise<void>;
 }
 
-const DEFAULTS = { port: 8080, host: '127.0.0.1', maxBatch: 32, maxWaitMs: 2, queue: 256, timeoutMs: 30_000, batchesInFlight: 2, bodyLimit: 10 * 2 ** 20, watchIntervalMs: 500, drainDelayMs: 0 };
+// maxWaitMs: with 64 connections of batch-1 CNN requests (bench/serve.ts), 1 ms served 4,600-4,930
+// requests/s against 4,400-4,500 with 2 ms (three alternating pairs); the MLP was within noise (7,570-7,830 against 7,850-7,940).
+const DEFAULTS = { port: 8080, host: '127.0.0.1', maxBatch: 32, maxWaitMs: 1, queue: 256, timeoutMs: 30_000, batchesInFlight: 2, bodyLimit: 10 * 2 ** 20, watchIntervalMs: 500, drainDelayMs: 0 };
 
 /** Loaded on the first LLM model only, so a server of tensor models never loads the generation code. */
 async function defaultLlmRoutes(): Promise<LlmRoutes> {
