@@ -27,8 +27,9 @@ const POW10 = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e1
 const MAX_EXACT_DIGITS = 15;
 
 const QUOTE = 0x22, COMMA = 0x2c, MINUS = 0x2d, PLUS = 0x2b, DOT = 0x2e, ZERO = 0x30, NINE = 0x39, COLON = 0x3a;
-const OPEN = 0x5b, CLOSE = 0x5d, BRACE = 0x7b, UNBRACE = 0x7d, BACKSLASH = 0x5c;
+const OPEN_BRACKET = 0x5b, CLOSE_BRACKET = 0x5d, OPEN_BRACE = 0x7b, CLOSE_BRACE = 0x7d, BACKSLASH = 0x5c;
 const isDigit = (c: number): boolean => c >= ZERO && c <= NINE;
+const isSpace = (c: number): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 
 /** Values of the tensor being read; one buffer per thread, copied out per tensor. */
 let scratch = new Float64Array(4096);
@@ -47,10 +48,7 @@ class Reader {
   peek(): number {
     const b = this.b;
     let i = this.i;
-    for (; i < b.length; i++) {
-      const c = b[i]!;
-      if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) break;
-    }
+    while (i < b.length && isSpace(b[i]!)) i++;
     this.i = i;
     return i < b.length ? b[i]! : -1;
   }
@@ -65,12 +63,12 @@ class Reader {
       if (key === null || this.peek() !== COLON) return null;
       this.i++;
       const c = this.peek();
-      const value = c === OPEN ? this.tensor() : c === BRACE && top ? this.object(false) : null;
+      const value = c === OPEN_BRACKET ? this.tensor() : c === OPEN_BRACE && top ? this.object(false) : null;
       if (value === null) return null;
       out[key] = value;
       const next = this.peek();
       this.i++;
-      if (next === UNBRACE) return out;
+      if (next === CLOSE_BRACE) return out;
       if (next !== COMMA) return null;
     }
   }
@@ -101,7 +99,7 @@ class Reader {
   private array(depth: number): boolean {
     this.i++;
     let c = this.peek(), len = 0;
-    if (c === OPEN) {
+    if (c === OPEN_BRACKET) {
       if (depth + 1 >= MAX_RANK || (this.rank !== -1 && depth + 1 >= this.rank)) return false;
       for (;;) {
         if (!this.array(depth + 1)) return false;
@@ -109,7 +107,7 @@ class Reader {
         c = this.peek();
         if (c !== COMMA) break;
         this.i++;
-        if (this.peek() !== OPEN) return false;
+        if (this.peek() !== OPEN_BRACKET) return false;
       }
     } else {
       if (this.rank === -1) this.rank = depth + 1;
@@ -119,7 +117,7 @@ class Reader {
       len = row;
       c = this.peek();
     }
-    if (c !== CLOSE || len === 0) return false;
+    if (c !== CLOSE_BRACKET || len === 0) return false;
     this.i++;
     const want = this.dims[depth];
     if (want === undefined) this.dims[depth] = len;
@@ -143,7 +141,7 @@ class Reader {
       scratch[n++] = v;
       count++;
       let c = i < b.length ? b[i]! : -1;
-      while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = ++i < b.length ? b[i]! : -1;
+      while (isSpace(c)) c = ++i < b.length ? b[i]! : -1;
       if (c !== COMMA) break;
       i++;
     }
@@ -160,7 +158,7 @@ let numberEnd = 0;
 function numberAt(b: Uint8Array, i: number): number {
   const L = b.length;
   let c = i < L ? b[i]! : -1;
-  while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = ++i < L ? b[i]! : -1;
+  while (isSpace(c)) c = ++i < L ? b[i]! : -1;
   const start = i;
   const neg = c === MINUS;
   if (neg) c = ++i < L ? b[i]! : -1;
@@ -214,7 +212,7 @@ function numberAt(b: Uint8Array, i: number): number {
  */
 export function readTensorJson(body: Uint8Array): Record<string, unknown> | undefined {
   const r = new Reader(body);
-  if (r.peek() !== BRACE) return undefined;
+  if (r.peek() !== OPEN_BRACE) return undefined;
   const out = r.object(true);
   if (out === null || r.peek() !== -1) return undefined;
   return out;
